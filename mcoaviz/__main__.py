@@ -1,0 +1,3 @@
+from mcoaviz.cli import main
+
+raise SystemExit(main())

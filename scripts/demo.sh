@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up mcoaviz in .venv and analyse a bundled sample capture (bindings, traffic, findings).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+exec .venv/bin/mcoaviz analyse "${1:-sample-captures/figure8-rfc5648.pcapng}"
