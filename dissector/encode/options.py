@@ -1,0 +1,158 @@
+"""Mobility options (RFC 6275 §6.2, RFC 5648 §4.3, draft-05 §4.2.1, RFC 5555 §3, RFC 3963 §4.3).
+
+Options are built from the same records the decoder returns (``dissector.records``); their
+``offset`` field is ignored on the way out. ``layout_options`` places them after the fixed part
+of a message and inserts Pad1/PadN so each option meets its alignment requirement (xn+y:
+the Type octet sits at x*n + y from the start of the Mobility Header), then pads the end to a
+multiple of 8 octets. Pad1/PadN records given explicitly are emitted verbatim, which lets a
+scenario craft wrong alignment on purpose.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Sequence
+
+from dissector.codepoints import Dialect
+from dissector.records import (
+    AlternateCoA,
+    BindingAuthData,
+    BindingIdentifier,
+    BindingRefreshAdvice,
+    IPv4AddressAck,
+    IPv4CareOfAddress,
+    IPv4HomeAddress,
+    LinkLayerAddress,
+    MobileNetworkPrefix,
+    MobilityOption,
+    NATDetection,
+    NonceIndices,
+    Pad1,
+    PadN,
+    UnknownOption,
+)
+
+# Draft-05 BID flag masks (I-3) and the RFC 5648 H flag.
+DRAFT_C, DRAFT_O, DRAFT_H, DRAFT_D = 0x80, 0x40, 0x20, 0x10
+RFC_H = 0x80
+
+
+def _v6(address: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET6, address)
+
+
+def _v4(address: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET, address)
+
+
+def binding_identifier(
+    bid: int,
+    coa: str | None = None,
+    *,
+    status: int = 0,
+    home: bool = False,
+    overwrite: bool = False,
+    dialect: Dialect = Dialect.RFC5648,
+    extra_flags: int = 0,
+    bid_type: int = 35,
+) -> BindingIdentifier:
+    """A BID option record with the flags byte right for ``dialect``.
+
+    RFC 5648: H=0x80; CoA presence and family come from Length only; ``overwrite`` is not an
+    option flag there (it is the BU header's O) and is ignored. Draft-05: C=0x80 when a CoA is
+    carried, D=0x10 when it is IPv4, O=0x40, H=0x20. ``extra_flags`` is OR-ed in as is
+    (reserved bits, deliberate errors).
+    """
+    length = 4 if coa is None else (8 if ":" not in coa else 20)
+    if dialect is Dialect.DRAFT05:
+        flags = (DRAFT_C if coa is not None else 0) | (DRAFT_D if length == 8 else 0)
+        flags |= (DRAFT_O if overwrite else 0) | (DRAFT_H if home else 0)
+    else:
+        flags = RFC_H if home else 0
+    return BindingIdentifier(
+        offset=0, length=length, bid=bid, status=status, flags_byte=flags | extra_flags,
+        coa=coa, dialect=dialect, type=bid_type,
+    )
+
+
+def encode_option(option: MobilityOption) -> bytes:
+    """Type-Length-Value bytes of one option (Pad1 is the single octet 0)."""
+    match option:
+        case Pad1():
+            return b"\0"
+        case PadN(length=length):
+            fill = b"\x01" * length if option.nonzero_padding else b"\0" * length
+            return bytes((1, length)) + fill
+        case BindingRefreshAdvice(interval=interval):
+            return struct.pack("!BBH", 2, 2, interval // 4)
+        case AlternateCoA(address=address):
+            return bytes((3, 16)) + _v6(address)
+        case NonceIndices(home_nonce_index=h, careof_nonce_index=c):
+            return struct.pack("!BBHH", 4, 4, h, c)
+        case BindingAuthData(authenticator=auth):
+            return bytes((5, len(auth))) + auth
+        case MobileNetworkPrefix(prefix_length=plen, prefix=prefix):
+            return bytes((6, 18, 0, plen)) + _v6(prefix)
+        case LinkLayerAddress(option_code=code, address=lla):
+            return bytes((7, 1 + len(lla), code)) + lla
+        case IPv4HomeAddress(prefix_length=plen, p_flag=p, address=address):
+            word = (plen << 10) | (0x200 if p else 0)
+            return struct.pack("!BBH", 29, 6, word) + _v4(address)
+        case IPv4AddressAck(status=status, prefix_length=plen, address=address):
+            return struct.pack("!BBBB", 30, 6, status, plen << 2) + _v4(address)
+        case NATDetection(f_flag=f, refresh_time=refresh):
+            return struct.pack("!BBHI", 31, 6, 0x8000 if f else 0, refresh)
+        case IPv4CareOfAddress(address=address):
+            return struct.pack("!BBH", 32, 6, 0) + _v4(address)
+        case BindingIdentifier():
+            coa = b"" if option.coa is None else (_v6(option.coa) if ":" in option.coa else _v4(option.coa))
+            return struct.pack("!BBHBB", option.type, option.length, option.bid, option.status,
+                               option.flags_byte) + coa
+        case UnknownOption(type=otype, data=data):
+            return bytes((otype, len(data))) + data
+    raise TypeError(f"not a mobility option: {option!r}")
+
+
+def alignment(option: MobilityOption) -> tuple[int, int] | None:
+    """(x, y) of the xn+y alignment requirement, or None when the option has none."""
+    match option:
+        case BindingRefreshAdvice() | NonceIndices():
+            return (2, 0)
+        case AlternateCoA():
+            return (8, 6)
+        case BindingAuthData():
+            return (8, 2)
+        case MobileNetworkPrefix():
+            return (8, 4)
+        case IPv4HomeAddress() | IPv4AddressAck() | NATDetection() | IPv4CareOfAddress():
+            return (4, 0)
+        case BindingIdentifier():
+            return (2, 0) if option.coa is None else (8, 2)
+    return None
+
+
+def padding(count: int) -> bytes:
+    """``count`` octets of padding: nothing, Pad1, or one PadN (RFC 6275 §6.2.2, §6.2.3)."""
+    if count <= 0:
+        return b""
+    if count == 1:
+        return b"\0"
+    return bytes((1, count - 2)) + b"\0" * (count - 2)
+
+
+def layout_options(options: Sequence[MobilityOption], start: int, *, align: bool = True) -> bytes:
+    """Options placed from MH offset ``start``, aligned, and padded to an 8-octet multiple.
+
+    With ``align=False`` options are concatenated as given and only the final padding is added
+    (for deliberately misaligned messages).
+    """
+    out = bytearray()
+    for option in options:
+        rule = alignment(option) if align else None
+        if rule is not None:
+            x, y = rule
+            out += padding((y - (start + len(out))) % x)
+        out += encode_option(option)
+    out += padding(-(start + len(out)) % 8)
+    return bytes(out)
