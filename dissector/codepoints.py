@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 
 
-class Dialect(str, Enum):
+class Dialect(str, Enum):  # noqa: UP042 - StrEnum would change str(); kept as designed
     """Which text a Binding Identifier option follows (draft05-vs-rfc5648.md §1.1)."""
 
     RFC5648 = "rfc5648"
@@ -168,3 +168,158 @@ class LinkType(IntEnum):
 def flag_letters(value: int, table: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
     """Letters of the set flags, in the table's (wire) order."""
     return tuple(letter for letter, mask in table if value & mask)
+
+
+# IANA "Mobility Options" (mobility-parameters-2), 2016-05-31 snapshot (protocol-facts.md §2.8).
+OPTION_NAMES: dict[int, str] = {
+    0: 'Pad1',
+    1: 'PadN',
+    2: 'Binding Refresh Advice',
+    3: 'Alternate Care-of Address',
+    4: 'Nonce Indices',
+    5: 'Binding Authorization Data',
+    6: 'Mobile Network Prefix',
+    7: 'Mobility Header Link-Layer Address',
+    8: 'MN-ID-OPTION-TYPE',
+    9: 'AUTH-OPTION-TYPE',
+    10: 'MESG-ID-OPTION-TYPE',
+    11: 'CGA Parameters Request',
+    12: 'CGA Parameters',
+    13: 'Signature',
+    14: 'Permanent Home Keygen Token',
+    15: 'Care-of Test Init',
+    16: 'Care-of Test',
+    17: 'DNS-UPDATE-TYPE',
+    18: 'Experimental Mobility Option',
+    19: 'Vendor Specific Mobility Option',
+    20: 'Service Selection Mobility Option',
+    21: 'Binding Authorization Data for FMIPv6 (BADF)',
+    22: 'Home Network Prefix Option',
+    23: 'Handoff Indicator Option',
+    24: 'Access Technology Type Option',
+    25: 'Mobile Node Link-layer Identifier Option',
+    26: 'Link-local Address Option',
+    27: 'Timestamp Option',
+    28: 'Restart Counter',
+    29: 'IPv4 Home Address',
+    30: 'IPv4 Address Acknowledgement',
+    31: 'NAT Detection',
+    32: 'IPv4 Care-of Address',
+    33: 'GRE Key Option',
+    34: 'Mobility Header IPv6 Address/Prefix',
+    35: 'Binding Identifier',
+    36: 'IPv4 Home Address Request',
+    37: 'IPv4 Home Address Reply',
+    38: 'IPv4 Default-Router Address',
+    39: 'IPv4 DHCP Support Mode',
+    40: 'Context Request Option',
+    41: 'Local Mobility Anchor Address Option',
+    42: 'Mobile Node Link-local Address Interface Identifier Option',
+    43: 'Transient Binding',
+    44: 'Flow Summary Mobility Option',
+    45: 'Flow Identification Mobility Option',
+    46: 'Redirect-Capability Mobility Option',
+    47: 'Redirect Mobility Option',
+    48: 'Load Information Mobility Option',
+    49: 'Alternate IPv4 Care-of Address',
+    50: 'Mobile Node Group Identifier',
+    51: 'MAG IPv6 Address',
+    52: 'Access Network Identifier',
+    53: 'IPv4 Traffic Offload Selector',
+    54: 'Dynamic IP Multicast Selector',
+    55: 'Delegated Mobile Network Prefix',
+    56: 'Active Multicast Subscription IPv4',
+    57: 'Active Multicast Subscription IPv6',
+    58: 'Quality-of-Service',
+    59: 'LMA User-Plane Address',
+    60: 'Multicast Mobility Option',
+    61: 'Multicast Acknowledgement Option',
+}
+
+
+# IANA "Status Codes" for the BA (mobility-parameters-6), 2016-05-31 (protocol-facts.md §2.6, §1.3).
+# These are the RFC 5648 names; DRAFT05_STATUS_NAMES gives the draft-05 names for 4, 5 and 164-168.
+BA_STATUS_NAMES: dict[int, str] = {
+    0: 'Binding Update accepted/Proxy Binding Update accepted',
+    1: 'Accepted but prefix discovery necessary',
+    2: 'GRE_KEY_OPTION_NOT_REQUIRED',
+    3: 'GRE_TUNNELING_BUT_TLV_HEADER_NOT_SUPPORTED',
+    4: 'MCOA NOTCOMPLETE',
+    5: 'MCOA RETURNHOME WO/NDP',
+    6: 'PBU_ACCEPTED_TB_IGNORED_SETTINGSMISMATCH',
+    128: 'Reason unspecified',
+    129: 'Administratively prohibited',
+    130: 'Insufficient resources',
+    131: 'Home registration not supported',
+    132: 'Not home subnet',
+    133: 'Not home agent for this mobile node',
+    134: 'Duplicate Address Detection failed',
+    135: 'Sequence number out of window',
+    136: 'Expired home nonce index',
+    137: 'Expired care-of nonce index',
+    138: 'Expired nonces',
+    139: 'Registration type change disallowed',
+    140: 'Mobile Router Operation not permitted',
+    141: 'Invalid Prefix',
+    142: 'Not Authorized for Prefix',
+    143: 'Forwarding Setup failed',
+    144: 'MIPV6-ID-MISMATCH',
+    145: 'MIPV6-MESG-ID-REQD',
+    146: 'MIPV6-AUTH-FAIL',
+    147: 'Permanent home keygen token unavailable',
+    148: 'CGA and signature verification failed',
+    149: 'Permanent home keygen token exists',
+    150: 'Non-null home nonce index expected',
+    151: 'SERVICE_AUTHORIZATION_FAILED',
+    152: 'PROXY_REG_NOT_ENABLED',
+    153: 'NOT_LMA_FOR_THIS_MOBILE_NODE',
+    154: 'MAG_NOT_AUTHORIZED_FOR_PROXY_REG',
+    155: 'NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX',
+    156: 'TIMESTAMP_MISMATCH',
+    157: 'TIMESTAMP_LOWER_THAN_PREV_ACCEPTED',
+    158: 'MISSING_HOME_NETWORK_PREFIX_OPTION',
+    159: 'BCE_PBU_PREFIX_SET_DO_NOT_MATCH',
+    160: 'MISSING_MN_IDENTIFIER_OPTION',
+    161: 'MISSING_HANDOFF_INDICATOR_OPTION',
+    162: 'MISSING_ACCESS_TECH_TYPE_OPTION',
+    163: 'GRE_KEY_OPTION_REQUIRED',
+    164: 'MCOA MALFORMED',
+    165: 'MCOA NON-MCOA BINDING EXISTS',
+    166: 'MCOA PROHIBITED',
+    167: 'MCOA UNKNOWN COA',
+    168: 'MCOA BULK REGISTRATION PROHIBITED',
+    169: 'MCOA SIMULTANEOUS HOME AND FOREIGN PROHIBITED',
+    170: 'NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE',
+    171: 'NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS',
+    172: 'NOT_AUTHORIZED_FOR_IPV6_MOBILITY_SERVICE',
+    173: 'MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED',
+    174: 'Invalid Care-of Address',
+    175: 'INVALID_MOBILE_NODE_GROUP_IDENTIFIER',
+    176: 'REINIT_SA_WITH_HAC',
+    177: 'NOT_AUTHORIZED_FOR_DELEGATED_MNP',
+    178: 'REQUESTED_DMNP_IN_USE',
+    179: 'CANNOT_MEET_QOS_SERVICE_REQUEST',
+}
+
+
+# Binding Error status (RFC 6275 §6.1.9).
+BE_STATUS_NAMES: dict[int, str] = {
+    1: 'Unknown binding for Home Address destination option',
+    2: 'Unrecognized MH Type value',
+}
+
+
+def option_name(kind: int, bid_type: int = DEFAULT_BID_OPTION_TYPE) -> str:
+    """IANA name of a mobility option type; a configured pre-standard BID type is named as BID."""
+    if kind == bid_type:
+        return "Binding Identifier"
+    return OPTION_NAMES.get(kind, f"Unknown option {kind}")
+
+
+def ba_status_name(status: int, dialect: Dialect = Dialect.RFC5648) -> str:
+    """BA (and BID) status name; the draft-05 dialect uses the draft's names where it has one."""
+    if dialect is Dialect.DRAFT05 and status in DRAFT05_STATUS_NAMES:
+        return DRAFT05_STATUS_NAMES[status]
+    if status in BA_STATUS_NAMES:
+        return BA_STATUS_NAMES[status]
+    return f"{'Unassigned, accepted' if status < ACCEPTED_BELOW else 'Unassigned, rejected'} ({status})"

@@ -1,0 +1,148 @@
+"""Mobility Header (RFC 6275 §6.1): fixed parts of messages 0-7, Header Len checks, checksum.
+
+The checksum pseudo-header (RFC 6275 §6.1.1, RFC 2460 §8.1) uses the home address from a Home
+Address option as source and the type 2 routing header address as destination, when present.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from dissector.codepoints import (
+    BA_FLAGS,
+    BU_FLAG_P,
+    BU_FLAGS,
+    MH_SHORT_NAMES,
+    MH_TYPE_NAMES,
+    Dialect,
+    NextHeader,
+    flag_letters,
+)
+from dissector.options import walk_options
+from dissector.reader import Reader
+from dissector.records import (
+    BindingAck,
+    BindingError,
+    BindingRefreshRequest,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+    MessageBody,
+    RawMessage,
+)
+from dissector.walkstate import MobilityDraft, WalkState
+
+# Length of each type's fixed part, from the start of the MH (RFC 6275 §6.1.2-§6.1.9).
+FIXED_LENGTH: dict[int, int] = {0: 8, 1: 16, 2: 16, 3: 24, 4: 24, 5: 12, 6: 12, 7: 24}
+
+_BU_FLAGS_B = tuple(("B", mask) if letter == "O" else (letter, mask) for letter, mask in BU_FLAGS)
+_BU_FLAGS_DRAFT = tuple((letter, mask) for letter, mask in BU_FLAGS if letter != "O")
+
+
+def type_name(mh_type: int) -> str:
+    return MH_SHORT_NAMES.get(mh_type) or MH_TYPE_NAMES.get(mh_type) or f"Unknown MH type {mh_type}"
+
+
+def bu_flag_letters(flags_word: int, dialect: Dialect) -> tuple[str, ...]:
+    """BU header flags. 0x0040 is O (RFC 5648) when P=0, B (RFC 6602) when P=1, and a reserved bit
+    in the draft-05 dialect, whose O lives in the BID option (interpretation I-26)."""
+    if flags_word & BU_FLAG_P:
+        return flag_letters(flags_word, _BU_FLAGS_B)
+    if dialect is Dialect.DRAFT05:
+        return flag_letters(flags_word, _BU_FLAGS_DRAFT)
+    return flag_letters(flags_word, BU_FLAGS)
+
+
+def _body(mh_type: int, r: Reader, total_end: int, dialect: Dialect) -> MessageBody:
+    if mh_type == 0:
+        r.skip(2)
+        return BindingRefreshRequest()
+    if mh_type in (1, 2):
+        r.skip(2)
+        cookie = r.pull_bytes(8)
+        return HomeTestInit(cookie) if mh_type == 1 else CareOfTestInit(cookie)
+    if mh_type in (3, 4):
+        index = r.pull_u16()
+        cookie = r.pull_bytes(8)
+        token = r.pull_bytes(8)
+        return HomeTest(index, cookie, token) if mh_type == 3 else CareOfTest(index, cookie, token)
+    if mh_type == 5:
+        seq, word, lifetime = r.pull_u16(), r.pull_u16(), r.pull_u16()
+        return BindingUpdate(seq, word, lifetime * 4, bu_flag_letters(word, dialect))
+    if mh_type == 6:
+        status, fbyte, seq, lifetime = r.pull_u8(), r.pull_u8(), r.pull_u16(), r.pull_u16()
+        return BindingAck(status, fbyte, seq, lifetime * 4, flag_letters(fbyte, BA_FLAGS))
+    if mh_type == 7:
+        status = r.pull_u8()
+        r.skip(1)
+        return BindingError(status, r.pull_ipv6())
+    return RawMessage(bytes(r.buf[r.pos : max(r.pos, total_end)]))
+
+
+def checksum16(data: bytes | memoryview) -> int:
+    """Internet checksum (one's complement of the one's complement sum)."""
+    if len(data) % 2:
+        data = bytes(data) + b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def mh_checksum(src: str, dst: str, mh: bytes | memoryview, next_header: int = NextHeader.MOBILITY) -> int:
+    """The value the Checksum field must hold (computed with the field zeroed)."""
+    body = bytearray(mh)
+    body[4:6] = b"\0\0"
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
+              + struct.pack("!I3xB", len(body), next_header))
+    return checksum16(pseudo + bytes(body))
+
+
+def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int,
+                    dialect: Dialect) -> None:
+    """Decode the MH starting at r.pos and bounded by r.end (the end of the IP payload)."""
+    state.layer = "mobility"
+    start = r.tell()
+    available = r.end - start
+    proto, hlen, mh_type = r.pull_u8(), r.pull_u8(), r.pull_u8()
+    r.skip(1)
+    checksum = r.pull_u16()
+    total = (hlen + 1) * 8
+    draft = MobilityDraft(start, mh_type, type_name(mh_type), proto, total, checksum)
+    state.mobility = draft
+    fixed = FIXED_LENGTH.get(mh_type, 6)
+    if total > available:
+        if state.snapped and start + available >= state.frame_len:
+            state.problem(start + 1, f"Mobility Header is {total} bytes; the capture kept {available} "
+                                     "(snap length)", "warning")
+        else:
+            state.problem(start + 1, f"Header Len {hlen} says {total} bytes but the packet has "
+                                     f"{available} bytes of Mobility Header")
+    elif total < available:
+        state.problem(start + total, f"{available - total} bytes after the Mobility Header "
+                                     f"(Payload Proto {proto})", "warning")
+    if fixed > total:
+        state.problem(start + 1, f"Header Len {hlen} ({total} bytes) is shorter than the "
+                                 f"{fixed}-byte fixed part of {draft.type_name}")
+    msg_end = start + min(total, available)
+    if total <= available:
+        draft.checksum_ok = _verify(state, r.buf[start : start + total], checksum, next_header)
+    # The fixed part is read from the packet even when Header Len is too small (like Wireshark).
+    draft.body = _body(mh_type, r.bounded(r.pos, r.end), msg_end, dialect)
+    if fixed < total:
+        opts = r.bounded(start + fixed, msg_end)
+        walk_options(opts, start, state, draft.options, bid_type, dialect)
+
+
+def _verify(state: WalkState, mh: memoryview, checksum: int, next_header: int) -> bool | None:
+    src = state.home_address_option or state.src
+    dst = state.routing_type2 or state.dst
+    if src is None or dst is None or ":" not in src or ":" not in dst:
+        return None
+    if mh_checksum(src, dst, mh) == checksum:
+        return True
+    # Pre-RFC stacks that sent next header 62 may have used it in the pseudo-header too.
+    return next_header != NextHeader.MOBILITY and mh_checksum(src, dst, mh, next_header) == checksum

@@ -1,0 +1,174 @@
+"""Mobility option TLV walk (RFC 6275 §6.2) with typed decoding and alignment checks.
+
+Offsets in option records are from the start of the Mobility Header (where alignment is defined);
+Problem offsets are frame offsets. A bad option never stops the message: it becomes a Problem and,
+when its length is still usable, an UnknownOption, and the walk goes on.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from dissector.codepoints import OPTION_NAMES, Dialect, OptionType
+from dissector.reader import Reader
+from dissector.records import (
+    AlternateCoA,
+    BindingAuthData,
+    BindingIdentifier,
+    BindingRefreshAdvice,
+    IPv4AddressAck,
+    IPv4CareOfAddress,
+    IPv4HomeAddress,
+    LinkLayerAddress,
+    MobileNetworkPrefix,
+    MobilityOption,
+    NATDetection,
+    NonceIndices,
+    Pad1,
+    PadN,
+    UnknownOption,
+)
+from dissector.walkstate import WalkState
+
+# type -> (required Length or None for variable, alignment (x, y) meaning offset % x == y, or None)
+_FIXED: dict[int, tuple[int | None, tuple[int, int] | None]] = {
+    OptionType.BINDING_REFRESH_ADVICE: (2, (2, 0)),
+    OptionType.ALTERNATE_COA: (16, (8, 6)),
+    OptionType.NONCE_INDICES: (4, (2, 0)),
+    OptionType.BINDING_AUTH_DATA: (None, (8, 2)),
+    OptionType.MOBILE_NETWORK_PREFIX: (18, (8, 4)),
+    OptionType.LINK_LAYER_ADDRESS: (None, None),
+    OptionType.IPV4_HOME_ADDRESS: (6, (4, 0)),
+    OptionType.IPV4_ADDRESS_ACK: (6, (4, 0)),
+    OptionType.NAT_DETECTION: (6, (4, 0)),
+    OptionType.IPV4_COA: (6, (4, 0)),
+}
+
+_BID_LENGTHS = {4: None, 8: socket.AF_INET, 20: socket.AF_INET6}
+
+
+def _ntop(family: int, data: bytes) -> str:
+    return socket.inet_ntop(family, data)
+
+
+def _typed(kind: int, rel: int, data: bytes) -> MobilityOption:
+    """Decode an option whose Length was already checked against _FIXED."""
+    if kind == OptionType.BINDING_REFRESH_ADVICE:
+        return BindingRefreshAdvice(rel, int.from_bytes(data, "big") * 4)
+    if kind == OptionType.ALTERNATE_COA:
+        return AlternateCoA(rel, _ntop(socket.AF_INET6, data))
+    if kind == OptionType.NONCE_INDICES:
+        return NonceIndices(rel, int.from_bytes(data[0:2], "big"), int.from_bytes(data[2:4], "big"))
+    if kind == OptionType.BINDING_AUTH_DATA:
+        return BindingAuthData(rel, data)
+    if kind == OptionType.MOBILE_NETWORK_PREFIX:
+        return MobileNetworkPrefix(rel, data[1], _ntop(socket.AF_INET6, data[2:18]))
+    if kind == OptionType.LINK_LAYER_ADDRESS:
+        return LinkLayerAddress(rel, data[0], data[1:])
+    if kind == OptionType.IPV4_HOME_ADDRESS:
+        return IPv4HomeAddress(rel, data[0] >> 2, bool(data[0] & 0x02), _ntop(socket.AF_INET, data[2:6]))
+    if kind == OptionType.IPV4_ADDRESS_ACK:
+        return IPv4AddressAck(rel, data[0], data[1] >> 2, _ntop(socket.AF_INET, data[2:6]))
+    if kind == OptionType.NAT_DETECTION:
+        return NATDetection(rel, bool(data[0] & 0x80), int.from_bytes(data[2:6], "big"))
+    if kind == OptionType.IPV4_COA:
+        return IPv4CareOfAddress(rel, _ntop(socket.AF_INET, data[2:6]))
+    return UnknownOption(rel, kind, data)
+
+
+def decode_bid(rel: int, length: int, data: bytes, dialect: Dialect,
+               report: Callable[[str, str], None]) -> MobilityOption:
+    """Binding Identifier, both dialects: the CoA is present by Length (8 IPv4, 20 IPv6)."""
+    if length < 4:
+        report(f"Binding Identifier Length {length}: must be 4, 8 or 20", "error")
+        return UnknownOption(rel, -1, data)  # type fixed by the caller
+    family = _BID_LENGTHS.get(length)
+    if length not in _BID_LENGTHS:
+        report(f"Binding Identifier Length {length}: must be 4, 8 or 20 (CoA not read)", "error")
+    coa = _ntop(family, data[4:length]) if family is not None else None
+    bid = int.from_bytes(data[0:2], "big")
+    return BindingIdentifier(rel, length, bid, data[2], data[3], coa, dialect)
+
+
+def _bid_alignment(length: int) -> tuple[int, int]:
+    return (8, 2) if length in (8, 20) else (2, 0)
+
+
+def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
+                 bid_type: int, dialect: Dialect) -> None:
+    """Walk options from reader.pos to reader.end, appending to ``out`` as it goes.
+
+    Problems are recorded on ``state`` directly: a bad option is never fatal for the message.
+    """
+    while not reader.eof():
+        start = reader.tell()
+        rel = start - mh_start
+        kind = reader.pull_u8()
+        if kind == OptionType.PAD1:
+            out.append(Pad1(rel))
+            continue
+        layer = f"option:{kind}"
+        if reader.eof():
+            state.problem(start, f"option type {kind} at MH offset {rel}: Length byte past the end of "
+                                 "the options", layer=layer)
+            return
+        length = reader.pull_u8()
+        if length > reader.remaining():
+            state.problem(start, f"option type {kind} at MH offset {rel}: Length {length} runs "
+                                 f"{length - reader.remaining()} bytes past the end of the options",
+                          layer=layer)
+            return
+        data = reader.pull_bytes(length)
+        out.append(_decode_one(kind, rel, start, length, data, state, layer, bid_type, dialect))
+        if kind == OptionType.BINDING_AUTH_DATA and not _only_padding_after(reader):
+            state.problem(start, "Binding Authorization Data is not the last option (RFC 6275 §6.2.7)",
+                          "warning", layer)
+
+
+def _only_padding_after(reader: Reader) -> bool:
+    return reader.eof()
+
+
+def _decode_one(kind: int, rel: int, start: int, length: int, data: bytes, state: WalkState,
+                layer: str, bid_type: int, dialect: Dialect) -> MobilityOption:
+    def report(reason: str, severity: str) -> None:
+        state.problem(start, reason, severity, layer)
+
+    if kind == OptionType.PADN:
+        return PadN(rel, length, nonzero_padding=any(data))
+    if kind == bid_type:
+        option = decode_bid(rel, length, data, dialect, report)
+        if isinstance(option, UnknownOption):
+            return UnknownOption(rel, kind, data)
+        if kind != OptionType.BINDING_IDENTIFIER:
+            option = _retype(option, kind)
+        _check_alignment(rel, _bid_alignment(length), "Binding Identifier", report)
+        return option
+    spec = _FIXED.get(kind)
+    if spec is None:
+        return UnknownOption(rel, kind, data)
+    required, alignment = spec
+    name = OPTION_NAMES[kind]
+    if required is not None and length != required:
+        report(f"{name} Length {length}, must be {required}", "error")
+        return UnknownOption(rel, kind, data)
+    if kind == OptionType.LINK_LAYER_ADDRESS and length < 1:
+        report("MH Link-Layer Address Length 0: no Option-Code", "error")
+        return UnknownOption(rel, kind, data)
+    if alignment is not None:
+        _check_alignment(rel, alignment, name, report)
+    return _typed(kind, rel, data)
+
+
+def _retype(option: BindingIdentifier, kind: int) -> BindingIdentifier:
+    """A BID carried under a configured pre-standard type keeps that type in the record."""
+    return BindingIdentifier(option.offset, option.length, option.bid, option.status, option.flags_byte,
+                             option.coa, option.dialect, type=kind)
+
+
+def _check_alignment(rel: int, alignment: tuple[int, int], name: str,
+                     report: Callable[[str, str], None]) -> None:
+    x, y = alignment
+    if rel % x != y:
+        report(f"{name} at MH offset {rel} is misaligned (needs {x}n+{y})", "warning")
