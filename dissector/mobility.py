@@ -132,9 +132,10 @@ def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int
         draft.checksum_ok = _verify(state, r.buf[start : start + total], checksum, next_header)
     # The fixed part is read from the packet even when Header Len is too small (like Wireshark).
     draft.body = _body(mh_type, r.bounded(r.pos, r.end), msg_end, dialect)
-    if fixed < total:
+    if mh_type in FIXED_LENGTH and fixed < total:  # other types' options follow unknown fixed parts
         opts = r.bounded(start + fixed, msg_end)
-        walk_options(opts, start, state, draft.options, bid_type, dialect)
+        snapped = total > available and state.snapped and msg_end >= state.frame_len
+        walk_options(opts, start, state, draft.options, bid_type, dialect, snapped)
 
 
 def _verify(state: WalkState, mh: memoryview, checksum: int, next_header: int) -> bool | None:

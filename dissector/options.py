@@ -96,11 +96,14 @@ def _bid_alignment(length: int) -> tuple[int, int]:
 
 
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
-                 bid_type: int, dialect: Dialect) -> None:
+                 bid_type: int, dialect: Dialect, snapped: bool = False) -> None:
     """Walk options from reader.pos to reader.end, appending to ``out`` as it goes.
 
     Problems are recorded on ``state`` directly: a bad option is never fatal for the message.
+    ``snapped``: the options end where the capture's snap length cut them, so an option running
+    past the end is a warning, not a malformed packet.
     """
+    cut = "warning" if snapped else "error"
     while not reader.eof():
         start = reader.tell()
         rel = start - mh_start
@@ -111,13 +114,13 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
         layer = f"option:{kind}"
         if reader.eof():
             state.problem(start, f"option type {kind} at MH offset {rel}: Length byte past the end of "
-                                 "the options", layer=layer)
+                                 "the options", cut, layer)
             return
         length = reader.pull_u8()
         if length > reader.remaining():
             state.problem(start, f"option type {kind} at MH offset {rel}: Length {length} runs "
                                  f"{length - reader.remaining()} bytes past the end of the options",
-                          layer=layer)
+                          cut, layer)
             return
         data = reader.pull_bytes(length)
         out.append(_decode_one(kind, rel, start, length, data, state, layer, bid_type, dialect))
