@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from dissector.codepoints import Dialect
 from dissector.errors import DecodeError
 from dissector.ipv6 import WalkOptions, walk_ip, walk_ipv4, walk_ipv6
+from dissector.link import parse_link
 from dissector.reader import Reader
 from dissector.records import Frame, MobilityMessage, Packet, PacketPath, Problem
 from dissector.walkstate import WalkState
-
-try:  # link-layer parsing is owned by dissector/link.py; fall back while it is not there
-    from dissector import link as _link
-except ImportError:  # pragma: no cover - only before link.py lands
-    _link = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +26,6 @@ class DecodeOptions:
 
 
 DEFAULT = DecodeOptions()
-
-_ETHERTYPE_IPV4, _ETHERTYPE_IPV6 = 0x0800, 0x86DD
-_VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100})
 
 
 def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
@@ -59,58 +52,10 @@ def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
 
 def _link_layer(frame: Frame, data: memoryview, state: WalkState) -> tuple[int, int | None]:
     """(offset of the network header, IP version 4/6, 0 = decide by nibble, None = not IP)."""
-    if _link is not None and hasattr(_link, "parse_link"):
-        return _link_via_module(frame, data, state)
-    return _link_fallback(frame.linktype, data, state)
-
-
-def _link_via_module(frame: Frame, data: memoryview, state: WalkState) -> tuple[int, int | None]:
-    result = _link.parse_link(frame.linktype, data)  # type: ignore[union-attr]
-    state.mac_src, state.mac_dst = result.mac_src, result.mac_dst
-    state.vlans = tuple(result.vlans)
-    for problem in getattr(result, "problems", ()):
-        state.problems.append(problem)
-    if result.network is None:
-        return 0, None
-    return result.offset, result.network
-
-
-def _link_fallback(linktype: int, data: memoryview, state: WalkState) -> tuple[int, int | None]:
-    """Minimal link layers, used until dissector/link.py exists."""
-    reader = Reader(data)
-    if linktype == 1:
-        state.layer = "ethernet"
-        state.mac_dst, state.mac_src = reader.pull_bytes(6), reader.pull_bytes(6)
-        ethertype = reader.pull_u16()
-        vlans = []
-        while ethertype in _VLAN_TPIDS:
-            vlans.append(reader.pull_u16() & 0x0FFF)
-            ethertype = reader.pull_u16()
-        state.vlans = tuple(vlans)
-        return reader.tell(), _by_ethertype(ethertype)
-    if linktype in (101, 228, 229, 12, 14):
-        return 0, {228: 4, 229: 6}.get(linktype, 0)
-    if linktype == 113:
-        state.layer = "sll"
-        reader.skip(14)
-        return 16, _by_ethertype(reader.pull_u16())
-    if linktype == 276:
-        state.layer = "sll2"
-        return 20, _by_ethertype(reader.pull_u16())
-    if linktype in (0, 108):
-        state.layer = "loopback"
-        family = reader.pull_u32()
-        if family in (2, 0x02000000):
-            return 4, 4
-        if family in (24, 28, 30, 0x18000000, 0x1C000000, 0x1E000000):
-            return 4, 6
-        return 4, None
-    state.problem(0, f"link type {linktype} is not supported", "warning", "link")
-    return 0, None
-
-
-def _by_ethertype(ethertype: int) -> int | None:
-    return {_ETHERTYPE_IPV4: 4, _ETHERTYPE_IPV6: 6}.get(ethertype)
+    link = parse_link(frame.linktype, data)
+    state.mac_src, state.mac_dst, state.vlans = link.mac_src, link.mac_dst, link.vlans
+    state.problems.extend(link.problems)
+    return link.offset, link.network
 
 
 def _freeze(frame: Frame, state: WalkState) -> Packet:
