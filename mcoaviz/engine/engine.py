@@ -1,0 +1,366 @@
+"""BindingEngine: the sans-IO state engine (docs/architecture.md, Engine API).
+
+Fed decoded records in capture order (``feed``) and fast-path traffic rows (``feed_traffic``),
+it reconstructs every node's binding cache and every mobile node's binding update list over
+time, counts data per CoA, and emits ``events`` the checker reads. No files, sockets or
+printing. Memory grows with bindings, signalling messages and time bins, never with data
+packets. Interpretations taken are listed in docs/engine.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from dissector.codepoints import Dialect
+from dissector.records import (
+    AlternateCoA,
+    BindingAck,
+    BindingRefreshRequest,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    IPv4HomeAddress,
+    MobilityMessage,
+    Packet,
+    TrafficCount,
+)
+from mcoaviz.engine.cache import BindingCache, BindingRow, BulRow, BulTable
+from mcoaviz.engine.events import (
+    BrrSeen,
+    CareOfTestSeen,
+    DataWithoutBinding,
+    DuplicateSighting,
+    Event,
+    MessageSeen,
+    RetransmissionSeen,
+    TestKey,
+    UnansweredBU,
+    UnmatchedBA,
+)
+from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_bu
+from mcoaviz.engine.messages import message_row
+from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
+from mcoaviz.engine.registration import Outcome, Registrar
+from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    ba_timeout: float = 32.0  # MAX_BINDACK_TIMEOUT (6275 §13): give up waiting for a BA
+    duplicate_window: float = 0.5  # same message at another interface within this = one message
+    bid_conflict_installs: bool = True  # I-7 (draft BID CONFLICT installs, unconfirmed); False: nothing
+    keep_events: bool = True  # keep ``events`` (history); a live view may turn it off
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """State at one instant: open binding rows per node and open BUL rows."""
+
+    time: float
+    bindings: tuple[dict[str, Any], ...]
+    bul: tuple[dict[str, Any], ...]
+
+    def caches(self) -> dict[str, list[dict[str, Any]]]:
+        by_node: dict[str, list[dict[str, Any]]] = {}
+        for row in self.bindings:
+            by_node.setdefault(row["node"], []).append(row)
+        return by_node
+
+
+class BindingEngine:
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.events: list[Event] = []
+        self.cache = BindingCache()
+        self.bul_table = BulTable()
+        self.traffic_table = TrafficTable()
+        self._capture_start: list[float] = [0.0]
+        self._first_time: float | None = None
+        self.last_time: float | None = None
+        self.registrar = Registrar(self.cache, self.bul_table,
+                                   bid_conflict_installs=self.config.bid_conflict_installs,
+                                   capture_start=self._capture_start)
+        self.attributor = Attributor(self.cache, self.registrar.prefixes)
+        self._pairing = Pairing()
+        self._sightings = Sightings(self.config.duplicate_window)
+        self._messages: list[dict[str, Any]] = []
+        self._cot_pending: dict[tuple[str, str, bytes], int] = {}
+        self._unbound_seen: set[tuple[Any, ...]] = set()
+        self._unbound_generation = -1
+
+    # ================================================================== feeding
+    def feed(self, packet: Packet) -> list[Event]:
+        """One slow-path record, in capture order."""
+        events = self._advance(packet.time)
+        m = packet.mobility
+        if m is None:
+            if packet.icmp6 is None:
+                events += self._count_packet(packet)
+            return self._keep(events)
+        self._messages.append(message_row(packet))
+        if m.body is None:
+            return self._keep(events)
+        fingerprint = self._fingerprint(packet, m)
+        first = self._sightings.first_frame(fingerprint, packet.time, packet.frame, packet.interface)
+        if first is not None:
+            events.append(DuplicateSighting(packet.time, packet.frame, self._message_key(packet, m),
+                                            m.type_name, packet.interface, first))
+            return self._keep(events)
+        body = m.body
+        if isinstance(body, BindingUpdate):
+            events += self._on_bu(packet, m, body)
+        elif isinstance(body, BindingAck):
+            events += self._on_ba(packet, m, body)
+        else:
+            events += self._on_other(packet, m)
+        return self._keep(events)
+
+    def feed_traffic(self, rows: Iterable[TrafficCount]) -> list[Event]:
+        """Fast-path rows; each lies between two signalling records (pipeline guarantee)."""
+        events: list[Event] = []
+        for row in rows:
+            events += self._advance(row.first)
+            via = row.via
+            if via == "plain":
+                continue
+            who = self.attributor.attribute(via, row.outer_src, row.outer_dst, row.src, row.dst,
+                                            row.home_address_option, row.routing_type2)
+            events += self._count(who, row.interface, via, row.packets, row.bytes, row.first,
+                                  row.last, row.second, None)
+        return self._keep(events)
+
+    def advance_to(self, t: float) -> list[Event]:
+        """Time passes: give up on overdue BAs, fire expiries before ``t``."""
+        return self._keep(self._advance(t))
+
+    def _advance(self, t: float) -> list[Event]:
+        if self._first_time is None:
+            self._first_time = t
+            self._capture_start[0] = t
+        self.last_time = t if self.last_time is None else max(self.last_time, t)
+        events: list[Event] = []
+        for bu in self._pairing.overdue(t, self.config.ba_timeout):
+            events += self._unanswered(bu, "timeout", bu.time + self.config.ba_timeout)
+        events += self.cache.expire_until(t)
+        events += self.bul_table.expire_until(t)
+        return events
+
+    def finish(self, t_end: float) -> list[Event]:
+        """End of capture: unanswered BUs are applied unconfirmed; expiries up to ``t_end``."""
+        events: list[Event] = []
+        for bu in self._pairing.drain():
+            events += self._unanswered(bu, "capture-end", t_end)
+        events += self.cache.expire_until(t_end)
+        events += self.bul_table.expire_until(t_end)
+        self.last_time = t_end if self.last_time is None else max(self.last_time, t_end)
+        return self._keep(events)
+
+    # ================================================================== queries
+    def state_at(self, t: float) -> Snapshot:
+        bindings = tuple(r.to_dict() for r in self.cache.rows if r.valid_at(t))
+        bul = tuple(r.to_dict() for r in self.bul_table.rows
+                    if r.start <= t and (r.end is None or t < r.end))
+        return Snapshot(t, bindings, bul)
+
+    def history(self, key: object) -> list[Event]:
+        return [e for e in self.events if getattr(e, "key", None) == key]
+
+    def bindings(self) -> list[BindingRow]:
+        return sorted(self.cache.rows, key=lambda r: (r.start, r.node, r.hoa, -1 if r.bid is None else r.bid))
+
+    def bul(self) -> list[BulRow]:
+        rows = self.bul_table.rows
+        return sorted(rows, key=lambda r: (r.start, r.hoa, r.peer, -1 if r.bid is None else r.bid))
+
+    def traffic(self) -> list[dict[str, Any]]:
+        return self.traffic_table.rows()
+
+    def traffic_bins(self) -> list[dict[str, Any]]:
+        return self.traffic_table.bin_rows()
+
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self._messages)
+
+    # ================================================================== signalling
+    def _on_bu(self, packet: Packet, m: MobilityMessage, bu: BindingUpdate) -> list[Event]:
+        path = packet.path
+        node, hoa = path.dst, path.home_address_option or path.src
+        if node is None or hoa is None:
+            return []
+        role = role_of_bu(bu)
+        key = ExchangeKey(node, hoa, bu.seq)
+        events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BU", packet.interface,
+                                           path.src, path.dst, hoa, node, bu.seq,
+                                           tuple(b.bid for b in m.bids), role=role.value)]
+        known = self._pairing.known(key)
+        if known is not None:
+            first = known.frame if isinstance(known, PendingBU) else known
+            attempt = 2
+            if isinstance(known, PendingBU):
+                known.attempts += 1
+                attempt = known.attempts
+            return events + [RetransmissionSeen(packet.time, packet.frame, key, first, attempt)]
+        self._learn(packet, m, node, hoa, role)
+        pending = PendingBU(
+            key=key, time=packet.time, frame=packet.frame, bu=bu, message=m, role=role,
+            dialect=m.bids[0].dialect if m.bids else Dialect.RFC5648,
+            source_coa=self._source_coa(packet, m), outer_ipv4=self._outer_ipv4(packet),
+        )
+        for old in self._pairing.superseded_by(pending):
+            events += self._unanswered(old, "superseded", packet.time)
+        events += self.registrar.bu_sent(pending)
+        if "A" in bu.flags:
+            self._pairing.add(pending)
+        else:
+            events += self.registrar.apply(pending, Outcome(packet.time, packet.frame, None, None, True))
+        return events
+
+    def _on_ba(self, packet: Packet, m: MobilityMessage, ba: BindingAck) -> list[Event]:
+        path = packet.path
+        node, hoa = path.src, path.routing_type2 or path.dst
+        if node is None or hoa is None:
+            return []
+        key = ExchangeKey(node, hoa, ba.seq)
+        pending = self._pairing.take(key)
+        answered = pending.frame if pending is not None else self._pairing.answered.get(key)
+        events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BA", packet.interface,
+                                           path.src, path.dst, hoa, node, ba.seq,
+                                           tuple(b.bid for b in m.bids), answers=answered,
+                                           role=pending.role.value if pending else None)]
+        if pending is None:
+            if answered is None:
+                events.append(UnmatchedBA(packet.time, packet.frame, key, ba.status))
+            return events
+        return events + self.registrar.apply(pending, Outcome(packet.time, packet.frame, ba, m, True))
+
+    def _unanswered(self, bu: PendingBU, reason: str, decided_at: float) -> list[Event]:
+        """No BA captured: the BU is applied unconfirmed at its own time (I-29 upper bound)."""
+        events: list[Event] = [UnansweredBU(bu.time, bu.frame, bu.key, bu.bid_values, bu.bu.lifetime,
+                                            reason, decided_at)]
+        return events + self.registrar.apply(bu, Outcome(bu.time, bu.frame, None, None, False))
+
+    def _on_other(self, packet: Packet, m: MobilityMessage) -> list[Event]:
+        path, body = packet.path, m.body
+        bids = tuple(b.bid for b in m.bids)
+        if isinstance(body, CareOfTestInit) and path.src and path.dst:
+            test = TestKey(path.src, path.dst)
+            self._cot_pending[(path.src, path.dst, body.cookie)] = packet.frame
+            return [self._seen(packet, m, test, None, path.dst),
+                    CareOfTestSeen(packet.time, packet.frame, test, "CoTI", self._bid_detail(m))]
+        if isinstance(body, CareOfTest) and path.src and path.dst:
+            test = TestKey(path.dst, path.src)
+            answers = self._cot_pending.pop((path.dst, path.src, body.cookie), None)
+            return [self._seen(packet, m, test, None, path.src),
+                    CareOfTestSeen(packet.time, packet.frame, test, "CoT", self._bid_detail(m), answers)]
+        peer_to_mn = isinstance(body, BindingRefreshRequest) or m.type_name in ("HoT", "CoT", "BE")
+        if peer_to_mn:
+            hoa, peer = path.routing_type2 or path.dst, path.src
+        else:
+            hoa, peer = path.home_address_option or path.src, path.dst
+        key = PeerKey(hoa, peer) if hoa and peer else None
+        events: list[Event] = [self._seen(packet, m, key, hoa, peer)]
+        if isinstance(body, BindingRefreshRequest) and key is not None:
+            events.append(BrrSeen(packet.time, packet.frame, key, bids))
+        return events
+
+    def _seen(self, packet: Packet, m: MobilityMessage, key: Any, hoa: str | None,
+              peer: str | None) -> MessageSeen:
+        return MessageSeen(packet.time, packet.frame, key, m.type_name, packet.interface,
+                           packet.path.src, packet.path.dst, hoa, peer, None,
+                           tuple(b.bid for b in m.bids))
+
+    @staticmethod
+    def _bid_detail(m: MobilityMessage) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+        return tuple((b.bid, b.status, b.flags) for b in m.bids)
+
+    def _learn(self, packet: Packet, m: MobilityMessage, node: str, hoa: str, role: Role) -> None:
+        """Remember addresses that later let data be attributed (HAs, HoAs, IPv4 aliases)."""
+        attributor = self.attributor
+        attributor.hoas.add(hoa)
+        if role is Role.HOME_AGENT:
+            attributor.home_agents.add(node)
+            outer_dst = packet.path.outer_dst
+            if packet.path.tunnel in ("udp", "ip6ip4") and outer_dst:
+                attributor.aliases[outer_dst] = node
+            for option in m.options:
+                if isinstance(option, IPv4HomeAddress) and option.address != "0.0.0.0":
+                    attributor.hoa_aliases[option.address] = hoa
+
+    @staticmethod
+    def _source_coa(packet: Packet, m: MobilityMessage) -> str:
+        """6275 §9.5.1: Alternate CoA if present, else the source; DSMIPv6: the outer IPv4 source."""
+        for option in m.options:
+            if isinstance(option, AlternateCoA):
+                return option.address
+        outer = BindingEngine._outer_ipv4(packet)
+        if outer is not None:
+            return outer
+        return packet.path.src or ""
+
+    @staticmethod
+    def _outer_ipv4(packet: Packet) -> str | None:
+        path = packet.path
+        if path.tunnel in ("udp", "ip6ip4") and path.outer_src and ":" not in path.outer_src:
+            return path.outer_src
+        return None
+
+    @staticmethod
+    def _fingerprint(packet: Packet, m: MobilityMessage) -> tuple[Any, ...]:
+        path = packet.path
+        return (m.mh_type, path.src, path.dst, path.home_address_option, path.routing_type2,
+                m.checksum, m.header_len)
+
+    @staticmethod
+    def _message_key(packet: Packet, m: MobilityMessage) -> ExchangeKey | PeerKey | None:
+        path, body = packet.path, m.body
+        if isinstance(body, BindingUpdate) and path.dst:
+            return ExchangeKey(path.dst, path.home_address_option or path.src or "", body.seq)
+        if isinstance(body, BindingAck) and path.src:
+            return ExchangeKey(path.src, path.routing_type2 or path.dst or "", body.seq)
+        return None
+
+    # ================================================================== data
+    def _count_packet(self, packet: Packet) -> list[Event]:
+        path = packet.path
+        via = VIA_OF_TUNNEL.get(path.tunnel or "")
+        if via is None:
+            via = "route-optimised" if (path.home_address_option or path.routing_type2) else None
+        if via is None:
+            return []
+        who = self.attributor.attribute(via, path.outer_src, path.outer_dst, path.src, path.dst,
+                                        path.home_address_option, path.routing_type2)
+        return self._count(who, packet.interface, via, 1, packet.wire_length, packet.time,
+                           packet.time, int(packet.time), packet.frame)
+
+    def _count(self, who: Attribution | None, interface: int, via: str, packets: int, nbytes: int,
+               first: float, last: float, second: int, frame: int | None) -> list[Event]:
+        if who is None:
+            self.traffic_table.unattributed_packets += packets
+            return []
+        self.registrar.evidence.add((who.node, who.hoa, who.coa))
+        key = (interface, who.node, who.hoa, who.coa, who.bid, who.direction, via)
+        self.traffic_table.add(key, packets, nbytes, first, last, second)
+        if who.bound:
+            return []
+        if self._unbound_generation != self.cache.generation:
+            self._unbound_generation = self.cache.generation
+            self._unbound_seen.clear()
+        marker = (who.node, who.hoa, who.coa, via, who.direction)
+        if marker in self._unbound_seen:
+            return []
+        self._unbound_seen.add(marker)
+        reason = "unregistered-coa" if who.any_binding else "no-binding"
+        return [DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
+                                   who.direction, packets, reason)]
+
+    def _keep(self, events: list[Event]) -> list[Event]:
+        if self.config.keep_events and events:
+            self.events.extend(events)
+        return events
+
+
+def binding_keys(engine: BindingEngine) -> list[BindingKey]:
+    """Keys of the bindings currently held (convenience for views)."""
+    return sorted(engine.cache.active, key=BindingKey.sort_key)

@@ -1,0 +1,117 @@
+"""BU <-> BA pairing, retransmissions, and one-message-many-sightings.
+
+* A BA answers the BU with the same (peer, home address, sequence number) (6275 §6.1.8).
+* A BU resent with the same key is a retransmission: it is not a new registration.
+* The same message captured at several interfaces (e.g. the MN's radio and the HA's uplink) is
+  one message: the first sighting wins. A second sighting counts as the same message when it
+  comes from another interface within ``window`` seconds and has the same fingerprint (type,
+  addresses, sequence, checksum); on the same interface it is a new transmission.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from dissector.codepoints import Dialect
+from dissector.records import BindingIdentifier, BindingUpdate, MobilityMessage
+from mcoaviz.engine.keys import ExchangeKey, Role
+
+
+class Sightings:
+    """Recognises the same message seen again at another capture interface."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._seen: dict[Hashable, tuple[float, int, set[int]]] = {}
+        self._order: deque[tuple[float, Hashable]] = deque()
+
+    def first_frame(self, fingerprint: Hashable, time: float, frame: int, interface: int) -> int | None:
+        """The frame of the first sighting when this is a repeat sighting, else None."""
+        self._prune(time)
+        seen = self._seen.get(fingerprint)
+        if seen is not None:
+            first_time, first_frame, interfaces = seen
+            if interface not in interfaces and time - first_time <= self.window:
+                interfaces.add(interface)
+                return first_frame
+        self._seen[fingerprint] = (time, frame, {interface})
+        self._order.append((time, fingerprint))
+        return None
+
+    def _prune(self, now: float) -> None:
+        while self._order and now - self._order[0][0] > self.window:
+            when, fingerprint = self._order.popleft()
+            seen = self._seen.get(fingerprint)
+            if seen is not None and seen[0] == when:
+                del self._seen[fingerprint]
+
+
+@dataclass(slots=True)
+class PendingBU:
+    """A BU the engine has seen (first sighting), with what processing it needs later."""
+
+    key: ExchangeKey
+    time: float
+    frame: int
+    bu: BindingUpdate
+    message: MobilityMessage
+    role: Role
+    dialect: Dialect
+    source_coa: str  # Alt-CoA, else outer IPv4 source (DSMIPv6), else IPv6 source
+    outer_ipv4: str | None  # outer IPv4 source of a DSMIPv6 BU (I-22)
+    attempts: int = 1
+
+    @property
+    def bids(self) -> tuple[BindingIdentifier, ...]:
+        return self.message.bids
+
+    @property
+    def bid_values(self) -> tuple[int, ...]:
+        return tuple(b.bid for b in self.message.bids)
+
+    def overlaps(self, other: PendingBU) -> bool:
+        """Same peer and HoA, and a common BID (a regular BU overlaps everything)."""
+        if (self.key.node, self.key.hoa) != (other.key.node, other.key.hoa):
+            return False
+        mine, theirs = set(self.bid_values), set(other.bid_values)
+        return not mine or not theirs or bool(mine & theirs)
+
+
+class Pairing:
+    """Pending BUs (A flag, no BA yet) and answered exchanges."""
+
+    def __init__(self) -> None:
+        self.pending: dict[ExchangeKey, PendingBU] = {}
+        self.answered: dict[ExchangeKey, int] = {}  # -> BU frame
+
+    def known(self, key: ExchangeKey) -> PendingBU | int | None:
+        return self.pending.get(key) or self.answered.get(key)
+
+    def add(self, bu: PendingBU) -> None:
+        self.pending[bu.key] = bu
+
+    def take(self, key: ExchangeKey) -> PendingBU | None:
+        bu = self.pending.pop(key, None)
+        if bu is not None:
+            self.answered[key] = bu.frame
+        return bu
+
+    def superseded_by(self, new: PendingBU) -> list[PendingBU]:
+        """Pending BUs the MN gave up on: it sent a newer BU for an overlapping BID set."""
+        gone = [bu for bu in self.pending.values() if bu.key != new.key and bu.overlaps(new)]
+        for bu in gone:
+            del self.pending[bu.key]
+        return gone
+
+    def overdue(self, now: float, timeout: float) -> list[PendingBU]:
+        gone = [bu for bu in self.pending.values() if now - bu.time > timeout]
+        for bu in gone:
+            del self.pending[bu.key]
+        return sorted(gone, key=lambda bu: bu.time)
+
+    def drain(self) -> list[PendingBU]:
+        gone = sorted(self.pending.values(), key=lambda bu: bu.time)
+        self.pending.clear()
+        return gone
