@@ -1,0 +1,125 @@
+"""One Mobility Header message as a plain dict: the `mcoaviz decode --json` record and the export
+`messages` table row (docs/architecture.md). A pure function of the Packet."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from dissector.codepoints import BE_STATUS_NAMES, Dialect, ba_status_name, option_name
+from dissector.records import (
+    BindingAck,
+    BindingError,
+    BindingIdentifier,
+    BindingRefreshRequest,
+    BindingUpdate,
+    HomeTest,
+    HomeTestInit,
+    MobilityOption,
+    Packet,
+)
+
+
+def home_address(packet: Packet) -> str | None:
+    """The MN's home address as this message shows it.
+
+    Home Address option, else type 2 routing header, else the BE's field; without those the MN is
+    at home (or the HoA travels as the inner source of a tunnel / DSMIPv6 packet), so the HoA is
+    the source of what the MN sends (BU, HoTI) and the destination of what it receives.
+    """
+    path = packet.path
+    if path.home_address_option:
+        return path.home_address_option
+    if path.routing_type2:
+        return path.routing_type2
+    m = packet.mobility
+    body = m.body if m is not None else None
+    if isinstance(body, BindingError):
+        return body.home_address
+    if isinstance(body, (BindingUpdate, HomeTestInit)):
+        return path.src
+    if isinstance(body, (BindingAck, HomeTest, BindingRefreshRequest)):
+        return path.dst
+    return None
+
+
+def message_dialect(packet: Packet) -> Dialect:
+    m = packet.mobility
+    bids = m.bids if m is not None else ()
+    return bids[0].dialect if bids else Dialect.RFC5648
+
+
+def status_name(packet: Packet) -> str | None:
+    body = packet.mobility.body if packet.mobility is not None else None
+    if isinstance(body, BindingAck):
+        return ba_status_name(body.status, message_dialect(packet))
+    if isinstance(body, BindingError):
+        return BE_STATUS_NAMES.get(body.status, f"Unknown ({body.status})")
+    return None
+
+
+def bid_row(option: BindingIdentifier) -> dict[str, Any]:
+    return {
+        "bid": option.bid,
+        "status": option.status,
+        "status_name": ba_status_name(option.status, option.dialect) if option.status else None,
+        "coa": option.coa,
+        "flags": list(option.flags),
+        "flags_byte": option.flags_byte,
+    }
+
+
+def option_row(option: MobilityOption) -> dict[str, Any]:
+    """type, name, offset and the typed fields (bytes as hex)."""
+    name = "Binding Identifier" if isinstance(option, BindingIdentifier) else option_name(option.type, -1)
+    row: dict[str, Any] = {"type": option.type, "name": name}
+    for item in dataclasses.fields(option):
+        if item.name == "type":
+            continue
+        value = getattr(option, item.name)
+        if isinstance(value, bytes):
+            value = value.hex()
+        elif isinstance(value, Dialect):
+            value = value.value
+        row[item.name] = value
+    return row
+
+
+def message_row(packet: Packet) -> dict[str, Any]:
+    """The JSON record of one Mobility Header message (packet.mobility must be set)."""
+    m = packet.mobility
+    if m is None:
+        raise ValueError(f"frame {packet.frame} carries no Mobility Header")
+    body = m.body
+    seq = lifetime = status = None
+    flags: list[str] = []
+    if isinstance(body, (BindingUpdate, BindingAck)):
+        seq, lifetime, flags = body.seq, body.lifetime, list(body.flags)
+    if isinstance(body, (BindingAck, BindingError)):
+        status = body.status
+    path = packet.path
+    return {
+        "frame": packet.frame,
+        "time": packet.time,
+        "interface": packet.interface,
+        "src": path.src,
+        "dst": path.dst,
+        "outer_src": path.outer_src,
+        "outer_dst": path.outer_dst,
+        "tunnel": path.tunnel,
+        "hoa": home_address(packet),
+        "home_address_option": path.home_address_option,
+        "routing_type2": path.routing_type2,
+        "type": m.type_name,
+        "mh_type": m.mh_type,
+        "seq": seq,
+        "lifetime": lifetime,
+        "status": status,
+        "status_name": status_name(packet),
+        "flags": flags,
+        "bids": [bid_row(b) for b in m.bids],
+        "options": [option_row(o) for o in m.options],
+        "checksum_ok": m.checksum_ok,
+        "malformed": packet.malformed,
+        "problems": [dataclasses.asdict(p) for p in packet.problems],
+    }
