@@ -1,0 +1,92 @@
+"""Read-only contexts handed to rules, and the checker's configuration.
+
+A rule never sees the checker or the engine's internals: a packet rule gets one decoded
+``Packet``; a history rule gets the engine's event list (in processing order), the signalling
+packets by frame (so it can read the BU behind a ``BindingUpdateProcessed``), and the data rows.
+History rules read what the engine concluded; they never rebuild binding state themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeVar
+
+from dissector.codepoints import Dialect
+from dissector.records import BindingUpdate, MobilityMessage, Packet
+from mcoaviz.engine import events as ev
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckerConfig:
+    """Knobs of the checker. ``select``: code prefixes to run (flake8-style), empty = all."""
+
+    select: tuple[str, ...] = ()
+    dialect: Dialect = Dialect.RFC5648  # the capture's dialect, for messages without BID options
+    max_coas_per_hoa: int = 8  # MCOA606: more simultaneous bindings than this is unusual (§10)
+
+    def selected(self, code: str) -> bool:
+        return not self.select or any(code.startswith(prefix) for prefix in self.select)
+
+
+@dataclass(frozen=True, slots=True)
+class PacketContext:
+    """One decoded packet, for stateless rules."""
+
+    packet: Packet
+    config: CheckerConfig
+
+    @property
+    def message(self) -> MobilityMessage | None:
+        return self.packet.mobility
+
+    @property
+    def bu(self) -> BindingUpdate | None:
+        mh = self.packet.mobility
+        return mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
+
+    @property
+    def hoa(self) -> str | None:
+        """The mobile node's home address as the packet shows it (HAO, else the source)."""
+        path = self.packet.path
+        return path.home_address_option or path.src
+
+
+@dataclass(eq=False)
+class HistoryContext:
+    """The whole analysis, for stateful rules: engine events plus the signalling packets."""
+
+    events: Sequence[object]
+    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6) packets by frame
+    config: CheckerConfig
+    # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
+    hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
+    _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
+
+    def of(self, kind: type[E]) -> tuple[E, ...]:
+        """All events of one type (subclasses included), in processing order."""
+        if kind not in self._by_type:
+            self._by_type[kind] = tuple(e for e in self.events if isinstance(e, kind))
+        return self._by_type[kind]  # type: ignore[return-value]
+
+    def packet(self, frame: int | None) -> Packet | None:
+        return None if frame is None else self.packets.get(frame)
+
+    def message(self, frame: int | None) -> MobilityMessage | None:
+        packet = self.packet(frame)
+        return None if packet is None else packet.mobility
+
+    @cached_property
+    def bu_seen(self) -> tuple[ev.MessageSeen, ...]:
+        """First sightings of Binding Updates, in capture order."""
+        return tuple(m for m in self.of(ev.MessageSeen) if m.kind == "BU")
+
+    def dialect_of(self, frame: int | None) -> Dialect:
+        """The dialect of a message's BID options, else the capture's."""
+        mh = self.message(frame)
+        if mh is not None and mh.bids:
+            return mh.bids[0].dialect
+        return self.config.dialect

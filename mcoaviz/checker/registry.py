@@ -1,0 +1,151 @@
+# ruff: noqa: E501  (the catalogue is a table: one rule per line)
+"""The rule catalogue: ONE table, one entry per rule. Codes are stable and never reused.
+
+Families: 1xx BID option format, 2xx bulk registration, 3xx acknowledgement / status and the
+mobile node's reactions, 4xx returning home, 5xx return routability / BRR, 6xx data plane /
+security, 7xx DSMIPv6 / NEMO, 9xx generic Mobile IPv6.
+
+Severity: error = a MUST / MUST NOT, warning = a SHOULD (or a MUST the capture can only suggest),
+info = noteworthy. ``severity_rfc`` overrides it for RFC 5648 captures where the RFC's keyword
+differs. ``section`` is the draft-05 section; ``rfc_section`` the RFC 5648 one when it differs
+("-" = not in the RFC). ``dialects`` says which dialects a rule applies to. What/Why/Example
+live in each rule function's docstring (shown by ``mcoaviz rules`` and docs/rules.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mcoaviz.checker.finding import ERROR, INFO, WARNING
+from mcoaviz.checker.rules import (
+    acknowledgement as ack,
+)
+from mcoaviz.checker.rules import (
+    bid_option as bid,
+)
+from mcoaviz.checker.rules import (
+    bulk,
+    data_plane,
+    dsmip,
+    generic,
+    return_home,
+    return_routability,
+)
+
+BOTH = ("draft05", "rfc5648")
+DRAFT = ("draft05",)
+RFC = ("rfc5648",)
+PACKET = "packet"  # stateless: runs on each decoded packet
+HISTORY = "history"  # stateful: runs once at the end on the engine's events
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    section: str  # draft-05
+    rfc_section: str | None  # RFC 5648, where it differs; "-" = not in the RFC
+    summary: str  # one line
+    kind: str  # PACKET | HISTORY
+    check: Callable[..., list]  # (PacketContext | HistoryContext) -> list[Hit]
+    dialects: tuple[str, ...] = BOTH
+    severity_rfc: str | None = None
+    status: str = "stable"
+    since: str = "0.1"
+
+    @property
+    def doc(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+    def severity_for(self, dialect: str) -> str:
+        return self.severity_rfc if dialect == "rfc5648" and self.severity_rfc else self.severity
+
+
+R = Rule
+# fmt: off
+RULES: tuple[Rule, ...] = (
+    # code       name                                   severity draft §         RFC §            summary                                                                kind     check                                   dialects, rfc severity
+    R("MCOA101", "ZeroBindingIdentifier",               ERROR,   "§2, §5.1",     "§4.3, §5.1",    "BID 0 used in a BU or CoTI",                                          PACKET,  bid.zero_bid, severity_rfc=WARNING),
+    R("MCOA102", "InvalidBidOptionLength",              ERROR,   "§4.2.1, §6.3", "§4.3, §6.2",    "BID option Length is not 4, 8 or 20",                                 PACKET,  bid.invalid_length),
+    R("MCOA103", "CoaFlagWithoutCareOfAddress",         ERROR,   "§4.2.1, §6.3", "-",             "C flag set but no care-of address in the BID option",                 PACKET,  bid.coa_flag_without_coa, DRAFT),
+    R("MCOA104", "CareOfAddressWithoutCoaFlag",         ERROR,   "§4.2.1",       "-",             "care-of address in the BID option but C flag clear",                  PACKET,  bid.coa_without_coa_flag, DRAFT),
+    R("MCOA105", "Ipv4FlagLengthMismatch",              ERROR,   "§4.2.1",       "-",             "D (IPv4) flag disagrees with the care-of address length",             PACKET,  bid.ipv4_flag_mismatch, DRAFT),
+    R("MCOA106", "ReservedBidFlagsSet",                 ERROR,   "§4.2.1",       "§4.3",          "reserved BID flag bits set",                                          PACKET,  bid.reserved_bits, severity_rfc=WARNING),
+    R("MCOA107", "HomeAgentOnlyFlagToCorrespondent",    WARNING, "§4.2.1",       "§4.3",          "C/O/H BID flags in a BU to a correspondent node",                     PACKET,  bid.ha_only_flag_to_correspondent),
+    R("MCOA108", "CareOfAddressOutsideBindingUpdate",   ERROR,   "§4.2.1",       "§4.3",          "care-of address field in a BID option of a CoTI or other non-BU",     PACKET,  bid.coa_outside_bu),
+    R("MCOA109", "CareOfAddressCopiedIntoReply",        INFO,    "§4.2.1, §6.3", "§4.3, §6.2",    "BA/CoT/BRR BID option still carries a care-of address",               PACKET,  bid.coa_copied_into_reply),
+    R("MCOA110", "BidOptionInUnexpectedMessage",        WARNING, "§4.2.1",       "§4.3",          "BID option in a message other than BU, BA, BRR, CoTI, CoT",           PACKET,  bid.bid_in_unexpected_message),
+    R("MCOA111", "DuplicateBidInBindingUpdate",         ERROR,   "§5.1",         "§5.1",          "the same BID twice in one Binding Update",                            PACKET,  bid.duplicate_bid),
+    R("MCOA112", "AlternateCoaWithBid",                 ERROR,   "§5.3, §5.4",   "§5.2",          "Alternate CoA option beside BID options in a home registration",      PACKET,  bid.alternate_coa_with_bid),
+    R("MCOA113", "AuthorizationDataBeforeBid",          ERROR,   "§5.3",         "§5.2",          "Binding Authorization Data not after the BID option",                 PACKET,  bid.auth_data_before_bid),
+    R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
+    R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
+    R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),
+    R("MCOA204", "BulkRegistrationWithoutCoa",          ERROR,   "§4.2.1, §5.4", "-",             "bulk registration whose options carry no care-of address",            PACKET,  bulk.bulk_without_coa, DRAFT),
+    R("MCOA205", "CareOfAddressInBulkDeregistration",   WARNING, "§5.5",         "-",             "bulk de-registration still carries care-of addresses",                PACKET,  bulk.coa_in_bulk_deregistration, DRAFT),
+    R("MCOA206", "BulkSequenceBelowBinding",            WARNING, "§5.4",         "§4.1",          "bulk BU sequence number older than a bulked binding's last",          HISTORY, bulk.bulk_sequence_below_binding),
+    R("MCOA207", "BulkAfterBulkRefused",                WARNING, "§5.7",         "§5.7",          "bulk BU sent after the peer refused bulk registration (168)",         HISTORY, bulk.bulk_after_refusal),
+    R("MCOA208", "CorrespondentAcceptedBulk",           ERROR,   "§6.3",         "§6.2",          "correspondent node accepted a bulk registration",                     HISTORY, bulk.correspondent_accepted_bulk),
+    R("MCOA301", "AckWithoutBidOption",                 WARNING, "§5.7",         "§5.7, §6.2",    "BA to an A-flag BID BU carries no BID option",                        HISTORY, ack.ack_without_bid),
+    R("MCOA302", "AckMissingBid",                       ERROR,   "§6.3",         "§6.2",          "BA does not copy every BID option of its BU",                         HISTORY, ack.ack_missing_bid),
+    R("MCOA303", "NotCompleteWithoutBidError",          ERROR,   "§4.3, §6.3",   "§4.4, §6.2",    "MCOA NOTCOMPLETE without any per-BID error status",                   HISTORY, ack.notcomplete_without_bid_error),
+    R("MCOA304", "BidErrorWithoutNotComplete",          ERROR,   "§6.3",         "§6.2",          "per-BID error status without MCOA NOTCOMPLETE",                       HISTORY, ack.bid_error_without_notcomplete),
+    R("MCOA305", "CorrespondentBidStatusNonZero",       ERROR,   "§6.3",         "§6.2",          "correspondent node put a non-zero status in a BID option",            HISTORY, ack.correspondent_bid_status),
+    R("MCOA306", "MalformedBidAccepted",                ERROR,   "§6.3",         "§6.2",          "receiver accepted a BID option it must reject as MALFORMED",          HISTORY, ack.malformed_accepted),
+    R("MCOA307", "UnknownBidDeregistrationAccepted",    ERROR,   "§6.3",         "§6.2",          "de-registration of an unknown BID accepted",                          HISTORY, ack.unknown_bid_deregistration_accepted),
+    R("MCOA308", "UnknownBidDeregistrationStatus",      WARNING, "§6.3",         "§6.2",          "unknown-BID de-registration rejected with a status other than 133",   HISTORY, ack.unknown_bid_deregistration_status, severity_rfc=ERROR),
+    R("MCOA309", "BidAfterMcoaProhibited",              ERROR,   "§5.7",         "§5.7",          "MN keeps using BID options after MCOA PROHIBITED",                    HISTORY, ack.bid_after_prohibited),
+    R("MCOA310", "BidAfterAckWithoutBid",               WARNING, "§5.7",         "§5.7",          "MN keeps using BID options after a BA without BID option",            HISTORY, ack.bid_after_legacy_ack),
+    R("MCOA311", "BidConflictWithoutOverwrite",         WARNING, "§5.7",         "§5.7, §5.9",    "BID BU after BID CONFLICT / 165 without the O flag",                  HISTORY, ack.conflict_not_resolved, severity_rfc=ERROR),
+    R("MCOA312", "StaleSequenceAfterOutOfWindow",       WARNING, "§5.10",        "-",             "retry after status 135 with a stale sequence number",                 HISTORY, ack.stale_sequence_after_135),
+    R("MCOA313", "LiteralRetryAfterOutOfWindow",        INFO,    "§5.10",        "-",             "retry after status 135 reuses the BA's sequence number",              HISTORY, ack.literal_retry_after_135, DRAFT),
+    R("MCOA314", "BootstrapWithoutOverwrite",           WARNING, "§5.10",        "§5.9",          "first multiple-CoA registration without the O flag",                  HISTORY, ack.bootstrap_without_overwrite),
+    R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link),
+    R("MCOA402", "HomeBindingUnexpectedStatus",         ERROR,   "§5.6.3",       "§6.3",          "HA accepted an H-flag BU with a status other than 0 / RETURNHOME",    HISTORY, return_home.home_unexpected_status),
+    R("MCOA403", "NdForHomeAddressBeforeAck",           ERROR,   "§5.6.3",       "§5.6.3",        "MN does NDP for its home address before the H-flag BA",               HISTORY, return_home.nd_before_home_ack),
+    R("MCOA404", "NdForHomeAddressAfterReturnHome",     ERROR,   "§4.3, §5.6.3", "§4.4, §5.6.4",  "MN does NDP for its home address after RETURNHOME WO/NDP",            HISTORY, return_home.nd_after_returnhome),
+    R("MCOA405", "HomeFlagWithNonZeroLifetime",         WARNING, "§5.6.3",       "-",             "draft H flag in a registration instead of a de-registration",         PACKET,  return_home.draft_home_flag_with_lifetime, DRAFT),
+    R("MCOA406", "HomeFlagWithZeroLifetime",            ERROR,   "-",            "§5.6.3",        "RFC H flag in a BU with Lifetime 0",                                  PACKET,  return_home.rfc_home_flag_with_zero_lifetime, RFC),
+    R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC),
+    R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT),
+    R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT),
+    R("MCOA503", "CotDoesNotEchoBid",                   ERROR,   "§6.2",         "-",             "CoT with BID options omits the CoTI's BID",                           HISTORY, return_routability.cot_does_not_echo_bid, DRAFT),
+    R("MCOA504", "CotBidWrongStatus",                   ERROR,   "§6.2",         "-",             "CoT BID status is not MALFORMED for C/O, or not 0 otherwise",         HISTORY, return_routability.cot_wrong_status, DRAFT),
+    R("MCOA505", "BidAfterCotWithoutBid",               ERROR,   "§5.2",         "-",             "BID BU to a CN whose CoT carried no BID option",                      HISTORY, return_routability.bid_after_cot_without_bid, DRAFT),
+    R("MCOA506", "BrrAnswerLacksBid",                   ERROR,   "§5.8",         "§5.8",          "BU answering a BRR with BID lacks that BID",                          HISTORY, return_routability.brr_answer_lacks_bid, severity_rfc=WARNING),
+    R("MCOA507", "BrrAnswerRefreshesOtherBids",         WARNING, "§5.8",         "-",             "BU answering a BRR with BID also refreshes other BIDs",               HISTORY, return_routability.brr_answer_extra_bids, DRAFT),
+    R("MCOA508", "BrrWithoutBid",                       WARNING, "§6.4",         "§6.4",          "BRR for a BID binding carries no BID option",                         HISTORY, return_routability.brr_without_bid),
+    R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa),
+    R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa),
+    R("MCOA603", "HaoTowardsHomeAgent",                 INFO,    "§5.9",         "-",             "MN uses the Home Address option instead of the tunnel to its HA",     HISTORY, data_plane.hao_towards_home_agent),
+    R("MCOA604", "CoaSharedByHomeAddresses",            WARNING, "§10",          "§10",           "one CoA bound by several home addresses at once",                     HISTORY, data_plane.coa_shared_by_home_addresses),
+    R("MCOA605", "ManyCoasPerHomeAddress",              INFO,    "§10",          "§10",           "unusually many simultaneous bindings for one home address",           HISTORY, data_plane.many_coas_per_home_address),
+    R("MCOA701", "Ipv4CoaFirstRegisteredInBulk",        ERROR,   "§8.1",         "§8.1",          "first registration of an IPv4 CoA in a bulk BU",                      HISTORY, dsmip.ipv4_first_registration_in_bulk),
+    R("MCOA702", "BulkAfterNatDetected",                ERROR,   "§8.1",         "§8.1",          "IPv4 CoA bulk-registered after NAT detection",                        HISTORY, dsmip.bulk_after_nat, severity_rfc=WARNING),
+    R("MCOA703", "Ipv4AddressAckAfterBid",              ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement after a BID option",                     PACKET,  dsmip.ipv4_ack_after_bid),
+    R("MCOA704", "Ipv4AddressAckWithoutRequest",        ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement without an IPv4 HoA request",            HISTORY, dsmip.ipv4_ack_without_request),
+    R("MCOA705", "Ipv4AddressAckWhileRejectingCoa",     ERROR,   "§8.1",         "§8.1",          "IPv4 Address Acknowledgement in a BA rejecting an IPv4 CoA",          HISTORY, dsmip.ipv4_ack_while_rejecting_ipv4_coa, severity_rfc=WARNING),
+    R("MCOA706", "Ipv4CoaOptionWithBid",                WARNING, "§8.1",         "§8.1",          "IPv4 Care-of Address option beside BID options",                      PACKET,  dsmip.ipv4_coa_option_with_bid, severity_rfc=ERROR),
+    R("MCOA901", "BadMobilityChecksum",                 ERROR,   "6275 §6.1.1",  None,            "Mobility Header checksum does not verify",                            PACKET,  generic.bad_checksum),
+    R("MCOA902", "AckWithoutBindingUpdate",             WARNING, "6275 §11.7.3", None,            "BA matching no captured BU",                                          HISTORY, generic.ack_without_update),
+    R("MCOA903", "BindingUpdateNeverAcknowledged",      WARNING, "6275 §9.5.1",  None,            "BU with the A flag never acknowledged",                               HISTORY, generic.update_never_acknowledged),
+    R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested),
+    R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry),
+    R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
+)
+# fmt: on
+
+BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
+assert len(BY_CODE) == len(RULES), "duplicate rule code"
+
+FAMILIES: dict[str, str] = {
+    "1": "BID option format", "2": "Bulk registration", "3": "Acknowledgement and status",
+    "4": "Returning home", "5": "Return routability and BRR", "6": "Data plane and security",
+    "7": "DSMIPv6 and NEMO", "9": "Generic Mobile IPv6",
+}
+
+
+def family_of(code: str) -> str:
+    return FAMILIES.get(code[4:5], "other")

@@ -1,0 +1,1 @@
+"""Rule modules, one per family (see mcoaviz.checker.registry for the catalogue)."""

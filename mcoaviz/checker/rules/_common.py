@@ -1,0 +1,76 @@
+"""Small helpers shared by the rule modules (no rule logic here)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from dissector.codepoints import Dialect
+from dissector.records import BindingIdentifier, BindingUpdate, MobilityMessage, Packet
+from mcoaviz.checker.context import PacketContext
+from mcoaviz.checker.finding import Hit
+
+VALID_BID_LENGTHS = frozenset({4, 8, 20})
+# Messages that may carry a BID option (draft §4.2.1, RFC §4.3).
+BID_CARRIERS = frozenset({"BU", "BA", "BRR", "CoTI", "CoT"})
+# Messages that carry BID options copied from the MN's (draft §6.2, §6.3; RFC §6.2).
+BID_COPIES = frozenset({"BA", "CoT"})
+
+
+def packet_hit(ctx: PacketContext, message: str, bid: BindingIdentifier | None = None,
+               key: str = "") -> Hit:
+    return Hit(
+        message=message,
+        frame=ctx.packet.frame,
+        time=ctx.packet.time,
+        hoa=ctx.hoa,
+        bid=None if bid is None else bid.bid,
+        dialect=None if bid is None else bid.dialect,
+        key=key,
+    )
+
+
+def home_registration(bu: BindingUpdate) -> bool:
+    """BU header H flag: a home registration, i.e. a BU to the home agent (6275 §6.1.7)."""
+    return "H" in bu.flags
+
+
+def is_draft(bid: BindingIdentifier) -> bool:
+    return bid.dialect is Dialect.DRAFT05
+
+
+def bid_list(bids: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(b) for b in bids)
+
+
+def same_prefix64(a: str | None, b: str | None) -> bool:
+    """True when both are IPv6 addresses in the same /64 (our stand-in for 'same link')."""
+    if not a or not b:
+        return False
+    try:
+        na = ipaddress.IPv6Network(f"{a}/64", strict=False)
+        return ipaddress.IPv6Address(b) in na
+    except ValueError:
+        return False
+
+
+def seq_before(a: int, b: int) -> bool:
+    """``a`` is older than ``b`` in 16-bit serial arithmetic (6275 §9.5.1)."""
+    diff = (b - a) % 65536
+    return 0 < diff < 32768
+
+
+def mobility_of(packet: Packet | None) -> MobilityMessage | None:
+    return None if packet is None else packet.mobility
+
+
+def bindings_held_at(events: object, t: float) -> set[tuple[object, str]]:
+    """(BindingKey, CoA) pairs the engine says were held at time ``t`` (read from its events)."""
+    from mcoaviz.engine import events as ev  # local: keep _common importable without the engine
+
+    held: set[tuple[object, str]] = set()
+    for e in events:  # type: ignore[attr-defined]
+        if isinstance(e, ev.BindingStarted) and e.time <= t:
+            held.add((e.key, e.coa))
+        elif isinstance(e, ev.BindingEnded) and e.time <= t:
+            held.discard((e.key, e.coa))
+    return held

@@ -1,0 +1,346 @@
+"""MCOA3xx: Binding Acknowledgement contents, per-BID status, and how the MN reacts to them.
+
+All rules here are history rules: they pair BU and BA through the engine's
+``BindingUpdateProcessed`` events (the engine owns pairing) and read both packets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dissector.codepoints import Dialect
+from dissector.records import BindingAck, Packet
+from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
+from mcoaviz.engine import events as ev
+
+NOTCOMPLETE = 4
+RETURNHOME = 5
+OUT_OF_WINDOW = 135
+NOT_HOME_AGENT = 133
+MALFORMED = 164
+CONFLICT = 165  # draft MCOA BID CONFLICT / RFC MCOA NON-MCOA BINDING EXISTS
+PROHIBITED = 166
+UNKNOWN_COA = 167
+
+
+def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
+    """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
+        if bu is not None and ba is not None and bu.mobility and ba.mobility \
+                and isinstance(ba.mobility.body, BindingAck):
+            yield p, bu, ba
+
+
+def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
+    return Dialect.DRAFT05 if p.dialect == Dialect.DRAFT05.value else Dialect.RFC5648
+
+
+def _ba_hit(p: ev.BindingUpdateProcessed, ba: Packet, message: str, bid: int | None = None) -> Hit:
+    return Hit(message, ba.frame, ba.time, p.key.hoa, bid, _dialect(p))
+
+
+def ack_without_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: a BA answering a BU that had the A flag and BID option(s) carries no BID option.
+    Why: draft §5.7 "a Binding Acknowledgment MUST carry a Binding Identifier mobility option";
+    RFC §5.7 SHOULD / §6.2 MUST. A warning, because the same picture is what a peer without
+    MCoA support legitimately sends (I-10).
+    Example: BU A-flag + BID 1 -> BA status 0 without options -> warning at the BA.
+    """
+    return [_ba_hit(p, ba, "BA answers a BU with BID option(s) but carries none; the peer seems not "
+                    "to support MCoA.")
+            for p, _bu, ba in _answered(ctx) if p.ack_requested and p.legacy_receiver]
+
+
+def ack_missing_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: a BA that carries BID options but not a copy of every BID option of its BU.
+    Why: draft §6.3 "all the Binding Identifier mobility options stored in the Binding Update
+    MUST be copied to the Binding Acknowledgment"; RFC §6.2 the same (Status excepted).
+    Example: bulk BU with BIDs 1, 2 -> BA with BID 1 only -> finding at the BA.
+    """
+    hits = []
+    for p, bu, ba in _answered(ctx):
+        ba_bids = {b.bid for b in ba.mobility.bids}  # type: ignore[union-attr]
+        if not ba_bids:
+            continue
+        missing = [b.bid for b in bu.mobility.bids if b.bid not in ba_bids]  # type: ignore[union-attr]
+        if missing:
+            hits.append(_ba_hit(p, ba, f"BA does not copy the BID option(s) {bid_list(missing)} of "
+                                "its Binding Update.", missing[0]))
+    return hits
+
+
+def notcomplete_without_bid_error(ctx: HistoryContext) -> list[Hit]:
+    """What: a BA with Status MCOA NOTCOMPLETE (4) in which no BID option has a non-zero Status.
+    Why: draft §4.3/§6.3: NOTCOMPLETE means per-binding errors are "stored in the status field
+    of the binding identifier mobility option"; RFC §4.4, §6.2.
+    Example: bulk BU -> BA status 4 with BID options all status 0 -> finding at the BA.
+    """
+    return [_ba_hit(p, ba, "BA says MCOA NOTCOMPLETE but no BID option carries an error status.")
+            for p, _bu, ba in _answered(ctx)
+            if ba.mobility.body.status == NOTCOMPLETE  # type: ignore[union-attr]
+            and not any(b.status for b in ba.mobility.bids)]  # type: ignore[union-attr]
+
+
+def bid_error_without_notcomplete(ctx: HistoryContext) -> list[Hit]:
+    """What: a home agent's BA with a per-BID error status while the BA Status is not NOTCOMPLETE.
+    Why: draft §6.3 "the status value MUST be stored in the Status field in the corresponding
+    Binding Identifier mobility option. In this case, [MCOA NOTCOMPLETE] MUST be set"; RFC §6.2
+    adds "otherwise BID Status MUST be 0". Status 5 (RETURNHOME) in the BID option is legitimate
+    (draft §5.6.3, I-18), and so is a BID Status equal to the BA Status.
+    Example: bulk BU -> BA status 0, BID 2 status 164 -> finding at the BA.
+    """
+    hits = []
+    for p, _bu, ba in _answered(ctx):
+        status = ba.mobility.body.status  # type: ignore[union-attr]
+        if p.role != "home-agent" or status == NOTCOMPLETE:
+            continue
+        odd = [b.bid for b in ba.mobility.bids  # type: ignore[union-attr]
+               if b.status not in (0, RETURNHOME, status)]
+        if odd:
+            hits.append(_ba_hit(p, ba, f"BID option(s) {bid_list(odd)} carry their own status but the "
+                                f"BA Status is {status}, not MCOA NOTCOMPLETE (4).", odd[0]))
+    return hits
+
+
+def correspondent_bid_status(ctx: HistoryContext) -> list[Hit]:
+    """What: a correspondent node's BA with a non-zero Status in a BID option.
+    Why: draft §6.3 "the status value MUST be always stored in the Status field of the Binding
+    Acknowledgment and keep the Status field of Binding Identifier mobility option to zero";
+    RFC §6.2 the same.
+    Example: BU to a CN -> BA status 164 with BID status 164 -> finding at the BA.
+    """
+    hits = []
+    for p, _bu, ba in _answered(ctx):
+        if p.role != "correspondent":
+            continue
+        for b in ba.mobility.bids:  # type: ignore[union-attr]
+            if b.status:
+                hits.append(_ba_hit(p, ba, f"Correspondent node put status {b.status} in the BID option "
+                                    f"for BID {b.bid}; it must be 0.", b.bid))
+    return hits
+
+
+def malformed_accepted(ctx: HistoryContext) -> list[Hit]:
+    """What: a receiver accepted (effective status < 128) a BID option it MUST reject as
+    malformed: Length not 4/8/20, or (draft) C set without a care-of address.
+    Why: draft §6.3 "the receiver MUST rejects the Binding Update and returns ... [MCOA
+    MALFORMED]" (length) and "MUST reject the Binding Identifier mobility option" (C without
+    CoA); RFC §6.2 (length). I-0: the state follows the node; the checker flags it.
+    Example: BU with BID option Length 6 -> BA status 0 -> finding at the BA.
+    """
+    hits = []
+    for p, bu, ba in _answered(ctx):
+        accepted = {r.bid for r in p.results if r.accepted}
+        bad_length = any(b.length not in VALID_BID_LENGTHS for b in bu.mobility.bids)  # type: ignore[union-attr]
+        if bad_length and (accepted or ba.mobility.body.status < 128):  # type: ignore[union-attr]
+            hits.append(_ba_hit(p, ba, "BU with a BID option of invalid Length was accepted instead of "
+                                "rejected with MCOA MALFORMED."))
+            continue
+        for b in bu.mobility.bids:  # type: ignore[union-attr]
+            if b.dialect is Dialect.DRAFT05 and b.coa_flag and b.length == 4 and b.bid in accepted:
+                hits.append(_ba_hit(p, ba, f"BID {b.bid} had the C flag without a care-of address but "
+                                    "was accepted instead of rejected with MCOA MALFORMED.", b.bid))
+    return hits
+
+
+def unknown_bid_deregistration_accepted(ctx: HistoryContext) -> list[Hit]:
+    """What: a de-registration of a BID the receiver did not hold, answered with success.
+    Why: draft §6.3 "it MUST reject this de-registration Binding Update"; RFC §6.2 MUST reject
+    with 133. (The engine decides "unknown" from its binding cache: action "unknown-bid".)
+    Example: BU Lifetime 0 for BID 9 never registered -> BA status 0 -> finding at the BA.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is None or not p.deregistration:
+            continue
+        for r in p.results:
+            if r.action == "unknown-bid" and r.accepted:
+                hits.append(Hit(f"De-registration of unknown BID {r.bid} was accepted; it must be "
+                                "rejected.", p.ba_frame, p.time, p.key.hoa, r.bid, _dialect(p)))
+    return hits
+
+
+def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
+    """What: a rejected de-registration of an unknown BID with a status other than 133
+    (RFC 5648 also allows 167).
+    Why: draft §6.3 an HA "SHOULD also return ... [not Home Agent for this mobile node, 133]"
+    (a CN has no code: not checked); RFC §6.2 MUST return 133 (any receiver; 167 per §5.7, I-11).
+    Example: BU Lifetime 0 for unknown BID 9 to the HA -> BA status 128 -> finding at the BA.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is None or not p.deregistration:
+            continue
+        draft = _dialect(p) is Dialect.DRAFT05
+        if draft and p.role != "home-agent":
+            continue
+        allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
+        for r in p.results:
+            if r.action == "unknown-bid" and not r.accepted and r.status not in allowed:
+                hits.append(Hit(f"De-registration of unknown BID {r.bid} was rejected with status "
+                                f"{r.status} instead of 133.", p.ba_frame, p.time, p.key.hoa, r.bid,
+                                _dialect(p)))
+    return hits
+
+
+# ----------------------------------------------------------------------- the MN's reactions
+
+
+def _effective_statuses(p: ev.BindingUpdateProcessed) -> set[int]:
+    found = {r.status for r in p.results if r.status is not None}
+    if p.ba_status is not None:
+        found.add(p.ba_status)
+    return found
+
+
+def _first_answer_with(ctx: HistoryContext, status: int) -> dict[tuple[str, str], ev.BindingUpdateProcessed]:
+    """Earliest BA (per HoA and peer) whose effective status includes ``status``."""
+    first: dict[tuple[str, str], ev.BindingUpdateProcessed] = {}
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is not None and status in _effective_statuses(p):
+            first.setdefault((p.key.hoa, p.key.node), p)
+    return first
+
+
+def _later_bid_bus(ctx: HistoryContext, since: dict[tuple[str, str], int]) -> Iterator[ev.MessageSeen]:
+    for m in ctx.bu_seen:
+        frame = since.get((m.hoa or "", m.peer or ""))
+        if frame is not None and m.frame > frame and m.bids:
+            yield m
+
+
+def bid_after_prohibited(ctx: HistoryContext) -> list[Hit]:
+    """What: the MN keeps sending BID options to a peer that answered MCOA PROHIBITED (166).
+    Why: draft §5.7 "the mobile node MUST give up registering multiple bindings to the peer ...
+    It MUST return to the regular Mobile IPv6"; RFC §5.7.
+    Example: BU BID 1 -> BA 166 -> BU BID 2 to the same peer -> finding at the last BU.
+    """
+    since = {k: p.ba_frame for k, p in _first_answer_with(ctx, PROHIBITED).items()}
+    return [Hit(f"BU with BID option(s) sent after the peer answered MCOA PROHIBITED (frame "
+                f"{since[(m.hoa or '', m.peer or '')]}).", m.frame, m.time, m.hoa, m.bids[0],
+                ctx.dialect_of(m.frame))
+            for m in _later_bid_bus(ctx, since)]  # type: ignore[arg-type]
+
+
+def bid_after_legacy_ack(ctx: HistoryContext) -> list[Hit]:
+    """What: the MN keeps sending BID options to a peer whose BA carried no BID option.
+    Why: draft §5.7 "The mobile node SHOULD stop registering multiple care-of addresses by using
+    a Binding Identifier mobility option"; RFC §5.7 the same.
+    Example: BU BID 1 -> BA without BID -> BU BID 1 again -> warning at the last BU.
+    """
+    since: dict[tuple[str, str], int] = {}
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is not None and p.legacy_receiver:
+            since.setdefault((p.key.hoa, p.key.node), p.ba_frame)
+    return [Hit(f"BU with BID option(s) sent although the peer's BA (frame "
+                f"{since[(m.hoa or '', m.peer or '')]}) carried no BID option.", m.frame, m.time, m.hoa,
+                m.bids[0], ctx.dialect_of(m.frame))
+            for m in _later_bid_bus(ctx, since)]
+
+
+def overwrite_requested(packet: Packet | None) -> bool:
+    """O as the dialect places it: in any BID option (draft) or the BU header with P clear (RFC)."""
+    if packet is None or packet.mobility is None:
+        return False
+    body = packet.mobility.body
+    header_o = getattr(body, "flags", ()) and "O" in body.flags and "P" not in body.flags  # type: ignore[union-attr]
+    return bool(header_o) or any(b.overwrite_flag for b in packet.mobility.bids)
+
+
+def conflict_not_resolved(ctx: HistoryContext) -> list[Hit]:
+    """What: after BID CONFLICT (draft) / NON-MCOA BINDING EXISTS (RFC, 165), the MN's next BU
+    with BID options to that peer does not set the O flag.
+    Why: draft §5.7 the MN "SHOULD stop sending Binding Updates with BID, or SHOULD use O flag";
+    RFC §5.7 the MN MUST set O (I-8). Warning in draft-05, error in RFC 5648.
+    Example: BU BID 1 -> BA 165 -> BU BID 1 without O -> finding at the last BU.
+    """
+    hits = []
+    for (hoa, peer), p in _first_answer_with(ctx, CONFLICT).items():
+        nxt = next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer
+                    and m.frame > (p.ba_frame or 0)), None)
+        if nxt is not None and nxt.bids and not overwrite_requested(ctx.packet(nxt.frame)):
+            hits.append(Hit(f"BU with BID option(s) after status 165 (frame {p.ba_frame}) does not set "
+                            "the O flag.", nxt.frame, nxt.time, hoa, nxt.bids[0], _dialect(p)))
+    return hits
+
+
+def _out_of_window_answers(ctx: HistoryContext) -> list[tuple[str, str, Packet]]:
+    """(HoA, peer, BA packet) for every BA with status 135, paired or not."""
+    found: list[tuple[str, str, Packet]] = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        ba = ctx.packet(p.ba_frame)
+        if ba is not None and p.ba_status == OUT_OF_WINDOW:
+            found.append((p.key.hoa, p.key.node, ba))
+    for u in ctx.of(ev.UnmatchedBA):
+        ba = ctx.packet(u.frame)
+        if ba is not None and u.status == OUT_OF_WINDOW:
+            found.append((u.key.hoa, u.key.node, ba))
+    return found
+
+
+def _retries(ctx: HistoryContext) -> Iterator[tuple[ev.MessageSeen, int, Dialect]]:
+    """(next BU to the same peer, BA sequence number, dialect) after each 135."""
+    for hoa, peer, ba in _out_of_window_answers(ctx):
+        nxt = next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer and m.frame > ba.frame), None)
+        if nxt is not None and nxt.seq is not None:
+            yield nxt, ba.mobility.body.seq, ctx.dialect_of(nxt.frame)  # type: ignore[union-attr]
+
+
+def stale_sequence_after_135(ctx: HistoryContext) -> list[Hit]:
+    """What: after a BA with status 135 (sequence number out of window), the MN's next BU to
+    that peer uses a sequence number older than the BA's (draft) / not newer than it (RFC).
+    Why: draft §5.10 "it MUST retry sending a Binding Update with the last accepted sequence
+    number which is notified by the Binding Acknowledgment"; 6275 §11.7.3 (the next BU must be
+    newer). I-19/I-20: only a warning, never an error.
+    Example: BU seq 5 -> BA 135 seq 40 -> BU seq 6 -> warning at the last BU.
+    """
+    hits = []
+    for m, ba_seq, dialect in _retries(ctx):
+        stale = seq_before(m.seq, ba_seq) if dialect is Dialect.DRAFT05 else not seq_before(ba_seq, m.seq)
+        if stale:
+            hits.append(Hit(f"BU after status 135 uses sequence number {m.seq}, not newer than the "
+                            f"BA's {ba_seq}.", m.frame, m.time, m.hoa, m.bids[0] if m.bids else None,
+                            dialect))
+    return hits
+
+
+def literal_retry_after_135(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) after status 135, the MN retries with exactly the BA's sequence number.
+    Why: that is what draft §5.10 literally asks, but 6275 §9.5.1 rejects it again (D19); I-20
+    says to note it, not to flag it.
+    Example: BU seq 5 -> BA 135 seq 40 -> BU seq 40 -> info at the last BU.
+    """
+    return [Hit(f"BU after status 135 reuses the BA's sequence number {ba_seq} (draft §5.10 "
+                "literal retry; 6275 would reject it).", m.frame, m.time, m.hoa,
+                m.bids[0] if m.bids else None, dialect)
+            for m, ba_seq, dialect in _retries(ctx)
+            if dialect is Dialect.DRAFT05 and m.seq == ba_seq]
+
+
+def bootstrap_without_overwrite(ctx: HistoryContext) -> list[Hit]:
+    """What: the first BU with BID options a home address sends to its home agent in the capture
+    registers bindings without the O flag.
+    Why: draft §5.10 "it SHOULD set O flag in the Binding Identifier mobility option"; RFC §5.9
+    MUST set O. Whether a BU is really a bootstrap cannot be proven from a capture (Q55), so
+    this stays a warning in both dialects and is skipped when the engine saw pre-existing
+    bindings for the home address.
+    Example: capture starts with BU H, BID 1 (no O), Lifetime 400 -> warning at the BU.
+    """
+    pre_existing = {s.key.hoa for s in ctx.of(ev.BindingStarted) if s.pre_existing}
+    seen: set[str] = set()
+    hits = []
+    for m in ctx.bu_seen:
+        if m.hoa is None or m.hoa in seen:
+            continue
+        seen.add(m.hoa)
+        packet = ctx.packet(m.frame)
+        body = packet.mobility.body if packet is not None and packet.mobility else None
+        if m.role != "home-agent" or not m.bids or getattr(body, "lifetime", 0) == 0:
+            continue
+        if m.hoa not in pre_existing and not overwrite_requested(packet):
+            hits.append(Hit("First multiple-CoA registration of this home address does not set the "
+                            "O flag.", m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame)))
+    return hits

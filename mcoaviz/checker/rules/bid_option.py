@@ -1,0 +1,231 @@
+"""MCOA1xx: format and placement of the Binding Identifier option (stateless, per packet).
+
+Draft-05 carries C/O/H/D flags in the option; RFC 5648 only H, with CoA presence and family
+read from Length. ``BindingIdentifier`` exposes both through ``coa_flag``, ``ipv4_flag``,
+``home_flag``, ``overwrite_flag`` and ``reserved_bits``.
+"""
+
+from __future__ import annotations
+
+from dissector.records import AlternateCoA, BindingAuthData, BindingIdentifier
+from mcoaviz.checker.context import PacketContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import (
+    BID_CARRIERS,
+    BID_COPIES,
+    VALID_BID_LENGTHS,
+    home_registration,
+    is_draft,
+    packet_hit,
+)
+
+
+def _sent_bids(ctx: PacketContext, kinds: frozenset[str]) -> tuple[BindingIdentifier, ...]:
+    mh = ctx.message
+    if mh is None or mh.type_name not in kinds:
+        return ()
+    return mh.bids
+
+
+def zero_bid(ctx: PacketContext) -> list[Hit]:
+    """What: a Binding Update or Care-of Test Init whose BID option carries BID 0.
+    Why: draft §2 and §5.1 "The zero value ... MUST NOT be used"; RFC 5648 §4.3/§5.1 reserve 0
+    and say it SHOULD NOT be used (so the finding is an error in draft-05, a warning in RFC 5648).
+    Example: BU with BID option (BID=0, Length 20) -> one finding at the BU's frame.
+    """
+    return [
+        packet_hit(ctx, f"{ctx.message.type_name} uses BID 0, which is reserved.", b)  # type: ignore[union-attr]
+        for b in _sent_bids(ctx, frozenset({"BU", "CoTI"}))
+        if b.bid == 0
+    ]
+
+
+def invalid_length(ctx: PacketContext) -> list[Hit]:
+    """What: a BID option whose Length is not 4, 8 or 20.
+    Why: draft §4.2.1/§6.3 and RFC §4.3/§6.2: Length MUST be 4, 8 or 20; a receiver MUST reject
+    such a BU with MCOA MALFORMED.
+    Example: BU with a BID option of Length 6 -> finding at the BU.
+    """
+    mh = ctx.message
+    if mh is None:
+        return []
+    return [
+        packet_hit(ctx, f"BID option for BID {b.bid} in a {mh.type_name} has Length {b.length}, "
+                   "not 4, 8 or 20.", b)
+        for b in mh.bids
+        if b.length not in VALID_BID_LENGTHS
+    ]
+
+
+def _draft_bu_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
+    return tuple(b for b in _sent_bids(ctx, frozenset({"BU"})) if is_draft(b)
+                 and b.length in VALID_BID_LENGTHS)
+
+
+def coa_flag_without_coa(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a BU's BID option with the C flag set but no Care-of Address (Length 4).
+    Why: draft §4.2.1 (Length MUST be 8 or 20 when C is set) and §6.3 ("When C flag is specified,
+    the care-of address MUST be given").
+    Example: draft BU, BID option flags C, Length 4 -> finding at the BU.
+    """
+    return [packet_hit(ctx, f"BID {b.bid} has the C flag set but carries no care-of address.", b)
+            for b in _draft_bu_bids(ctx) if b.coa_flag and b.length == 4]
+
+
+def coa_without_coa_flag(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a BU's BID option that carries a Care-of Address (Length 8/20) without C.
+    Why: draft §4.2.1: Length "MUST be set to 4 when the 'C' flag is unset".
+    Example: draft BU, BID option flags none, Length 20 -> finding at the BU.
+    """
+    return [packet_hit(ctx, f"BID {b.bid} carries a care-of address (Length {b.length}) "
+                       "but the C flag is clear.", b)
+            for b in _draft_bu_bids(ctx) if not b.coa_flag and b.length in (8, 20)]
+
+
+def ipv4_flag_mismatch(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) the D flag disagrees with the address in a BU's BID option.
+    Why: draft §4.2.1: with C set, Length MUST be 8 or 20 "depending on the 'D' (DSMIPv6) flag";
+    "If this flag is set, the Care-of Address field MUST be used".
+    Example: draft BU, flags C+D, Length 20 (an IPv6 address) -> finding at the BU.
+    """
+    hits = []
+    for b in _draft_bu_bids(ctx):
+        if b.ipv4_flag and b.length != 8:
+            hits.append(packet_hit(ctx, f"BID {b.bid} has the D (IPv4) flag but Length {b.length} "
+                                   "instead of 8.", b))
+        elif not b.ipv4_flag and b.coa_flag and b.length == 8:
+            hits.append(packet_hit(ctx, f"BID {b.bid} carries an IPv4 care-of address (Length 8) "
+                                   "without the D flag.", b))
+    return hits
+
+
+def reserved_bits(ctx: PacketContext) -> list[Hit]:
+    """What: reserved flag bits set in a BID option sent by the mobile node or in a BRR.
+    Why: draft §4.2.1 "Reserved field MUST be set with all 0" (bits 0x0F); RFC §4.3 the 7 bits
+    0x7F MUST be 0 on sending. With type 35 they may be RFC 6089 BID-PRI (I-27), hence only a
+    warning in RFC 5648 captures.
+    Example: BU with BID flags byte 0x81 -> finding at the BU.
+    """
+    hits = []
+    for b in _sent_bids(ctx, frozenset({"BU", "CoTI", "BRR"})):
+        if b.reserved_bits:
+            extra = "" if is_draft(b) else " (RFC 6089 BID-PRI uses these bits)"
+            hits.append(packet_hit(ctx, f"BID {b.bid} has reserved flag bits 0x{b.reserved_bits:02x} "
+                                   f"set{extra}.", b))
+    return hits
+
+
+def ha_only_flag_to_correspondent(ctx: PacketContext) -> list[Hit]:
+    """What: a BU to a correspondent node (no H header flag) with BID option flags that are
+    valid only towards the home agent: C, O, H in draft-05; H in RFC 5648.
+    Why: draft §4.2.1 "This flag is valid only for binding update sent to the home agent" (C, O,
+    H); RFC §4.3 the same for H. Interpretation I-32: a finding against the mobile node.
+    Example: BU without H to a CN, BID option with the C flag -> finding at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or home_registration(bu):
+        return []
+    hits = []
+    for b in ctx.message.bids:  # type: ignore[union-attr]
+        letters = [f for f in b.flags if f in ("C", "O", "H")] if is_draft(b) else \
+            (["H"] if b.home_flag else [])
+        if letters:
+            hits.append(packet_hit(ctx, f"BID {b.bid} in a BU to a correspondent node sets "
+                                   f"{'/'.join(letters)}, valid only towards the home agent.", b))
+    return hits
+
+
+def coa_outside_bu(ctx: PacketContext) -> list[Hit]:
+    """What: a Care-of Address field in a BID option of a message the mobile node originates
+    other than a BU (CoTI), or of any message that may not carry the option at all.
+    Why: draft §4.2.1 "This field MUST NOT be used ... in any other messages than a Binding
+    Update"; RFC §4.3 "the CoA MUST be absent".
+    Example: CoTI with a BID option of Length 20 -> finding at the CoTI.
+    """
+    mh = ctx.message
+    if mh is None or mh.type_name == "BU" or mh.type_name in BID_COPIES or mh.type_name == "BRR":
+        return []
+    return [packet_hit(ctx, f"BID {b.bid} in a {mh.type_name} carries a care-of address, allowed "
+                       "only in a Binding Update.", b)
+            for b in mh.bids if b.coa is not None]
+
+
+def coa_copied_into_reply(ctx: PacketContext) -> list[Hit]:
+    """What: a BA, CoT or BRR whose BID option still carries a Care-of Address.
+    Why: draft §4.2.1 forbids the field outside a BU, but §6.2/§6.3 copy the options and only
+    say the CoA "can be omitted" (D15; RFC R1). Interpretation I-4: accept it, note it (info).
+    Example: BA echoing BID option with Length 20 -> info at the BA.
+    """
+    mh = ctx.message
+    if mh is None or mh.type_name not in (BID_COPIES | {"BRR"}):
+        return []
+    return [packet_hit(ctx, f"BID {b.bid} in a {mh.type_name} still carries a care-of address.", b)
+            for b in mh.bids if b.coa is not None]
+
+
+def bid_in_unexpected_message(ctx: PacketContext) -> list[Hit]:
+    """What: a BID option in a Mobility Header message that is not a BU, BA, BRR, CoTI or CoT.
+    Why: draft §4.2.1 and RFC §4.3 list exactly those five carriers.
+    Example: Binding Error or HoTI with a BID option -> finding at that frame.
+    """
+    mh = ctx.message
+    if mh is None or mh.type_name in BID_CARRIERS or not mh.bids:
+        return []
+    return [packet_hit(ctx, f"A {mh.type_name} carries a BID option (BID {mh.bids[0].bid}); only BU, "
+                       "BA, BRR, CoTI and CoT may.", mh.bids[0])]
+
+
+def duplicate_bid(ctx: PacketContext) -> list[Hit]:
+    """What: the same BID twice in one Binding Update.
+    Why: draft §5.1 "The BID MUST be unique for a binding"; RFC §5.1 unique per home address.
+    Example: bulk BU with two options for BID 1 -> finding at the BU.
+    """
+    bids = _sent_bids(ctx, frozenset({"BU"}))
+    seen: set[int] = set()
+    hits = []
+    for b in bids:
+        if b.bid in seen:
+            hits.append(packet_hit(ctx, f"BID {b.bid} appears more than once in one Binding Update.",
+                                   b, key=str(b.bid)))
+        seen.add(b.bid)
+    return hits
+
+
+def alternate_coa_with_bid(ctx: PacketContext) -> list[Hit]:
+    """What: a home registration BU carrying both BID option(s) and an Alternate Care-of Address.
+    Why: draft §5.3/§5.4 "The alternate care-of address option MUST be omitted" (when ESP
+    protects the BU, as it does for home registrations); RFC §5.2 MUST NOT be included.
+    Example: BU with H, BID option and Alternate CoA option -> finding at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or not home_registration(bu) or not ctx.message.bids:  # type: ignore[union-attr]
+        return []
+    if not any(isinstance(o, AlternateCoA) for o in ctx.message.options):  # type: ignore[union-attr]
+        return []
+    return [packet_hit(ctx, "Home registration with a BID option also carries an Alternate "
+                       "Care-of Address option.", ctx.message.bids[0])]  # type: ignore[union-attr]
+
+
+def auth_data_before_bid(ctx: PacketContext) -> list[Hit]:
+    """What: a BU whose Binding Authorization Data option is not after its BID option(s).
+    Why: draft §5.3 "protected by a Binding Authorization Data mobility option placed after the
+    Binding Identifier mobility option"; RFC §5.2 the same; 6275 §6.2.7 BAD is the last option.
+    Example: BU to a CN with options [BAD, BID] -> finding at the BU.
+    """
+    mh = ctx.message
+    if ctx.bu is None or mh is None or not mh.bids:
+        return []
+    positions = [i for i, o in enumerate(mh.options) if isinstance(o, BindingAuthData)]
+    last_bid = max(i for i, o in enumerate(mh.options) if isinstance(o, BindingIdentifier))
+    if positions and positions[-1] < last_bid:
+        return [packet_hit(ctx, "Binding Authorization Data precedes the BID option; it must come "
+                           "after it.", mh.bids[-1])]
+    return []
+
+
+__all__ = [
+    "alternate_coa_with_bid", "auth_data_before_bid", "bid_in_unexpected_message",
+    "coa_copied_into_reply", "coa_flag_without_coa", "coa_outside_bu", "coa_without_coa_flag",
+    "duplicate_bid", "ha_only_flag_to_correspondent", "invalid_length", "ipv4_flag_mismatch",
+    "reserved_bits", "zero_bid",
+]

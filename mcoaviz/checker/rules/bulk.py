@@ -1,0 +1,155 @@
+"""MCOA2xx: bulk registration (several BID options in one Binding Update)."""
+
+from __future__ import annotations
+
+from mcoaviz.checker.context import HistoryContext, PacketContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit, seq_before
+from mcoaviz.engine import events as ev
+
+BULK_REFUSED = 168  # draft MCOA BULK REGISTRATION NOT SUPPORTED / RFC BULK REGISTRATION PROHIBITED
+
+
+def bulk_to_correspondent(ctx: PacketContext) -> list[Hit]:
+    """What: a BU to a correspondent node (no H header flag) carrying more than one BID option.
+    Why: draft §2 "A mobile node MUST NOT perform bulk registration with correspondent nodes"
+    (also §5.4); RFC §2 and §5.3 (home registration only).
+    Example: BU without H, BID options 1 and 2 -> finding at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or home_registration(bu) or len(ctx.message.bids) < 2:  # type: ignore[union-attr]
+        return []
+    bids = ctx.message.bids  # type: ignore[union-attr]
+    return [packet_hit(ctx, f"Bulk registration ({len(bids)} BID options) sent to a correspondent "
+                       "node.", bids[0])]
+
+
+def _draft_bulk(ctx: PacketContext):  # noqa: ANN202 - tuple of BindingIdentifier
+    bu = ctx.bu
+    if bu is None:
+        return ()
+    bids = ctx.message.bids  # type: ignore[union-attr]
+    if len(bids) < 2 or not all(is_draft(b) for b in bids):
+        return ()
+    return bids
+
+
+def mixed_coa_flags(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a bulk BU in which some BID options have the C flag and others do not.
+    Why: draft §5.7 "if the C flag is set, all mobility options MUST have C flag" (I-24: a
+    finding against the mobile node; an HA that accepts it is not flagged).
+    Example: draft bulk BU, BID 1 with C, BID 2 without -> finding at the BU.
+    """
+    bids = _draft_bulk(ctx)
+    with_c = [b.bid for b in bids if b.coa_flag]
+    if not with_c or len(with_c) == len(bids):
+        return []
+    return [packet_hit(ctx, f"Bulk BU mixes BID options with the C flag ({', '.join(map(str, with_c))}) "
+                       "and without it.", bids[0])]
+
+
+def mixed_overwrite_flags(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a bulk BU in which some BID options have the O flag and others do not.
+    Why: draft §5.7 "It is same for O flag" (all options MUST agree).
+    Example: draft bulk BU, BID 1 with C+O, BID 2 with C only -> finding at the BU.
+    """
+    bids = _draft_bulk(ctx)
+    with_o = [b.bid for b in bids if b.overwrite_flag]
+    if not with_o or len(with_o) == len(bids):
+        return []
+    return [packet_hit(ctx, f"Bulk BU mixes BID options with the O flag ({', '.join(map(str, with_o))}) "
+                       "and without it.", bids[0])]
+
+
+def bulk_without_coa(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a bulk registration (Lifetime > 0) in which no BID option has the C flag.
+    Why: draft §4.2.1 "This flag MUST be used whenever a mobile node sends multiple care-of
+    addresses in a single Binding Update" and §5.4 (Figure 3).
+    Example: draft bulk BU, Lifetime 400, BID options without C -> finding at the BU.
+    """
+    bids = _draft_bulk(ctx)
+    if not bids or ctx.bu.lifetime == 0 or any(b.coa_flag for b in bids):  # type: ignore[union-attr]
+        return []
+    return [packet_hit(ctx, "Bulk registration whose BID options carry no care-of address "
+                       "(C flag clear).", bids[0])]
+
+
+def coa_in_bulk_deregistration(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a bulk de-registration (Lifetime 0) whose BID options carry CoA fields.
+    Why: draft §5.5 "the care-of addresses field of each mobility option SHOULD be omitted";
+    RFC §5.4 only says they "can be omitted", so RFC captures are not checked.
+    Example: draft BU Lifetime 0 with BIDs 1 and 2, each Length 20 -> warning at the BU.
+    """
+    bids = _draft_bulk(ctx)
+    if not bids or ctx.bu.lifetime != 0:  # type: ignore[union-attr]
+        return []
+    with_coa = [b for b in bids if b.coa is not None]
+    if not with_coa:
+        return []
+    return [packet_hit(ctx, "Bulk de-registration carries care-of addresses in "
+                       f"{len(with_coa)} BID option(s).", with_coa[0])]
+
+
+def bulk_sequence_below_binding(ctx: HistoryContext) -> list[Hit]:
+    """What: a bulk BU whose sequence number is older than the last one the MN used for one of
+    the bulked BIDs towards the same peer.
+    Why: draft §5.4 "a mobile node MUST use the largest sequence number from the binding update
+    list used for the bulk registration". I-19: never an error on draft sequence numbers.
+    RFC §4.1 uses one counter per peer, so every BU must be newer anyway.
+    Example: BU seq 10 for BID 1, then bulk BU seq 7 for BIDs 1+2 -> warning at the bulk BU.
+    """
+    last: dict[tuple[str | None, str | None, int], int] = {}
+    hits = []
+    for m in ctx.bu_seen:
+        if m.seq is None:
+            continue
+        if len(m.bids) > 1:
+            older = [b for b in m.bids if (m.hoa, m.peer, b) in last
+                     and seq_before(m.seq, last[(m.hoa, m.peer, b)])]
+            if older:
+                hits.append(Hit(f"Bulk BU uses sequence number {m.seq}, older than the last one used "
+                                f"for BID {older[0]} ({last[(m.hoa, m.peer, older[0])]}).",
+                                m.frame, m.time, m.hoa, older[0], ctx.dialect_of(m.frame)))
+        for b in m.bids:
+            prev = last.get((m.hoa, m.peer, b))
+            if prev is None or seq_before(prev, m.seq):
+                last[(m.hoa, m.peer, b)] = m.seq
+    return hits
+
+
+def _refused(p: ev.BindingUpdateProcessed, status: int) -> bool:
+    return p.ba_status == status or any(r.status == status for r in p.results)
+
+
+def bulk_after_refusal(ctx: HistoryContext) -> list[Hit]:
+    """What: the MN keeps sending bulk BUs to a peer that answered BULK REGISTRATION NOT
+    SUPPORTED / PROHIBITED (168).
+    Why: draft §5.7 "the mobile node SHOULD stop using bulk registration to the peer"; RFC §5.7.
+    Example: bulk BU -> BA 168 -> another bulk BU to the same peer -> warning at the last BU.
+    """
+    refused_at: dict[tuple[str, str], int] = {}
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is not None and _refused(p, BULK_REFUSED):
+            refused_at.setdefault((p.key.hoa, p.key.node), p.ba_frame)
+    hits = []
+    for m in ctx.bu_seen:
+        since = refused_at.get((m.hoa or "", m.peer or ""))
+        if since is not None and m.frame > since and len(m.bids) > 1:
+            hits.append(Hit(f"Bulk BU sent after the peer refused bulk registration (BA frame {since}).",
+                            m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame)))
+    return hits
+
+
+def correspondent_accepted_bulk(ctx: HistoryContext) -> list[Hit]:
+    """What: a correspondent node accepted (effective status < 128) a bulk registration.
+    Why: draft §6.3 "Only a home agent can accept the bulk registration. Otherwise, it MUST
+    reject the Binding Update"; RFC §6.2 a CN MUST reject it with 168.
+    Example: bulk BU to a CN answered by BA status 0 -> finding at the BA.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.role == "correspondent" and p.bulk and p.ba_frame is not None and \
+                any(r.accepted for r in p.results):
+            hits.append(Hit("Correspondent node accepted a bulk registration instead of rejecting it.",
+                            p.ba_frame, p.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
+    return hits

@@ -1,0 +1,119 @@
+"""MCOA6xx: data plane and security considerations (draft §5.9, §6.5, §9.3.2, §10).
+
+Which data had no binding is the engine's conclusion (``DataWithoutBinding``); these rules only
+classify it. Route-optimised data towards home agents is read from the HAO rows the checker kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.engine import events as ev
+
+TUNNELS = frozenset({"tunnel", "udp"})
+
+
+def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
+    """What: data with a Home Address option from a source (CoA) that is not in the receiver's
+    binding cache for that home address.
+    Why: draft §6.5 the receiver "MUST check that the care-of address ... MUST be equal to one of
+    the care-of addresses in the binding cache entry. If no binding is found, the packets MUST be
+    silently discarded and MUST send a Binding Error"; RFC §6.5.
+    Example: bindings for CoA a only; data HAO=HoA from CoA b -> warning at that frame/second.
+    """
+    hits = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via == "route-optimised" and d.direction == "from-mn":
+            hits.append(Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which "
+                            f"is not registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time,
+                            d.key.hoa, None, key=f"{d.coa}:{d.time}"))
+    return hits
+
+
+def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
+    """What: reverse-tunnelled data (IPv6/IPv4-in-IPv6 or DSMIPv6 UDP) to the home agent from an
+    outer source that is not a registered care-of address of the inner home address.
+    Why: draft §9.3.2 "the Mobile IPv6 stack on the home agent MUST verify that the source
+    address is one of the care-of addresses registered by the mobile node before decapsulating
+    and forwarding" (dropped in RFC 5648). A warning: the capture shows the tunnel, not always
+    whether the home agent forwarded it.
+    Example: tunnel from outer source c (never registered) with inner source HoA -> warning.
+    """
+    hits = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via in TUNNELS and d.direction == "from-mn":
+            hits.append(Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, "
+                            "not a registered care-of address.", d.frame, d.time, d.key.hoa, None,
+                            key=f"{d.coa}:{d.time}"))
+    return hits
+
+
+def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
+    """What: the mobile node sends data to its home agent with a Home Address option instead of
+    through the bi-directional tunnel (reported once per home address and home agent).
+    Why: draft §5.9 "the mobile node SHOULD use the bi-directional tunnel even if it registers a
+    binding(s) to the home agent" (section removed in RFC 5648). Noteworthy only (info).
+    Example: HA 2001:db8::1 registered; data CoA -> 2001:db8::1 with HAO -> info.
+    """
+    home_agents = {m.peer for m in ctx.bu_seen if m.role == "home-agent"}
+    reported: set[tuple[str, str]] = set()
+    hits = []
+    for frame, time, hoa, dst in ctx.hao_data:
+        if dst in home_agents and (hoa, dst) not in reported:
+            reported.add((hoa, dst))
+            hits.append(Hit(f"Mobile node sends data to its home agent {dst} with a Home Address option "
+                            "instead of the tunnel.", frame, time, hoa, None))
+    return hits
+
+
+def _bindings_over_time(ctx: HistoryContext):  # noqa: ANN202 - iterator of (event, active map)
+    active: dict[object, str] = {}
+    for e in ctx.events:
+        if isinstance(e, ev.BindingStarted):
+            active[e.key] = e.coa
+            yield e, active
+        elif isinstance(e, ev.BindingEnded):
+            if active.get(e.key) == e.coa:
+                del active[e.key]
+
+
+def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
+    """What: one care-of address bound at the same time by several home addresses at one node.
+    Why: draft §10 / RFC §10: MCoA lets a node bind many addresses; the same CoA claimed for
+    unrelated home addresses is a typical flooding / redirection pattern (warning).
+    Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
+    """
+    hits = []
+    for started, active in _bindings_over_time(ctx):
+        if started.home:
+            continue
+        others = sorted({k.hoa for k, coa in active.items()  # type: ignore[attr-defined]
+                         if coa == started.coa and k.node == started.key.node  # type: ignore[attr-defined]
+                         and k.hoa != started.key.hoa})  # type: ignore[attr-defined]
+        if others:
+            hits.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
+                            f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
+                            started.key.bid, key=started.coa))
+    return hits
+
+
+def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
+    """What: a node holds more simultaneous bindings for one home address than the configured
+    threshold (CheckerConfig.max_coas_per_hoa, default 8). Reported once per node and HoA.
+    Why: draft §10 / RFC §10 (resource exhaustion by many bindings). Noteworthy only (info).
+    Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
+    """
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    reported: set[tuple[str, str]] = set()
+    hits = []
+    for started, active in _bindings_over_time(ctx):
+        pair = (started.key.node, started.key.hoa)
+        count[pair] = sum(1 for k in active if (k.node, k.hoa) == pair)  # type: ignore[attr-defined]
+        if count[pair] > ctx.config.max_coas_per_hoa and pair not in reported:
+            reported.add(pair)
+            hits.append(Hit(f"{count[pair]} simultaneous bindings for {started.key.hoa} at "
+                            f"{started.key.node} (more than {ctx.config.max_coas_per_hoa}).",
+                            started.frame, started.time, started.key.hoa, started.key.bid))
+    return hits

@@ -1,0 +1,151 @@
+"""MCOA7xx: DSMIPv6 applicability (draft §8, RFC 5648 §8): IPv4 care-of and home addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dissector.records import (
+    BindingAck,
+    BindingIdentifier,
+    IPv4AddressAck,
+    IPv4CareOfAddress,
+    IPv4HomeAddress,
+    NATDetection,
+    Packet,
+)
+from mcoaviz.checker.context import HistoryContext, PacketContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import packet_hit
+from mcoaviz.engine import events as ev
+
+
+def _ipv4_bids(packet: Packet | None) -> tuple[BindingIdentifier, ...]:
+    if packet is None or packet.mobility is None:
+        return ()
+    return tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
+
+
+def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
+    """What: a bulk BU that registers an IPv4 care-of address the home agent never held before.
+    Why: draft §8.1 "The bulk registration MUST NOT be used for the first binding update of the
+    IPv4 care-of address"; RFC §8.1 the same.
+    Example: bulk BU with BID 1 (IPv6 CoA) and BID 2 (IPv4 CoA 192.0.2.7, new) -> finding.
+    """
+    hits = []
+    for m in ctx.bu_seen:
+        if len(m.bids) < 2:
+            continue
+        known = {(s.key.hoa, s.coa) for s in ctx.of(ev.BindingStarted) if s.frame < m.frame} | \
+            {(s.key.hoa, s.claimed_coa) for s in ctx.of(ev.BindingStarted) if s.frame < m.frame}
+        for b in _ipv4_bids(ctx.packet(m.frame)):
+            if (m.hoa, b.coa) not in known:
+                hits.append(Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is first registered in a bulk "
+                                "BU.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
+    return hits
+
+
+def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
+        if bu is not None and ba is not None and ba.mobility is not None and bu.mobility is not None \
+                and isinstance(ba.mobility.body, BindingAck):
+            yield p, bu, ba
+
+
+def bulk_after_nat(ctx: HistoryContext) -> list[Hit]:
+    """What: the MN bulk-registers an IPv4 care-of address after the home agent reported a NAT
+    (NAT Detection option) for it.
+    Why: draft §8.1 "Whenever the NAT detection option is found, the mobile node MUST NOT use the
+    bulk registration for the IPv4 care-of address"; RFC §8.1 only implies it (warning).
+    Example: BU BID 2 (IPv4) -> BA with NAT Detection -> bulk BU with BID 2 -> finding.
+    """
+    natted: dict[tuple[str, str], tuple[int, set[int], set[str]]] = {}
+    for p, bu, ba in _acks(ctx):
+        if any(isinstance(o, NATDetection) for o in ba.mobility.options):  # type: ignore[union-attr]
+            v4 = _ipv4_bids(bu)
+            entry = natted.setdefault((p.key.hoa, p.key.node), (ba.frame, set(), set()))
+            entry[1].update(b.bid for b in v4)
+            entry[2].update(b.coa for b in v4 if b.coa)
+            if bu.path.outer_src and "." in bu.path.outer_src:
+                entry[2].add(bu.path.outer_src)
+    hits = []
+    for m in ctx.bu_seen:
+        found = natted.get((m.hoa or "", m.peer or ""))
+        if found is None or m.frame <= found[0] or len(m.bids) < 2:
+            continue
+        for b in _ipv4_bids(ctx.packet(m.frame)):
+            if b.bid in found[1] or b.coa in found[2]:
+                hits.append(Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is bulk-registered after NAT "
+                                f"was detected (frame {found[0]}).", m.frame, m.time, m.hoa, b.bid,
+                                b.dialect, key=str(b.bid)))
+    return hits
+
+
+def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
+    """What: a BA whose IPv4 Address Acknowledgement option comes after a BID option.
+    Why: draft §8.2 "this option MUST be presented before any BID options"; RFC §8.2 the same.
+    Example: BA options [BID 1, IPv4AA] -> finding at the BA.
+    """
+    mh = ctx.message
+    if mh is None or not isinstance(mh.body, BindingAck) or not mh.bids:
+        return []
+    first_bid = next(i for i, o in enumerate(mh.options) if isinstance(o, BindingIdentifier))
+    late = [i for i, o in enumerate(mh.options) if isinstance(o, IPv4AddressAck) and i > first_bid]
+    if not late:
+        return []
+    return [packet_hit(ctx, "IPv4 Address Acknowledgement option follows a BID option; it must precede "
+                       "them.", mh.bids[0])]
+
+
+def _ipv4aa_cases(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, bool]]:
+    """(outcome, BA, an IPv4 CoA was rejected) for BAs with an IPv4AA whose BU asked no IPv4 HoA."""
+    for p, bu, ba in _acks(ctx):
+        if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options):  # type: ignore[union-attr]
+            continue
+        if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
+            continue  # requested: presence is right (I-23)
+        v4 = {b.bid for b in _ipv4_bids(bu)}
+        rejected = any(r.bid in v4 and r.status is not None and r.status >= 128 for r in p.results)
+        yield p, ba, rejected
+
+
+def ipv4_ack_without_request(ctx: HistoryContext) -> list[Hit]:
+    """What: a BA with an IPv4 Address Acknowledgement although the BU requested no IPv4 home
+    address (and rejected no IPv4 CoA; that case is MCOA705).
+    Why: draft §8.2 "The home agent MUST returns ... IPv4 address acknowledgment option ... only
+    when a mobile node requests IPv4 home address mobility management"; RFC §8.2.
+    Example: BU without IPv4 HoA option -> BA status 0 with IPv4AA -> finding at the BA.
+    """
+    return [Hit("BA carries an IPv4 Address Acknowledgement but the BU requested no IPv4 home address.",
+                ba.frame, ba.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame))
+            for p, ba, rejected in _ipv4aa_cases(ctx) if not rejected]
+
+
+def ipv4_ack_while_rejecting_ipv4_coa(ctx: HistoryContext) -> list[Hit]:
+    """What: a BA that rejects an IPv4 care-of address and carries an IPv4 Address Acknowledgement
+    although no IPv4 home address was requested.
+    Why: draft §8.1 "In this case, the IPv4 address acknowledgment option MUST NOT be included";
+    RFC §8.1 SHOULD NOT (warning). With an IPv4 HoA request both are allowed (I-23).
+    Example: BU BID 2 (IPv4 CoA) -> BA with BID 2 status 129 and an IPv4AA -> finding at the BA.
+    """
+    return [Hit("BA rejecting an IPv4 care-of address carries an IPv4 Address Acknowledgement; the "
+                "error belongs in the BID option.", ba.frame, ba.time, p.key.hoa, None,
+                ctx.dialect_of(p.bu_frame))
+            for p, ba, rejected in _ipv4aa_cases(ctx) if rejected]
+
+
+def ipv4_coa_option_with_bid(ctx: PacketContext) -> list[Hit]:
+    """What: a BU that carries both a BID option and an IPv4 Care-of Address option (type 32).
+    Why: RFC §8.1 "the IPv4 Care-of Address option MUST NOT be used" with the BID option (error);
+    draft §8.1 says the BID option is used "instead of" it (warning).
+    Example: BU with BID 1 (Length 8) and an IPv4 CoA option -> finding at the BU.
+    """
+    mh = ctx.message
+    if ctx.bu is None or not mh.bids:  # type: ignore[union-attr]
+        return []
+    if not any(isinstance(o, IPv4CareOfAddress) for o in mh.options):  # type: ignore[union-attr]
+        return []
+    return [packet_hit(ctx, "BU carries an IPv4 Care-of Address option beside BID option(s).",
+                       mh.bids[0])]  # type: ignore[union-attr]
+
+

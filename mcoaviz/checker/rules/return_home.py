@@ -1,0 +1,164 @@
+"""MCOA4xx: returning home with the H (simultaneous home and foreign binding) flag.
+
+Draft-05 (§5.6.3): a Lifetime-0 BU from the home link with H=0x20 in the BID option. RFC 5648
+(§5.6.3): a Lifetime>0 BU with H=0x80 and CoA field = HoA. ND ownership after the BA comes from
+the engine's ``HomeNdOwner`` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dissector.records import BindingIdentifier, BindingUpdate, Packet
+from mcoaviz.checker.context import HistoryContext, PacketContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
+from mcoaviz.engine import events as ev
+
+ND_TYPES = frozenset({135, 136})  # Neighbor Solicitation / Advertisement
+RETURNHOME = 5
+
+
+def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
+    if ctx.bu is None:
+        return ()
+    return tuple(b for b in ctx.message.bids if b.home_flag)  # type: ignore[union-attr]
+
+
+def home_bu_not_from_home_link(ctx: PacketContext) -> list[Hit]:
+    """What: a BU with the BID option's H flag that was not sent from the home link (its source
+    is outside the home address's /64, or it is tunnelled / UDP-encapsulated).
+    Why: draft §5.6.3 "The mobile node sends a de-registration binding update to the home agent
+    from the interface attached to the home link"; RFC §5.6.3 (the MN is attached to the home
+    link). No keyword, and "home link" is inferred from the /64, hence a warning.
+    Example: BU from CoA 2001:db8:2::5 with HAO, BID H flag -> warning at the BU.
+    """
+    bids = _home_bids(ctx)
+    path = ctx.packet.path
+    if not bids or (path.tunnel is None and same_prefix64(ctx.hoa, path.src)):
+        return []
+    return [packet_hit(ctx, f"BU with the H flag for BID {bids[0].bid} was sent from {path.src}, not "
+                       "from the home link.", bids[0])]
+
+
+def draft_home_flag_with_lifetime(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a BU with the H flag in a BID option and a non-zero Lifetime.
+    Why: draft §5.6.3: the H flag goes in "a de-registration binding update" (Lifetime 0); the
+    RFC later changed this to a registration (§5.6.3).
+    Example: draft BU Lifetime 400, BID flags H -> warning at the BU.
+    """
+    bu = ctx.bu
+    return [packet_hit(ctx, f"BID {b.bid} sets H in a BU with Lifetime {bu.lifetime}; draft-05 uses a "
+                       "de-registration (Lifetime 0).", b)
+            for b in _home_bids(ctx) if is_draft(b) and bu is not None and bu.lifetime != 0]
+
+
+def rfc_home_flag_with_zero_lifetime(ctx: PacketContext) -> list[Hit]:
+    """What: (RFC 5648) a BU with the H flag in a BID option and Lifetime 0.
+    Why: RFC §5.6.3 "the Lifetime field MUST be set to a non-zero value" for the home binding.
+    I-16: first suspect a draft-05 capture decoded as RFC (draft C uses the same bit).
+    Example: RFC BU Lifetime 0, BID flags byte 0x80 -> finding at the BU.
+    """
+    bu = ctx.bu
+    return [packet_hit(ctx, f"BID {b.bid} sets H in a BU with Lifetime 0; RFC 5648 requires a "
+                       "registration (or this is a draft-05 C flag).", b)
+            for b in _home_bids(ctx) if not is_draft(b) and bu is not None and bu.lifetime == 0]
+
+
+def rfc_home_coa_not_hoa(ctx: PacketContext) -> list[Hit]:
+    """What: (RFC 5648) a registering BU with the H flag whose CoA field is not the home address.
+    Why: RFC §5.6.3 "the care-of address field MUST be set to the home address" (I-15).
+    Example: RFC BU Lifetime 400, BID H with CoA 2001:db8:2::5 (HoA 2001:db8:1::5) -> finding.
+    """
+    bu = ctx.bu
+    return [packet_hit(ctx, f"BID {b.bid} sets H but its care-of address field is {b.coa or 'absent'}, "
+                       f"not the home address {ctx.hoa}.", b)
+            for b in _home_bids(ctx)
+            if not is_draft(b) and bu is not None and bu.lifetime != 0 and b.coa != ctx.hoa]
+
+
+# ----------------------------------------------------------------------- history rules
+
+
+def _home_bus(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]]:
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        bu = ctx.packet(p.bu_frame)
+        if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
+            continue
+        home = tuple(b.bid for b in bu.mobility.bids if b.home_flag)
+        if home:
+            yield p, bu, home
+
+
+def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
+    """What: the HA accepted an H-flag BU with a status other than 0 or MCOA RETURNHOME WO/NDP.
+    Why: draft §5.6.3 "it MUST store one of two status values such as [Binding Update Accepted
+    (0)] [MCOA RETURNHOME WO/NDP]"; RFC §6.3 (0 or 5; 169 to refuse). Either place (BA Status or
+    BID Status) is accepted (I-18).
+    Example: H BU -> BA status 1 -> finding at the BA.
+    """
+    hits = []
+    for p, _bu, home in _home_bus(ctx):
+        if p.ba_frame is None:
+            continue
+        for r in p.results:
+            if r.bid in home and r.status is not None and r.status < 128 and r.status not in (0, RETURNHOME):
+                hits.append(Hit(f"Home agent answered the H-flag BU for BID {r.bid} with status {r.status}, "
+                                "not 0 or MCOA RETURNHOME WO/NDP (5).", p.ba_frame, p.time, p.key.hoa,
+                                r.bid, ctx.dialect_of(p.bu_frame)))
+    return hits
+
+
+def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi: int) -> Iterator[Packet]:
+    """NS/NA about ``hoa`` sent by the mobile node between frames lo and hi (exclusive)."""
+    for frame in sorted(f for f in ctx.packets if lo < f < hi):
+        pkt = ctx.packets[frame]
+        icmp = pkt.icmp6
+        if icmp is None or icmp.type not in ND_TYPES or icmp.target != hoa:
+            continue
+        by_mn = pkt.path.mac_src == mn_mac if (mn_mac and pkt.path.mac_src) else pkt.path.src == hoa
+        if by_mn:
+            yield pkt
+
+
+def nd_before_home_ack(ctx: HistoryContext) -> list[Hit]:
+    """What: the mobile node sends a Neighbor Solicitation or Advertisement for its home address
+    after its H-flag BU and before the BA.
+    Why: draft §5.6.3 "MUST NOT attempt NDP operations for the home address before the completion
+    of binding de-registration. It MUST NOT send and reply to Neighbor Solicitation"; RFC §5.6.3.
+    The MN is recognised by the BU frame's source MAC (else by source = home address).
+    Example: H BU (frame 1), NA for the HoA from the MN (frame 2), BA (frame 3) -> finding at 2.
+    """
+    hits = []
+    for p, bu, home in _home_bus(ctx):
+        if p.ba_frame is None:
+            continue
+        for pkt in _nd_from_mn(ctx, p.key.hoa, bu.path.mac_src, bu.frame, p.ba_frame):
+            hits.append(Hit("Mobile node did Neighbor Discovery for its home address before the home "
+                            "agent acknowledged the H-flag BU.", pkt.frame, pkt.time, p.key.hoa, home[0],
+                            ctx.dialect_of(bu.frame)))
+    return hits
+
+
+def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
+    """What: the mobile node sends NS/NA for its home address while the home agent owns ND after
+    MCOA RETURNHOME WO/NDP (5).
+    Why: draft §4.3 "When a mobile node returns home, it MUST NOT use NDP for the home address on
+    the home link" and §5.6.3; RFC §4.4, §5.6.4.
+    Example: H BU -> BA 5 (frame 2) -> NA for the HoA from the MN (frame 3) -> finding at 3.
+    """
+    macs: dict[str, bytes | None] = {}
+    for _p, bu, _home in _home_bus(ctx):
+        macs[_p.key.hoa] = bu.path.mac_src
+    owners = ctx.of(ev.HomeNdOwner)
+    hits = []
+    for i, o in enumerate(owners):
+        if o.owner != "home-agent" or o.status != RETURNHOME or o.frame is None:
+            continue
+        hoa = o.key.hoa
+        end = next((n.frame or 1 << 62 for n in owners[i + 1:] if n.key.hoa == hoa), 1 << 62)
+        for pkt in _nd_from_mn(ctx, hoa, macs.get(hoa), o.frame, end):
+            hits.append(Hit("Mobile node did Neighbor Discovery for its home address after MCOA "
+                            f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
+                            ctx.dialect_of(o.frame)))
+    return hits

@@ -1,0 +1,190 @@
+"""MCOA5xx: return routability (CoTI/CoT with BID, draft §5.2/§6.2) and Binding Refresh Request.
+
+The CoTI/CoT procedure exists only in draft-05; RFC 5648 lists the carriers but defines no
+procedure, so MCOA501-505 apply to draft-05 captures only.
+"""
+
+from __future__ import annotations
+
+from dissector.codepoints import Dialect
+from mcoaviz.checker.context import HistoryContext, PacketContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import bid_list, bindings_held_at, is_draft, packet_hit
+from mcoaviz.engine import events as ev
+
+MALFORMED = 164
+
+
+def _draft(ctx: HistoryContext, frame: int | None) -> bool:
+    return ctx.dialect_of(frame) is Dialect.DRAFT05
+
+
+def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) a CoTI without a BID option sent from a care-of address that the mobile
+    node has registered under a BID at its home agent.
+    Why: draft §5.2 "If the Mobile Node manages bindings with BID, it MUST include a Binding
+    Identifier mobility option in a Care-of Test Init message". A CoTI carries no home address,
+    so the MN is recognised by the engine's bindings for that CoA.
+    Example: BID 1 bound to CoA c at the HA, then CoTI from c without BID -> finding at the CoTI.
+    """
+    if ctx.config.dialect is not Dialect.DRAFT05:
+        return []
+    hits = []
+    for c in ctx.of(ev.CareOfTestSeen):
+        if c.kind != "CoTI" or c.has_bid:
+            continue
+        held = [k for k, coa in bindings_held_at(ctx.events, c.time)
+                if coa == c.key.coa and getattr(k, "bid", None) is not None]
+        if held:
+            hoa = getattr(held[0], "hoa", None)
+            hits.append(Hit(f"CoTI from {c.key.coa}, which is registered under BID {held[0].bid}, carries "  # type: ignore[attr-defined]
+                            "no BID option.", c.frame, c.time, hoa, held[0].bid, Dialect.DRAFT05))  # type: ignore[attr-defined]
+    return hits
+
+
+def coti_flags_set(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a CoTI whose BID option has any of the C, O, H, D flags set.
+    Why: draft §5.2 "It MUST NOT set the any flags in the mobility option" (I-25).
+    Example: draft CoTI with BID flags C -> finding at the CoTI.
+    """
+    mh = ctx.message
+    if mh is None or mh.type_name != "CoTI":
+        return []
+    return [packet_hit(ctx, f"CoTI BID option for BID {b.bid} sets flag(s) {''.join(b.flags)}.", b)
+            for b in mh.bids if is_draft(b) and b.flags]
+
+
+def _answered_tests(ctx: HistoryContext):  # noqa: ANN202 - iterator of (CoT, CoTI) events
+    cotis = {c.frame: c for c in ctx.of(ev.CareOfTestSeen) if c.kind == "CoTI"}
+    for cot in ctx.of(ev.CareOfTestSeen):
+        if cot.kind == "CoT" and cot.answers in cotis and _draft(ctx, cot.answers):
+            yield cot, cotis[cot.answers]
+
+
+def cot_does_not_echo_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) a CoT that carries BID options (so the CN supports MCoA) but none for a
+    BID of the CoTI it answers.
+    Why: draft §6.2: the CN "MUST include a Binding Identifier mobility option" in the CoT and
+    the options "SHOULD be copied from the received one".
+    Example: CoTI BID 1 -> CoT with BID 2 only -> finding at the CoT.
+    """
+    hits = []
+    for cot, coti in _answered_tests(ctx):
+        if not cot.bids or not coti.bids:
+            continue
+        missing = sorted({b for b, _s, _f in coti.bids} - {b for b, _s, _f in cot.bids})
+        if missing:
+            hits.append(Hit(f"CoT does not return BID option(s) {bid_list(missing)} of the CoTI "
+                            f"(frame {coti.frame}).", cot.frame, cot.time, None, missing[0],
+                            Dialect.DRAFT05))
+    return hits
+
+
+def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) a CoT whose BID Status is not MCOA MALFORMED although the CoTI set C or O,
+    or not 0 although it set neither.
+    Why: draft §6.2 "If either or both C and O flag is set ... MUST include a Binding Identifier
+    mobility option which status value set to [MCOA MALFORMED]"; "Otherwise ... status value
+    MUST be set to zero". I-25: only C/O matter for the CN.
+    Example: CoTI BID 1 flags C -> CoT BID 1 status 0 -> finding at the CoT.
+    """
+    hits = []
+    for cot, coti in _answered_tests(ctx):
+        sent = {b: flags for b, _s, flags in coti.bids}
+        for bid, status, _flags in cot.bids:
+            if bid not in sent:
+                continue
+            want = MALFORMED if {"C", "O"} & set(sent[bid]) else 0
+            if status != want:
+                hits.append(Hit(f"CoT returns BID {bid} with status {status}; expected {want} for CoTI "
+                                f"flags {''.join(sent[bid]) or 'none'}.", cot.frame, cot.time, None, bid,
+                                Dialect.DRAFT05))
+    return hits
+
+
+def bid_after_cot_without_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) the MN sends a BU with BID options to a correspondent node whose CoT,
+    answering a CoTI with a BID option, carried none.
+    Why: draft §5.2 "the correspondent node does not support the Multiple Care-of Address
+    registration. Thus, the mobile node MUST NOT use a Binding Identifier mobility option in the
+    future Binding Update".
+    Example: CoTI BID 1 -> CoT without BID -> BU BID 1 to that CN -> finding at the BU.
+    """
+    legacy: dict[tuple[str, str], int] = {}
+    for cot, coti in _answered_tests(ctx):
+        if coti.bids and not cot.bids:
+            legacy.setdefault((cot.key.coa, cot.key.peer), cot.frame)
+    hits = []
+    for m in ctx.bu_seen:
+        since = legacy.get((m.src or "", m.peer or ""))
+        if since is not None and m.frame > since and m.bids:
+            hits.append(Hit(f"BU with BID option(s) sent to a correspondent node whose CoT (frame {since}) "
+                            "had no BID option.", m.frame, m.time, m.hoa, m.bids[0], Dialect.DRAFT05))
+    return hits
+
+
+def _next_bu(ctx: HistoryContext, hoa: str, peer: str, after: int) -> ev.MessageSeen | None:
+    return next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer and m.frame > after), None)
+
+
+def brr_answer_lacks_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: the BU that answers a Binding Refresh Request with BID option(s) does not carry all
+    of those BIDs.
+    Why: draft §5.8 "The mobile node MUST put a Binding Identifier mobility option into the
+    Binding Update sent to refresh the entry" (error); RFC §5.8 SHOULD send a BU "at least" for
+    that binding (warning).
+    Example: BRR BID 2 -> next BU to that node carries BID 1 only -> finding at the BU.
+    """
+    hits = []
+    for brr in ctx.of(ev.BrrSeen):
+        if not brr.bids:
+            continue
+        nxt = _next_bu(ctx, brr.key.hoa, brr.key.peer, brr.frame)
+        if nxt is None:
+            continue
+        missing = [b for b in brr.bids if b not in nxt.bids]
+        if missing:
+            hits.append(Hit(f"BU answering the BRR of frame {brr.frame} lacks BID(s) {bid_list(missing)}.",
+                            nxt.frame, nxt.time, nxt.hoa, missing[0], ctx.dialect_of(brr.frame)))
+    return hits
+
+
+def brr_answer_extra_bids(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) the BU answering a BRR with BID option(s) also refreshes other BIDs.
+    Why: draft §5.8 "The mobile node SHOULD update only the respective binding"; RFC §5.8 asks
+    for "at least" that binding, so RFC captures are not checked (I-21).
+    Example: BRR BID 2 -> BU with BIDs 1 and 2 -> warning at the BU.
+    """
+    hits = []
+    for brr in ctx.of(ev.BrrSeen):
+        if not brr.bids or not _draft(ctx, brr.frame):
+            continue
+        nxt = _next_bu(ctx, brr.key.hoa, brr.key.peer, brr.frame)
+        if nxt is None:
+            continue
+        extra = [b for b in nxt.bids if b not in brr.bids]
+        if extra and all(b in nxt.bids for b in brr.bids):
+            hits.append(Hit(f"BU answering the BRR of frame {brr.frame} also refreshes BID(s) "
+                            f"{bid_list(extra)}.", nxt.frame, nxt.time, nxt.hoa, extra[0], Dialect.DRAFT05))
+    return hits
+
+
+def brr_without_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: a Binding Refresh Request without a BID option from a node that holds BID bindings
+    for that home address.
+    Why: draft §6.4 "the node SHOULD contain a Binding Identifier mobility option in the Binding
+    Refresh Request"; RFC §6.4 the same.
+    Example: HA holds (HoA, BID 1); BRR from the HA without options -> warning at the BRR.
+    """
+    hits = []
+    for brr in ctx.of(ev.BrrSeen):
+        if brr.bids:
+            continue
+        held = [k for k, _coa in bindings_held_at(ctx.events, brr.time)
+                if getattr(k, "node", None) == brr.key.peer and getattr(k, "hoa", None) == brr.key.hoa
+                and getattr(k, "bid", None) is not None]
+        if held:
+            hits.append(Hit("Binding Refresh Request for a binding registered with a BID carries no BID "
+                            "option.", brr.frame, brr.time, brr.key.hoa, held[0].bid,  # type: ignore[attr-defined]
+                            ctx.dialect_of(brr.frame)))
+    return hits
