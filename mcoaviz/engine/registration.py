@@ -208,6 +208,7 @@ class Registrar:
             return ba_status
 
         statuses = {o.bid: effective(o.bid) for o in bu.bids}
+        reported = dict(statuses)  # what the MN reads (I-7 installs despite a rejection code)
         conflict = draft and BID_CONFLICT in statuses.values()
         if ba_status == BID_CONFLICT and not draft:  # I-8: RFC 165, nothing processed
             used.append("I-8")
@@ -259,15 +260,16 @@ class Registrar:
                 action, more = self._register(bu, outcome, key, hoa, None, 0, home=True,
                                               refresh_hint=False, unconfirmed=unconfirmed)
                 events += more + self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
-                results.append(BidResult(o.bid, hoa, claimed or o.coa, status, True, action, home=True))
+                results.append(BidResult(o.bid, hoa, claimed or o.coa, reported[o.bid], True, action,
+                                         home=True))
                 continue
             if bu.bu.lifetime == 0:
                 if self.cache.get(key) is not None:
                     events += self.cache.end(key, time=t, frame=f, kind=BindingDeregistered)
-                    results.append(BidResult(o.bid, coa, claimed, status, True, "deregistered"))
+                    results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, "deregistered"))
                 else:
                     used.append("I-11")
-                    results.append(BidResult(o.bid, None, o.coa, status, True, "unknown-bid"))
+                    results.append(BidResult(o.bid, None, o.coa, reported[o.bid], True, "unknown-bid"))
                 continue
             home = self._rfc_home(bu, o)
             if home:
@@ -279,7 +281,7 @@ class Registrar:
             events += more
             if home:
                 events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
-            results.append(BidResult(o.bid, coa, claimed, status, True, action, home=home))
+            results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, action, home=home))
         return results, events
 
     def _register(
