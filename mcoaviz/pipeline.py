@@ -44,8 +44,10 @@ class AnalysisOptions:
     bid_type: int = 35
     engine: EngineConfig = field(default_factory=EngineConfig)
     run_checker: bool = True
-    hold_limit: int = 2000  # records held at most while the dialect is undecided
+    hold_limit: int = 10_000  # signalling messages held at most while the dialect is undecided
+    hold_items: int = 200_000  # held records of any kind (bounds memory on data-only captures)
     fast_path: bool = True
+    udp_ports: frozenset[int] = frozenset({4191})
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Analysis:
     problems: list[dict[str, Any]]
     events: list[Event] = field(default_factory=list, repr=False)
     checker_available: bool = False
+    unreadable: str | None = None  # set when the input was not a capture at all
 
     TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems")
 
@@ -104,13 +107,15 @@ class Pipeline:
         self._held: list[Packet | list[TrafficCount]] = []
         self._held_packets = 0
         self._decode = DecodeOptions(dialect=self.dialect or Dialect.RFC5648,
-                                     bid_type=self.options.bid_type)
+                                     bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
         self._fast = FastPath(self._decode) if (FastPath is not None and self.options.fast_path) else None
         self._checker_class = _load_checker() if self.options.run_checker else None
         self.checker: Any = None
         if self.dialect is not None:
             self.checker = self._make_checker()
         self._finished = False
+        self.format: str | None = None  # "pcap" | "pcapng" once known
+        self.unreadable: str | None = None  # why the input is not a capture at all
 
     # ------------------------------------------------------------------ input
     def feed_frame(self, frame: Frame) -> list[Event]:
@@ -140,11 +145,13 @@ class Pipeline:
         if self.dialect is None:
             self._detector.observe(packet)
             self._held.append(packet)
-            self._held_packets += 1
+            if packet.mobility is not None:
+                self._held_packets += 1
             decided, reason = self._detector.decision()
-            if decided is None and self._held_packets >= self.options.hold_limit:
+            if decided is None and (self._held_packets >= self.options.hold_limit
+                                    or len(self._held) >= self.options.hold_items):
                 decided, reason = self._detector.final()
-                reason = f"{reason} (decided after holding {self._held_packets} records)"
+                reason = f"{reason} (decided after holding {self._held_packets} messages)"
             if decided is None:
                 return []
             return self._decide(decided, reason)
@@ -164,7 +171,8 @@ class Pipeline:
     def _decide(self, dialect: Dialect, reason: str) -> list[Event]:
         self.dialect, self.dialect_reason = dialect, reason
         self.checker = self._make_checker()
-        self._decode = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type)
+        self._decode = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
+                                     udp_ports=self.options.udp_ports)
         if self._fast is not None:  # keep counting; rows so far are flushed in order below
             held_rows = self._fast.flush()
             if held_rows:
@@ -193,8 +201,13 @@ class Pipeline:
 
     # ------------------------------------------------------------------ output
     def finish(self, interfaces: dict[int, Interface] | None = None,
-               capture_problems: Iterable[Problem] = ()) -> Analysis:
+               capture_problems: Iterable[Problem] = (), capture_format: str | None = None) -> Analysis:
         """End of input: release held records, flush rows, close the engine and the checker."""
+        if capture_format is not None:
+            self.format = capture_format
+        capture_problems = list(capture_problems)
+        if self.frames == 0 and self.format is None and capture_problems:
+            self.unreadable = capture_problems[0].reason
         if interfaces is not None:
             self.interfaces = dict(interfaces)
         self.add_problems(capture_problems)
@@ -225,11 +238,13 @@ class Pipeline:
             problems=list(self.problems),
             events=self.engine.events,
             checker_available=self.checker is not None,
+            unreadable=self.unreadable,
         )
 
     def capture_info(self) -> dict[str, Any]:
         return {
             "file": self.name,
+            "format": self.format,
             "frames": self.frames,
             "interfaces": [{"id": i.id, "name": i.name, "linktype": i.linktype}
                            for i in sorted(self.interfaces.values(), key=lambda i: i.id)],
@@ -258,4 +273,4 @@ def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = No
     with open_capture(source) as capture:
         for frame in capture.frames():
             pipeline.feed_frame(frame)
-        return pipeline.finish(capture.interfaces, capture.problems)
+        return pipeline.finish(capture.interfaces, capture.problems, capture.format)

@@ -1,0 +1,67 @@
+"""`mcoaviz export CAPTURE --format json|csv [-o PATH]`: the analysis as data.
+
+JSON is one object (to stdout, or to PATH); CSV is a folder with one file per table (PATH, default
+CAPTURE's name with ``.csv.d``). Keys follow the export contract in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mcoaviz.export import write_csv_folder, write_json
+from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
+from mcoaviz.sources import CaptureSourceError
+
+NAME = "export"
+HELP = "Export messages, bindings, BULs, traffic and findings as JSON or CSV."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mcoaviz.cli.decode import add_dialect_arguments
+
+    parser.add_argument("capture", metavar="CAPTURE", help="pcap or pcapng file, or - for stdin")
+    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
+    parser.add_argument("-o", "--output", metavar="PATH",
+                        help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
+    parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
+    add_dialect_arguments(parser)
+
+
+def options_from(args: argparse.Namespace) -> AnalysisOptions:
+    return AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type,
+                           run_checker=not getattr(args, "no_checker", False))
+
+
+def load(args: argparse.Namespace) -> Analysis | None:
+    """Run the analysis; on unreadable input print one line to stderr and return None."""
+    try:
+        return analyse(args.capture, options_from(args))
+    except CaptureSourceError as exc:
+        print(f"mcoaviz {getattr(args, 'command', None) or NAME}: {exc}", file=sys.stderr)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    analysis = load(args)
+    if analysis is None:
+        return 2
+    if analysis.unreadable:
+        print(f"mcoaviz export: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
+        return 2
+    try:
+        if args.format == "json":
+            if args.output and args.output != "-":
+                with open(args.output, "w", encoding="utf-8") as out:
+                    write_json(analysis, out)
+            else:
+                write_json(analysis, sys.stdout)
+        else:
+            folder = args.output or (Path(args.capture).name + ".csv.d")
+            written = write_csv_folder(analysis, folder)
+            print(f"wrote {len(written)} tables to {folder}", file=sys.stderr)
+    except OSError as exc:
+        print(f"mcoaviz export: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
