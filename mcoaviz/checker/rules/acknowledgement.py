@@ -12,7 +12,7 @@ from dissector.codepoints import Dialect
 from dissector.records import BindingAck, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, bindings_held_at, seq_before
 from mcoaviz.engine import events as ev
 
 NOTCOMPLETE = 4
@@ -164,10 +164,11 @@ def unknown_bid_deregistration_accepted(ctx: HistoryContext) -> list[Hit]:
 
 
 def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
-    """What: a rejected de-registration of an unknown BID with a status other than 133
-    (RFC 5648 also allows 167).
+    """What: a rejected de-registration of a BID the receiver did not hold, with a status other
+    than 133 (RFC 5648 also allows 167).
     Why: draft §6.3 an HA "SHOULD also return ... [not Home Agent for this mobile node, 133]"
     (a CN has no code: not checked); RFC §6.2 MUST return 133 (any receiver; 167 per §5.7, I-11).
+    Whether the BID was held comes from the engine's binding events before the BU.
     Example: BU Lifetime 0 for unknown BID 9 to the HA -> BA status 128 -> finding at the BA.
     """
     hits = []
@@ -178,8 +179,10 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
         if draft and p.role != "home-agent":
             continue
         allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
+        held = {getattr(k, "bid", None) for k, _coa in bindings_held_at(ctx.events, p.bu_time)
+                if getattr(k, "node", None) == p.key.node and getattr(k, "hoa", None) == p.key.hoa}
         for r in p.results:
-            if r.action == "unknown-bid" and not r.accepted and r.status not in allowed:
+            if r.action == "rejected" and r.bid not in held and r.status not in allowed:
                 hits.append(Hit(f"De-registration of unknown BID {r.bid} was rejected with status "
                                 f"{r.status} instead of 133.", p.ba_frame, p.time, p.key.hoa, r.bid,
                                 _dialect(p)))

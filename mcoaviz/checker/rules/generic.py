@@ -8,6 +8,7 @@ from mcoaviz.checker.rules._common import packet_hit
 from mcoaviz.engine import events as ev
 
 OUT_OF_WINDOW = 135
+MAX_BINDACK_TIMEOUT = 32.0  # 6275 §13: a BA later than this is not coming
 
 
 def bad_checksum(ctx: PacketContext) -> list[Hit]:
@@ -50,13 +51,14 @@ def ack_without_update(ctx: HistoryContext) -> list[Hit]:
 
 def update_never_acknowledged(ctx: HistoryContext) -> list[Hit]:
     """What: a BU with the A flag that got no BA (timed out or superseded by a newer BU).
-    Why: 6275 §9.5.1/§10.3.1: the receiver MUST send a BA when A is set. BUs left unanswered only
-    because the capture ended are not reported.
+    Why: 6275 §9.5.1/§10.3.1: the receiver MUST send a BA when A is set. A BU sent less than
+    MAX_BINDACK_TIMEOUT (32 s) before the capture ended is not reported.
     Example: BU A-flag seq 3, no BA within the engine's timeout -> warning at the BU.
     """
     return [Hit(f"Binding Update (sequence {u.key.seq}) was never acknowledged ({u.reason}).",
                 u.frame, u.time, u.key.hoa, u.bids[0] if u.bids else None)
-            for u in ctx.of(ev.UnansweredBU) if u.reason != "capture-end"]
+            for u in ctx.of(ev.UnansweredBU)
+            if u.reason != "capture-end" or u.decided_at - u.time >= MAX_BINDACK_TIMEOUT]
 
 
 def granted_above_requested(ctx: HistoryContext) -> list[Hit]:

@@ -1,0 +1,161 @@
+"""Hand-made decoded records for checker tests, and a runner through the real engine + checker.
+
+Frames and times are assigned by ``check``: the n-th packet given is frame n at time 1000 + n
+(unless a packet sets ``at=``), so expected findings can be written by hand as (frame, code).
+Addresses: the MN's home address, three CoAs, one HA, one CN (draft Appendix A style).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from dissector.codepoints import BA_FLAGS, BU_FLAGS, Dialect
+from dissector.records import (
+    BindingAck,
+    BindingIdentifier,
+    BindingRefreshRequest,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    Icmp6Message,
+    MobilityMessage,
+    MobilityOption,
+    Packet,
+    PacketPath,
+    Problem,
+    RawMessage,
+    TrafficCount,
+)
+from mcoaviz.checker import Checker, CheckerConfig, Finding
+from mcoaviz.engine.engine import BindingEngine
+
+HOA = "2001:db8:a::100"
+HOA2 = "2001:db8:a::200"
+HA = "2001:db8:a::1"
+CN = "2001:db8:c::1"
+COA1, COA2, COA3 = "2001:db8:1::100", "2001:db8:2::100", "2001:db8:3::100"
+V4COA = "192.0.2.7"
+HA4 = "198.51.100.1"
+MN_MAC = b"\x02\x00\x00\x00\x00\x01"
+HA_MAC = b"\x02\x00\x00\x00\x00\xaa"
+RFC = Dialect.RFC5648
+DRAFT = Dialect.DRAFT05
+DRAFT_FLAGS = {"C": 0x80, "O": 0x40, "H": 0x20, "D": 0x10}
+
+
+def bid(value: int, coa: str | None = None, *, status: int = 0, flags: int = 0,
+        length: int | None = None, dialect: Dialect = RFC) -> BindingIdentifier:
+    """An RFC 5648 BID option (flags byte given raw; Length from the CoA unless given)."""
+    if length is None:
+        length = 4 if coa is None else (8 if ":" not in coa else 20)
+    return BindingIdentifier(offset=12, length=length, bid=value, status=status, flags_byte=flags,
+                             coa=coa, dialect=dialect)
+
+
+def dbid(value: int, coa: str | None = None, flags: str = "", *, status: int = 0,
+         length: int | None = None) -> BindingIdentifier:
+    """A draft-05 BID option; ``flags`` are letters among C, O, H, D (nothing implied)."""
+    byte = 0
+    for letter in flags:
+        byte |= DRAFT_FLAGS[letter]
+    return bid(value, coa, status=status, flags=byte, length=length, dialect=DRAFT)
+
+
+def _mh(type_name: str, mh_type: int, body: object, options: Iterable[MobilityOption],
+        checksum_ok: bool | None = True) -> MobilityMessage:
+    return MobilityMessage(offset=54, mh_type=mh_type, type_name=type_name, payload_proto=59,
+                           header_len=24, checksum=0x1234, checksum_ok=checksum_ok, body=body,  # type: ignore[arg-type]
+                           options=tuple(options))
+
+
+def _packet(path: PacketPath, mobility: MobilityMessage | None = None, icmp6: Icmp6Message | None = None,
+            problems: tuple[Problem, ...] = (), at: float | None = None) -> Packet:
+    return Packet(frame=0, time=-1.0 if at is None else at, interface=0, wire_length=120, path=path,
+                  mobility=mobility, icmp6=icmp6, problems=problems)
+
+
+def bu(seq: int, *options: MobilityOption, lifetime: int = 400, flags: str = "AH", src: str = COA1,
+       dst: str = HA, hoa: str = HOA, o_header: bool = False, checksum_ok: bool | None = True,
+       tunnel: str | None = None, outer_src: str | None = None, outer_dst: str | None = None,
+       mac_src: bytes | None = None, problems: tuple[Problem, ...] = (), at: float | None = None) -> Packet:
+    table = dict(BU_FLAGS)
+    word = sum(table[letter] for letter in flags) | (0x0040 if o_header else 0)
+    letters = tuple(letter for letter, mask in BU_FLAGS if word & mask)
+    body = BindingUpdate(seq=seq, flags_word=word, lifetime=lifetime, flags=letters)
+    path = PacketPath(src=src, dst=dst, home_address_option=hoa if src != hoa else None, tunnel=tunnel,
+                      outer_src=outer_src, outer_dst=outer_dst, mac_src=mac_src, protocol=135)
+    return _packet(path, _mh("BU", 5, body, options, checksum_ok), problems=problems, at=at)
+
+
+def ba(seq: int, *options: MobilityOption, status: int = 0, lifetime: int = 400, src: str = HA,
+       dst: str = COA1, hoa: str = HOA, at: float | None = None) -> Packet:
+    body = BindingAck(status=status, flags_byte=0, seq=seq, lifetime=lifetime, flags=())
+    assert BA_FLAGS  # flags unused in these tests
+    path = PacketPath(src=src, dst=dst, routing_type2=hoa if dst != hoa else None, protocol=135)
+    return _packet(path, _mh("BA", 6, body, options), at=at)
+
+
+def brr(*options: MobilityOption, src: str = HA, dst: str = COA1, hoa: str = HOA) -> Packet:
+    path = PacketPath(src=src, dst=dst, routing_type2=hoa, protocol=135)
+    return _packet(path, _mh("BRR", 0, BindingRefreshRequest(), options))
+
+
+def coti(*options: MobilityOption, src: str = COA1, dst: str = CN, cookie: bytes = b"c" * 8) -> Packet:
+    path = PacketPath(src=src, dst=dst, protocol=135)
+    return _packet(path, _mh("CoTI", 2, CareOfTestInit(cookie), options))
+
+
+def cot(*options: MobilityOption, src: str = CN, dst: str = COA1, cookie: bytes = b"c" * 8) -> Packet:
+    path = PacketPath(src=src, dst=dst, protocol=135)
+    return _packet(path, _mh("CoT", 4, CareOfTest(1, cookie, b"k" * 8), options))
+
+
+def raw_mh(type_name: str, mh_type: int, *options: MobilityOption, src: str = COA1, dst: str = HA) -> Packet:
+    path = PacketPath(src=src, dst=dst, protocol=135)
+    return _packet(path, _mh(type_name, mh_type, RawMessage(b""), options))
+
+
+def nd(icmp_type: int, target: str, *, src: str = HOA, mac_src: bytes | None = MN_MAC) -> Packet:
+    """Neighbor Solicitation (135) / Advertisement (136) about ``target``."""
+    path = PacketPath(src=src, dst="ff02::1", mac_src=mac_src, protocol=58)
+    return _packet(path, icmp6=Icmp6Message(type=icmp_type, code=0, target=target))
+
+
+def data(*, src: str, dst: str, hao: str | None = None, outer_src: str | None = None,
+         outer_dst: str | None = None, tunnel: str | None = None, at: float | None = None) -> Packet:
+    path = PacketPath(src=src, dst=dst, outer_src=outer_src, outer_dst=outer_dst, tunnel=tunnel,
+                      home_address_option=hao, protocol=17)
+    return _packet(path, at=at)
+
+
+def rows(first: float, *, via: str, src: str, dst: str, hao: str | None = None,
+         outer_src: str | None = None, outer_dst: str | None = None, packets: int = 5) -> TrafficCount:
+    return TrafficCount(interface=0, second=int(first), via=via, outer_src=outer_src, outer_dst=outer_dst,
+                        src=src, dst=dst, home_address_option=hao, routing_type2=None, packets=packets,
+                        bytes=packets * 100, first=first, last=first)
+
+
+def number(packets: Iterable[Packet]) -> list[Packet]:
+    """Frame n (1-based) at time 1000 + n unless the packet set its own time."""
+    out = []
+    for i, p in enumerate(packets, start=1):
+        out.append(dataclasses.replace(p, frame=i, time=p.time if p.time >= 0 else 1000.0 + i))
+    return out
+
+
+def check(*packets: Packet, dialect: Dialect = RFC, config: CheckerConfig | None = None,
+          end: float | None = None) -> list[Finding]:
+    """Feed the packets through the real engine and checker; all findings."""
+    numbered = number(packets)
+    engine = BindingEngine()
+    checker = Checker(config or CheckerConfig(dialect=dialect))
+    for p in numbered:
+        checker.observe(p, engine.feed(p))
+    last = max(p.time for p in numbered)
+    checker.observe_traffic([], engine.finish(end if end is not None else last + 1))
+    return checker.finish(engine)
+
+
+def hits(findings: list[Finding], code: str) -> list[int | None]:
+    return sorted((f.frame for f in findings if f.rule == code), key=lambda x: -1 if x is None else x)

@@ -1,0 +1,65 @@
+"""The Checker's contract: severities per dialect, selection, de-duplication, order, export shape."""
+
+from __future__ import annotations
+
+from mcoaviz.checker import BY_CODE, RULES, Checker, CheckerConfig
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.runner import complete, finalise
+from tests.checker.builders import COA1, COA2, DRAFT, RFC, ba, bid, bu, check, dbid, number
+
+
+def test_bid_zero_is_an_error_in_draft05_and_a_warning_in_rfc5648() -> None:
+    draft = [f for f in check(bu(1, dbid(0, COA1, "C")), dialect=DRAFT) if f.rule == "MCOA101"]
+    rfc = [f for f in check(bu(1, bid(0, COA1)), dialect=RFC) if f.rule == "MCOA101"]
+    assert [f.severity for f in draft] == ["error"]
+    assert [f.severity for f in rfc] == ["warning"]
+    assert draft[0].section == "§2, §5.1" and rfc[0].rfc_section == "§4.3, §5.1"
+
+
+def test_draft_only_rule_is_silent_on_rfc_options() -> None:
+    # Length 20 without 0x80 is normal in RFC 5648 (no C flag there)
+    assert not [f for f in check(bu(1, bid(1, COA1))) if f.rule == "MCOA104"]
+
+
+def test_rfc_only_rule_reports_the_rfc_section() -> None:
+    found = [f for f in check(bu(1, bid(1, COA2, flags=0x80), src="2001:db8:a::100")) if f.rule == "MCOA407"]
+    assert [(f.section, f.severity) for f in found] == [("§5.6.3", "error")]
+
+
+def test_select_runs_only_matching_prefixes() -> None:
+    packets = (bu(1, bid(0, COA1), bid(1, COA1)), ba(1))
+    only_1 = check(*packets, config=CheckerConfig(select=("MCOA1",)))
+    assert only_1 and all(f.rule.startswith("MCOA1") for f in only_1)
+    assert {f.rule for f in check(*packets, config=CheckerConfig(select=("MCOA301",)))} == {"MCOA301"}
+
+
+def test_findings_are_sorted_by_frame_and_deduplicated() -> None:
+    rule = BY_CODE["MCOA101"]
+    late = complete(rule, Hit("b", 9, 9.0, bid=0), CheckerConfig())
+    early = complete(rule, Hit("a", 2, 2.0, bid=0), CheckerConfig())
+    again = complete(rule, Hit("a again", 2, 2.0, bid=0), CheckerConfig())
+    assert late and early and again
+    assert [f.message for f in finalise([late, early, again])] == ["a", "b"]
+
+
+def test_to_dict_has_the_export_keys() -> None:
+    found = check(bu(1, bid(0, COA1)))
+    row = next(f for f in found if f.rule == "MCOA101").to_dict()
+    for key in ("rule", "section", "severity", "frame", "message", "rfc_section", "time", "hoa", "bid"):
+        assert key in row
+    assert row["frame"] == 1 and row["bid"] == 0 and row["hoa"] == "2001:db8:a::100"
+
+
+def test_checker_without_engine_uses_observed_events() -> None:
+    checker = Checker()
+    (packet,) = number([bu(1, bid(0, COA1))])
+    checker.observe(packet, [])
+    assert [f.rule for f in checker.finish()] == ["MCOA101"]
+
+
+def test_registry_lines_are_complete() -> None:
+    for rule in RULES:
+        assert rule.code.startswith("MCOA") and len(rule.code) == 7
+        assert rule.severity in ("error", "warning", "info")
+        assert rule.doc.startswith("What:") and "Why:" in rule.doc and "Example:" in rule.doc, rule.code
+        assert rule.summary and rule.name[0].isupper()

@@ -1,0 +1,241 @@
+# ruff: noqa: E501  (the fixture table keeps one rule per entry)
+"""Every registered rule: a violating fixture (expected frames written by hand) and a clean one.
+
+Fixtures are hand-made decoded records fed through the real engine and checker
+(tests/checker/builders.py numbers them: the n-th packet is frame n).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from dissector.records import (
+    AlternateCoA,
+    BindingAuthData,
+    IPv4AddressAck,
+    IPv4CareOfAddress,
+    IPv4HomeAddress,
+    NATDetection,
+    Packet,
+    Problem,
+)
+from mcoaviz.checker import RULES, CheckerConfig
+from tests.checker.builders import (
+    CN,
+    COA1,
+    COA2,
+    DRAFT,
+    HA,
+    HOA,
+    HOA2,
+    MN_MAC,
+    RFC,
+    V4COA,
+    ba,
+    bid,
+    brr,
+    bu,
+    check,
+    cot,
+    coti,
+    data,
+    dbid,
+    hits,
+    nd,
+    raw_mh,
+)
+
+ALT = AlternateCoA(offset=12, address=COA2)
+BAD = BindingAuthData(offset=12, authenticator=b"a" * 12)
+V4HOA = IPv4HomeAddress(offset=12, prefix_length=24, p_flag=False, address="0.0.0.0")
+V4ACK = IPv4AddressAck(offset=12, status=0, prefix_length=24, address="203.0.113.9")
+NAT = NATDetection(offset=12, f_flag=True, refresh_time=110)
+V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
+HOME = 0x80  # RFC 5648 H flag
+
+
+@dataclass(frozen=True)
+class Case:
+    violating: Callable[[], list[Packet]]
+    frames: list[int | None]  # expected frames of the rule's findings in ``violating``, by hand
+    clean: Callable[[], list[Packet]]
+    dialect: object = RFC
+    config: CheckerConfig | None = None
+    end: float | None = None
+
+
+def reg(seq: int, *bids, **kw) -> list[Packet]:  # noqa: ANN001, ANN003 - test shorthand
+    """A BU with these BID options and its accepting BA (BID options copied without CoA)."""
+    copies = [bid(b.bid, status=0, flags=b.flags_byte, dialect=b.dialect) for b in bids]
+    answer = {"hoa": kw.get("hoa", HOA), "src": kw.get("dst", HA), "dst": kw.get("src", COA1)}
+    return [bu(seq, *bids, **kw), ba(seq, *copies, **answer)]
+
+
+def rfc_home_bu(seq: int = 1, **kw) -> Packet:  # noqa: ANN003
+    return bu(seq, bid(1, HOA, flags=HOME), src=HOA, mac_src=MN_MAC, **kw)
+
+
+CASES: dict[str, Case] = {
+    # ---------------------------------------------------------------- 1xx BID option format
+    "MCOA101": Case(lambda: [bu(1, bid(0, COA1))], [1], lambda: [bu(1, bid(1, COA1))]),
+    "MCOA102": Case(lambda: [bu(1, bid(1, length=6))], [1], lambda: [bu(1, bid(1, COA1))]),
+    "MCOA103": Case(lambda: [bu(1, dbid(1, None, "C"))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
+    "MCOA104": Case(lambda: [bu(1, dbid(1, COA1, ""))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
+    "MCOA105": Case(lambda: [bu(1, dbid(1, COA1, "CD"))], [1], lambda: [bu(1, dbid(1, V4COA, "CD"))], DRAFT),
+    "MCOA106": Case(lambda: [bu(1, bid(1, COA1, flags=0x01))], [1], lambda: [bu(1, bid(1, COA1))]),
+    "MCOA107": Case(lambda: [bu(1, bid(1, COA1, flags=HOME), flags="A", dst=CN)], [1],
+                    lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)]),
+    "MCOA108": Case(lambda: [coti(bid(1, COA1))], [1], lambda: [coti(bid(1))]),
+    "MCOA109": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1, COA1))], [2], lambda: reg(1, bid(1, COA1))),
+    "MCOA110": Case(lambda: [raw_mh("HoTI", 1, bid(1))], [1], lambda: [raw_mh("HoTI", 1)]),
+    "MCOA111": Case(lambda: [bu(1, bid(1, COA1), bid(1, COA2))], [1],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),
+    "MCOA112": Case(lambda: [bu(1, ALT, bid(1, COA1))], [1], lambda: [bu(1, bid(1, COA1))]),
+    "MCOA113": Case(lambda: [bu(1, BAD, bid(1, COA1), flags="A", dst=CN)], [1],
+                    lambda: [bu(1, bid(1, COA1), BAD, flags="A", dst=CN)]),
+    # ---------------------------------------------------------------- 2xx bulk
+    "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),
+    "MCOA202": Case(lambda: [bu(1, dbid(1, COA1, "C"), dbid(2, None, ""))], [1],
+                    lambda: [bu(1, dbid(1, COA1, "C"), dbid(2, COA2, "C"))], DRAFT),
+    "MCOA203": Case(lambda: [bu(1, dbid(1, COA1, "CO"), dbid(2, COA2, "C"))], [1],
+                    lambda: [bu(1, dbid(1, COA1, "CO"), dbid(2, COA2, "CO"))], DRAFT),
+    "MCOA204": Case(lambda: [bu(1, dbid(1, None, ""), dbid(2, None, ""))], [1],
+                    lambda: [bu(1, dbid(1, COA1, "C"), dbid(2, COA2, "C"))], DRAFT),
+    "MCOA205": Case(lambda: [bu(1, dbid(1, COA1, "C"), dbid(2, COA2, "C"), lifetime=0)], [1],
+                    lambda: [bu(1, dbid(1), dbid(2), lifetime=0)], DRAFT),
+    "MCOA206": Case(lambda: reg(10, bid(1, COA1)) + [bu(7, bid(1), bid(2, COA2))], [3],
+                    lambda: reg(10, bid(1, COA1)) + [bu(11, bid(1), bid(2, COA2))]),
+    "MCOA207": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2), status=168),
+                             bu(2, bid(1, COA1), bid(2, COA2))], [3],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2), status=168),
+                             bu(2, bid(1, COA1))]),
+    "MCOA208": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
+                             ba(1, bid(1), bid(2), src=CN)], [2],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
+                             ba(1, bid(1), bid(2), status=168, src=CN)]),
+    # ---------------------------------------------------------------- 3xx acknowledgement / status
+    "MCOA301": Case(lambda: [bu(1, bid(1, COA1)), ba(1)], [2], lambda: reg(1, bid(1, COA1))),
+    "MCOA302": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1))], [2],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2))),
+    "MCOA303": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2), status=4)], [2],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2, status=164), status=4)]),
+    "MCOA304": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2, status=164))], [2],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1), bid(2, status=164), status=4)]),
+    "MCOA305": Case(lambda: [bu(1, bid(1, COA1), flags="A", dst=CN), ba(1, bid(1, status=164), status=164, src=CN)],
+                    [2], lambda: [bu(1, bid(1, COA1), flags="A", dst=CN), ba(1, bid(1), status=164, src=CN)]),
+    "MCOA306": Case(lambda: [bu(1, bid(1, length=6)), ba(1, bid(1, length=6))], [2],
+                    lambda: [bu(1, bid(1, length=6)), ba(1, bid(1, length=6), status=164)]),
+    "MCOA307": Case(lambda: [bu(1, bid(9), lifetime=0), ba(1, bid(9), lifetime=0)], [2],
+                    lambda: [bu(1, bid(9), lifetime=0), ba(1, bid(9), status=133, lifetime=0)]),
+    "MCOA308": Case(lambda: [bu(1, bid(9), lifetime=0), ba(1, bid(9), status=128, lifetime=0)], [2],
+                    lambda: [bu(1, bid(9), lifetime=0), ba(1, bid(9), status=133, lifetime=0)]),
+    "MCOA309": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), status=166), bu(2, bid(1, COA1))], [3],
+                    lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), status=166), bu(2)]),
+    "MCOA310": Case(lambda: [bu(1, bid(1, COA1)), ba(1), bu(2, bid(1, COA1))], [3],
+                    lambda: [bu(1, bid(1, COA1)), ba(1), bu(2)]),
+    "MCOA311": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), status=165), bu(2, bid(1, COA1))], [3],
+                    lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), status=165), bu(2, bid(1, COA1), o_header=True)]),
+    "MCOA312": Case(lambda: [bu(5, bid(1, COA1)), ba(40, bid(1), status=135), bu(6, bid(1, COA1))], [3],
+                    lambda: [bu(5, bid(1, COA1)), ba(40, bid(1), status=135), bu(41, bid(1, COA1))]),
+    "MCOA313": Case(lambda: [bu(5, dbid(1, COA1, "C")), ba(40, dbid(1), status=135),
+                             bu(40, dbid(1, COA1, "C"))], [3],
+                    lambda: [bu(5, dbid(1, COA1, "C")), ba(40, dbid(1), status=135),
+                             bu(41, dbid(1, COA1, "C"))], DRAFT),
+    "MCOA314": Case(lambda: reg(1, bid(1, COA1)), [1], lambda: reg(1, bid(1, COA1), o_header=True)),
+    # ---------------------------------------------------------------- 4xx returning home
+    "MCOA401": Case(lambda: [bu(1, bid(1, HOA, flags=HOME), src=COA1)], [1], lambda: [rfc_home_bu()]),
+    "MCOA402": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=1, dst=HOA)], [2],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA)]),
+    "MCOA403": Case(lambda: [rfc_home_bu(), nd(136, HOA), ba(1, bid(1), dst=HOA)], [2],
+                    lambda: [rfc_home_bu(), nd(136, HOA, src=HA, mac_src=b"\x02" * 6), ba(1, bid(1), dst=HOA)]),
+    "MCOA404": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA), nd(136, HOA)], [3],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), status=0, dst=HOA), nd(136, HOA)]),
+    "MCOA405": Case(lambda: [bu(1, dbid(1, None, "H"), src=HOA)], [1],
+                    lambda: [bu(1, dbid(1, None, "H"), src=HOA, lifetime=0)], DRAFT),
+    "MCOA406": Case(lambda: [rfc_home_bu(lifetime=0)], [1], lambda: [rfc_home_bu()]),
+    "MCOA407": Case(lambda: [bu(1, bid(1, COA2, flags=HOME), src=HOA)], [1], lambda: [rfc_home_bu()]),
+    # ---------------------------------------------------------------- 5xx return routability / BRR
+    "MCOA501": Case(lambda: reg(1, dbid(1, COA1, "C")) + [coti()], [3],
+                    lambda: reg(1, dbid(1, COA1, "C")) + [coti(dbid(1))], DRAFT),
+    "MCOA502": Case(lambda: [coti(dbid(1, None, "C"))], [1], lambda: [coti(dbid(1))], DRAFT),
+    "MCOA503": Case(lambda: [coti(dbid(1)), cot(dbid(2))], [2], lambda: [coti(dbid(1)), cot(dbid(1))], DRAFT),
+    "MCOA504": Case(lambda: [coti(dbid(1, None, "C")), cot(dbid(1))], [2],
+                    lambda: [coti(dbid(1, None, "C")), cot(dbid(1, status=164))], DRAFT),
+    "MCOA505": Case(lambda: [coti(dbid(1)), cot(), bu(1, dbid(1), flags="A", dst=CN)], [3],
+                    lambda: [coti(dbid(1)), cot(), bu(1, flags="A", dst=CN)], DRAFT),
+    "MCOA506": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [brr(bid(2)), bu(2, bid(1))], [4],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [brr(bid(2)), bu(2, bid(2))]),
+    "MCOA507": Case(lambda: reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C"))
+                    + [brr(dbid(2)), bu(2, dbid(1, COA1, "C"), dbid(2, COA2, "C"))], [4],
+                    lambda: reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")) + [brr(dbid(2)), bu(2, dbid(2, COA2, "C"))],
+                    DRAFT),
+    "MCOA508": Case(lambda: reg(1, bid(1, COA1)) + [brr()], [3], lambda: reg(1, bid(1, COA1)) + [brr(bid(1))]),
+    # ---------------------------------------------------------------- 6xx data plane / security
+    "MCOA601": Case(lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA)], [3],
+                    lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA1, dst=CN, hao=HOA)]),
+    "MCOA602": Case(lambda: reg(1, bid(1, COA1)) + [data(src=HOA, dst=CN, outer_src=COA2, outer_dst=HA,
+                                                         tunnel="ip6ip6")], [3],
+                    lambda: reg(1, bid(1, COA1)) + [data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA,
+                                                         tunnel="ip6ip6")]),
+    "MCOA603": Case(lambda: reg(1, bid(1, COA1)) + [data(src=COA1, dst=HA, hao=HOA)], [3],
+                    lambda: reg(1, bid(1, COA1)) + [data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA,
+                                                         tunnel="ip6ip6")]),
+    "MCOA604": Case(lambda: reg(1, bid(1, COA1)) + reg(1, bid(1, COA1), hoa=HOA2), [4],
+                    lambda: reg(1, bid(1, COA1)) + reg(1, bid(1, COA2), src=COA2, hoa=HOA2)),
+    "MCOA605": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)), [2], lambda: reg(1, bid(1, COA1)),
+                    config=CheckerConfig(max_coas_per_hoa=1)),
+    # ---------------------------------------------------------------- 7xx DSMIPv6
+    "MCOA701": Case(lambda: reg(1, bid(1, COA1), bid(2, V4COA)), [1],
+                    lambda: reg(1, bid(2, V4COA)) + reg(2, bid(1, COA1), bid(2, V4COA))),
+    "MCOA702": Case(lambda: [bu(1, bid(2, V4COA)), ba(1, bid(2), NAT), bu(2, bid(1, COA1), bid(2, V4COA))], [3],
+                    lambda: [bu(1, bid(2, V4COA)), ba(1, bid(2)), bu(2, bid(1, COA1), bid(2, V4COA))]),
+    "MCOA703": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, bid(1), V4ACK)], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA704": Case(lambda: [bu(1, bid(1, COA1)), ba(1, V4ACK, bid(1))], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA705": Case(lambda: [bu(1, bid(2, V4COA)), ba(1, V4ACK, bid(2, status=129), status=129)], [2],
+                    lambda: [bu(1, bid(2, V4COA)), ba(1, bid(2, status=129), status=129)]),
+    "MCOA706": Case(lambda: [bu(1, V4COA_OPT, bid(1, V4COA))], [1], lambda: [bu(1, bid(1, V4COA))]),
+    # ---------------------------------------------------------------- 9xx generic
+    "MCOA901": Case(lambda: [bu(1, bid(1, COA1), checksum_ok=False)], [1], lambda: [bu(1, bid(1, COA1))]),
+    "MCOA902": Case(lambda: [ba(7, bid(1))], [1], lambda: reg(7, bid(1, COA1))),
+    "MCOA903": Case(lambda: [bu(1, bid(1, COA1))], [1], lambda: reg(1, bid(1, COA1)), end=1100.0),
+    "MCOA904": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), lifetime=800)], [2], lambda: reg(1, bid(1, COA1))),
+    "MCOA905": Case(lambda: [bu(1, bid(1, COA1), lifetime=8), ba(1, bid(1), lifetime=8),
+                             data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA, tunnel="ip6ip6", at=1100.0)],
+                    [3],
+                    lambda: [bu(1, bid(1, COA1), lifetime=8), ba(1, bid(1), lifetime=8),
+                             data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA, tunnel="ip6ip6")]),
+    "MCOA906": Case(lambda: [bu(1, bid(1, COA1), problems=(Problem("option:35", 60, "option overruns"),))], [1],
+                    lambda: [bu(1, bid(1, COA1))]),
+}
+
+
+def _run(case: Case, packets: list[Packet]):  # noqa: ANN202
+    config = case.config
+    if config is not None:
+        config = CheckerConfig(select=config.select, dialect=case.dialect,  # type: ignore[arg-type]
+                               max_coas_per_hoa=config.max_coas_per_hoa)
+    return check(*packets, dialect=case.dialect, config=config, end=case.end)  # type: ignore[arg-type]
+
+
+def test_every_rule_has_a_fixture() -> None:
+    assert sorted(CASES) == sorted(r.code for r in RULES)
+
+
+@pytest.mark.parametrize("code", sorted(r.code for r in RULES))
+def test_rule_fires_on_its_violation(code: str) -> None:
+    case = CASES.get(code)
+    assert case is not None, f"{code} has no fixture"
+    assert hits(_run(case, case.violating()), code) == case.frames
+
+
+@pytest.mark.parametrize("code", sorted(r.code for r in RULES))
+def test_rule_is_quiet_on_its_clean_fixture(code: str) -> None:
+    case = CASES.get(code)
+    assert case is not None, f"{code} has no fixture"
+    assert hits(_run(case, case.clean()), code) == []
