@@ -1,0 +1,129 @@
+"""`mcoaviz decode`: list lines, -V tree, --json records, dialect choice, errors."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from mcoaviz.cli import main
+from tests.dissector.handbuilt import (
+    HA,
+    MN_COA,
+    MN_HOA,
+    a4,
+    a6,
+    ba_body,
+    bid,
+    bu_body,
+    dest_opts_hao,
+    ethernet,
+    ipv6,
+    mh,
+    padn,
+)
+
+
+def write_pcap(path: Path, frames: list[bytes]) -> Path:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, data in enumerate(frames):
+        out += struct.pack("<IIII", 1_700_000_000 + i, 250_000, len(data), len(data)) + data
+    path.write_bytes(out)
+    return path
+
+
+def bu_frame(options: bytes, flags: int = 0xC000, seq: int = 7) -> bytes:
+    body = bu_body(seq, flags, 100) + options
+    return ethernet(ipv6(MN_COA, HA, 60, dest_opts_hao(135, MN_HOA) + mh(5, body, src=MN_HOA, dst=HA)))
+
+
+def ba_frame(status: int, options: bytes, seq: int = 7) -> bytes:
+    body = ba_body(status, 0, seq, 100) + options
+    return ethernet(ipv6(HA, MN_HOA, 135, mh(6, body, src=HA, dst=MN_HOA)))
+
+
+RFC_BU = padn(6) + bid(1, coa=a6(MN_COA)) + padn(2) + bid(2, flags=0x80, coa=a6(MN_HOA))  # O flag below
+DRAFT_BU = padn(6) + bid(1, flags=0x90, coa=a4("198.51.100.9")) + padn(4)  # C+D with an IPv4 CoA
+
+
+@pytest.fixture
+def rfc_capture(tmp_path: Path) -> Path:
+    frames = [ethernet(b"\0" * 40, 0x0806), bu_frame(RFC_BU, flags=0xC040),
+              ba_frame(4, padn(4) + bid(1, status=0) + bid(2, status=169))]
+    return write_pcap(tmp_path / "rfc.pcap", frames)
+
+
+def test_one_line_per_message(rfc_capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", "--dialect", "rfc5648", str(rfc_capture)]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 2 and err == ""
+    assert lines[0].split()[:2] == ["2", "1.000000"]
+    assert f"{MN_COA} -> {HA}" in lines[0] and " BU " in lines[0]
+    assert "seq=7 lifetime=400s" in lines[0] and "flags=AHO" in lines[0]
+    assert f"BID 1 coa={MN_COA}; BID 2 coa={MN_HOA} H" in lines[0]
+    assert "BA" in lines[1] and "status=4 (MCOA NOTCOMPLETE)" in lines[1]
+    assert "BID 2 status=169 (MCOA SIMULTANEOUS HOME AND FOREIGN PROHIBITED)" in lines[1]
+
+
+def test_detail_tree(rfc_capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", "-V", "--dialect", "rfc5648", str(rfc_capture)]) == 0
+    out = capsys.readouterr().out
+    assert "  Mobility Header: BU (type 5)" in out and "[correct]" in out
+    assert f"    Home Address option: {MN_HOA}" in out
+    assert "      Binding Identifier (35) at MH offset 18: Length 20, BID 1, Status 0" in out
+    assert "    Lifetime: 400 s (100 x 4 s)" in out
+
+
+def test_json_records(rfc_capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", "--json", str(rfc_capture)]) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert [r["type"] for r in rows] == ["BU", "BA"] and [r["frame"] for r in rows] == [2, 3]
+    assert rows[0]["flags"] == ["A", "H", "O"] and rows[0]["hoa"] == MN_HOA
+    assert [b["flags"] for b in rows[0]["bids"]] == [[], ["H"]]
+    assert err.startswith("dialect: rfc5648 (BU frame 2 has BU flag 0x0040 with a BID option")
+
+
+def test_auto_detects_draft05_and_rereads_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frames = [bu_frame(DRAFT_BU), ba_frame(0, padn(4) + bid(1, flags=0x90))]
+    capture = write_pcap(tmp_path / "draft.pcap", frames)
+    assert main(["decode", "--json", str(capture)]) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert [b["flags"] for r in rows for b in r["bids"]] == [["C", "D"], ["C", "D"]]
+    assert err.splitlines() == [
+        "dialect: draft05 (BU frame 1 BID 1 has Length 8 with flags 0x90 (draft C+D; an RFC H binding "
+        "needs an IPv6 CoA))"]
+    assert main(["decode", "--json", "--dialect", "rfc5648", str(capture)]) == 0
+    forced = json.loads(capsys.readouterr().out)
+    assert forced[0]["bids"][0]["flags"] == ["H"]
+
+
+def test_bid_type_and_udp_port_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capture = write_pcap(tmp_path / "t7.pcap", [bu_frame(bid(3, kind=7) + padn(6))])
+    assert main(["decode", "--json", "--bid-type", "7", str(capture)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["bids"][0]["bid"] == 3
+
+
+def test_empty_capture_prints_an_empty_json_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capture = write_pcap(tmp_path / "none.pcap", [ethernet(b"\0" * 40, 0x0806)])
+    assert main(["decode", "--json", str(capture)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_missing_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", str(tmp_path / "nope.pcap")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err
+
+
+def test_not_a_capture_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bogus = tmp_path / "bogus.pcap"
+    bogus.write_text("hello, this is not a capture\n")
+    assert main(["decode", str(bogus)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a pcap or pcapng file" in err
