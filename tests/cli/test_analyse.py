@@ -1,0 +1,41 @@
+"""`mcoaviz analyse`: capture summary, caches, BULs, traffic and findings as text tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcoaviz.cli import main
+from mcoaviz.cli.analyse import table
+from tests.test_pipeline import COA1, COA2, HA, write_capture
+
+
+def test_report_shows_caches_bul_traffic_and_dialect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture = write_capture(tmp_path / "c.pcapng")
+    assert main(["analyse", str(capture)]) == 0
+    out = capsys.readouterr().out
+    assert "dialect     rfc5648 (" in out
+    assert f"home-agent {HA}" in out
+    cache = out.split("Binding caches")[1].split("Binding update lists")[0]
+    lines = [line.split() for line in cache.splitlines() if COA1 in line or COA2 in line]
+    assert [(c[1], c[2], c[4], c[5]) for c in lines] == [("1", COA1, "-", "valid"), ("2", COA2, "3.100",
+                                                                                      "deregistered")]
+    assert "Traffic per care-of address" in out and "to-mn" in out
+    assert "Findings:" in out
+
+
+def test_unreadable_input_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "x.pcap"
+    bad.write_bytes(b"\x00" * 3)
+    assert main(["analyse", str(bad)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_table_aligns_columns() -> None:
+    lines = table(("a", "num"), [("xyz", 5), ("q", 123)], indent="")
+    assert lines == ["a    num", "---  ---", "xyz    5", "q    123"]

@@ -1,0 +1,60 @@
+"""`mcoaviz export`: JSON object / CSV folder with the contract tables; clean failure on bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from mcoaviz.cli import main
+from tests.test_pipeline import COA1, COA2, T0, write_capture
+
+
+def test_json_export_to_a_file(tmp_path: Path) -> None:
+    capture = write_capture(tmp_path / "c.pcapng")
+    out = tmp_path / "c.json"
+    assert main(["export", str(capture), "--format", "json", "-o", str(out), "--dialect", "rfc5648"]) == 0
+    data = json.loads(out.read_text())
+    assert data["capture"]["dialect"] == "rfc5648"
+    assert [(b["bid"], b["coa"], b["end_reason"]) for b in data["bindings"]] == [
+        (1, COA1, None), (2, COA2, "deregistered")]
+    assert data["bindings"][1]["end"] == pytest.approx(T0 + 3.1, abs=1e-3)
+    assert [m["type"] for m in data["messages"]] == ["BU", "BA", "BU", "BA"]
+    assert {t["direction"] for t in data["traffic"]} == {"to-mn"}
+    assert isinstance(data["findings"], list)
+
+
+def test_json_export_to_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    capture = write_capture(tmp_path / "c.pcapng")
+    assert main(["export", str(capture)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["bul"]) == 2
+
+
+def test_csv_export_writes_one_file_per_table(tmp_path: Path) -> None:
+    capture = write_capture(tmp_path / "c.pcapng")
+    folder = tmp_path / "tables"
+    assert main(["export", str(capture), "--format", "csv", "-o", str(folder)]) == 0
+    names = {p.name for p in folder.iterdir()}
+    assert {"bindings.csv", "bul.csv", "traffic.csv", "messages.csv", "findings.csv"} <= names
+    with (folder / "bindings.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    got = [(r["bid"], r["coa"], r["end_reason"]) for r in rows]
+    assert got == [("1", COA1, ""), ("2", COA2, "deregistered")]
+    with (folder / "traffic.csv").open() as f:
+        assert sum(int(r["packets"]) for r in csv.DictReader(f)) == 4
+
+
+def test_unreadable_capture_gives_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "bad.pcapng"
+    bad.write_bytes(b"garbage garbage garbage")
+    assert main(["export", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot read" in err[0]
+    assert main(["export", str(tmp_path / "missing.pcap")]) == 2
