@@ -1,0 +1,126 @@
+"""The correspondent node: return routability (draft §6.2 CoTI/CoT with BID), BU processing per
+§6.3 / RFC §6.2 (via ``Registrar``: bulk refused with 168, status in the BA only), BRR with a
+BID (§6.4), and route-optimised data (type 2 routing header to the CoA).
+
+``policy.mcoa = False`` makes a legacy CN: no BID in the CoT or BA, one regular binding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from dissector.encode import binding_identifier, ipv6_packet, udp_datagram
+from dissector.records import (
+    BindingIdentifier,
+    BindingRefreshRequest,
+    BindingUpdate,
+    CareOfTest,
+    CareOfTestInit,
+    HomeTest,
+    HomeTestInit,
+    MobilityOption,
+)
+from mcoaviz.simulate.messages import MobilitySpec
+from mcoaviz.simulate.network import TrafficMeta
+from mcoaviz.simulate.node import PROCESSING_DELAY, Received
+from mcoaviz.simulate.registrar import MALFORMED, Registrar, auth_data
+
+
+def token(*parts: bytes) -> bytes:
+    return hashlib.sha1(b"|".join(parts)).digest()[:8]
+
+
+class CorrespondentNode(Registrar):
+    role = "correspondent"
+
+    def __init__(self, sim, name: str, address: str, link: str, mac_base: int = 0x0C01) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(sim, name, mac_base, address)
+        self.iface = self.add_iface("eth0", sim.network.links[link], address)
+        sim.network.route(address, self.iface)
+        self.nonce_index = 1
+        self._turn: dict[str, int] = {}
+
+    def ipv4_address(self) -> str:
+        return "0.0.0.0"
+
+    def ba_auth_options(self) -> list[MobilityOption]:
+        return [auth_data(self.address.encode(), str(self.nonce_index).encode())]
+
+    def receive_mh(self, message: Received) -> None:
+        body = message.spec.body
+        if isinstance(body, HomeTestInit):
+            self.sim.after(PROCESSING_DELAY, lambda: self._home_test(message))
+        elif isinstance(body, CareOfTestInit):
+            self.sim.after(PROCESSING_DELAY, lambda: self._care_of_test(message))
+        elif isinstance(body, BindingUpdate):
+            super().receive_mh(message)
+
+    def _home_test(self, message: Received) -> None:
+        spec = message.spec
+        assert isinstance(spec.body, HomeTestInit)
+        hoa = spec.src
+        reply = HomeTest(self.nonce_index, spec.body.cookie, token(b"home", hoa.encode()))
+        target = self.sim.network.iface_for(hoa)  # the HA intercepts and tunnels it
+        if target is not None:
+            self.send_mh(MobilitySpec(reply, self.address, hoa), self.iface, target)
+
+    def _care_of_test(self, message: Received) -> None:
+        """Draft §6.2: a supporting CN answers with the BID (status 0, or MALFORMED when C or O
+        is set), copied without the CoA; a legacy CN ignores the option."""
+        spec = message.spec
+        assert isinstance(spec.body, CareOfTestInit)
+        coa = spec.src
+        options: tuple[MobilityOption, ...] = ()
+        if self.policy.mcoa:
+            copies = []
+            for option in spec.options:
+                if isinstance(option, BindingIdentifier):
+                    bad = self.dialect.value == "draft05" and bool(option.flags_byte & 0xC0)
+                    copies.append(
+                        binding_identifier(option.bid, status=MALFORMED if bad else 0, dialect=self.dialect)
+                    )
+            options = tuple(copies)
+        reply = CareOfTest(self.nonce_index, spec.body.cookie, token(b"care-of", coa.encode()))
+        self.send_mh(MobilitySpec(reply, self.address, coa, options), self.iface, message.sender)
+
+    def send_brr(self, hoa: str, bid: int | None) -> None:
+        """BRR to the home address, via the binding's CoA (type 2 RH), with the BID (§6.4)."""
+        binding = self.cache.of(hoa).get(bid)
+        if binding is None:
+            return
+        target = self.sim.network.iface_for(binding.coa)
+        if target is None:
+            return
+        options = (binding_identifier(bid, dialect=self.dialect),) if bid is not None else ()
+        self.send_mh(
+            MobilitySpec(BindingRefreshRequest(), self.address, binding.coa, options, rh2=hoa),
+            self.iface,
+            target,
+        )
+
+    # ----------------------------------------------------------------- data
+    def send_data(self, hoa: str, size: int, sport: int = 5001, dport: int = 5001) -> None:
+        """One UDP datagram to the MN: route-optimised when a binding exists, else via the HA."""
+        payload = struct.pack("!I", self.nonce_index) + bytes(max(0, size - 4))
+        bindings = [b for _, b in sorted(self.cache.of(hoa).items(), key=lambda kv: kv[0] or 0)]
+        if bindings:
+            turn = self._turn.get(hoa, 0)
+            self._turn[hoa] = turn + 1
+            binding = bindings[turn % len(bindings)]
+            target = self.sim.network.iface_for(binding.coa)
+            if target is None:
+                return
+            datagram = udp_datagram(self.address, hoa, sport, dport, payload)
+            packet = ipv6_packet(self.address, binding.coa, 17, datagram, rh2=hoa)
+            meta = TrafficMeta(self.address, hoa, binding.bid, "to-mn", "route-optimised")
+            self.sim.network.send(self.iface, target, packet, kind="data", traffic=meta)
+            return
+        target = self.sim.network.iface_for(hoa)
+        if target is None:
+            return
+        inner = ipv6_packet(self.address, hoa, 17, udp_datagram(self.address, hoa, sport, dport, payload))
+        ha = target.node
+        self.sim.network.send(
+            self.iface, target, inner, kind="data", on_arrival=lambda _p, _i: ha.forward_to_mn(inner, hoa)
+        )

@@ -1,0 +1,178 @@
+"""The home agent: §6.3 registration (via ``Registrar``), tunnels, relaying RR, BRR, home-link ND.
+
+Data to a home address (or a NEMO mobile network prefix) arriving on the uplink is tunnelled
+to one of the HoA's bindings, chosen round-robin (the draft leaves the choice out of scope,
+§5.6.3); a home binding delivers it on the home link instead. IPv4 CoAs get RFC 5555 UDP
+encapsulation to the address and port the BU came from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+
+from dissector.encode import (
+    ip6ip6,
+    ipv6_packet,
+    neighbor_advertisement,
+    router_advertisement,
+)
+from dissector.encode.ip import dsmip_udp
+from dissector.records import BindingRefreshRequest, BindingUpdate
+from mcoaviz.simulate.bindings import Binding
+from mcoaviz.simulate.messages import MobilitySpec
+from mcoaviz.simulate.network import Iface, TrafficMeta
+from mcoaviz.simulate.node import Received
+from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
+
+ALL_NODES = "ff02::1"
+
+
+class HomeAgent(Registrar):
+    role = "home-agent"
+
+    def __init__(
+        self,
+        sim,
+        name: str,
+        address: str,
+        ipv4: str,
+        home_prefix: str,  # type: ignore[no-untyped-def]
+        uplink: str,
+        home_link: str,
+    ) -> None:
+        super().__init__(sim, name, 0x0A01, address)
+        self.ipv4 = ipv4
+        self.home_prefix = home_prefix
+        self.uplink = self.add_iface("uplink", sim.network.links[uplink], address)
+        self.home = self.add_iface("home", sim.network.links[home_link], self.link_local())
+        self._turn: dict[str, int] = {}
+        sim.network.route(address, self.uplink)
+        sim.network.route(ipv4, self.uplink)
+
+    def link_local(self) -> str:
+        return "fe80::a:1"
+
+    def ipv4_address(self) -> str:
+        return self.ipv4
+
+    def reply_iface(self, message: Received) -> Iface:
+        return message.iface
+
+    # ----------------------------------------------------------------- MH relaying
+    def receive_mh(self, message: Received) -> None:
+        spec = message.spec
+        if spec.tunnel is not None and spec.dst != self.address:
+            inner = replace(spec, tunnel=None)  # reverse-tunnelled HoTI: forward it plainly
+            target = self.sim.network.iface_for(inner.dst)
+            if target is not None:
+                self.sim.after(0.0001, lambda: self.send_mh(inner, self.uplink, target))
+            return
+        if spec.dst != self.address and not isinstance(spec.body, BindingUpdate):
+            self.sim.after(0.0001, lambda: self.tunnel_mh(spec))  # e.g. a HoT for the home address
+            return
+        super().receive_mh(message)
+
+    def tunnel_mh(self, spec: MobilitySpec) -> None:
+        binding = self.pick_binding(spec.dst, foreign_only=True)
+        if binding is None:
+            return
+        target = self.sim.network.iface_for(binding.coa)
+        if target is None:
+            return
+        if binding.udp_port is not None:
+            wrapped = replace(spec, udp=(self.ipv4, binding.coa, DSMIP_PORT, binding.udp_port))
+        else:
+            wrapped = replace(spec, tunnel=(self.address, binding.coa))
+        self.send_mh(wrapped, self.uplink, target)
+
+    def send_brr(self, hoa: str, bids: list[int]) -> None:
+        """BRR for the given BIDs (§6.4), sent to the home address through the tunnel."""
+        from dissector.encode import binding_identifier
+
+        options = tuple(binding_identifier(bid, dialect=self.dialect) for bid in bids)
+        spec = MobilitySpec(
+            BindingRefreshRequest(), self.address, hoa, options, esp=self.next_esp() if self.sim.esp else None
+        )
+        self.tunnel_mh(spec)
+
+    # ----------------------------------------------------------------- data plane
+    def owner_of(self, address: str) -> str | None:
+        """The HoA whose bindings carry packets for ``address`` (itself, or a NEMO prefix)."""
+        if address in self.cache.entries and self.cache.entries[address]:
+            return address
+        for hoa, table in self.cache.entries.items():
+            for binding in table.values():
+                for prefix in binding.prefixes:
+                    if ipaddress.ip_address(address) in ipaddress.ip_network(prefix, strict=False):
+                        return hoa
+        return None
+
+    def pick_binding(self, address: str, *, foreign_only: bool = False) -> Binding | None:
+        hoa = self.owner_of(address)
+        if hoa is None:
+            return None
+        choices = [
+            b
+            for _, b in sorted(self.cache.of(hoa).items(), key=lambda kv: kv[0] or 0)
+            if not (foreign_only and b.home)
+        ]
+        if not choices:
+            return None
+        turn = self._turn.get(hoa, 0)
+        self._turn[hoa] = turn + 1
+        return choices[turn % len(choices)]
+
+    def forward_to_mn(self, inner: bytes, dst: str) -> None:
+        """A data packet for ``dst`` arrived on the uplink: tunnel it (or deliver at home)."""
+        binding = self.pick_binding(dst)
+        if binding is None:
+            return
+        mn_node = None
+        if binding.home:
+            target = self.sim.network.iface_for(binding.hoa + "%home")
+            if target is not None:
+                self.sim.network.send(self.home, target, inner, kind="data")
+            return
+        target = self.sim.network.iface_for(binding.coa)
+        if target is None:
+            return
+        mn_node = target.node
+        meta = TrafficMeta(
+            self.address,
+            binding.hoa,
+            binding.bid,
+            "to-mn",
+            "udp" if binding.udp_port is not None else "tunnel",
+        )
+        if binding.udp_port is not None:
+            packet = dsmip_udp(self.ipv4, binding.coa, DSMIP_PORT, binding.udp_port, inner)
+        else:
+            packet = ip6ip6(self.address, binding.coa, inner)
+        self.sim.network.send(
+            self.uplink,
+            target,
+            packet,
+            kind="data",
+            traffic=meta,
+            on_arrival=lambda _p, _i: mn_node.receive_tunnelled(inner, dst),
+        )
+
+    def forward_from_mn(self, inner: bytes, dst: str) -> None:
+        target = self.sim.network.iface_for(dst)
+        if target is not None:
+            self.sim.network.send(self.uplink, target, inner, kind="data")
+
+    # ----------------------------------------------------------------- home-link ND
+    def send_router_advertisement(self) -> None:
+        body = router_advertisement(self.home.mac, [(self.home_prefix, 64)], home_agent=True)
+        packet = ipv6_packet(self.link_local(), ALL_NODES, 58, body, hop_limit=255)
+        self.sim.network.multicast(self.home, ALL_NODES, packet, kind="nd")
+
+    def proxy_neighbor_advertisement(self, hoa: str, to: str | None = None) -> None:
+        """Proxy NA for the HoA with the HA's MAC (RFC 6275 §10.4.1: Router flag, Override 0)."""
+        body = neighbor_advertisement(
+            hoa, self.home.mac, router=True, solicited=to is not None, override=False
+        )
+        packet = ipv6_packet(self.link_local(), to or ALL_NODES, 58, body, hop_limit=255)
+        self.sim.network.multicast(self.home, to or ALL_NODES, packet, kind="nd")
