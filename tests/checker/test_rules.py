@@ -29,6 +29,7 @@ from tests.checker.builders import (
     COA2,
     DRAFT,
     HA,
+    HA4,
     HOA,
     HOA2,
     MN_MAC,
@@ -55,6 +56,7 @@ V4ACK = IPv4AddressAck(offset=12, status=0, prefix_length=24, address="203.0.113
 NAT = NATDetection(offset=12, f_flag=True, refresh_time=110)
 V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
 HOME = 0x80  # RFC 5648 H flag
+NAT_V4 = "203.0.113.5"  # the NAT's public address: outer source differs from the BID's IPv4 CoA
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def rfc_home_bu(seq: int = 1, **kw) -> Packet:  # noqa: ANN003
     return bu(seq, bid(1, HOA, flags=HOME), src=HOA, mac_src=MN_MAC, **kw)
 
 
+def udp_bu(seq: int, *options, outer_src: str, **kw) -> Packet:  # noqa: ANN002, ANN003
+    """A DSMIPv6 BU: IPv4/UDP outside, IPv6 from the HoA (no HAO) to the HA inside (Fig. 6)."""
+    return bu(seq, *options, src=HOA, tunnel="udp", outer_src=outer_src, outer_dst=HA4, **kw)
+
+
 CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- 1xx BID option format
     "MCOA101": Case(lambda: [bu(1, bid(0, COA1))], [1], lambda: [bu(1, bid(1, COA1))]),
@@ -96,6 +103,7 @@ CASES: dict[str, Case] = {
     "MCOA112": Case(lambda: [bu(1, ALT, bid(1, COA1))], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA113": Case(lambda: [bu(1, BAD, bid(1, COA1), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), BAD, flags="A", dst=CN)]),
+    "MCOA114": Case(lambda: [bu(1, dbid(1))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
     # ---------------------------------------------------------------- 2xx bulk
     "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),
@@ -200,6 +208,10 @@ CASES: dict[str, Case] = {
     "MCOA705": Case(lambda: [bu(1, bid(2, V4COA)), ba(1, V4ACK, bid(2, status=129), status=129)], [2],
                     lambda: [bu(1, bid(2, V4COA)), ba(1, bid(2, status=129), status=129)]),
     "MCOA706": Case(lambda: [bu(1, V4COA_OPT, bid(1, V4COA))], [1], lambda: [bu(1, bid(1, V4COA))]),
+    "MCOA707": Case(lambda: reg(1, bid(2, V4COA)), [1],
+                    lambda: [udp_bu(1, bid(2, V4COA), outer_src=V4COA), ba(1, bid(2), dst=HOA)]),
+    "MCOA708": Case(lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), dst=HOA)], [2],
+                    lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), NAT, dst=HOA)]),
     # ---------------------------------------------------------------- 9xx generic
     "MCOA901": Case(lambda: [bu(1, bid(1, COA1), checksum_ok=False)], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA902": Case(lambda: [ba(7, bid(1))], [1], lambda: reg(7, bid(1, COA1))),

@@ -223,9 +223,19 @@ def auth_data_before_bid(ctx: PacketContext) -> list[Hit]:
     return []
 
 
-__all__ = [
-    "alternate_coa_with_bid", "auth_data_before_bid", "bid_in_unexpected_message",
-    "coa_copied_into_reply", "coa_flag_without_coa", "coa_outside_bu", "coa_without_coa_flag",
-    "duplicate_bid", "ha_only_flag_to_correspondent", "invalid_length", "ipv4_flag_mismatch",
-    "reserved_bits", "zero_bid",
-]
+def home_registration_without_coa(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a registering home registration (BU H flag, Lifetime > 0) whose BID
+    option has no C flag, so the care-of address is not in the option.
+    Why: draft §5.3 "When ESP is used for binding update, the care-of address MUST be stored in
+    the Care-of Address field by setting C flag" (and §4.2.1 for independent registration). A
+    warning: §6.3 still defines C-clear processing (D12), and ESP use is not always visible.
+    Example: draft BU H, Lifetime 400, BID 1 with no flags (Length 4) -> warning at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or not home_registration(bu) or bu.lifetime == 0:
+        return []
+    return [packet_hit(ctx, f"Home registration carries BID {b.bid} without the C flag and care-of "
+                       "address.", b)
+            for b in ctx.message.bids  # type: ignore[union-attr]
+            if is_draft(b) and not b.coa_flag and not b.home_flag and b.length == 4]
+

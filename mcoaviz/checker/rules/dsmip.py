@@ -44,6 +44,51 @@ def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
+def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
+    """What: the first BU registering an IPv4 care-of address was not sent over IPv4/UDP to the
+    home agent's IPv4 address.
+    Why: draft §8.1 "The Binding Update MUST be sent to the IPv4 home agent address by using UDP
+    and IPv4 headers as shown in Figure 6" (and "If the mobile node sends a BU from IPv4 care-of
+    address, it MUST follows the Figure 6"); RFC §8.1, Figure 9.
+    Example: BU from IPv6 CoA with BID 2 (IPv4 CoA, new), no UDP encapsulation -> finding.
+    """
+    hits = []
+    for m in ctx.bu_seen:
+        packet = ctx.packet(m.frame)
+        if packet is None or packet.path.tunnel == "udp":
+            continue
+        known = {(s.key.hoa, s.coa) for s in ctx.of(ev.BindingStarted) if s.frame < m.frame} | \
+            {(s.key.hoa, s.claimed_coa) for s in ctx.of(ev.BindingStarted) if s.frame < m.frame}
+        for b in _ipv4_bids(packet):
+            if (m.hoa, b.coa) not in known:
+                hits.append(Hit(f"First BU for IPv4 care-of address {b.coa} (BID {b.bid}) was not sent over "
+                                "IPv4/UDP.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
+    return hits
+
+
+def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
+    """What: the home agent registered an IPv4 care-of address from behind a NAT (outer IPv4
+    source differs from the address in the BID option) but its BA has no NAT Detection option.
+    Why: draft §8.1 "When the home agent detects NAT for the received binding update, it MUST send
+    the NAT detection option in the Binding Acknowledgment"; dropped from RFC 5648's text but
+    RFC 5555 §4.2 still applies (warning). The NAT is the engine's conclusion (I-22).
+    Example: BU over UDP from 203.0.113.5 with BID CoA 192.0.2.7 -> BA status 0, no NAT option.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        ba = ctx.packet(p.ba_frame)
+        if ba is None or ba.mobility is None:
+            continue
+        natted = [r for r in p.results if r.accepted and r.claimed_coa and r.coa and r.coa != r.claimed_coa
+                  and "." in r.claimed_coa]
+        if natted and not any(isinstance(o, NATDetection) for o in ba.mobility.options):
+            r = natted[0]
+            hits.append(Hit(f"IPv4 care-of address {r.claimed_coa} (BID {r.bid}) was registered from behind "
+                            f"a NAT ({r.coa}) but the BA has no NAT Detection option.", ba.frame, ba.time,
+                            p.key.hoa, r.bid, ctx.dialect_of(p.bu_frame)))
+    return hits
+
+
 def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
     for p in ctx.of(ev.BindingUpdateProcessed):
         bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
