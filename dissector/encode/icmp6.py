@@ -16,19 +16,34 @@ def _lla_option(kind: int, mac: bytes) -> bytes:
     return bytes((kind, 1)) + mac
 
 
-def prefix_information(prefix: str, length: int = 64, *, valid: int = 86400, preferred: int = 14400,
-                       on_link: bool = True, autonomous: bool = True, router_address: bool = False) -> bytes:
+def prefix_information(
+    prefix: str,
+    length: int = 64,
+    *,
+    valid: int = 86400,
+    preferred: int = 14400,
+    on_link: bool = True,
+    autonomous: bool = True,
+    router_address: bool = False,
+) -> bytes:
     flags = (0x80 if on_link else 0) | (0x40 if autonomous else 0) | (0x20 if router_address else 0)
     return struct.pack("!BBBBIII", 3, 4, length, flags, valid, preferred, 0) + socket.inet_pton(
-        socket.AF_INET6, prefix)
+        socket.AF_INET6, prefix
+    )
 
 
 def router_solicitation(source_mac: bytes | None = None) -> bytes:
     return struct.pack("!BBHI", 133, 0, 0, 0) + (_lla_option(1, source_mac) if source_mac else b"")
 
 
-def router_advertisement(source_mac: bytes, prefixes: list[tuple[str, int]], *, home_agent: bool = False,
-                         router_lifetime: int = 1800, hop_limit: int = 64) -> bytes:
+def router_advertisement(
+    source_mac: bytes,
+    prefixes: list[tuple[str, int]],
+    *,
+    home_agent: bool = False,
+    router_lifetime: int = 1800,
+    hop_limit: int = 64,
+) -> bytes:
     """RA with the H (home agent) flag when ``home_agent``; SLLA and Prefix Information options."""
     flags = 0x20 if home_agent else 0
     body = struct.pack("!BBHBBHII", 134, 0, 0, hop_limit, flags, router_lifetime, 0, 0)
@@ -43,8 +58,14 @@ def neighbor_solicitation(target: str, source_mac: bytes | None = None) -> bytes
     return body + (_lla_option(1, source_mac) if source_mac else b"")
 
 
-def neighbor_advertisement(target: str, target_mac: bytes | None = None, *, router: bool = False,
-                           solicited: bool = True, override: bool = True) -> bytes:
+def neighbor_advertisement(
+    target: str,
+    target_mac: bytes | None = None,
+    *,
+    router: bool = False,
+    solicited: bool = True,
+    override: bool = True,
+) -> bytes:
     flags = (0x80 if router else 0) | (0x40 if solicited else 0) | (0x20 if override else 0)
     body = struct.pack("!BBHB3x", 136, 0, 0, flags) + socket.inet_pton(socket.AF_INET6, target)
     return body + (_lla_option(2, target_mac) if target_mac else b"")
@@ -57,7 +78,7 @@ def echo(request: bool, identifier: int, sequence: int, data: bytes = b"") -> by
 def solicited_node(address: str) -> str:
     """ff02::1:ffXX:XXXX for ``address`` (RFC 4291 §2.7.1)."""
     raw = socket.inet_pton(socket.AF_INET6, address)
-    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex("ff020000000000000000000000000001ff") + raw[13:])
+    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex("ff0200000000000000000001ff") + raw[13:])
 
 
 def multicast_mac(address: str) -> bytes:

@@ -28,8 +28,16 @@ def _v6(address: str) -> bytes:
     return socket.inet_pton(socket.AF_INET6, address)
 
 
-def ipv6_header(src: str, dst: str, next_header: int, payload_length: int, *, hop_limit: int = 64,
-                traffic_class: int = 0, flow_label: int = 0) -> bytes:
+def ipv6_header(
+    src: str,
+    dst: str,
+    next_header: int,
+    payload_length: int,
+    *,
+    hop_limit: int = 64,
+    traffic_class: int = 0,
+    flow_label: int = 0,
+) -> bytes:
     word = (6 << 28) | (traffic_class << 20) | (flow_label & 0xFFFFF)
     return struct.pack("!IHBB", word, payload_length, next_header, hop_limit) + _v6(src) + _v6(dst)
 
@@ -48,8 +56,12 @@ def esp_null(spi: int, sequence: int, next_header: int, payload: bytes) -> bytes
     """ESP with NULL encryption (RFC 4303, RFC 2410): SPI, seq, payload, padding 1,2,3..,
     Pad Length, Next Header, 12-octet ICV (HMAC-SHA1-96 over SPI..Next Header)."""
     pad_len = -(len(payload) + 2) % 4
-    body = (struct.pack("!II", spi, sequence) + payload + bytes(range(1, pad_len + 1))
-            + bytes((pad_len, next_header)))
+    body = (
+        struct.pack("!II", spi, sequence)
+        + payload
+        + bytes(range(1, pad_len + 1))
+        + bytes((pad_len, next_header))
+    )
     icv = hmac.new(_ESP_KEY, body, hashlib.sha1).digest()[:ESP_ICV_LENGTH]
     return body + icv
 
@@ -91,12 +103,30 @@ def ipv6_packet(
     return ipv6_header(src, dst, proto, len(payload), hop_limit=hop_limit, flow_label=flow_label) + payload
 
 
-def ipv4_packet(src: str, dst: str, protocol: int, payload: bytes, *, ttl: int = 64,
-                identification: int = 0, dont_fragment: bool = True) -> bytes:
+def ipv4_packet(
+    src: str,
+    dst: str,
+    protocol: int,
+    payload: bytes,
+    *,
+    ttl: int = 64,
+    identification: int = 0,
+    dont_fragment: bool = True,
+) -> bytes:
     """IPv4 header (20 octets, no options) with a correct header checksum, then the payload."""
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), identification & 0xFFFF,
-                         0x4000 if dont_fragment else 0, ttl, protocol, 0,
-                         socket.inet_pton(socket.AF_INET, src), socket.inet_pton(socket.AF_INET, dst))
+    header = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + len(payload),
+        identification & 0xFFFF,
+        0x4000 if dont_fragment else 0,
+        ttl,
+        protocol,
+        0,
+        socket.inet_pton(socket.AF_INET, src),
+        socket.inet_pton(socket.AF_INET, dst),
+    )
     header = header[:10] + struct.pack("!H", inet_checksum(header)) + header[12:]
     return header + payload
 
@@ -121,8 +151,9 @@ def ip6ip4(outer_src: str, outer_dst: str, inner: bytes, *, ttl: int = 64) -> by
     return ipv4_packet(outer_src, outer_dst, 41, inner, ttl=ttl)
 
 
-def dsmip_udp(outer_src: str, outer_dst: str, sport: int, dport: int, inner: bytes, *,
-              ttl: int = 64) -> bytes:
+def dsmip_udp(
+    outer_src: str, outer_dst: str, sport: int, dport: int, inner: bytes, *, ttl: int = 64
+) -> bytes:
     """RFC 5555 §4.1 UDP encapsulation: IPv4 | UDP (4191) | complete inner IP packet."""
     datagram = udp_datagram(outer_src, outer_dst, sport, dport, inner)
     return ipv4_packet(outer_src, outer_dst, 17, datagram, ttl=ttl)

@@ -45,14 +45,20 @@ def ba_flags(*letters: str) -> int:
 def binding_update(seq: int, lifetime: int, *letters: str) -> BindingUpdate:
     """A BU record; ``lifetime`` in seconds (sent in 4-second units, rounded down)."""
     word = bu_flags(*letters)
-    return BindingUpdate(seq=seq & 0xFFFF, flags_word=word, lifetime=lifetime,
-                         flags=flag_letters(word, BU_FLAGS))
+    return BindingUpdate(
+        seq=seq & 0xFFFF, flags_word=word, lifetime=lifetime, flags=flag_letters(word, BU_FLAGS)
+    )
 
 
 def binding_ack(status: int, seq: int, lifetime: int, *letters: str) -> BindingAck:
     byte = ba_flags(*letters)
-    return BindingAck(status=status, flags_byte=byte, seq=seq & 0xFFFF, lifetime=lifetime,
-                      flags=flag_letters(byte, BA_FLAGS))
+    return BindingAck(
+        status=status,
+        flags_byte=byte,
+        seq=seq & 0xFFFF,
+        lifetime=lifetime,
+        flags=flag_letters(byte, BA_FLAGS),
+    )
 
 
 def _units(lifetime: int) -> int:

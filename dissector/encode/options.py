@@ -71,8 +71,14 @@ def binding_identifier(
     else:
         flags = RFC_H if home else 0
     return BindingIdentifier(
-        offset=0, length=length, bid=bid, status=status, flags_byte=flags | extra_flags,
-        coa=coa, dialect=dialect, type=bid_type,
+        offset=0,
+        length=length,
+        bid=bid,
+        status=status,
+        flags_byte=flags | extra_flags,
+        coa=coa,
+        dialect=dialect,
+        type=bid_type,
     )
 
 
@@ -107,8 +113,12 @@ def encode_option(option: MobilityOption) -> bytes:
             return struct.pack("!BBH", 32, 6, 0) + _v4(address)
         case BindingIdentifier():
             coa = b"" if option.coa is None else (_v6(option.coa) if ":" in option.coa else _v4(option.coa))
-            return struct.pack("!BBHBB", option.type, option.length, option.bid, option.status,
-                               option.flags_byte) + coa
+            return (
+                struct.pack(
+                    "!BBHBB", option.type, option.length, option.bid, option.status, option.flags_byte
+                )
+                + coa
+            )
         case UnknownOption(type=otype, data=data):
             return bytes((otype, len(data))) + data
     raise TypeError(f"not a mobility option: {option!r}")

@@ -39,6 +39,7 @@ class CorrespondentNode(Registrar):
         self.iface = self.add_iface("eth0", sim.network.links[link], address)
         sim.network.route(address, self.iface)
         self.nonce_index = 1
+        self.policy.max_lifetime = 420  # RFC 6275 MAX_RR_BINDING_LIFETIME
         self._turn: dict[str, int] = {}
 
     def ipv4_address(self) -> str:

@@ -169,10 +169,40 @@ class HomeAgent(Registrar):
         packet = ipv6_packet(self.link_local(), ALL_NODES, 58, body, hop_limit=255)
         self.sim.network.multicast(self.home, ALL_NODES, packet, kind="nd")
 
-    def proxy_neighbor_advertisement(self, hoa: str, to: str | None = None) -> None:
+    def proxy_neighbor_advertisement(
+        self, hoa: str, to: str | None = None, dst_mac: bytes | None = None
+    ) -> None:
         """Proxy NA for the HoA with the HA's MAC (RFC 6275 §10.4.1: Router flag, Override 0)."""
         body = neighbor_advertisement(
             hoa, self.home.mac, router=True, solicited=to is not None, override=False
         )
         packet = ipv6_packet(self.link_local(), to or ALL_NODES, 58, body, hop_limit=255)
-        self.sim.network.multicast(self.home, to or ALL_NODES, packet, kind="nd")
+        self.sim.network.multicast(self.home, to or ALL_NODES, packet, kind="nd", dst_mac=dst_mac)
+
+    @property
+    def defends(self) -> set[str]:
+        """HoAs the HA defends on the home link: every HoA with a foreign binding, unless the MN
+        took ND back with status 0 (§5.6.3)."""
+        owned = set()
+        for hoa, table in self.cache.entries.items():
+            home = [b for b in table.values() if b.home]
+            if table and not (home and self.policy.only_router):
+                owned.add(hoa)
+        return owned
+
+    def resolve_home_address(self, hoa: str) -> None:
+        """NS for the HoA on the home link (HA as the only router, after status 0: §5.6.3 says the
+        neighbor entry forms by the regular NS/NA exchange); the MN answers."""
+        from dissector.encode import neighbor_solicitation, solicited_node
+
+        group = solicited_node(hoa)
+        packet = ipv6_packet(
+            self.link_local(), group, 58, neighbor_solicitation(hoa, self.home.mac), hop_limit=255
+        )
+
+        def answered(_packet: bytes, iface: Iface) -> None:
+            node = iface.node
+            if getattr(node, "hoa", None) == hoa and iface.address == hoa:
+                node.answer_neighbor_solicitation(iface, self.link_local(), self.home.mac)
+
+        self.sim.network.multicast(self.home, group, packet, kind="nd", on_arrival=answered)

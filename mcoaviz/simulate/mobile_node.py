@@ -106,6 +106,8 @@ class MobileNode(Node):
         self.bul_rows: dict[tuple[str, int | None], BulRow] = {}  # open (acknowledged) rows
         self.bul_pending: dict[tuple[str, int | None, str], BulRow] = {}  # sent, not yet acknowledged
         self.legacy_peers: set[str] = set()
+        self.orphans: list[BulRow] = []  # BUL rows forgotten by a reboot
+        self.generation = 0  # bumped by reboot(): stale timers of an earlier life do nothing
         self.no_bulk_peers: set[str] = set()
         self.rr: dict[str, RRState] = {}
         self.auto_refresh = True
@@ -131,10 +133,23 @@ class MobileNode(Node):
     def move(self, name: str, link: str | None, address: str | None) -> None:
         """Handover: attach interface ``name`` to another link with a new CoA (or detach)."""
         iface = self.interfaces[name]
+        if iface.address and self.sim.network.routes.get(iface.address) is iface:
+            del self.sim.network.routes[iface.address]
         iface.link = self.sim.network.links[link] if link else None
         iface.address = address
         iface.up = link is not None
         self._route(iface)
+
+    def reboot(self) -> None:
+        """Lose every piece of mobility state (draft §5.10 bootstrapping): pending BUs, the BUL
+        and the sequence numbers. The old BUL rows end when an O-flag BU replaces them."""
+        self.pending.clear()
+        self.orphans.extend(self.bul_rows.values())
+        self.bul_rows.clear()
+        self.bul_pending.clear()
+        self.seq = {address: self.sim.rng.randrange(1, 10) for address in self.seq}
+        self.legacy_peers.clear()
+        self.generation += 1
 
     def iface_of_bid(self, bid: int) -> Iface:
         return next(self.interfaces[n] for n, b in self.bids.items() if b == bid)
@@ -175,15 +190,15 @@ class MobileNode(Node):
         life = self.lifetime if lifetime is None else lifetime
         v4 = [e for e in entries if e[1] and ":" not in e[1]]
         v6 = [e for e in entries if e not in v4]
-        for entry in v4:  # §8.1: an IPv4 CoA is registered alone over UDP
-            self._send_bu(PendingBU(self.ha, [entry], life, self.iface_of_bid(entry[0]), overwrite))
-        if not v6:
-            return
+        batch: list[PendingBU] = []
         if bulk and len(v6) > 1:
             sender = self.iface_of_bid(via if via is not None else v6[0][0])
-            self._send_bu(PendingBU(self.ha, v6, life, sender, overwrite))
+            batch.append(PendingBU(self.ha, v6, life, sender, overwrite))
         else:
-            self._send_spaced([PendingBU(self.ha, [e], life, self.iface_of_bid(e[0]), overwrite) for e in v6])
+            batch += [PendingBU(self.ha, [e], life, self.iface_of_bid(e[0]), overwrite) for e in v6]
+        # §8.1: an IPv4 CoA is registered alone, over IPv4/UDP
+        batch += [PendingBU(self.ha, [e], life, self.iface_of_bid(e[0]), overwrite) for e in v4]
+        self._send_spaced(batch)
 
     def deregister(
         self, bids: Sequence[int] | None = None, *, peer: Registrar | None = None, via: int | None = None
@@ -215,6 +230,13 @@ class MobileNode(Node):
 
     def _send_bu(self, pending: PendingBU, *, seq: int | None = None) -> Transmission:
         peer = pending.peer
+        if (
+            pending.tx is None
+            and peer is self.ha
+            and pending.lifetime
+            and not any((peer.address, bid) in self.bul_rows for bid, _ in pending.entries)
+        ):
+            pending.timeout = INITIAL_BINDACK_TIMEOUT_FIRST_REG  # RFC 6275 §11.8
         pending.seq = self.next_seq(peer) if seq is None else seq
         if seq is not None:
             self.seq[peer.address] = seq
@@ -405,6 +427,10 @@ class MobileNode(Node):
                 self._bul_accept(peer, bid, coa, status, ba.lifetime, tx, ba.seq)
             else:
                 self._bul_reject(peer, bid, coa, status, tx)
+        if accepted_any and pending.overwrite:
+            for row in self.orphans:
+                if row.peer == peer and row.end_reason is None:
+                    row.end_tx, row.end_reason = tx, "overwritten"
         if accepted_any and (pending.overwrite or not sent_bids):
             stale = [
                 k[1] for k in self.bul_rows if k[0] == peer and k[1] not in [b for b, _ in pending.entries]
@@ -425,7 +451,8 @@ class MobileNode(Node):
                 self.sim.after(PROCESSING_DELAY, lambda s=single: self._send_bu(s))
             return
         if accepted_any and self.auto_refresh and ba.lifetime:
-            self.sim.after(ba.lifetime * 0.75, lambda: self._refresh(pending, tx))
+            life = self.generation
+            self.sim.after(ba.lifetime * 0.75, lambda: life == self.generation and self._refresh(pending, tx))
 
     def _refresh(self, pending: PendingBU, ack: Transmission) -> None:
         live = [
@@ -531,15 +558,16 @@ class MobileNode(Node):
         if not state.mcoa:
             # a legacy CN holds one regular binding: register the first CoA only
             iface = self.iface_of_bid(bids[0])
-            self._send_bu(PendingBU(cn, [(bids[0], iface.address)], lifetime, iface))
+            self._send_bu(PendingBU(cn, [(None, iface.address)], lifetime, iface))
             return
         if bulk and len(bids) > 1:
             first = self.iface_of_bid(bids[0])
             entries = [(b, self.iface_of_bid(b).address) for b in bids]
             self._send_bu(PendingBU(cn, entries, lifetime, first))
             return
-        self._send_spaced([PendingBU(cn, [(b, self.iface_of_bid(b).address)], lifetime, self.iface_of_bid(b))
-                           for b in bids])
+        self._send_spaced(
+            [PendingBU(cn, [(b, self.iface_of_bid(b).address)], lifetime, self.iface_of_bid(b)) for b in bids]
+        )
 
     def _send_spaced(self, batch: list[PendingBU]) -> None:
         """Individual BUs 200 ms apart, so that the peer-wide sequence numbers (RFC §4.1) arrive in
@@ -559,7 +587,15 @@ class MobileNode(Node):
         iface.up = True
         self.sim.network.route(self.hoa + "%home", iface)
         rs = ipv6_packet("::", "ff02::2", 58, router_solicitation(), hop_limit=255)
-        self.sim.network.multicast(iface, "ff02::2", rs, kind="nd")
+
+        def solicited(_packet: bytes, receiver: Iface) -> None:
+            node = receiver.node
+            if hasattr(node, "send_router_advertisement"):
+                self.sim.after(0.002, node.send_router_advertisement)
+            elif hasattr(node, "advertise"):
+                self.sim.after(0.004, node.advertise)
+
+        self.sim.network.multicast(iface, "ff02::2", rs, kind="nd", on_arrival=solicited)
 
     def return_home_deregister_all(self, name: str) -> None:
         """§5.6.1: from the home link, de-register every binding at the HA (no BID option)."""
@@ -586,6 +622,12 @@ class MobileNode(Node):
         packet = ipv6_packet(self.hoa, "ff02::1", 58, body, hop_limit=255)
         self.sim.network.multicast(home, "ff02::1", packet, kind="nd")
 
+    def answer_neighbor_solicitation(self, iface: Iface, asker: str, asker_mac: bytes) -> None:
+        """Solicited NA for the HoA (only after status 0: the MN owns ND, §5.6.3)."""
+        body = neighbor_advertisement(self.hoa, iface.mac, solicited=True, override=True)
+        packet = ipv6_packet(self.hoa, asker, 58, body, hop_limit=255)
+        self.sim.network.multicast(iface, asker, packet, kind="nd", dst_mac=asker_mac)
+
     # ----------------------------------------------------------------- data
     def send_data(self, cn: Registrar, bid: int, size: int, src: str | None = None) -> None:
         """A UDP datagram to ``cn`` from interface ``bid``: route-optimised with HAO when the CN
@@ -596,7 +638,10 @@ class MobileNode(Node):
         source = src or self.hoa
         payload = bytes(max(0, size))
         datagram = udp_datagram(source, cn.address, 5001, 5001, payload)
-        ro = self.bul_rows.get((cn.address, bid if cn.address not in self.legacy_peers else bid))
+        ro = self.bul_rows.get((cn.address, bid))
+        regular = self.bul_rows.get((cn.address, None))
+        if ro is None and regular is not None and regular.coa == iface.address:
+            ro = regular  # a legacy CN: one regular binding, usable from its CoA only
         target_cn = cn.interfaces["eth0"]
         if iface.address == self.hoa:
             self.sim.network.send(

@@ -100,9 +100,16 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, *, title: str, section: str, look_at: str = "",
-             dialects: tuple[Dialect, ...] = BOTH, esp: bool = False, sample: bool = True
-             ) -> Callable[[Callable[[Simulation], float]], Callable[[Simulation], float]]:
+def scenario(
+    name: str,
+    *,
+    title: str,
+    section: str,
+    look_at: str = "",
+    dialects: tuple[Dialect, ...] = BOTH,
+    esp: bool = False,
+    sample: bool = True,
+) -> Callable[[Callable[[Simulation], float]], Callable[[Simulation], float]]:
     """Decorator: register ``fn`` as scenario ``name``."""
 
     def wrap(fn: Callable[[Simulation], float]) -> Callable[[Simulation], float]:

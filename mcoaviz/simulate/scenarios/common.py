@@ -48,9 +48,17 @@ class Topology:
         return [c for c in (self.cn, self.cn2) if c is not None]
 
 
-def standard(sim: Simulation, *, interfaces: int = 3, cns: int = 1, ipv4_interface: int | None = None,
-             nat: bool = True, home_router: bool = False, prefixes: tuple[str, ...] = (),
-             lifetime: int = 400) -> Topology:
+def standard(
+    sim: Simulation,
+    *,
+    interfaces: int = 3,
+    cns: int = 1,
+    ipv4_interface: int | None = None,
+    nat: bool = True,
+    home_router: bool = False,
+    prefixes: tuple[str, ...] = (),
+    lifetime: int = 400,
+) -> Topology:
     """HA (uplink + home link), ``cns`` CNs, and an MN with ``interfaces`` interfaces on foreign
     links. Interface ``ipv4_interface`` (1-based) gets an IPv4 CoA, behind a NAT if ``nat``."""
     net = sim.network
@@ -59,12 +67,20 @@ def standard(sim: Simulation, *, interfaces: int = 3, cns: int = 1, ipv4_interfa
     if cns >= 1:
         net.add_link("cn-link", delay_ms=2.0, jitter_ms=0.3, router_mac=router_mac(3), description="CN link")
     if cns >= 2:
-        net.add_link("cn2-link", delay_ms=6.0, jitter_ms=0.8, router_mac=router_mac(4), description="CN2 link")
+        net.add_link(
+            "cn2-link", delay_ms=6.0, jitter_ms=0.8, router_mac=router_mac(4), description="CN2 link"
+        )
     for index in range(1, interfaces + 1):
         delay, jitter, kind = ACCESS[(index - 1) % len(ACCESS)]
         translator = Nat("203.0.113.7") if ipv4_interface == index and nat else None
-        net.add_link(f"mn-if{index}", delay_ms=delay, jitter_ms=jitter, router_mac=router_mac(10 + index),
-                     nat=translator, description=f"MN interface {index} ({kind})")
+        net.add_link(
+            f"mn-if{index}",
+            delay_ms=delay,
+            jitter_ms=jitter,
+            router_mac=router_mac(10 + index),
+            nat=translator,
+            description=f"MN interface {index} ({kind})",
+        )
     ha = HomeAgent(sim, "ha", HA_ADDRESS, HA_IPV4, HOME_PREFIX, "ha-uplink", "home-link")
     mn = MobileNode(sim, "mn", HOA, ha, prefixes=prefixes, lifetime=lifetime)
     sim.network.route(HOA, ha.uplink)
@@ -83,8 +99,16 @@ def standard(sim: Simulation, *, interfaces: int = 3, cns: int = 1, ipv4_interfa
     return topology
 
 
-def steady_traffic(sim: Simulation, net: Topology, *, start: float, end: float, rate: float = 8.0,
-                   cn_index: int = 0, size: tuple[int, int] = (40, 160)) -> None:
+def steady_traffic(
+    sim: Simulation,
+    net: Topology,
+    *,
+    start: float,
+    end: float,
+    rate: float = 8.0,
+    cn_index: int = 0,
+    size: tuple[int, int] = (40, 160),
+) -> None:
     """Bidirectional UDP between a CN and the MN: the CN sends ``rate`` packets/s to the HoA
     (route-optimised or via the HA, as the CN's cache says), and the MN sends ``rate``
     packets/s spread over its interfaces (HAO, reverse tunnel or UDP, as its state says)."""
