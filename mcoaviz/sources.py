@@ -75,23 +75,21 @@ class CaptureSource:
     def records(self) -> Iterator[RawRecord]:
         """Raw records ``(number, time, interface, linktype, buffer, offset, caplen, wire_length)``.
 
-        For regular files ``buffer`` is a memory map of the file, valid until :meth:`close`.
+        For regular files ``buffer`` is a memory map of the file, valid until :meth:`close`,
+        and the iterator is the parser's own record walk (no extra generator layer).
         """
-        if not self.seekable_file:
-            self._claim()
-            for frame in self._stream_frames():
-                yield frame_to_record(frame)
-            return
         self._claim()
+        if not self.seekable_file:
+            return (frame_to_record(frame) for frame in self._stream_frames())
         size = os.fstat(self._fd).st_size
         if size == 0:
             self.parser.close()
-            return
+            return iter(())
         try:
             self._map = mmap.mmap(self._fd, size, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as exc:
             raise CaptureSourceError(f"cannot read {self.name}: {exc}") from None
-        yield from self.parser.records(self._map)
+        return self.parser.records(self._map)
 
     def _stream_frames(self) -> Iterator[Frame]:
         feed = self.parser.feed

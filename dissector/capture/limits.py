@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dissector.records import Frame
@@ -14,6 +15,9 @@ MAX_RECORD_LENGTH = 16 * 1024 * 1024
 # the packet bytes are buffer[offset:offset + caplen]. A plain tuple keeps the bulk path free
 # of per-packet object construction; see CaptureParser.records().
 RawRecord = tuple[int, float, int, int, Any, int, int, int]
+
+# called by a reader when its walk ends; the argument is False when the consumer stopped early
+WalkEnded = Callable[[bool], None]
 
 
 def record_to_frame(record: RawRecord) -> Frame:

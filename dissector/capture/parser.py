@@ -88,10 +88,19 @@ class CaptureParser:
         if self._reader is None and not self._detect(head):
             self._closed = True
             self._tail_problems(head, 0, len(head))
-            return
-        yield from self._scan(buffer, self._pos, end)
-        self._closed = True
-        self._tail_problems(buffer, self._pos, end)
+            return iter(())
+        reader = self._reader
+        assert reader is not None
+
+        def walk_ended(completed: bool) -> None:
+            self._walk_ended(reader)
+            if completed:
+                self._closed = True
+                self._tail_problems(buffer, self._pos, end)
+
+        # the reader's generator itself, not a wrapper: one generator level per record is
+        # measurably cheaper on the bulk path
+        return reader.scan(buffer, self._pos, end, self.frames, self._base, walk_ended)
 
     # ------------------------------------------------------------------ internals
 
@@ -117,14 +126,15 @@ class CaptureParser:
     def _scan(self, buf: object, pos: int, end: int) -> Iterator[RawRecord]:
         reader = self._reader
         assert reader is not None
-        try:
-            for record in reader.scan(buf, pos, end, self.frames, self._base):
-                self.frames = record[0]
-                yield record
-        finally:
-            self._pos = reader.pos
-            if reader.fatal is not None:
-                self._stop(reader.fatal)
+        return reader.scan(
+            buf, pos, end, self.frames, self._base, lambda _completed: self._walk_ended(reader)
+        )
+
+    def _walk_ended(self, reader: PcapReader | PcapngReader) -> None:
+        self._pos = reader.pos
+        self.frames = reader.number
+        if reader.fatal is not None and not self._stopped:
+            self._stop(reader.fatal)
 
     def _stop(self, problem: Problem) -> None:
         self.problems.append(problem)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord
+from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord, WalkEnded
 from dissector.records import Interface, Problem
 
 FILE_HEADER_LENGTH = 24
@@ -43,35 +43,47 @@ class PcapReader:
         self.linktype = network & 0xFFFF  # the upper bits carry FCS hints, not the link type
         self.interface = Interface(id=0, linktype=self.linktype, ts_resolution=unit)
         self._record = struct.Struct(order + "IIII")
-        self.pos = 0  # file-relative offset of the next unread record (updated while scanning)
+        self.pos = 0  # buffer offset after the last record yielded (set when a walk ends)
+        self.number = 0
         self.fatal: Problem | None = None
 
-    def scan(self, buf: object, pos: int, end: int, number: int, base: int) -> Iterator[RawRecord]:
+    def scan(
+        self, buf: object, pos: int, end: int, number: int, base: int, on_end: WalkEnded | None = None
+    ) -> Iterator[RawRecord]:
         """Yield every complete record in ``buf[pos:end]``; ``number`` is the last frame number.
 
-        ``base`` is the file offset of ``buf[0]`` (for problem offsets). ``self.pos`` always
-        holds the buffer offset just after the last record yielded.
+        ``base`` is the file offset of ``buf[0]`` (for problem offsets). When the walk ends
+        (or the consumer stops), ``self.pos`` is the offset just after the last record yielded
+        and ``self.number`` its frame number: no per-record attribute writes on the hot path.
         """
         unpack = self._record.unpack_from
         unit = self.unit
         linktype = self.linktype
         header = self.record_header_length
-        self.pos = pos
-        while pos + header <= end:
-            sec, frac, caplen, wirelen = unpack(buf, pos)  # type: ignore[arg-type]
-            if caplen > MAX_RECORD_LENGTH:
-                self.fatal = Problem(
-                    "pcap", base + pos, f"record length {caplen} is implausible; file is corrupt here"
-                )
-                return
-            data = pos + header
-            nxt = data + caplen
-            if nxt > end:
-                return
-            number += 1
-            self.pos = nxt
-            yield (number, sec + frac * unit, 0, linktype, buf, data, caplen, wirelen)
-            pos = nxt
+        limit = end - header
+        completed = True  # False when the consumer stops early (no end-of-input checks then)
+        try:
+            while pos <= limit:
+                sec, frac, caplen, wirelen = unpack(buf, pos)  # type: ignore[arg-type]
+                data = pos + header
+                nxt = data + caplen
+                if nxt > end:
+                    if caplen > MAX_RECORD_LENGTH:
+                        self.fatal = Problem(
+                            "pcap", base + pos, f"record length {caplen} is implausible; file is corrupt here"
+                        )
+                    return
+                number += 1
+                pos = nxt  # before the yield: the finally clause must see the record as consumed
+                yield (number, sec + frac * unit, 0, linktype, buf, data, caplen, wirelen)
+        except GeneratorExit:
+            completed = False
+            raise
+        finally:
+            self.pos = pos
+            self.number = number
+            if on_end is not None:
+                on_end(completed)
 
     def describe_tail(self, buf: object, pos: int, end: int) -> str:
         """Why the bytes left at the end of input do not make a record."""

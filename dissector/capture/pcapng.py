@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord
+from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord, WalkEnded
 from dissector.records import Interface, Problem
 
 SHB = 0x0A0D0D0A
@@ -60,87 +60,107 @@ class PcapngReader:
         self.interfaces = interfaces
         self.section: _Section | None = None
         self.pos = 0
+        self.number = 0
         self.fatal: Problem | None = None
         self.last_time = 0.0  # Simple Packet Blocks carry no time: they reuse the previous one
 
     # ------------------------------------------------------------------ block walk
 
-    def scan(self, buf: object, pos: int, end: int, number: int, base: int) -> Iterator[RawRecord]:
-        """Yield every complete packet in ``buf[pos:end]``; ``self.pos`` follows the walk."""
-        self.pos = pos
+    def scan(
+        self, buf: object, pos: int, end: int, number: int, base: int, on_end: WalkEnded | None = None
+    ) -> Iterator[RawRecord]:
+        """Yield every complete packet in ``buf[pos:end]``.
+
+        As for :meth:`PcapReader.scan`, ``self.pos`` and ``self.number`` are set when the walk
+        ends or the consumer stops (a ``finally`` clause), not per record.
+        """
         section = self.section or _Section("<")  # SHB's type reads the same in both orders
-        while pos + 12 <= end:
-            if pos + 28 <= end:
-                btype, blen, ifid, ts_hi, ts_lo, caplen, wirelen = section.epb.unpack_from(buf, pos)  # type: ignore[arg-type]
-            else:
-                btype, blen = section.header.unpack_from(buf, pos)  # type: ignore[arg-type]
-                ifid = ts_hi = ts_lo = caplen = wirelen = 0
-            if btype == SHB:
-                new_section = self._start_section(buf, pos, base)
-                if new_section is None:
+        last_time = self.last_time
+        completed = True  # False when the consumer stops early (no end-of-input checks then)
+        try:
+            while pos + 12 <= end:
+                if pos + 28 <= end:
+                    btype, blen, ifid, ts_hi, ts_lo, caplen, wirelen = section.epb.unpack_from(buf, pos)  # type: ignore[arg-type]
+                else:
+                    btype, blen = section.header.unpack_from(buf, pos)  # type: ignore[arg-type]
+                    ifid = ts_hi = ts_lo = caplen = wirelen = 0
+                if btype == SHB:
+                    new_section = self._start_section(buf, pos, base)
+                    if new_section is None:
+                        return
+                    section = new_section
+                    btype, blen = section.header.unpack_from(buf, pos)  # type: ignore[arg-type]
+                elif self.section is None:
+                    self.fatal = Problem("pcapng", base + pos, "first block is not a Section Header Block")
                     return
-                section = new_section
-                btype, blen = section.header.unpack_from(buf, pos)  # type: ignore[arg-type]
-            elif self.section is None:
-                self.fatal = Problem("pcapng", base + pos, "first block is not a Section Header Block")
-                return
-            if blen < 12 or blen & 3 or blen > MAX_RECORD_LENGTH:
-                self.fatal = Problem(
-                    "pcapng", base + pos, f"block length {blen} is invalid; file is corrupt here"
-                )
-                return
-            nxt = pos + blen
-            if nxt > end:
-                return
-            if section.u32.unpack_from(buf, nxt - 4)[0] != blen:  # type: ignore[arg-type]
-                self.fatal = Problem("pcapng", base + pos, "block length and trailing length differ")
-                return
-            if btype == EPB:
-                if blen < 32 or 32 + ((caplen + 3) & ~3) > blen or ifid >= len(section.interfaces):
-                    self._bad_packet_block(base + pos, "enhanced packet block", blen, caplen, ifid, section)
-                else:
-                    gid, linktype, divisor, offset, _ = section.interfaces[ifid]
-                    time = ((ts_hi << 32) | ts_lo) / divisor + offset
-                    self.last_time = time
-                    number += 1
-                    self.pos = nxt
-                    yield (number, time, gid, linktype, buf, pos + 28, caplen, wirelen)
-            elif btype == SPB:
-                if blen < 16 or not section.interfaces:
-                    self._bad_packet_block(base + pos, "simple packet block", blen, 0, 0, section)
-                else:
-                    gid, linktype, _, _, snaplen = section.interfaces[0]
-                    wirelen = section.u32.unpack_from(buf, pos + 8)[0]  # type: ignore[arg-type]
-                    caplen = min(wirelen, blen - 16)
-                    if snaplen:
-                        caplen = min(caplen, snaplen)
-                    number += 1
-                    self.pos = nxt
-                    yield (number, self.last_time, gid, linktype, buf, pos + 12, caplen, wirelen)
-            elif btype == PB:
-                _, _, ifid, _, ts_hi, ts_lo, caplen, wirelen = (
-                    section.pb.unpack_from(buf, pos) if blen >= 32 else (0,) * 8  # type: ignore[arg-type]
-                )
-                if blen < 32 or 32 + ((caplen + 3) & ~3) > blen or ifid >= len(section.interfaces):
-                    self._bad_packet_block(base + pos, "packet block", blen, caplen, ifid, section)
-                else:
-                    gid, linktype, divisor, offset, _ = section.interfaces[ifid]
-                    time = ((ts_hi << 32) | ts_lo) / divisor + offset
-                    self.last_time = time
-                    number += 1
-                    self.pos = nxt
-                    yield (number, time, gid, linktype, buf, pos + 28, caplen, wirelen)
-            elif btype == IDB:
-                self._interface(buf, pos, blen, base, section)
-            elif btype == SHB:
-                major = struct.unpack_from(section.order + "H", buf, pos + 12)[0] if blen >= 16 else 0  # type: ignore[arg-type]
-                if major != 1:
-                    self.problems.append(
-                        Problem("pcapng", base + pos, f"section version {major} is not 1", "warning")
+                if blen < 12 or blen & 3 or blen > MAX_RECORD_LENGTH:
+                    self.fatal = Problem(
+                        "pcapng", base + pos, f"block length {blen} is invalid; file is corrupt"
                     )
-            # NRB, ISB, DSB, custom and unknown blocks: skipped by length
-            pos = nxt
+                    return
+                nxt = pos + blen
+                if nxt > end:
+                    return
+                if section.u32.unpack_from(buf, nxt - 4)[0] != blen:  # type: ignore[arg-type]
+                    self.fatal = Problem("pcapng", base + pos, "block length and trailing length differ")
+                    return
+                if btype == EPB:
+                    if blen < 32 or 32 + ((caplen + 3) & ~3) > blen or ifid >= len(section.interfaces):
+                        self._bad_packet_block(
+                            base + pos, "enhanced packet block", blen, caplen, ifid, section
+                        )
+                    else:
+                        gid, linktype, divisor, offset, _ = section.interfaces[ifid]
+                        last_time = ((ts_hi << 32) | ts_lo) / divisor + offset
+                        number += 1
+                        data, pos = pos + 28, nxt  # consumed before the yield: see the finally clause
+                        yield (number, last_time, gid, linktype, buf, data, caplen, wirelen)
+                        continue
+                elif btype == SPB:
+                    if blen < 16 or not section.interfaces:
+                        self._bad_packet_block(base + pos, "simple packet block", blen, 0, 0, section)
+                    else:
+                        gid, linktype, _, _, snaplen = section.interfaces[0]
+                        wirelen = section.u32.unpack_from(buf, pos + 8)[0]  # type: ignore[arg-type]
+                        caplen = min(wirelen, blen - 16)
+                        if snaplen:
+                            caplen = min(caplen, snaplen)
+                        number += 1
+                        data, pos = pos + 12, nxt
+                        yield (number, last_time, gid, linktype, buf, data, caplen, wirelen)
+                        continue
+                elif btype == PB:
+                    _, _, ifid, _, ts_hi, ts_lo, caplen, wirelen = (
+                        section.pb.unpack_from(buf, pos) if blen >= 32 else (0,) * 8  # type: ignore[arg-type]
+                    )
+                    if blen < 32 or 32 + ((caplen + 3) & ~3) > blen or ifid >= len(section.interfaces):
+                        self._bad_packet_block(base + pos, "packet block", blen, caplen, ifid, section)
+                    else:
+                        gid, linktype, divisor, offset, _ = section.interfaces[ifid]
+                        last_time = ((ts_hi << 32) | ts_lo) / divisor + offset
+                        number += 1
+                        data, pos = pos + 28, nxt
+                        yield (number, last_time, gid, linktype, buf, data, caplen, wirelen)
+                        continue
+                elif btype == IDB:
+                    self._interface(buf, pos, blen, base, section)
+                elif btype == SHB:
+                    major = struct.unpack_from(section.order + "H", buf, pos + 12)[0] if blen >= 16 else 0  # type: ignore[arg-type]
+                    if major != 1:
+                        self.problems.append(
+                            Problem("pcapng", base + pos, f"section version {major} is not 1", "warning")
+                        )
+                # NRB, ISB, DSB, custom and unknown blocks: skipped by length
+                pos = nxt
+        except GeneratorExit:
+            completed = False
+            raise
+        finally:
             self.pos = pos
+            self.number = number
+            self.last_time = last_time
+            if on_end is not None:
+                on_end(completed)
 
     def describe_tail(self, buf: object, pos: int, end: int) -> str:
         have = end - pos
