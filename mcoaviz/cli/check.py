@@ -1,0 +1,113 @@
+"""`mcoaviz check CAPTURE`: conformance findings grouped like Wireshark's Expert Info.
+
+Exit codes: 0 no finding at or above --fail-on, 1 some, 2 the capture cannot be read or the
+arguments are wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from typing import Any
+
+from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
+from mcoaviz.checker.registry import BY_CODE
+
+NAME = "check"
+HELP = "Check a capture against draft-05 / RFC 5648 rules; findings grouped like Expert Info."
+
+MAX_LISTED = 20  # findings listed per group in the text output
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("capture", metavar="CAPTURE", help="pcap or pcapng file, or - for stdin")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                        help="exit 1 when a finding at or above this severity exists (default error)")
+    parser.add_argument("--select", metavar="CODES", default="",
+                        help="comma-separated code prefixes to report, e.g. MCOA1,MCOA302 (default all)")
+    parser.add_argument("--dialect", choices=("auto", "rfc5648", "draft05"), default="auto",
+                        help="how to read Binding Identifier flags (default: auto, decided per capture)")
+    parser.add_argument("--bid-type", type=int, default=35, metavar="N",
+                        help="mobility option type of the Binding Identifier (default 35)")
+
+
+def _prefixes(select: str) -> tuple[str, ...] | None:
+    """Upper-cased prefixes, or None when one of them matches no rule."""
+    prefixes = tuple(p.strip().upper() for p in select.split(",") if p.strip())
+    for prefix in prefixes:
+        if not any(code.startswith(prefix) for code in BY_CODE):
+            return None
+    return prefixes
+
+
+def group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Expert-Info-style groups: one per (severity, rule), most severe first, then by code."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in findings:
+        groups[(f["severity"], f["rule"])].append(f)
+    out = []
+    for (severity, rule), members in sorted(groups.items(),
+                                            key=lambda kv: (-SEVERITY_RANK[kv[0][0]], kv[0][1])):
+        out.append({"severity": severity, "rule": rule, "name": BY_CODE[rule].name if rule in BY_CODE else "",
+                    "section": members[0]["section"], "rfc_section": members[0].get("rfc_section"),
+                    "summary": BY_CODE[rule].summary if rule in BY_CODE else "", "count": len(members),
+                    "frames": [m["frame"] for m in members], "findings": members})
+    return out
+
+
+def _frames_text(frames: list[int | None]) -> str:
+    shown = [str(f) if f is not None else "-" for f in frames[:MAX_LISTED]]
+    more = f" (+{len(frames) - MAX_LISTED} more)" if len(frames) > MAX_LISTED else ""
+    return ", ".join(shown) + more
+
+
+def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
+    lines = [f"{capture.get('file')}: {capture.get('frames', 0)} frames, dialect "
+             f"{capture.get('dialect')} ({capture.get('dialect_reason', '')})"]
+    if not groups:
+        return "\n".join(lines + ["no findings"]) + "\n"
+    lines.append(f"{'Severity':8}  {'Section':14}  {'Rule':8}  {'Count':>5}  Summary / frames")
+    for g in groups:
+        lines.append(f"{g['severity']:8}  {g['section']:14}  {g['rule']:8}  {g['count']:>5}  "
+                     f"{g['name']}: {g['summary']}")
+        lines.append(f"{'':43}frames {_frames_text(g['frames'])}")
+        for f in g["findings"][:MAX_LISTED]:
+            frame = f["frame"] if f["frame"] is not None else "-"
+            lines.append(f"{'':43}  [{frame}] {f['message']}")
+    counts = {s: sum(g["count"] for g in groups if g["severity"] == s) for s in SEVERITIES}
+    lines.append(", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    prefixes = _prefixes(args.select)
+    if prefixes is None:
+        print(f"mcoaviz check: error: --select {args.select!r} matches no rule (see `mcoaviz rules`)",
+              file=sys.stderr)
+        return 2
+    from mcoaviz.pipeline import AnalysisOptions, analyse
+    from mcoaviz.sources import CaptureSourceError
+
+    try:
+        analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type))
+    except (CaptureSourceError, OSError) as exc:
+        print(f"mcoaviz check: error: {exc}", file=sys.stderr)
+        return 2
+    unreadable = getattr(analysis, "unreadable", None)
+    if unreadable:
+        print(f"mcoaviz check: error: cannot read {args.capture}: {unreadable}", file=sys.stderr)
+        return 2
+    findings = [f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
+    groups = group_findings(findings)
+    if args.json:
+        json.dump({"capture": analysis.capture, "findings": findings,
+                   "groups": [{k: v for k, v in g.items() if k != "findings"} for g in groups]},
+                  sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(groups, analysis.capture))
+    threshold = SEVERITY_RANK[args.fail_on]
+    return 1 if any(SEVERITY_RANK[f["severity"]] >= threshold for f in findings) else 0
