@@ -1,15 +1,14 @@
-"""Binding caches of every home agent / correspondent node, and every mobile node's binding
-update list, as rows over time.
+"""Binding caches of every home agent / correspondent node, as rows over time.
 
-A row is one interval of one binding (or BUL entry): it opens when the node accepts (or the MN
-sends) and closes with a reason. Rows are the export's ``bindings`` and ``bul`` tables. Memory
-grows with the number of rows (bindings), never with the number of packets.
+A row is one interval of one binding: it opens when the node accepts and closes with a reason.
+Rows are the export's ``bindings`` table. Memory grows with the number of rows (bindings), never
+with the number of packets. The mobile nodes' side is in ``bul.py``.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mcoaviz.engine.events import (
@@ -17,10 +16,9 @@ from mcoaviz.engine.events import (
     BindingExpired,
     BindingRefreshed,
     BindingStarted,
-    BulEntryChanged,
     Event,
 )
-from mcoaviz.engine.keys import BindingKey, BulKey
+from mcoaviz.engine.keys import BindingKey
 from mcoaviz.engine.states import BindingState, Input, next_state
 
 
@@ -35,7 +33,7 @@ class BindingRow:
     coa: str
     start: float
     start_frame: int | None
-    lifetime: int
+    lifetime: int | None  # None: no expiry (draft home binding, I-13)
     expires: float | None
     home: bool
     confirmed: bool
@@ -91,7 +89,7 @@ class BindingCache:
     # ------------------------------------------------------------------ changes
     def start(
         self, key: BindingKey, *, role: str, coa: str, time: float, frame: int | None,
-        lifetime: int, expires: float | None, home: bool, confirmed: bool,
+        lifetime: int | None, expires: float | None, home: bool, confirmed: bool,
         pre_existing: bool = False, claimed_coa: str | None = None, start: float | None = None,
     ) -> list[Event]:
         """Open a row. ``start`` overrides the row's start time (pre-existing bindings)."""
@@ -117,7 +115,7 @@ class BindingCache:
         )]
 
     def refresh(
-        self, key: BindingKey, *, time: float, frame: int | None, lifetime: int,
+        self, key: BindingKey, *, time: float, frame: int | None, lifetime: int | None,
         expires: float | None, confirmed: bool,
     ) -> list[Event]:
         row = self.active[key]
@@ -171,117 +169,6 @@ class BindingCache:
         return events
 
     def _schedule(self, key: BindingKey, expires: float | None) -> None:
-        if expires is not None:
-            self._tick += 1
-            heapq.heappush(self._expiry, (expires, self._tick, key))
-
-
-# --------------------------------------------------------------------------- BUL
-
-
-@dataclass(slots=True)
-class BulRow:
-    """One interval of one binding update list entry of a mobile node (mutable while open)."""
-
-    hoa: str
-    peer: str
-    peer_role: str
-    bid: int | None
-    coa: str
-    start: float
-    start_frame: int | None
-    last_seq: int
-    lifetime: int
-    expires: float | None
-    acknowledged: bool = False
-    status: int | None = None
-    end: float | None = None
-    end_frame: int | None = None
-    end_reason: str | None = None
-    home: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "hoa": self.hoa, "peer": self.peer, "peer_role": self.peer_role, "bid": self.bid,
-            "coa": self.coa, "start": self.start, "end": self.end, "end_reason": self.end_reason,
-            "acknowledged": self.acknowledged, "status": self.status, "last_seq": self.last_seq,
-            "lifetime": self.lifetime, "home": self.home, "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-        }
-
-
-@dataclass(slots=True)
-class BulTable:
-    """Every mobile node's binding update list."""
-
-    rows: list[BulRow] = field(default_factory=list)
-    active: dict[BulKey, BulRow] = field(default_factory=dict)
-    _expiry: list[tuple[float, int, BulKey]] = field(default_factory=list)
-    _tick: int = 0
-
-    def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
-        return sorted((k for k in self.active if k.hoa == hoa and k.peer == peer), key=BulKey.sort_key)
-
-    def open(
-        self, key: BulKey, *, peer_role: str, coa: str, time: float, frame: int, seq: int,
-        lifetime: int, home: bool,
-    ) -> list[Event]:
-        row = BulRow(
-            hoa=key.hoa, peer=key.peer, peer_role=peer_role, bid=key.bid, coa=coa, start=time,
-            start_frame=frame, last_seq=seq, lifetime=lifetime, expires=time + lifetime, home=home,
-        )
-        self.rows.append(row)
-        self.active[key] = row
-        self._schedule(key, row.expires)
-        return [BulEntryChanged(time, frame, key, "sent", coa, seq, lifetime)]
-
-    def touch(self, key: BulKey, *, time: float, frame: int, seq: int, lifetime: int) -> list[Event]:
-        """The MN sent another BU for the same CoA."""
-        row = self.active[key]
-        row.last_seq, row.lifetime = seq, lifetime
-        if not row.acknowledged or row.expires is None or row.expires < time + lifetime:
-            row.expires = time + lifetime
-            self._schedule(key, row.expires)
-        return [BulEntryChanged(time, frame, key, "refreshed", row.coa, seq, lifetime)]
-
-    def acknowledge(
-        self, key: BulKey, *, time: float, frame: int | None, status: int | None, lifetime: int,
-        accepted_at: float,
-    ) -> list[Event]:
-        row = self.active[key]
-        row.acknowledged = True
-        row.status = status
-        row.lifetime = lifetime
-        row.expires = accepted_at + lifetime
-        self._schedule(key, row.expires)
-        return [BulEntryChanged(time, frame, key, "acknowledged", row.coa, row.last_seq, lifetime, status)]
-
-    def close(
-        self, key: BulKey, *, time: float, frame: int | None, reason: str, status: int | None = None,
-    ) -> list[Event]:
-        row = self.active.pop(key)
-        row.end, row.end_frame, row.end_reason = time, frame, reason
-        if status is not None:
-            row.status = status
-        change = "rejected" if reason == "rejected" else "ended"
-        return [BulEntryChanged(time, frame, key, change, row.coa, row.last_seq, row.lifetime,
-                                row.status, reason)]
-
-    def expire_until(self, t: float) -> list[Event]:
-        events: list[Event] = []
-        while self._expiry:
-            when, _, key = self._expiry[0]
-            row = self.active.get(key)
-            if row is None or row.expires != when:
-                heapq.heappop(self._expiry)
-                continue
-            if when >= t:
-                break
-            heapq.heappop(self._expiry)
-            events += self.close(key, time=when, frame=None, reason="expired")
-        return events
-
-    def _schedule(self, key: BulKey, expires: float | None) -> None:
         if expires is not None:
             self._tick += 1
             heapq.heappush(self._expiry, (expires, self._tick, key))

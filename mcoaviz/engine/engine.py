@@ -26,7 +26,8 @@ from dissector.records import (
     Packet,
     TrafficCount,
 )
-from mcoaviz.engine.cache import BindingCache, BindingRow, BulRow, BulTable
+from mcoaviz.engine.bul import BulRow, BulTable
+from mcoaviz.engine.cache import BindingCache, BindingRow
 from mcoaviz.engine.events import (
     BrrSeen,
     CareOfTestSeen,
@@ -44,6 +45,8 @@ from mcoaviz.engine.messages import message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
+
+SEQUENCE_OUT_OF_WINDOW = 135
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,9 @@ class BindingEngine:
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
+        # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
+        # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
+        self._unanswered_by_coa: dict[tuple[str, str, str], PendingBU] = {}
 
     # ================================================================== feeding
     def feed(self, packet: Packet) -> list[Event]:
@@ -224,6 +230,8 @@ class BindingEngine:
             return []
         key = ExchangeKey(node, hoa, ba.seq)
         pending = self._pairing.take(key)
+        if pending is None and ba.status == SEQUENCE_OUT_OF_WINDOW and key not in self._pairing.pending:
+            pending = self._pairing.latest_for(node, hoa)  # 135 carries the last accepted number
         answered = pending.frame if pending is not None else self._pairing.answered.get(key)
         events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BA", packet.interface,
                                            path.src, path.dst, hoa, node, ba.seq,
@@ -236,10 +244,25 @@ class BindingEngine:
         return events + self.registrar.apply(pending, Outcome(packet.time, packet.frame, ba, m, True))
 
     def _unanswered(self, bu: PendingBU, reason: str, decided_at: float) -> list[Event]:
-        """No BA captured: the BU is applied unconfirmed at its own time (I-29 upper bound)."""
-        events: list[Event] = [UnansweredBU(bu.time, bu.frame, bu.key, bu.bid_values, bu.bu.lifetime,
-                                            reason, decided_at)]
-        return events + self.registrar.apply(bu, Outcome(bu.time, bu.frame, None, None, False))
+        """No BA captured. Nothing is invented: the BU changes no state unless data later shows
+        the node used one of its CoAs (then it is applied unconfirmed, see ``_evidence``)."""
+        if bu.bu.lifetime > 0:
+            for option in bu.bids or (None,):
+                coa = bu.source_coa if option is None else self.registrar.coa_for(bu, option)[0]
+                self._unanswered_by_coa[(bu.key.node, bu.key.hoa, coa)] = bu
+        return [UnansweredBU(bu.time, bu.frame, bu.key, bu.bid_values, bu.bu.lifetime, reason, decided_at)]
+
+    def _evidence(self, who: Attribution, time: float) -> tuple[Attribution, list[Event]]:
+        """The node sent data to a CoA only an unanswered BU registered: it did accept that BU
+        (its BA was lost before the capture point). Apply it unconfirmed, from the BU's time."""
+        bu = self._unanswered_by_coa.pop((who.node, who.hoa, who.coa), None)
+        if bu is None or time > bu.time + bu.bu.lifetime:
+            return who, []
+        for key in [k for k, v in self._unanswered_by_coa.items() if v is bu]:
+            del self._unanswered_by_coa[key]
+        events = self.registrar.apply(bu, Outcome(bu.time, bu.frame, None, None, False))
+        redone = self.attributor.bind(who.node, who.hoa, who.coa, who.direction)
+        return redone, events
 
     def _on_other(self, packet: Packet, m: MobilityMessage) -> list[Event]:
         path, body = packet.path, m.body
@@ -339,20 +362,23 @@ class BindingEngine:
         if who is None:
             self.traffic_table.unattributed_packets += packets
             return []
+        events: list[Event] = []
+        if not who.bound and who.direction == "to-mn" and self._unanswered_by_coa:
+            who, events = self._evidence(who, first)
         self.registrar.evidence.add((who.node, who.hoa, who.coa))
         key = (interface, who.node, who.hoa, who.coa, who.bid, who.direction, via)
         self.traffic_table.add(key, packets, nbytes, first, last, second)
         if who.bound:
-            return []
+            return events
         if self._unbound_generation != self.cache.generation:
             self._unbound_generation = self.cache.generation
             self._unbound_seen.clear()
         marker = (who.node, who.hoa, who.coa, via, who.direction)
         if marker in self._unbound_seen:
-            return []
+            return events
         self._unbound_seen.add(marker)
         reason = "unregistered-coa" if who.any_binding else "no-binding"
-        return [DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
+        return events + [DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
                                    who.direction, packets, reason)]
 
     def _keep(self, events: list[Event]) -> list[Event]:

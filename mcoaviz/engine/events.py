@@ -178,7 +178,7 @@ class BindingStarted:
     key: BindingKey
     role: str
     coa: str
-    lifetime: int  # granted (or requested, when unconfirmed / no A flag), seconds
+    lifetime: int | None  # granted (or requested: unconfirmed / no A flag), s; None: draft home
     expires: float | None  # None: no expiry (draft home binding, I-13)
     home: bool  # home binding (H), CoA = HoA
     confirmed: bool
@@ -194,7 +194,7 @@ class BindingRefreshed:
     frame: int
     key: BindingKey
     coa: str
-    lifetime: int
+    lifetime: int | None
     expires: float | None
     confirmed: bool
 

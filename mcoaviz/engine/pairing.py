@@ -62,6 +62,7 @@ class PendingBU:
     source_coa: str  # Alt-CoA, else outer IPv4 source (DSMIPv6), else IPv6 source
     outer_ipv4: str | None  # outer IPv4 source of a DSMIPv6 BU (I-22)
     attempts: int = 1
+    entries: tuple[tuple[int | None, str | None], ...] = ()  # (BID, CoA) as the MN's BUL sees them
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:
@@ -104,6 +105,15 @@ class Pairing:
         for bu in gone:
             del self.pending[bu.key]
         return gone
+
+    def latest_for(self, node: str, hoa: str) -> PendingBU | None:
+        """The newest pending BU of (node, hoa): a BA with status 135 carries the node's last
+        accepted sequence number instead of the BU's (6275 §9.5.1), so it pairs with this one."""
+        mine = [bu for bu in self.pending.values() if bu.key.node == node and bu.key.hoa == hoa]
+        if not mine:
+            return None
+        newest = max(mine, key=lambda bu: bu.time)
+        return self.take(newest.key)
 
     def overdue(self, now: float, timeout: float) -> list[PendingBU]:
         gone = [bu for bu in self.pending.values() if now - bu.time > timeout]

@@ -135,24 +135,24 @@ class Attributor:
             if node is not None and outer_dst is not None:
                 hoa = self._hoa(dst, node)
                 if hoa is not None:
-                    return self._bind(node, hoa, outer_dst, "to-mn")
+                    return self.bind(node, hoa, outer_dst, "to-mn")
             node = self._node(outer_dst)
             if node is not None and outer_src is not None:
                 hoa = self._hoa(src, node)
                 if hoa is not None:
-                    return self._bind(node, hoa, outer_src, "from-mn")
+                    return self.bind(node, hoa, outer_src, "from-mn")
             return None
         if via == "route-optimised":
             if hao is not None and dst is not None and src is not None:
-                return self._bind(dst, hao, src, "from-mn")
+                return self.bind(dst, hao, src, "from-mn")
             if rh2 is not None and src is not None and dst is not None:
-                return self._bind(src, rh2, dst, "to-mn")
+                return self.bind(src, rh2, dst, "to-mn")
         return None
 
-    def _bind(self, node: str, hoa: str, coa: str, direction: str) -> Attribution:
+    def bind(self, node: str, hoa: str, coa: str, direction: str) -> Attribution:
         keys = self.cache.keys_of(node, hoa)
         for key in keys:
             row = self.cache.get(key)
-            if row is not None and row.coa == coa:
+            if row is not None and (row.coa == coa or row.claimed_coa == coa):
                 return Attribution(node, hoa, coa, key.bid, direction, True, True)
         return Attribution(node, hoa, coa, None, direction, False, bool(keys))

@@ -15,6 +15,7 @@ from tests.engine.helpers import (
     ba,
     bid,
     bu,
+    data,
     intervals,
     run,
     table,
@@ -56,7 +57,8 @@ def test_new_coa_under_the_same_bid_replaces_the_binding() -> None:
             end=30)
     assert intervals(e) == [(1, COA1, 0.1, 20.1, "replaced"), (1, COA2, 20.1, None, None)]
     bul = [(r.bid, r.coa, r.start, r.end, r.end_reason) for r in e.bul()]
-    assert bul == [(1, COA1, 0.0, 20.0, "replaced"), (1, COA2, 20.0, None, None)]
+    # the MN's new entry starts with its BU but replaces the old one only when accepted
+    assert bul == [(1, COA1, 0.0, 20.1, "replaced"), (1, COA2, 20.0, None, None)]
 
 
 def test_per_bid_deregistration_ends_only_that_bid() -> None:
@@ -218,12 +220,23 @@ def test_same_message_at_two_interfaces_is_one_message_first_sighting_wins() -> 
     assert not [x for x in e.events if isinstance(x, ev.RetransmissionSeen)]
 
 
-def test_lost_ba_installs_an_unconfirmed_binding_from_the_bu() -> None:
-    e = run(bu(0.0, seq=1, lifetime=60, bids=(bid(1, COA1),)), end=10)
+def test_unanswered_bu_invents_no_binding() -> None:
+    e = run(bu(0.0, seq=1, lifetime=60, bids=(bid(1, COA1),)),
+            bu(1.0, seq=2, lifetime=60, bids=(bid(1, COA1),)), ba(1.1, seq=2, bids=(bid(1),)), end=10)
+    assert intervals(e) == [(1, COA1, 1.1, None, None)]  # the first BU was lost on its way
+    unanswered = [x for x in e.events if isinstance(x, ev.UnansweredBU)]
+    assert [(x.frame, x.reason) for x in unanswered] == [(e.bul()[0].start_frame, "superseded")]
+    assert [(r.start, r.acknowledged) for r in e.bul()] == [(0.0, True)]
+
+
+def test_lost_ba_with_data_through_the_coa_installs_an_unconfirmed_binding() -> None:
+    # no BA within the engine's 32 s timeout, then the HA tunnels to the CoA: it did accept
+    tunnelled = data(40.0, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst=COA1)
+    e = run(bu(0.0, seq=1, lifetime=60, bids=(bid(1, COA1),)), tunnelled, end=45)
     [row] = e.bindings()
     assert (row.coa, row.start, row.confirmed, row.end) == (COA1, 0.0, False, None)
-    unanswered = [x for x in e.events if isinstance(x, ev.UnansweredBU)]
-    assert [(x.frame, x.reason) for x in unanswered] == [(e.bul()[0].start_frame, "capture-end")]
+    assert [(t["bid"], t["packets"]) for t in e.traffic()] == [(1, 1)]
+    assert not e.bul()[0].acknowledged
 
 
 def test_capture_starting_mid_life_marks_length4_refresh_pre_existing() -> None:
@@ -246,3 +259,30 @@ def test_state_at_answers_the_cache_at_any_time() -> None:
     assert table(e, HA, 5.0) == {(HOA, COA1, 1), (HOA, COA2, 2)}
     assert table(e, HA, 15.0) == {(HOA, COA1, 1)}
     assert table(e, HA, 0.05) == set()
+
+
+def test_overwrite_reopens_every_binding_even_with_the_same_coa() -> None:
+    e = run(bu(0.0, seq=1, bids=(bid(1, COA1), bid(2, COA2)), o_header=True),
+            ba(0.1, seq=1, bids=(bid(1), bid(2))),
+            bu(10.0, seq=2, bids=(bid(1, COA1),), o_header=True), ba(10.1, seq=2, bids=(bid(1),)), end=20)
+    assert intervals(e) == [(1, COA1, 0.1, 10.1, "overwritten"), (2, COA2, 0.1, 10.1, "overwritten"),
+                            (1, COA1, 10.1, None, None)]
+    # the MN's list keeps BID 1's entry and drops BID 2's
+    assert [(r.bid, r.end, r.end_reason) for r in e.bul()] == [(1, None, None), (2, 10.1, "overwritten")]
+
+
+def test_status_135_pairs_with_the_pending_bu_and_changes_nothing() -> None:
+    e = run(bu(0.0, seq=10, bids=(bid(1, COA1),)), ba(0.1, seq=10, bids=(bid(1),)),
+            bu(5.0, seq=3, bids=(bid(1, COA2),)), ba(5.1, seq=10, status=135, lifetime=0, bids=(bid(1),)),
+            bu(5.3, seq=11, bids=(bid(1, COA2),)), ba(5.4, seq=11, bids=(bid(1),)), end=9)
+    assert intervals(e) == [(1, COA1, 0.1, 5.4, "replaced"), (1, COA2, 5.4, None, None)]
+    assert not [x for x in e.events if isinstance(x, ev.UnansweredBU)]
+    processed = [x for x in e.events if isinstance(x, ev.BindingUpdateProcessed)]
+    assert [(x.key.seq, x.ba_status) for x in processed] == [(10, 0), (3, 135), (11, 0)]
+
+
+def test_rejected_refresh_keeps_the_mn_entry_in_force() -> None:
+    e = run(bu(0.0, seq=1, bids=(bid(1, COA1),)), ba(0.1, seq=1, bids=(bid(1),)),
+            bu(10.0, seq=2, bids=(bid(1, COA1),)), ba(10.1, seq=2, status=129, bids=(bid(1),)), end=20)
+    assert intervals(e) == [(1, COA1, 0.1, None, None)]
+    assert [(r.coa, r.end_reason) for r in e.bul()] == [(COA1, None)]

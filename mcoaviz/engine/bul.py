@@ -1,0 +1,146 @@
+"""Every mobile node's binding update list (RFC 6275 §11.1), as rows over time.
+
+A row is one (MN HoA, peer, BID, CoA) lifetime. It starts with the first BU sent for that CoA
+(first sighting) and is *pending* until a BA accepts it; only then does it become the entry in
+force and end the previous row of the same BID (``replaced``, at the BA's time). A rejecting BA
+ends the pending row (``rejected``); a row never answered stays open and unacknowledged (the
+engine does not invent the answer). De-registration and overwrite end rows at the BA's time;
+an acknowledged row expires at its last acknowledgement + granted lifetime.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+from mcoaviz.engine.events import BulEntryChanged, Event
+from mcoaviz.engine.keys import BulKey
+
+
+@dataclass(slots=True)
+class BulRow:
+    hoa: str
+    peer: str
+    peer_role: str
+    bid: int | None
+    coa: str
+    start: float
+    start_frame: int | None
+    last_seq: int
+    lifetime: int
+    home: bool = False
+    acknowledged: bool = False
+    status: int | None = None
+    expires: float | None = None
+    end: float | None = None
+    end_frame: int | None = None
+    end_reason: str | None = None
+
+    @property
+    def key(self) -> BulKey:
+        return BulKey(self.hoa, self.peer, self.bid)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hoa": self.hoa, "peer": self.peer, "peer_role": self.peer_role, "bid": self.bid,
+            "coa": self.coa, "start": self.start, "end": self.end, "end_reason": self.end_reason,
+            "acknowledged": self.acknowledged, "status": self.status, "last_seq": self.last_seq,
+            "lifetime": self.lifetime, "home": self.home, "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+        }
+
+
+class BulTable:
+    def __init__(self) -> None:
+        self.rows: list[BulRow] = []
+        self.current: dict[BulKey, BulRow] = {}  # the entry in force per key
+        self.pending: dict[tuple[BulKey, str], BulRow] = {}  # sent for a new CoA, not yet accepted
+        self._expiry: list[tuple[float, int, BulKey]] = []
+        self._tick = 0
+
+    def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
+        return sorted((k for k in self.current if k.hoa == hoa and k.peer == peer), key=BulKey.sort_key)
+
+    def coa_of(self, key: BulKey) -> str | None:
+        row = self.current.get(key)
+        return row.coa if row is not None else None
+
+    # ------------------------------------------------------------------ the MN sends
+    def sent(self, key: BulKey, coa: str | None, *, peer_role: str, time: float, frame: int, seq: int,
+             lifetime: int, home: bool) -> list[Event]:
+        row = self.current.get(key)
+        if row is not None and (coa is None or row.coa == coa):
+            row.last_seq = seq
+            return [BulEntryChanged(time, frame, key, "refreshed", row.coa, seq, lifetime)]
+        if coa is None:
+            return []
+        waiting = self.pending.get((key, coa))
+        if waiting is not None:
+            waiting.last_seq = seq
+            return [BulEntryChanged(time, frame, key, "refreshed", coa, seq, lifetime)]
+        fresh = BulRow(hoa=key.hoa, peer=key.peer, peer_role=peer_role, bid=key.bid, coa=coa, start=time,
+                       start_frame=frame, last_seq=seq, lifetime=lifetime, home=home)
+        self.rows.append(fresh)
+        self.pending[(key, coa)] = fresh
+        return [BulEntryChanged(time, frame, key, "sent", coa, seq, lifetime)]
+
+    # ------------------------------------------------------------------ the peer answers
+    def accept(self, key: BulKey, coa: str | None, *, time: float, frame: int | None, status: int | None,
+               lifetime: int, seq: int) -> list[Event]:
+        events: list[Event] = []
+        fresh = self.pending.pop((key, coa), None) if coa is not None else None
+        row = self.current.get(key)
+        if fresh is not None:
+            if row is not None:
+                events += self._close(row, time, frame, "replaced")
+            self.current[key] = row = fresh
+        if row is None:
+            return events
+        row.acknowledged, row.status, row.lifetime, row.last_seq = True, status, lifetime, seq
+        row.expires = time + lifetime
+        self._tick += 1
+        heapq.heappush(self._expiry, (row.expires, self._tick, key))
+        events.append(BulEntryChanged(time, frame, key, "acknowledged", row.coa, seq, lifetime, status))
+        return events
+
+    def reject(self, key: BulKey, coa: str | None, *, time: float, frame: int | None,
+               status: int) -> list[Event]:
+        fresh = self.pending.pop((key, coa), None) if coa is not None else None
+        if fresh is None:
+            return []
+        fresh.acknowledged, fresh.status = True, status
+        fresh.end, fresh.end_frame, fresh.end_reason = time, frame, "rejected"
+        return [BulEntryChanged(time, frame, key, "rejected", coa, fresh.last_seq, fresh.lifetime, status,
+                                "rejected")]
+
+    def end(self, hoa: str, peer: str, bids: list[int | None] | None, reason: str, *, time: float,
+            frame: int | None) -> list[Event]:
+        """End the rows in force for ``bids`` of (hoa, peer); None = every row."""
+        events: list[Event] = []
+        for key in self.keys_of(hoa, peer):
+            if bids is None or key.bid in bids:
+                events += self._close(self.current[key], time, frame, reason)
+        return events
+
+    def _close(self, row: BulRow, time: float, frame: int | None, reason: str) -> list[Event]:
+        key = row.key
+        if self.current.get(key) is row:
+            del self.current[key]
+        row.end, row.end_frame, row.end_reason = time, frame, reason
+        return [BulEntryChanged(time, frame, key, "ended", row.coa, row.last_seq, row.lifetime, row.status,
+                                reason)]
+
+    def expire_until(self, t: float) -> list[Event]:
+        events: list[Event] = []
+        while self._expiry:
+            when, _, key = self._expiry[0]
+            row = self.current.get(key)
+            if row is None or row.expires != when:
+                heapq.heappop(self._expiry)
+                continue
+            if when >= t:
+                break
+            heapq.heappop(self._expiry)
+            events += self._close(row, when, None, "expired")
+        return events
