@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass
 
 from dissector.codepoints import HOME_ADDRESS_OPTION, MOBILITY_NEXT_HEADERS, Dialect, NextHeader
-from dissector.errors import Malformed
+from dissector.errors import Malformed, Truncated
 from dissector.icmp6 import decode_icmp6
 from dissector.mobility import decode_mobility
 from dissector.reader import Reader
@@ -126,7 +126,7 @@ def _walk_next(r: Reader, state: WalkState, opts: WalkOptions, next_header: int,
             state.layer = "ah"
             start = r.tell()
             following, length = r.pull_u8(), r.pull_u8()
-            r.seek(start + (length + 2) * 4)
+            _header_end(r, start, start + (length + 2) * 4, "Authentication")
             next_header = following
         elif next_header == NextHeader.ESP:
             following_esp = _esp(r, state)
@@ -155,11 +155,19 @@ def _walk_next(r: Reader, state: WalkState, opts: WalkOptions, next_header: int,
         seen_headers += 1
 
 
+def _header_end(r: Reader, start: int, end: int, name: str) -> None:
+    """Move past an extension header, or say it does not fit in the IP payload."""
+    if end > r.end:
+        raise Truncated(start + 1, f"{name} header ({end - start} bytes by its Hdr Ext Len) runs "
+                                   f"{end - r.end} bytes past the IP payload")
+    r.seek(end)
+
+
 def _skip_generic(r: Reader, state: WalkState, layer: str) -> int:
     state.layer = layer
     start = r.tell()
     following, length = r.pull_u8(), r.pull_u8()
-    r.seek(start + (length + 1) * 8)
+    _header_end(r, start, start + (length + 1) * 8, layer)
     return following
 
 
@@ -168,34 +176,31 @@ def _destination_options(r: Reader, state: WalkState) -> int:
     start = r.tell()
     following, length = r.pull_u8(), r.pull_u8()
     end = start + (length + 1) * 8
-    header_cut = end > r.end  # reported once, by the final seek
+    header_cut = end > r.end  # reported once, by _header_end
     opts = r.bounded(r.tell(), end)
     while not opts.eof():
         at = opts.tell()
         kind = opts.pull_u8()
         if kind == 0:  # Pad1
             continue
-        size = opts.pull_u8()
-        if size > opts.remaining():
+        if opts.eof() or opts.peek_u8() > opts.remaining() - 1:
             if not header_cut:
-                state.problem(at, f"option {kind} Length {size} runs past the header")
+                state.problem(at, f"option {kind} runs past the end of the header")
             break
+        size = opts.pull_u8()
         if kind == HOME_ADDRESS_OPTION:
             if size != 16:
                 state.problem(at, f"Home Address option Length {size}, must be 16")
-                opts.skip(size)
-                continue
+                break  # the rest of the header cannot be trusted
             if (at - start) % 8 != 6:
                 state.problem(at, f"Home Address option at header offset {at - start} is misaligned "
                                   "(needs 8n+6)", "warning")
             if state.home_address_option is not None:
                 state.problem(at, "more than one Home Address option", "warning")
             state.home_address_option = opts.pull_ipv6()
-        elif kind == 1:  # PadN
+        else:  # PadN and options we do not need
             opts.skip(size)
-        else:
-            opts.skip(size)
-    r.seek(end)  # raises Truncated when the header runs past the data
+    _header_end(r, start, end, "Destination Options")
     return following
 
 
@@ -212,7 +217,7 @@ def _routing(r: Reader, state: WalkState) -> int:
         if length >= 2:
             r.skip(4)
             state.routing_type2 = r.pull_ipv6()
-    r.seek(end)
+    _header_end(r, start, end, "Routing")
     return following
 
 

@@ -114,6 +114,9 @@ def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int
     draft = MobilityDraft(start, mh_type, type_name(mh_type), proto, total, checksum)
     state.mobility = draft
     fixed = FIXED_LENGTH.get(mh_type, 6)
+    if proto != NextHeader.NO_NEXT:
+        state.problem(start, f"Payload Proto {proto}; implementations should set 59 (RFC 6275 §6.1.1)",
+                      "warning")
     if total > available:
         if state.snapped and start + available >= state.frame_len:
             state.problem(start + 1, f"Mobility Header is {total} bytes; the capture kept {available} "
