@@ -83,7 +83,7 @@ def nemo(sim: Simulation) -> float:
             kind="data",
             on_arrival=lambda _p, _i: mr.send_data(cn, bid, reply, src=MNP_HOST),
         )
-        gap = 0.1 * sim.rng.uniform(0.8, 1.2)
+        gap = 0.25 * sim.rng.uniform(0.8, 1.2)
         sim.at(t + gap, lambda: tick(t + gap, turn + 1))
 
     sim.at(2.0, lambda: tick(2.0, 0))

@@ -27,8 +27,8 @@ def _everything_registered(sim: Simulation, *, interfaces: int = 3, home_router:
 )
 def figure8(sim: Simulation) -> float:
     net = _everything_registered(sim)
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=5.0)  # with the CN: route-optimised from t~3.2
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=4.0, cn_index=1)  # CN2 (no RR): via the HA
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0)  # with the CN: route-optimised from t~3.2
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0, cn_index=1)  # CN2 (no RR): via the HA
     return 30.0
 
 
@@ -47,8 +47,8 @@ def figure9(sim: Simulation) -> float:
     sim.at(12.0, lambda: mn.deregister([1], peer=cn, via=2))  # §5.6.1: CN bindings of the other CoAs stay
     sim.at(14.0, lambda: mn.attach_home("if1"))
     sim.at(14.5, lambda: mn.return_home_deregister_all("if1"))
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=5.0)
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0, cn_index=1)
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0)
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=2.0, cn_index=1)
     return 30.0
 
 
@@ -87,8 +87,8 @@ def _figure11(sim: Simulation, *, router: bool) -> float:
         sim.at(14.0, lambda: home_router.resolve(mn.hoa))  # type: ignore[attr-defined]
     else:
         sim.at(14.0, lambda: ha.resolve_home_address(mn.hoa))
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=5.0, cn_index=1)
-    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0)
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0, cn_index=1)
+    steady_traffic(sim, net, start=2.0, end=28.0, rate=2.0)
     return 30.0
 
 

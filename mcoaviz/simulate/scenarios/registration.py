@@ -166,5 +166,5 @@ def handover_storm(sim: Simulation) -> float:
 
         sim.at(t, attach)
         t += sim.rng.uniform(1.2, 2.6)
-    steady_traffic(sim, net, start=2.0, end=t + 2.0, rate=10.0)
+    steady_traffic(sim, net, start=2.0, end=t + 2.0, rate=5.0)
     return t + 3.0
