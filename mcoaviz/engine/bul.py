@@ -58,6 +58,8 @@ class BulTable:
         self.pending: dict[tuple[BulKey, str], BulRow] = {}  # sent for a new CoA, not yet accepted
         self._expiry: list[tuple[float, int, BulKey]] = []
         self._tick = 0
+        self.orphans: list[BulRow] = []  # rows a rebooted MN forgot; an accepted O BU ends them
+        self.last_seq: dict[tuple[str, str], int] = {}  # (hoa, peer) -> last BU sequence number
 
     def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
         return sorted((k for k in self.current if k.hoa == hoa and k.peer == peer), key=BulKey.sort_key)
@@ -84,6 +86,20 @@ class BulTable:
         self.rows.append(fresh)
         self.pending[(key, coa)] = fresh
         return [BulEntryChanged(time, frame, key, "sent", coa, seq, lifetime)]
+
+    def forget(self, hoa: str, peer: str) -> None:
+        """The MN lost its state (a bootstrap, draft §5.10): its rows for ``peer`` are orphans."""
+        for key in self.keys_of(hoa, peer):
+            self.orphans.append(self.current.pop(key))
+        for pending_key in [k for k in self.pending if k[0].hoa == hoa and k[0].peer == peer]:
+            del self.pending[pending_key]
+
+    def end_orphans(self, hoa: str, peer: str, *, time: float, frame: int | None) -> list[Event]:
+        events: list[Event] = []
+        for row in [r for r in self.orphans if r.hoa == hoa and r.peer == peer]:
+            self.orphans.remove(row)
+            events += self._close(row, time, frame, "overwritten")
+        return events
 
     # ------------------------------------------------------------------ the peer answers
     def accept(self, key: BulKey, coa: str | None, *, time: float, frame: int | None, status: int | None,

@@ -111,8 +111,11 @@ class BindingEngine:
         fingerprint = self._fingerprint(packet, m)
         first = self._sightings.first_frame(fingerprint, packet.time, packet.frame, packet.interface)
         if first is not None:
-            events.append(DuplicateSighting(packet.time, packet.frame, self._message_key(packet, m),
-                                            m.type_name, packet.interface, first))
+            key = self._message_key(packet, m)
+            events.append(DuplicateSighting(packet.time, packet.frame, key, m.type_name,
+                                            packet.interface, first))
+            if isinstance(m.body, BindingUpdate) and isinstance(key, ExchangeKey):
+                self._nearer_sighting(key, packet)
             return self._keep(events)
         body = m.body
         if isinstance(body, BindingUpdate):
@@ -243,6 +246,17 @@ class BindingEngine:
             return events
         return events + self.registrar.apply(pending, Outcome(packet.time, packet.frame, ba, m, True))
 
+    def _nearer_sighting(self, key: ExchangeKey, packet: Packet) -> None:
+        """A later sighting of a BU is nearer its receiver: behind a NAT, its outer IPv4 source
+        is the address the node saw, which is the CoA it registers (I-22)."""
+        pending = self._pairing.pending.get(key)
+        outer = self._outer_ipv4(packet)
+        if pending is None or outer is None or outer == pending.outer_ipv4:
+            return
+        if pending.source_coa == pending.outer_ipv4:
+            pending.source_coa = outer
+        pending.outer_ipv4 = outer
+
     def _unanswered(self, bu: PendingBU, reason: str, decided_at: float) -> list[Event]:
         """No BA captured. Nothing is invented: the BU changes no state unless data later shows
         the node used one of its CoAs (then it is applied unconfirmed, see ``_evidence``)."""
@@ -365,7 +379,8 @@ class BindingEngine:
         events: list[Event] = []
         if not who.bound and who.direction == "to-mn" and self._unanswered_by_coa:
             who, events = self._evidence(who, first)
-        self.registrar.evidence.add((who.node, who.hoa, who.coa))
+        if not who.bound:  # data for a CoA the node was not known to hold: a pre-capture binding?
+            self.registrar.evidence.add((who.node, who.hoa, who.coa))
         key = (interface, who.node, who.hoa, who.coa, who.bid, who.direction, via)
         self.traffic_table.add(key, packets, nbytes, first, last, second)
         if who.bound:

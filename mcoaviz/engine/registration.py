@@ -30,6 +30,7 @@ from mcoaviz.engine.keys import BindingKey, BulKey, Role
 from mcoaviz.engine.pairing import PendingBU
 
 REJECTED_FROM = 128
+SEQUENCE_OUT_OF_WINDOW = 135
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
 BID_CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT (I-2)
 
@@ -43,6 +44,11 @@ class Outcome:
     ba: BindingAck | None
     ba_message: MobilityMessage | None
     confirmed: bool
+
+
+def seq_newer(seq: int, last: int) -> bool:
+    """6275 §9.5.1: modulo 2**16, newer means within half the number space above ``last``."""
+    return 0 < (seq - last) % 65536 < 32768
 
 
 def _draft_cn(bu: PendingBU) -> bool:
@@ -114,6 +120,15 @@ class Registrar:
     def bu_sent(self, bu: PendingBU) -> list[Event]:
         bu.entries = self.mn_entries(bu)
         events: list[Event] = []
+        pair = (bu.key.hoa, bu.key.node)
+        last = self.bul.last_seq.get(pair)
+        self.bul.last_seq[pair] = bu.key.seq
+        if last is not None and not seq_newer(bu.key.seq, last) and overwrite_flag(bu):
+            # an O-flag BU whose number went backwards: the MN rebooted and bootstraps (§5.10)
+            self.bul.forget(*pair)
+            events.append(DialectNote(bu.time, bu.frame, bu.key, "bootstrap",
+                                      f"sequence {bu.key.seq} after {last} with O: the mobile node "
+                                      "lost its binding update list (draft §5.10)"))
         homes = {o.bid for o in bu.bids if rfc_home(bu, o)}
         for bid, coa in bu.entries:
             events += self.bul.sent(BulKey(bu.key.hoa, bu.key.node, bid), coa, peer_role=bu.role.value,
@@ -327,6 +342,8 @@ class Registrar:
 
         sent = [bid for bid, _ in bu.entries if bid is not None]
         events: list[Event] = []
+        if ba is not None and ba.status == SEQUENCE_OUT_OF_WINDOW:
+            return events  # the MN retries with a newer number; its entries stay pending
         if bu.bu.lifetime == 0:
             if any(draft_home(bu, o) for o in bu.bids):
                 return self.bul.end(hoa, peer, list(sent), "deregistered", time=t, frame=f)
@@ -344,6 +361,8 @@ class Registrar:
                                           seq=seq)
             else:
                 events += self.bul.reject(key, coa, time=t, frame=f, status=status)
+        if accepted_any and overwrite_flag(bu):
+            events += self.bul.end_orphans(hoa, peer, time=t, frame=f)
         if accepted_any and (overwrite_flag(bu) or not bu.bids):
             mine = {bid for bid, _ in bu.entries}
             stale: list[int | None] = [k.bid for k in self.bul.keys_of(hoa, peer) if k.bid not in mine]
