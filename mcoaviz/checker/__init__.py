@@ -27,6 +27,7 @@ from mcoaviz.checker.runner import (
     run_packet_rules,
     selected_rules,
 )
+from mcoaviz.engine.events import DuplicateSighting
 
 
 class Checker:
@@ -44,9 +45,11 @@ class Checker:
     def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
         """One decoded packet and the events the engine produced for it."""
         self._events.extend(events)
+        # the same message seen again at another capture point is one message (engine contract)
+        repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
         if packet.mobility is not None or packet.icmp6 is not None:
             self._signalling[packet.frame] = packet
-            if self._packet_rules:
+            if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config)
                 self._findings.extend(run_packet_rules(self._packet_rules, ctx))
         elif packet.path.home_address_option and packet.path.dst:

@@ -63,3 +63,11 @@ def test_registry_lines_are_complete() -> None:
         assert rule.severity in ("error", "warning", "info")
         assert rule.doc.startswith("What:") and "Why:" in rule.doc and "Example:" in rule.doc, rule.code
         assert rule.summary and rule.name[0].isupper()
+
+
+def test_a_message_seen_at_two_capture_points_is_reported_once() -> None:
+    import dataclasses
+
+    first = bu(1, bid(1, COA1), bid(1, COA2), at=1000.0)
+    again = dataclasses.replace(bu(1, bid(1, COA1), bid(1, COA2), at=1000.01), interface=1)
+    assert [f.frame for f in check(first, again) if f.rule == "MCOA111"] == [1]
