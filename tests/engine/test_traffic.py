@@ -1,0 +1,75 @@
+"""Per-CoA traffic attribution: tunnels, route optimisation, DSMIPv6 UDP, NEMO, fast-path rows."""
+
+from __future__ import annotations
+
+from mcoaviz.engine import events as ev
+from mcoaviz.engine.engine import BindingEngine
+from tests.engine.helpers import CN, COA1, COA2, HA, HOA, ba, bid, bu, count, data, mnp, run
+
+REG = (bu(0.0, seq=1, bids=(bid(1, COA1), bid(2, COA2)), o_header=True),
+       ba(0.1, seq=1, bids=(bid(1), bid(2))))
+
+
+def _rows(engine: BindingEngine) -> set[tuple[object, ...]]:
+    return {(t["node"], t["hoa"], t["coa"], t["bid"], t["direction"], t["via"], t["packets"], t["bytes"])
+            for t in engine.traffic()}
+
+
+def test_tunnel_both_directions_per_coa() -> None:
+    e = run(*REG,
+            data(1.0, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst=COA1, size=100),
+            data(1.5, via="tunnel", src=HOA, dst=CN, outer_src=COA2, outer_dst=HA, size=80),
+            data(1.7, via="tunnel", src=HOA, dst=CN, outer_src=COA2, outer_dst=HA, size=80))
+    assert _rows(e) == {(HA, HOA, COA1, 1, "to-mn", "tunnel", 1, 100),
+                        (HA, HOA, COA2, 2, "from-mn", "tunnel", 2, 160)}
+
+
+def test_route_optimised_hao_is_from_the_mn_and_rh2_to_it() -> None:
+    reg = (bu(0.0, seq=1, flags="A", dst=CN, bids=(bid(1, COA1),)), ba(0.1, seq=1, src=CN, bids=(bid(1),)))
+    e = run(*reg, data(1.0, via="route-optimised", src=COA1, dst=CN, hao=HOA, size=90),
+            data(1.2, via="route-optimised", src=CN, dst=COA1, rh2=HOA, size=70))
+    assert _rows(e) == {(CN, HOA, COA1, 1, "from-mn", "route-optimised", 1, 90),
+                        (CN, HOA, COA1, 1, "to-mn", "route-optimised", 1, 70)}
+
+
+def test_dsmipv6_udp_uses_the_ipv4_coa_and_the_ha_ipv4_alias() -> None:
+    reg = (bu(0.0, seq=1, src=HOA, hao=False, tunnel="udp", outer_src="198.51.100.7",
+              outer_dst="192.0.2.1", bids=(bid(4, "198.51.100.7"),)),
+           ba(0.1, seq=1, dst=HOA, rh2=False, bids=(bid(4),)))
+    e = run(*reg, data(1.0, via="udp", src=CN, dst=HOA, outer_src="192.0.2.1", outer_dst="198.51.100.7"))
+    assert _rows(e) == {(HA, HOA, "198.51.100.7", 4, "to-mn", "udp", 1, 1000)}
+
+
+def test_nemo_prefix_hosts_count_for_the_mobile_router() -> None:
+    reg = (bu(0.0, seq=1, bids=(bid(1, COA1),), options=(mnp("2001:db8:99::"),)),
+           ba(0.1, seq=1, bids=(bid(1),)))
+    e = run(*reg, data(1.0, via="tunnel", src=CN, dst="2001:db8:99::5", outer_src=HA, outer_dst=COA1))
+    assert _rows(e) == {(HA, HOA, COA1, 1, "to-mn", "tunnel", 1, 1000)}
+
+
+def test_signalling_and_plain_packets_are_not_traffic() -> None:
+    e = run(*REG, data(1.0, via="plain", src=CN, dst=HOA))
+    assert e.traffic() == []
+
+
+def test_fast_path_rows_are_attributed_with_per_second_bins() -> None:
+    e = BindingEngine()
+    for p in REG:
+        e.feed(p)
+    e.feed_traffic([count(5.2, via="tunnel", packets=10, nbytes=5000, src=CN, dst=HOA, outer_src=HA,
+                          outer_dst=COA1, last=5.9),
+                    count(6.0, via="tunnel", packets=4, nbytes=2000, src=CN, dst=HOA, outer_src=HA,
+                          outer_dst=COA1, last=6.5)])
+    e.finish(7.0)
+    assert _rows(e) == {(HA, HOA, COA1, 1, "to-mn", "tunnel", 14, 7000)}
+    assert [(b["second"], b["packets"]) for b in e.traffic_bins()] == [(5, 10), (6, 4)]
+    assert (e.traffic()[0]["first"], e.traffic()[0]["last"]) == (5.2, 6.5)
+
+
+def test_data_to_a_coa_without_binding_is_flagged_once() -> None:
+    packets = [data(1.0 + i / 10, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst="2001:db8:9::1")
+               for i in range(5)]
+    e = run(*REG, *packets)
+    flagged = [x for x in e.events if isinstance(x, ev.DataWithoutBinding)]
+    assert [(x.coa, x.reason) for x in flagged] == [("2001:db8:9::1", "unregistered-coa")]
+    assert _rows(e) == {(HA, HOA, "2001:db8:9::1", None, "to-mn", "tunnel", 5, 5000)}
