@@ -20,7 +20,8 @@ Interpretations taken (the engine compares against these):
   ``start`` = first sighting of the first BU for it; ``end`` = first sighting of the BA that
   ended it (or last acknowledgement + lifetime when it expired; or the rejecting BA for
   ``rejected``).
-* ``traffic``: every data packet (not Mobility Header, not ND) counted at each capture
+* ``traffic``: ``interface`` is the pcapng interface id (as ``mcoaviz export``), with
+  ``interface_name`` beside it. Every data packet (not Mobility Header, not ND) counted at each capture
   interface it crosses; ``coa`` is the MN-side outer address as on the wire at that
   interface (the NAT's private address on the MN's side, the public one at the HA); ``bid``
   is the BID of the binding the sender used; ``bytes`` are frame lengths. NEMO traffic to or
@@ -132,7 +133,7 @@ class Truth:
 
     def count_traffic(self, sighting: Sighting, interface: str, meta: TrafficMeta) -> None:
         coa = _outer_mn_address(sighting.data, meta.direction, meta.via)
-        key = (interface, meta.node, meta.hoa, coa, meta.bid, meta.direction, meta.via)
+        key = (sighting.interface, interface, meta.node, meta.hoa, coa, meta.bid, meta.direction, meta.via)
         cell = self.traffic.setdefault(key, _TrafficCell(first=sighting.time))
         cell.packets += 1
         cell.bytes += len(sighting.data)
@@ -197,12 +198,13 @@ class Truth:
         traffic = [
             {
                 "interface": key[0],
-                "node": key[1],
-                "hoa": key[2],
-                "coa": key[3],
-                "bid": key[4],
-                "direction": key[5],
-                "via": key[6],
+                "interface_name": key[1],
+                "node": key[2],
+                "hoa": key[3],
+                "coa": key[4],
+                "bid": key[5],
+                "direction": key[6],
+                "via": key[7],
                 "packets": cell.packets,
                 "bytes": cell.bytes,
                 "first": cell.first,
