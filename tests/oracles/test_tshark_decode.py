@@ -14,6 +14,7 @@ Deliberate differences (protocol-facts.md §5), handled below and not compared a
 * Unknown options: Wireshark prints the MH Header Len as their length (§5.5): not compared.
 * `_ws.col.Protocol` "NEMO" is stateful in Wireshark (§5.5): not compared.
 * DSMIPv6 UDP 4191 is not registered in Wireshark: we run it with `-d udp.port==4191,ipv6`.
+  Wireshark decodes ESP-NULL only with `esp.enable_null_encryption_decode_heuristic`, set here.
 * Malformed messages: when either side reports the message as cut short, option-level fields
   are only compared as far as both decoded them (Wireshark stops at the exception, we keep
   every option before the bad one and skip nothing else).
@@ -69,6 +70,7 @@ def sample_dialect(path: Path) -> Dialect | None:
 def tshark_rows(path: Path) -> dict[int, dict[str, list[str]]]:
     tshark = require_tool("tshark")
     command = [tshark, "-n", "-r", str(path), "-d", "udp.port==4191,ipv6", "-Y", "mipv6", "-T", "fields",
+               "-o", "esp.enable_null_encryption_decode_heuristic:TRUE",
                "-E", "occurrence=a", "-E", "aggregator=|", "-E", "separator=\t"]
     for name in FIELDS:
         command += ["-e", name]
