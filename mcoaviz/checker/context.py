@@ -8,6 +8,7 @@ History rules read what the engine concluded; they never rebuild binding state t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +17,7 @@ from typing import TypeVar
 from dissector.codepoints import Dialect
 from dissector.records import BindingUpdate, MobilityMessage, Packet
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 E = TypeVar("E")
 
@@ -83,6 +85,52 @@ class HistoryContext:
     def bu_seen(self) -> tuple[ev.MessageSeen, ...]:
         """First sightings of Binding Updates, in capture order."""
         return tuple(m for m in self.of(ev.MessageSeen) if m.kind == "BU")
+
+    @cached_property
+    def binding_intervals(self) -> tuple[tuple[BindingKey, str, float, float], ...]:
+        """(key, CoA, start, end) of every binding the engine reported; end = inf while held."""
+        opened: dict[tuple[BindingKey, str], float] = {}
+        done: list[tuple[BindingKey, str, float, float]] = []
+        for e in self.events:
+            if isinstance(e, ev.BindingStarted):
+                opened.setdefault((e.key, e.coa), e.time)
+            elif isinstance(e, ev.BindingEnded):
+                start = opened.pop((e.key, e.coa), None)
+                if start is not None:
+                    done.append((e.key, e.coa, start, e.time))
+        done.extend((key, coa, start, math.inf) for (key, coa), start in opened.items())
+        return tuple(done)
+
+    @cached_property
+    def _intervals_by_peer(self) -> dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]]:
+        index: dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]] = {}
+        for row in self.binding_intervals:
+            index.setdefault((row[0].node, row[0].hoa), []).append(row)
+        return index
+
+    @cached_property
+    def _intervals_by_coa(self) -> dict[str, list[tuple[BindingKey, str, float, float]]]:
+        index: dict[str, list[tuple[BindingKey, str, float, float]]] = {}
+        for row in self.binding_intervals:
+            index.setdefault(row[1], []).append(row)
+        return index
+
+    def held_at(self, t: float, *, node: str | None = None, hoa: str | None = None,
+                coa: str | None = None) -> list[tuple[BindingKey, str]]:
+        """Bindings (key, CoA) held at time ``t``: of one node and HoA, or with one CoA."""
+        if node is not None and hoa is not None:
+            rows = self._intervals_by_peer.get((node, hoa), [])
+        elif coa is not None:
+            rows = self._intervals_by_coa.get(coa, [])
+        else:
+            rows = list(self.binding_intervals)
+        return [(key, c) for key, c, start, end in rows if start <= t < end and (coa is None or c == coa)]
+
+    @cached_property
+    def nd_packets(self) -> tuple[Packet, ...]:
+        """Neighbor Solicitations / Advertisements, in frame order."""
+        return tuple(self.packets[f] for f in sorted(self.packets)
+                     if self.packets[f].icmp6 is not None and self.packets[f].icmp6.type in (135, 136))
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else the capture's."""

@@ -62,15 +62,3 @@ def seq_before(a: int, b: int) -> bool:
 def mobility_of(packet: Packet | None) -> MobilityMessage | None:
     return None if packet is None else packet.mobility
 
-
-def bindings_held_at(events: object, t: float) -> set[tuple[object, str]]:
-    """(BindingKey, CoA) pairs the engine says were held at time ``t`` (read from its events)."""
-    from mcoaviz.engine import events as ev  # local: keep _common importable without the engine
-
-    held: set[tuple[object, str]] = set()
-    for e in events:  # type: ignore[attr-defined]
-        if isinstance(e, ev.BindingStarted) and e.time <= t:
-            held.add((e.key, e.coa))
-        elif isinstance(e, ev.BindingEnded) and e.time <= t:
-            held.discard((e.key, e.coa))
-    return held

@@ -12,7 +12,7 @@ from dissector.codepoints import Dialect
 from dissector.records import BindingAck, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, bindings_held_at, seq_before
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
 from mcoaviz.engine import events as ev
 
 NOTCOMPLETE = 4
@@ -179,8 +179,7 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
         if draft and p.role != "home-agent":
             continue
         allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
-        held = {getattr(k, "bid", None) for k, _coa in bindings_held_at(ctx.events, p.bu_time)
-                if getattr(k, "node", None) == p.key.node and getattr(k, "hoa", None) == p.key.hoa}
+        held = {k.bid for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
         for r in p.results:
             if r.action == "rejected" and r.bid not in held and r.status not in allowed:
                 hits.append(Hit(f"De-registration of unknown BID {r.bid} was rejected with status "

@@ -7,10 +7,13 @@ classify it. Route-optimised data towards home agents is read from the HAO rows 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 TUNNELS = frozenset({"tunnel", "udp"})
 
@@ -68,15 +71,31 @@ def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def _bindings_over_time(ctx: HistoryContext):  # noqa: ANN202 - iterator of (event, active map)
-    active: dict[object, str] = {}
+@dataclass
+class _Held:
+    """Bindings held right now while replaying the engine's events: by CoA and per node/HoA."""
+
+    coa_of: dict[BindingKey, str] = field(default_factory=dict)
+    by_coa: dict[str, set[BindingKey]] = field(default_factory=lambda: defaultdict(set))
+    per_pair: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted, _Held]]:
+    held = _Held()
     for e in ctx.events:
         if isinstance(e, ev.BindingStarted):
-            active[e.key] = e.coa
-            yield e, active
-        elif isinstance(e, ev.BindingEnded):
-            if active.get(e.key) == e.coa:
-                del active[e.key]
+            old = held.coa_of.get(e.key)
+            if old is not None:
+                held.by_coa[old].discard(e.key)
+                held.per_pair[(e.key.node, e.key.hoa)] -= 1
+            held.coa_of[e.key] = e.coa
+            held.by_coa[e.coa].add(e.key)
+            held.per_pair[(e.key.node, e.key.hoa)] += 1
+            yield e, held
+        elif isinstance(e, ev.BindingEnded) and held.coa_of.get(e.key) == e.coa:
+            del held.coa_of[e.key]
+            held.by_coa[e.coa].discard(e.key)
+            held.per_pair[(e.key.node, e.key.hoa)] -= 1
 
 
 def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
@@ -86,12 +105,11 @@ def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
     Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
     """
     hits = []
-    for started, active in _bindings_over_time(ctx):
+    for started, held in _bindings_over_time(ctx):
         if started.home:
             continue
-        others = sorted({k.hoa for k, coa in active.items()  # type: ignore[attr-defined]
-                         if coa == started.coa and k.node == started.key.node  # type: ignore[attr-defined]
-                         and k.hoa != started.key.hoa})  # type: ignore[attr-defined]
+        others = sorted({k.hoa for k in held.by_coa[started.coa]
+                         if k.node == started.key.node and k.hoa != started.key.hoa})
         if others:
             hits.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
                             f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
@@ -105,15 +123,14 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
     Why: draft §10 / RFC §10 (resource exhaustion by many bindings). Noteworthy only (info).
     Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
     """
-    count: dict[tuple[str, str], int] = defaultdict(int)
     reported: set[tuple[str, str]] = set()
     hits = []
-    for started, active in _bindings_over_time(ctx):
+    for started, held in _bindings_over_time(ctx):
         pair = (started.key.node, started.key.hoa)
-        count[pair] = sum(1 for k in active if (k.node, k.hoa) == pair)  # type: ignore[attr-defined]
-        if count[pair] > ctx.config.max_coas_per_hoa and pair not in reported:
+        count = held.per_pair[pair]
+        if count > ctx.config.max_coas_per_hoa and pair not in reported:
             reported.add(pair)
-            hits.append(Hit(f"{count[pair]} simultaneous bindings for {started.key.hoa} at "
+            hits.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
                             f"{started.key.node} (more than {ctx.config.max_coas_per_hoa}).",
                             started.frame, started.time, started.key.hoa, started.key.bid))
     return hits

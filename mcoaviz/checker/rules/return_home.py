@@ -15,7 +15,6 @@ from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
 from mcoaviz.engine import events as ev
 
-ND_TYPES = frozenset({135, 136})  # Neighbor Solicitation / Advertisement
 RETURNHOME = 5
 
 
@@ -111,10 +110,11 @@ def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
 
 def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi: int) -> Iterator[Packet]:
     """NS/NA about ``hoa`` sent by the mobile node between frames lo and hi (exclusive)."""
-    for frame in sorted(f for f in ctx.packets if lo < f < hi):
-        pkt = ctx.packets[frame]
+    for pkt in ctx.nd_packets:
+        if not lo < pkt.frame < hi:
+            continue
         icmp = pkt.icmp6
-        if icmp is None or icmp.type not in ND_TYPES or icmp.target != hoa:
+        if icmp is None or icmp.target != hoa:
             continue
         by_mn = pkt.path.mac_src == mn_mac if (mn_mac and pkt.path.mac_src) else pkt.path.src == hoa
         if by_mn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dissector.codepoints import Dialect
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import bid_list, bindings_held_at, is_draft, packet_hit
+from mcoaviz.checker.rules._common import bid_list, is_draft, packet_hit
 from mcoaviz.engine import events as ev
 
 MALFORMED = 164
@@ -33,12 +33,10 @@ def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
     for c in ctx.of(ev.CareOfTestSeen):
         if c.kind != "CoTI" or c.has_bid:
             continue
-        held = [k for k, coa in bindings_held_at(ctx.events, c.time)
-                if coa == c.key.coa and getattr(k, "bid", None) is not None]
+        held = [k for k, _coa in ctx.held_at(c.time, coa=c.key.coa) if k.bid is not None]
         if held:
-            hoa = getattr(held[0], "hoa", None)
-            hits.append(Hit(f"CoTI from {c.key.coa}, which is registered under BID {held[0].bid}, carries "  # type: ignore[attr-defined]
-                            "no BID option.", c.frame, c.time, hoa, held[0].bid, Dialect.DRAFT05))  # type: ignore[attr-defined]
+            hits.append(Hit(f"CoTI from {c.key.coa}, which is registered under BID {held[0].bid}, carries "
+                            "no BID option.", c.frame, c.time, held[0].hoa, held[0].bid, Dialect.DRAFT05))
     return hits
 
 
@@ -180,11 +178,10 @@ def brr_without_bid(ctx: HistoryContext) -> list[Hit]:
     for brr in ctx.of(ev.BrrSeen):
         if brr.bids:
             continue
-        held = [k for k, _coa in bindings_held_at(ctx.events, brr.time)
-                if getattr(k, "node", None) == brr.key.peer and getattr(k, "hoa", None) == brr.key.hoa
-                and getattr(k, "bid", None) is not None]
+        held = [k for k, _coa in ctx.held_at(brr.time, node=brr.key.peer, hoa=brr.key.hoa)
+                if k.bid is not None]
         if held:
             hits.append(Hit("Binding Refresh Request for a binding registered with a BID carries no BID "
-                            "option.", brr.frame, brr.time, brr.key.hoa, held[0].bid,  # type: ignore[attr-defined]
+                            "option.", brr.frame, brr.time, brr.key.hoa, held[0].bid,
                             ctx.dialect_of(brr.frame)))
     return hits
