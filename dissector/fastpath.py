@@ -160,6 +160,10 @@ class FastPath:
                 self.accepted += accepted
                 accepted = 0
                 yield record
+                # the caller may have flushed (it should, to keep rows in time order): flush()
+                # replaces the bins, so pick the new dict up and re-read the bucket
+                bins = self._bins
+                cur_interface = cur_second = -1
         finally:
             self.accepted += accepted
 
