@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dissector.capture import RawRecord, record_to_frame
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import DialectDetector, with_dialect
@@ -120,9 +121,7 @@ class Pipeline:
     # ------------------------------------------------------------------ input
     def feed_frame(self, frame: Frame) -> list[Event]:
         self.frames += 1
-        if self.first_time is None:
-            self.first_time = frame.time
-        self.last_time = frame.time if self.last_time is None else max(self.last_time, frame.time)
+        self._saw(frame.time, frame.time)
         if self._fast is not None and self._fast.offer(frame):
             return []
         events = self._flush_rows()
@@ -131,6 +130,29 @@ class Pipeline:
     def feed_frames(self, frames: Iterable[Frame]) -> None:
         for frame in frames:
             self.feed_frame(frame)
+
+    def feed_records(self, records: Iterable[RawRecord]) -> None:
+        """Raw records (``CaptureSource.records()``): the bulk path. The fast path counts data
+        in one tight loop and hands over only the records it declines, in order; its rows are
+        flushed before each of them, so traffic stays between the signalling records."""
+        fast = self._fast
+        if fast is None:
+            self.feed_frames(record_to_frame(r) for r in records)
+            return
+        counted_before, slow = fast.accepted, 0
+        try:
+            for record in fast.filter(records):
+                frame = record_to_frame(record)
+                slow += 1
+                self._saw(frame.time, frame.time)
+                self._flush_rows()
+                self._slow(decode_frame(frame, self._decode))
+        finally:
+            self.frames += slow + fast.accepted - counted_before
+
+    def _saw(self, first: float, last: float) -> None:
+        self.first_time = first if self.first_time is None else min(self.first_time, first)
+        self.last_time = last if self.last_time is None else max(self.last_time, last)
 
     def add_problems(self, problems: Iterable[Problem], frame: int | None = None) -> None:
         for p in problems:
@@ -163,6 +185,7 @@ class Pipeline:
         rows = self._fast.flush()
         if not rows:
             return []
+        self._saw(rows[0].first, max(row.last for row in rows))
         if self.dialect is None:
             self._held.append(rows)
             return []
@@ -173,11 +196,6 @@ class Pipeline:
         self.checker = self._make_checker()
         self._decode = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
                                      udp_ports=self.options.udp_ports)
-        if self._fast is not None:  # keep counting; rows so far are flushed in order below
-            held_rows = self._fast.flush()
-            if held_rows:
-                self._held.append(held_rows)
-            self._fast = FastPath(self._decode)
         events: list[Event] = []
         held, self._held = self._held, []
         for item in held:
@@ -271,6 +289,8 @@ def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = No
 
     pipeline = Pipeline(options, name=os.fspath(source))
     with open_capture(source) as capture:
-        for frame in capture.frames():
-            pipeline.feed_frame(frame)
+        if capture.seekable_file:
+            pipeline.feed_records(capture.records())
+        else:
+            pipeline.feed_frames(capture.frames())
         return pipeline.finish(capture.interfaces, capture.problems, capture.format)
