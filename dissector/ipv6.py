@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from socket import AF_INET6, inet_ntop
 
 from dissector.codepoints import HOME_ADDRESS_OPTION, MOBILITY_NEXT_HEADERS, Dialect, NextHeader
 from dissector.errors import Malformed, Truncated
@@ -20,6 +21,7 @@ from dissector.walkstate import WalkState
 
 MAX_IP_HEADERS = 8  # nested tunnels beyond this are reported, not followed (bounded work per frame)
 _U16 = struct.Struct("!H")
+_IPV6 = struct.Struct("!IHBB16s16s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +56,16 @@ def _payload_end(r: Reader, state: WalkState, start: int, end: int, layer: str) 
 def walk_ipv6(r: Reader, state: WalkState, opts: WalkOptions, tunnel_kind: str | None = None) -> None:
     state.layer = "ipv6"
     start = r.tell()
-    first = r.pull_u32()
+    if r.remaining() < 40:  # let the cursor name the exact byte that is missing
+        first = r.pull_u32()
+        if first >> 28 != 6:
+            raise Malformed(start, f"IP version {first >> 28} in an IPv6 header")
+        r.pull_bytes(36)
+    first, payload_len, next_header, _hop_limit, src_raw, dst_raw = _IPV6.unpack_from(r.buf, start)
     if first >> 28 != 6:
         raise Malformed(start, f"IP version {first >> 28} in an IPv6 header")
-    payload_len = r.pull_u16()
-    next_header = r.pull_u8()
-    r.skip(1)  # hop limit
-    src, dst = r.pull_ipv6(), r.pull_ipv6()
+    r.pos = start + 40
+    src, dst = inet_ntop(AF_INET6, src_raw), inet_ntop(AF_INET6, dst_raw)
     if state.ip_headers >= MAX_IP_HEADERS:
         raise Malformed(start, f"more than {MAX_IP_HEADERS} nested IP headers")
     state.enter_ip(src, dst, tunnel_kind)
