@@ -126,6 +126,10 @@ class HistoryContext:
             rows = list(self.binding_intervals)
         return [(key, c) for key, c, start, end in rows if start <= t < end and (coa is None or c == coa)]
 
+    def held_before(self, *, node: str, hoa: str) -> list[tuple[BindingKey, str, float, float]]:
+        """Every binding interval (key, CoA, start, end) of one node for one home address."""
+        return self._intervals_by_peer.get((node, hoa), [])
+
     @cached_property
     def nd_packets(self) -> tuple[Packet, ...]:
         """Neighbor Solicitations / Advertisements, in frame order."""

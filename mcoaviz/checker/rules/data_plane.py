@@ -18,21 +18,35 @@ from mcoaviz.engine.keys import BindingKey
 TUNNELS = frozenset({"tunnel", "udp"})
 
 
+def _unbound_from_mn(ctx: HistoryContext, vias: frozenset[str]) -> list[ev.DataWithoutBinding]:
+    """Data from the MN the engine found unbound; "no-binding" only once the node had held a
+    binding for that home address in the capture (otherwise the capture may simply have started
+    after the registration)."""
+    out = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via not in vias or d.direction != "from-mn":
+            continue
+        if d.reason == "no-binding" and not any(
+                start <= d.time for _k, _c, start, _e in ctx.held_before(node=d.key.peer, hoa=d.key.hoa)):
+            continue
+        out.append(d)
+    return out
+
+
 def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     """What: data with a Home Address option from a source (CoA) that is not in the receiver's
     binding cache for that home address.
     Why: draft §6.5 the receiver "MUST check that the care-of address ... MUST be equal to one of
     the care-of addresses in the binding cache entry. If no binding is found, the packets MUST be
     silently discarded and MUST send a Binding Error"; RFC §6.5.
+    Data for a home address the node never held a binding for in the capture is not reported
+    (the registration may predate the capture).
     Example: bindings for CoA a only; data HAO=HoA from CoA b -> warning at that frame/second.
     """
-    hits = []
-    for d in ctx.of(ev.DataWithoutBinding):
-        if d.via == "route-optimised" and d.direction == "from-mn":
-            hits.append(Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which "
-                            f"is not registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time,
-                            d.key.hoa, None, key=f"{d.coa}:{d.time}"))
-    return hits
+    return [Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which is not "
+                f"registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time, d.key.hoa, None,
+                key=f"{d.coa}:{d.time}")
+            for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
 
 
 def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
@@ -44,13 +58,9 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     whether the home agent forwarded it.
     Example: tunnel from outer source c (never registered) with inner source HoA -> warning.
     """
-    hits = []
-    for d in ctx.of(ev.DataWithoutBinding):
-        if d.via in TUNNELS and d.direction == "from-mn":
-            hits.append(Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, "
-                            "not a registered care-of address.", d.frame, d.time, d.key.hoa, None,
-                            key=f"{d.coa}:{d.time}"))
-    return hits
+    return [Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, not a "
+                "registered care-of address.", d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}")
+            for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
 def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
