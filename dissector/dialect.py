@@ -36,6 +36,7 @@ class Evidence:
     dialect: Dialect
     decisive: bool
     reason: str
+    counts: bool = True  # False: ambiguous, kept only to explain (never tips a decision)
 
 
 class DialectDetector:
@@ -85,8 +86,11 @@ class DialectDetector:
             self._add(frame, Dialect.RFC5648, True, f"{name} frame {frame} BID {option.bid} has low flag "
                       f"bits 0x{byte & 0x0F:x} set (RFC 6089 BID-PRI; draft reserved bits must be 0)")
         elif byte & 0x70 and not byte & 0x0F:
+            # Ambiguous under type 35: I-27 reads it as RFC 6089 BID-PRI, so it is recorded for the
+            # explanation but never tips the decision.
             self._add(frame, Dialect.DRAFT05, False, f"{name} frame {frame} BID {option.bid} flags "
-                      f"0x{byte:02x} (draft O/H/D, or an RFC 6089 BID-PRI)")
+                      f"0x{byte:02x} (draft O/H/D, or an RFC 6089 BID-PRI)",
+                      counts=option.type != OptionType.BINDING_IDENTIFIER)
 
     def _binding_update(self, packet: Packet, body: BindingUpdate,
                         bids: tuple[BindingIdentifier, ...]) -> None:
@@ -118,8 +122,8 @@ class DialectDetector:
             self._add(frame, Dialect.RFC5648, False, f"BU frame {frame} carries an MH-LLA option beside a "
                       "BID (only RFC 5648 §5.6.3 uses it)")
 
-    def _add(self, frame: int, dialect: Dialect, decisive: bool, reason: str) -> None:
-        self.evidence.append(Evidence(frame, dialect, decisive, reason))
+    def _add(self, frame: int, dialect: Dialect, decisive: bool, reason: str, counts: bool = True) -> None:
+        self.evidence.append(Evidence(frame, dialect, decisive, reason, counts))
 
     # ------------------------------------------------------------------ answers
     def decision(self) -> tuple[Dialect | None, str]:
@@ -127,7 +131,7 @@ class DialectDetector:
         decisive = [e for e in self.evidence if e.decisive]
         if decisive:
             return _weigh(decisive)
-        weak = len(self.evidence)
+        weak = sum(1 for e in self.evidence if e.counts)
         return None, f"no decisive evidence yet ({weak} weak observation{'s' if weak != 1 else ''})"
 
     def final(self) -> tuple[Dialect, str]:
@@ -135,8 +139,9 @@ class DialectDetector:
         dialect, reason = self.decision()
         if dialect is not None:
             return dialect, reason
-        if self.evidence:
-            chosen, why = _weigh(self.evidence)
+        counted = [e for e in self.evidence if e.counts]
+        if counted:
+            chosen, why = _weigh(counted)
             return chosen, f"weak evidence only: {why}"
         return Dialect.RFC5648, "no decisive evidence; RFC 5648 assumed"
 

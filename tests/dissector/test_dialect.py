@@ -122,10 +122,14 @@ def test_rfc_home_binding_coa_equal_hoa_is_not_draft_evidence() -> None:
     assert decide(bu(with_coa(1, MN_HOA, flags=0x80)))[0] is None
 
 
-def test_high_bits_with_low_nibble_zero_is_weak_draft() -> None:
+def test_high_bits_with_low_nibble_zero_is_ambiguous_under_type_35() -> None:
     detector = DialectDetector()
     detector.observe(bu(bid(1, flags=0x40)))
-    assert detector.decision()[0] is None and detector.final()[0] is Dialect.DRAFT05
+    assert [e.reason for e in detector.evidence] == [
+        "BU frame 1 BID 1 flags 0x40 (draft O/H/D, or an RFC 6089 BID-PRI)"]
+    # I-27: under type 35 these bits are BID-PRI unless configured as draft, so RFC stays the default
+    assert detector.decision()[0] is None
+    assert detector.final() == (Dialect.RFC5648, "no decisive evidence; RFC 5648 assumed")
 
 
 def test_low_nibble_with_type_35_means_rfc_6089() -> None:
