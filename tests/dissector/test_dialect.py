@@ -171,3 +171,26 @@ def test_with_dialect_rereads_bid_flags_and_bu_o() -> None:
 def test_with_dialect_leaves_non_mh_packets_alone() -> None:
     packet = decode_frame(frame(ethernet(ipv6(MN_COA, HA, 59, b""))))
     assert with_dialect(packet, Dialect.DRAFT05) is packet
+
+
+def test_detector_agrees_with_every_sample_capture_truth_file() -> None:
+    import json
+
+    from mcoaviz.sources import read_frames
+    from tests.conftest import SAMPLES
+
+    checked = 0
+    for path in sorted(SAMPLES.glob("*.pcapng")):
+        truth = path.with_name(path.name.removesuffix(".pcapng") + ".truth.json")
+        expected = json.loads(truth.read_text()).get("dialect") if truth.is_file() else None
+        if expected not in ("rfc5648", "draft05"):
+            continue
+        detector = DialectDetector()
+        for captured in read_frames(path)[0]:
+            detector.observe(decode_frame(captured))
+        assert detector.decision()[0] is Dialect(expected), path.name
+        checked += 1
+    if checked == 0:
+        import pytest
+
+        pytest.skip("no sample captures with a dialect in their truth file yet")
