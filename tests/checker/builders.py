@@ -159,3 +159,28 @@ def check(*packets: Packet, dialect: Dialect = RFC, config: CheckerConfig | None
 
 def hits(findings: list[Finding], code: str) -> list[int | None]:
     return sorted((f.frame for f in findings if f.rule == code), key=lambda x: -1 if x is None else x)
+
+
+def to_draft(packet: Packet) -> Packet:
+    """The same packet as a draft-05 node would send it: RFC H (0x80) becomes draft H (0x20), a
+    CoA field sets C (and D when IPv4), the BU header O moves into every BID option (§4.2.1)."""
+    mh = packet.mobility
+    if mh is None or not mh.bids:
+        return packet
+    body = mh.body
+    header_o = isinstance(body, BindingUpdate) and "O" in body.flags
+    options = []
+    for o in mh.options:
+        if isinstance(o, BindingIdentifier) and o.dialect is RFC:
+            flags = (0x20 if o.flags_byte & 0x80 else 0) | (o.flags_byte & 0x0F)
+            if o.coa is not None and mh.type_name == "BU":
+                flags |= 0x80 | (0x10 if o.length == 8 else 0)
+            if header_o:
+                flags |= 0x40
+            o = dataclasses.replace(o, flags_byte=flags, dialect=DRAFT)
+        options.append(o)
+    if header_o:
+        assert isinstance(body, BindingUpdate)
+        body = dataclasses.replace(body, flags_word=body.flags_word & ~0x0040,
+                                   flags=tuple(f for f in body.flags if f != "O"))
+    return dataclasses.replace(packet, mobility=dataclasses.replace(mh, body=body, options=tuple(options)))

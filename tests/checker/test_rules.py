@@ -47,6 +47,7 @@ from tests.checker.builders import (
     hits,
     nd,
     raw_mh,
+    to_draft,
 )
 
 ALT = AlternateCoA(offset=12, address=COA2)
@@ -67,6 +68,7 @@ class Case:
     dialect: object = RFC
     config: CheckerConfig | None = None
     end: float | None = None
+    draft: Case | None = None  # hand-made draft-05 fixture where to_draft() would change the meaning
 
 
 def reg(seq: int, *bids, **kw) -> list[Packet]:  # noqa: ANN001, ANN003 - test shorthand
@@ -85,6 +87,10 @@ def udp_bu(seq: int, *options, outer_src: str, **kw) -> Packet:  # noqa: ANN002,
     return bu(seq, *options, src=HOA, tunnel="udp", outer_src=outer_src, outer_dst=HA4, **kw)
 
 
+def draft_home_bu(seq: int = 1) -> Packet:
+    return bu(seq, dbid(1, None, "H"), src=HOA, mac_src=MN_MAC, lifetime=0)
+
+
 CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- 1xx BID option format
     "MCOA101": Case(lambda: [bu(1, bid(0, COA1))], [1], lambda: [bu(1, bid(1, COA1))]),
@@ -94,7 +100,10 @@ CASES: dict[str, Case] = {
     "MCOA105": Case(lambda: [bu(1, dbid(1, COA1, "CD"))], [1], lambda: [bu(1, dbid(1, V4COA, "CD"))], DRAFT),
     "MCOA106": Case(lambda: [bu(1, bid(1, COA1, flags=0x01))], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA107": Case(lambda: [bu(1, bid(1, COA1, flags=HOME), flags="A", dst=CN)], [1],
-                    lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)]),
+                    lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)],
+                    # draft: a CoA field means C, itself valid only towards the HA; clean = no flags
+                    draft=Case(lambda: [bu(1, dbid(1, COA1, "C"), flags="A", dst=CN)], [1],
+                               lambda: [bu(1, dbid(1), flags="A", dst=CN)], DRAFT)),
     "MCOA108": Case(lambda: [coti(bid(1, COA1))], [1], lambda: [coti(bid(1))]),
     "MCOA109": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1, COA1))], [2], lambda: reg(1, bid(1, COA1))),
     "MCOA110": Case(lambda: [raw_mh("HoTI", 1, bid(1))], [1], lambda: [raw_mh("HoTI", 1)]),
@@ -161,7 +170,12 @@ CASES: dict[str, Case] = {
     "MCOA403": Case(lambda: [rfc_home_bu(), nd(136, HOA), ba(1, bid(1), dst=HOA)], [2],
                     lambda: [rfc_home_bu(), nd(136, HOA, src=HA, mac_src=b"\x02" * 6), ba(1, bid(1), dst=HOA)]),
     "MCOA404": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA), nd(136, HOA)], [3],
-                    lambda: [rfc_home_bu(), ba(1, bid(1), status=0, dst=HOA), nd(136, HOA)]),
+                    lambda: [rfc_home_bu(), ba(1, bid(1), status=0, dst=HOA), nd(136, HOA)],
+                    # draft §5.6.3: a de-registration (Lifetime 0) with H, status in the BID option
+                    draft=Case(lambda: [draft_home_bu(), ba(1, dbid(1, status=5), lifetime=0, dst=HOA),
+                                        nd(136, HOA)], [3],
+                               lambda: [draft_home_bu(), ba(1, dbid(1), lifetime=0, dst=HOA), nd(136, HOA)],
+                               DRAFT)),
     "MCOA405": Case(lambda: [bu(1, dbid(1, None, "H"), src=HOA)], [1],
                     lambda: [bu(1, dbid(1, None, "H"), src=HOA, lifetime=0)], DRAFT),
     "MCOA406": Case(lambda: [rfc_home_bu(lifetime=0)], [1], lambda: [rfc_home_bu()]),
@@ -246,8 +260,52 @@ def test_rule_fires_on_its_violation(code: str) -> None:
     assert hits(_run(case, case.violating()), code) == case.frames
 
 
+BOTH_DIALECTS = sorted(r.code for r in RULES if len(r.dialects) == 2)
+
+
+@pytest.mark.parametrize("code", BOTH_DIALECTS)
+def test_rule_in_the_other_dialect(code: str) -> None:
+    """Rules of both dialects: the RFC fixtures re-encoded as draft-05 (to_draft) behave the same."""
+    case = CASES[code]
+    if case.dialect is not RFC:
+        pytest.skip("fixture already draft-05")
+    draft = case.draft or Case(lambda: [to_draft(p) for p in case.violating()], case.frames,
+                               lambda: [to_draft(p) for p in case.clean()], DRAFT, case.config, case.end)
+    assert hits(_run(draft, draft.violating()), code) == draft.frames
+    assert hits(_run(draft, draft.clean()), code) == []
+
+
 @pytest.mark.parametrize("code", sorted(r.code for r in RULES))
 def test_rule_is_quiet_on_its_clean_fixture(code: str) -> None:
     case = CASES.get(code)
     assert case is not None, f"{code} has no fixture"
     assert hits(_run(case, case.clean()), code) == []
+
+
+# Written by hand from the keywords: (code) -> (severity in draft-05, severity in RFC 5648)
+DIALECT_SEVERITIES = {
+    "MCOA101": ("error", "warning"),  # draft §2 MUST NOT vs RFC §4.3 SHOULD NOT
+    "MCOA106": ("error", "warning"),  # RFC 6089 BID-PRI reuses the bits (I-27)
+    "MCOA308": ("warning", "error"),  # draft HA SHOULD 133 vs RFC MUST 133
+    "MCOA311": ("warning", "error"),  # draft SHOULD use O vs RFC MUST set O
+    "MCOA506": ("error", "warning"),  # draft MUST put a BID option vs RFC SHOULD "at least"
+    "MCOA702": ("error", "warning"),  # draft MUST NOT vs RFC only implied
+    "MCOA705": ("error", "warning"),  # draft MUST NOT vs RFC SHOULD NOT
+    "MCOA706": ("warning", "error"),  # draft "instead of" vs RFC MUST NOT
+    "MCOA708": ("error", "warning"),  # draft MUST send NAT Detection vs RFC (dropped; RFC 5555)
+}
+
+
+@pytest.mark.parametrize("code", sorted(DIALECT_SEVERITIES))
+def test_severity_follows_the_dialect_keyword(code: str) -> None:
+    case = CASES[code]
+    draft_severity, rfc_severity = DIALECT_SEVERITIES[code]
+    rfc = {f.severity for f in _run(case, case.violating()) if f.rule == code}
+    draft_case = case.draft or Case(lambda: [to_draft(p) for p in case.violating()], case.frames,
+                                    case.clean, DRAFT, case.config, case.end)
+    draft = {f.severity for f in _run(draft_case, draft_case.violating()) if f.rule == code}
+    assert (draft, rfc) == ({draft_severity}, {rfc_severity})
+
+
+def test_every_dialect_dependent_severity_is_tested() -> None:
+    assert sorted(DIALECT_SEVERITIES) == sorted(r.code for r in RULES if r.severity_rfc)
