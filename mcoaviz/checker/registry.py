@@ -92,7 +92,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA301", "AckWithoutBidOption",                 WARNING, "§5.7",         "§5.7, §6.2",    "BA to an A-flag BID BU carries no BID option",                        HISTORY, ack.ack_without_bid),
     R("MCOA302", "AckMissingBid",                       ERROR,   "§6.3",         "§6.2",          "BA does not copy every BID option of its BU",                         HISTORY, ack.ack_missing_bid),
     R("MCOA303", "NotCompleteWithoutBidError",          ERROR,   "§4.3, §6.3",   "§4.4, §6.2",    "MCOA NOTCOMPLETE without any per-BID error status",                   HISTORY, ack.notcomplete_without_bid_error),
-    R("MCOA304", "BidErrorWithoutNotComplete",          ERROR,   "§6.3",         "§6.2",          "per-BID error status without MCOA NOTCOMPLETE",                       HISTORY, ack.bid_error_without_notcomplete),
+    R("MCOA304", "BidErrorWithoutNotComplete",          ERROR,   "§6.3",         "§6.2",          "per-BID error status in a bulk BA without MCOA NOTCOMPLETE",          HISTORY, ack.bid_error_without_notcomplete),
     R("MCOA305", "CorrespondentBidStatusNonZero",       ERROR,   "§6.3",         "§6.2",          "correspondent node put a non-zero status in a BID option",            HISTORY, ack.correspondent_bid_status),
     R("MCOA306", "MalformedBidAccepted",                ERROR,   "§6.3",         "§6.2",          "receiver accepted a BID option it must reject as MALFORMED",          HISTORY, ack.malformed_accepted),
     R("MCOA307", "UnknownBidDeregistrationAccepted",    ERROR,   "§6.3",         "§6.2",          "de-registration of an unknown BID accepted",                          HISTORY, ack.unknown_bid_deregistration_accepted),

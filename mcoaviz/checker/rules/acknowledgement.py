@@ -85,17 +85,19 @@ def notcomplete_without_bid_error(ctx: HistoryContext) -> list[Hit]:
 
 
 def bid_error_without_notcomplete(ctx: HistoryContext) -> list[Hit]:
-    """What: a home agent's BA with a per-BID error status while the BA Status is not NOTCOMPLETE.
-    Why: draft §6.3 "the status value MUST be stored in the Status field in the corresponding
-    Binding Identifier mobility option. In this case, [MCOA NOTCOMPLETE] MUST be set"; RFC §6.2
-    adds "otherwise BID Status MUST be 0". Status 5 (RETURNHOME) in the BID option is legitimate
-    (draft §5.6.3, I-18), and so is a BID Status equal to the BA Status.
+    """What: a home agent's BA to a bulk BU with a per-BID error status while the BA Status is not
+    MCOA NOTCOMPLETE.
+    Why: draft §6.3 "If the status value is specific to one of bindings in the bulk registration,
+    the status value MUST be stored in the Status field in the corresponding Binding Identifier
+    mobility option. In this case, [MCOA NOTCOMPLETE] MUST be set"; RFC §6.2 the same. For a
+    single-BID BU the status "can be stored in" either field, so it is not checked; status 5
+    (RETURNHOME, draft §5.6.3, I-18) and a BID Status equal to the BA Status are accepted.
     Example: bulk BU -> BA status 0, BID 2 status 164 -> finding at the BA.
     """
     hits = []
     for p, _bu, ba in _answered(ctx):
         status = ba.mobility.body.status  # type: ignore[union-attr]
-        if p.role != "home-agent" or status == NOTCOMPLETE:
+        if p.role != "home-agent" or not p.bulk or status == NOTCOMPLETE:
             continue
         odd = [b.bid for b in ba.mobility.bids  # type: ignore[union-attr]
                if b.status not in (0, RETURNHOME, status)]

@@ -1,0 +1,38 @@
+"""Cases a rule must NOT flag although they look close to its violation (hand-written)."""
+
+from __future__ import annotations
+
+from tests.checker.builders import CN, COA1, COA2, HOA, ba, bid, bu, check, data, hits
+
+
+def test_single_bid_ba_may_carry_its_status_in_the_option() -> None:
+    # draft §6.3 / RFC §6.2: only a status "specific to one of bindings in the bulk" must use 4
+    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129)))
+    assert hits(found, "MCOA304") == []
+
+
+def test_returnhome_in_the_bid_option_is_not_a_bid_error() -> None:
+    home_bu = bu(1, bid(1, COA1), bid(2, HOA, flags=0x80), src=HOA)
+    found = check(home_bu, ba(1, bid(1), bid(2, status=5), dst=HOA))
+    assert hits(found, "MCOA304") == []
+
+
+def test_hao_data_for_a_home_address_never_bound_in_the_capture_is_not_flagged() -> None:
+    # the registration may predate the capture
+    assert hits(check(data(src=COA2, dst=CN, hao=HOA)), "MCOA601") == []
+
+
+def test_unmatched_135_ack_is_not_an_orphan_ba() -> None:
+    # a BA with 135 carries the last accepted sequence number, not the BU's (6275 §6.1.8)
+    found = check(bu(5, bid(1, COA1)), ba(40, bid(1), status=135))
+    assert hits(found, "MCOA902") == []
+
+
+def test_bu_just_before_the_capture_ends_is_not_reported_unanswered() -> None:
+    assert hits(check(bu(1, bid(1, COA1)), end=1010.0), "MCOA903") == []
+
+
+def test_rfc_overwrite_with_p_flag_is_b_not_o() -> None:
+    # RFC 5648 O is 0x0040 only when P is clear; with P it is PMIPv6's B (protocol-facts §1.2)
+    found = check(bu(1, bid(1, COA1), flags="AHP", o_header=True), ba(1, bid(1)))
+    assert hits(found, "MCOA314") == [1]
