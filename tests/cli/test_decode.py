@@ -127,3 +127,16 @@ def test_not_a_capture_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["decode", str(bogus)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a pcap or pcapng file" in err
+
+
+def test_udp_port_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.dissector.handbuilt import ipv4, udp
+
+    inner = ipv6(MN_HOA, HA, 135, mh(5, bu_body(9, 0x8000, 10), src=MN_HOA, dst=HA))
+    capture = write_pcap(tmp_path / "udp.pcap", [ethernet(ipv4("198.51.100.9", "203.0.113.1", 17,
+                                                                udp(6000, 6000, inner)), 0x0800)])
+    assert main(["decode", "--json", str(capture)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["decode", "--json", "--udp-port", "6000", str(capture)]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["seq"], row["outer_src"], row["tunnel"]) == (9, "198.51.100.9", "udp")
