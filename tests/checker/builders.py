@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from dissector.codepoints import BA_FLAGS, BU_FLAGS, Dialect
+from dissector.codepoints import BU_FLAGS, Dialect
 from dissector.records import (
     BindingAck,
     BindingIdentifier,
@@ -39,6 +39,7 @@ V4COA = "192.0.2.7"
 HA4 = "198.51.100.1"
 MN_MAC = b"\x02\x00\x00\x00\x00\x01"
 HA_MAC = b"\x02\x00\x00\x00\x00\xaa"
+ROUTER_MAC = b"\x02\x00\x00\x00\x00\xbb"  # another router on the home link
 RFC = Dialect.RFC5648
 DRAFT = Dialect.DRAFT05
 DRAFT_FLAGS = {"C": 0x80, "O": 0x40, "H": 0x20, "D": 0x10}
@@ -89,10 +90,10 @@ def bu(seq: int, *options: MobilityOption, lifetime: int = 400, flags: str = "AH
 
 
 def ba(seq: int, *options: MobilityOption, status: int = 0, lifetime: int = 400, src: str = HA,
-       dst: str = COA1, hoa: str = HOA, at: float | None = None) -> Packet:
+       dst: str = COA1, hoa: str = HOA, mac_src: bytes | None = None, at: float | None = None) -> Packet:
     body = BindingAck(status=status, flags_byte=0, seq=seq, lifetime=lifetime, flags=())
-    assert BA_FLAGS  # flags unused in these tests
-    path = PacketPath(src=src, dst=dst, routing_type2=hoa if dst != hoa else None, protocol=135)
+    path = PacketPath(src=src, dst=dst, routing_type2=hoa if dst != hoa else None, mac_src=mac_src,
+                      protocol=135)
     return _packet(path, _mh("BA", 6, body, options), at=at)
 
 
@@ -120,6 +121,12 @@ def nd(icmp_type: int, target: str, *, src: str = HOA, mac_src: bytes | None = M
     """Neighbor Solicitation (135) / Advertisement (136) about ``target``."""
     path = PacketPath(src=src, dst="ff02::1", mac_src=mac_src, protocol=58)
     return _packet(path, icmp6=Icmp6Message(type=icmp_type, code=0, target=target))
+
+
+def ra(prefix: str, *, mac_src: bytes, src: str = "fe80::1") -> Packet:
+    """Router Advertisement with one prefix, from the router with ``mac_src``."""
+    path = PacketPath(src=src, dst="ff02::1", mac_src=mac_src, protocol=58)
+    return _packet(path, icmp6=Icmp6Message(type=134, code=0, prefixes=(prefix,)))
 
 
 def data(*, src: str, dst: str, hao: str | None = None, outer_src: str | None = None,

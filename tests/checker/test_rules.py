@@ -30,10 +30,12 @@ from tests.checker.builders import (
     DRAFT,
     HA,
     HA4,
+    HA_MAC,
     HOA,
     HOA2,
     MN_MAC,
     RFC,
+    ROUTER_MAC,
     V4COA,
     ba,
     bid,
@@ -46,6 +48,7 @@ from tests.checker.builders import (
     dbid,
     hits,
     nd,
+    ra,
     raw_mh,
     to_draft,
 )
@@ -57,6 +60,7 @@ V4ACK = IPv4AddressAck(offset=12, status=0, prefix_length=24, address="203.0.113
 NAT = NATDetection(offset=12, f_flag=True, refresh_time=110)
 V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
 HOME = 0x80  # RFC 5648 H flag
+HOME_PREFIX = "2001:db8:a::/64"  # the home link's prefix (HOA is 2001:db8:a::100)
 NAT_V4 = "203.0.113.5"  # the NAT's public address: outer source differs from the BID's IPv4 CoA
 
 
@@ -180,6 +184,10 @@ CASES: dict[str, Case] = {
                     lambda: [bu(1, dbid(1, None, "H"), src=HOA, lifetime=0)], DRAFT),
     "MCOA406": Case(lambda: [rfc_home_bu(lifetime=0)], [1], lambda: [rfc_home_bu()]),
     "MCOA407": Case(lambda: [bu(1, bid(1, COA2, flags=HOME), src=HOA)], [1], lambda: [rfc_home_bu()]),
+    "MCOA408": Case(lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), rfc_home_bu(),
+                             ba(1, bid(1), dst=HOA, mac_src=HA_MAC)], [3],
+                    lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), rfc_home_bu(),
+                             ba(1, bid(1), status=5, dst=HOA, mac_src=HA_MAC)]),
     # ---------------------------------------------------------------- 5xx return routability / BRR
     "MCOA501": Case(lambda: reg(1, dbid(1, COA1, "C")) + [coti()], [3],
                     lambda: reg(1, dbid(1, COA1, "C")) + [coti(dbid(1))], DRAFT),

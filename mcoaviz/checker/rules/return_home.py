@@ -162,3 +162,29 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
                             f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
                             ctx.dialect_of(o.frame)))
     return hits
+
+
+def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
+    """What: the home agent answered an H-flag BU with 0 (ND allowed) although another router
+    advertised the home prefix on the home link before the BA.
+    Why: draft §5.6.3 "if the home agent is not the only router, it MUST continue defending the
+    home address by proxy NDP ... returns [MCOA RETURNHOME WO/NDP]"; RFC §6.3 "Only if the home
+    agent is the only router in the home link MAY it ... respond with the [Binding Update
+    Accepted] status". Routers are told apart by source MAC: the HA's is the BA frame's.
+    Example: RA for the home /64 from another router, H BU, BA status 0 -> finding at the BA.
+    """
+    hits = []
+    for p, _bu, home in _home_bus(ctx):
+        ba = ctx.packet(p.ba_frame)
+        ha_mac = ba.path.mac_src if ba is not None else None
+        if ba is None or ha_mac is None:
+            continue
+        allowed = [r for r in p.results if r.bid in home and r.status == 0]
+        other = next((ra for ra in ctx.ra_packets if ra.frame < ba.frame and ra.path.mac_src
+                      and ra.path.mac_src != ha_mac and any(same_prefix64(pfx.split("/")[0], p.key.hoa)
+                                                            for pfx in ra.icmp6.prefixes)), None)  # type: ignore[union-attr]
+        if allowed and other is not None:
+            hits.append(Hit(f"Home agent allowed ND (status 0) for the home address although another router "
+                            f"advertises the home link (RA frame {other.frame}).", ba.frame, ba.time,
+                            p.key.hoa, allowed[0].bid, ctx.dialect_of(p.bu_frame)))
+    return hits
