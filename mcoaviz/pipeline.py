@@ -16,8 +16,9 @@ Ordering guarantees the engine relies on:
 
 from __future__ import annotations
 
+import mmap
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +142,7 @@ class Pipeline:
             return
         counted_before, slow = fast.accepted, 0
         try:
-            for record in fast.filter(records):
+            for record in fast.filter(_release_pages(records)):
                 frame = record_to_frame(record)
                 slow += 1
                 self._saw(frame.time, frame.time)
@@ -281,6 +282,31 @@ class Pipeline:
         from mcoaviz.checker.context import CheckerConfig
 
         return self._checker_class(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
+
+
+RELEASE_EVERY = 1 << 16  # records between checks
+RELEASE_BYTES = 32 << 20  # drop a memory-mapped capture's pages behind us in steps of this
+
+
+def _release_pages(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+    """Pass records through, telling the kernel every so often that the memory-mapped file
+    pages already read will not be needed again. Without this a mapped capture stays resident
+    and the process's RSS grows with the file (the pages are file-backed and reclaimable, but
+    they count). Frames kept for later are copies, so nothing still refers to those pages."""
+    count = 0
+    released = 0
+    for record in records:
+        count += 1
+        if count & (RELEASE_EVERY - 1) == 0:
+            buf, offset = record[4], record[5]
+            if isinstance(buf, mmap.mmap) and offset - released > RELEASE_BYTES:
+                end = offset - offset % mmap.PAGESIZE
+                try:
+                    buf.madvise(mmap.MADV_DONTNEED, released, end - released)
+                    released = end
+                except (AttributeError, OSError, ValueError):  # platform without madvise
+                    pass
+        yield record
 
 
 def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = None) -> Analysis:

@@ -113,3 +113,22 @@ def test_export_json_is_one_object_with_the_contract_tables(tmp_path: Path) -> N
     data = json.loads(out.getvalue())
     assert {"capture", "messages", "bindings", "bul", "traffic", "traffic_bins", "findings"} <= set(data)
     assert set(data["bindings"][0]) >= {"node", "role", "hoa", "bid", "coa", "start", "end", "end_reason"}
+
+
+def test_fast_path_rows_are_flushed_around_signalling_in_the_same_second(tmp_path: Path) -> None:
+    """Data just before and just after a registration, within one second, lands on either side."""
+    b1 = binding_identifier(1, COA1)
+    frames = [(5.1, _tunnel_to_mn(COA1)), (5.2, _bu(1, COA1, [b1])),
+              (5.3, _ba(1, COA1, [binding_identifier(1)])), (5.4, _tunnel_to_mn(COA1)),
+              (5.5, _tunnel_to_mn(COA1))]
+    path = tmp_path / "same-second.pcapng"
+    with path.open("wb") as out:
+        writer = PcapngWriter(out, [InterfaceSpec("mn0")])
+        for t, data in frames:
+            writer.write(0, int((T0 + t) * 1e9), data)
+    analysis = analyse(path, AnalysisOptions(dialect="rfc5648"))
+    # the packet before the BU lies before any signalling: no home agent known yet, so it is
+    # unattributed; had its row been flushed after the BA, it would count for BID 1
+    assert {(t["bid"], t["packets"]) for t in analysis.traffic} == {(1, 2)}
+    assert analysis.capture["unattributed_packets"] == 1
+    assert analysis.capture["frames"] == 5
