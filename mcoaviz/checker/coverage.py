@@ -102,7 +102,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('Q89', '6.4', 'A BRR for a BID binding SHOULD carry the BID option', 'HA/CN', 'MCOA508'),
     ('Q90', '6.5', 'HAO packet: MUST check that the source is a registered CoA', 'HA/CN', 'MCOA601'),
     ('Q91', '6.5', 'No binding ⇒ MUST "silently" discard', 'HA/CN', 'MCOA601 (the discard itself is only visible with captures on both sides)'),
-    ('Q92', '6.5', '... and MUST send a Binding Error', 'HA/CN', 'P: not checked; the Binding Error after MCOA601 traffic is not matched'),
+    ('Q92', '6.5', '... and MUST send a Binding Error', 'HA/CN', 'MCOA606'),
     ('Q93', '6.5', 'This check MUST NOT apply to a BU', 'HA/CN', 'P: not flagged; the engine treats a BU with HAO normally'),
     ('Q94', '8.1', 'First BU for an IPv4 CoA MUST be individual', 'MN', 'MCOA701'),
     ('Q95', '8.1', "Bulk MUST NOT be used for an IPv4 CoA's first BU", 'MN', 'MCOA701'),

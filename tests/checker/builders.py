@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dissector.codepoints import BU_FLAGS, Dialect
 from dissector.records import (
     BindingAck,
+    BindingError,
     BindingIdentifier,
     BindingRefreshRequest,
     BindingUpdate,
@@ -100,6 +101,12 @@ def ba(seq: int, *options: MobilityOption, status: int = 0, lifetime: int = 400,
 def brr(*options: MobilityOption, src: str = HA, dst: str = COA1, hoa: str = HOA) -> Packet:
     path = PacketPath(src=src, dst=dst, routing_type2=hoa, protocol=135)
     return _packet(path, _mh("BRR", 0, BindingRefreshRequest(), options))
+
+
+def be(*, home_address: str = HOA, status: int = 1, src: str = CN, dst: str = COA2) -> Packet:
+    """Binding Error (6275 §6.1.9) about ``home_address``, sent to the offending source."""
+    path = PacketPath(src=src, dst=dst, protocol=135)
+    return _packet(path, _mh("BE", 7, BindingError(status, home_address), ()))
 
 
 def coti(*options: MobilityOption, src: str = COA1, dst: str = CN, cookie: bytes = b"c" * 8) -> Packet:

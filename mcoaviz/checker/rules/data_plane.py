@@ -49,6 +49,31 @@ def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
             for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
 
 
+BE_WAIT = 5.0  # seconds within which the Binding Error should follow the offending data
+
+
+def no_binding_error_for_hao(ctx: HistoryContext) -> list[Hit]:
+    """What: data with a Home Address option from an unregistered CoA (see MCOA601) is not
+    followed, within 5 s, by a Binding Error from the receiving node to that CoA or home address.
+    Why: draft §6.5 "the packets MUST be silently discarded and MUST send a Binding Error
+    message according to RFC3775"; RFC §6.5; 6275 §9.3.3 (status 1). A warning: the Binding
+    Error may be rate-limited or sent past the capture point.
+    Example: CN binds CoA a; data HAO=HoA from CoA b; no BE from the CN -> warning.
+    """
+    errors = [p for p in ctx.packets.values() if p.mobility is not None and p.mobility.type_name == "BE"]
+    hits = []
+    for d in _unbound_from_mn(ctx, frozenset({"route-optimised"})):
+        answered = any(
+            be.path.src == d.key.peer and d.time <= be.time <= d.time + BE_WAIT
+            and (getattr(be.mobility.body, "home_address", None) == d.key.hoa or be.path.dst == d.coa)  # type: ignore[union-attr]
+            for be in errors)
+        if not answered:
+            hits.append(Hit(f"No Binding Error from {d.key.peer} followed data with a Home Address option "
+                            f"from unregistered {d.coa}.", d.frame, d.time, d.key.hoa, None,
+                            key=f"{d.coa}:{d.time}"))
+    return hits
+
+
 def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     """What: reverse-tunnelled data (IPv6/IPv4-in-IPv6 or DSMIPv6 UDP) to the home agent from an
     outer source that is not a registered care-of address of the inner home address.
