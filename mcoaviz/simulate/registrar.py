@@ -32,6 +32,7 @@ from dissector.records import (
     MobileNetworkPrefix,
     MobilityOption,
     NATDetection,
+    UnknownOption,
 )
 from mcoaviz.simulate.bindings import BindingCache
 from mcoaviz.simulate.messages import MobilitySpec
@@ -43,6 +44,7 @@ MALFORMED, BID_CONFLICT_OR_NON_MCOA, UNKNOWN_COA, BULK_REFUSED = 164, 165, 167, 
 NOT_HOME_AGENT, OUT_OF_WINDOW, INSUFFICIENT_RESOURCES = 133, 135, 130
 NOTCOMPLETE, RETURNHOME = 4, 5
 DSMIP_PORT = 4191
+BID_OPTION_TYPE = 35  # a type-35 option the encoder could not type (bad Length) is a malformed BID
 
 
 def seq_newer(seq: int, last: int) -> bool:
@@ -158,11 +160,12 @@ class Registrar(Node):
         if last is not None and not seq_newer(bu.seq, last):
             self.send_ba(message, _Reply(OUT_OF_WINDOW, 0, copies), last)
             return
-        if not bids or not self.policy.mcoa:
+        raw_bids = [o for o in spec.options if isinstance(o, UnknownOption) and o.type == BID_OPTION_TYPE]
+        if not (bids or raw_bids) or not self.policy.mcoa:
             self._regular(message, hoa)
             return
-        for option in bids:
-            if self._malformed(option):
+        for option in bids + raw_bids:  # type: ignore[operator]
+            if isinstance(option, UnknownOption) or self._malformed(option):
                 self.last_seq[hoa] = bu.seq
                 self.send_ba(message, _Reply(MALFORMED, 0, copies), bu.seq)
                 return
