@@ -66,12 +66,14 @@ class Checker:
     def finish(self, engine: object | None = None) -> list[Finding]:
         """Run the stateful rules on the engine's events; all findings, sorted and de-duplicated.
 
-        ``engine.events`` (the complete list, including expiries decided at the end) is used when
-        the engine has it; otherwise the events passed to ``observe``.
+        Uses ``engine.events`` (the complete history, expiries decided at the end included) when
+        it holds at least as much as the events passed to ``observe`` (it is empty when the
+        engine runs with ``keep_events=False``); otherwise the observed events. May be called
+        again later: it re-runs the stateful rules on the history so far.
         """
-        events = getattr(engine, "events", None)
-        if events is None:
-            events = self._events
+        engine_events = getattr(engine, "events", None)
+        events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
+            else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
                              hao_data=tuple(self._hao_data))
         findings = list(self._findings)

@@ -71,3 +71,15 @@ def test_a_message_seen_at_two_capture_points_is_reported_once() -> None:
     first = bu(1, bid(1, COA1), bid(1, COA2), at=1000.0)
     again = dataclasses.replace(bu(1, bid(1, COA1), bid(1, COA2), at=1000.01), interface=1)
     assert [f.frame for f in check(first, again) if f.rule == "MCOA111"] == [1]
+
+
+def test_history_rules_work_when_the_engine_keeps_no_events() -> None:
+    from mcoaviz.engine.engine import BindingEngine, EngineConfig
+
+    engine = BindingEngine(EngineConfig(keep_events=False))
+    checker = Checker()
+    for packet in number([bu(1, bid(1, COA1)), ba(1)]):  # BA without the BID: MCOA301
+        checker.observe(packet, engine.feed(packet))
+    checker.observe_traffic([], engine.finish(1010.0))
+    assert engine.events == []
+    assert [(f.frame, f.rule) for f in checker.finish(engine) if f.rule == "MCOA301"] == [(2, "MCOA301")]
