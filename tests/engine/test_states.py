@@ -38,3 +38,9 @@ def test_mermaid_lists_every_transition() -> None:
     assert text.startswith("stateDiagram-v2")
     assert len(text.splitlines()) == len(TRANSITIONS) + 2
     assert "active --> absent: expire" in text
+
+
+def test_docs_carry_the_current_state_diagram() -> None:
+    from tests.conftest import ROOT
+
+    assert mermaid() in (ROOT / "docs" / "engine.md").read_text()
