@@ -46,7 +46,8 @@ def packets(draw: st.DrawFn) -> Packet:
     if kind == "bu":
         return bu(seq, *opts, lifetime=draw(st.sampled_from([0, 8, 400])), dst=draw(peers),
                   flags=draw(st.sampled_from(["AH", "A", "H", ""])), o_header=draw(st.booleans()),
-                  src=draw(st.sampled_from([COA1, COA2, HOA])), checksum_ok=draw(st.sampled_from([True, False, None])))
+                  src=draw(st.sampled_from([COA1, COA2, HOA])),
+                  checksum_ok=draw(st.sampled_from([True, False, None])))
     if kind == "ba":
         return ba(seq, *opts, status=draw(st.sampled_from([0, 1, 4, 5, 135, 165, 166, 168])),
                   lifetime=draw(st.sampled_from([0, 400, 800])), src=draw(peers))
