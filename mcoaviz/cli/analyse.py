@@ -149,13 +149,14 @@ def _bul(analysis: Analysis, out: TextIO, t0: float) -> None:
 
 
 def _traffic(analysis: Analysis, out: TextIO) -> None:
-    out.write("Traffic per care-of address\n")
+    out.write("Traffic per care-of address (counted at each capture interface it crossed)\n")
     if not analysis.traffic:
         out.write("  no tunnelled or route-optimised data\n\n")
         return
-    body = [(t["interface"], t["node"], t["hoa"], t["coa"], t["bid"], t["direction"], t["via"],
-             t["packets"], t["bytes"]) for t in analysis.traffic]
-    headers = ("if", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")
+    names = {i["id"]: i.get("name") or f"if{i['id']}" for i in analysis.capture.get("interfaces", [])}
+    body = [(names.get(t["interface"], t["interface"]), t["node"], t["hoa"], t["coa"], t["bid"],
+             t["direction"], t["via"], t["packets"], t["bytes"]) for t in analysis.traffic]
+    headers = ("seen at", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")
     for line in table(headers, body):
         out.write(line + "\n")
     unattributed = analysis.capture.get("unattributed_packets")
@@ -178,8 +179,12 @@ def _findings(analysis: Analysis, out: TextIO, max_findings: int) -> None:
             continue
         out.write(f" {severity}\n")
         shown = chosen if max_findings <= 0 else chosen[:max_findings]
+        rows = []
         for f in shown:
-            frame = f"frame {f['frame']}" if f.get("frame") is not None else "capture"
-            out.write(f"  {f['rule']:<8} §{f['section']:<7} {frame:<12} {f['message']}\n")
+            section = str(f.get("section") or "")
+            rows.append((f["rule"], section if section.startswith("§") else f"§{section}",
+                         f"frame {f['frame']}" if f.get("frame") is not None else "capture", f["message"]))
+        for line in table(("rule", "section", "where", "finding"), rows)[2:]:
+            out.write(line + "\n")
         if len(shown) < len(chosen):
             out.write(f"  ... {len(chosen) - len(shown)} more (mcoaviz check for all)\n")
