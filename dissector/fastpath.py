@@ -9,22 +9,32 @@ route-optimised IPv6 (Home Address option / type 2 routing header) and plain IPv
 Anything carrying a Mobility Header, ICMPv6, ESP/AH, fragments, unknown extension headers,
 inconsistent lengths or a header cut by the snap length goes to the slow path.
 
-How it stays fast -- validated header bytes as the dictionary key:
-The first packet of a flow in a given second is classified in full (``_classify``). If its
-classification depends only on its first bytes (link discriminator + IP headers, no IPv4
-header with its per-packet ID/checksum, UDP ports included), those bytes become its key in
-the current (interface, second) bin. Every later packet of the same flow then costs one
-slice and one ``dict.get``: finding its exact header bytes among the validated keys proves
-it classifies the same way (lengths are part of the key, so they are validated too; only
-"the wire length is at least what the IP header claims" is checked per packet). Keys that
-cannot be validated this way (IPv4 outer headers, UDP encapsulation, VLAN tags) are counted
-under a canonical key after a full classification of every packet. Addresses stay raw bytes
-until ``flush`` turns the bins into :class:`TrafficCount` rows.
+How it stays fast -- validated header bytes as dictionary keys, at two levels:
+
+1. *exact*: the bytes from the link discriminator to the end of the headers that decide the
+   classification (``KEY_SPAN``), lengths included, as one slice. Finding them among the
+   current (interface, second) bin's keys proves the packet classifies like the one that put
+   them there; only "the wire holds what the header claims" is checked. One slice, one
+   ``dict.get``: this is the hot path, hit by every packet of a flow with a size seen before
+   in that bin (most packets: full-size segments and pure ACKs).
+2. On a miss: the same exact bytes validated earlier in the capture (``_exact``, a new bin
+   after a flush or a new second); else the bytes without the length fields
+   (``KeyPlan.key``, one ``struct`` unpack) among the flows validated earlier (``_known``),
+   with the lengths checked on the spot (inner length + 40 = outer payload length, headers
+   fit). This catches new sizes of known flows.
+3. Otherwise the packet is classified in full (``_classify``); if it is bulk data whose
+   classification depends only on fixed-offset bytes (IPv6 outer headers; never an IPv4 header
+   with its per-packet ID and checksum, never UDP encapsulation, no VLAN tags), its keys are
+   remembered; if not, it is counted under its canonical key, and each such packet is
+   classified in full.
+
+Addresses stay raw bytes until ``flush`` turns the bins into :class:`TrafficCount` rows.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
@@ -48,15 +58,57 @@ KEY_LAYOUTS: dict[int, tuple[int, int]] = {
     108: (0, 4),
 }
 
-# IPv6 next header -> how many bytes from the IPv6 header start a cache key covers: all that
-# decides the classification. 0 = never cached under raw bytes.
+# IPv6 next header -> how many bytes from the IPv6 header start decide the classification
+# (0 = never cached), and the least payload length those headers need.
 KEY_SPAN = [0] * 256
+MIN_PAYLOAD = [0] * 256
 for _nh in DATA_PROTOCOLS:
     KEY_SPAN[_nh] = 40
-KEY_SPAN[17] = 44  # UDP: the ports decide whether it is DSMIPv6 encapsulation
-KEY_SPAN[41] = 80  # IPv6-in-IPv6: both headers
-KEY_SPAN[60] = 64  # Destination Options of 24 bytes (PadN + Home Address option)
-KEY_SPAN[43] = 64  # type 2 routing header (24 bytes)
+KEY_SPAN[17], MIN_PAYLOAD[17] = 44, 8  # UDP: the ports decide whether it is DSMIPv6 encapsulation
+KEY_SPAN[41], MIN_PAYLOAD[41] = 80, 40  # IPv6-in-IPv6: both headers
+KEY_SPAN[60], MIN_PAYLOAD[60] = 64, 24  # Destination Options of 24 bytes (PadN + Home Address option)
+KEY_SPAN[43], MIN_PAYLOAD[43] = 64, 24  # type 2 routing header (24 bytes)
+IP6IP6 = 41
+CACHE_LIMIT = 1 << 19  # forget validated keys beyond this many (a memory bound)
+
+
+class KeyPlan:
+    """How to cut a cache key out of frames of one link type (see the module docstring).
+
+    ``unpackers[nh]`` reads, from the key start: the link discriminator with the first 4
+    bytes of the IPv6 header, the payload length, and the rest of the deciding headers --
+    for IPv6-in-IPv6 split around the inner payload length. Keys are tuples of the byte
+    strings, so the lengths are left out and checked per packet instead.
+    """
+
+    __slots__ = ("start", "ip", "need", "unpackers")
+
+    def __init__(self, start: int, ip: int) -> None:
+        self.start, self.ip, self.need = start, ip, ip + 40
+        prefix = ip - start + 4
+        self.unpackers: list[Any] = [None] * 256
+        for nh in range(256):
+            if nh == IP6IP6:
+                self.unpackers[nh] = struct.Struct(f"!{prefix}sH38sH34s").unpack_from
+            elif KEY_SPAN[nh]:
+                self.unpackers[nh] = struct.Struct(f"!{prefix}sH{KEY_SPAN[nh] - 6}s").unpack_from
+
+    def key(self, buf: Any, offset: int, caplen: int) -> tuple[tuple[bytes, ...] | None, int]:
+        """(cache key or None, IPv6 payload length) of the frame at ``buf[offset:]``."""
+        if caplen < self.need:
+            return None, 0
+        nh = buf[offset + self.ip + 6]
+        unpack = self.unpackers[nh]
+        if unpack is None or caplen < self.ip + KEY_SPAN[nh]:
+            return None, 0
+        if nh == IP6IP6:
+            prefix, plen, middle, inner_plen, tail = unpack(buf, offset + self.start)
+            return ((prefix, middle, tail) if inner_plen + 40 == plen else None), plen
+        prefix, plen, rest = unpack(buf, offset + self.start)
+        return ((prefix, rest) if plen >= MIN_PAYLOAD[nh] else None), plen
+
+
+KEY_PLANS: dict[int, KeyPlan] = {linktype: KeyPlan(*layout) for linktype, layout in KEY_LAYOUTS.items()}
 
 TUNNEL, UDP, ROUTE_OPTIMISED, PLAIN = "tunnel", "udp", "route-optimised", "plain"
 
@@ -74,8 +126,11 @@ class FastPath:
 
     def __init__(self, options: _HasUdpPorts) -> None:
         self.udp_ports = frozenset(options.udp_ports)
-        # (interface, second) -> {key: [packets, bytes, first, last, min wire length, canonical]}
+        # (interface, second) -> {exact key | canonical: [packets, bytes, first, last, min wire, canonical]}
         self._bins: dict[tuple[int, int], dict[Any, list[Any]]] = {}
+        # validated so far in the capture: flow keys (no lengths) and exact header bytes
+        self._known: dict[tuple[bytes, ...], Canonical] = {}
+        self._exact: dict[bytes, tuple[Canonical, int]] = {}
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
 
     # ------------------------------------------------------------------ public API
@@ -95,24 +150,21 @@ class FastPath:
     def offer_raw(
         self, time: float, interface: int, linktype: int, buf: Any, offset: int, caplen: int, wire_length: int
     ) -> bool:
-        second = int(time)
-        bucket = self._bins.get((interface, second))
+        bucket = self._bins.get((interface, int(time)))
         if bucket is None:
-            bucket = self._bins[(interface, second)] = {}
-        layout = KEY_LAYOUTS.get(linktype)
-        if layout is not None:
-            start, ip = layout
-            if caplen >= ip + 40:
-                n = offset + ip
-                span = KEY_SPAN[buf[n + 6]]
-                if span and caplen >= ip + span:
-                    entry = bucket.get(buf[offset + start : n + span])
-                    if entry is not None and wire_length >= entry[4]:
-                        entry[0] += 1
-                        entry[1] += wire_length
-                        entry[3] = time
-                        self.accepted += 1
-                        return True
+            bucket = self._bins[(interface, int(time))] = {}
+        plan = KEY_PLANS.get(linktype)
+        if plan is not None and caplen >= plan.need:
+            n = offset + plan.ip
+            span = KEY_SPAN[buf[n + 6]]
+            if span and caplen >= plan.ip + span:
+                entry = bucket.get(buf[offset + plan.start : n + span])
+                if entry is not None and wire_length >= entry[4]:
+                    entry[0] += 1
+                    entry[1] += wire_length
+                    entry[3] = time
+                    self.accepted += 1
+                    return True
         return self._admit(time, linktype, buf, offset, caplen, wire_length, bucket)
 
     def filter(self, records: Iterable[RawRecord]) -> Iterator[RawRecord]:
@@ -120,16 +172,15 @@ class FastPath:
 
         The generator is lazy: when it yields a record, every earlier bulk packet has been
         counted and no later one has, so the caller can ``flush()`` right then to keep
-        signalling and traffic rows in time order. This is ``offer_record`` inlined in one
-        loop: the benchmark's hot path.
+        signalling and traffic rows in time order. This is ``offer_raw`` inlined in one loop:
+        the benchmark's hot path.
         """
         bins = self._bins
-        layouts = KEY_LAYOUTS
         spans = KEY_SPAN
         admit = self._admit
         cur_interface = cur_second = -1
         bucket: dict[Any, list[Any]] = {}
-        start = ip = -1
+        start = ip = 0
         need = 1 << 62
         accepted = 0
         try:
@@ -141,9 +192,11 @@ class FastPath:
                     bucket = bins.get((interface, second))  # type: ignore[assignment]
                     if bucket is None:
                         bucket = bins[(interface, second)] = {}
-                    layout = layouts.get(linktype)
-                    start, ip = layout if layout is not None else (-1, -1)
-                    need = ip + 40 if layout is not None else 1 << 62
+                    plan = KEY_PLANS.get(linktype)
+                    if plan is None:
+                        need = 1 << 62
+                    else:
+                        start, ip, need = plan.start, plan.ip, plan.need
                 if caplen >= need:
                     n = offset + ip
                     span = spans[buf[n + 6]]
@@ -201,32 +254,71 @@ class FastPath:
         wire_length: int,
         bucket: dict[Any, Any],
     ) -> bool:
-        """Classify one packet in full; count it and remember its key when it is bulk data."""
+        """A miss in the current bin: exact bytes seen before, known flow, else full classification."""
+        plan = KEY_PLANS.get(linktype)
+        flow = exact = None
+        if plan is not None and caplen >= plan.need:
+            span = KEY_SPAN[buf[offset + plan.ip + 6]]
+            if span and caplen >= plan.ip + span:
+                exact = buf[offset + plan.start : offset + plan.ip + span]
+                seen = self._exact.get(exact)
+                if seen is not None:
+                    if wire_length < seen[1]:
+                        return False
+                    self._count(bucket, exact, seen[0], time, wire_length, seen[1])
+                    return True
+                flow, plen = plan.key(buf, offset, caplen)
+                if flow is not None:
+                    min_wire = plan.need + plen
+                    canonical = self._known.get(flow)
+                    if canonical is not None:
+                        if wire_length < min_wire:
+                            return False
+                        self._remember(exact, canonical, min_wire)
+                        self._count(bucket, exact, canonical, time, wire_length, min_wire)
+                        return True
         frame = bytes(buf[offset : offset + caplen])
         found = self._classify(linktype, frame, wire_length)
         if found is None:
             return False
-        canonical, ip, header_end, min_wire = found
-        key: Any = canonical
-        layout = KEY_LAYOUTS.get(linktype)
-        if layout is not None and layout[1] == ip and header_end == ip + KEY_SPAN[frame[ip + 6]]:
-            key = frame[layout[0] : header_end]
+        canonical, ip, header_end = found
+        if (
+            flow is not None
+            and exact is not None
+            and plan is not None
+            and plan.ip == ip
+            and header_end == ip + KEY_SPAN[frame[ip + 6]]
+        ):
+            if len(self._known) >= CACHE_LIMIT:
+                self._known.clear()
+            self._known[flow] = canonical
+            self._remember(exact, canonical, min_wire)
+            self._count(bucket, exact, canonical, time, wire_length, min_wire)
         else:
-            min_wire = 0  # canonical keys are never hit by the raw-byte lookup
+            self._count(bucket, canonical, canonical, time, wire_length, 1 << 62)
+        return True
+
+    def _remember(self, exact: bytes, canonical: Canonical, min_wire: int) -> None:
+        if len(self._exact) >= CACHE_LIMIT:
+            self._exact.clear()
+        self._exact[exact] = (canonical, min_wire)
+
+    def _count(
+        self, bucket: dict[Any, Any], key: Any, canonical: Canonical, time: float, size: int, min_wire: int
+    ) -> None:
         entry = bucket.get(key)
         if entry is None:
-            bucket[key] = [1, wire_length, time, time, min_wire, canonical]
+            bucket[key] = [1, size, time, time, min_wire, canonical]
         else:
             entry[0] += 1
-            entry[1] += wire_length
+            entry[1] += size
             entry[3] = time
         self.accepted += 1
-        return True
 
     def _classify(
         self, linktype: int, frame: bytes, wire_length: int
-    ) -> tuple[Canonical, int, int | None, int] | None:
-        """(canonical key, IP offset, end of the key-deciding headers or None, min wire length)."""
+    ) -> tuple[Canonical, int, int | None] | None:
+        """(canonical key, IP offset, end of the headers that decide it, None if not cacheable)."""
         link = parse_link(linktype, frame)
         if link.network is None or link.problems:
             return None
@@ -240,10 +332,10 @@ class FastPath:
             return self._ipv6(frame, n, wire_length)
         if version == 4:
             found = self._ipv4(frame, n, wire_length)
-            return None if found is None else (found, n, None, 0)
+            return None if found is None else (found, n, None)
         return None
 
-    def _ipv6(self, frame: bytes, n: int, wire_length: int) -> tuple[Canonical, int, int | None, int] | None:
+    def _ipv6(self, frame: bytes, n: int, wire_length: int) -> tuple[Canonical, int, int | None] | None:
         if len(frame) < n + 40:
             return None
         end = n + 40 + int.from_bytes(frame[n + 4 : n + 6], "big")
@@ -269,16 +361,16 @@ class FastPath:
             if nh not in DATA_PROTOCOLS:
                 return None
             cacheable = nh != 17 and (rh2 is None) != (hao is None)  # a single 24-byte header
-            return (ROUTE_OPTIMISED, None, pair, hao, rh2), n, p if cacheable else None, end
+            return (ROUTE_OPTIMISED, None, pair, hao, rh2), n, p if cacheable else None
         if nh == 41 or nh == 4:
             inner = _inner(frame, p, end, 6 if nh == 41 else 4)
             if inner is None:
                 return None
-            return (TUNNEL, pair, inner, None, None), n, p + 40 if nh == 41 else None, end
+            return (TUNNEL, pair, inner, None, None), n, p + 40 if nh == 41 else None
         if nh == 17:
             return self._udp(frame, pair, n, p, end)
         if nh in DATA_PROTOCOLS:
-            return (PLAIN, None, pair, None, None), n, p, end
+            return (PLAIN, None, pair, None, None), n, p
         return None
 
     def _ipv4(self, frame: bytes, n: int, wire_length: int) -> Canonical | None:
@@ -300,7 +392,7 @@ class FastPath:
 
     def _udp(
         self, frame: bytes, pair: bytes, n: int, p: int, end: int
-    ) -> tuple[Canonical, int, int | None, int] | None:
+    ) -> tuple[Canonical, int, int | None] | None:
         if len(frame) < p + 8:
             return None
         ports = self.udp_ports
@@ -311,8 +403,10 @@ class FastPath:
             if p + int.from_bytes(frame[p + 4 : p + 6], "big") != end or len(frame) < p + 9:
                 return None
             inner = _inner(frame, p + 8, end, frame[p + 8] >> 4)
-            return None if inner is None else ((UDP, pair, inner, None, None), n, None, end)
-        return (PLAIN, None, pair, None, None), n, p + 4, end
+            return None if inner is None else ((UDP, pair, inner, None, None), n, None)
+        if end < p + 8:
+            return None
+        return (PLAIN, None, pair, None, None), n, p + 4
 
 
 def _inner(frame: bytes, p: int, end: int, version: int) -> bytes | None:

@@ -35,9 +35,11 @@ HOME_AGENT = "2001:db8:0:1::1"
 CORRESPONDENTS = 16
 CN_PER_NODE = 2
 MTU = 1500
+SERVER_PORT = 40001  # no application dissector claims it: tshark's cost stays that of the headers
 ACK_SHARE, FULL_SHARE = 0.30, 0.55  # the rest have uniformly random sizes
 SHARE_TUNNEL, SHARE_ROUTE_OPTIMISED = 0.94, 0.03  # the rest is plain IPv6
 BATCH = 8192
+OVERHEAD = (80 + 20, 64 + 20, 40 + 20)  # IP headers + TCP per kind: tunnel, route-optimised, plain
 
 _EPB = struct.Struct("<IIIIIII")
 # Ethernet | IPv6 (vtc, plen, rest) | IPv6 (vtc, plen, rest) | TCP ports, seq, rest
@@ -45,7 +47,7 @@ _TUNNEL = struct.Struct("!14s4sH34s4sH34s4sI12s")
 # Ethernet | IPv6 (vtc, plen, rest incl. extension header) | TCP ports, seq, rest
 _SINGLE = struct.Struct("!14s4sH58s4sI12s")
 _PLAIN = struct.Struct("!14s4sH34s4sI12s")
-_PAYLOAD = bytes(range(256)) * 8
+_PAYLOAD = bytes((i * 167 + 0xA5) & 0xFF for i in range(2048))  # no protocol heuristic bites on it
 # EPB trailer (padding + repeated block length) for each captured length, built once
 _TRAILERS = [b"\0" * (-n % 4) + struct.pack("<I", 32 + n + (-n % 4)) for n in range(MTU + 64)]
 
@@ -125,76 +127,80 @@ class _Traffic:
     def __init__(self, nodes: list[_Node], rng: random.Random) -> None:
         self.nodes = nodes
         self.rng = rng
-        self.templates: dict[tuple[int, int, int, int, int], tuple] = {}
-        self.seq: dict[tuple[int, int, int, int, int], int] = {}
+        # flow -> header pieces for its kind, plus the next TCP sequence number (last item)
+        self.templates: dict[tuple[int, int, int, int, int], list] = {}
         self.ha = _addr(HOME_AGENT)
+        self.coas = len(nodes[0].coas)
+        self.flows = len(nodes) * self.coas * CN_PER_NODE * 2
 
-    def frame(self) -> bytes:
-        rng = self.rng
-        r = rng.random()
+    def burst(self) -> list[bytes]:
+        """A flight of 1-16 frames of one flow (TCP sends in flights; it also keeps this fast)."""
+        random = self.rng.random
+        r = random()
         kind = 0 if r < SHARE_TUNNEL else 1 if r < SHARE_TUNNEL + SHARE_ROUTE_OPTIMISED else 2
-        i = rng.randrange(len(self.nodes))
-        node = self.nodes[i]
-        j = rng.randrange(len(node.coas))
-        c = rng.randrange(CN_PER_NODE)
-        to_mn = rng.random() < 0.55
+        # one draw picks the flow: node, care-of address, correspondent and direction
+        flow, to_mn = divmod(int(random() * self.flows), 2)
+        flow, c = divmod(flow, CN_PER_NODE)
+        i, j = divmod(flow, self.coas)
         key = (kind, i, j, c, to_mn)
         template = self.templates.get(key)
         if template is None:
-            template = self.templates[key] = self._template(kind, node, j, c, to_mn)
-            self.seq[key] = rng.randrange(1 << 32)
-        r = rng.random()
-        overhead = (80 if kind == 0 else 64 if kind == 1 else 40) + 20  # IP headers + TCP
-        if r < ACK_SHARE:
-            payload = 0
-        elif r < ACK_SHARE + FULL_SHARE:
-            payload = MTU - overhead
-        else:
-            payload = rng.randrange(1, MTU - overhead)
-        seq = self.seq[key]
-        self.seq[key] = (seq + payload) & 0xFFFFFFFF
-        tail = _PAYLOAD[:payload]
-        if kind == 0:
-            eth, ovtc, orest, ivtc, irest, ports, rest = template
-            return (
-                _TUNNEL.pack(eth, ovtc, 60 + payload, orest, ivtc, 20 + payload, irest, ports, seq, rest)
-                + tail
+            template = self.templates[key] = self._template(kind, self.nodes[i], j, c, bool(to_mn))
+        seq = template[-1]
+        room = MTU - OVERHEAD[kind]
+        frames = []
+        for _ in range(1 + int(random() * 16)):
+            r = random()
+            payload = (
+                0 if r < ACK_SHARE else room if r < ACK_SHARE + FULL_SHARE else 1 + int(random() * (room - 1))
             )
-        if kind == 1:
-            eth, vtc, headers, ports, rest = template
-            return _SINGLE.pack(eth, vtc, 44 + payload, headers, ports, seq, rest) + tail
-        eth, vtc, headers, ports, rest = template
-        return _PLAIN.pack(eth, vtc, 20 + payload, headers, ports, seq, rest) + tail
+            if kind == 0:
+                eth, ovtc, orest, ivtc, irest, ports, rest, _ = template
+                head = _TUNNEL.pack(
+                    eth, ovtc, 60 + payload, orest, ivtc, 20 + payload, irest, ports, seq, rest
+                )
+            elif kind == 1:
+                eth, vtc, headers, ports, rest, _ = template
+                head = _SINGLE.pack(eth, vtc, 44 + payload, headers, ports, seq, rest)
+            else:
+                eth, vtc, headers, ports, rest, _ = template
+                head = _PLAIN.pack(eth, vtc, 20 + payload, headers, ports, seq, rest)
+            frames.append(head + _PAYLOAD[:payload] if payload else head)
+            seq = (seq + payload) & 0xFFFFFFFF
+        template[-1] = seq
+        return frames
 
-    def _template(self, kind: int, node: _Node, j: int, c: int, to_mn: bool) -> tuple:
+    def _template(self, kind: int, node: _Node, j: int, c: int, to_mn: bool) -> list:
         rng = self.rng
         cn, hoa, coa = node.cns[c], node.hoa, node.coas[j]
         arriving = _eth(ROUTER_MAC, HA_MAC)  # frames the HA receives from its uplink router
         leaving = _eth(HA_MAC, ROUTER_MAC)
-        sport, dport = (443, rng.randrange(32768, 61000)) if to_mn else (rng.randrange(32768, 61000), 443)
-        ports = struct.pack("!HH", sport, dport)
+        client = rng.randrange(32768, 61000)
+        ports = struct.pack("!HH", SERVER_PORT, client) if to_mn else struct.pack("!HH", client, SERVER_PORT)
+        seq = rng.randrange(1 << 32)
         rest = struct.pack("!IBBHHH", rng.randrange(1 << 32), 0x50, 0x10, 65535, 0, 0)  # ack, offset, ACK
         if kind == 0:
             # HA -> CoA carries CN -> HoA; CoA -> HA carries HoA -> CN
             outer = self.ha + coa if to_mn else coa + self.ha
             inner = cn + hoa if to_mn else hoa + cn
             eth = leaving if to_mn else arriving
-            return (eth, _vtc(rng.randrange(1 << 20)), bytes((41, 64)) + outer,
-                    _vtc(rng.randrange(1 << 20)), bytes((6, 63)) + inner, ports, rest)  # fmt: skip
+            return [eth, _vtc(rng.randrange(1 << 20)), bytes((41, 64)) + outer,
+                    _vtc(rng.randrange(1 << 20)), bytes((6, 63)) + inner, ports, rest, seq]  # fmt: skip
         if kind == 1:
             if to_mn:  # CN -> CoA with a type 2 routing header for the HoA
                 headers = bytes((43, 60)) + cn + coa + bytes((6, 2, 2, 1, 0, 0, 0, 0)) + hoa
             else:  # CoA -> CN with the Home Address option
                 headers = bytes((60, 64)) + coa + cn + bytes((6, 2, 1, 2, 0, 0, 0xC9, 16)) + hoa
-            return (arriving, _vtc(rng.randrange(1 << 20)), headers, ports, rest)
+            return [arriving, _vtc(rng.randrange(1 << 20)), headers, ports, rest, seq]
         pair = cn + self.ha if to_mn else self.ha + cn
-        return (
+        return [
             arriving if to_mn else leaving,
             _vtc(rng.randrange(1 << 20)),
             bytes((6, 64)) + pair,
             ports,
             rest,
-        )
+            seq,
+        ]
 
 
 def write_scale_capture(
@@ -214,28 +220,38 @@ def write_scale_capture(
         out.write(section_header("mcoaviz simulate scale"))
         out.write(interface_description(InterfaceSpec("ha0-uplink", 1, "home agent uplink mirror", False)))
         batch: list[bytes] = []
+        append = batch.append
+        burst = traffic.burst
         pending = signalling[::-1]  # pop() from the end gives the earliest
-        for n in range(total_data):
-            at = data_start + int(n * step)
-            while pending and pending[-1][0] <= at:
-                sig_at, frame = pending.pop()
-                stamp = base + sig_at
+        next_signal = pending[-1][0] if pending else 1 << 62
+        n = 0
+        while n < total_data:
+            for frame in burst():
+                at = data_start + int(n * step)
+                while next_signal <= at:
+                    _, signal = pending.pop()
+                    stamp = base + next_signal
+                    size = len(signal)
+                    append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
+                    append(signal)
+                    append(trailers[size])
+                    next_signal = pending[-1][0] if pending else 1 << 62
+                stamp = base + at
                 size = len(frame)
-                batch.append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
-                batch.append(frame + trailers[size])
-            frame = traffic.frame()
-            stamp = base + at
-            size = len(frame)
-            batch.append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
-            batch.append(frame + trailers[size])
+                append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
+                append(frame)
+                append(trailers[size])
+                n += 1
+                if n == total_data:
+                    break
             if len(batch) >= BATCH:
                 out.write(b"".join(batch))
                 batch.clear()
         for sig_at, frame in reversed(pending):
             stamp = base + sig_at
             size = len(frame)
-            batch.append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
-            batch.append(frame + trailers[size])
+            batch += (pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size), frame)
+            batch.append(trailers[size])
         out.write(b"".join(batch))
         written = total_data + len(signalling)
     return written

@@ -274,6 +274,23 @@ def test_filter_is_lazy_so_rows_can_be_flushed_before_each_slow_record() -> None
         assert all(row.last < record[1] for row in fast.flush())
 
 
+def test_flushing_at_every_yielded_record_loses_no_packets() -> None:
+    frames = mixed_capture(7)
+    fast = FastPath(DecodeOptions())
+    records = [
+        (f.number, f.time, f.interface, f.linktype, f.data, 0, len(f.data), f.wire_length) for f in frames
+    ]
+    rows, slow = [], 0
+    for _ in fast.filter(records):
+        slow += 1
+        rows += fast.flush()
+    rows += fast.flush()
+    assert sum(r.packets for r in rows) == len(frames) - slow == fast.accepted
+    assert sum(r.bytes for r in rows) == sum(
+        len(f.data) for f in frames if FastPath(DecodeOptions()).offer(f)
+    )
+
+
 def test_accepted_packets_decode_as_plain_data_with_the_same_addresses() -> None:
     """decode_frame as the oracle: nothing the fast path counts is signalling or malformed."""
     fast = FastPath(DecodeOptions())
