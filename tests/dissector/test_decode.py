@@ -117,3 +117,17 @@ def test_mutated_signalling_frames_never_raise(position: int, value: int, cut: i
     data[position % len(data)] = value
     packet = decode_frame(frame(bytes(data[:cut])))
     assert not any("internal decoder error" in p.reason for p in packet.problems)
+
+
+@settings(max_examples=400, deadline=None)
+@given(body=st.binary(max_size=200), proto=st.sampled_from([41, 17, 50, 51, 4, 135]),
+       over_udp=st.booleans())
+def test_arbitrary_bytes_inside_ipv4_and_dsmipv6_udp_never_raise(body: bytes, proto: int,
+                                                                 over_udp: bool) -> None:
+    from tests.dissector.handbuilt import ipv4, udp
+
+    payload = udp(4191, 4191, body) if over_udp else body
+    data = ethernet(ipv4("198.51.100.9", "203.0.113.1", 17 if over_udp else proto, payload), 0x0800)
+    packet = decode_frame(frame(data))
+    assert packet.path.outer_src in (None, "198.51.100.9")
+    assert not any("internal decoder error" in p.reason for p in packet.problems)
