@@ -81,6 +81,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA112", "AlternateCoaWithBid",                 ERROR,   "§5.3, §5.4",   "§5.2",          "Alternate CoA option beside BID options in a home registration",      PACKET,  bid.alternate_coa_with_bid),
     R("MCOA113", "AuthorizationDataBeforeBid",          ERROR,   "§5.3",         "§5.2",          "Binding Authorization Data not after the BID option",                 PACKET,  bid.auth_data_before_bid),
     R("MCOA114", "HomeRegistrationWithoutCoaInBid",     WARNING, "§4.2.1, §5.3", "-",             "home registration BID option without C and care-of address",          PACKET,  bid.home_registration_without_coa, DRAFT),
+    R("MCOA115", "CoaMissingForUnknownBid",             ERROR,   "-",            "§5.1",          "first registration of a BID without its care-of address (167)",       HISTORY, ack.coa_missing_for_unknown_bid, RFC),
     R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
     R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
     R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),

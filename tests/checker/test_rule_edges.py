@@ -36,3 +36,10 @@ def test_rfc_overwrite_with_p_flag_is_b_not_o() -> None:
     # RFC 5648 O is 0x0040 only when P is clear; with P it is PMIPv6's B (protocol-facts §1.2)
     found = check(bu(1, bid(1, COA1), flags="AHP", o_header=True), ba(1, bid(1)))
     assert hits(found, "MCOA314") == [1]
+
+
+def test_draft_bulk_to_a_correspondent_is_mcoa201_not_missing_c() -> None:
+    from tests.checker.builders import DRAFT, dbid
+
+    found = check(bu(1, dbid(1), dbid(2), flags="A", dst=CN), dialect=DRAFT)
+    assert (hits(found, "MCOA201"), hits(found, "MCOA204")) == ([1], [])

@@ -118,6 +118,8 @@ CASES: dict[str, Case] = {
     "MCOA113": Case(lambda: [bu(1, BAD, bid(1, COA1), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), BAD, flags="A", dst=CN)]),
     "MCOA114": Case(lambda: [bu(1, dbid(1))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
+    "MCOA115": Case(lambda: [bu(1, bid(7)), ba(1, bid(7, status=167))], [1],
+                    lambda: [bu(1, bid(7)), ba(1, bid(7))]),
     # ---------------------------------------------------------------- 2xx bulk
     "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),

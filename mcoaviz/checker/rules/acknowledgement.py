@@ -190,6 +190,28 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
+def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
+    """What: (RFC 5648) the MN registered a BID without a care-of address (Length 4) that its
+    peer did not know: the BA rejected it with MCOA UNKNOWN COA (167).
+    Why: RFC §5.1 "the mobile node MUST include the care-of address in the Binding Identifier
+    mobility option" when it first registers a BID (only re-registrations may omit it); §6.2
+    answers 167. Judged from the peer's 167, because a BID bound before the capture started
+    legitimately goes without a CoA (I-6).
+    Example: RFC BU Lifetime 400 with BID 7 Length 4 -> BA with BID 7 status 167 -> finding at the BU.
+    """
+    hits = []
+    for p, bu, _ba in _answered(ctx):
+        if p.deregistration or _dialect(p) is not Dialect.RFC5648:
+            continue
+        unknown = {r.bid for r in p.results if r.status == UNKNOWN_COA}
+        for b in bu.mobility.bids:  # type: ignore[union-attr]
+            if b.bid in unknown and b.coa is None:
+                hits.append(Hit(f"BID {b.bid} was registered without a care-of address although the peer "
+                                "did not know it (MCOA UNKNOWN COA).", bu.frame, bu.time, p.key.hoa, b.bid,
+                                Dialect.RFC5648))
+    return hits
+
+
 # ----------------------------------------------------------------------- the MN's reactions
 
 

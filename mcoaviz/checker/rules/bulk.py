@@ -62,13 +62,18 @@ def mixed_overwrite_flags(ctx: PacketContext) -> list[Hit]:
 
 
 def bulk_without_coa(ctx: PacketContext) -> list[Hit]:
-    """What: (draft-05) a bulk registration (Lifetime > 0) in which no BID option has the C flag.
+    """What: (draft-05) a bulk registration to the home agent (BU H flag, Lifetime > 0) in which no
+    BID option has the C flag.
     Why: draft §4.2.1 "This flag MUST be used whenever a mobile node sends multiple care-of
-    addresses in a single Binding Update" and §5.4 (Figure 3).
-    Example: draft bulk BU, Lifetime 400, BID options without C -> finding at the BU.
+    addresses in a single Binding Update" and §5.4 (Figure 3). A bulk BU to a correspondent node
+    is MCOA201 (C is not valid there at all).
+    Example: draft bulk BU H, Lifetime 400, BID options without C -> finding at the BU.
     """
     bids = _draft_bulk(ctx)
-    if not bids or ctx.bu.lifetime == 0 or any(b.coa_flag for b in bids):  # type: ignore[union-attr]
+    bu = ctx.bu
+    if not bids or bu is None or not home_registration(bu) or bu.lifetime == 0:
+        return []
+    if any(b.coa_flag for b in bids):
         return []
     return [packet_hit(ctx, "Bulk registration whose BID options carry no care-of address "
                        "(C flag clear).", bids[0])]
