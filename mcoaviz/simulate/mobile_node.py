@@ -462,6 +462,7 @@ class MobileNode(Node):
             and row.end_reason is None
             and row.last_ack_tx is ack
             and row.coa == coa
+            and self._still_has(bid, coa, pending.iface)
         ]
         if not live or not pending.iface.up:
             return
@@ -470,6 +471,16 @@ class MobileNode(Node):
         )
         if pending.peer is self.ha or pending.peer.address in self.rr:
             self._send_bu(again)
+
+    def _still_has(self, bid: int | None, coa: str | None, sender: Iface) -> bool:
+        """Whether the MN still owns the CoA of a BUL entry (an interface that went away is not
+        refreshed: its bindings are left to expire)."""
+        if bid is None:
+            return sender.up and sender.address == coa
+        iface = self.iface_of_bid(bid)
+        if iface.link is not None and iface.link.nat is not None and coa == iface.link.nat.public_address:
+            return iface.up
+        return iface.up and (iface.address == coa or coa == self.hoa)
 
     def _on_brr(self, message: Received) -> None:
         """§5.8: refresh the bindings named by the BRR's BID options (all, if none)."""

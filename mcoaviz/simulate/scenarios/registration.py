@@ -168,3 +168,23 @@ def handover_storm(sim: Simulation) -> float:
         t += sim.rng.uniform(1.2, 2.6)
     steady_traffic(sim, net, start=2.0, end=t + 2.0, rate=5.0)
     return t + 3.0
+
+
+@scenario(
+    "refresh-expiry",
+    title="Refresh before expiry, and a binding left to expire",
+    section="§5.3, §6.3; RFC 6275 §11.7.1, I-29",
+    look_at="lifetime 40 s: the MN refreshes BID 1 and 2 every 30 s (bulk BU); interface 3 goes "
+    "silent at t=12, so BID 3 expires at the HA 40 s after its last acceptance",
+)
+def refresh_expiry(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1, lifetime=40)
+    mn = net.mn
+
+    def silent() -> None:
+        mn.move("if3", None, None)
+
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    sim.at(12.0, silent)
+    steady_traffic(sim, net, start=2.0, end=75.0, rate=2.0)
+    return 80.0

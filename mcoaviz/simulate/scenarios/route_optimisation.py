@@ -26,3 +26,30 @@ def return_routability(sim: Simulation) -> float:
     steady_traffic(sim, net, start=2.0, end=20.0, rate=4.0)
     steady_traffic(sim, net, start=2.0, end=20.0, rate=4.0, cn_index=1)
     return 22.0
+
+
+@scenario(
+    "cn-bulk-refused",
+    title="Bulk BU sent to a CN, refused with 168, then individual BUs",
+    section="§2, §6.3 (RFC §6.2)",
+    look_at="after RR for CoA 1 and 2 the MN sends one BU with two BIDs to the CN (a violation of "
+    "§2, recorded in the truth); the CN answers 168 with BID status 0 and installs nothing; "
+    "the MN falls back to one BU per CoA",
+)
+def cn_bulk_refused(sim: Simulation) -> float:
+    net = standard(sim, interfaces=2, cns=1)
+    mn, cn = net.mn, net.cn
+    assert cn is not None
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    sim.at(3.0, lambda: mn.route_optimise(cn, bulk=True))
+
+    def mark() -> None:
+        for tx in sim.transmissions:
+            spec = tx.intent
+            if tx.kind == "BU" and spec is not None and spec.dst == cn.address and len(spec.options) > 3:
+                sim.truth.violation(tx, "2", "bulk registration sent to a correspondent node", "MCOA201")
+                return
+
+    sim.at(6.0, mark)
+    steady_traffic(sim, net, start=2.0, end=18.0, rate=4.0)
+    return 20.0
