@@ -113,9 +113,20 @@ class Registrar:
         for option in bu.bids:
             coa = option.coa
             if coa is None and alive and bu.dialect is Dialect.DRAFT05:
-                coa = bu.source_coa
+                # one BU is sent from one CoA: only a bulk BU needs the MN's BID -> CoA mapping
+                known = self._known_coa(bu.key.hoa, bu.key.node, option.bid) if len(bu.bids) > 1 else None
+                coa = known or bu.source_coa
             entries.append((option.bid, coa if alive else None))
         return tuple(entries)
+
+    def _known_coa(self, hoa: str, peer: str, bid: int) -> str | None:
+        """The CoA the MN already uses for ``bid``: draft §3, the MN uses the same BID towards
+        a CN as for its home registration, and a draft BU to a CN carries no CoA field."""
+        own = self.bul.coa_of(BulKey(hoa, peer, bid))
+        if own is not None:
+            return own
+        return next((row.coa for key, row in self.bul.current.items()
+                     if key.hoa == hoa and key.bid == bid), None)
 
     def bu_sent(self, bu: PendingBU) -> list[Event]:
         bu.entries = self.mn_entries(bu)

@@ -15,19 +15,13 @@ TIME_KEYS = {"start", "end", "first", "last"}
 
 
 def _norm(row: dict[str, Any], keys: tuple[str, ...]) -> tuple[Any, ...]:
-    out = []
-    for key in keys:
-        value = row.get(key)
-        if key in TIME_KEYS and value is not None:
-            value = round(value / TOLERANCE)  # compared on a 1 ms grid (see _close below)
-        out.append(value)
-    return tuple(out)
+    return tuple(row.get(key) for key in keys)
 
 
 def _close(a: tuple[Any, ...], b: tuple[Any, ...], keys: tuple[str, ...]) -> bool:
     for key, x, y in zip(keys, a, b, strict=True):
         if key in TIME_KEYS and x is not None and y is not None:
-            if abs(x - y) > 1:
+            if abs(x - y) > TOLERANCE:
                 return False
         elif x != y:
             return False
