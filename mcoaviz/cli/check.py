@@ -70,9 +70,12 @@ def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
     if not groups:
         return "\n".join(lines + ["no findings"]) + "\n"
     lines.append(f"{'Severity':8}  {'Section':14}  {'Rule':8}  {'Count':>5}  Summary / frames")
+    rfc_capture = capture.get("dialect") == "rfc5648"
     for g in groups:
+        rfc = g.get("rfc_section")
+        where = f" [RFC 5648 {rfc}]" if rfc_capture and rfc and rfc != g["section"] else ""
         lines.append(f"{g['severity']:8}  {g['section']:14}  {g['rule']:8}  {g['count']:>5}  "
-                     f"{g['name']}: {g['summary']}")
+                     f"{g['name']}: {g['summary']}{where}")
         lines.append(f"{'':43}frames {_frames_text(g['frames'])}")
         for f in g["findings"][:MAX_LISTED]:
             frame = f["frame"] if f["frame"] is not None else "-"

@@ -66,6 +66,13 @@ def test_groups_like_expert_info_and_exits_1_on_error(duplicate_bid: Path, capsy
     assert "frames 1" in out and "[1] BID 1 appears more than once" in out
 
 
+def test_rfc_capture_shows_the_rfc_section_where_it_differs(zero_bid: Path, capsys) -> None:  # noqa: ANN001
+    main(["check", str(zero_bid), "--dialect", "rfc5648"])
+    line = next(line for line in capsys.readouterr().out.splitlines() if "MCOA101" in line)
+    assert line.split()[:4] == ["warning", "§2,", "§5.1", "MCOA101"]
+    assert line.endswith("[RFC 5648 §4.3, §5.1]")
+
+
 def test_warnings_pass_by_default_and_fail_with_fail_on_warning(zero_bid: Path) -> None:
     assert main(["check", str(zero_bid), "--dialect", "rfc5648"]) == 0
     assert main(["check", str(zero_bid), "--dialect", "rfc5648", "--fail-on", "warning"]) == 1
