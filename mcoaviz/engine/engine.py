@@ -364,6 +364,8 @@ class BindingEngine:
         via = VIA_OF_TUNNEL.get(path.tunnel or "")
         if via is None:
             via = "route-optimised" if (path.home_address_option or path.routing_type2) else None
+            if via is not None and packet.esp is not None and not packet.esp.null_decoded:
+                return []  # encrypted MN <-> HA signalling in transport mode (HAO/RH2): not data
         if via is None:
             return []
         who = self.attributor.attribute(via, path.outer_src, path.outer_dst, path.src, path.dst,
