@@ -16,6 +16,7 @@ from typing import TextIO
 from dissector.codepoints import DSMIPV6_UDP_PORT, Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import DialectDetector, with_dialect
+from dissector.fragments import Reassembler
 from dissector.records import Frame, Packet
 from mcoaviz.cli.decode_view import detail_lines, summary_line
 from mcoaviz.messages import message_row
@@ -48,21 +49,36 @@ def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648)
     return DecodeOptions(dialect=dialect, bid_type=args.bid_type, udp_ports=ports)
 
 
+def whole_packets(frames: Iterable[Frame], options: DecodeOptions, report: TextIO) -> Iterator[Packet]:
+    """Decoded frames; IPv6 fragments are held and their datagram is decoded when complete
+    (numbered like the completing frame, as in Wireshark)."""
+    reassembler = Reassembler()
+    for frame in frames:
+        packet = decode_frame(frame, options)
+        if not packet.fragment or not reassembler.is_fragment(frame):  # IPv4 fragments stay as they are
+            yield packet
+            continue
+        whole = reassembler.offer(frame)
+        if whole is not None:
+            yield decode_frame(whole, options)
+    if reassembler.pending or reassembler.dropped:
+        print(f"mcoaviz decode: warning: {reassembler.pending + reassembler.dropped} fragmented "
+              "datagram(s) could not be reassembled", file=report)
+
+
 def mobility_packets(frames: Iterable[Frame], options: DecodeOptions, dialect_arg: str,
                      report: TextIO) -> Iterator[Packet]:
     """Decoded packets carrying a Mobility Header, in the chosen or detected dialect."""
     if dialect_arg != "auto":
         fixed = DecodeOptions(Dialect(dialect_arg), options.bid_type, options.udp_ports)
-        for frame in frames:
-            packet = decode_frame(frame, fixed)
+        for packet in whole_packets(frames, fixed, report):
             if packet.mobility is not None:
                 yield packet
         return
     detector = DialectDetector(options.bid_type)
     held: list[Packet] = []
     decided: Dialect | None = None
-    for frame in frames:
-        packet = decode_frame(frame, options)
+    for packet in whole_packets(frames, options, report):
         if packet.mobility is None:
             continue
         if decided is not None:

@@ -140,3 +140,22 @@ def test_udp_port_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["decode", "--json", "--udp-port", "6000", str(capture)]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["seq"], row["outer_src"], row["tunnel"]) == (9, "198.51.100.9", "udp")
+
+
+def test_fragmented_bu_is_listed_once_reassembled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = bu_body(11, 0x8000, 10) + padn(6)
+    for n in range(1, 6):
+        body += bid(n, coa=a6(f"2001:db8:{n}::1")) + padn(2)
+    payload = dest_opts_hao(135, MN_HOA) + mh(5, body, src=MN_HOA, dst=HA)
+    frames = []
+    for offset in range(0, len(payload), 80):
+        more = offset + 80 < len(payload)
+        header = struct.pack("!BBHI", 60, 0, offset | int(more), 5)
+        frames.append(ethernet(ipv6(MN_COA, HA, 44, header + payload[offset : offset + 80])))
+    capture = write_pcap(tmp_path / "frag.pcap", frames + [frames[0][:70]])  # plus a lone stray piece
+    assert main(["decode", "--json", str(capture)]) == 0
+    out, err = capsys.readouterr()
+    (row,) = json.loads(out)
+    assert row["frame"] == len(frames) and row["seq"] == 11 and len(row["bids"]) == 5
+    assert row["checksum_ok"] is True
+    assert "1 fragmented datagram(s) could not be reassembled" in err

@@ -222,3 +222,40 @@ def test_handbuilt_mcoa_signalling_agrees_with_tshark(tmp_path: Path) -> None:
     assert sorted(ours) == sorted(rows) == [1, 2, 3, 4, 5]
     assert sum(len(r["mip6.bi.bid"]) for r in rows.values()) == 8  # the BID comparisons really run
     assert {frame: compare(ours[frame], rows[frame], dialect) for frame in ours} == {f: [] for f in ours}
+
+
+@pytest.mark.tshark
+def test_fragmented_bu_is_reassembled_in_the_same_frame_as_tshark(tmp_path: Path) -> None:
+    import struct
+
+    from tests.dissector.handbuilt import (
+        HA,
+        MN_COA,
+        MN_HOA,
+        a6,
+        bid,
+        bu_body,
+        dest_opts_hao,
+        ethernet,
+        ipv6,
+        mh,
+    )
+
+    body = bu_body(11, 0x8000, 10) + b"\x01\x04\0\0\0\0"
+    for n in range(1, 6):
+        body += bid(n, coa=a6(f"2001:db8:{n}::1")) + b"\x01\x00"
+    payload = dest_opts_hao(135, MN_HOA) + mh(5, body, src=MN_HOA, dst=HA)
+    frames = []
+    for offset in range(0, len(payload), 80):
+        header = struct.pack("!BBHI", 60, 0, offset | int(offset + 80 < len(payload)), 5)
+        frames.append(ethernet(ipv6(MN_COA, HA, 44, header + payload[offset : offset + 80])))
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, data in enumerate(frames):
+        out += struct.pack("<IIII", 1_700_000_000, i, len(data), len(data)) + data
+    path = tmp_path / "frag.pcap"
+    path.write_bytes(out)
+    rows = tshark_rows(path)
+    packets, dialect = decode_capture(path, Dialect.RFC5648)
+    ours = {p.frame: p for p in packets if p.mobility is not None}
+    assert sorted(ours) == sorted(rows) == [len(frames)]
+    assert compare(ours[len(frames)], rows[len(frames)], dialect) == []
