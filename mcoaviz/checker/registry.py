@@ -123,6 +123,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa),
     R("MCOA606", "NoBindingErrorForUnboundHao",         WARNING, "§6.5",         "§6.5",          "no Binding Error after data with a HAO from an unregistered CoA",     HISTORY, data_plane.no_binding_error_for_hao),
     R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa),
+    R("MCOA607", "TrafficToUnregisteredCoa",            WARNING, "§6.3",         "§6.2",          "HA/CN sends the MN's traffic to a CoA it holds no binding for",       HISTORY, data_plane.traffic_to_unregistered_coa),
     R("MCOA603", "HaoTowardsHomeAgent",                 INFO,    "§5.9",         "-",             "MN uses the Home Address option instead of the tunnel to its HA",     HISTORY, data_plane.hao_towards_home_agent),
     R("MCOA604", "CoaSharedByHomeAddresses",            WARNING, "§10",          "§10",           "one CoA bound by several home addresses at once",                     HISTORY, data_plane.coa_shared_by_home_addresses),
     R("MCOA605", "ManyCoasPerHomeAddress",              INFO,    "§10",          "§10",           "unusually many simultaneous bindings for one home address",           HISTORY, data_plane.many_coas_per_home_address),

@@ -43,3 +43,11 @@ def test_draft_bulk_to_a_correspondent_is_mcoa201_not_missing_c() -> None:
 
     found = check(bu(1, dbid(1), dbid(2), flags="A", dst=CN), dialect=DRAFT)
     assert (hits(found, "MCOA201"), hits(found, "MCOA204")) == ([1], [])
+
+
+def test_traffic_after_full_deregistration_is_flagged_but_not_packets_in_flight() -> None:
+    from tests.checker.test_rules import to_mn
+
+    packets = [bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, lifetime=0), ba(2, lifetime=0)]
+    assert hits(check(*packets, to_mn(COA1, at=1004.5)), "MCOA607") == []  # 0.5 s after the BA
+    assert hits(check(*packets, to_mn(COA1, at=1010.0)), "MCOA607") == [5]

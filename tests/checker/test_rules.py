@@ -92,6 +92,11 @@ def udp_bu(seq: int, *options, outer_src: str, **kw) -> Packet:  # noqa: ANN002,
     return bu(seq, *options, src=HOA, tunnel="udp", outer_src=outer_src, outer_dst=HA4, **kw)
 
 
+def to_mn(coa: str, at: float | None = None) -> Packet:
+    """Data from the CN for the MN, tunnelled by the HA to ``coa``."""
+    return data(src=CN, dst=HOA, outer_src=HA, outer_dst=coa, tunnel="ip6ip6", at=at)
+
+
 def draft_home_bu(seq: int = 1) -> Packet:
     return bu(seq, dbid(1, None, "H"), src=HOA, mac_src=MN_MAC, lifetime=0)
 
@@ -216,6 +221,8 @@ CASES: dict[str, Case] = {
                                                          tunnel="ip6ip6")]),
     "MCOA606": Case(lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA)], [3],
                     lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA), be()]),
+    "MCOA607": Case(lambda: reg(1, bid(1, COA1)) + [to_mn(COA2)], [3],
+                    lambda: reg(1, bid(1, COA1)) + [to_mn(COA1)]),
     "MCOA603": Case(lambda: reg(1, bid(1, COA1)) + [data(src=COA1, dst=HA, hao=HOA)], [3],
                     lambda: reg(1, bid(1, COA1)) + [data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA,
                                                          tunnel="ip6ip6")]),

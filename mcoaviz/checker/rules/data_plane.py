@@ -88,6 +88,42 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
             for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
+IN_FLIGHT = 1.0  # seconds: packets already on their way when a binding ends are not a finding
+
+
+def _last_end(ctx: HistoryContext, node: str, hoa: str, t: float) -> ev.BindingEnded | None:
+    ends = [e for e in ctx.of(ev.BindingEnded) if e.key.node == node and e.key.hoa == hoa and e.time <= t]
+    return ends[-1] if ends else None
+
+
+def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
+    """What: a home agent or correspondent node sends a mobile node's traffic (tunnel, UDP or
+    type 2 routing header) to a care-of address it holds no binding for: another CoA of the home
+    address is bound, or every binding was de-registered / overwritten (expiry is MCOA905).
+    Packets within 1 s of the binding's end are in flight and not reported.
+    Why: draft §6.3 a regular BU "MUST replace all the existing bindings ... the receiver node
+    MUST have only a binding"; a de-registration "MUST delete all existing bindings"; RFC §6.2.
+    The node keeps using a binding it should have removed. A warning: the capture shows the
+    symptom, not the node's cache.
+    Example: HA holds BID 1 -> CoA a only; HA tunnels data for the HoA to CoA b -> warning.
+    """
+    hits = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.direction != "to-mn":
+            continue
+        node, hoa = d.key.peer, d.key.hoa
+        if d.reason == "no-binding":
+            last = _last_end(ctx, node, hoa, d.time)
+            if last is None or isinstance(last, ev.BindingExpired) or d.time < last.time + IN_FLIGHT:
+                continue
+        elif any(c == d.coa and e <= d.time < e + IN_FLIGHT
+                 for _k, c, _s, e in ctx.held_before(node=node, hoa=hoa)):
+            continue
+        hits.append(Hit(f"{node} sends {d.packets} packet(s) for {hoa} to {d.coa}, which is not one of its "
+                        "bindings.", d.frame, d.time, hoa, None, key=f"{d.coa}:{d.time}"))
+    return hits
+
+
 def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
     """What: the mobile node sends data to its home agent with a Home Address option instead of
     through the bi-directional tunnel (reported once per home address and home agent).
