@@ -35,6 +35,7 @@ from dissector.records import (
     BindingAck,
     BindingIdentifier,
     BindingRefreshRequest,
+    BindingUpdate,
     CareOfTest,
     CareOfTestInit,
     HomeTest,
@@ -107,6 +108,7 @@ class MobileNode(Node):
         self.bul_pending: dict[tuple[str, int | None, str], BulRow] = {}  # sent, not yet acknowledged
         self.legacy_peers: set[str] = set()
         self.orphans: list[BulRow] = []  # BUL rows forgotten by a reboot
+        self.foreign_rows: dict[tuple[str, int, str], list[BulRow]] = {}  # hand-made BUs for another HoA
         self.generation = 0  # bumped by reboot(): stale timers of an earlier life do nothing
         self.no_bulk_peers: set[str] = set()
         self.rr: dict[str, RRState] = {}
@@ -293,11 +295,89 @@ class MobileNode(Node):
         assert target is not None
         tx = self.send_mh(spec, iface, target)
         pending.tx = tx
+        if tx.intent is not spec:  # a scenario rewrote it: the BUL follows what went on the wire
+            pending = self._as_sent(pending, tx)
         self.pending[(peer.address, pending.seq)] = pending
         self._open_bul_rows(pending, tx)
         timeout = pending.timeout
         key = (peer.address, pending.seq)
         self.sim.after(timeout, lambda: self._retransmit(key))
+        return tx
+
+    def _as_sent(self, pending: PendingBU, tx: Transmission) -> PendingBU:
+        """The pending BU rebuilt from the message actually sent (after a ``mangle_next``)."""
+        spec = tx.intent
+        body = spec.body
+        if not isinstance(body, BindingUpdate):
+            return pending
+        bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
+        known = dict(pending.entries)
+        entries: list[tuple[int | None, str | None]] = (
+            [(o.bid, o.coa or known.get(o.bid) or (spec.src if body.lifetime else None)) for o in bids]
+            if bids
+            else [(None, spec.src if body.lifetime else None)]
+        )
+        return PendingBU(
+            pending.peer,
+            entries,
+            body.lifetime,
+            pending.iface,
+            pending.overwrite,
+            pending.home,
+            pending.timeout,
+            tx,
+            body.seq,
+            pending.extra,
+        )
+
+    def send_raw(
+        self,
+        spec: MobilitySpec,
+        src: Iface,
+        dst: Iface,
+        *,
+        violation: tuple[str, str] | tuple[str, str, str] | None = None,
+        deliver: bool = True,
+    ) -> Transmission:
+        """A hand-made message; a BU for this MN's HoA still enters its BUL (the truth's ``bul``
+        follows what the MN put on the wire) and its BA is matched by sequence number."""
+        tx = super().send_raw(spec, src, dst, violation=violation, deliver=deliver)
+        body = spec.body
+        if isinstance(body, BindingUpdate) and (spec.hao or spec.src) == self.hoa and dst.node is not self:
+            peer = dst.node
+            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
+            entries: list[tuple[int | None, str | None]] = (
+                [(o.bid, o.coa or (spec.src if body.lifetime else None)) for o in bids]
+                if bids
+                else [(None, spec.src if body.lifetime else None)]
+            )
+            overwrite = bool(body.flags_word & 0x0040) or any(
+                o.flags_byte & 0x40 for o in bids if self.dialect is Dialect.DRAFT05
+            )
+            pending = PendingBU(peer, entries, body.lifetime, src, overwrite, tx=tx, seq=body.seq)
+            self.pending[(peer.address, body.seq)] = pending
+            self._open_bul_rows(pending, tx)
+        elif isinstance(body, BindingUpdate) and dst.node is not self and body.lifetime:
+            # a BU claiming another home address: a BUL row of that (fake) MN, answered by seq
+            peer = dst.node
+            role = "home-agent" if peer is self.ha else "correspondent"
+            hoa = spec.hao or spec.src
+            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)] or [None]
+            rows = [
+                BulRow(
+                    hoa,
+                    peer.address,
+                    role,
+                    o.bid if o else None,
+                    (o.coa if o else None) or spec.src,
+                    tx,
+                    body.seq,
+                    body.lifetime,
+                )
+                for o in bids
+            ]
+            self.sim.truth.bul.extend(rows)
+            self.foreign_rows[(peer.address, body.seq, hoa)] = rows
         return tx
 
     def _next_esp(self) -> tuple[int, int]:
@@ -387,6 +467,18 @@ class MobileNode(Node):
         ba = spec.body
         assert isinstance(ba, BindingAck)
         peer = spec.src
+        foreign = self.foreign_rows.pop((peer, ba.seq, spec.rh2 or spec.dst), None)
+        if foreign is not None:
+            for row in foreign:
+                row.acknowledged, row.status, row.lifetime, row.last_ack_tx = (
+                    True,
+                    ba.status,
+                    ba.lifetime,
+                    message.tx,
+                )
+                if ba.status >= 128:
+                    row.end_tx, row.end_reason = message.tx, "rejected"
+            return
         pending = self.pending.pop((peer, ba.seq), None)
         if pending is None and ba.status == 135:  # carries the peer's last accepted number instead
             waiting = sorted((k for k in self.pending if k[0] == peer), key=lambda k: k[1])

@@ -19,7 +19,9 @@ Interpretations taken (the engine compares against these):
 * ``bul``: one row per (MN, peer, BID, CoA) lifetime in the MN's binding update list.
   ``start`` = first sighting of the first BU for it; ``end`` = first sighting of the BA that
   ended it (or last acknowledgement + lifetime when it expired; or the rejecting BA for
-  ``rejected``).
+  ``rejected``). The rows follow what went on the wire: a BU rewritten by ``mangle_next`` or
+  hand-made with ``send_raw`` is in the BUL as sent (a hand-made BU claiming another HoA gives
+  rows for that HoA).
 * ``traffic``: ``interface`` is the pcapng interface id (as ``mcoaviz export``), with
   ``interface_name`` beside it. Every data packet (not Mobility Header, not ND) counted at each capture
   interface it crosses; ``coa`` is the MN-side outer address as on the wire at that
