@@ -60,7 +60,8 @@ def walk_ipv6(r: Reader, state: WalkState, opts: WalkOptions, tunnel_kind: str |
         first = r.pull_u32()
         if first >> 28 != 6:
             raise Malformed(start, f"IP version {first >> 28} in an IPv6 header")
-        r.pull_u16(), r.pull_u8(), r.skip(1), r.pull_ipv6(), r.pull_ipv6()
+        for size in (2, 1, 1, 16, 16):  # field by field, so Truncated names the missing field
+            r.pull_bytes(size)
     first, payload_len, next_header, _hop_limit, src_raw, dst_raw = _IPV6.unpack_from(r.buf, start)
     if first >> 28 != 6:
         raise Malformed(start, f"IP version {first >> 28} in an IPv6 header")
