@@ -72,6 +72,7 @@ class PendingBU:
     tx: Transmission | None = None
     seq: int = 0
     extra: tuple[MobilityOption, ...] = ()
+    scripted: bool = False  # hand-made (send_raw): the BUL follows the BA, the MN does not react
 
 
 @dataclass(eq=False)
@@ -354,7 +355,9 @@ class MobileNode(Node):
             overwrite = bool(body.flags_word & 0x0040) or any(
                 o.flags_byte & 0x40 for o in bids if self.dialect is Dialect.DRAFT05
             )
-            pending = PendingBU(peer, entries, body.lifetime, src, overwrite, tx=tx, seq=body.seq)
+            pending = PendingBU(
+                peer, entries, body.lifetime, src, overwrite, tx=tx, seq=body.seq, scripted=True
+            )
             self.pending[(peer.address, body.seq)] = pending
             self._open_bul_rows(pending, tx)
         elif isinstance(body, BindingUpdate) and dst.node is not self and body.lifetime:
@@ -486,7 +489,8 @@ class MobileNode(Node):
         if pending is None:
             return
         if ba.status == 135:
-            self.sim.after(PROCESSING_DELAY, lambda: self._send_bu(pending, seq=(ba.seq + 1) % 65536))
+            if not pending.scripted:
+                self.sim.after(PROCESSING_DELAY, lambda: self._send_bu(pending, seq=(ba.seq + 1) % 65536))
             return
         tx = message.tx
         bids = {o.bid: o for o in spec.options if isinstance(o, BindingIdentifier)}
@@ -531,6 +535,8 @@ class MobileNode(Node):
         if pending.home:
             self.on_home_status = ba.status if ba.status < 128 else None
             self.sim.after(PROCESSING_DELAY, self._after_home_ba)
+        if pending.scripted:
+            return
         if ba.status == 165 and not pending.overwrite:
             pending.overwrite = True  # RFC §5.7 MUST / draft §5.7 SHOULD: retry with O
             self.sim.after(PROCESSING_DELAY, lambda: self._send_bu(pending))
