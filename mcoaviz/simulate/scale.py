@@ -204,9 +204,22 @@ class _Traffic:
 
 
 def write_scale_capture(
-    path: str | os.PathLike[str], mobile_nodes: int, coas: int, duration: float, rate: float, seed: int = 1
+    path: str | os.PathLike[str],
+    mobile_nodes: int,
+    coas: int,
+    duration: float,
+    rate: float,
+    seed: int = 1,
+    *,
+    snaplen: int = 0,
 ) -> int:
-    """Write the capture; returns the number of packets written (data + signalling)."""
+    """Write the capture; returns the number of packets written (data + signalling).
+
+    ``snaplen`` > 0 keeps only that many bytes of each frame (like ``dumpcap -s``), as
+    mirror-port captures at this scale usually do; the wire length stays in every record.
+    Keep it above the largest signalling frame (about 110 + 20 * coas bytes) to keep the
+    Binding Updates whole.
+    """
     rng = random.Random(seed)
     nodes = _nodes(mobile_nodes, coas, rng)
     signalling, data_start = _schedule(nodes, duration, rng)
@@ -218,7 +231,9 @@ def write_scale_capture(
     written = 0
     with open(path, "wb") as out:
         out.write(section_header("mcoaviz simulate scale"))
-        out.write(interface_description(InterfaceSpec("ha0-uplink", 1, "home agent uplink mirror", False)))
+        spec = InterfaceSpec("ha0-uplink", 1, "home agent uplink mirror", False, snaplen or 65535)
+        out.write(interface_description(spec))
+        snap = snaplen if snaplen > 0 else 1 << 30
         batch: list[bytes] = []
         append = batch.append
         burst = traffic.burst
@@ -232,15 +247,17 @@ def write_scale_capture(
                     _, signal = pending.pop()
                     stamp = base + next_signal
                     size = len(signal)
-                    append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
-                    append(signal)
-                    append(trailers[size])
+                    cap = size if size <= snap else snap
+                    append(pack(6, 32 + cap + (-cap % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, cap, size))
+                    append(signal if cap == size else signal[:cap])
+                    append(trailers[cap])
                     next_signal = pending[-1][0] if pending else 1 << 62
                 stamp = base + at
                 size = len(frame)
-                append(pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size))
-                append(frame)
-                append(trailers[size])
+                cap = size if size <= snap else snap
+                append(pack(6, 32 + cap + (-cap % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, cap, size))
+                append(frame if cap == size else frame[:cap])
+                append(trailers[cap])
                 n += 1
                 if n == total_data:
                     break
@@ -250,8 +267,12 @@ def write_scale_capture(
         for sig_at, frame in reversed(pending):
             stamp = base + sig_at
             size = len(frame)
-            batch += (pack(6, 32 + size + (-size % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, size, size), frame)
-            batch.append(trailers[size])
+            cap = size if size <= snap else snap
+            batch += (
+                pack(6, 32 + cap + (-cap % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, cap, size),
+                frame[:cap],
+            )
+            batch.append(trailers[cap])
         out.write(b"".join(batch))
         written = total_data + len(signalling)
     return written

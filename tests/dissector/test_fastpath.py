@@ -274,6 +274,28 @@ def test_filter_is_lazy_so_rows_can_be_flushed_before_each_slow_record() -> None
         assert all(row.last < record[1] for row in fast.flush())
 
 
+@pytest.mark.parametrize("offer", [FastPath.offer, offer_via_filter])
+def test_counts_are_binned_per_second_across_flushes(offer) -> None:
+    fast = FastPath(DecodeOptions())
+    data = eth(ACCEPTED["ip6ip6 to MN"][0])
+    rows = []
+    for number, time in enumerate([1.1, 1.5, 2.2, 2.3, 3.9, 5.0], start=1):
+        assert offer(fast, frame(data, number=number, time=time))
+        if number in (3, 5):
+            rows += fast.flush()
+    rows += fast.flush()
+    per_second: dict[int, list] = {}
+    for row in rows:
+        per_second.setdefault(row.second, []).append((row.packets, row.first, row.last))
+    assert per_second == {
+        1: [(2, 1.1, 1.5)],
+        2: [(1, 2.2, 2.2), (1, 2.3, 2.3)],  # one row per flush: the flush cut the second in two
+        3: [(1, 3.9, 3.9)],
+        5: [(1, 5.0, 5.0)],
+    }
+    assert fast.flush() == []
+
+
 def test_flushing_at_every_yielded_record_loses_no_packets() -> None:
     frames = mixed_capture(7)
     fast = FastPath(DecodeOptions())
