@@ -65,6 +65,14 @@ def render_markdown() -> str:
         "",
         f"{len(RULES)} rules.",
         "",
+        "Adding a rule: write a function `(PacketContext | HistoryContext) -> list[Hit]` with a",
+        "What/Why/Example docstring in `mcoaviz/checker/rules/<family>.py` (stateless rules read the",
+        "decoded packet; stateful rules read only the engine's events and the packets they name), add",
+        "one line to `RULES` in `mcoaviz/checker/registry.py` with a new code (codes are never",
+        "reused), a violating and a clean fixture with hand-written frames to `CASES` in",
+        "`tests/checker/test_rules.py`, map the requirement in `mcoaviz/checker/coverage.py`, and",
+        "regenerate this file.",
+        "",
     ]
     for digit, family in FAMILIES.items():
         members = [r for r in RULES if family_of(r.code) == family]
