@@ -19,71 +19,43 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from dissector.codepoints import Dialect
 from dissector.encode import (
     binding_identifier,
     binding_update,
-    ipv6_packet,
-    neighbor_advertisement,
-    router_solicitation,
-    udp_datagram,
 )
-from dissector.encode.ip import dsmip_udp, ip6ip6
 from dissector.records import (
     BindingAck,
     BindingIdentifier,
     BindingRefreshRequest,
-    BindingUpdate,
     CareOfTest,
-    CareOfTestInit,
     HomeTest,
-    HomeTestInit,
     IPv4HomeAddress,
-    LinkLayerAddress,
     MobileNetworkPrefix,
     MobilityOption,
     NonceIndices,
 )
 from mcoaviz.simulate.messages import MobilitySpec
+from mcoaviz.simulate.mn_bul import BulMixin
+from mcoaviz.simulate.mn_home_data import HomeAndDataMixin
+from mcoaviz.simulate.mn_return_routability import ReturnRoutabilityMixin
+from mcoaviz.simulate.mn_state import (
+    INITIAL_BINDACK_TIMEOUT_FIRST_REG,
+    MAX_BINDACK_TIMEOUT,
+    PendingBU,
+    RRState,
+)
 from mcoaviz.simulate.model import Transmission
-from mcoaviz.simulate.network import Iface, TrafficMeta
+from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import PROCESSING_DELAY, Node, Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data
 from mcoaviz.simulate.truth import BulRow
 
-INITIAL_BINDACK_TIMEOUT = 1.0
-INITIAL_BINDACK_TIMEOUT_FIRST_REG = 1.5
-MAX_BINDACK_TIMEOUT = 32.0
+__all__ = ["MobileNode", "PendingBU", "RRState"]
 
 
-@dataclass(eq=False)
-class PendingBU:
-    """A BU waiting for its BA; what to resend on timeout."""
-
-    peer: Registrar
-    entries: list[tuple[int | None, str | None]]  # (BID, CoA) pairs; [(None, coa)] = regular BU
-    lifetime: int
-    iface: Iface
-    overwrite: bool = False
-    home: bool = False
-    timeout: float = INITIAL_BINDACK_TIMEOUT
-    tx: Transmission | None = None
-    seq: int = 0
-    extra: tuple[MobilityOption, ...] = ()
-    scripted: bool = False  # hand-made (send_raw): the BUL follows the BA, the MN does not react
-
-
-@dataclass(eq=False)
-class RRState:
-    home_token: bytes | None = None
-    home_index: int = 0
-    careof: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # CoA -> (index, token)
-    mcoa: bool = True  # the CN returned a BID in the CoT
-
-
-class MobileNode(Node):
+class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
     role = "mobile-node"
 
     def __init__(
@@ -305,84 +277,6 @@ class MobileNode(Node):
         self.sim.after(timeout, lambda: self._retransmit(key))
         return tx
 
-    def _as_sent(self, pending: PendingBU, tx: Transmission) -> PendingBU:
-        """The pending BU rebuilt from the message actually sent (after a ``mangle_next``)."""
-        spec = tx.intent
-        body = spec.body
-        if not isinstance(body, BindingUpdate):
-            return pending
-        bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
-        known = dict(pending.entries)
-        entries: list[tuple[int | None, str | None]] = (
-            [(o.bid, o.coa or known.get(o.bid) or (spec.src if body.lifetime else None)) for o in bids]
-            if bids
-            else [(None, spec.src if body.lifetime else None)]
-        )
-        return PendingBU(
-            pending.peer,
-            entries,
-            body.lifetime,
-            pending.iface,
-            pending.overwrite,
-            pending.home,
-            pending.timeout,
-            tx,
-            body.seq,
-            pending.extra,
-        )
-
-    def send_raw(
-        self,
-        spec: MobilitySpec,
-        src: Iface,
-        dst: Iface,
-        *,
-        violation: tuple[str, str] | tuple[str, str, str] | None = None,
-        deliver: bool = True,
-    ) -> Transmission:
-        """A hand-made message; a BU for this MN's HoA still enters its BUL (the truth's ``bul``
-        follows what the MN put on the wire) and its BA is matched by sequence number."""
-        tx = super().send_raw(spec, src, dst, violation=violation, deliver=deliver)
-        body = spec.body
-        if isinstance(body, BindingUpdate) and (spec.hao or spec.src) == self.hoa and dst.node is not self:
-            peer = dst.node
-            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
-            entries: list[tuple[int | None, str | None]] = (
-                [(o.bid, o.coa or (spec.src if body.lifetime else None)) for o in bids]
-                if bids
-                else [(None, spec.src if body.lifetime else None)]
-            )
-            overwrite = bool(body.flags_word & 0x0040) or any(
-                o.flags_byte & 0x40 for o in bids if self.dialect is Dialect.DRAFT05
-            )
-            pending = PendingBU(
-                peer, entries, body.lifetime, src, overwrite, tx=tx, seq=body.seq, scripted=True
-            )
-            self.pending[(peer.address, body.seq)] = pending
-            self._open_bul_rows(pending, tx)
-        elif isinstance(body, BindingUpdate) and dst.node is not self and body.lifetime:
-            # a BU claiming another home address: a BUL row of that (fake) MN, answered by seq
-            peer = dst.node
-            role = "home-agent" if peer is self.ha else "correspondent"
-            hoa = spec.hao or spec.src
-            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)] or [None]
-            rows = [
-                BulRow(
-                    hoa,
-                    peer.address,
-                    role,
-                    o.bid if o else None,
-                    (o.coa if o else None) or spec.src,
-                    tx,
-                    body.seq,
-                    body.lifetime,
-                )
-                for o in bids
-            ]
-            self.sim.truth.bul.extend(rows)
-            self.foreign_rows[(peer.address, body.seq, hoa)] = rows
-        return tx
-
     def _next_esp(self) -> tuple[int, int]:
         self.esp_seq += 1
         return (0x1001, self.esp_seq)
@@ -393,65 +287,6 @@ class MobileNode(Node):
             return
         pending.timeout = min(pending.timeout * 2, MAX_BINDACK_TIMEOUT)
         self._send_bu(pending)
-
-    # ----------------------------------------------------------------- the BUL (truth)
-    def _open_bul_rows(self, pending: PendingBU, tx: Transmission) -> None:
-        peer = pending.peer.address
-        role = "home-agent" if pending.peer is self.ha else "correspondent"
-        for bid, coa in pending.entries:
-            current = self.bul_rows.get((peer, bid))
-            if current is not None and (coa is None or current.coa == coa):
-                current.last_seq = pending.seq
-                continue
-            if coa is None:
-                continue
-            waiting = self.bul_pending.get((peer, bid, coa))
-            if waiting is not None:
-                waiting.last_seq = pending.seq
-                continue
-            row = BulRow(self.hoa, peer, role, bid, coa, tx, pending.seq, pending.lifetime)
-            self.sim.truth.bul.append(row)
-            self.bul_pending[(peer, bid, coa)] = row
-
-    def _bul_accept(
-        self,
-        peer: str,
-        bid: int | None,
-        coa: str | None,
-        status: int,
-        lifetime: int,
-        tx: Transmission,
-        seq: int,
-    ) -> None:
-        fresh = self.bul_pending.pop((peer, bid, coa), None) if coa else None
-        current = self.bul_rows.get((peer, bid))
-        if fresh is not None:
-            if current is not None:
-                current.end_tx, current.end_reason = tx, "replaced"
-            self.bul_rows[(peer, bid)] = current = fresh
-        if current is None:
-            return
-        current.acknowledged, current.status, current.lifetime = True, status, lifetime
-        current.last_ack_tx, current.last_seq = tx, seq
-        row = current
-
-        def expire() -> None:
-            if self.bul_rows.get((peer, bid)) is row and row.last_ack_tx is tx:
-                row.expired, row.end_reason = True, "expired"
-                del self.bul_rows[(peer, bid)]
-
-        self.sim.at_ns(self.sim.now + lifetime * 1_000_000_000, expire)
-
-    def _bul_end(self, peer: str, bids: Sequence[int | None] | None, reason: str, tx: Transmission) -> None:
-        """End the open rows of ``peer`` for ``bids`` (None = every row)."""
-        for key in [k for k in self.bul_rows if k[0] == peer and (bids is None or k[1] in bids)]:
-            row = self.bul_rows.pop(key)
-            row.end_tx, row.end_reason = tx, reason
-
-    def _bul_reject(self, peer: str, bid: int | None, coa: str | None, status: int, tx: Transmission) -> None:
-        fresh = self.bul_pending.pop((peer, bid, coa), None) if coa else None
-        if fresh is not None:
-            fresh.end_tx, fresh.end_reason, fresh.status, fresh.acknowledged = tx, "rejected", status, True
 
     # ----------------------------------------------------------------- receiving
     def receive_mh(self, message: Received) -> None:
@@ -594,90 +429,6 @@ class MobileNode(Node):
             iface = self.iface_of_bid(bid) if bid is not None else self._any_foreign_iface()
             self._send_bu(PendingBU(peer, [(bid, coa)], self.lifetime, iface))
 
-    # ----------------------------------------------------------------- return routability (§5.2)
-    def route_optimise(
-        self, cn: Registrar, bids: Sequence[int] | None = None, *, bulk: bool = False, lifetime: int = 240
-    ) -> None:
-        """HoTI through the HA, a CoTI per CoA, then BU(s) to the CN once the tokens arrived."""
-        chosen = (
-            list(bids)
-            if bids is not None
-            else [
-                b
-                for n, b in self.bids.items()
-                if self.interfaces[n].up
-                and self.interfaces[n].address
-                and ":" in (self.interfaces[n].address or "")
-                and self.interfaces[n].address != self.hoa
-            ]
-        )
-        state = self.rr.setdefault(cn.address, RRState())
-        self._rr_wanted = getattr(self, "_rr_wanted", {})
-        self._rr_wanted[cn.address] = (cn, chosen, bulk, lifetime)
-        tunnel_iface = self.iface_of_bid(chosen[0])
-        hoti = MobilitySpec(
-            HomeTestInit(self._cookie(b"home", cn.address)),
-            self.hoa,
-            cn.address,
-            tunnel=(tunnel_iface.address or "", self.ha.address),
-        )
-        self.send_mh(hoti, tunnel_iface, self.ha.interfaces["uplink"])
-        for bid in chosen:
-            iface = self.iface_of_bid(bid)
-            options = (binding_identifier(bid, dialect=self.dialect),)
-            coti = MobilitySpec(
-                CareOfTestInit(self._cookie(b"care-of", iface.address or "")),
-                iface.address or "",
-                cn.address,
-                options,
-            )
-            self.send_mh(coti, iface, cn.interfaces["eth0"])
-        state.careof.clear()
-
-    def _cookie(self, *parts: bytes) -> bytes:
-        return bytes(self.sim.rng.getrandbits(8) for _ in range(8))
-
-    def _on_hot(self, message: Received) -> None:
-        spec = message.spec
-        assert isinstance(spec.body, HomeTest)
-        state = self.rr.setdefault(spec.src, RRState())
-        state.home_token, state.home_index = spec.body.keygen_token, spec.body.nonce_index
-        self._rr_maybe_done(spec.src)
-
-    def _on_cot(self, message: Received) -> None:
-        spec = message.spec
-        assert isinstance(spec.body, CareOfTest)
-        state = self.rr.setdefault(spec.src, RRState())
-        state.careof[spec.dst] = (spec.body.nonce_index, spec.body.keygen_token)
-        if not any(isinstance(o, BindingIdentifier) for o in spec.options):
-            state.mcoa = False  # §5.2: no BID in the CoT -> no BID in BUs to that CN
-            self.legacy_peers.add(spec.src)
-        self._rr_maybe_done(spec.src)
-
-    def _rr_maybe_done(self, cn_address: str) -> None:
-        wanted = getattr(self, "_rr_wanted", {}).get(cn_address)
-        state = self.rr.get(cn_address)
-        if wanted is None or state is None or state.home_token is None:
-            return
-        cn, bids, bulk, lifetime = wanted
-        coas = [self.iface_of_bid(b).address for b in bids]
-        if not all(c in state.careof for c in coas):
-            return
-        del self._rr_wanted[cn_address]
-        if not state.mcoa:
-            # a legacy CN holds one regular binding: register the first CoA only
-            iface = self.iface_of_bid(bids[0])
-            self._send_bu(PendingBU(cn, [(None, iface.address)], lifetime, iface))
-            return
-        if bulk and len(bids) > 1:
-            first = self.iface_of_bid(bids[0])
-            entries = [(b, self.iface_of_bid(b).address) for b in bids]
-            self._send_bu(PendingBU(cn, entries, lifetime, first))
-            return
-        self._send_spaced(
-            [PendingBU(cn, [(b, self.iface_of_bid(b).address)], lifetime, self.iface_of_bid(b)) for b in bids]
-        )
-
     def _send_spaced(self, batch: list[PendingBU]) -> None:
         """Individual BUs 200 ms apart, so that the peer-wide sequence numbers (RFC §4.1) arrive in
         order over links of different latency."""
@@ -686,130 +437,3 @@ class MobileNode(Node):
                 self._send_bu(pending)
             else:
                 self.sim.after(0.2 * order, lambda p=pending: self._send_bu(p))
-
-    # ----------------------------------------------------------------- returning home (§5.6)
-    def attach_home(self, name: str) -> None:
-        """Interface ``name`` attaches to the home link (the HoA stays tentative) and sends an RS."""
-        iface = self.interfaces[name]
-        iface.link = self.ha.interfaces["home"].link
-        iface.address = self.hoa
-        iface.up = True
-        self.sim.network.route(self.hoa + "%home", iface)
-        rs = ipv6_packet("::", "ff02::2", 58, router_solicitation(), hop_limit=255)
-
-        def solicited(_packet: bytes, receiver: Iface) -> None:
-            node = receiver.node
-            if hasattr(node, "send_router_advertisement"):
-                self.sim.after(0.002, node.send_router_advertisement)
-            elif hasattr(node, "advertise"):
-                self.sim.after(0.004, node.advertise)
-
-        self.sim.network.multicast(iface, "ff02::2", rs, kind="nd", on_arrival=solicited)
-
-    def return_home_deregister_all(self, name: str) -> None:
-        """§5.6.1: from the home link, de-register every binding at the HA (no BID option)."""
-        iface = self.interfaces[name]
-        self._send_bu(PendingBU(self.ha, [(None, None)], 0, iface, home=True))
-
-    def return_home_simultaneous(self, name: str) -> None:
-        """§5.6.3: draft = Lifetime 0 with H (0x20); RFC = Lifetime > 0, H (0x80), CoA = HoA, MH-LLA."""
-        iface = self.interfaces[name]
-        bid = self.bids[name]
-        if self.dialect is Dialect.DRAFT05:
-            self._send_bu(PendingBU(self.ha, [(bid, None)], 0, iface, home=True))
-        else:
-            lla = (LinkLayerAddress(0, 2, iface.mac),)
-            self._send_bu(PendingBU(self.ha, [(bid, self.hoa)], self.lifetime, iface, home=True, extra=lla))
-
-    def _after_home_ba(self) -> None:
-        """Status 0: the MN owns ND for the HoA (unsolicited NA); RETURNHOME: it stays silent."""
-        status, self.on_home_status = self.on_home_status, None
-        home = next((i for i in self.interfaces.values() if i.address == self.hoa), None)
-        if status != 0 or home is None:
-            return
-        body = neighbor_advertisement(self.hoa, home.mac, solicited=False, override=True)
-        packet = ipv6_packet(self.hoa, "ff02::1", 58, body, hop_limit=255)
-        self.sim.network.multicast(home, "ff02::1", packet, kind="nd")
-
-    def answer_neighbor_solicitation(self, iface: Iface, asker: str, asker_mac: bytes) -> None:
-        """Solicited NA for the HoA (only after status 0: the MN owns ND, §5.6.3)."""
-        body = neighbor_advertisement(self.hoa, iface.mac, solicited=True, override=True)
-        packet = ipv6_packet(self.hoa, asker, 58, body, hop_limit=255)
-        self.sim.network.multicast(iface, asker, packet, kind="nd", dst_mac=asker_mac)
-
-    # ----------------------------------------------------------------- data
-    def send_data(self, cn: Registrar, bid: int, size: int, src: str | None = None) -> None:
-        """A UDP datagram to ``cn`` from interface ``bid``: route-optimised with HAO when the CN
-        acknowledged that BID, else reverse-tunnelled (6in6, or UDP 4191 for an IPv4 CoA)."""
-        iface = self.iface_of_bid(bid)
-        if not iface.up or not iface.address:
-            return
-        source = src or self.hoa
-        payload = bytes(max(0, size))
-        datagram = udp_datagram(source, cn.address, 5001, 5001, payload)
-        ro = self.bul_rows.get((cn.address, bid))
-        regular = self.bul_rows.get((cn.address, None))
-        if ro is None and regular is not None and regular.coa == iface.address:
-            ro = regular  # a legacy CN: one regular binding, usable from its CoA only
-        target_cn = cn.interfaces["eth0"]
-        if iface.address == self.hoa:
-            self.sim.network.send(
-                iface,
-                self.ha.interfaces["home"],
-                ipv6_packet(source, cn.address, 17, datagram),
-                kind="data",
-                on_arrival=lambda p, _i: self.ha.forward_from_mn(p, cn.address),
-            )
-            return
-        if (
-            ro is not None
-            and ro.end_reason is None
-            and ro.acknowledged
-            and src is None
-            and ":" in iface.address
-        ):
-            binding = cn.cache.of(self.hoa)
-            known = next((b for b in binding.values() if b.coa == iface.address), None)
-            packet = ipv6_packet(iface.address, cn.address, 17, datagram, hao=self.hoa)
-            meta = TrafficMeta(
-                cn.address, self.hoa, known.bid if known else bid, "from-mn", "route-optimised"
-            )
-            self.sim.network.send(iface, target_cn, packet, kind="data", traffic=meta)
-            return
-        inner = ipv6_packet(source, cn.address, 17, datagram)
-        ha_binding = next(
-            (
-                b
-                for b in self.ha.cache.of(self.hoa).values()
-                if b.coa == iface.address
-                or (b.udp_port and iface.link and iface.link.nat and b.coa == iface.link.nat.public_address)
-            ),
-            None,
-        )
-        if ha_binding is None:
-            return  # no binding at the HA for this CoA: the MN does not use it
-        if ":" not in iface.address:
-            packet = dsmip_udp(iface.address, self.ha.ipv4_address(), DSMIP_PORT, DSMIP_PORT, inner)
-            via, target = "udp", self.sim.network.iface_for(self.ha.ipv4_address())
-        else:
-            packet = ip6ip6(iface.address, self.ha.address, inner)
-            via, target = "tunnel", self.ha.interfaces["uplink"]
-        assert target is not None
-        meta = TrafficMeta(self.ha.address, self.hoa, ha_binding.bid, "from-mn", via)
-        self.sim.network.send(
-            iface,
-            target,
-            packet,
-            kind="data",
-            traffic=meta,
-            on_arrival=lambda _p, _i: self.ha.forward_from_mn(inner, cn.address),
-        )
-
-    def receive_tunnelled(self, inner: bytes, dst: str) -> None:
-        """A tunnelled packet arrived; a mobile router forwards MNP traffic to its hosts."""
-        if dst == self.hoa or not self.prefixes:
-            return
-        host = self.sim.network.iface_for(dst)
-        lan = self.interfaces.get("lan")
-        if host is not None and lan is not None:
-            self.sim.network.send(lan, host, inner, kind="data")

@@ -1,0 +1,147 @@
+"""Returning home (draft §5.6, home-link ND) and data traffic of the mobile node."""
+
+from __future__ import annotations
+
+from dissector.codepoints import Dialect
+from dissector.encode import (
+    ipv6_packet,
+    neighbor_advertisement,
+    router_solicitation,
+    udp_datagram,
+)
+from dissector.encode.ip import dsmip_udp, ip6ip6
+from dissector.records import LinkLayerAddress
+from mcoaviz.simulate.mn_state import PendingBU
+from mcoaviz.simulate.network import Iface, TrafficMeta
+from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
+
+
+class HomeAndDataMixin:
+    """Returning home and data of ``MobileNode``."""
+
+    # ----------------------------------------------------------------- returning home (§5.6)
+    def attach_home(self, name: str) -> None:
+        """Interface ``name`` attaches to the home link (the HoA stays tentative) and sends an RS."""
+        iface = self.interfaces[name]
+        iface.link = self.ha.interfaces["home"].link
+        iface.address = self.hoa
+        iface.up = True
+        self.sim.network.route(self.hoa + "%home", iface)
+        rs = ipv6_packet("::", "ff02::2", 58, router_solicitation(), hop_limit=255)
+
+        def solicited(_packet: bytes, receiver: Iface) -> None:
+            node = receiver.node
+            if hasattr(node, "send_router_advertisement"):
+                self.sim.after(0.002, node.send_router_advertisement)
+            elif hasattr(node, "advertise"):
+                self.sim.after(0.004, node.advertise)
+
+        self.sim.network.multicast(iface, "ff02::2", rs, kind="nd", on_arrival=solicited)
+
+    def return_home_deregister_all(self, name: str) -> None:
+        """§5.6.1: from the home link, de-register every binding at the HA (no BID option)."""
+        iface = self.interfaces[name]
+        self._send_bu(PendingBU(self.ha, [(None, None)], 0, iface, home=True))
+
+    def return_home_simultaneous(self, name: str) -> None:
+        """§5.6.3: draft = Lifetime 0 with H (0x20); RFC = Lifetime > 0, H (0x80), CoA = HoA, MH-LLA."""
+        iface = self.interfaces[name]
+        bid = self.bids[name]
+        if self.dialect is Dialect.DRAFT05:
+            self._send_bu(PendingBU(self.ha, [(bid, None)], 0, iface, home=True))
+        else:
+            lla = (LinkLayerAddress(0, 2, iface.mac),)
+            self._send_bu(PendingBU(self.ha, [(bid, self.hoa)], self.lifetime, iface, home=True, extra=lla))
+
+    def _after_home_ba(self) -> None:
+        """Status 0: the MN owns ND for the HoA (unsolicited NA); RETURNHOME: it stays silent."""
+        status, self.on_home_status = self.on_home_status, None
+        home = next((i for i in self.interfaces.values() if i.address == self.hoa), None)
+        if status != 0 or home is None:
+            return
+        body = neighbor_advertisement(self.hoa, home.mac, solicited=False, override=True)
+        packet = ipv6_packet(self.hoa, "ff02::1", 58, body, hop_limit=255)
+        self.sim.network.multicast(home, "ff02::1", packet, kind="nd")
+
+    def answer_neighbor_solicitation(self, iface: Iface, asker: str, asker_mac: bytes) -> None:
+        """Solicited NA for the HoA (only after status 0: the MN owns ND, §5.6.3)."""
+        body = neighbor_advertisement(self.hoa, iface.mac, solicited=True, override=True)
+        packet = ipv6_packet(self.hoa, asker, 58, body, hop_limit=255)
+        self.sim.network.multicast(iface, asker, packet, kind="nd", dst_mac=asker_mac)
+
+    # ----------------------------------------------------------------- data
+    def send_data(self, cn: Registrar, bid: int, size: int, src: str | None = None) -> None:
+        """A UDP datagram to ``cn`` from interface ``bid``: route-optimised with HAO when the CN
+        acknowledged that BID, else reverse-tunnelled (6in6, or UDP 4191 for an IPv4 CoA)."""
+        iface = self.iface_of_bid(bid)
+        if not iface.up or not iface.address:
+            return
+        source = src or self.hoa
+        payload = bytes(max(0, size))
+        datagram = udp_datagram(source, cn.address, 5001, 5001, payload)
+        ro = self.bul_rows.get((cn.address, bid))
+        regular = self.bul_rows.get((cn.address, None))
+        if ro is None and regular is not None and regular.coa == iface.address:
+            ro = regular  # a legacy CN: one regular binding, usable from its CoA only
+        target_cn = cn.interfaces["eth0"]
+        if iface.address == self.hoa:
+            self.sim.network.send(
+                iface,
+                self.ha.interfaces["home"],
+                ipv6_packet(source, cn.address, 17, datagram),
+                kind="data",
+                on_arrival=lambda p, _i: self.ha.forward_from_mn(p, cn.address),
+            )
+            return
+        if (
+            ro is not None
+            and ro.end_reason is None
+            and ro.acknowledged
+            and src is None
+            and ":" in iface.address
+        ):
+            binding = cn.cache.of(self.hoa)
+            known = next((b for b in binding.values() if b.coa == iface.address), None)
+            packet = ipv6_packet(iface.address, cn.address, 17, datagram, hao=self.hoa)
+            meta = TrafficMeta(
+                cn.address, self.hoa, known.bid if known else bid, "from-mn", "route-optimised"
+            )
+            self.sim.network.send(iface, target_cn, packet, kind="data", traffic=meta)
+            return
+        inner = ipv6_packet(source, cn.address, 17, datagram)
+        ha_binding = next(
+            (
+                b
+                for b in self.ha.cache.of(self.hoa).values()
+                if b.coa == iface.address
+                or (b.udp_port and iface.link and iface.link.nat and b.coa == iface.link.nat.public_address)
+            ),
+            None,
+        )
+        if ha_binding is None:
+            return  # no binding at the HA for this CoA: the MN does not use it
+        if ":" not in iface.address:
+            packet = dsmip_udp(iface.address, self.ha.ipv4_address(), DSMIP_PORT, DSMIP_PORT, inner)
+            via, target = "udp", self.sim.network.iface_for(self.ha.ipv4_address())
+        else:
+            packet = ip6ip6(iface.address, self.ha.address, inner)
+            via, target = "tunnel", self.ha.interfaces["uplink"]
+        assert target is not None
+        meta = TrafficMeta(self.ha.address, self.hoa, ha_binding.bid, "from-mn", via)
+        self.sim.network.send(
+            iface,
+            target,
+            packet,
+            kind="data",
+            traffic=meta,
+            on_arrival=lambda _p, _i: self.ha.forward_from_mn(inner, cn.address),
+        )
+
+    def receive_tunnelled(self, inner: bytes, dst: str) -> None:
+        """A tunnelled packet arrived; a mobile router forwards MNP traffic to its hosts."""
+        if dst == self.hoa or not self.prefixes:
+            return
+        host = self.sim.network.iface_for(dst)
+        lan = self.interfaces.get("lan")
+        if host is not None and lan is not None:
+            self.sim.network.send(lan, host, inner, kind="data")
