@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale.add_argument("--coas", type=int, default=3, metavar="M", help="care-of addresses per mobile node")
     scale.add_argument("--duration", type=float, default=60.0, metavar="S", help="seconds of traffic")
     scale.add_argument("--rate", type=float, default=10000.0, metavar="PPS", help="packets per second")
+    scale.add_argument(
+        "--snaplen", type=int, default=0, metavar="BYTES", help="bytes kept per frame (0: whole frames)"
+    )
 
 
 def _fail(message: str) -> int:
@@ -100,7 +103,8 @@ def _scale(args: argparse.Namespace) -> int:
         return _fail("scale mode is not available (mcoaviz.simulate.scale is missing)")
     try:
         count = write_scale_capture(
-            args.output, args.mobile_nodes, args.coas, args.duration, args.rate, args.seed
+            args.output, args.mobile_nodes, args.coas, args.duration, args.rate, args.seed,
+            snaplen=args.snaplen,
         )
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
