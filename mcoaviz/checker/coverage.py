@@ -95,7 +95,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('Q82', '6.3', 'HA SHOULD return 133', 'HA', 'MCOA308'),
     ('Q83', '6.3', '(lc must) C set ⇒ CoA from the BID option', 'HA/CN', 'P: applied by the engine when it reconstructs the CoA (I-5); no finding'),
     ('Q84', '6.3', '(lc must) C clear ⇒ CoA from the IPv6 source (Alt-CoA if present)', 'HA/CN', 'P: applied by the engine (I-5, I-6); no finding'),
-    ('Q85', '6.3', 'Regular binding + BID BU without O ⇒ replace, MUST return BID CONFLICT', 'HA/CN', "P: the engine models the outcome (I-7/I-8) and MCOA311 checks the MN's reaction; whether the receiver held a regular binding is not flagged"),
+    ('Q85', '6.3', 'Regular binding + BID BU without O ⇒ replace, MUST return BID CONFLICT', 'HA/CN', 'MCOA315 MCOA311 (the MN side)'),
     ('Q86', '6.3', 'Known BID ⇒ MUST update, return 0', 'HA/CN', 'P: not flagged; a known BID may be rejected for base-protocol reasons (6275 statuses)'),
     ('Q87', '6.3', 'BA with BID options MUST be sent if A is set (text says "in the BA")', 'HA/CN', 'MCOA301'),
     ('Q88', '6.3', "All of the BU's BID options MUST be copied into the BA", 'HA/CN', 'MCOA302'),

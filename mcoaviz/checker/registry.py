@@ -104,6 +104,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA312", "StaleSequenceAfterOutOfWindow",       WARNING, "§5.10",        "-",             "retry after status 135 with a stale sequence number",                 HISTORY, ack.stale_sequence_after_135),
     R("MCOA313", "LiteralRetryAfterOutOfWindow",        INFO,    "§5.10",        "-",             "retry after status 135 reuses the BA's sequence number",              HISTORY, ack.literal_retry_after_135, DRAFT),
     R("MCOA314", "BootstrapWithoutOverwrite",           WARNING, "§5.10",        "§5.9",          "first multiple-CoA registration without the O flag",                  HISTORY, ack.bootstrap_without_overwrite),
+    R("MCOA315", "RegularBindingConflictNotReported",   ERROR,   "§6.3",         "§6.2",          "BID BU without O accepted over a regular binding (no 165)",           HISTORY, ack.conflict_not_reported, severity_rfc=WARNING),
     R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link),
     R("MCOA402", "HomeBindingUnexpectedStatus",         ERROR,   "§5.6.3",       "§6.3",          "HA accepted an H-flag BU with a status other than 0 / RETURNHOME",    HISTORY, return_home.home_unexpected_status),
     R("MCOA403", "NdForHomeAddressBeforeAck",           ERROR,   "§5.6.3",       "§5.6.3",        "MN does NDP for its home address before the H-flag BA",               HISTORY, return_home.nd_before_home_ack),

@@ -175,6 +175,8 @@ CASES: dict[str, Case] = {
                     lambda: [bu(5, dbid(1, COA1, "C")), ba(40, dbid(1), status=135),
                              bu(41, dbid(1, COA1, "C"))], DRAFT),
     "MCOA314": Case(lambda: reg(1, bid(1, COA1)), [1], lambda: reg(1, bid(1, COA1), o_header=True)),
+    "MCOA315": Case(lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1))], [4],
+                    lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1), status=165)]),
     # ---------------------------------------------------------------- 4xx returning home
     "MCOA401": Case(lambda: [bu(1, bid(1, HOA, flags=HOME), src=COA1)], [1], lambda: [rfc_home_bu()]),
     "MCOA402": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=1, dst=HOA)], [2],
@@ -308,6 +310,7 @@ DIALECT_SEVERITIES = {
     "MCOA106": ("error", "warning"),  # RFC 6089 BID-PRI reuses the bits (I-27)
     "MCOA308": ("warning", "error"),  # draft HA SHOULD 133 vs RFC MUST 133
     "MCOA311": ("warning", "error"),  # draft SHOULD use O vs RFC MUST set O
+    "MCOA315": ("error", "warning"),  # draft MUST return BID CONFLICT vs RFC lowercase must/should
     "MCOA506": ("error", "warning"),  # draft MUST put a BID option vs RFC SHOULD "at least"
     "MCOA702": ("error", "warning"),  # draft MUST NOT vs RFC only implied
     "MCOA705": ("error", "warning"),  # draft MUST NOT vs RFC SHOULD NOT

@@ -190,6 +190,29 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
+def conflict_not_reported(ctx: HistoryContext) -> list[Hit]:
+    """What: a receiver holding a regular (non-BID) binding for the home address accepted a BU
+    with BID options and without the O flag, instead of answering BID CONFLICT / 165.
+    Why: draft §6.3 "If the receiver has a regular binding ... In this case, the receiver MUST
+    return [MCOA BID CONFLICT]" (error); RFC §6.2 "it must not process the Binding Update. The
+    receiver should send ... [MCOA NON-MCOA BINDING EXISTS]" (lowercase: warning). Whether a
+    regular binding was held comes from the engine's binding events.
+    Example: regular BU + BA 0, then BU with BID 1 (no O) -> BA status 0 -> finding at that BA.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.ba_frame is None or p.regular or p.overwrite or p.deregistration:
+            continue
+        if p.ba_status is None or p.ba_status >= 128 or p.ba_status == CONFLICT:
+            continue
+        regular = [k for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa) if k.bid is None]
+        if regular:
+            hits.append(Hit(f"BU with BID option(s) and no O flag was accepted (status {p.ba_status}) "
+                            "although a regular binding existed; expected BID CONFLICT / 165.", p.ba_frame,
+                            p.time, p.key.hoa, None, _dialect(p)))
+    return hits
+
+
 def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
     """What: (RFC 5648) the MN registered a BID without a care-of address (Length 4) that its
     peer did not know: the BA rejected it with MCOA UNKNOWN COA (167).
