@@ -90,7 +90,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('Q77', '6.3', 'C set ⇒ CoA MUST be present', 'sender', 'MCOA103'),
     ('Q78', '6.3', '... otherwise MUST reject the option with MALFORMED', 'HA/CN', 'MCOA306'),
     ('Q79', '6.3', 'Multiple BIDs ⇒ receiver MUST support bulk', 'HA', 'Not flagged: contradicts Q80 (D14); RFC 5648 makes bulk optional for the HA'),
-    ('Q80', '6.3', 'Otherwise MUST reject with BULK NOT SUPPORT', 'HA/CN', 'MCOA208'),
+    ('Q80', '6.3', 'Otherwise MUST reject with BULK NOT SUPPORT', 'HA/CN', 'MCOA208 MCOA209'),
     ('Q81', '6.3', 'Lifetime 0 with unknown BID ⇒ MUST reject', 'HA/CN', 'MCOA307'),
     ('Q82', '6.3', 'HA SHOULD return 133', 'HA', 'MCOA308'),
     ('Q83', '6.3', '(lc must) C set ⇒ CoA from the BID option', 'HA/CN', 'P: applied by the engine when it reconstructs the CoA (I-5); no finding'),

@@ -90,6 +90,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA206", "BulkSequenceBelowBinding",            WARNING, "§5.4",         "§4.1",          "bulk BU sequence number older than a bulked binding's last",          HISTORY, bulk.bulk_sequence_below_binding),
     R("MCOA207", "BulkAfterBulkRefused",                WARNING, "§5.7",         "§5.7",          "bulk BU sent after the peer refused bulk registration (168)",         HISTORY, bulk.bulk_after_refusal),
     R("MCOA208", "CorrespondentAcceptedBulk",           ERROR,   "§6.3",         "§6.2",          "correspondent node accepted a bulk registration",                     HISTORY, bulk.correspondent_accepted_bulk),
+    R("MCOA209", "BulkRefusedWithWrongStatus",          ERROR,   "§6.3",         "§6.2",          "CN refused a bulk registration with a status other than 168",         HISTORY, bulk.bulk_refused_with_wrong_status),
     R("MCOA301", "AckWithoutBidOption",                 WARNING, "§5.7",         "§5.7, §6.2",    "BA to an A-flag BID BU carries no BID option",                        HISTORY, ack.ack_without_bid),
     R("MCOA302", "AckMissingBid",                       ERROR,   "§6.3",         "§6.2",          "BA does not copy every BID option of its BU",                         HISTORY, ack.ack_missing_bid),
     R("MCOA303", "NotCompleteWithoutBidError",          ERROR,   "§4.3, §6.3",   "§4.4, §6.2",    "MCOA NOTCOMPLETE without any per-BID error status",                   HISTORY, ack.notcomplete_without_bid_error),

@@ -146,6 +146,10 @@ CASES: dict[str, Case] = {
                              ba(1, bid(1), bid(2), src=CN)], [2],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
                              ba(1, bid(1), bid(2), status=168, src=CN)]),
+    "MCOA209": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
+                             ba(1, bid(1), bid(2), status=129, src=CN)], [2],
+                    lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
+                             ba(1, bid(1), bid(2), status=168, src=CN)]),
     # ---------------------------------------------------------------- 3xx acknowledgement / status
     "MCOA301": Case(lambda: [bu(1, bid(1, COA1)), ba(1)], [2], lambda: reg(1, bid(1, COA1))),
     "MCOA302": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1))], [2],

@@ -158,3 +158,21 @@ def correspondent_accepted_bulk(ctx: HistoryContext) -> list[Hit]:
             hits.append(Hit("Correspondent node accepted a bulk registration instead of rejecting it.",
                             p.ba_frame, p.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
     return hits
+
+
+def bulk_refused_with_wrong_status(ctx: HistoryContext) -> list[Hit]:
+    """What: a correspondent node rejected a bulk registration with a status other than MCOA BULK
+    REGISTRATION NOT SUPPORTED / PROHIBITED (168).
+    Why: draft §6.3 "it MUST reject the Binding Update and returns the status value set to [MCOA
+    BULK REGISTRATION NOT SUPPORT]"; RFC §6.2 a CN MUST reject it with 168. The MN's §5.7
+    reaction (stop bulk) depends on that code.
+    Example: bulk BU to a CN -> BA status 129 -> finding at the BA.
+    """
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.role == "correspondent" and p.bulk and p.ba_frame is not None and p.ba_status is not None \
+                and p.ba_status >= 128 and p.ba_status != BULK_REFUSED:
+            hits.append(Hit(f"Correspondent node refused a bulk registration with status {p.ba_status} "
+                            "instead of 168.", p.ba_frame, p.time, p.key.hoa, None,
+                            ctx.dialect_of(p.bu_frame)))
+    return hits
