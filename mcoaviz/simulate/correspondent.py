@@ -110,12 +110,13 @@ class CorrespondentNode(Registrar):
             self._turn[hoa] = turn + 1
             binding = bindings[turn % len(bindings)]
             target = self.sim.network.iface_for(binding.coa)
-            if target is None:
-                return
             datagram = udp_datagram(self.address, hoa, sport, dport, payload)
             packet = ipv6_packet(self.address, binding.coa, 17, datagram, rh2=hoa)
             meta = TrafficMeta(self.address, hoa, binding.bid, "to-mn", "route-optimised")
-            self.sim.network.send(self.iface, target, packet, kind="data", traffic=meta)
+            if target is None:  # the CoA is gone: sent anyway, lost on the way
+                self.sim.network.send_lost(self.iface, packet, kind="data", traffic=meta)
+            else:
+                self.sim.network.send(self.iface, target, packet, kind="data", traffic=meta)
             return
         target = self.sim.network.iface_for(hoa)
         if target is None:

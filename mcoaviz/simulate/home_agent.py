@@ -128,16 +128,12 @@ class HomeAgent(Registrar):
         binding = self.pick_binding(dst)
         if binding is None:
             return
-        mn_node = None
         if binding.home:
             target = self.sim.network.iface_for(binding.hoa + "%home")
             if target is not None:
                 self.sim.network.send(self.home, target, inner, kind="data")
             return
         target = self.sim.network.iface_for(binding.coa)
-        if target is None:
-            return
-        mn_node = target.node
         meta = TrafficMeta(
             self.address,
             binding.hoa,
@@ -149,6 +145,10 @@ class HomeAgent(Registrar):
             packet = dsmip_udp(self.ipv4, binding.coa, DSMIP_PORT, binding.udp_port, inner)
         else:
             packet = ip6ip6(self.address, binding.coa, inner)
+        if target is None:  # the CoA is gone (handover): tunnelled anyway, lost on the way
+            self.sim.network.send_lost(self.uplink, packet, kind="data", traffic=meta)
+            return
+        mn_node = target.node
         self.sim.network.send(
             self.uplink,
             target,

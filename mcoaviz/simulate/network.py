@@ -240,6 +240,18 @@ class Network:
         self.sim.at_ns(arrival, arrive)
         return tx
 
+    def send_lost(
+        self, src: Iface, packet: bytes, *, kind: str, traffic: TrafficMeta | None = None
+    ) -> Transmission:
+        """A packet for an address nobody holds any more (the MN moved away): it is seen
+        leaving on the sender's link and then lost in the network."""
+        tx = Transmission(kind, src.node.name)
+        self.sim.transmissions.append(tx)
+        if src.link is not None and src.up:
+            frame = ethernet_for(src.link.router_mac, src.mac, packet)
+            self._see(src.link, self.sim.now, frame, tx, traffic)
+        return tx
+
     def multicast(
         self,
         src: Iface,
