@@ -59,7 +59,12 @@ The pieces a scenario can use:
   violation=..., deliver=True)`` sends a hand-made message (the receiver processes it unless
   ``deliver=False``). ``MobilitySpec`` fields: body (a ``dissector.records`` message),
   src, dst, options, hao, rh2, esp, tunnel, udp, and overrides ``mh_type``, ``header_len``,
-  ``align`` (False = no alignment padding), ``checksum``, ``payload_proto``.
+  ``align`` (False = no alignment padding), ``checksum``, ``payload_proto``. A BU sent by the
+  MN with ``send_raw`` enters the truth BUL as sent and its BA updates it, but the MN does not
+  react to that BA (no retry, no refresh); a BU rewritten by ``mangle_next`` is tracked as sent.
+* ``mn.reboot()`` drops the MN's mobility state (BUL, pending BUs, sequence numbers: §5.10);
+  ``mn.auto_refresh = False`` stops refreshes; ``mn.ipv4_hoa_request = True`` adds an IPv4
+  Home Address request to HA BUs; ``sim.network.add_link(name, ...)`` adds a capture point.
 * ``sim.truth.violation(tx, section, description, rule=None)`` marks any transmission;
   ``sim.network.drop(predicate, count)`` loses matching transmissions after the sender's link.
 * ``common.steady_traffic(sim, net, start, end, rate=...)``: bidirectional data over every
