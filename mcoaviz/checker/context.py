@@ -2,7 +2,8 @@
 
 A rule never sees the checker or the engine's internals: a packet rule gets one decoded
 ``Packet``; a history rule gets the engine's event list (in processing order), the signalling
-packets by frame (so it can read the BU behind a ``BindingUpdateProcessed``), and the data rows.
+packets by frame (so it can read the BU behind a ``BindingUpdateProcessed``), and the data
+with a Home Address option (for MCOA603).
 History rules read what the engine concluded; they never rebuild binding state themselves.
 """
 
@@ -28,7 +29,7 @@ class CheckerConfig:
 
     select: tuple[str, ...] = ()
     dialect: Dialect = Dialect.RFC5648  # the capture's dialect, for messages without BID options
-    max_coas_per_hoa: int = 8  # MCOA606: more simultaneous bindings than this is unusual (§10)
+    max_coas_per_hoa: int = 8  # MCOA605: more simultaneous bindings than this is unusual (§10)
 
     def selected(self, code: str) -> bool:
         return not self.select or any(code.startswith(prefix) for prefix in self.select)
