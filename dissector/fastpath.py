@@ -8,24 +8,24 @@ counted here, False when it must go to the slow path. What counts as bulk data i
 never a Mobility Header, ICMPv6, ESP/AH, fragments, odd extension headers, bad lengths or
 truncated headers).
 
-How it stays fast -- validated header bytes as dictionary keys:
+How it stays fast -- validated header bytes as dictionary keys (per interface, kept across
+seconds and flushes; each flow has one counting entry):
 
 1. *exact*: the bytes from the link discriminator to the end of the headers that decide the
-   classification (``KEY_SPAN``), lengths included, as one slice, looked up in a per-interface
-   dictionary of entries that persists across seconds and flushes. Finding them proves the
-   packet classifies like the one that created the entry; only "the wire holds what the header
+   classification (``KEY_SPAN``), lengths included, as one slice. Finding them proves the
+   packet classifies like the one that put them there; only "the wire holds what the header
    claims" is checked. One slice, one ``dict.get``, a few integer updates: the hot path, taken
-   by every packet of a flow with a size seen before (most packets: full-size segments and
-   pure ACKs). An entry counts one second at a time; a packet of a later second rolls it.
-2. On a miss: the same bytes without the length fields (``KeyPlan.key``, one ``struct``
-   unpack) among the flows validated earlier (``_known``), with the lengths checked on the
-   spot (inner length + 40 = outer payload length, headers fit). A hit opens a new exact
-   entry: new sizes of known flows never need the full classification.
-3. Otherwise the packet is classified in full. Bulk data whose classification depends only on
-   fixed-offset bytes (IPv6 outer headers: never an IPv4 header with its per-packet ID and
-   checksum, never UDP encapsulation, no VLAN tags) becomes a known flow; other bulk data is
-   counted under its canonical key, each packet classified in full.
+   by every packet of a flow with a size seen before.
+2. *flow*: on a miss, the same bytes without the length fields (``KeyPlan``: one ``struct``
+   unpack), with the lengths checked on the spot (inner length + 40 = outer payload length,
+   headers fit, the wire holds them). A known flow gets the packet and learns its exact bytes.
+3. Otherwise the packet is classified in full (``Classifier``). Bulk data whose classification
+   depends only on fixed-offset bytes (IPv6 outer headers: never an IPv4 header with its
+   per-packet ID and checksum, never UDP encapsulation, no VLAN tags) becomes a known flow;
+   other bulk data is counted under its canonical key, each packet classified in full.
 
+An entry counts one second at a time; a packet of a later second (or the first after a
+flush) "rolls" it, keeping the finished counts aside for ``flush``.
 Addresses stay raw bytes until ``flush`` turns the counts into :class:`TrafficCount` rows.
 """
 
@@ -36,11 +36,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from dissector.capture.limits import RawRecord
-from dissector.fastclassify import CACHE_LIMIT, KEY_PLANS, KEY_SPAN, Canonical, Classifier
+from dissector.fastclassify import CACHE_LIMIT, KEY_PLANS, KEY_SPAN, MIN_PAYLOAD, Canonical, Classifier
 from dissector.records import Frame, TrafficCount
 
 # An entry is a list, mutated in place on the hot path:
-PACKETS, BYTES, FIRST, LAST, MIN_WIRE, CANONICAL, INTERFACE, SECOND = range(8)
+PACKETS, BYTES, FIRST, LAST, CANONICAL, INTERFACE, SECOND = range(7)
 
 
 class _HasUdpPorts(Protocol):
@@ -52,11 +52,12 @@ class FastPath:
 
     def __init__(self, options: _HasUdpPorts) -> None:
         self.classifier = Classifier(frozenset(options.udp_ports))
-        self._flows: dict[int, dict[bytes, list[Any]]] = {}  # interface -> exact bytes -> entry
-        self._known: dict[tuple[bytes, ...], Canonical] = {}  # flow keys (no lengths) validated
+        # interface -> {exact bytes: (least wire length, entry), flow key tuple: entry}
+        self._flows: dict[int, dict[Any, Any]] = {}
         self._other: dict[tuple[int, int, Canonical], list[Any]] = {}  # not cacheable, per second
         self._dirty: list[list[Any]] = []  # entries counting since the last flush
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
+        self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
 
     # ------------------------------------------------------------------ public API
@@ -76,39 +77,37 @@ class FastPath:
     def offer_raw(
         self, time: float, interface: int, linktype: int, buf: Any, offset: int, caplen: int, wire_length: int
     ) -> bool:
-        plan = KEY_PLANS.get(linktype)
-        if plan is not None and caplen >= plan.need:
-            n = offset + plan.ip
-            span = KEY_SPAN[buf[n + 6]]
-            if span and caplen >= plan.ip + span:
-                entry = self._flows.get(interface, {}).get(buf[offset + plan.start : n + span])
-                if entry is not None and wire_length >= entry[MIN_WIRE]:
-                    second = int(time)
-                    if entry[SECOND] == second:
-                        entry[PACKETS] += 1
-                        entry[BYTES] += wire_length
-                        entry[LAST] = time
-                    else:
-                        self._roll(entry, time, second, wire_length)
-                    self.accepted += 1
-                    return True
-        return self._admit(time, interface, linktype, buf, offset, caplen, wire_length)
+        """``offer`` on a packet at ``buf[offset:offset + caplen]``; the readable version of ``filter``."""
+        entry = self._known_entry(interface, linktype, buf, offset, caplen, wire_length)
+        if entry is None:
+            return self._admit(time, interface, linktype, buf, offset, caplen, wire_length)
+        second = int(time)
+        if entry[SECOND] == second:
+            entry[PACKETS] += 1
+            entry[BYTES] += wire_length
+            entry[LAST] = time
+        else:
+            self._roll(entry, time, second, wire_length)
+        self.accepted += 1
+        return True
 
     def filter(self, records: Iterable[RawRecord]) -> Iterator[RawRecord]:
         """Count every record the fast path takes; yield the others, in order, for decoding.
 
         The generator is lazy: when it yields a record, every earlier bulk packet has been
         counted and no later one has, so the caller can ``flush()`` right then to keep
-        signalling and traffic rows in time order. This is ``offer_raw`` inlined in one loop:
-        the benchmark's hot path.
+        signalling and traffic rows in time order. This is ``offer_raw`` (with
+        ``_known_entry`` and ``_roll``) inlined in one loop: the benchmark's hot path.
         """
         flows_by_interface = self._flows
-        spans = KEY_SPAN
-        admit, roll = self._admit, self._roll
+        spans, min_payload = KEY_SPAN, MIN_PAYLOAD
+        admit = self._admit
+        dirty, done = self._dirty, self._done  # flush() empties both in place
         cur_interface = -1
-        flows: dict[bytes, list[Any]] = {}
+        flows: dict[Any, Any] = {}
         start = ip = 0
         need = 1 << 62
+        unpackers: list[Any] = []
         accepted = 0
         try:
             for record in records:
@@ -120,22 +119,42 @@ class FastPath:
                     if plan is None:
                         need = 1 << 62
                     else:
-                        start, ip, need = plan.start, plan.ip, plan.need
+                        start, ip, need, unpackers = plan.start, plan.ip, plan.need, plan.unpackers
+                entry = None
                 if caplen >= need:
                     n = offset + ip
-                    span = spans[buf[n + 6]]
+                    nh = buf[n + 6]
+                    span = spans[nh]
                     if span and caplen >= ip + span:
-                        entry = flows.get(buf[offset + start : n + span])
-                        if entry is not None and wire_length >= entry[4]:  # MIN_WIRE
-                            second = int(time)
-                            if entry[7] == second:  # SECOND
-                                entry[0] += 1  # PACKETS
-                                entry[1] += wire_length  # BYTES
-                                entry[3] = time  # LAST
+                        exact = buf[offset + start : n + span]
+                        hit = flows.get(exact)
+                        if hit is not None and wire_length >= hit[0]:
+                            entry = hit[1]
+                        else:  # level 2: the flow without its lengths
+                            if nh == 41:
+                                prefix, plen, middle, inner_plen, tail = unpackers[41](buf, offset + start)
+                                flow = (prefix, middle, tail) if inner_plen + 40 == plen else None
                             else:
-                                roll(entry, time, second, wire_length)
-                            accepted += 1
-                            continue
+                                prefix, plen, rest = unpackers[nh](buf, offset + start)
+                                flow = (prefix, rest) if plen >= min_payload[nh] else None
+                            if flow is not None and wire_length >= need + plen:
+                                entry = flows.get(flow)
+                                if entry is not None and len(flows) < CACHE_LIMIT:
+                                    flows[exact] = (need + plen, entry)
+                if entry is not None:
+                    second = int(time)
+                    if entry[6] == second:  # SECOND
+                        entry[0] += 1  # PACKETS
+                        entry[1] += wire_length  # BYTES
+                        entry[3] = time  # LAST
+                    else:  # _roll, inlined
+                        if entry[0]:
+                            done.append(tuple(entry))
+                        else:
+                            dirty.append(entry)
+                        entry[0], entry[1], entry[2], entry[3], entry[6] = 1, wire_length, time, time, second
+                    accepted += 1
+                    continue
                 if admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
                 self.accepted += accepted
@@ -154,8 +173,8 @@ class FastPath:
             entry[PACKETS] = entry[BYTES] = 0
             entry[SECOND] = -1
         self._dirty.clear()
-        self._done = []
-        for packets, size, first, last, _, canonical, interface, second in counts:
+        self._done.clear()
+        for packets, size, first, last, canonical, interface, second in counts:
             latest = max(latest, second)
             row = merged.get((interface, second, canonical))
             if row is None:
@@ -167,14 +186,42 @@ class FastPath:
                 row[3] = max(row[3], last)
         for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
             del self._other[key]
-        rows = [
-            _row(interface, second, canonical, *totals)
-            for (interface, second, canonical), totals in merged.items()
-        ]
+        texts = self._texts
+        if len(texts) >= CACHE_LIMIT:
+            texts.clear()
+        rows = []
+        for (interface, second, canonical), (packets, size, first, last) in merged.items():
+            text = texts.get(canonical)
+            if text is None:
+                text = texts[canonical] = _texts(canonical)
+            rows.append(TrafficCount(interface, second, *text, packets, size, first, last))
         rows.sort(key=lambda r: (r.first, r.interface))
         return rows
 
-    # ------------------------------------------------------------------ misses
+    # ------------------------------------------------------------------ levels 2 and 3
+
+    def _known_entry(
+        self, interface: int, linktype: int, buf: Any, offset: int, caplen: int, wire_length: int
+    ) -> list[Any] | None:
+        """Levels 1 and 2: the entry of a validated flow this packet belongs to, or None."""
+        plan = KEY_PLANS.get(linktype)
+        flows = self._flows.get(interface)
+        if plan is None or flows is None or caplen < plan.need:
+            return None
+        span = KEY_SPAN[buf[offset + plan.ip + 6]]
+        if not span or caplen < plan.ip + span:
+            return None
+        exact = buf[offset + plan.start : offset + plan.ip + span]
+        hit = flows.get(exact)
+        if hit is not None and wire_length >= hit[0]:
+            return hit[1]  # type: ignore[no-any-return]
+        flow, plen = plan.key(buf, offset, caplen)
+        if flow is None or wire_length < plan.need + plen:
+            return None
+        entry = flows.get(flow)
+        if entry is not None and len(flows) < CACHE_LIMIT:
+            flows[exact] = (plan.need + plen, entry)
+        return entry  # type: ignore[no-any-return]
 
     def _roll(self, entry: list[Any], time: float, second: int, size: int) -> None:
         """First packet of an entry in a new second (or since a flush)."""
@@ -187,36 +234,26 @@ class FastPath:
     def _admit(
         self, time: float, interface: int, linktype: int, buf: Any, offset: int, caplen: int, wire_length: int
     ) -> bool:
-        """Levels 2 and 3 of the module docstring: a known flow, else full classification."""
-        plan = KEY_PLANS.get(linktype)
-        flow = exact = None
-        min_wire = 0
-        if plan is not None and caplen >= plan.need:
-            span = KEY_SPAN[buf[offset + plan.ip + 6]]
-            if span and caplen >= plan.ip + span:
-                exact = buf[offset + plan.start : offset + plan.ip + span]
-                flow, plen = plan.key(buf, offset, caplen)
-                if flow is not None:
-                    min_wire = plan.need + plen
-                    canonical = self._known.get(flow)
-                    if canonical is not None:
-                        if wire_length < min_wire:
-                            return False
-                        self._open(interface, exact, canonical, min_wire, time, wire_length)
-                        return True
+        """Level 3: classify in full; count the packet and learn its flow when it is bulk data."""
         frame = bytes(buf[offset : offset + caplen])
         found = self.classifier.classify(linktype, frame, wire_length)
         if found is None:
             return False
         canonical, ip, header_end = found
-        if flow is not None and exact is not None and plan is not None and plan.ip == ip:
-            if header_end == ip + KEY_SPAN[frame[ip + 6]]:
-                if len(self._known) >= CACHE_LIMIT:
-                    self._known.clear()
-                self._known[flow] = canonical
-                self._open(interface, exact, canonical, min_wire, time, wire_length)
-                return True
         second = int(time)
+        plan = KEY_PLANS.get(linktype)
+        if plan is not None and plan.ip == ip and header_end == ip + KEY_SPAN[frame[ip + 6]]:
+            flow, plen = plan.key(frame, 0, caplen)
+            if flow is not None:  # a cacheable flow: learn both keys
+                flows = self._flows.setdefault(interface, {})
+                if len(flows) >= CACHE_LIMIT:
+                    flows.clear()  # entries still counting stay reachable through _dirty
+                entry = flows.get(flow)
+                if entry is None:
+                    entry = flows[flow] = [0, 0, time, time, canonical, interface, -1]
+                flows[frame[plan.start : header_end]] = (plan.need + plen, entry)
+                self._count(entry, time, second, wire_length)
+                return True
         entry = self._other.get((interface, second, canonical))
         if entry is None:
             entry = self._other[(interface, second, canonical)] = [
@@ -224,36 +261,20 @@ class FastPath:
                 0,
                 time,
                 time,
-                0,
                 canonical,
                 interface,
                 second,
             ]
-        if entry[PACKETS]:
-            entry[PACKETS] += 1
-            entry[BYTES] += wire_length
-            entry[LAST] = time
-        else:
-            entry[PACKETS], entry[BYTES], entry[FIRST], entry[LAST], entry[SECOND] = (
-                1,
-                wire_length,
-                time,
-                time,
-                second,
-            )
-            self._dirty.append(entry)
-        self.accepted += 1
+        self._count(entry, time, second, wire_length)
         return True
 
-    def _open(
-        self, interface: int, exact: bytes, canonical: Canonical, min_wire: int, time: float, size: int
-    ) -> None:
-        """A new exact entry for validated header bytes, counting this packet."""
-        flows = self._flows.setdefault(interface, {})
-        if len(flows) >= CACHE_LIMIT:
-            flows.clear()  # entries still counting stay reachable through _dirty
-        entry = flows[exact] = [1, size, time, time, min_wire, canonical, interface, int(time)]
-        self._dirty.append(entry)
+    def _count(self, entry: list[Any], time: float, second: int, size: int) -> None:
+        if entry[PACKETS] and entry[SECOND] == second:
+            entry[PACKETS] += 1
+            entry[BYTES] += size
+            entry[LAST] = time
+        else:
+            self._roll(entry, time, second, size)
         self.accepted += 1
 
 
@@ -264,24 +285,13 @@ def _text_pair(pair: bytes | None) -> tuple[str | None, str | None]:
     return socket.inet_ntop(family, pair[:half]), socket.inet_ntop(family, pair[half:])
 
 
-def _row(
-    interface: int, second: int, canonical: Canonical, packets: int, size: int, first: float, last: float
-) -> TrafficCount:
+def _texts(canonical: Canonical) -> tuple[str | None, ...]:
+    """(via, outer_src, outer_dst, src, dst, home_address_option, routing_type2) as text."""
     via, outer, inner, hao, rh2 = canonical
-    outer_src, outer_dst = _text_pair(outer)
-    src, dst = _text_pair(inner)
-    return TrafficCount(
-        interface=interface,
-        second=second,
-        via=via,
-        outer_src=outer_src,
-        outer_dst=outer_dst,
-        src=src,
-        dst=dst,
-        home_address_option=socket.inet_ntop(socket.AF_INET6, hao) if hao else None,
-        routing_type2=socket.inet_ntop(socket.AF_INET6, rh2) if rh2 else None,
-        packets=packets,
-        bytes=size,
-        first=first,
-        last=last,
+    return (
+        via,
+        *_text_pair(outer),
+        *_text_pair(inner),
+        socket.inet_ntop(socket.AF_INET6, hao) if hao else None,
+        socket.inet_ntop(socket.AF_INET6, rh2) if rh2 else None,
     )
