@@ -134,5 +134,6 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('§3-e', '3', 'MN MUST keep a care-of keygen token per CoA', 'MN', 'P: not checked (as Q22)'),
     ('RFC §5.1', '5.1', '(RFC) once the MN has several CoAs, all MUST be mapped to BIDs', 'MN', 'N: a BU without BID is a legal regular registration'),
     ('RFC §5.1-b', '5.1', '(RFC) the first registration of a BID MUST include its care-of address', 'MN', 'MCOA115'),
+    ('RFC §4.3', '4.3', '(RFC) only an IPv6 care-of address in a BU to a correspondent node', 'MN', 'MCOA116'),
     ('RFC §4.1', '4.1', '(RFC) one sequence number counter per peer for all BUL entries', 'MN', 'MCOA206 (bulk BUs); MCOA312 after status 135'),
 )

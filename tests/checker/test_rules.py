@@ -125,6 +125,11 @@ CASES: dict[str, Case] = {
     "MCOA114": Case(lambda: [bu(1, dbid(1))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
     "MCOA115": Case(lambda: [bu(1, bid(7)), ba(1, bid(7, status=167))], [1],
                     lambda: [bu(1, bid(7)), ba(1, bid(7))]),
+    "MCOA116": Case(lambda: [bu(1, bid(1, V4COA), flags="A", dst=CN)], [1],
+                    lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)]),
+    "MCOA117": Case(lambda: [bu(1, o_header=True)], [1], lambda: [bu(1, bid(1, COA1), o_header=True)]),
+    "MCOA118": Case(lambda: [bu(1, dbid(1, COA1, "C"), o_header=True)], [1],
+                    lambda: [bu(1, dbid(1, COA1, "CO"))], DRAFT),
     # ---------------------------------------------------------------- 2xx bulk
     "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),

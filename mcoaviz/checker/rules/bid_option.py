@@ -7,6 +7,7 @@ read from Length. ``BindingIdentifier`` exposes both through ``coa_flag``, ``ipv
 
 from __future__ import annotations
 
+from dissector.codepoints import BU_FLAG_O, BU_FLAG_P, Dialect
 from dissector.records import AlternateCoA, BindingAuthData, BindingIdentifier
 from mcoaviz.checker.context import PacketContext
 from mcoaviz.checker.finding import Hit
@@ -239,3 +240,49 @@ def home_registration_without_coa(ctx: PacketContext) -> list[Hit]:
             for b in ctx.message.bids  # type: ignore[union-attr]
             if is_draft(b) and not b.coa_flag and not b.home_flag and b.length == 4]
 
+
+
+def ipv4_coa_to_correspondent(ctx: PacketContext) -> list[Hit]:
+    """What: (RFC 5648) a BU to a correspondent node whose BID option carries an IPv4 care-of
+    address (Length 8).
+    Why: RFC §4.3 "IPv4 or IPv6 care-of address ... in a home registration; only IPv6 ... in a
+    Binding Update sent to a correspondent node" (no status is defined for it, R13).
+    Example: RFC BU without H to a CN with BID 1 Length 8 -> finding at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or home_registration(bu):
+        return []
+    return [packet_hit(ctx, f"BID {b.bid} carries an IPv4 care-of address in a BU to a correspondent "
+                       "node.", b)
+            for b in ctx.message.bids if not is_draft(b) and b.length == 8]  # type: ignore[union-attr]
+
+
+def overwrite_without_bid(ctx: PacketContext) -> list[Hit]:
+    """What: (RFC 5648) a BU with the O flag (0x0040, P clear) but no BID option.
+    Why: RFC §4.2 "This flag is only used when the BID mobility option is carried with the
+    Binding Update" (no keyword: warning).
+    Example: RFC BU flags A, H, O without options -> warning at the BU.
+    """
+    bu = ctx.bu
+    if bu is None or ctx.config.dialect is not Dialect.RFC5648 or ctx.message.bids:  # type: ignore[union-attr]
+        return []
+    if "O" in bu.flags and "P" not in bu.flags:
+        return [packet_hit(ctx, "BU sets the O flag but carries no BID option.")]
+    return []
+
+
+def draft_reserved_bu_flag(ctx: PacketContext) -> list[Hit]:
+    """What: (draft-05) a BU with header bit 0x0040 set (P clear): reserved in draft-05, where O
+    lives in the BID option; it is RFC 5648's O.
+    Why: 6275 §6.1.7 reserved bits are set to zero by the sender and ignored by the receiver, so
+    a draft home agent drops this O silently (draft05-vs-rfc5648 §1.2, I-26: note it).
+    Example: draft BU flags A, H with 0x0040 set and a BID option with C -> info at the BU.
+    """
+    bu = ctx.bu
+    bids = ctx.message.bids if ctx.message is not None else ()
+    if bu is None or not bids or not all(is_draft(b) for b in bids):
+        return []
+    if bu.flags_word & BU_FLAG_O and not bu.flags_word & BU_FLAG_P:
+        return [packet_hit(ctx, "BU header bit 0x0040 (RFC 5648 O) is set; draft-05 reserves it and "
+                           "ignores it.", bids[0])]
+    return []
