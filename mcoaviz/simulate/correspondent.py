@@ -23,7 +23,7 @@ from dissector.records import (
 )
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.network import TrafficMeta
-from mcoaviz.simulate.node import PROCESSING_DELAY, Received
+from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import MALFORMED, Registrar, auth_data
 
 
@@ -51,9 +51,9 @@ class CorrespondentNode(Registrar):
     def receive_mh(self, message: Received) -> None:
         body = message.spec.body
         if isinstance(body, HomeTestInit):
-            self.sim.after(PROCESSING_DELAY, lambda: self._home_test(message))
+            self.sim.after(self.sim.processing_delay(), lambda: self._home_test(message))
         elif isinstance(body, CareOfTestInit):
-            self.sim.after(PROCESSING_DELAY, lambda: self._care_of_test(message))
+            self.sim.after(self.sim.processing_delay(), lambda: self._care_of_test(message))
         elif isinstance(body, BindingUpdate):
             super().receive_mh(message)
 

@@ -48,7 +48,7 @@ from mcoaviz.simulate.mn_state import (
 )
 from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
-from mcoaviz.simulate.node import PROCESSING_DELAY, Node, Received
+from mcoaviz.simulate.node import Node, Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data
 from mcoaviz.simulate.truth import BulRow
 
@@ -298,7 +298,7 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         elif isinstance(body, CareOfTest):
             self._on_cot(message)
         elif isinstance(body, BindingRefreshRequest):
-            self.sim.after(PROCESSING_DELAY, lambda: self._on_brr(message))
+            self.sim.after(self.sim.processing_delay(), lambda: self._on_brr(message))
 
     def _on_ba(self, message: Received) -> None:
         spec = message.spec
@@ -325,7 +325,9 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
             return
         if ba.status == 135:
             if not pending.scripted:
-                self.sim.after(PROCESSING_DELAY, lambda: self._send_bu(pending, seq=(ba.seq + 1) % 65536))
+                self.sim.after(
+                    self.sim.processing_delay(), lambda: self._send_bu(pending, seq=(ba.seq + 1) % 65536)
+                )
             return
         tx = message.tx
         bids = {o.bid: o for o in spec.options if isinstance(o, BindingIdentifier)}
@@ -347,7 +349,7 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
                 )
                 if sent_bids:
                     self._bul_end(peer, sent_bids, "deregistered", tx)
-                self.sim.after(PROCESSING_DELAY, self._after_home_ba)
+                self.sim.after(self.sim.processing_delay(), self._after_home_ba)
             return
         accepted_any = False
         for bid, coa in pending.entries:
@@ -369,19 +371,25 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
             self._bul_end(peer, stale, "overwritten", tx)
         if pending.home:
             self.on_home_status = ba.status if ba.status < 128 else None
-            self.sim.after(PROCESSING_DELAY, self._after_home_ba)
+            self.sim.after(self.sim.processing_delay(), self._after_home_ba)
         if pending.scripted:
             return
         if ba.status == 165 and not pending.overwrite:
             pending.overwrite = True  # RFC §5.7 MUST / draft §5.7 SHOULD: retry with O
-            self.sim.after(PROCESSING_DELAY, lambda: self._send_bu(pending))
+            self.sim.after(self.sim.processing_delay(), lambda: self._send_bu(pending))
             return
         if ba.status == 168 and len(pending.entries) > 1:
             self.no_bulk_peers.add(peer)
-            for entry in pending.entries:
-                iface = self.iface_of_bid(entry[0]) if entry[0] is not None else pending.iface
-                single = PendingBU(pending.peer, [entry], pending.lifetime, iface)
-                self.sim.after(PROCESSING_DELAY, lambda s=single: self._send_bu(s))
+            singles = [
+                PendingBU(
+                    pending.peer,
+                    [e],
+                    pending.lifetime,
+                    self.iface_of_bid(e[0]) if e[0] is not None else pending.iface,
+                )
+                for e in pending.entries
+            ]
+            self.sim.after(self.sim.processing_delay(), lambda: self._send_spaced(singles))
             return
         if accepted_any and self.auto_refresh and ba.lifetime:
             life = self.generation

@@ -73,6 +73,7 @@ class Simulation:
         self.now = 0
         self._queue: list[tuple[int, int, Callable[[], None]]] = []
         self._counter = 0
+        self._offsets: dict[int, int] = {}
         self.sightings: list[Sighting] = []
         self.transmissions: list[Transmission] = []
         self.nodes: dict[str, Any] = {}
@@ -84,8 +85,17 @@ class Simulation:
 
     # ----------------------------------------------------------------- events
     def at(self, when: float, action: Callable[[], None]) -> None:
-        """Run ``action`` at ``when`` seconds after the scenario start."""
-        self.at_ns(seconds(when), action)
+        """Run ``action`` at about ``when`` seconds after the scenario start.
+
+        Scripted instants get a small seeded offset (0.3-4.7 ms) so captures do not show
+        suspiciously round times; every action scheduled for the same ``when`` gets the same
+        offset, so they still run in the order they were scheduled.
+        """
+        base = seconds(when)
+        offset = self._offsets.get(base)
+        if offset is None:
+            offset = self._offsets[base] = self.rng.randrange(300_000, 4_700_000)
+        self.at_ns(base + offset, action)
 
     def after(self, delay: float, action: Callable[[], None]) -> None:
         self.at_ns(self.now + seconds(delay), action)
@@ -101,6 +111,10 @@ class Simulation:
             self.now = when
             action()
         self.now = end
+
+    def processing_delay(self) -> float:
+        """Seconds a node takes to answer a message (seeded, 0.15-0.9 ms)."""
+        return self.rng.uniform(0.00015, 0.0009)
 
     def jitter(self, mean_ms: float, spread_ms: float) -> int:
         """A one-way delay in ns: mean plus uniform seeded jitter, never below 20 µs."""

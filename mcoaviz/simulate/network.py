@@ -188,7 +188,8 @@ class Network:
         sighting: Sighting = self.sim.capture(link.interface_id, when, frame)
         tx.sightings.append(sighting)
         if traffic is not None:
-            self.sim.truth.count_traffic(sighting, link.name, traffic)
+            public = {} if link.nat is None else {a: link.nat.public_address for a, _ in link.nat.mappings}
+            self.sim.truth.count_traffic(sighting, link.name, traffic, public)
 
     def send(
         self,

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from mcoaviz.simulate.model import Simulation
 
 Mangler = Callable[[MobilitySpec], MobilitySpec]
-PROCESSING_DELAY = 0.0003  # seconds between receiving a message and answering it
 
 
 @dataclass(frozen=True, slots=True)

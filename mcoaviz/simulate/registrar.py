@@ -38,7 +38,7 @@ from mcoaviz.simulate.bindings import BindingCache
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
-from mcoaviz.simulate.node import PROCESSING_DELAY, Node, Received
+from mcoaviz.simulate.node import Node, Received
 
 MALFORMED, BID_CONFLICT_OR_NON_MCOA, UNKNOWN_COA, BULK_REFUSED = 164, 165, 167, 168
 NOT_HOME_AGENT, OUT_OF_WINDOW, INSUFFICIENT_RESOURCES = 133, 135, 130
@@ -100,7 +100,7 @@ class Registrar(Node):
 
     def receive_mh(self, message: Received) -> None:
         if isinstance(message.spec.body, BindingUpdate):
-            self.sim.after(PROCESSING_DELAY, lambda: self.process_bu(message))
+            self.sim.after(self.sim.processing_delay(), lambda: self.process_bu(message))
 
     # ----------------------------------------------------------------- replying
     def reply_iface(self, message: Received) -> Iface:

@@ -23,12 +23,14 @@ Interpretations taken (the engine compares against these):
   hand-made with ``send_raw`` is in the BUL as sent (a hand-made BU claiming another HoA gives
   rows for that HoA).
 * ``traffic``: ``interface`` is the pcapng interface id (as ``mcoaviz export``), with
-  ``interface_name`` beside it. Every data packet (not Mobility Header, not ND) counted at each capture
-  interface it crosses; ``coa`` is the MN-side outer address as on the wire at that
-  interface (the NAT's private address on the MN's side, the public one at the HA); ``bid``
-  is the BID of the binding the sender used; ``bytes`` are frame lengths. NEMO traffic to or
-  from a mobile-network-prefix host is attributed to the mobile router's HoA. Plain legs (HA
-  <-> CN without tunnel, home-link delivery) are not traffic rows.
+  ``interface_name`` beside it. Every data packet (not Mobility Header, not ND) is counted at
+  each capture interface it crosses. ``coa`` is the MN-side outer address as on the wire at
+  that interface (the NAT's private address on the MN's side, the public one at the HA).
+  ``bid`` is the BID of the node's (HA's or CN's) binding for that HoA and CoA at the instant
+  of the sighting, null when the node holds none then (a packet in flight across a
+  de-registration). ``bytes`` are frame lengths. NEMO traffic to or from a
+  mobile-network-prefix host is attributed to the mobile router's HoA. Plain legs (HA <-> CN
+  without tunnel, home-link delivery) are not traffic rows.
 * ``violations``: frame = 1-based number of the first sighting of the offending message.
 """
 
@@ -133,14 +135,28 @@ class Truth:
     def violation(self, tx: Transmission, section: str, description: str, rule: str | None = None) -> None:
         self.violations.append(Violation(tx, section, description, rule))
 
-    def count_traffic(self, sighting: Sighting, interface: str, meta: TrafficMeta) -> None:
+    def count_traffic(
+        self, sighting: Sighting, interface: str, meta: TrafficMeta, public: dict[str, str] | None = None
+    ) -> None:
+        """Count one sighting of a data packet; ``public`` maps a NAT's private address to its
+        public one (the address the node's binding holds)."""
         coa = _outer_mn_address(sighting.data, meta.direction, meta.via)
-        key = (sighting.interface, interface, meta.node, meta.hoa, coa, meta.bid, meta.direction, meta.via)
+        bid = self._bid_in_force(meta, (public or {}).get(coa or "", coa))
+        key = (sighting.interface, interface, meta.node, meta.hoa, coa, bid, meta.direction, meta.via)
         cell = self.traffic.setdefault(key, _TrafficCell(first=sighting.time))
         cell.packets += 1
         cell.bytes += len(sighting.data)
         cell.first = min(cell.first, sighting.time)
         cell.last = max(cell.last, sighting.time)
+
+    def _bid_in_force(self, meta: TrafficMeta, coa: str | None) -> int | None:
+        """BID of the node's binding for (HoA, CoA) at this instant; None when it has none."""
+        for node in self.sim.nodes.values():
+            if getattr(node, "address", None) == meta.node and hasattr(node, "cache"):
+                for binding in node.cache.of(meta.hoa).values():
+                    if binding.coa == coa:
+                        return binding.bid
+        return None
 
     # ----------------------------------------------------------------- export
     def _binding_end(self, row: BindingRow | BulRow) -> tuple[float | None, int | None]:
