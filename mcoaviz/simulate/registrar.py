@@ -26,6 +26,7 @@ from dissector.records import (
     AlternateCoA,
     BindingAuthData,
     BindingIdentifier,
+    BindingRefreshAdvice,
     BindingUpdate,
     IPv4AddressAck,
     IPv4HomeAddress,
@@ -112,6 +113,9 @@ class Registrar(Node):
         options: list[MobilityOption] = list(reply.extra)
         if not self.policy.omit_bid_in_ba:
             options += reply.bid_options
+        if self.role == "home-agent" and reply.status < 128 and reply.lifetime:
+            # RFC 6275 §6.2.4: tell the MN when to refresh (it refreshes at 75 % anyway)
+            options.append(BindingRefreshAdvice(0, reply.lifetime * 3 // 4 // 4 * 4))
         options += self.ba_auth_options()
         letters = ("K",) if self.role == "home-agent" and self.sim.esp else ()
         if reply.nemo:
@@ -227,7 +231,8 @@ class Registrar(Node):
         return extra, outer[1]
 
     def assign_ipv4_hoa(self, requested: str) -> str:
-        return requested
+        """0.0.0.0 asks for a dynamic IPv4 home address (RFC 5555 §3.1.1): hand one out."""
+        return "198.51.100.100" if requested == "0.0.0.0" else requested
 
     def _deregister(self, message: Received, hoa: str, bids: list[BindingIdentifier]) -> None:
         bu = message.spec.body
