@@ -79,6 +79,31 @@ class PcapngReader:
         completed = True  # False when the consumer stops early (no end-of-input checks then)
         try:
             while pos + 12 <= end:
+                if self.section is not None:
+                    # Fast lane: consecutive Enhanced Packet Blocks of described interfaces, with
+                    # every check of the general code below; anything else falls through to it.
+                    unpack, trailer = section.epb.unpack_from, section.u32.unpack_from
+                    interfaces = section.interfaces
+                    described = len(interfaces)
+                    while pos + 32 <= end:
+                        btype, blen, ifid, ts_hi, ts_lo, caplen, wirelen = unpack(buf, pos)  # type: ignore[arg-type]
+                        nxt = pos + blen
+                        if (
+                            btype != EPB
+                            or nxt > end
+                            or blen & 3
+                            or ifid >= described
+                            or caplen + 32 > blen
+                            or trailer(buf, nxt - 4)[0] != blen  # type: ignore[arg-type]
+                        ):
+                            break
+                        gid, linktype, divisor, offset, _ = interfaces[ifid]
+                        last_time = ((ts_hi << 32) | ts_lo) / divisor + offset
+                        number += 1
+                        data, pos = pos + 28, nxt  # consumed before the yield: see the finally clause
+                        yield (number, last_time, gid, linktype, buf, data, caplen, wirelen)
+                    if pos + 12 > end:
+                        break
                 if pos + 28 <= end:
                     btype, blen, ifid, ts_hi, ts_lo, caplen, wirelen = section.epb.unpack_from(buf, pos)  # type: ignore[arg-type]
                 else:
