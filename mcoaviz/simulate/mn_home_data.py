@@ -14,6 +14,7 @@ from dissector.records import LinkLayerAddress
 from mcoaviz.simulate.mn_state import PendingBU
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
+from mcoaviz.simulate.truth import BulRow
 
 
 class HomeAndDataMixin:
@@ -93,33 +94,18 @@ class HomeAndDataMixin:
                 on_arrival=lambda p, _i: self.ha.forward_from_mn(p, cn.address),
             )
             return
-        if (
-            ro is not None
-            and ro.end_reason is None
-            and ro.acknowledged
-            and src is None
-            and ":" in iface.address
-        ):
-            binding = cn.cache.of(self.hoa)
-            known = next((b for b in binding.values() if b.coa == iface.address), None)
+        if self._usable(ro, cn.address, iface) and src is None and ":" in iface.address:
             packet = ipv6_packet(iface.address, cn.address, 17, datagram, hao=self.hoa)
-            meta = TrafficMeta(
-                cn.address, self.hoa, known.bid if known else bid, "from-mn", "route-optimised"
-            )
+            meta = TrafficMeta(cn.address, self.hoa, ro.bid if ro else bid, "from-mn", "route-optimised")
             self.sim.network.send(iface, target_cn, packet, kind="data", traffic=meta)
             return
         inner = ipv6_packet(source, cn.address, 17, datagram)
-        ha_binding = next(
-            (
-                b
-                for b in self.ha.cache.of(self.hoa).values()
-                if b.coa == iface.address
-                or (b.udp_port and iface.link and iface.link.nat and b.coa == iface.link.nat.public_address)
-            ),
-            None,
-        )
-        if ha_binding is None:
-            return  # no binding at the HA for this CoA: the MN does not use it
+        home = self.bul_rows.get((self.ha.address, bid))
+        regular_home = self.bul_rows.get((self.ha.address, None))
+        if home is None and regular_home is not None and regular_home.coa == iface.address:
+            home = regular_home
+        if not self._usable(home, self.ha.address, iface):
+            return  # the MN's BUL has no acknowledged binding with the HA for this CoA
         if ":" not in iface.address:
             packet = dsmip_udp(iface.address, self.ha.ipv4_address(), DSMIP_PORT, DSMIP_PORT, inner)
             via, target = "udp", self.sim.network.iface_for(self.ha.ipv4_address())
@@ -127,7 +113,7 @@ class HomeAndDataMixin:
             packet = ip6ip6(iface.address, self.ha.address, inner)
             via, target = "tunnel", self.ha.interfaces["uplink"]
         assert target is not None
-        meta = TrafficMeta(self.ha.address, self.hoa, ha_binding.bid, "from-mn", via)
+        meta = TrafficMeta(self.ha.address, self.hoa, home.bid if home else None, "from-mn", via)
         self.sim.network.send(
             iface,
             target,
@@ -135,6 +121,16 @@ class HomeAndDataMixin:
             kind="data",
             traffic=meta,
             on_arrival=lambda _p, _i: self.ha.forward_from_mn(inner, cn.address),
+        )
+
+    def _usable(self, row: BulRow | None, peer: str, iface: Iface) -> bool:
+        """An acknowledged, open BUL entry for this CoA that the MN is not de-registering."""
+        return (
+            row is not None
+            and row.end_reason is None
+            and row.acknowledged
+            and row.coa == iface.address
+            and (peer, row.bid) not in self.leaving
         )
 
     def receive_tunnelled(self, inner: bytes, dst: str) -> None:

@@ -81,6 +81,8 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         self.bul_pending: dict[tuple[str, int | None, str], BulRow] = {}  # sent, not yet acknowledged
         self.legacy_peers: set[str] = set()
         self.orphans: list[BulRow] = []  # BUL rows forgotten by a reboot
+        self.bootstrapped: set[str] = set()  # peers already sent an MCoA registration in this life
+        self.leaving: set[tuple[str, int | None]] = set()  # (peer, BID) being de-registered: unused
         self.foreign_rows: dict[tuple[str, int, str], list[BulRow]] = {}  # hand-made BUs for another HoA
         self.generation = 0  # bumped by reboot(): stale timers of an earlier life do nothing
         self.no_bulk_peers: set[str] = set()
@@ -124,6 +126,8 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         self.bul_pending.clear()
         self.seq = {address: self.sim.rng.randrange(1, 10) for address in self.seq}
         self.legacy_peers.clear()
+        self.bootstrapped.clear()
+        self.leaving.clear()
         self.generation += 1
 
     def iface_of_bid(self, bid: int) -> Iface:
@@ -145,11 +149,14 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         bids: Sequence[int] | None = None,
         *,
         bulk: bool = True,
-        overwrite: bool = False,
+        overwrite: bool | None = None,
         lifetime: int | None = None,
         via: int | None = None,
     ) -> None:
-        """Register the given BIDs (default: every interface with an address) with the HA."""
+        """Register the given BIDs (default: every interface with an address) with the HA.
+
+        ``overwrite=None``: set O on the first MCoA registration of this life (bootstrapping,
+        RFC §5.9 MUST / draft §5.10 SHOULD), not afterwards."""
         chosen = (
             [
                 b
@@ -166,6 +173,9 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         v4 = [e for e in entries if e[1] and ":" not in e[1]]
         v6 = [e for e in entries if e not in v4]
         batch: list[PendingBU] = []
+        first = overwrite if overwrite is not None else self.ha.address not in self.bootstrapped
+        self.bootstrapped.add(self.ha.address)
+        overwrite = bool(overwrite)
         if bulk and len(v6) > 1:
             sender = self.iface_of_bid(via if via is not None else v6[0][0])
             batch.append(PendingBU(self.ha, v6, life, sender, overwrite))
@@ -173,6 +183,8 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
             batch += [PendingBU(self.ha, [e], life, self.iface_of_bid(e[0]), overwrite) for e in v6]
         # §8.1: an IPv4 CoA is registered alone, over IPv4/UDP
         batch += [PendingBU(self.ha, [e], life, self.iface_of_bid(e[0]), overwrite) for e in v4]
+        if batch:
+            batch[0].overwrite = first
         self._send_spaced(batch)
 
     def deregister(
@@ -184,6 +196,9 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         entries: list[tuple[int | None, str | None]] = (
             [(None, None)] if bids is None else [(b, None) for b in bids]
         )
+        self.leaving.update((target.address, b) for b, _ in entries if b is not None)
+        if bids is None:
+            self.leaving.update(k for k in self.bul_rows if k[0] == target.address)
         self._send_bu(PendingBU(target, entries, 0, sender))
 
     def register_regular(self, via: int, lifetime: int | None = None) -> None:
@@ -205,6 +220,8 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
 
     def _send_bu(self, pending: PendingBU, *, seq: int | None = None) -> Transmission:
         peer = pending.peer
+        if pending.lifetime:
+            self.leaving.difference_update((peer.address, bid) for bid, _ in pending.entries)
         if (
             pending.tx is None
             and peer is self.ha

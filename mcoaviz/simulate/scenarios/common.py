@@ -8,12 +8,13 @@ differ per link (Wi-Fi, LTE, wired) and carry seeded jitter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mcoaviz.simulate.correspondent import CorrespondentNode
 from mcoaviz.simulate.home_agent import HomeAgent
 from mcoaviz.simulate.mobile_node import MobileNode
-from mcoaviz.simulate.model import Simulation
+from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Nat
 
 HA_ADDRESS = "2001:db8:1::1"
@@ -132,3 +133,23 @@ def steady_traffic(
         sim.at(t + gap, lambda: tick(t + gap, turn + 1))
 
     sim.at(start, lambda: tick(start, 0))
+
+
+def mark_first(
+    sim: Simulation,
+    when: float,
+    predicate: Callable[[Transmission], bool],
+    section: str,
+    description: str,
+    rule: str | None = None,
+) -> None:
+    """At ``when``, record a truth violation on the first transmission matching ``predicate``
+    (for a deliberate deviation made by the model itself, e.g. a BU without O)."""
+
+    def mark() -> None:
+        for tx in sim.transmissions:
+            if tx.intent is not None and predicate(tx):
+                sim.truth.violation(tx, section, description, rule)
+                return
+
+    sim.at(when, mark)

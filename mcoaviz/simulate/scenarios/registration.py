@@ -61,7 +61,7 @@ def bid_conflict(sim: Simulation) -> float:
     net = standard(sim, interfaces=2, cns=1)
     mn = net.mn
     sim.at(1.0, lambda: mn.register_regular(via=1))
-    sim.at(8.0, lambda: mn.register(bulk=True))
+    sim.at(8.0, lambda: mn.register(bulk=True, overwrite=False))  # not bootstrapping with O: §5.9/§5.10
     steady_traffic(sim, net, start=2.0, end=20.0, rate=5.0)
     return 22.0
 

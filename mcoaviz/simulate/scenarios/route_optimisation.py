@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dissector.records import BindingIdentifier
 from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.scenarios import scenario
-from mcoaviz.simulate.scenarios.common import standard, steady_traffic
+from mcoaviz.simulate.scenarios.common import mark_first, standard, steady_traffic
 
 
 @scenario(
@@ -43,13 +44,17 @@ def cn_bulk_refused(sim: Simulation) -> float:
     sim.at(1.0, lambda: mn.register(bulk=True))
     sim.at(3.0, lambda: mn.route_optimise(cn, bulk=True))
 
-    def mark() -> None:
-        for tx in sim.transmissions:
-            spec = tx.intent
-            if tx.kind == "BU" and spec is not None and spec.dst == cn.address and len(spec.options) > 3:
-                sim.truth.violation(tx, "2", "bulk registration sent to a correspondent node", "MCOA201")
-                return
-
-    sim.at(6.0, mark)
+    mark_first(
+        sim,
+        6.0,
+        lambda tx: (
+            tx.kind == "BU"
+            and tx.intent.dst == cn.address
+            and sum(isinstance(o, BindingIdentifier) for o in tx.intent.options) > 1
+        ),
+        "2",
+        "bulk registration sent to a correspondent node",
+        "MCOA201",
+    )
     steady_traffic(sim, net, start=2.0, end=18.0, rate=4.0)
     return 20.0
