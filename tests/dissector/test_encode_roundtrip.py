@@ -37,6 +37,8 @@ from dissector.records import (
     NonceIndices,
     Pad1,
     PadN,
+    RawMessage,
+    UnknownOption,
 )
 
 MAC_A, MAC_B = b"\x02\x00\x00\x00\x00\x01", b"\x02\x00\x00\x00\x00\x02"
@@ -60,6 +62,10 @@ bodies = st.one_of(
         lambda status, byte, seq, life: BindingAck(status, byte & 0xFC, seq, life, ()), u8, u8, u16, lifetime
     ),
     st.builds(BindingError, u8, v6),
+)
+# MH types 8-23 are kept raw: data of 8k+2 octets fills the message to an 8-octet multiple
+raw_messages = st.tuples(
+    st.integers(8, 23), st.integers(0, 4).flatmap(lambda k: st.binary(min_size=8 * k + 2, max_size=8 * k + 2))
 )
 
 
@@ -91,6 +97,7 @@ def typed_options(dialect: Dialect) -> st.SearchStrategy[MobilityOption]:
         st.builds(lambda s, n, a: IPv4AddressAck(0, s, n, a), u8, st.integers(0, 32), v4),
         st.builds(lambda f, r: NATDetection(0, f, r), st.booleans(), u32),
         st.builds(lambda a: IPv4CareOfAddress(0, a), v4),
+        st.builds(lambda t, d: UnknownOption(0, t, d), st.integers(36, 255), st.binary(max_size=12)),
         bid_options(dialect),
     )
 
@@ -157,3 +164,15 @@ def test_dsmipv6_udp_bu_round_trip(dialect, bids, outer_src, outer_dst, sport, h
 def test_rfc_home_flag_reads_back_as_home() -> None:
     option = binding_identifier(3, "2001:db8:1::100", home=True)
     assert option.flags_byte == RFC_H and option.home_flag
+
+
+@settings(max_examples=40, deadline=None)
+@given(message=raw_messages, src=v6, dst=v6)
+def test_raw_message_types_round_trip(message: tuple[int, bytes], src: str, dst: str) -> None:
+    mh_type, data = message
+    mh = mobility_header(RawMessage(data), mh_type=mh_type)
+    decoded = _decode(ethernet_for(MAC_A, MAC_B, ipv6_packet(src, dst, 135, mh)), Dialect.RFC5648)
+    assert not decoded.malformed, decoded.problems
+    assert decoded.mobility is not None
+    assert (decoded.mobility.mh_type, decoded.mobility.body) == (mh_type, RawMessage(data))
+    assert decoded.mobility.checksum_ok is True
