@@ -4,7 +4,11 @@ Writes two captures with ``mcoaviz.simulate.scale.write_scale_capture`` under be
 (gitignored; reused when present): the same mobile nodes, CoAs and duration, so the same
 bindings and the same number of per-second bins, with 1 M and 10 M packets. Each is analysed in
 a fresh subprocess (the whole pipeline, checker included) which reports its peak RSS
-(``resource.getrusage``); a flat figure means memory depends on bindings and time bins only.
+(``resource.getrusage``; /proc anon and file-backed peaks on Linux); a flat figure means memory
+depends on bindings and time bins only. Note: the fast path keeps a cache of validated header
+keys bounded at ``dissector.fastclassify.CACHE_LIMIT`` entries per table; until that bound is
+reached (a few million packets) it adds memory, after it nothing grows. ``--small 5000000``
+shows the flat part.
 
     python benchmarks/memory.py [--small N] [--large N] [--duration S] [--no-checker]
 """
@@ -21,7 +25,17 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent / "data"
 
 CHILD = """
-import json, resource, sys, time
+import json, resource, sys, threading, time
+peak = {"RssAnon": 0, "RssFile": 0}
+def sample():  # anonymous (heap) vs file-backed (mapped capture, libraries) resident memory
+    while True:
+        with open("/proc/self/status") as status:
+            for line in status:
+                name = line.split(":")[0]
+                if name in peak:
+                    peak[name] = max(peak[name], int(line.split()[1]))
+        time.sleep(0.1)
+threading.Thread(target=sample, daemon=True).start()
 from mcoaviz.pipeline import AnalysisOptions, analyse
 start = time.perf_counter()
 a = analyse(sys.argv[1], AnalysisOptions(run_checker=sys.argv[2] == "1"))
@@ -29,7 +43,8 @@ elapsed = time.perf_counter() - start
 print(json.dumps({"frames": a.capture["frames"], "seconds": elapsed, "bindings": len(a.bindings),
                   "traffic_rows": len(a.traffic), "bins": len(a.traffic_bins),
                   "messages": len(a.messages), "findings": len(a.findings),
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_anon_mib": peak["RssAnon"] / 1024, "peak_file_mib": peak["RssFile"] / 1024}))
 """
 
 
@@ -65,7 +80,8 @@ def main() -> int:
         path = capture(packets, args.duration, args.mobile_nodes, args.coas)
         result = measure(path, not args.no_checker)
         results.append(result)
-        print(f"{packets:>11,} packets: peak RSS {result['peak_rss_mib']:7.1f} MiB, "
+        print(f"{packets:>11,} packets: peak RSS {result['peak_rss_mib']:7.1f} MiB "
+              f"(anon {result['peak_anon_mib']:.1f}, file-backed {result['peak_file_mib']:.1f}), "
               f"{result['seconds']:6.1f} s ({result['frames'] / result['seconds']:,.0f} packets/s), "
               f"{result['bindings']} bindings, {result['traffic_rows']} traffic rows, "
               f"{result['bins']} bins, {result['messages']} messages", flush=True)
