@@ -22,6 +22,7 @@ from dissector.records import (
     MobilityOption,
 )
 from mcoaviz.simulate.messages import MobilitySpec
+from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.network import TrafficMeta
 from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import MALFORMED, Registrar, auth_data
@@ -34,7 +35,7 @@ def token(*parts: bytes) -> bytes:
 class CorrespondentNode(Registrar):
     role = "correspondent"
 
-    def __init__(self, sim, name: str, address: str, link: str, mac_base: int = 0x0C01) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, sim: Simulation, name: str, address: str, link: str, mac_base: int = 0x0C01) -> None:
         super().__init__(sim, name, mac_base, address)
         self.iface = self.add_iface("eth0", sim.network.links[link], address)
         sim.network.route(address, self.iface)

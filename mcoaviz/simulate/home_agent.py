@@ -21,6 +21,7 @@ from dissector.encode.ip import dsmip_udp
 from dissector.records import BindingRefreshRequest, BindingUpdate
 from mcoaviz.simulate.bindings import Binding
 from mcoaviz.simulate.messages import MobilitySpec
+from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
@@ -33,11 +34,11 @@ class HomeAgent(Registrar):
 
     def __init__(
         self,
-        sim,
+        sim: Simulation,
         name: str,
         address: str,
         ipv4: str,
-        home_prefix: str,  # type: ignore[no-untyped-def]
+        home_prefix: str,
         uplink: str,
         home_link: str,
     ) -> None:

@@ -46,7 +46,7 @@ from mcoaviz.simulate.mn_state import (
     PendingBU,
     RRState,
 )
-from mcoaviz.simulate.model import Transmission
+from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Node, Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data
@@ -60,12 +60,12 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
 
     def __init__(
         self,
-        sim,
+        sim: Simulation,
         name: str,
         hoa: str,
         ha: Registrar,
         *,
-        mac_base: int = 0x0B01,  # type: ignore[no-untyped-def]
+        mac_base: int = 0x0B01,
         prefixes: Sequence[str] = (),
         lifetime: int = 400,
     ) -> None:

@@ -37,7 +37,7 @@ from dissector.records import (
 )
 from mcoaviz.simulate.bindings import BindingCache
 from mcoaviz.simulate.messages import MobilitySpec
-from mcoaviz.simulate.model import Transmission
+from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Node, Received
 
@@ -87,7 +87,7 @@ class Registrar(Node):
 
     role = "registrar"
 
-    def __init__(self, sim, name: str, mac_base: int, address: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, sim: Simulation, name: str, mac_base: int, address: str) -> None:
         super().__init__(sim, name, mac_base)
         self.address = address
         self.policy = RegistrarPolicy()
@@ -168,7 +168,7 @@ class Registrar(Node):
         if not (bids or raw_bids) or not self.policy.mcoa:
             self._regular(message, hoa)
             return
-        for option in bids + raw_bids:  # type: ignore[operator]
+        for option in [*bids, *raw_bids]:
             if isinstance(option, UnknownOption) or self._malformed(option):
                 self.last_seq[hoa] = bu.seq
                 self.send_ba(message, _Reply(MALFORMED, 0, copies), bu.seq)

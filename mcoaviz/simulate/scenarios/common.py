@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from mcoaviz.simulate.correspondent import CorrespondentNode
 from mcoaviz.simulate.home_agent import HomeAgent
+from mcoaviz.simulate.home_router import HomeRouter
 from mcoaviz.simulate.mobile_node import MobileNode
 from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Nat
@@ -42,6 +43,7 @@ class Topology:
     mn: MobileNode
     cn: CorrespondentNode | None = None
     cn2: CorrespondentNode | None = None
+    router: HomeRouter | None = None  # a second router on the home link (Figure 11 b)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -94,9 +96,7 @@ def standard(
     if cns >= 2:
         topology.cn2 = CorrespondentNode(sim, "cn2", CN2_ADDRESS, "cn2-link", mac_base=0x0C02)
     if home_router:
-        from mcoaviz.simulate.home_router import HomeRouter
-
-        topology.extra["router"] = HomeRouter(sim, "router", "home-link")
+        topology.router = HomeRouter(sim, "router", "home-link")
     return topology
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.scenarios import scenario
-from mcoaviz.simulate.scenarios.common import standard, steady_traffic
+from mcoaviz.simulate.scenarios.common import Topology, standard, steady_traffic
 
 
-def _everything_registered(sim: Simulation, *, interfaces: int = 3, home_router: bool = False):  # type: ignore[no-untyped-def]
+def _everything_registered(sim: Simulation, *, interfaces: int = 3, home_router: bool = False) -> Topology:
     """Bulk registration with the HA at t=1, RR + per-CoA BUs with the CN at t=3, traffic from t=2."""
     net = standard(sim, interfaces=interfaces, cns=2, home_router=home_router)
     assert net.cn is not None
@@ -78,13 +78,13 @@ def _figure11(sim: Simulation, *, router: bool) -> float:
     net = _everything_registered(sim, home_router=router)
     mn, ha = net.mn, net.ha
     ha.policy.only_router = not router
-    home_router = net.extra.get("router")
+    home_router = net.router
     if home_router is not None:
-        sim.at(0.5, home_router.advertise)  # type: ignore[attr-defined]
+        sim.at(0.5, home_router.advertise)
     sim.at(12.0, lambda: mn.attach_home("if3"))
     sim.at(12.5, lambda: mn.return_home_simultaneous("if3"))
     if home_router is not None:
-        sim.at(14.0, lambda: home_router.resolve(mn.hoa))  # type: ignore[attr-defined]
+        sim.at(14.0, lambda: home_router.resolve(mn.hoa))
     else:
         sim.at(14.0, lambda: ha.resolve_home_address(mn.hoa))
     steady_traffic(sim, net, start=2.0, end=28.0, rate=3.0, cn_index=1)

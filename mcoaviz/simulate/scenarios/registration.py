@@ -3,6 +3,8 @@ de-registration, a lost BA, a Binding Refresh Request, a handover storm."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dissector.records import BindingIdentifier
 from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.scenarios import scenario
@@ -84,7 +86,7 @@ def deregistration(sim: Simulation) -> float:
     return 22.0
 
 
-def _ba_for_bid(bid: int, sender: str = "ha") -> object:
+def _ba_for_bid(bid: int, sender: str = "ha") -> Callable[[Transmission], bool]:
     def match(tx: Transmission) -> bool:
         spec = tx.intent
         return (
@@ -108,7 +110,7 @@ def _ba_for_bid(bid: int, sender: str = "ha") -> object:
 def lost_ba(sim: Simulation) -> float:
     net = standard(sim, interfaces=3, cns=1)
     mn = net.mn
-    sim.network.drop(_ba_for_bid(2), count=2)  # type: ignore[arg-type]
+    sim.network.drop(_ba_for_bid(2), count=2)
     sim.at(1.0, lambda: mn.register(bulk=False))
     steady_traffic(sim, net, start=2.0, end=18.0, rate=5.0)
     return 20.0
