@@ -39,3 +39,19 @@ def test_unreadable_input_exit_2(
 def test_table_aligns_columns() -> None:
     lines = table(("a", "num"), [("xyz", 5), ("q", 123)], indent="")
     assert lines == ["a    num", "---  ---", "xyz    5", "q    123"]
+
+
+def test_findings_are_grouped_by_severity(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    capture = SAMPLES / "violations-rfc5648.pcapng"
+    if not capture.exists():
+        pytest.skip("sample-captures/violations-rfc5648.pcapng not committed")
+    assert main(["analyse", str(capture)]) == 0
+    findings = capsys.readouterr().out.split("Findings: ")[1]
+    head, *lines = findings.splitlines()
+    errors = int(head.split()[0])
+    assert errors > 0 and lines[0] == " error"
+    error_lines = lines[1:lines.index(" warning")] if " warning" in lines else lines[1:]
+    assert len(error_lines) == min(errors, 50)
+    assert all(line.split()[0].startswith("MCOA") and "frame" in line for line in error_lines)
