@@ -37,6 +37,9 @@ FIELDS = [
     "mip6.bi.h_flag",
     "mip6.bi.coa_ipv6",
     "mip6.bi.coa_ipv4",
+    "ipv6.opt.mipv6.home_address",
+    "ipv6.routing.mipv6.home_address",
+    "esp.spi",
 ]
 TSHARK_OPTIONS = ["-d", "udp.port==4191,ipv6", "-o", "esp.enable_null_encryption_decode_heuristic:TRUE"]
 SCENARIOS = sorted({(name, dialect) for _, name, dialect in sample_files()})
@@ -72,6 +75,9 @@ def expected_fields(spec: MobilitySpec) -> dict[str, str]:
         "mip6.bi.coa_ipv6": _csv([o.coa for o in bids if o.coa and ":" in o.coa]),
         "mip6.bi.coa_ipv4": _csv([o.coa for o in bids if o.coa and ":" not in o.coa]),
     }
+    expect["ipv6.opt.mipv6.home_address"] = spec.hao or ""
+    expect["ipv6.routing.mipv6.home_address"] = spec.rh2 or ""
+    expect["esp.spi"] = f"0x{spec.esp[0]:08x}" if spec.esp else ""
     body = spec.body
     if isinstance(body, BindingUpdate):
         word = body.flags_word
