@@ -86,6 +86,7 @@ class BindingEngine:
                                    bid_conflict_installs=self.config.bid_conflict_installs,
                                    capture_start=self._capture_start)
         self.attributor = Attributor(self.cache, self.registrar.prefixes)
+        self.registrar.tunnel_seen_before = self.attributor.tunnel_seen_before
         self._pairing = Pairing()
         self._sightings = Sightings(self.config.duplicate_window)
         self._messages: list[dict[str, Any]] = []

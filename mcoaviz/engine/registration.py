@@ -9,6 +9,7 @@ upper bound (I-29). Every interpretation taken is named (I-n of draft05-vs-rfc56
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dissector.codepoints import BU_FLAG_O, BU_FLAG_P, BAStatus, Dialect
@@ -88,6 +89,7 @@ class Registrar:
         self._capture_start = capture_start  # one-element list shared with the engine
         self.prefixes: dict[tuple[str, str], set[str]] = {}  # (node, hoa) -> NEMO prefixes
         self.evidence: set[tuple[str, str, str]] = set()  # (node, hoa, coa) seen in data
+        self.tunnel_seen_before: Callable[[str, str], bool] | None = None  # set by the engine
 
     # ------------------------------------------------------------------ CoA selection
     def coa_for(self, bu: PendingBU, option: BindingIdentifier) -> tuple[str, str | None]:
@@ -320,10 +322,13 @@ class Registrar:
         return action, events
 
     def _pre_existing(self, key: BindingKey, coa: str, refresh_hint: bool) -> bool:
-        """A binding first seen as a refresh: data for (node, HoA, CoA) before any registration
-        of it, or an RFC Length-4 BID option (a re-registration, RFC §5.1) for a BID the capture
-        never saw registered."""
+        """A binding first seen as a refresh: data for (node, HoA, CoA), or a tunnel between the
+        node and the CoA, before any registration of it; or an RFC Length-4 BID option (only a
+        re-registration may omit the CoA, RFC §5.1) for a BID the capture never saw registered."""
         if (key.node, key.hoa, coa) in self.evidence:
+            return True
+        if self.tunnel_seen_before is not None and self.tunnel_seen_before(key.node, coa) \
+                and not any(r.key.node == key.node and r.coa == coa for r in self.cache.rows):
             return True
         return refresh_hint and not any(r.key == key for r in self.cache.rows)
 

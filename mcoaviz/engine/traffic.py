@@ -27,6 +27,7 @@ from mcoaviz.engine.cache import BindingCache
 
 TrafficKey = tuple[int, str, str, str, int | None, str, str]
 KEY_FIELDS = ("interface", "node", "hoa", "coa", "bid", "direction", "via")
+EARLY_TUNNEL_LIMIT = 10_000  # endpoint pairs remembered (bounds memory on unrelated tunnels)
 VIA_OF_TUNNEL = {"ip6ip6": "tunnel", "ip4ip6": "tunnel", "ip6ip4": "tunnel", "udp": "udp"}
 
 
@@ -99,6 +100,13 @@ class Attributor:
         self.hoas: set[str] = set()
         self.home_agents: set[str] = set()
         self._net_cache: dict[str, Any] = {}
+        # tunnel endpoint pairs seen before signalling named them (a capture starting mid-life:
+        # such a tunnel shows that a binding older than the capture existed)
+        self.early_tunnels: set[frozenset[str]] = set()
+
+    def tunnel_seen_before(self, node: str, coa: str) -> bool:
+        ends = {node, *(alias for alias, real in self.aliases.items() if real == node)}
+        return any(frozenset((end, coa)) in self.early_tunnels for end in ends)
 
     def _node(self, address: str | None) -> str | None:
         if address is None:
@@ -141,6 +149,8 @@ class Attributor:
                 hoa = self._hoa(src, node)
                 if hoa is not None:
                     return self.bind(node, hoa, outer_src, "from-mn")
+            if outer_src and outer_dst and len(self.early_tunnels) < EARLY_TUNNEL_LIMIT:
+                self.early_tunnels.add(frozenset((outer_src, outer_dst)))
             return None
         if via == "route-optimised":
             if hao is not None and dst is not None and src is not None:

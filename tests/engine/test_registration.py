@@ -286,3 +286,10 @@ def test_rejected_refresh_keeps_the_mn_entry_in_force() -> None:
             bu(10.0, seq=2, bids=(bid(1, COA1),)), ba(10.1, seq=2, status=129, bids=(bid(1),)), end=20)
     assert intervals(e) == [(1, COA1, 0.1, None, None)]
     assert [(r.coa, r.end_reason) for r in e.bul()] == [(COA1, None)]
+
+
+def test_tunnel_before_any_signalling_marks_the_first_registration_pre_existing() -> None:
+    early = data(1.0, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst=COA1)
+    e = run(early, bu(50.0, seq=40, bids=(bid(1, COA1), bid(2, COA2))),
+            ba(50.1, seq=40, bids=(bid(1), bid(2))), end=60)
+    assert [(r.bid, r.pre_existing, r.start) for r in e.bindings()] == [(1, True, 1.0), (2, False, 50.1)]
