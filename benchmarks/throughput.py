@@ -116,7 +116,7 @@ def tshark(path: Path) -> tuple[int, float] | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=1_000_000)
-    parser.add_argument("--mobile-nodes", type=int, default=1000)
+    parser.add_argument("--mobile-nodes", type=int, default=200)
     parser.add_argument("--coas", type=int, default=3)
     parser.add_argument(
         "--rate", type=float, default=20_000.0, help="capture packet rate (sets the duration)"

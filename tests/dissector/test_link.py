@@ -132,8 +132,8 @@ def test_vlans_and_macs_agree_with_tshark(tmp_path: Path) -> None:
     path = tmp_path / "links.pcapng"
     path.write_bytes(data)
     out = subprocess.run(
-        [tshark, "-r", str(path), "-T", "fields", "-E", "aggregator=,", "-e", "ieee8021ad.id", "-e", "vlan.id", "-e", "ipv6.dst",
-         "-e", "ip.dst", "-e", "sll.src.eth"],
+        [tshark, "-r", str(path), "-T", "fields", "-E", "aggregator=,", "-e", "ieee8021ad.id",
+         "-e", "vlan.id", "-e", "ipv6.dst", "-e", "ip.dst", "-e", "sll.src.eth"],
         capture_output=True, text=True, check=True,
     ).stdout.splitlines()  # fmt: skip
     assert len(out) == len(frames)
