@@ -362,3 +362,29 @@ def test_mutated_packets_accepted_only_when_the_decoder_sees_plain_data(base: by
         packet = decode_frame(f)
         assert packet.mobility is None and packet.icmp6 is None and packet.esp is None
         assert not packet.fragment and not packet.malformed
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(VALID), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255), st.integers(-40, 0)), max_size=6),
+)
+def test_filter_and_offer_agree_on_mutated_and_cut_packets(bases: list, edits: list) -> None:
+    """The inlined hot path of filter() decides exactly like offer(), on every packet."""
+    frames = []
+    for number, base in enumerate(bases * 2, start=1):  # each packet twice: the second hits the caches
+        data = bytearray(base)
+        for at, value, cut in edits[: number % 7]:
+            if at < len(data):
+                data[at] = value
+            if cut:
+                data = data[:cut]
+        frames.append(Frame(number, 9.0 + number / 10, 0, 1, bytes(data), len(base)))
+    one = FastPath(DecodeOptions())
+    refused = [f.number for f in frames if not one.offer(f)]
+    many = FastPath(DecodeOptions())
+    records = [
+        (f.number, f.time, f.interface, f.linktype, f.data, 0, len(f.data), f.wire_length) for f in frames
+    ]
+    assert [r[0] for r in many.filter(records)] == refused
+    assert many.flush() == one.flush()
