@@ -24,9 +24,10 @@ from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.node import Received
-from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
+from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, seq_newer
 
 ALL_NODES = "ff02::1"
+DAD_RETRANS_TIMER = 1.0  # seconds: RFC 4861 RetransTimer, one DAD transmission (RFC 4862)
 
 
 class HomeAgent(Registrar):
@@ -48,6 +49,7 @@ class HomeAgent(Registrar):
         self.uplink = self.add_iface("uplink", sim.network.links[uplink], address)
         self.home = self.add_iface("home", sim.network.links[home_link], self.link_local())
         self._turn: dict[str, int] = {}
+        self._dad_running: dict[str, list[Received]] = {}  # HoA -> BUs waiting for its DAD
         sim.network.route(address, self.uplink)
         sim.network.route(ipv4, self.uplink)
 
@@ -86,6 +88,48 @@ class HomeAgent(Registrar):
         else:
             wrapped = replace(spec, tunnel=(self.address, binding.coa))
         self.send_mh(wrapped, self.uplink, target)
+
+    # ----------------------------------------------------------------- home registration + ND
+    def process_bu(self, message: Received, *, dad_done: bool = False) -> None:
+        """RFC 6275 §10.3.1: before accepting the first binding of a HoA, run DAD for it on the
+        home link (one NS, RetransTimer = 1 s); §10.4.1: once serving, multicast a proxy NA."""
+        spec = message.spec
+        bu = spec.body
+        assert isinstance(bu, BindingUpdate)
+        hoa = spec.hao or spec.src
+        last = self.last_seq.get(hoa)
+        fresh = not self.cache.of(hoa)
+        if (
+            not dad_done
+            and fresh
+            and bu.lifetime > 0
+            and self.policy.dad
+            and (last is None or seq_newer(bu.seq, last))
+        ):
+            waiting = self._dad_running.get(hoa)
+            if waiting is not None:  # DAD already running: answer this BU after it, in order
+                waiting.append(message)
+                return
+            self._dad_running[hoa] = [message]
+            self.duplicate_address_detection(hoa)
+
+            def done() -> None:
+                for queued in self._dad_running.pop(hoa, []):
+                    self.process_bu(queued, dad_done=True)
+
+            self.sim.after(DAD_RETRANS_TIMER, done)
+            return
+        super().process_bu(message)
+        if fresh and self.cache.of(hoa) and hoa in self.defends:
+            self.sim.after(0.0002, lambda: self.proxy_neighbor_advertisement(hoa))
+
+    def duplicate_address_detection(self, hoa: str) -> None:
+        """DAD NS for the home address: from ::, to its solicited-node group, no SLLA (RFC 4862)."""
+        from dissector.encode import neighbor_solicitation, solicited_node
+
+        group = solicited_node(hoa)
+        packet = ipv6_packet("::", group, 58, neighbor_solicitation(hoa), hop_limit=255)
+        self.sim.network.multicast(self.home, group, packet, kind="nd")
 
     def send_brr(self, hoa: str, bids: list[int]) -> None:
         """BRR for the given BIDs (§6.4), sent to the home address through the tunnel."""
@@ -173,9 +217,10 @@ class HomeAgent(Registrar):
     def proxy_neighbor_advertisement(
         self, hoa: str, to: str | None = None, dst_mac: bytes | None = None
     ) -> None:
-        """Proxy NA for the HoA with the HA's MAC (RFC 6275 §10.4.1: Router flag, Override 0)."""
+        """Proxy NA for the HoA with the HA's MAC (RFC 6275 §10.4.1): R=0 (on behalf of a host);
+        unsolicited to all-nodes with O=1; a solicited reply with O=0 (RFC 4861 §7.2.8)."""
         body = neighbor_advertisement(
-            hoa, self.home.mac, router=True, solicited=to is not None, override=False
+            hoa, self.home.mac, router=False, solicited=to is not None, override=to is None
         )
         packet = ipv6_packet(self.link_local(), to or ALL_NODES, 58, body, hop_limit=255)
         self.sim.network.multicast(self.home, to or ALL_NODES, packet, kind="nd", dst_mac=dst_mac)

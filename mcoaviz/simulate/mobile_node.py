@@ -49,7 +49,7 @@ from mcoaviz.simulate.mn_state import (
 from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Node, Received
-from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data
+from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data, seq_newer
 from mcoaviz.simulate.truth import BulRow
 
 __all__ = ["MobileNode", "PendingBU", "RRState"]
@@ -382,8 +382,12 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
                 if row.peer == peer and row.end_reason is None:
                     row.end_tx, row.end_reason = tx, "overwritten"
         if accepted_any and (pending.overwrite or not sent_bids):
+            sent = [b for b, _ in pending.entries]
+            # rows registered by a later BU (acknowledged first over a faster link) survive
             stale = [
-                k[1] for k in self.bul_rows if k[0] == peer and k[1] not in [b for b, _ in pending.entries]
+                k[1]
+                for k, row in self.bul_rows.items()
+                if k[0] == peer and k[1] not in sent and not seq_newer(row.last_seq, ba.seq)
             ]
             self._bul_end(peer, stale, "overwritten", tx)
         if pending.home:

@@ -61,6 +61,7 @@ class RegistrarPolicy:
     only_router: bool = True  # home link: HA is the only router (topology a) -> status 0
     omit_bid_in_ba: bool = False
     max_bindings: int | None = None  # per HoA; further new BIDs get 130 (insufficient resources)
+    dad: bool = True  # HA: Duplicate Address Detection for a HoA without bindings (6275 §10.3.1)
 
 
 @dataclass

@@ -24,6 +24,7 @@ def setup(dialect: Dialect = RFC, **kwargs: object) -> tuple[Simulation, Topolog
     sim = Simulation(1, dialect)
     net = standard(sim, interfaces=3, cns=1, **kwargs)  # type: ignore[arg-type]
     net.mn.auto_refresh = False
+    net.ha.policy.dad = False  # tested on its own below
     return sim, net
 
 
@@ -255,3 +256,24 @@ def test_lost_ba_retransmissions_back_off_and_binding_starts_at_first_ba() -> No
     row = next(b for b in result.truth["bindings"] if b["bid"] == 2)
     assert first_ba.first is not None and row["start"] == first_ba.first.time
     assert not first_ba.delivered
+
+
+def test_first_home_registration_waits_for_dad_and_then_proxies_the_hoa() -> None:
+    sim, net = setup()
+    net.ha.policy.dad = True
+    send_bu(sim, net, [bid(1, coa(1))])
+    send_bu(sim, net, [bid(2, coa(2))], via="if2")  # arrives during DAD: answered after it
+    step(sim, 3.0)
+    home_link = [tx for tx in sim.transmissions if tx.kind == "nd"]
+    dad, proxy = home_link[0], home_link[1]
+    ns = dad.first.data[14:] if dad.first else b""
+    assert ns[6] == 58 and ns[8:24] == bytes(16) and ns[40] == 135  # NS from ::
+    bas = [tx for tx in sim.transmissions if tx.kind == "BA"]
+    assert [tx.intent.body.status for tx in bas] == [0, 0]
+    assert bas[0].first is not None and dad.first is not None
+    assert 1.0 <= bas[0].first.time - dad.first.time < 1.01  # RetransTimer
+    na = proxy.first.data[14:] if proxy.first else b""
+    assert na[40] == 136 and na[44] & 0xE0 == 0x20  # unsolicited: R=0, S=0, O=1
+    send_bu(sim, net, [bid(3, coa(3))], via="if3")  # the HoA already has bindings: no new DAD
+    step(sim, 1.0)
+    assert [tx.kind for tx in sim.transmissions].count("nd") == 2
