@@ -33,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="rfc5648",
         help="BID option dialect the nodes speak (default rfc5648)",
     )
+    parser.add_argument(
+        "--bid-type",
+        type=int,
+        default=35,
+        metavar="N",
+        help="option type of the Binding Identifier (default 35; the draft says TBD)",
+    )
     esp = parser.add_mutually_exclusive_group()
     esp.add_argument(
         "--esp", dest="esp", action="store_true", default=None, help="protect MN-HA signalling with ESP-NULL"
@@ -81,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
         return _scale(args)
     if args.scenario not in scenarios:
         return _fail(f"unknown scenario {args.scenario!r} (see --list)")
-    result = run_scenario(args.scenario, seed=args.seed, dialect=Dialect(args.dialect), esp=args.esp)
+    if not 2 <= args.bid_type <= 255:
+        return _fail("--bid-type must be an option type between 2 and 255")
+    result = run_scenario(
+        args.scenario, seed=args.seed, dialect=Dialect(args.dialect), esp=args.esp, bid_type=args.bid_type
+    )
     from mcoaviz.simulate.samples import write_capture
 
     path = Path(args.output)
@@ -103,7 +114,12 @@ def _scale(args: argparse.Namespace) -> int:
         return _fail("scale mode is not available (mcoaviz.simulate.scale is missing)")
     try:
         count = write_scale_capture(
-            args.output, args.mobile_nodes, args.coas, args.duration, args.rate, args.seed,
+            args.output,
+            args.mobile_nodes,
+            args.coas,
+            args.duration,
+            args.rate,
+            args.seed,
             snaplen=args.snaplen,
         )
     except OSError as exc:

@@ -80,7 +80,12 @@ class CorrespondentNode(Registrar):
                 if isinstance(option, BindingIdentifier):
                     bad = self.dialect.value == "draft05" and bool(option.flags_byte & 0xC0)
                     copies.append(
-                        binding_identifier(option.bid, status=MALFORMED if bad else 0, dialect=self.dialect)
+                        binding_identifier(
+                            option.bid,
+                            status=MALFORMED if bad else 0,
+                            dialect=self.dialect,
+                            bid_type=self.sim.bid_type,
+                        )
                     )
             options = tuple(copies)
         reply = CareOfTest(self.nonce_index, spec.body.cookie, token(b"care-of", coa.encode()))
@@ -94,7 +99,11 @@ class CorrespondentNode(Registrar):
         target = self.sim.network.iface_for(binding.coa)
         if target is None:
             return
-        options = (binding_identifier(bid, dialect=self.dialect),) if bid is not None else ()
+        options = (
+            (binding_identifier(bid, dialect=self.dialect, bid_type=self.sim.bid_type),)
+            if bid is not None
+            else ()
+        )
         self.send_mh(
             MobilitySpec(BindingRefreshRequest(), self.address, binding.coa, options, rh2=hoa),
             self.iface,

@@ -135,7 +135,9 @@ class HomeAgent(Registrar):
         """BRR for the given BIDs (§6.4), sent to the home address through the tunnel."""
         from dissector.encode import binding_identifier
 
-        options = tuple(binding_identifier(bid, dialect=self.dialect) for bid in bids)
+        options = tuple(
+            binding_identifier(bid, dialect=self.dialect, bid_type=self.sim.bid_type) for bid in bids
+        )
         spec = MobilitySpec(
             BindingRefreshRequest(), self.address, hoa, options, esp=self.next_esp() if self.sim.esp else None
         )

@@ -51,7 +51,7 @@ class ReturnRoutabilityMixin:
         self.send_mh(hoti, tunnel_iface, self.ha.interfaces["uplink"])
         for bid in chosen:
             iface = self.iface_of_bid(bid)
-            options = (binding_identifier(bid, dialect=self.dialect),)
+            options = (binding_identifier(bid, dialect=self.dialect, bid_type=self.sim.bid_type),)
             coti = MobilitySpec(
                 CareOfTestInit(self._cookie(b"care-of", iface.address or "")),
                 iface.address or "",

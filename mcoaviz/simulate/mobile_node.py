@@ -215,7 +215,12 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
 
     def _bid_option(self, bid: int, coa: str | None, *, overwrite: bool, home: bool) -> BindingIdentifier:
         return binding_identifier(
-            bid, coa, overwrite=overwrite and self.dialect is Dialect.DRAFT05, home=home, dialect=self.dialect
+            bid,
+            coa,
+            overwrite=overwrite and self.dialect is Dialect.DRAFT05,
+            home=home,
+            dialect=self.dialect,
+            bid_type=self.sim.bid_type,
         )
 
     def _send_bu(self, pending: PendingBU, *, seq: int | None = None) -> Transmission:

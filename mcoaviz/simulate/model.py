@@ -65,9 +65,12 @@ class Transmission:
 class Simulation:
     """Clock + event queue + capture. Nodes and links register themselves here."""
 
-    def __init__(self, seed: int = 1, dialect: Dialect = Dialect.RFC5648, *, esp: bool = False) -> None:
+    def __init__(
+        self, seed: int = 1, dialect: Dialect = Dialect.RFC5648, *, esp: bool = False, bid_type: int = 35
+    ) -> None:
         self.seed = seed
         self.dialect = dialect
+        self.bid_type = bid_type  # option type of the BID (the draft says TBD: I-2)
         self.esp = esp  # protect MN-HA signalling with ESP-NULL
         self.rng = random.Random(seed)
         self.now = 0

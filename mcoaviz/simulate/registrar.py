@@ -45,7 +45,6 @@ MALFORMED, BID_CONFLICT_OR_NON_MCOA, UNKNOWN_COA, BULK_REFUSED = 164, 165, 167, 
 NOT_HOME_AGENT, OUT_OF_WINDOW, INSUFFICIENT_RESOURCES = 133, 135, 130
 NOTCOMPLETE, RETURNHOME = 4, 5
 DSMIP_PORT = 4191
-BID_OPTION_TYPE = 35  # a type-35 option the encoder could not type (bad Length) is a malformed BID
 
 
 def seq_newer(seq: int, last: int) -> bool:
@@ -165,7 +164,7 @@ class Registrar(Node):
         if last is not None and not seq_newer(bu.seq, last):
             self.send_ba(message, _Reply(OUT_OF_WINDOW, 0, copies), last)
             return
-        raw_bids = [o for o in spec.options if isinstance(o, UnknownOption) and o.type == BID_OPTION_TYPE]
+        raw_bids = [o for o in spec.options if isinstance(o, UnknownOption) and o.type == self.sim.bid_type]
         if not (bids or raw_bids) or not self.policy.mcoa:
             self._regular(message, hoa)
             return

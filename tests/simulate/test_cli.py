@@ -90,3 +90,19 @@ def test_scale_mode_calls_the_scale_writer(tmp_path: Path, monkeypatch: pytest.M
     ]
     assert main(argv) == 0
     assert calls == [(out, 5, 2, 3.0, 100.0, 9)]
+
+
+def test_bid_type_option_changes_the_option_type_on_the_wire(tmp_path: Path) -> None:
+    from dissector.codepoints import Dialect
+    from dissector.decode import DecodeOptions, decode_frame
+
+    out = tmp_path / "t.pcapng"
+    assert (
+        main(["simulate", "deregistration", "-o", str(out), "--dialect", "draft05", "--bid-type", "40"]) == 0
+    )
+    assert json.loads((tmp_path / "t.truth.json").read_text())["bid_type"] == 40
+    frames = CaptureParser().feed(out.read_bytes())
+    options = DecodeOptions(dialect=Dialect.DRAFT05, bid_type=40)
+    bids = [b for f in frames if (p := decode_frame(f, options)).mobility for b in p.mobility.bids]
+    assert bids and {b.type for b in bids} == {40}
+    assert main(["simulate", "deregistration", "-o", str(out), "--bid-type", "300"]) == 2

@@ -139,10 +139,17 @@ class Result:
     sim: Simulation
 
 
-def run(name: str, *, seed: int = 1, dialect: Dialect = Dialect.RFC5648, esp: bool | None = None) -> Result:
+def run(
+    name: str,
+    *,
+    seed: int = 1,
+    dialect: Dialect = Dialect.RFC5648,
+    esp: bool | None = None,
+    bid_type: int = 35,
+) -> Result:
     """Run scenario ``name``; returns the capture bytes, the truth and the finished simulation."""
     spec = load_all()[name]
-    sim = Simulation(seed, dialect, esp=spec.esp if esp is None else esp)
+    sim = Simulation(seed, dialect, esp=spec.esp if esp is None else esp, bid_type=bid_type)
     duration = spec.build(sim)
     sim.run(duration)
     frames = sim.ordered_sightings()
@@ -154,4 +161,5 @@ def run(name: str, *, seed: int = 1, dialect: Dialect = Dialect.RFC5648, esp: bo
     truth = sim.truth.to_json(name, spec.title)
     truth["section"] = spec.section
     truth["esp"] = sim.esp
+    truth["bid_type"] = sim.bid_type
     return Result(stream.getvalue(), truth, sim)
