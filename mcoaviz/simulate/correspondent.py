@@ -12,6 +12,7 @@ import struct
 
 from dissector.encode import binding_identifier, ipv6_packet, udp_datagram
 from dissector.records import (
+    BindingError,
     BindingIdentifier,
     BindingRefreshRequest,
     BindingUpdate,
@@ -23,9 +24,11 @@ from dissector.records import (
 )
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation
-from mcoaviz.simulate.network import TrafficMeta
+from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import MALFORMED, Registrar, auth_data
+
+UNKNOWN_BINDING_FOR_HAO = 1  # Binding Error status (RFC 6275 §6.1.9)
 
 
 def token(*parts: bytes) -> bytes:
@@ -42,6 +45,7 @@ class CorrespondentNode(Registrar):
         self.nonce_index = 1
         self.policy.max_lifetime = 420  # RFC 6275 MAX_RR_BINDING_LIFETIME
         self._turn: dict[str, int] = {}
+        self._errors_sent: dict[tuple[str, str], int] = {}  # (HoA, CoA) -> time of the last BE
 
     def ipv4_address(self) -> str:
         return "0.0.0.0"
@@ -90,6 +94,18 @@ class CorrespondentNode(Registrar):
             options = tuple(copies)
         reply = CareOfTest(self.nonce_index, spec.body.cookie, token(b"care-of", coa.encode()))
         self.send_mh(MobilitySpec(reply, self.address, coa, options), self.iface, message.sender)
+
+    def receive_home_address_data(self, hoa: str, coa: str, sender: Iface) -> None:
+        """§6.5 / RFC 6275 §9.3.1: a packet with a Home Address option from a CoA that has no
+        binding is discarded and answered with a Binding Error, status 1 (at most 1/s)."""
+        if any(b.coa == coa for b in self.cache.of(hoa).values()):
+            return
+        last = self._errors_sent.get((hoa, coa))
+        if last is not None and self.sim.now - last < 1_000_000_000:
+            return
+        self._errors_sent[(hoa, coa)] = self.sim.now
+        spec = MobilitySpec(BindingError(UNKNOWN_BINDING_FOR_HAO, hoa), self.address, coa)
+        self.sim.after(self.sim.processing_delay(), lambda: self.send_mh(spec, self.iface, sender))
 
     def send_brr(self, hoa: str, bid: int | None) -> None:
         """BRR to the home address, via the binding's CoA (type 2 RH), with the BID (§6.4)."""

@@ -97,7 +97,15 @@ class HomeAndDataMixin:
         if self._usable(ro, cn.address, iface) and src is None and ":" in iface.address:
             packet = ipv6_packet(iface.address, cn.address, 17, datagram, hao=self.hoa)
             meta = TrafficMeta(cn.address, self.hoa, ro.bid if ro else bid, "from-mn", "route-optimised")
-            self.sim.network.send(iface, target_cn, packet, kind="data", traffic=meta)
+            coa = iface.address
+            self.sim.network.send(
+                iface,
+                target_cn,
+                packet,
+                kind="data",
+                traffic=meta,
+                on_arrival=lambda _p, _i: cn.receive_home_address_data(self.hoa, coa, iface),
+            )
             return
         inner = ipv6_packet(source, cn.address, 17, datagram)
         home = self.bul_rows.get((self.ha.address, bid))

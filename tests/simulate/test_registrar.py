@@ -277,3 +277,21 @@ def test_first_home_registration_waits_for_dad_and_then_proxies_the_hoa() -> Non
     send_bu(sim, net, [bid(3, coa(3))], via="if3")  # the HoA already has bindings: no new DAD
     step(sim, 1.0)
     assert [tx.kind for tx in sim.transmissions].count("nd") == 2
+
+
+def test_correspondent_answers_hao_data_without_binding_with_binding_error() -> None:
+    sim, net = setup()
+    cn = net.cn
+    assert cn is not None
+    net.mn.register([1])  # the HoT reaches the MN through the HA's tunnel
+    step(sim, 1.0)
+    net.mn.route_optimise(cn, [1])
+    step(sim, 2.0)
+    assert cache(net, cn) == {1: coa(1)}
+    cn.cache.remove(HOA, 1, "deregistered", sim.transmissions[-1])  # the CN forgets; the MN does not know
+    for _ in range(3):
+        net.mn.send_data(cn, 1, 100)
+    step(sim, 0.5)
+    errors = [tx.intent for tx in sim.transmissions if tx.kind == "BE"]
+    assert len(errors) == 1  # rate-limited
+    assert (errors[0].body.status, errors[0].body.home_address, errors[0].dst) == (1, HOA, coa(1))
