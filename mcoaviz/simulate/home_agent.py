@@ -205,10 +205,23 @@ class HomeAgent(Registrar):
             on_arrival=lambda _p, _i: mn_node.receive_tunnelled(inner, dst),
         )
 
-    def forward_from_mn(self, inner: bytes, dst: str) -> None:
+    def forward_from_mn(self, inner: bytes, dst: str, outer: bytes | None = None) -> None:
+        """Decapsulated (or home-link) traffic from the MN towards ``dst``. A tunnelled packet
+        (``outer``) is forwarded only if its outer source is a registered CoA (draft §9.3.2)."""
+        if outer is not None and not self._registered_source(outer):
+            return
         target = self.sim.network.iface_for(dst)
         if target is not None:
             self.sim.network.send(self.uplink, target, inner, kind="data")
+
+    def _registered_source(self, outer: bytes) -> bool:
+        import socket
+
+        if outer[0] >> 4 == 4:
+            source = socket.inet_ntop(socket.AF_INET, outer[12:16])
+        else:
+            source = socket.inet_ntop(socket.AF_INET6, outer[8:24])
+        return any(b.coa == source for table in self.cache.entries.values() for b in table.values())
 
     # ----------------------------------------------------------------- home-link ND
     def send_router_advertisement(self) -> None:

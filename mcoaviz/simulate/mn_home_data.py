@@ -128,7 +128,7 @@ class HomeAndDataMixin:
             packet,
             kind="data",
             traffic=meta,
-            on_arrival=lambda _p, _i: self.ha.forward_from_mn(inner, cn.address),
+            on_arrival=lambda p, _i: self.ha.forward_from_mn(inner, cn.address, p),
         )
 
     def _usable(self, row: BulRow | None, peer: str, iface: Iface) -> bool:

@@ -37,8 +37,10 @@ Writing a scenario (e.g. ``scenarios/violations.py``)::
 
 The pieces a scenario can use:
 
-* ``sim.at(t, fn)`` / ``sim.after(dt, fn)``: run ``fn`` at scenario time t (seconds).
-  ``sim.rng`` is the only randomness allowed (seeded). ``sim.dialect``, ``sim.esp``.
+* ``sim.at(t, fn)`` / ``sim.after(dt, fn)``: run ``fn`` at scenario time t (seconds; ``at``
+  adds a small seeded offset, the same for every action at that t, so their order holds).
+  ``sim.rng`` is the only randomness allowed (seeded). ``sim.dialect``, ``sim.esp``,
+  ``sim.bid_type``.
 * ``common.standard(sim, interfaces=N, cns=K, ...)`` -> ``Topology`` with ``ha``
   (``HomeAgent``), ``cn``/``cn2`` (``CorrespondentNode``), ``mn`` (``MobileNode``), and the
   links (capture points "ha-uplink", "home-link", "cn-link", "cn2-link", "mn-if1".."mn-ifN").
@@ -50,7 +52,9 @@ The pieces a scenario can use:
   attributes ``hoa``, ``interfaces`` (name -> Iface with ``.address``), ``bids`` (name -> BID),
   ``auto_refresh`` (refresh at 75 % of the lifetime), ``lifetime``.
 * ``HomeAgent`` / ``CorrespondentNode``: ``policy`` (``RegistrarPolicy``: ``mcoa``,
-  ``bulk``, ``max_lifetime``, ``only_router``, ``max_bindings``, ``omit_bid_in_ba``),
+  ``bulk``, ``max_lifetime``, ``only_router``, ``max_bindings``, ``omit_bid_in_ba``, ``dad``),
+  the HA runs DAD and proxy ND for a HoA's first binding and forwards reverse-tunnelled data
+  only from registered CoAs; the CN answers HAO data from an unbound CoA with a Binding Error;
   ``cache`` (the binding cache), ``send_brr(hoa, bids)`` / ``send_brr(hoa, bid)``,
   ``address``, ``uplink`` / ``home`` (HA interfaces), ``iface`` (CN interface).
 * Any node: ``mangle_next(kind, fn, violation=(section, description[, rule]))`` rewrites the
