@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
             return _fail("--all needs -o FOLDER")
         from mcoaviz.simulate.samples import write_all
 
-        for path in write_all(Path(args.output)):
+        try:
+            written = write_all(Path(args.output))
+        except OSError as exc:
+            return _fail(f"cannot write into {args.output}: {exc.strerror or exc}")
+        for path in written:
             print(path)
         return 0
     if not args.scenario:

@@ -57,6 +57,10 @@ def test_bad_usage_is_one_line_and_exit_2(argv: list[str], capsys: pytest.Captur
 def test_unwritable_output_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "figure8", "-o", str(tmp_path / "missing" / "x.pcapng")]) == 2
     assert "cannot write" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["simulate", "--all", "-o", str(blocker / "samples")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_scale_mode_calls_the_scale_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
