@@ -47,7 +47,7 @@ class TrafficTable:
 
     def __init__(self) -> None:
         self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
-        self.bins: dict[tuple[TrafficKey, int], list[int]] = {}  # [packets, bytes]
+        self.bins: dict[TrafficKey, dict[int, list[int]]] = {}  # key -> second -> [packets, bytes]
         self.unattributed_packets = 0
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
@@ -60,9 +60,12 @@ class TrafficTable:
             total[1] += nbytes
             total[2] = min(total[2], first)
             total[3] = max(total[3], last)
-        cell = self.bins.get((key, second))
+        seconds = self.bins.get(key)
+        if seconds is None:
+            seconds = self.bins[key] = {}
+        cell = seconds.get(second)
         if cell is None:
-            self.bins[(key, second)] = [packets, nbytes]
+            seconds[second] = [packets, nbytes]
         else:
             cell[0] += packets
             cell[1] += nbytes
@@ -77,10 +80,11 @@ class TrafficTable:
 
     def bin_rows(self) -> list[dict[str, Any]]:
         out = []
-        for (key, second), (packets, nbytes) in self.bins.items():
-            row = dict(zip(KEY_FIELDS, key, strict=True))
-            row.update(second=second, packets=packets, bytes=nbytes)
-            out.append(row)
+        for key, seconds in self.bins.items():
+            for second, (packets, nbytes) in seconds.items():
+                row = dict(zip(KEY_FIELDS, key, strict=True))
+                row.update(second=second, packets=packets, bytes=nbytes)
+                out.append(row)
         return sorted(out, key=lambda r: (r["second"], *_row_order(r)))
 
 
