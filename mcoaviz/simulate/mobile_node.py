@@ -124,7 +124,7 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         self.orphans.extend(self.bul_rows.values())
         self.bul_rows.clear()
         self.bul_pending.clear()
-        self.seq = {address: self.sim.rng.randrange(1, 10) for address in self.seq}
+        self.seq = {address: 0 for address in self.seq}  # a rebooted MN counts from 0 again
         self.legacy_peers.clear()
         self.bootstrapped.clear()
         self.leaving.clear()
