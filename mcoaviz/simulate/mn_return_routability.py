@@ -39,7 +39,6 @@ class ReturnRoutabilityMixin:
             ]
         )
         state = self.rr.setdefault(cn.address, RRState())
-        self._rr_wanted = getattr(self, "_rr_wanted", {})
         self._rr_wanted[cn.address] = (cn, chosen, bulk, lifetime)
         tunnel_iface = self.iface_of_bid(chosen[0])
         hoti = MobilitySpec(
@@ -82,7 +81,7 @@ class ReturnRoutabilityMixin:
         self._rr_maybe_done(spec.src)
 
     def _rr_maybe_done(self, cn_address: str) -> None:
-        wanted = getattr(self, "_rr_wanted", {}).get(cn_address)
+        wanted = self._rr_wanted.get(cn_address)
         state = self.rr.get(cn_address)
         if wanted is None or state is None or state.home_token is None:
             return
