@@ -81,8 +81,8 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         self.bul_pending: dict[tuple[str, int | None, str], BulRow] = {}  # sent, not yet acknowledged
         self.legacy_peers: set[str] = set()
         self.orphans: list[BulRow] = []  # BUL rows forgotten by a reboot
-        self.bootstrapped: set[str] = set()
-        self._rr_wanted: dict[str, tuple[Registrar, list[int], bool, int]] = {}  # CN -> RR in progress  # peers already sent an MCoA registration in this life
+        self.bootstrapped: set[str] = set()  # peers already sent an MCoA registration in this life
+        self._rr_wanted: dict[str, tuple[Registrar, list[int], bool, int]] = {}  # CN -> RR in progress
         self.leaving: set[tuple[str, int | None]] = set()  # (peer, BID) being de-registered: unused
         self.foreign_rows: dict[tuple[str, int, str], list[BulRow]] = {}  # hand-made BUs for another HoA
         self.generation = 0  # bumped by reboot(): stale timers of an earlier life do nothing
