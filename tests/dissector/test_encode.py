@@ -53,8 +53,12 @@ def test_draft05_flags_byte_c_o_h_d() -> None:
 
 
 def test_alignment_of_altcoa_mnp_bad_and_ipv4_options() -> None:
-    opts = [NATDetection(0, True, 110), AlternateCoA(0, COA), MobileNetworkPrefix(0, 48, "2001:db8:77::"),
-            BindingAuthData(0, b"\xaa" * 12)]
+    opts = [
+        NATDetection(0, True, 110),
+        AlternateCoA(0, COA),
+        MobileNetworkPrefix(0, 48, "2001:db8:77::"),
+        BindingAuthData(0, b"\xaa" * 12),
+    ]
     body = layout_options(opts, 12)
     offsets, i = {}, 0
     while i < len(body):
@@ -107,8 +111,9 @@ def test_dsmipv6_udp_and_ipv4_checksums_verify_with_dpkt() -> None:
 
 
 def test_neighbor_advertisement_checksum() -> None:
-    na = ipv6_packet("fe80::1", "ff02::1", 58, neighbor_advertisement(HOA, b"\x02" * 6, solicited=False),
-                     hop_limit=255)
+    na = ipv6_packet(
+        "fe80::1", "ff02::1", 58, neighbor_advertisement(HOA, b"\x02" * 6, solicited=False), hop_limit=255
+    )
     body = na[40:]
     assert body[0] == 136 and body[4] == 0x20
     assert inet_checksum(ipv6_pseudo_header("fe80::1", "ff02::1", len(body), 58) + body) == 0
