@@ -41,6 +41,7 @@ from dissector.records import Frame, TrafficCount
 
 # An entry is a list, mutated in place on the hot path:
 PACKETS, BYTES, FIRST, LAST, CANONICAL, INTERFACE, SECOND = range(7)
+EXACT_LIMIT = 1 << 15  # exact-bytes keys kept per interface (see FastPath.__init__)
 
 
 class _HasUdpPorts(Protocol):
@@ -52,8 +53,11 @@ class FastPath:
 
     def __init__(self, options: _HasUdpPorts) -> None:
         self.classifier = Classifier(frozenset(options.udp_ports))
-        # interface -> {exact bytes: (least wire length, entry), flow key tuple: entry}
-        self._flows: dict[int, dict[Any, Any]] = {}
+        # per interface: flow key tuple -> entry; exact bytes -> (least wire length, entry). The
+        # exact table is kept small (EXACT_LIMIT, emptied when full): one-off packet sizes would
+        # otherwise grow it past the CPU caches, and a miss only costs the level-2 lookup.
+        self._flows: dict[int, dict[tuple[bytes, ...], list[Any]]] = {}
+        self._exact: dict[int, dict[bytes, tuple[int, list[Any]]]] = {}
         self._other: dict[tuple[int, int, Canonical], list[Any]] = {}  # not cacheable, per second
         self._dirty: list[list[Any]] = []  # entries counting since the last flush
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
@@ -99,12 +103,13 @@ class FastPath:
         signalling and traffic rows in time order. This is ``offer_raw`` (with
         ``_known_entry`` and ``_roll``) inlined in one loop: the benchmark's hot path.
         """
-        flows_by_interface = self._flows
+        flows_by_interface, exact_by_interface = self._flows, self._exact
         spans, min_payload = KEY_SPAN, MIN_PAYLOAD
         admit = self._admit
         dirty, done = self._dirty, self._done  # flush() empties both in place
         cur_interface = -1
         flows: dict[Any, Any] = {}
+        exacts: dict[bytes, Any] = {}
         start = ip = 0
         need = 1 << 62
         unpackers: list[Any] = []
@@ -115,6 +120,7 @@ class FastPath:
                 if interface != cur_interface:  # an interface has one link type
                     cur_interface = interface
                     flows = flows_by_interface.setdefault(interface, {})
+                    exacts = exact_by_interface.setdefault(interface, {})
                     plan = KEY_PLANS.get(linktype)
                     if plan is None:
                         need = 1 << 62
@@ -127,7 +133,7 @@ class FastPath:
                     span = spans[nh]
                     if span and caplen >= ip + span:
                         exact = buf[offset + start : n + span]
-                        hit = flows.get(exact)
+                        hit = exacts.get(exact)
                         if hit is not None and wire_length >= hit[0]:
                             entry = hit[1]
                         else:  # level 2: the flow without its lengths
@@ -139,8 +145,10 @@ class FastPath:
                                 flow = (prefix, rest) if plen >= min_payload[nh] else None
                             if flow is not None and wire_length >= need + plen:
                                 entry = flows.get(flow)
-                                if entry is not None and len(flows) < CACHE_LIMIT:
-                                    flows[exact] = (need + plen, entry)
+                                if entry is not None:
+                                    if len(exacts) >= EXACT_LIMIT:
+                                        exacts.clear()
+                                    exacts[exact] = (need + plen, entry)
                 if entry is not None:
                     second = int(time)
                     if entry[6] == second:  # SECOND
@@ -205,22 +213,24 @@ class FastPath:
     ) -> list[Any] | None:
         """Levels 1 and 2: the entry of a validated flow this packet belongs to, or None."""
         plan = KEY_PLANS.get(linktype)
-        flows = self._flows.get(interface)
-        if plan is None or flows is None or caplen < plan.need:
+        flows, exacts = self._flows.get(interface), self._exact.get(interface)
+        if plan is None or flows is None or exacts is None or caplen < plan.need:
             return None
         span = KEY_SPAN[buf[offset + plan.ip + 6]]
         if not span or caplen < plan.ip + span:
             return None
         exact = buf[offset + plan.start : offset + plan.ip + span]
-        hit = flows.get(exact)
+        hit = exacts.get(exact)
         if hit is not None and wire_length >= hit[0]:
             return hit[1]  # type: ignore[no-any-return]
         flow, plen = plan.key(buf, offset, caplen)
         if flow is None or wire_length < plan.need + plen:
             return None
         entry = flows.get(flow)
-        if entry is not None and len(flows) < CACHE_LIMIT:
-            flows[exact] = (plan.need + plen, entry)
+        if entry is not None:
+            if len(exacts) >= EXACT_LIMIT:
+                exacts.clear()
+            exacts[exact] = (plan.need + plen, entry)
         return entry  # type: ignore[no-any-return]
 
     def _roll(self, entry: list[Any], time: float, second: int, size: int) -> None:
@@ -246,12 +256,15 @@ class FastPath:
             flow, plen = plan.key(frame, 0, caplen)
             if flow is not None:  # a cacheable flow: learn both keys
                 flows = self._flows.setdefault(interface, {})
+                exacts = self._exact.setdefault(interface, {})
                 if len(flows) >= CACHE_LIMIT:
                     flows.clear()  # entries still counting stay reachable through _dirty
+                if len(exacts) >= EXACT_LIMIT:
+                    exacts.clear()
                 entry = flows.get(flow)
                 if entry is None:
                     entry = flows[flow] = [0, 0, time, time, canonical, interface, -1]
-                flows[frame[plan.start : header_end]] = (plan.need + plen, entry)
+                exacts[frame[plan.start : header_end]] = (plan.need + plen, entry)
                 self._count(entry, time, second, wire_length)
                 return True
         entry = self._other.get((interface, second, canonical))
