@@ -114,3 +114,27 @@ def test_dash_reads_stdin() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], input=PCAPNG, capture_output=True, check=True)
     assert out.stdout.decode().split() == ["5", "pcapng", "5.0"]
+
+
+def test_records_from_a_pipe_carry_their_own_bytes() -> None:
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, PCAPNG)
+        os.close(write_fd)
+        write_fd = -1
+        with open_capture(f"/dev/fd/{read_fd}") as source:
+            got = [(n, bytes(buf[off : off + cap])) for n, _, _, _, buf, off, cap, _ in source.records()]
+        assert got == [(i, packet(i)) for i in range(1, 6)]
+    finally:
+        os.close(read_fd)
+        if write_fd >= 0:
+            os.close(write_fd)
+
+
+def test_a_source_is_read_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.pcapng"
+    path.write_bytes(PCAPNG)
+    with open_capture(path) as source:
+        assert len(list(source.frames())) == 5
+        with pytest.raises(RuntimeError):
+            list(source.records())
