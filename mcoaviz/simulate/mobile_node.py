@@ -240,6 +240,9 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
             self.seq[peer.address] = seq
         to_ha = peer is self.ha
         legacy = peer.address in self.legacy_peers
+        if legacy and pending.lifetime and any(b is not None for b, _ in pending.entries):
+            # §5.7: no MCoA with this peer any more: a regular BU for the sending CoA
+            pending.entries = [(None, pending.iface.address)]
         letters = ["A"] + (["H"] if to_ha else [])
         if to_ha and self.sim.esp:
             letters.append("K")
@@ -357,6 +360,9 @@ class MobileNode(BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, Node):
         sent_bids = [b for b, _ in pending.entries if b is not None]
         if sent_bids and not bids and ba.status < 128:
             self.legacy_peers.add(peer)  # §5.7: no BID in the BA -> no MCoA at that peer
+            # I-10: the peer holds one regular binding for the BU's source; the other CoAs are unused
+            source = pending.iface.address
+            self.leaving.update((peer, b) for b, c in pending.entries if b is not None and c != source)
         if pending.lifetime == 0:
             done = [
                 bid

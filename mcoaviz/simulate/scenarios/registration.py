@@ -190,3 +190,19 @@ def refresh_expiry(sim: Simulation) -> float:
     sim.at(12.0, silent)
     steady_traffic(sim, net, start=2.0, end=75.0, rate=2.0)
     return 80.0
+
+
+@scenario(
+    "legacy-ha",
+    title="Home agent without MCoA support: BA without BID, fallback to one binding",
+    section="§5.7 (I-10)",
+    look_at="bulk BU with three BIDs answered by a BA without any BID option: the HA holds one "
+    "regular binding for the BU's source (CoA 1); the MN stops using CoA 2 and 3 and "
+    "refreshes with BUs without BID every 30 s",
+)
+def legacy_ha(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1, lifetime=40)
+    net.ha.policy.mcoa = False
+    sim.at(1.0, lambda: net.mn.register(bulk=True))
+    steady_traffic(sim, net, start=2.0, end=70.0, rate=3.0)
+    return 72.0
