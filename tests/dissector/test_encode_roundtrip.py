@@ -176,3 +176,43 @@ def test_raw_message_types_round_trip(message: tuple[int, bytes], src: str, dst:
     assert decoded.mobility is not None
     assert (decoded.mobility.mh_type, decoded.mobility.body) == (mh_type, RawMessage(data))
     assert decoded.mobility.checksum_ok is True
+
+
+def test_neighbor_discovery_round_trip() -> None:
+    from dissector.encode import (
+        neighbor_advertisement,
+        neighbor_solicitation,
+        router_advertisement,
+        solicited_node,
+    )
+
+    hoa = "2001:db8:1::100"
+    ns = ipv6_packet("::", solicited_node(hoa), 58, neighbor_solicitation(hoa), hop_limit=255)
+    na = ipv6_packet(
+        "fe80::1", "ff02::1", 58, neighbor_advertisement(hoa, MAC_A, solicited=False), hop_limit=255
+    )
+    ra = ipv6_packet(
+        "fe80::1",
+        "ff02::1",
+        58,
+        router_advertisement(MAC_B, [("2001:db8:1::", 64)], home_agent=True),
+        hop_limit=255,
+    )
+    got = [_decode(ethernet_for(MAC_A, MAC_B, p), Dialect.RFC5648) for p in (ns, na, ra)]
+    assert all(not p.malformed for p in got)
+    icmp = [p.icmp6 for p in got]
+    assert icmp[0] is not None and (icmp[0].type, icmp[0].target, icmp[0].source_lla) == (135, hoa, None)
+    assert icmp[1] is not None and (icmp[1].type, icmp[1].target, icmp[1].target_lla) == (136, hoa, MAC_A)
+    assert "O" in icmp[1].flags and "R" not in icmp[1].flags and "S" not in icmp[1].flags
+    assert icmp[2] is not None and (icmp[2].type, icmp[2].source_lla) == (134, MAC_B)
+    assert icmp[2].prefixes == ("2001:db8:1::/64",) and "H" in icmp[2].flags
+
+
+def test_ipv6_in_ipv4_round_trip() -> None:
+    from dissector.encode import ip6ip4
+
+    inner = ipv6_packet("2001:db8:1::100", "2001:db8:c0::10", 59, b"")
+    decoded = _decode(ethernet_for(MAC_A, MAC_B, ip6ip4("192.0.2.5", "198.51.100.1", inner)), Dialect.RFC5648)
+    assert not decoded.malformed, decoded.problems
+    assert decoded.path.tunnel == "ip6ip4"
+    assert (decoded.path.outer_src, decoded.path.src) == ("192.0.2.5", "2001:db8:1::100")
