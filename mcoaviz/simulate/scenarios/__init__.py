@@ -167,3 +167,6 @@ def run(
     truth["esp"] = sim.esp
     truth["bid_type"] = sim.bid_type
     return Result(stream.getvalue(), truth, sim)
+
+
+load_all()  # importing the package fills SCENARIOS (the modules import ``scenario`` from above)
