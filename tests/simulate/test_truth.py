@@ -24,9 +24,20 @@ def decoded(result: Result, dialect: Dialect) -> dict[int, Packet]:
     return packets
 
 
+WALKS = [(seed, dialect) for seed in (1, 2, 3, 9, 19) for dialect in Dialect]
+
+
 @pytest.mark.parametrize(("name", "dialect"), SCENARIOS, ids=[f"{n}-{d.value}" for n, d in SCENARIOS])
 def test_truth_cites_real_frames(name: str, dialect: Dialect) -> None:
-    result = run(name, dialect=dialect)
+    check_truth(run(name, dialect=dialect), dialect)
+
+
+@pytest.mark.parametrize(("seed", "dialect"), WALKS, ids=[f"seed{s}-{d.value}" for s, d in WALKS])
+def test_random_walks_keep_the_truth_consistent(seed: int, dialect: Dialect) -> None:
+    check_truth(run("random-walk", seed=seed, dialect=dialect), dialect)
+
+
+def check_truth(result: Result, dialect: Dialect) -> None:
     packets = decoded(result, dialect)
     assert all(not p.malformed for p in packets.values())
     truth = result.truth
