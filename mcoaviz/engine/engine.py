@@ -382,7 +382,9 @@ class BindingEngine:
         events: list[Event] = []
         if not who.bound and who.direction == "to-mn" and self._unanswered_by_coa:
             who, events = self._evidence(who, first)
-        if not who.bound:  # data for a CoA the node was not known to hold: a pre-capture binding?
+        if not who.bound and who.direction == "to-mn":
+            # the node sent data to a CoA it was not known to hold: a binding older than the
+            # capture (data *from* a CoA proves nothing: an MN may use a CoA before its BA)
             self.registrar.evidence.add((who.node, who.hoa, who.coa))
         key = (interface, who.node, who.hoa, who.coa, who.bid, who.direction, via)
         self.traffic_table.add(key, packets, nbytes, first, last, second)

@@ -322,15 +322,19 @@ class Registrar:
         return action, events
 
     def _pre_existing(self, key: BindingKey, coa: str, refresh_hint: bool) -> bool:
-        """A binding first seen as a refresh: data for (node, HoA, CoA), or a tunnel between the
-        node and the CoA, before any registration of it; or an RFC Length-4 BID option (only a
-        re-registration may omit the CoA, RFC §5.1) for a BID the capture never saw registered."""
+        """A binding first seen as a refresh: data the node sent to (HoA, CoA), or a tunnel
+        between the node and the CoA, before any registration of it; or an RFC Length-4 BID
+        option (only a re-registration may omit the CoA, RFC §5.1). Never once the capture has
+        shown this BID, or this CoA at this node, registered (data after a binding ended is
+        just data in flight)."""
+        for row in self.cache.rows:
+            if row.key == key or (row.node == key.node and row.coa == coa):
+                return False
         if (key.node, key.hoa, coa) in self.evidence:
             return True
-        if self.tunnel_seen_before is not None and self.tunnel_seen_before(key.node, coa) \
-                and not any(r.key.node == key.node and r.coa == coa for r in self.cache.rows):
+        if self.tunnel_seen_before is not None and self.tunnel_seen_before(key.node, coa):
             return True
-        return refresh_hint and not any(r.key == key for r in self.cache.rows)
+        return refresh_hint
 
     def _nd_owner(self, t: float, f: int, key: BindingKey, echoed: BindingIdentifier | None,
                   ba_status: int | None) -> list[Event]:

@@ -23,11 +23,11 @@ def load_truth(capture: Path) -> dict[str, Any]:
     return json.loads(truth_path(capture).read_text())
 
 
-def simulated(name: str, dialect: Dialect, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+def simulated(name: str, dialect: Dialect, tmp_path: Path, seed: int = 1) -> tuple[Path, dict[str, Any]]:
     """Run scenario ``name`` now: (capture path, truth)."""
     from mcoaviz.simulate.scenarios import run
 
-    result = run(name, dialect=dialect)
-    path = tmp_path / f"{name}-{dialect.value}.pcapng"
+    result = run(name, dialect=dialect, seed=seed)
+    path = tmp_path / f"{name}-{dialect.value}-{seed}.pcapng"
     path.write_bytes(result.pcapng)
     return path, result.truth
