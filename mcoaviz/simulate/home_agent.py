@@ -76,8 +76,8 @@ class HomeAgent(Registrar):
             return
         super().receive_mh(message)
 
-    def tunnel_mh(self, spec: MobilitySpec) -> None:
-        binding = self.pick_binding(spec.dst, foreign_only=True)
+    def tunnel_mh(self, spec: MobilitySpec, via: Binding | None = None) -> None:
+        binding = via or self.pick_binding(spec.dst, foreign_only=True)
         if binding is None:
             return
         target = self.sim.network.iface_for(binding.coa)
@@ -132,7 +132,8 @@ class HomeAgent(Registrar):
         self.sim.network.multicast(self.home, group, packet, kind="nd")
 
     def send_brr(self, hoa: str, bids: list[int]) -> None:
-        """BRR for the given BIDs (§6.4), sent to the home address through the tunnel."""
+        """BRR for the given BIDs (§6.4), sent to the home address through the tunnel of the
+        first named binding (any binding when the HA holds none of them)."""
         from dissector.encode import binding_identifier
 
         options = tuple(
@@ -141,7 +142,10 @@ class HomeAgent(Registrar):
         spec = MobilitySpec(
             BindingRefreshRequest(), self.address, hoa, options, esp=self.next_esp() if self.sim.esp else None
         )
-        self.tunnel_mh(spec)
+        named = next((self.cache.of(hoa)[b] for b in bids if b in self.cache.of(hoa)), None)
+        if named is not None and named.home:
+            named = None
+        self.tunnel_mh(spec, via=named)
 
     # ----------------------------------------------------------------- data plane
     def owner_of(self, address: str) -> str | None:

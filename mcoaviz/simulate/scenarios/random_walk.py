@@ -47,8 +47,10 @@ def random_walk(sim: Simulation) -> float:
             mn.move(name, None, None)
         elif choice == 7:
             mn.route_optimise(cn, live)
-        else:
-            ha.send_brr(mn.hoa, [sim.rng.choice(live)])
+        elif ha.cache.of(mn.hoa):
+            ha.send_brr(
+                mn.hoa, [sim.rng.choice(sorted(b for b in ha.cache.of(mn.hoa) if b is not None) or [1])]
+            )
 
     sim.at(1.0, lambda: mn.register(bulk=True))
     for step in range(12):
