@@ -1,6 +1,7 @@
 """A seeded random walk through the MN's procedures, for robustness tests (not a sample).
 
-Every few seconds the MN does one of: bulk or individual registration, per-BID or full
+Odd seeds give interface 3 an IPv4 care-of address behind a NAT (DSMIPv6). Every few
+seconds the MN does one of: bulk or individual registration, per-BID or full
 de-registration, a handover of one interface, losing an interface, returning it, route
 optimisation with the CN; the HA sometimes sends a BRR. Different seeds give different walks.
 """
@@ -20,7 +21,8 @@ from mcoaviz.simulate.scenarios.common import coa, standard, steady_traffic
     sample=False,
 )
 def random_walk(sim: Simulation) -> float:
-    net = standard(sim, interfaces=3, cns=1, lifetime=60)
+    ipv4 = 3 if sim.seed % 2 else None  # odd seeds: interface 3 has an IPv4 CoA behind a NAT
+    net = standard(sim, interfaces=3, cns=1, lifetime=60, ipv4_interface=ipv4)
     mn, ha, cn = net.mn, net.ha, net.cn
     assert cn is not None
     hosts = {name: 0x100 for name in mn.interfaces}
@@ -40,13 +42,14 @@ def random_walk(sim: Simulation) -> float:
             name = sim.rng.choice(sorted(mn.interfaces))
             index = int(name[2:])
             hosts[name] += 1
-            mn.move(name, f"mn-if{index}", coa(index, hosts[name]))
+            address = f"10.0.0.{hosts[name] - 0xC0}" if index == ipv4 else coa(index, hosts[name])
+            mn.move(name, f"mn-if{index}", address)
             mn.register([mn.bids[name]], bulk=False)
         elif choice == 6 and len(live) > 1:
             name = next(n for n, b in mn.bids.items() if b == live[-1])
             mn.move(name, None, None)
         elif choice == 7:
-            mn.route_optimise(cn, live)
+            mn.route_optimise(cn, [b for b in live if b != ipv4] or live[:1])
         elif ha.cache.of(mn.hoa):
             ha.send_brr(
                 mn.hoa, [sim.rng.choice(sorted(b for b in ha.cache.of(mn.hoa) if b is not None) or [1])]
