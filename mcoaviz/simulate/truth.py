@@ -6,7 +6,8 @@ Interpretations taken (the engine compares against these):
 * Times are capture times of the frame that first shows the event. Every node's signalling
   link is a capture point, so the first sighting of a BA is the instant the node sent it,
   which is also when the node changed its cache.
-* ``bindings.start`` = first sighting of the accepting BA (all simulated BUs set A).
+* ``bindings.start`` = first sighting of the accepting BA (all simulated BUs set A), even
+  when that BA is then lost before reaching the MN (the HA changed its cache when it sent it).
   ``end`` = first sighting of the BA that ended the row (deregistered / replaced /
   overwritten), or last acceptance + granted lifetime (expired). A refresh with the same CoA
   extends the row. A new CoA under the same BID ends the row ``replaced``. A regular BU, or a
@@ -21,16 +22,20 @@ Interpretations taken (the engine compares against these):
   ended it (or last acknowledgement + lifetime when it expired; or the rejecting BA for
   ``rejected``). The rows follow what went on the wire: a BU rewritten by ``mangle_next`` or
   hand-made with ``send_raw`` is in the BUL as sent (a hand-made BU claiming another HoA gives
-  rows for that HoA).
+  rows for that HoA). After a reboot (``mn.reboot()``) the forgotten rows end ``overwritten``
+  at the BA of the O-flag BU that replaces them. After a BA without BID (a peer without
+  MCoA, I-10) the MN sends regular BUs: the BID rows end ``overwritten`` at the first one.
+  Expired rows have ``end_frame: null``.
 * ``traffic``: ``interface`` is the pcapng interface id (as ``mcoaviz export``), with
   ``interface_name`` beside it. Every data packet (not Mobility Header, not ND) is counted at
   each capture interface it crosses. ``coa`` is the MN-side outer address as on the wire at
   that interface (the NAT's private address on the MN's side, the public one at the HA).
   ``bid`` is the BID of the node's (HA's or CN's) binding for that HoA and CoA at the instant
-  of the sighting, null when the node holds none then (a packet in flight across a
-  de-registration). ``bytes`` are frame lengths. NEMO traffic to or from a
-  mobile-network-prefix host is attributed to the mobile router's HoA. Plain legs (HA <-> CN
-  without tunnel, home-link delivery) are not traffic rows.
+  of the sighting (behind a NAT, the binding of the public address the private one is mapped
+  to), null when the node holds none then (a packet in flight across a de-registration).
+  ``bytes`` are frame lengths. NEMO traffic to or from a mobile-network-prefix host is
+  attributed to the mobile router's HoA. Plain legs (HA <-> CN without tunnel, home-link
+  delivery) are not traffic rows.
 * ``violations``: frame = 1-based number of the first sighting of the offending message.
 """
 
