@@ -20,9 +20,11 @@ README_HEAD = """# Sample captures
 Made by the mcoaviz simulator (`mcoaviz simulate`), each with its ground truth
 (`NAME.truth.json`: binding intervals per node, each MN's binding update list, per-CoA traffic
 counts per capture interface, deliberate violations) in the shapes of `mcoaviz export`.
-Every file has one pcapng interface per capture point (`ha-uplink`, `home-link`, `cn-link`,
-`mn-if1`, ...). Addresses: home link 2001:db8:1::/64 (HA ::1, HoA ::100), CoA N =
-2001:db8:aN::100 with BID N, CN 2001:db8:c0::10, CN2 2001:db8:c1::20, HA IPv4 198.51.100.1.
+How each truth field is defined (times, end reasons, traffic attribution) is documented in
+`mcoaviz/simulate/truth.py`. Every file has one pcapng interface per capture point
+(`ha-uplink`, `home-link`, `cn-link`, `mn-if1`, ...). Addresses: home link 2001:db8:1::/64
+(HA ::1, HoA ::100), CoA N = 2001:db8:aN::100 with BID N, CN 2001:db8:c0::10, CN2
+2001:db8:c1::20, HA IPv4 198.51.100.1.
 
 Regenerate them all (deterministic, byte-identical): `python scripts/make_samples.py`
 (or `mcoaviz simulate --all -o sample-captures/`). Try: `mcoaviz analyse
