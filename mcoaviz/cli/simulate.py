@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         width = max(len(name) for name in scenarios)
         for name, spec in sorted(scenarios.items()):
             dialects = ",".join(d.value for d in spec.dialects)
-            print(f"{name:<{width}}  {spec.section:<28}  [{dialects}]  {spec.title}")
+            note = "" if spec.sample else "  (not in sample-captures/)"
+            print(f"{name:<{width}}  {spec.section:<28}  [{dialects}]  {spec.title}{note}")
         return 0
     if args.all:
         if not args.output:
