@@ -116,9 +116,11 @@ class BindingCache:
 
     def refresh(
         self, key: BindingKey, *, time: float, frame: int | None, lifetime: int | None,
-        expires: float | None, confirmed: bool,
+        expires: float | None, confirmed: bool, claimed_coa: str | None = None,
     ) -> list[Event]:
         row = self.active[key]
+        if claimed_coa is not None:  # behind the same NAT address the MN's own address changed
+            row.claimed_coa = claimed_coa
         if row.home:
             how = Input.ACCEPT_HOME if confirmed else Input.INSTALL_UNCONFIRMED
         else:

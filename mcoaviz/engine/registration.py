@@ -307,7 +307,8 @@ class Registrar:
         row = self.cache.get(key)
         if row is not None and row.coa == coa and row.home == home:
             return "refreshed", self.cache.refresh(key, time=t, frame=f, lifetime=lifetime,
-                                                   expires=expires, confirmed=confirmed)
+                                                   expires=expires, confirmed=confirmed,
+                                                   claimed_coa=claimed)
         events: list[Event] = []
         action = "home" if home else "started"
         if row is not None:
