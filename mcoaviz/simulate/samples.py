@@ -31,7 +31,8 @@ Regenerate them all (deterministic, byte-identical): `python scripts/make_sample
 sample-captures/figure8-rfc5648.pcapng`. With tshark, DSMIPv6 needs `-d udp.port==4191,ipv6`
 and ESP-NULL needs `-o esp.enable_null_encryption_decode_heuristic:TRUE`. Draft-05 files use
 the IANA numbers (BID option 35, statuses 4/5/164-168) with draft flag bits C/O/H/D
-(0x80/0x40/0x20/0x10): decode them with `--dialect draft05` (Wireshark shows 0x80 as "H").
+(0x80/0x40/0x20/0x10): `--dialect auto` recognises them, `--dialect draft05` forces it
+(Wireshark knows only the RFC layout and shows C, 0x80, as "H").
 
 | file | draft figure / section | dialect | what to look at |
 |---|---|---|---|
