@@ -66,7 +66,14 @@ def readme_text() -> str:
 
 
 def write_all(folder: Path) -> list[Path]:
+    """Write every sample and the README; remove samples of scenarios that no longer exist."""
     folder.mkdir(parents=True, exist_ok=True)
+    current = {stem for stem, _, _ in sample_files()}
+    for old in folder.glob("*-*.pcapng"):
+        stem = old.name.removesuffix(".pcapng")
+        if stem.endswith(("-rfc5648", "-draft05")) and stem not in current:
+            old.unlink()
+            old.with_name(stem + ".truth.json").unlink(missing_ok=True)
     written = []
     for stem, name, dialect in sample_files():
         path = folder / f"{stem}.pcapng"

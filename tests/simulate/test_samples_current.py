@@ -27,3 +27,8 @@ def test_sample_matches_generator(stem: str, name: str, dialect: object) -> None
 
 def test_readme_table_is_current() -> None:
     assert (SAMPLES / "README.md").read_text(encoding="utf-8") == readme_text()
+
+
+def test_no_stale_sample_files() -> None:
+    expected = {f"{stem}.pcapng" for stem, _, _ in FILES}
+    assert {p.name for p in SAMPLES.glob("*.pcapng")} == expected
