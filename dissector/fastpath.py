@@ -31,6 +31,7 @@ Addresses stay raw bytes until ``flush`` turns the counts into :class:`TrafficCo
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -38,6 +39,13 @@ from typing import Any, Protocol
 from dissector.capture.limits import RawRecord
 from dissector.fastclassify import CACHE_LIMIT, KEY_PLANS, KEY_SPAN, MIN_PAYLOAD, Canonical, Classifier
 from dissector.records import Frame, TrafficCount
+
+try:  # the optional C accelerator (setup.py); the pure-Python code below is the reference
+    from dissector import _fastscan
+except ImportError:  # pragma: no cover - depends on the build
+    _fastscan = None
+
+PURE_PYTHON_VARIABLE = "MCOAVIZ_PURE_PYTHON"  # "1": never use the accelerator
 
 # An entry is a list, mutated in place on the hot path:
 PACKETS, BYTES, FIRST, LAST, CANONICAL, INTERFACE, SECOND = range(7)
@@ -63,6 +71,7 @@ class FastPath:
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
+        self.accelerated = 0  # of which counted by the C accelerator
 
     # ------------------------------------------------------------------ public API
 
@@ -102,7 +111,15 @@ class FastPath:
         counted and no later one has, so the caller can ``flush()`` right then to keep
         signalling and traffic rows in time order. This is ``offer_raw`` (with
         ``_known_entry`` and ``_roll``) inlined in one loop: the benchmark's hot path.
+
+        When ``records`` is a ``CaptureParser.records`` walk and the C accelerator is built
+        (and ``MCOAVIZ_PURE_PYTHON`` is not "1"), ``_fastscan`` counts the packets levels 1
+        and 2 settle inside the reader's walk, on these same tables; this loop then only sees
+        the others (with identical results: tests/dissector/test_fastscan.py).
         """
+        accelerator = _Accelerator(self) if accelerated() else None
+        if accelerator is not None and not getattr(records, "accelerate", lambda _: False)(accelerator):
+            accelerator = None
         flows_by_interface, exact_by_interface = self._flows, self._exact
         spans, min_payload = KEY_SPAN, MIN_PAYLOAD
         admit = self._admit
@@ -165,12 +182,21 @@ class FastPath:
                     continue
                 if admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
+                if accelerator is not None:
+                    accepted += self._take(accelerator)
                 self.accepted += accepted
                 accepted = 0
                 yield record
                 cur_interface = -1  # re-read the state after the caller's flush
         finally:
+            if accelerator is not None:
+                accepted += self._take(accelerator)
             self.accepted += accepted
+
+    def _take(self, accelerator: _Accelerator) -> int:
+        counted, accelerator.counted = accelerator.counted, 0
+        self.accelerated += counted
+        return counted
 
     def flush(self) -> list[TrafficCount]:
         """Rows counted since the last flush, one per (interface, second, addressing)."""
@@ -289,6 +315,47 @@ class FastPath:
         else:
             self._roll(entry, time, second, size)
         self.accepted += 1
+
+
+def accelerated() -> bool:
+    """Whether ``FastPath.filter`` uses the C accelerator (built, and not switched off)."""
+    return _fastscan is not None and os.environ.get(PURE_PYTHON_VARIABLE, "") != "1"
+
+
+_SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
+_PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
+
+
+class _Accelerator:
+    """Hands one FastPath's tables to ``_fastscan`` from inside a reader's walk (see
+    ``RecordWalk.accelerate``) and keeps the count of packets it settled."""
+
+    __slots__ = ("_state", "counted")
+
+    def __init__(self, fast: FastPath) -> None:
+        # the dicts and lists themselves: C reads and updates them in place
+        self._state = (
+            _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT
+        )  # fmt: skip
+        self.counted = 0  # since FastPath._take last collected it
+
+    def pcapng(
+        self, buf: Any, pos: int, end: int, number: int, last_time: float, interfaces: list[Any], big: bool
+    ) -> tuple[int, int, float]:
+        assert _fastscan is not None
+        pos, number, last_time, counted = _fastscan.pcapng(
+            self._state, buf, pos, end, number, last_time, interfaces, big
+        )
+        self.counted += counted
+        return pos, number, last_time
+
+    def pcap(
+        self, buf: Any, pos: int, end: int, number: int, header: int, big: bool, unit: float, linktype: int
+    ) -> tuple[int, int]:
+        assert _fastscan is not None
+        pos, number, counted = _fastscan.pcap(self._state, buf, pos, end, number, header, big, unit, linktype)
+        self.counted += counted
+        return pos, number
 
 
 def _text_pair(pair: bytes | None) -> tuple[str | None, str | None]:

@@ -13,7 +13,9 @@ Two ways in:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Generator, Iterator
+from typing import Any
 
 from dissector.capture.limits import RawRecord
 from dissector.capture.pcap import FILE_HEADER_LENGTH, PcapReader, is_pcap_magic
@@ -21,6 +23,44 @@ from dissector.capture.pcapng import PcapngReader, is_pcapng_magic
 from dissector.records import Frame, Interface, Problem
 
 _COMPACT_AT = 1 << 20  # drop consumed bytes from the stream buffer beyond this many
+
+
+class RecordWalk:
+    """What :meth:`CaptureParser.records` returns: an iterator over raw records.
+
+    ``iter(walk)`` is the reader's generator itself, so a ``for`` loop pays no wrapper per
+    record. ``accelerate(accelerator)``, called before the walk starts, lets a consumer that
+    settles most records itself (``FastPath.filter`` with ``dissector._fastscan``) have the
+    reader hand consecutive records to it; only the records it leaves are yielded, in order.
+    """
+
+    __slots__ = ("_records", "_reader")
+
+    def __init__(self, records: Iterator[RawRecord], reader: PcapReader | PcapngReader | None) -> None:
+        self._records = records
+        self._reader = reader
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return self._records
+
+    def __next__(self) -> RawRecord:
+        return next(self._records)
+
+    def close(self) -> None:
+        close = getattr(self._records, "close", None)
+        if close is not None:
+            close()
+
+    def accelerate(self, accelerator: Any) -> bool:
+        """Install ``accelerator`` (methods ``pcapng``/``pcap``, see the readers); False when
+        the walk has already started or there is nothing to walk."""
+        records = self._records
+        if self._reader is None or not isinstance(records, Generator):
+            return False
+        if inspect.getgeneratorstate(records) != inspect.GEN_CREATED:
+            return False
+        self._reader.accelerator = accelerator
+        return True
 
 
 class CaptureParser:
@@ -75,7 +115,7 @@ class CaptureParser:
 
     # ------------------------------------------------------------------ whole buffers
 
-    def records(self, buffer: object) -> Iterator[RawRecord]:
+    def records(self, buffer: object) -> RecordWalk:
         """Walk a complete capture held in ``buffer`` (bytes, mmap, ...) without copying it.
 
         Yields ``(number, time, interface, linktype, buffer, offset, caplen, wire_length)``;
@@ -88,7 +128,7 @@ class CaptureParser:
         if self._reader is None and not self._detect(head):
             self._closed = True
             self._tail_problems(head, 0, len(head))
-            return iter(())
+            return RecordWalk(iter(()), None)
         reader = self._reader
         assert reader is not None
 
@@ -100,7 +140,7 @@ class CaptureParser:
 
         # the reader's generator itself, not a wrapper: one generator level per record is
         # measurably cheaper on the bulk path
-        return reader.scan(buffer, self._pos, end, self.frames, self._base, walk_ended)
+        return RecordWalk(reader.scan(buffer, self._pos, end, self.frames, self._base, walk_ended), reader)
 
     # ------------------------------------------------------------------ internals
 

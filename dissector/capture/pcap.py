@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord, WalkEnded
 from dissector.records import Interface, Problem
@@ -43,6 +44,9 @@ class PcapReader:
         self.linktype = network & 0xFFFF  # the upper bits carry FCS hints, not the link type
         self.interface = Interface(id=0, linktype=self.linktype, ts_resolution=unit)
         self._record = struct.Struct(order + "IIII")
+        self.big_endian = order == ">"
+        # set by RecordWalk.accelerate before a walk starts; taken (and cleared) when it does
+        self.accelerator: Any = None
         self.pos = 0  # buffer offset after the last record yielded (set when a walk ends)
         self.number = 0
         self.fatal: Problem | None = None
@@ -62,8 +66,15 @@ class PcapReader:
         header = self.record_header_length
         limit = end - header
         completed = True  # False when the consumer stops early (no end-of-input checks then)
+        accelerator, self.accelerator = self.accelerator, None
         try:
             while pos <= limit:
+                if accelerator is not None:  # counts records itself, stops before others
+                    pos, number = accelerator.pcap(
+                        buf, pos, end, number, header, self.big_endian, unit, linktype
+                    )
+                    if pos > limit:
+                        break
                 sec, frac, caplen, wirelen = unpack(buf, pos)  # type: ignore[arg-type]
                 data = pos + header
                 nxt = data + caplen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord, WalkEnded
 from dissector.records import Interface, Problem
@@ -63,6 +64,8 @@ class PcapngReader:
         self.number = 0
         self.fatal: Problem | None = None
         self.last_time = 0.0  # Simple Packet Blocks carry no time: they reuse the previous one
+        # set by RecordWalk.accelerate before a walk starts; taken (and cleared) when it does
+        self.accelerator: Any = None
 
     # ------------------------------------------------------------------ block walk
 
@@ -75,6 +78,7 @@ class PcapngReader:
         ends or the consumer stops (a ``finally`` clause), not per record.
         """
         section = self.section or _Section("<")  # SHB's type reads the same in both orders
+        accelerator, self.accelerator = self.accelerator, None
         last_time = self.last_time
         completed = True  # False when the consumer stops early (no end-of-input checks then)
         try:
@@ -86,6 +90,12 @@ class PcapngReader:
                     interfaces = section.interfaces
                     described = len(interfaces)
                     while pos + 32 <= end:
+                        if accelerator is not None:  # counts records itself, stops before others
+                            pos, number, last_time = accelerator.pcapng(
+                                buf, pos, end, number, last_time, interfaces, section.order == ">"
+                            )
+                            if pos + 32 > end:
+                                break
                         btype, blen, ifid, ts_hi, ts_lo, caplen, wirelen = unpack(buf, pos)  # type: ignore[arg-type]
                         nxt = pos + blen
                         if (

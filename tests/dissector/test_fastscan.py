@@ -1,0 +1,176 @@
+"""The C accelerator (dissector._fastscan) changes nothing but speed.
+
+Every capture here is read twice through ``FastPath.filter`` -- with the accelerator and with
+``MCOAVIZ_PURE_PYTHON=1`` -- flushing before each declined record as the pipeline does; the
+traffic rows, the declined records (number, time, interface, bytes), the reader's problems
+and frame count must be identical. The pure-Python path is the reference.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dissector.fastpath as fastpath
+from dissector.capture import CaptureParser
+from dissector.decode import DecodeOptions
+from dissector.fastpath import FastPath
+from mcoaviz.simulate.scale import write_scale_capture
+from tests.conftest import IN_CI, SAMPLES
+from tests.dissector.capture.capture_bytes import (
+    PCAP_MODIFIED,
+    PCAP_NSEC,
+    PCAP_USEC,
+    block,
+    epb,
+    idb,
+    pcap_file,
+    shb,
+    spb,
+)
+
+
+@pytest.fixture(autouse=True)
+def _needs_extension() -> None:
+    if fastpath._fastscan is None:
+        if IN_CI:
+            pytest.fail("dissector._fastscan is not built (scripts/test.sh builds it with pip install -e .)")
+        pytest.skip("dissector._fastscan is not built (pip install -e . with a C compiler)")
+
+
+def run(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """Everything observable of one filtered walk (rows flushed before each declined record)."""
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
+    fast = FastPath(DecodeOptions())
+    parser = CaptureParser()
+    rows: list[Any] = []
+    declined = []
+    for number, time, interface, linktype, buf, offset, caplen, wire_length in fast.filter(
+        parser.records(data)
+    ):
+        rows.extend(fast.flush())
+        declined.append((number, time, interface, linktype, bytes(buf[offset : offset + caplen]), wire_length))
+    rows.extend(fast.flush())
+    problems = [(p.layer, p.offset, p.reason) for p in parser.problems]
+    return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated
+
+
+def assert_same(data: bytes, monkeypatch: pytest.MonkeyPatch, *, engaged: bool = True) -> None:
+    accelerated = run(data, False, monkeypatch)
+    pure = run(data, True, monkeypatch)
+    assert pure[5] == 0
+    if engaged:
+        assert accelerated[5] > 0, "the accelerator counted nothing"
+    assert accelerated[:5] == pure[:5]
+
+
+@pytest.fixture(scope="module")
+def scale_capture(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("scale") / "scale.pcapng"
+    write_scale_capture(path, 6, 3, 4.0, 2500, 3)
+    return path.read_bytes()
+
+
+def scale_records(data: bytes) -> list[tuple[float, bytes, int]]:
+    """(time, packet bytes, wire length) of every packet of a capture."""
+    return [
+        (time, bytes(buf[offset : offset + caplen]), wire)
+        for _, time, _, _, buf, offset, caplen, wire in CaptureParser().records(data)
+    ]
+
+
+@pytest.mark.parametrize("snaplen", [0, 60, 96])
+def test_scale_mode_captures_agree(tmp_path: Path, snaplen: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "scale.pcapng"
+    write_scale_capture(path, 8, 3, 3.0, 3000, 1, snaplen=snaplen)
+    assert_same(path.read_bytes(), monkeypatch, engaged=snaplen != 60)
+
+
+def test_small_exact_table_agrees(scale_capture: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastpath, "EXACT_LIMIT", 5)  # the exact table is emptied again and again
+    assert_same(scale_capture, monkeypatch)
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.pcap*")), ids=lambda p: p.name)
+def test_sample_captures_agree(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_same(sample.read_bytes(), monkeypatch, engaged=False)
+
+
+@pytest.mark.parametrize(
+    ("magic", "order", "unit"),
+    [(PCAP_USEC, "<", 10**6), (PCAP_NSEC, ">", 10**9), (PCAP_MODIFIED, "<", 10**6)],
+)
+def test_pcap_files_agree(
+    scale_capture: bytes, magic: int, order: str, unit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packets = []
+    for time, frame, wire in scale_records(scale_capture):
+        units = round(time * unit)
+        packets.append((units // unit, units % unit, frame, wire))
+    assert_same(pcap_file(packets, magic=magic, order=order), monkeypatch)
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_pcapng_interfaces_resolutions_and_other_blocks_agree(
+    scale_capture: bytes, order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sections, three interfaces with their own if_tsresol / if_tsoffset (nanosecond
+    stamps beyond 2**53 included), interleaved; Simple Packet and unknown blocks between."""
+    rng = random.Random(7)
+    clocks = [(9, 0, 10**9), (0x94, 3600, 2**20), (6, -86400, 10**6)]  # tsresol, tsoffset, units/s
+    out = bytearray(shb(order) + b"".join(idb(order, 1, tsresol=r, tsoffset=o) for r, o, _ in clocks))
+    for n, (time, frame, wire) in enumerate(scale_records(scale_capture)):
+        if n == 3000:  # a second section: interface ids go on from the first section's
+            out += shb(order) + idb(order, 1, tsresol=9)
+            clocks = [(9, 0, 10**9)]
+        interface = rng.randrange(len(clocks))
+        _, offset, units = clocks[interface]
+        out += epb(order, interface, round((time - offset) * units), frame, wire)
+        if rng.random() < 0.01:
+            out += spb(order, frame, wire)
+        if rng.random() < 0.01:
+            out += block(order, 0x0BAD, b"unknown block body")
+    assert_same(bytes(out), monkeypatch)
+
+
+def test_truncated_tail_agrees(scale_capture: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    for cut in (len(scale_capture) - 3, len(scale_capture) // 2 + 17):
+        assert_same(scale_capture[:cut], monkeypatch)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    flips=st.integers(1, 40),
+    cut=st.floats(0.05, 1.0),
+)
+def test_corrupted_captures_never_crash_and_agree(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch, seed: int, flips: int, cut: float
+) -> None:
+    rng = random.Random(seed)
+    data = bytearray(scale_capture[: max(64, int(len(scale_capture) * cut))])
+    for _ in range(flips):
+        at = rng.randrange(len(data))
+        if rng.random() < 0.3:  # a plausible-looking length or type word
+            data[at : at + 4] = struct.pack("<I", rng.choice([0, 6, 32, 0xFFFFFFFF, rng.randrange(1 << 16)]))
+        else:
+            data[at] = rng.randrange(256)
+    assert_same(bytes(data[: len(data)]), monkeypatch, engaged=False)
+
+
+def test_garbage_arguments_raise_cleanly() -> None:
+    """The C functions check their arguments (a programming error, never a crash)."""
+    from dissector import _fastscan
+
+    with pytest.raises(TypeError):
+        _fastscan.pcapng((), b"", 0, 0, 0, 0.0, [], False)
+    state = (bytes(256), bytes(256), {}, {}, {}, [], [], 8)
+    # positions outside the buffer are clamped, interfaces of the wrong shape stop the walk
+    assert _fastscan.pcapng(state, b"\x06" + bytes(64), -5, 10**9, 0, 0.0, [None], False)[:2] == (65, 0)
+    assert _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1) == (0, 0, 0)
