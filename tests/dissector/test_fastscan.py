@@ -55,7 +55,8 @@ def run(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, 
         parser.records(data)
     ):
         rows.extend(fast.flush())
-        declined.append((number, time, interface, linktype, bytes(buf[offset : offset + caplen]), wire_length))
+        packet = bytes(buf[offset : offset + caplen])
+        declined.append((number, time, interface, linktype, packet, wire_length))
     rows.extend(fast.flush())
     problems = [(p.layer, p.offset, p.reason) for p in parser.problems]
     return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated
