@@ -14,6 +14,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* PyMemberDef, T_OBJECT_EX, READONLY */
 #include <stdint.h>
 #include <string.h>
 
@@ -151,6 +152,7 @@ static int count(State *st, PyObject *entry, double time, uint32_t wire_length) 
         if (truth) { /* an earlier second still unflushed: keep its counts aside */
             PyObject *snapshot = PyList_AsTuple(entry);
             if (snapshot == NULL) return -1;
+            PyObject_GC_UnTrack(snapshot); /* numbers and an immutable key: no cycle possible */
             int failed = PyList_Append(st->done, snapshot);
             Py_DECREF(snapshot);
             if (failed) return -1;
@@ -241,6 +243,9 @@ static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_
         Py_INCREF(entry);
         if (PyDict_GET_SIZE(st->exacts) >= st->exact_limit) PyDict_Clear(st->exacts);
         PyObject *value = Py_BuildValue("(lO)", st->need + plen, entry);
+        /* Untracked: the entry never refers back to it, and these tuples come and go by the
+         * hundred thousand -- tracked, they would drive the collector into full collections. */
+        if (value != NULL) PyObject_GC_UnTrack(value);
         if (value == NULL || PyDict_SetItem(st->exacts, exact, value) < 0) {
             Py_XDECREF(value);
             Py_DECREF(entry);
@@ -421,7 +426,63 @@ static PyObject *scan_pcap(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnn", pos, number, st.counted);
 }
 
+static const char instances_doc[] =
+    "instances(cls, fields, rows) -> list\n\n"
+    "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
+    "are exactly fields (in that order): the slots are filled directly, as the generated\n"
+    "__init__ would (FastPath.flush makes tens of thousands of TrafficCount rows per second).";
+
+static PyObject *instances(PyObject *self, PyObject *args) {
+    PyTypeObject *cls;
+    PyObject *fields, *rows;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyType_Type, &cls, &PyTuple_Type, &fields, &PyList_Type, &rows))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(fields), members = 0;
+    Py_ssize_t offsets[64];
+    PyMemberDef *m = cls->tp_members;
+    for (; m != NULL && m->name != NULL; m++) members++;
+    if (n > 64 || members != n || cls->tp_dictoffset != 0 || !(cls->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_SetString(PyExc_TypeError, "instances() needs a slotted class whose slots are the fields");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(fields, i));
+        if (name == NULL) return NULL;
+        offsets[i] = -1;
+        for (m = cls->tp_members; m->name != NULL; m++)
+            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) offsets[i] = m->offset;
+        if (offsets[i] < 0) {
+            PyErr_Format(PyExc_TypeError, "%s has no writable slot %s", cls->tp_name, name);
+            return NULL;
+        }
+    }
+    Py_ssize_t count = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(count);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != n) {
+            PyErr_SetString(PyExc_TypeError, "instances() rows must be tuples with one value per field");
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *obj = cls->tp_alloc(cls, 0);
+        if (obj == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *value = PyTuple_GET_ITEM(row, i);
+            Py_INCREF(value);
+            *(PyObject **)((char *)obj + offsets[i]) = value;
+        }
+        PyList_SET_ITEM(out, r, obj);
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"instances", instances, METH_VARARGS, instances_doc},
     {"pcapng", scan_pcapng, METH_VARARGS, pcapng_doc},
     {"pcap", scan_pcap, METH_VARARGS, pcap_doc},
     {NULL, NULL, 0, NULL},
