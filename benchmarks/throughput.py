@@ -7,7 +7,9 @@ in one run:
 * read only: ``CaptureParser.records`` over the memory-mapped file;
 * mcoaviz read + classify + decode: ``CaptureSource.records`` -> ``FastPath.filter`` ->
   ``decode_frame`` for every record the fast path declines, with ``flush()`` before each of
-  them -- exactly what ``Pipeline.feed_records`` does before the engine;
+  them -- what ``Pipeline.feed_records`` does before the engine -- once with the C
+  accelerator (``dissector._fastscan``, when built) and once pure Python
+  (``MCOAVIZ_PURE_PYTHON=1``);
 * optionally (``--pipeline``) the whole analysis (``mcoaviz.pipeline.analyse``: engine and
   checker included);
 * ``tshark -T fields -e frame.number -e mip6.mhtype`` on the same file.
@@ -33,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from dissector.capture import record_to_frame  # noqa: E402
 from dissector.decode import DecodeOptions, decode_frame  # noqa: E402
-from dissector.fastpath import FastPath  # noqa: E402
+from dissector.fastpath import PURE_PYTHON_VARIABLE, FastPath, accelerated  # noqa: E402
 from mcoaviz.simulate.scale import write_scale_capture  # noqa: E402
 from mcoaviz.sources import open_capture  # noqa: E402
 
@@ -79,8 +81,10 @@ def read_only(path: Path) -> tuple[int, float, float]:
         return count, time.perf_counter() - start, time.process_time() - cpu
 
 
-def mcoaviz_path(path: Path) -> tuple[int, int, int, float, float]:
-    """(packets, fast-path packets, decoded packets, wall seconds, CPU seconds)."""
+def mcoaviz_path(path: Path, pure: bool) -> tuple[int, int, int, int, float, float]:
+    """(packets, fast-path packets, of which by the C accelerator, decoded packets, wall
+    seconds, CPU seconds); ``pure``: with MCOAVIZ_PURE_PYTHON=1."""
+    os.environ[PURE_PYTHON_VARIABLE] = "1" if pure else "0"
     options = DecodeOptions()
     fast = FastPath(options)
     decoded = rows = 0
@@ -92,7 +96,8 @@ def mcoaviz_path(path: Path) -> tuple[int, int, int, float, float]:
             decoded += 1
         rows += len(fast.flush())
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return fast.accepted + decoded, fast.accepted, decoded, elapsed, cpu
+    os.environ.pop(PURE_PYTHON_VARIABLE)
+    return fast.accepted + decoded, fast.accepted, fast.accelerated, decoded, elapsed, cpu
 
 
 def best(runs: list[tuple]) -> tuple:
@@ -145,22 +150,27 @@ def main() -> int:
     size_mb = path.stat().st_size / 1e6
     print(f"capture: {path.relative_to(ROOT)} ({size_mb:.0f} MB)")
     if write_speed is not None:
-        print(f"{'scale-mode write':<38} {write_speed:>12,.0f} packets/s")
+        print(f"{'scale-mode write':<44} {write_speed:>12,.0f} packets/s")
 
     count, elapsed, cpu = best([read_only(path) for _ in range(args.repeat)])
     print(
-        f"{'read only (CaptureParser.records)':<38} {count / elapsed:>12,.0f} packets/s  "
+        f"{'read only (CaptureParser.records)':<44} {count / elapsed:>12,.0f} packets/s  "
         f"(CPU time: {count / cpu:,.0f}/s; {count:,} packets)"
     )
-    total, fast, decoded, elapsed, cpu = best([mcoaviz_path(path) for _ in range(args.repeat)])
-    print(
-        f"{'mcoaviz read+classify+decode':<38} {total / elapsed:>12,.0f} packets/s  "
-        f"(CPU time: {total / cpu:,.0f}/s; {fast:,} fast path = {100 * fast / max(total, 1):.1f} %, "
-        f"{decoded:,} decoded)"
-    )
+    modes = [("C accelerator", False), ("pure Python", True)] if accelerated() else [("pure Python", True)]
+    if not accelerated():
+        print("C accelerator: not built (pip install -e . with a C compiler builds dissector._fastscan)")
+    for label, pure in modes:
+        runs = [mcoaviz_path(path, pure) for _ in range(args.repeat)]
+        total, fast, in_c, decoded, elapsed, cpu = best(runs)
+        print(
+            f"{'mcoaviz read+classify+decode, ' + label:<44} {total / elapsed:>12,.0f} packets/s  "
+            f"(CPU time: {total / cpu:,.0f}/s; {fast:,} fast path = {100 * fast / max(total, 1):.1f} %"
+            f"{f' ({100 * in_c / max(fast, 1):.1f} % of it in C)' if in_c else ''}, {decoded:,} decoded)"
+        )
     if args.pipeline:
         frames, elapsed = pipeline(path)
-        print(f"{'mcoaviz whole analysis (pipeline)':<38} {frames / elapsed:>12,.0f} packets/s")
+        print(f"{'mcoaviz whole analysis (pipeline)':<44} {frames / elapsed:>12,.0f} packets/s")
     if not args.no_tshark:
         result = tshark(path)
         if result is None:
@@ -168,7 +178,7 @@ def main() -> int:
         else:
             lines, elapsed = result
             label = "tshark -T fields (frame, mip6.mhtype)"
-            print(f"{label:<38} {lines / elapsed:>12,.0f} packets/s  ({lines:,} lines)")
+            print(f"{label:<44} {lines / elapsed:>12,.0f} packets/s  ({lines:,} lines)")
     return 0
 
 
