@@ -426,6 +426,151 @@ static PyObject *scan_pcap(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnn", pos, number, st.counted);
 }
 
+/* Add one count (packets, size, first, last, canonical, interface, second) to merged. */
+static int merge_count(PyObject *merged, PyObject *const *f, PyObject **latest) {
+    int later = PyObject_RichCompareBool(f[6], *latest, Py_GT);
+    if (later < 0) return -1;
+    if (later) {
+        Py_INCREF(f[6]);
+        Py_SETREF(*latest, f[6]);
+    }
+    PyObject *key = PyTuple_Pack(3, f[5], f[6], f[4]);
+    if (key == NULL) return -1;
+    PyObject_GC_UnTrack(key); /* temporaries of numbers and immutable keys: no cycles */
+    PyObject *row = PyDict_GetItemWithError(merged, key);
+    if (row == NULL) {
+        if (PyErr_Occurred()) goto failed;
+        row = PyList_New(4);
+        if (row == NULL) goto failed;
+        PyObject_GC_UnTrack(row);
+        for (int i = 0; i < 4; i++) {
+            Py_INCREF(f[i]);
+            PyList_SET_ITEM(row, i, f[i]);
+        }
+        int bad = PyDict_SetItem(merged, key, row);
+        Py_DECREF(row);
+        Py_DECREF(key);
+        return bad;
+    }
+    Py_DECREF(key);
+    for (int i = 0; i < 2; i++) { /* row[0] += packets; row[1] += size */
+        PyObject *sum = PyNumber_Add(PyList_GET_ITEM(row, i), f[i]);
+        if (sum == NULL || PyList_SetItem(row, i, sum) < 0) return -1;
+    }
+    /* row[2] = min(row[2], first); row[3] = max(row[3], last): the builtins' choices */
+    int less = PyObject_RichCompareBool(f[2], PyList_GET_ITEM(row, 2), Py_LT);
+    if (less < 0) return -1;
+    if (less) {
+        Py_INCREF(f[2]);
+        PyList_SetItem(row, 2, f[2]);
+    }
+    int more = PyObject_RichCompareBool(f[3], PyList_GET_ITEM(row, 3), Py_GT);
+    if (more < 0) return -1;
+    if (more) {
+        Py_INCREF(f[3]);
+        PyList_SetItem(row, 3, f[3]);
+    }
+    return 0;
+failed:
+    Py_DECREF(key);
+    return -1;
+}
+
+static const char flush_items_doc[] =
+    "flush_items(done, dirty, texts, make_texts) -> (items, latest)\n\n"
+    "FastPath.flush's merge, in C: the counts of done (tuples) and dirty (entries, then reset\n"
+    "to zero counts) merged per (interface, second, canonical) in first-seen order, as row\n"
+    "value tuples; texts caches make_texts(canonical). latest is the greatest second or -1.";
+
+static PyObject *flush_items(PyObject *self, PyObject *args) {
+    PyObject *done, *dirty, *texts, *make_texts;
+    if (!PyArg_ParseTuple(args, "O!O!O!O", &PyList_Type, &done, &PyList_Type, &dirty, &PyDict_Type, &texts,
+                          &make_texts))
+        return NULL;
+    PyObject *latest = PyLong_FromLong(-1);
+    PyObject *merged = latest ? PyDict_New() : NULL;
+    if (merged == NULL) {
+        Py_XDECREF(latest);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(done); i++) {
+        PyObject *count = PyList_GET_ITEM(done, i);
+        if (!PyTuple_CheckExact(count) || PyTuple_GET_SIZE(count) != 7) {
+            PyErr_SetString(PyExc_TypeError, "done counts must be 7-tuples");
+            goto failed;
+        }
+        if (merge_count(merged, &PyTuple_GET_ITEM(count, 0), &latest) < 0) goto failed;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) {
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) {
+            PyErr_SetString(PyExc_TypeError, "dirty entries must be 7-lists");
+            goto failed;
+        }
+        PyObject *fields[7];
+        for (int k = 0; k < 7; k++) fields[k] = PyList_GET_ITEM(entry, k);
+        if (merge_count(merged, fields, &latest) < 0) goto failed;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) { /* keep the entries, zero counts */
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
+        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
+            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0)
+            goto failed;
+    }
+    if (PyList_SetSlice(dirty, 0, PyList_GET_SIZE(dirty), NULL) < 0 ||
+        PyList_SetSlice(done, 0, PyList_GET_SIZE(done), NULL) < 0)
+        goto failed;
+    PyObject *items = PyList_New(0);
+    if (items == NULL) goto failed;
+    Py_ssize_t at = 0;
+    PyObject *key, *row;
+    while (PyDict_Next(merged, &at, &key, &row)) {
+        PyObject *canonical = PyTuple_GET_ITEM(key, 2);
+        PyObject *text = PyDict_GetItemWithError(texts, canonical);
+        if (text == NULL) {
+            if (PyErr_Occurred()) goto failed_items;
+            text = PyObject_CallOneArg(make_texts, canonical);
+            if (text == NULL) goto failed_items;
+            int bad = PyDict_SetItem(texts, canonical, text);
+            Py_DECREF(text); /* texts holds it */
+            if (bad < 0) goto failed_items;
+        }
+        if (!PyTuple_CheckExact(text)) {
+            PyErr_SetString(PyExc_TypeError, "make_texts must return a tuple");
+            goto failed_items;
+        }
+        Py_ssize_t n = PyTuple_GET_SIZE(text);
+        PyObject *item = PyTuple_New(n + 6);
+        if (item == NULL) goto failed_items;
+        PyObject_GC_UnTrack(item);
+        PyObject *values[2] = {PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1)};
+        for (int k = 0; k < 2; k++) {
+            Py_INCREF(values[k]);
+            PyTuple_SET_ITEM(item, k, values[k]);
+        }
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_INCREF(PyTuple_GET_ITEM(text, k));
+            PyTuple_SET_ITEM(item, 2 + k, PyTuple_GET_ITEM(text, k));
+        }
+        for (int k = 0; k < 4; k++) {
+            Py_INCREF(PyList_GET_ITEM(row, k));
+            PyTuple_SET_ITEM(item, 2 + n + k, PyList_GET_ITEM(row, k));
+        }
+        int bad = PyList_Append(items, item);
+        Py_DECREF(item);
+        if (bad < 0) goto failed_items;
+    }
+    Py_DECREF(merged);
+    return Py_BuildValue("(NN)", items, latest);
+failed_items:
+    Py_DECREF(items);
+failed:
+    Py_DECREF(merged);
+    Py_DECREF(latest);
+    return NULL;
+}
+
 static const char instances_doc[] =
     "instances(cls, fields, rows) -> list\n\n"
     "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
@@ -483,6 +628,7 @@ static PyObject *instances(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"instances", instances, METH_VARARGS, instances_doc},
+    {"flush_items", flush_items, METH_VARARGS, flush_items_doc},
     {"pcapng", scan_pcapng, METH_VARARGS, pcapng_doc},
     {"pcap", scan_pcap, METH_VARARGS, pcap_doc},
     {NULL, NULL, 0, NULL},

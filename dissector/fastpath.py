@@ -202,6 +202,27 @@ class FastPath:
 
     def flush(self) -> list[TrafficCount]:
         """Rows counted since the last flush, one per (interface, second, addressing)."""
+        texts = self._texts
+        if len(texts) >= CACHE_LIMIT:
+            texts.clear()
+        fast = accelerated()
+        if fast:  # tens of thousands of rows per second: the same merge in C
+            items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)  # type: ignore[union-attr]
+        else:
+            items, latest = self._flush_items(texts)
+        for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
+            del self._other[key]
+        items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
+        items.sort(key=_BY_FIRST)
+        if fast:  # ... and built without a dataclass __init__ per row
+            return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)  # type: ignore[union-attr,no-any-return]
+        return [TrafficCount(*item) for item in items]
+
+    def _flush_items(
+        self, texts: dict[Canonical, tuple[str | None, ...]]
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """(row value tuples, latest second or -1): the counts since the last flush merged per
+        (interface, second, canonical), in first-seen order; the entries are kept, zeroed."""
         merged: dict[tuple[int, int, Canonical], list[Any]] = {}
         latest = -1
         counts = self._done + [tuple(entry) for entry in self._dirty]
@@ -221,21 +242,13 @@ class FastPath:
                 row[1] += size
                 row[2] = min(row[2], first)
                 row[3] = max(row[3], last)
-        for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
-            del self._other[key]
-        texts = self._texts
-        if len(texts) >= CACHE_LIMIT:
-            texts.clear()
         items = []
         for (interface, second, canonical), (packets, size, first, last) in merged.items():
             text = texts.get(canonical)
             if text is None:
                 text = texts[canonical] = _texts(canonical)
             items.append((interface, second, *text, packets, size, first, last))
-        items.sort(key=_ROW_ORDER)
-        if accelerated():  # tens of thousands of rows per second: skip the dataclass __init__
-            return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)  # type: ignore[union-attr,no-any-return]
-        return [TrafficCount(*item) for item in items]
+        return items, latest
 
     # ------------------------------------------------------------------ levels 2 and 3
 
@@ -328,7 +341,8 @@ def accelerated() -> bool:
 
 
 _ROW_FIELDS = tuple(field.name for field in dataclasses.fields(TrafficCount))
-_ROW_ORDER = operator.itemgetter(_ROW_FIELDS.index("first"), _ROW_FIELDS.index("interface"))
+_BY_FIRST = operator.itemgetter(_ROW_FIELDS.index("first"))
+_BY_INTERFACE = operator.itemgetter(_ROW_FIELDS.index("interface"))
 _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
 _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
 
