@@ -133,19 +133,24 @@ static int count(State *st, PyObject *entry, double time, uint32_t wire_length) 
         if (overflow || (bytes == -1 && PyErr_Occurred()) || bytes >= LLONG_MAX - (long long)UINT32_MAX)
             goto not_here;
         PyObject *p = PyLong_FromLongLong(packets + 1), *b = PyLong_FromLongLong(bytes + wire_length);
-        PyObject *t = PyFloat_FromDouble(time);
-        if (p == NULL || b == NULL || t == NULL) {
+        if (p == NULL || b == NULL) {
             Py_XDECREF(p);
             Py_XDECREF(b);
-            Py_XDECREF(t);
             return -1;
         }
         PyList_SET_ITEM(entry, 0, p);
         PyList_SET_ITEM(entry, 1, b);
-        PyList_SET_ITEM(entry, 3, t);
         Py_DECREF(old[0]);
         Py_DECREF(old[1]);
-        Py_DECREF(old[2]);
+        if (Py_REFCNT(old[2]) == 1 && PyFloat_CheckExact(old[2])) {
+            /* entry[3] = time: the old float is the entry's alone (nothing can tell), reuse it */
+            ((PyFloatObject *)old[2])->ob_fval = time;
+        } else {
+            PyObject *t = PyFloat_FromDouble(time);
+            if (t == NULL) return -1;
+            PyList_SET_ITEM(entry, 3, t);
+            Py_DECREF(old[2]);
+        }
     } else {
         int truth = PyObject_IsTrue(old[0]);
         if (truth < 0) return -1;
