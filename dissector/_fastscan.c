@@ -186,19 +186,37 @@ not_here:
 }
 
 /* Level 2: the flow key without its length fields (KeyPlan.unpackers) and its checks. */
+/* A tuple of byte strings cut from key: (offset, length) pairs. Untracked by the GC (bytes
+ * only, as CPython would find at its next collection anyway). */
+static PyObject *bytes_tuple(const unsigned char *key, int n, const long *cuts) {
+    PyObject *tuple = PyTuple_New(n);
+    if (tuple == NULL) return NULL;
+    PyObject_GC_UnTrack(tuple);
+    for (int i = 0; i < n; i++) {
+        PyObject *part = PyBytes_FromStringAndSize((const char *)key + cuts[2 * i], cuts[2 * i + 1]);
+        if (part == NULL) {
+            Py_DECREF(tuple);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(tuple, i, part);
+    }
+    return tuple;
+}
+
 static PyObject *flow_key(State *st, const unsigned char *key, int nh, long *plen_out) {
     long prefix = st->ip - st->start + 4;
     long span = st->spans[nh];
     long plen = rd16be(key + prefix);
     *plen_out = plen;
-    if (nh == 41) {
+    if (nh == 41) { /* prefix, plen, 38 bytes, inner plen, 34 bytes: "!{prefix}sH38sH34s" */
         long inner = rd16be(key + prefix + 40);
         if (inner + 40 != plen) return Py_None;
-        return Py_BuildValue("(y#y#y#)", key, (Py_ssize_t)prefix, key + prefix + 2, (Py_ssize_t)38,
-                             key + prefix + 42, (Py_ssize_t)34);
+        const long cuts[6] = {0, prefix, prefix + 2, 38, prefix + 42, 34};
+        return bytes_tuple(key, 3, cuts);
     }
     if (plen < st->minpay[nh]) return Py_None;
-    return Py_BuildValue("(y#y#)", key, (Py_ssize_t)prefix, key + prefix + 2, (Py_ssize_t)(span - 6));
+    const long cuts[4] = {0, prefix, prefix + 2, span - 6}; /* "!{prefix}sH{span - 6}s" */
+    return bytes_tuple(key, 2, cuts);
 }
 
 /* FastPath.filter's cache levels for one packet: 1 counted, 0 for Python, -1 error. */
@@ -247,10 +265,18 @@ static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_
         }
         Py_INCREF(entry);
         if (PyDict_GET_SIZE(st->exacts) >= st->exact_limit) PyDict_Clear(st->exacts);
-        PyObject *value = Py_BuildValue("(lO)", st->need + plen, entry);
-        /* Untracked: the entry never refers back to it, and these tuples come and go by the
-         * hundred thousand -- tracked, they would drive the collector into full collections. */
-        if (value != NULL) PyObject_GC_UnTrack(value);
+        /* (least wire length, entry), untracked: the entry never refers back to it, and these
+         * tuples come and go by the hundred thousand (tracked, they drive full collections) */
+        PyObject *least = PyLong_FromLong(st->need + plen);
+        PyObject *value = least ? PyTuple_New(2) : NULL;
+        if (value != NULL) {
+            PyObject_GC_UnTrack(value);
+            PyTuple_SET_ITEM(value, 0, least);
+            Py_INCREF(entry);
+            PyTuple_SET_ITEM(value, 1, entry);
+        } else {
+            Py_XDECREF(least);
+        }
         if (value == NULL || PyDict_SetItem(st->exacts, exact, value) < 0) {
             Py_XDECREF(value);
             Py_DECREF(entry);
