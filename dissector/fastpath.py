@@ -32,6 +32,7 @@ Addresses stay raw bytes until ``flush`` turns the counts into :class:`TrafficCo
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import operator
 import os
 import socket
@@ -347,11 +348,20 @@ _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
 _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
 
 
+WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)
+
+
 class _Accelerator:
     """Hands one FastPath's tables to ``_fastscan`` from inside a reader's walk (see
-    ``RecordWalk.accelerate``) and keeps the count of packets it settled."""
+    ``RecordWalk.accelerate``) and keeps the count of packets it settled.
 
-    __slots__ = ("_state", "counted")
+    A walk over a memory map also tells the kernel, every ``WINDOW`` bytes, that the pages
+    behind it will not be read again (as ``mcoaviz.pipeline`` does for unaccelerated walks):
+    otherwise the whole capture would stay resident. For a read-only file mapping this is only
+    a hint: a page read again is read back from the file.
+    """
+
+    __slots__ = ("_state", "counted", "_released")
 
     def __init__(self, fast: FastPath) -> None:
         # the dicts and lists themselves: C reads and updates them in place
@@ -359,24 +369,39 @@ class _Accelerator:
             _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
+        self._released = 0  # the map's bytes before this have been released
 
     def pcapng(
         self, buf: Any, pos: int, end: int, number: int, last_time: float, interfaces: list[Any], big: bool
     ) -> tuple[int, int, float]:
         assert _fastscan is not None
         pos, number, last_time, counted = _fastscan.pcapng(
-            self._state, buf, pos, end, number, last_time, interfaces, big
+            self._state, buf, pos, min(end, pos + WINDOW), number, last_time, interfaces, big
         )
         self.counted += counted
+        if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
+            self._release(buf, pos)
         return pos, number, last_time
 
     def pcap(
         self, buf: Any, pos: int, end: int, number: int, header: int, big: bool, unit: float, linktype: int
     ) -> tuple[int, int]:
         assert _fastscan is not None
-        pos, number, counted = _fastscan.pcap(self._state, buf, pos, end, number, header, big, unit, linktype)
+        pos, number, counted = _fastscan.pcap(
+            self._state, buf, pos, min(end, pos + WINDOW), number, header, big, unit, linktype
+        )
         self.counted += counted
+        if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
+            self._release(buf, pos)
         return pos, number
+
+    def _release(self, buf: mmap.mmap, pos: int) -> None:
+        end = pos - pos % mmap.PAGESIZE
+        try:
+            buf.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
+        except (AttributeError, OSError, ValueError):  # a platform without madvise
+            pass
+        self._released = end
 
 
 def _text_pair(pair: bytes | None) -> tuple[str | None, str | None]:

@@ -32,6 +32,7 @@ from mcoaviz.engine.events import Event
 
 try:  # owned by the "capture" engineer; without it every frame takes the slow path
     from dissector.fastpath import FastPath
+    from dissector.fastpath import accelerated as fast_accelerated
 except ModuleNotFoundError as exc:  # pragma: no cover - depends on the tree's state
     if exc.name != "dissector.fastpath":
         raise
@@ -142,7 +143,9 @@ class Pipeline:
             return
         counted_before, slow = fast.accepted, 0
         try:
-            for record in fast.filter(_release_pages(records)):
+            # a walk the C accelerator takes releases its pages itself (dissector.fastpath)
+            accelerate = fast_accelerated() and hasattr(records, "accelerate")
+            for record in fast.filter(records if accelerate else _release_pages(records)):
                 frame = record_to_frame(record)
                 slow += 1
                 self._saw(frame.time, frame.time)
