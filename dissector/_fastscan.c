@@ -185,7 +185,6 @@ not_here:
     return 0;
 }
 
-/* Level 2: the flow key without its length fields (KeyPlan.unpackers) and its checks. */
 /* A tuple of byte strings cut from key: (offset, length) pairs. Untracked by the GC (bytes
  * only, as CPython would find at its next collection anyway). */
 static PyObject *bytes_tuple(const unsigned char *key, int n, const long *cuts) {
@@ -203,6 +202,8 @@ static PyObject *bytes_tuple(const unsigned char *key, int n, const long *cuts) 
     return tuple;
 }
 
+/* Level 2: the flow key without its length fields (KeyPlan.unpackers) and its checks;
+ * Py_None (borrowed) when the lengths disagree, NULL on error. */
 static PyObject *flow_key(State *st, const unsigned char *key, int nh, long *plen_out) {
     long prefix = st->ip - st->start + 4;
     long span = st->spans[nh];
@@ -667,6 +668,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_fastscan", "C accelerator for dissector.fastpath (optional).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&module); }
