@@ -215,7 +215,7 @@ class FastPath:
             del self._other[key]
         items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
         items.sort(key=_BY_FIRST)
-        if fast:  # ... and built without a dataclass __init__ per row
+        if fast and _PLAIN_ROWS:  # ... and built without a dataclass __init__ per row
             return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)  # type: ignore[union-attr,no-any-return]
         return [TrafficCount(*item) for item in items]
 
@@ -342,6 +342,7 @@ def accelerated() -> bool:
 
 
 _ROW_FIELDS = tuple(field.name for field in dataclasses.fields(TrafficCount))
+_PLAIN_ROWS = not hasattr(TrafficCount, "__post_init__")  # else rows need their __init__
 _BY_FIRST = operator.itemgetter(_ROW_FIELDS.index("first"))
 _BY_INTERFACE = operator.itemgetter(_ROW_FIELDS.index("interface"))
 _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
