@@ -18,6 +18,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+
 #define EPB 6u
 #define TWO53 9007199254740992.0
 
@@ -372,8 +378,8 @@ static PyObject *scan_pcapng(PyObject *self, PyObject *args) {
              * block's far end now, so its cache miss overlaps this packet's dict work. */
             uint64_t next_len = rd32(p + blen + 4, big);
             if (next_len <= (uint64_t)(end - pos - blen) && next_len >= 4) {
-                __builtin_prefetch(p + blen + next_len - 4);
-                __builtin_prefetch(p + blen + 64);
+                PREFETCH(p + blen + next_len - 4);
+                PREFETCH(p + blen + 64);
             }
         }
         if ((long)ifid != cached_if) {
