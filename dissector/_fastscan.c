@@ -539,7 +539,18 @@ static PyObject *flush_items(PyObject *self, PyObject *args) {
         }
         if (merge_count(merged, &PyTuple_GET_ITEM(count, 0), &latest) < 0) goto failed;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) {
+    Py_ssize_t dirty_count = PyList_GET_SIZE(dirty);
+    for (Py_ssize_t i = 0; i < dirty_count; i++) {
+        /* the entries are scattered over the heap: fetch a few ahead, in stages (the list
+         * object, then its item array, then the items), so the misses overlap */
+        if (i + 8 < dirty_count) PREFETCH(PyList_GET_ITEM(dirty, i + 8));
+        if (i + 4 < dirty_count && PyList_CheckExact(PyList_GET_ITEM(dirty, i + 4)))
+            PREFETCH(((PyListObject *)PyList_GET_ITEM(dirty, i + 4))->ob_item);
+        if (i + 2 < dirty_count) {
+            PyObject *ahead = PyList_GET_ITEM(dirty, i + 2);
+            if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) == 7)
+                for (int k = 0; k < 7; k++) PREFETCH(PyList_GET_ITEM(ahead, k));
+        }
         PyObject *entry = PyList_GET_ITEM(dirty, i);
         if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) {
             PyErr_SetString(PyExc_TypeError, "dirty entries must be 7-lists");
