@@ -209,3 +209,24 @@ def test_whole_analysis_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         tables.append(analyse(path).to_dict())
     assert tables[0]["traffic"], "no traffic rows to compare"
     assert tables[0] == tables[1]
+
+
+def test_rows_built_in_c_are_the_dataclass_rows() -> None:
+    import dataclasses
+    import gc
+
+    from dissector import _fastscan
+    from dissector.records import TrafficCount
+
+    fields = tuple(field.name for field in dataclasses.fields(TrafficCount))
+    addresses = ("2001:db8::1", "2001:db8::2", "10.0.0.1", "10.0.0.2")
+    values = (1, 1700000000, "tunnel", *addresses, None, None, 3, 1500)
+    plain, holding_a_list = _fastscan.instances(
+        TrafficCount, fields, [(*values, 1.5, 2.5), (*values, 1.5, [2.5])]
+    )
+    assert plain == TrafficCount(*values, 1.5, 2.5)
+    assert hash(plain) == hash(TrafficCount(*values, 1.5, 2.5))
+    assert not gc.is_tracked(plain)  # only atoms: in no cycle
+    assert gc.is_tracked(holding_a_list)  # a container inside: the collector must see it
+    with pytest.raises(TypeError):
+        _fastscan.instances(TrafficCount, fields[:-1], [])
