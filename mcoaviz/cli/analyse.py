@@ -104,6 +104,9 @@ def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
     w(f"  signalling  {len(analysis.messages)} mobility messages\n")
     if cap.get("problem_count"):
         w(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)\n")
+        # Capture-level problems (a truncated file, a bad block) matter more than any table below.
+        for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
+            w(f"  {problem['severity']:<11} {problem['reason']}\n")
     w("\n")
     _bindings(analysis, out, t0)
     _bul(analysis, out, t0)

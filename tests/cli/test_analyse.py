@@ -55,3 +55,14 @@ def test_findings_are_grouped_by_severity(capsys: pytest.CaptureFixture[str]) ->
     error_lines = lines[1:lines.index(" warning")] if " warning" in lines else lines[1:]
     assert len(error_lines) == min(errors, 50)
     assert all(line.split()[0].startswith("MCOA") and "frame" in line for line in error_lines)
+
+
+def test_truncated_capture_says_where_it_was_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    whole = write_capture(tmp_path / "c.pcapng").read_bytes()
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(whole[: len(whole) - 10])
+    assert main(["analyse", str(cut)]) == 0
+    summary = capsys.readouterr().out.split("Binding caches")[0]
+    assert "warning     capture truncated at byte" in summary
