@@ -73,6 +73,7 @@ class FastPath:
         self._dirty: list[list[Any]] = []  # entries counting since the last flush
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
+        self._table: Any = None  # the accelerator's C flow table (``_Accelerator``), made on first use
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.accelerated = 0  # of which counted by the C accelerator
 
@@ -350,6 +351,7 @@ _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_P
 
 
 WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)
+TABLE_LIMIT = CACHE_LIMIT  # flows the C table keeps at most (then it starts over, as the dicts do)
 
 
 class _Accelerator:
@@ -365,9 +367,13 @@ class _Accelerator:
     __slots__ = ("_state", "counted", "_released")
 
     def __init__(self, fast: FastPath) -> None:
+        assert _fastscan is not None
+        if fast._table is None:
+            fast._table = _fastscan.FlowTable(TABLE_LIMIT)
         # the dicts and lists themselves: C reads and updates them in place
         self._state = (
-            _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT
+            _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT,
+            fast._table,
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released

@@ -60,16 +60,19 @@ def run(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, 
         declined.append((number, time, interface, linktype, packet, wire_length))
     rows.extend(fast.flush())
     problems = [(p.layer, p.offset, p.reason) for p in parser.problems]
-    return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated
+    table = fast._table.stats() if fast._table is not None else None  # the C flow table, if used
+    return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated, table
 
 
-def assert_same(data: bytes, monkeypatch: pytest.MonkeyPatch, *, engaged: bool = True) -> None:
+def assert_same(data: bytes, monkeypatch: pytest.MonkeyPatch, *, engaged: bool = True) -> dict[str, int]:
+    """The accelerated walk equals the pure one; the C flow table's statistics."""
     accelerated = run(data, False, monkeypatch)
     pure = run(data, True, monkeypatch)
     assert pure[5] == 0
     if engaged:
         assert accelerated[5] > 0, "the accelerator counted nothing"
     assert accelerated[:5] == pure[:5]
+    return accelerated[6]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +119,65 @@ def test_memory_mapped_capture_agrees(
 def test_small_exact_table_agrees(scale_capture: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fastpath, "EXACT_LIMIT", 5)  # the exact table is emptied again and again
     assert_same(scale_capture, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("limit", "grows", "clears"), [(2, False, True), (40, True, True), (1 << 19, True, False)]
+)
+def test_flow_table_growth_and_overflow_agree(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch, limit: int, grows: bool, clears: bool
+) -> None:
+    """A C flow table that must grow, or is full and starts over again and again (its slots
+    written back first), changes nothing."""
+    monkeypatch.setattr(fastpath, "TABLE_LIMIT", limit)
+    table = assert_same(scale_capture, monkeypatch)
+    assert table["limit"] == limit
+    assert 0 < table["used"] <= limit
+    assert (table["grown"] > 0) == grows
+    assert (table["cleared"] > 0) == clears
+
+
+def bulk_only_capture(data: bytes, interfaces: int) -> bytes:
+    """The bulk data packets of a capture (what FastPath counts) as a pcapng file whose packets
+    are spread over ``interfaces`` interfaces: C walks seconds of it without returning (only the
+    first packet of each flow goes through Python), so entries roll inside C, pending counts and all."""
+    fast = FastPath(DecodeOptions())
+    out = bytearray(shb("<") + b"".join(idb("<", 1, tsresol=6) for _ in range(interfaces)))
+    for n, (time, frame, wire) in enumerate(scale_records(data)):
+        interface = n % interfaces
+        if fast.offer_raw(time, interface, 1, frame, 0, len(frame), wire):
+            out += epb("<", interface, round(time * 10**6), frame, wire)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("interfaces", [1, 3])
+def test_seconds_rolling_inside_c_agree(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch, interfaces: int
+) -> None:
+    data = bulk_only_capture(scale_capture, interfaces)
+    accelerated = run(data, False, monkeypatch)
+    assert accelerated[5] > 0.9 * accelerated[2]  # C counted nearly everything ...
+    assert len(accelerated[1]) == 0  # ... with nothing declined: no flush between seconds
+    assert len({row.second for row in accelerated[0]}) > 2
+    assert {row.interface for row in accelerated[0]} == set(range(interfaces))
+    assert accelerated[:5] == run(data, True, monkeypatch)[:5]
+
+
+def test_flow_table_holds_no_pending_counts_between_calls(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every C call writes its pending counts back: a flush right after any call (here: after
+    every few packets) sees them all, and so does a table cleared from Python."""
+    monkeypatch.setattr(fastpath, "WINDOW", 700)
+    assert_same(scale_capture, monkeypatch)
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
+    fast = FastPath(DecodeOptions())
+    counted = sum(1 for _ in fast.filter(CaptureParser().records(scale_capture)))
+    assert counted > 0 and fast._table is not None and len(fast._table) > 0
+    fast._table.clear()
+    assert len(fast._table) == 0 and fast._table.stats()["cleared"] == 1
+    rows = fast.flush()
+    assert sum(row.packets for row in rows) == fast.accepted
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.pcap*")), ids=lambda p: p.name)
@@ -191,10 +253,16 @@ def test_garbage_arguments_raise_cleanly() -> None:
 
     with pytest.raises(TypeError):
         _fastscan.pcapng((), b"", 0, 0, 0, 0.0, [], False)
-    state = (bytes(256), bytes(256), {}, {}, {}, [], [], 8)
-    # positions outside the buffer are clamped, interfaces of the wrong shape stop the walk
-    assert _fastscan.pcapng(state, b"\x06" + bytes(64), -5, 10**9, 0, 0.0, [None], False)[:2] == (65, 0)
-    assert _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1) == (0, 0, 0)
+    for table in (None, _fastscan.FlowTable(4)):
+        state = (bytes(256), bytes(256), {}, {}, {}, [], [], 8, table)
+        # positions outside the buffer are clamped, interfaces of the wrong shape stop the walk
+        assert _fastscan.pcapng(state, b"\x06" + bytes(64), -5, 10**9, 0, 0.0, [None], False)[:2] == (65, 0)
+        assert _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1) == (0, 0, 0)
+    with pytest.raises(TypeError):  # the table slot holds a FlowTable or None
+        bad_state = (bytes(256), bytes(256), {}, {}, {}, [], [], 8, {})
+        _fastscan.pcap(bad_state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1)
+    with pytest.raises(ValueError):
+        _fastscan.FlowTable(0)
 
 
 def test_whole_analysis_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
