@@ -44,6 +44,7 @@ typedef struct {
     int have_plan;
     long start, ip, need;
     Py_ssize_t counted;
+    int new_flow; /* the last offer stopped at a flow neither the table nor Python's dict knows */
 } State;
 
 static PyTypeObject FlowTableType;
@@ -77,6 +78,7 @@ static int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *
     st->cur_lt = -1;
     st->have_plan = 0;
     st->counted = 0;
+    st->new_flow = 0;
     return 0;
 }
 
@@ -570,7 +572,14 @@ static PyObject *table_py_clear(FlowTable *t, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+static PyObject *table_py_write_back(FlowTable *t, PyObject *unused) {
+    if (table_write_back(t) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef table_methods[] = {
+    {"write_back", (PyCFunction)table_py_write_back, METH_NOARGS,
+     "Write every pending count into its entry (before Python looks at the entries)."},
     {"stats", (PyCFunction)table_stats, METH_NOARGS, "{used, capacity, limit, grown, cleared}"},
     {"clear", (PyCFunction)table_py_clear, METH_NOARGS, "Forget every flow."},
     {NULL, NULL, 0, NULL},
@@ -626,7 +635,10 @@ static int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh
         if (tuple == Py_None) return 0;
         PyObject *entry = PyDict_GetItemWithError(st->flows, tuple);
         Py_DECREF(tuple);
-        if (entry == NULL) return PyErr_Occurred() ? -1 : 0;
+        if (entry == NULL) {
+            st->new_flow = !PyErr_Occurred();
+            return st->new_flow ? 0 : -1;
+        }
         if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) return 0;
         at = table_insert(t, h, flow, len, interface, linktype, entry);
         if (at < 0) return -1;
@@ -663,6 +675,7 @@ static int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh
 /* FastPath.filter's cache levels for one packet: 1 counted, 0 for Python, -1 error. */
 static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                  long long interface, long linktype, double time) {
+    st->new_flow = 0;
     if (st->table != NULL) {
         int ok = select_plan(st, linktype);
         if (ok <= 0) return ok;
@@ -712,9 +725,15 @@ static int epb_time(uint64_t ts, PyObject *divisor, PyObject *offset, double div
     return PyErr_Occurred() ? -1 : 0;
 }
 
-/* Before any return to Python: every pending count into its entry (keeping an error). */
+/* Before a return to Python: every pending count into its entry (keeping an error) --
+ * unless the walk stopped at a packet of a flow that neither the table nor Python's flows
+ * dict knows. Python then handles that one packet without touching any entry the table
+ * holds (its exact-bytes dict can only lead to entries of that same flow, and Python's
+ * flows dict has none), so the counts may stay pending; FastPath writes them back
+ * (FlowTable.write_back) before anything else can look: flush, a record handed to its
+ * caller, the end of the walk. Few walks stop anywhere else. */
 static int end_call(State *st, int error) {
-    if (st->table != NULL) {
+    if (st->table != NULL && (error || !st->new_flow)) {
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);
         if (table_write_back(st->table) < 0) {
@@ -773,6 +792,18 @@ static PyObject *scan_pcapng(PyObject *self, PyObject *args) {
             if (next_len <= (uint64_t)(end - pos - blen) && next_len >= 4) {
                 PREFETCH(p + blen + next_len - 4);
                 PREFETCH(p + blen + 64);
+                /* ... and two blocks ahead: the block after next starts in the line that the
+                 * previous packet's prefetch asked for (the next block's trailer), which has
+                 * had a whole packet's time to arrive; whole frames leave the trailers too far
+                 * apart for one block of lead to hide the miss. */
+                uint64_t after = (uint64_t)blen + next_len;
+                if (next_len >= 12 && after + 8 <= (uint64_t)(end - pos)) {
+                    uint64_t after_len = rd32(p + after + 4, big);
+                    if (after_len >= 4 && after_len <= (uint64_t)(end - pos) - after) {
+                        PREFETCH(p + after + after_len - 4);
+                        PREFETCH(p + after + 64);
+                    }
+                }
             }
         }
         if ((long)ifid != cached_if) {

@@ -198,12 +198,15 @@ class FastPath:
             self.accepted += accepted
 
     def _take(self, accelerator: _Accelerator) -> int:
+        self._table.write_back()  # before anyone can look at the entries (see _fastscan.c end_call)
         counted, accelerator.counted = accelerator.counted, 0
         self.accelerated += counted
         return counted
 
     def flush(self) -> list[TrafficCount]:
         """Rows counted since the last flush, one per (interface, second, addressing)."""
+        if self._table is not None:  # counts the accelerator left pending (normally none here)
+            self._table.write_back()
         texts = self._texts
         if len(texts) >= CACHE_LIMIT:
             texts.clear()

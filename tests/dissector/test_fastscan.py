@@ -163,11 +163,13 @@ def test_seconds_rolling_inside_c_agree(
     assert accelerated[:5] == run(data, True, monkeypatch)[:5]
 
 
-def test_flow_table_holds_no_pending_counts_between_calls(
+def test_flow_table_pending_counts_are_written_back_before_python_looks(
     scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every C call writes its pending counts back: a flush right after any call (here: after
-    every few packets) sees them all, and so does a table cleared from Python."""
+    """Counts pending in C reach the entries before Python can look at them: C walks that stop
+    every few packets (window ends: written back at once; new flows: left pending until the next
+    record handed out, flush or the end of the walk) agree, and so does a table cleared from
+    Python after the walk."""
     monkeypatch.setattr(fastpath, "WINDOW", 700)
     assert_same(scale_capture, monkeypatch)
     monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
