@@ -45,6 +45,11 @@ typedef struct {
     long start, ip, need;
     Py_ssize_t counted;
     int new_flow; /* the last offer stopped at a flow neither the table nor Python's dict knows */
+    /* the next packet's key hash, computed early to prefetch its slot (prefetch_slot) */
+    const unsigned char *ahead_key;
+    uint64_t ahead_hash;
+    long long ahead_if;
+    long ahead_lt;
 } State;
 
 static PyTypeObject FlowTableType;
@@ -79,6 +84,7 @@ static int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *
     st->have_plan = 0;
     st->counted = 0;
     st->new_flow = 0;
+    st->ahead_key = NULL;
     return 0;
 }
 
@@ -599,12 +605,13 @@ static PyTypeObject FlowTableType = {
 };
 
 /* Level 2 through the table: 1 counted, 0 for the dict path / Python, -1 error. */
-static int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
-                       long long interface, long linktype, double time) {
+/* The flow bytes of a key (level 2's checks included) into flow, zero-padded; their length,
+ * or 0 when level 2 does not apply (the packet goes to Python). */
+static Py_ssize_t flow_bytes(State *st, const unsigned char *key, int nh, uint32_t wire_length,
+                             unsigned char *flow) {
     long prefix = st->ip - st->start + 4;
     long span = st->spans[nh];
     long plen = rd16be(key + prefix);
-    unsigned char flow[FLOW_KEY_MAX + 8];
     Py_ssize_t len;
     if (nh == 41) {
         if ((long)rd16be(key + prefix + 40) + 40 != plen) return 0;
@@ -622,9 +629,41 @@ static int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh
     }
     if ((long)wire_length < st->need + plen) return 0;
     memset(flow + len, 0, 8);
+    return len;
+}
+
+/* Hash the next packet's flow now and fetch its slot while this packet is counted (the slots
+ * do not stay in the caches while the capture streams through them). Reads only what
+ * offer() will read; only the link type's plan already selected is used. */
+static void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                          long long interface, long linktype) {
+    if (!st->have_plan || st->cur_lt != linktype || (long)caplen < st->need) return;
+    int nh = frame[st->ip + 6];
+    long span = st->spans[nh];
+    if (!span || (long)caplen < st->ip + span || st->ip - st->start + 4 + span - 6 > FLOW_KEY_MAX) return;
+    unsigned char flow[FLOW_KEY_MAX + 8];
+    Py_ssize_t len = flow_bytes(st, frame + st->start, nh, wire_length, flow);
+    if (!len) return;
+    uint64_t h = key_hash(flow, len, interface, linktype);
+    Slot *s = &st->table->slots[h & (uint64_t)(st->table->capacity - 1)];
+    PREFETCH(s);
+    PREFETCH((const char *)s + 64);
+    st->ahead_key = frame + st->start;
+    st->ahead_hash = h;
+    st->ahead_if = interface;
+    st->ahead_lt = linktype;
+}
+
+static int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
+                       long long interface, long linktype, double time) {
+    unsigned char flow[FLOW_KEY_MAX + 8];
+    Py_ssize_t len = flow_bytes(st, key, nh, wire_length, flow);
+    if (!len) return 0;
     if (!(time > -9.2e18 && time < 9.2e18)) return 0;
     long long second = (long long)time; /* int(time): truncation */
-    uint64_t h = key_hash(flow, len, interface, linktype);
+    uint64_t h = key == st->ahead_key && interface == st->ahead_if && linktype == st->ahead_lt
+                     ? st->ahead_hash
+                     : key_hash(flow, len, interface, linktype);
     Py_ssize_t free_at, at = table_find(t, h, flow, len, interface, linktype, &free_at);
     if (at < 0) { /* a flow Python knows? */
         int ok = select_interface(st, interface);
@@ -827,6 +866,13 @@ static PyObject *scan_pcapng(PyObject *self, PyObject *args) {
             error = 1;
             break;
         }
+        if (st.table != NULL && (uint64_t)blen + 32 <= (uint64_t)(end - pos)) {
+            const unsigned char *q = p + blen; /* the next block, if it is a packet of this interface */
+            uint32_t qlen = rd32(q + 4, big), qcap = rd32(q + 20, big);
+            if (rd32(q, big) == EPB && rd32(q + 8, big) == ifid && qlen <= (uint64_t)(end - pos - blen) &&
+                (uint64_t)qcap + 32 <= qlen)
+                prefetch_slot(&st, q + 28, qcap, rd32(q + 24, big), gid, linktype);
+        }
         int done = offer(&st, p + 28, caplen, wirelen, gid, linktype, time);
         if (done < 0) error = 1;
         if (done <= 0) break;
@@ -875,6 +921,13 @@ static PyObject *scan_pcap(PyObject *self, PyObject *args) {
         if ((uint64_t)caplen > (uint64_t)(end - pos - header)) break;
         volatile double scaled = (double)frac * unit; /* sec + frac * unit, no fused multiply-add */
         double time = (double)sec + scaled;
+        Py_ssize_t next = pos + header + caplen; /* the next record, when whole in the buffer */
+        if (st.table != NULL && next + header <= end) {
+            const unsigned char *q = b + next;
+            uint32_t qcap = rd32(q + 8, big);
+            if ((uint64_t)qcap <= (uint64_t)(end - next - header))
+                prefetch_slot(&st, q + header, qcap, rd32(q + 12, big), 0, linktype);
+        }
         int done = offer(&st, p + header, caplen, wirelen, 0, linktype, time);
         if (done < 0) error = 1;
         if (done <= 0) break;
