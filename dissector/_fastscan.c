@@ -1028,6 +1028,15 @@ static PyObject *flush_items(PyObject *self, PyObject *args) {
             if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) == 7)
                 for (int k = 0; k < 7; k++) PREFETCH(PyList_GET_ITEM(ahead, k));
         }
+        if (i + 1 < dirty_count) { /* ... and the parts of its canonical key (hashed next) */
+            PyObject *ahead = PyList_GET_ITEM(dirty, i + 1);
+            if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) == 7) {
+                PyObject *canonical = PyList_GET_ITEM(ahead, 4);
+                if (PyTuple_CheckExact(canonical))
+                    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(canonical) && k < 8; k++)
+                        PREFETCH(PyTuple_GET_ITEM(canonical, k));
+            }
+        }
         PyObject *entry = PyList_GET_ITEM(dirty, i);
         if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) {
             PyErr_SetString(PyExc_TypeError, "dirty entries must be 7-lists");
@@ -1047,11 +1056,18 @@ static PyObject *flush_items(PyObject *self, PyObject *args) {
     if (PyList_SetSlice(dirty, 0, PyList_GET_SIZE(dirty), NULL) < 0 ||
         PyList_SetSlice(done, 0, PyList_GET_SIZE(done), NULL) < 0)
         goto failed;
-    PyObject *items = PyList_New(0);
-    if (items == NULL) goto failed;
-    Py_ssize_t at = 0;
+    /* first every row's texts (the tuples are scattered over the heap: each is fetched while
+     * the next ones are looked up), then the items, fetching the strings a few rows ahead */
+    Py_ssize_t count = PyDict_GET_SIZE(merged);
+    PyObject **found = PyMem_Malloc((size_t)(count ? count : 1) * 3 * sizeof(PyObject *));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto failed;
+    }
+    PyObject *items = NULL;
+    Py_ssize_t at = 0, r = 0;
     PyObject *key, *row;
-    while (PyDict_Next(merged, &at, &key, &row)) {
+    while (r < count && PyDict_Next(merged, &at, &key, &row)) {
         PyObject *canonical = PyTuple_GET_ITEM(key, 2);
         PyObject *text = PyDict_GetItemWithError(texts, canonical);
         if (text == NULL) {
@@ -1059,13 +1075,29 @@ static PyObject *flush_items(PyObject *self, PyObject *args) {
             text = PyObject_CallOneArg(make_texts, canonical);
             if (text == NULL) goto failed_items;
             int bad = PyDict_SetItem(texts, canonical, text);
-            Py_DECREF(text); /* texts holds it */
+            Py_DECREF(text); /* texts holds it (borrowed below: nothing removes it meanwhile) */
             if (bad < 0) goto failed_items;
         }
         if (!PyTuple_CheckExact(text)) {
             PyErr_SetString(PyExc_TypeError, "make_texts must return a tuple");
             goto failed_items;
         }
+        PREFETCH((const char *)text + 24);
+        found[3 * r] = key;
+        found[3 * r + 1] = row;
+        found[3 * r + 2] = text;
+        r++;
+    }
+    items = PyList_New(r);
+    if (items == NULL) goto failed_items;
+    for (Py_ssize_t i = 0; i < r; i++) {
+        if (i + 2 < r) {
+            PyObject *ahead = found[3 * (i + 2) + 2];
+            for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) && k < 8; k++) PREFETCH(PyTuple_GET_ITEM(ahead, k));
+        }
+        key = found[3 * i];
+        row = found[3 * i + 1];
+        PyObject *text = found[3 * i + 2];
         Py_ssize_t n = PyTuple_GET_SIZE(text);
         PyObject *item = PyTuple_New(n + 6);
         if (item == NULL) goto failed_items;
@@ -1083,14 +1115,14 @@ static PyObject *flush_items(PyObject *self, PyObject *args) {
             Py_INCREF(PyList_GET_ITEM(row, k));
             PyTuple_SET_ITEM(item, 2 + n + k, PyList_GET_ITEM(row, k));
         }
-        int bad = PyList_Append(items, item);
-        Py_DECREF(item);
-        if (bad < 0) goto failed_items;
+        PyList_SET_ITEM(items, i, item);
     }
+    PyMem_Free(found);
     Py_DECREF(merged);
     return Py_BuildValue("(NN)", items, latest);
 failed_items:
-    Py_DECREF(items);
+    PyMem_Free(found);
+    Py_XDECREF(items);
 failed:
     Py_DECREF(merged);
     Py_DECREF(latest);
