@@ -118,8 +118,10 @@ class FastPath:
 
         When ``records`` is a ``CaptureParser.records`` walk and the C accelerator is built
         (and ``MCOAVIZ_PURE_PYTHON`` is not "1"), ``_fastscan`` counts the packets levels 1
-        and 2 settle inside the reader's walk, on these same tables; this loop then only sees
-        the others (with identical results: tests/dissector/test_fastscan.py).
+        and 2 settle inside the reader's walk, into these same entries (level 2 through its
+        C flow table ``self._table``, filled from ``self._flows``; counts it keeps pending
+        are written back before a record is yielded, at ``flush`` and at the end); this loop
+        then only sees the others (with identical results: tests/dissector/test_fastscan.py).
         """
         accelerator = _Accelerator(self) if accelerated() else None
         if accelerator is not None and not getattr(records, "accelerate", lambda _: False)(accelerator):
