@@ -1141,6 +1141,60 @@ failed:
     return NULL;
 }
 
+typedef struct {
+    double first;
+    long long interface;
+    Py_ssize_t index;
+    PyObject *item;
+} RowOrder;
+
+static int compare_rows(const void *a, const void *b) {
+    const RowOrder *x = a, *y = b;
+    if (x->first != y->first) return x->first < y->first ? -1 : 1;
+    if (x->interface != y->interface) return x->interface < y->interface ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index; /* stable */
+}
+
+static const char order_rows_doc[] =
+    "order_rows(items, first_index, interface_index) -> bool\n\n"
+    "Sort row value tuples in place by (first, interface), stably: what FastPath.flush's two\n"
+    "stable sorts (by interface, then by first) do. False, with items untouched, when a key is\n"
+    "not a plain float (no NaN) / int: then Python sorts.";
+
+static PyObject *order_rows(PyObject *self, PyObject *args) {
+    PyObject *items;
+    Py_ssize_t first_at, interface_at;
+    if (!PyArg_ParseTuple(args, "O!nn", &PyList_Type, &items, &first_at, &interface_at)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n < 2) Py_RETURN_TRUE;
+    RowOrder *rows = PyMem_Malloc((size_t)n * sizeof(RowOrder));
+    if (rows == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_CheckExact(item) || first_at < 0 || interface_at < 0 || PyTuple_GET_SIZE(item) <= first_at ||
+            PyTuple_GET_SIZE(item) <= interface_at)
+            goto python_sorts;
+        PyObject *first = PyTuple_GET_ITEM(item, first_at), *interface = PyTuple_GET_ITEM(item, interface_at);
+        if (!PyFloat_CheckExact(first) || !PyLong_CheckExact(interface)) goto python_sorts;
+        double value = PyFloat_AS_DOUBLE(first);
+        if (value != value) goto python_sorts; /* NaN: no order */
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(interface, &overflow);
+        if (overflow || (number == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            goto python_sorts;
+        }
+        rows[i] = (RowOrder){value, number, i, item};
+    }
+    qsort(rows, (size_t)n, sizeof(RowOrder), compare_rows);
+    for (Py_ssize_t i = 0; i < n; i++) PyList_SET_ITEM(items, i, rows[i].item); /* a permutation */
+    PyMem_Free(rows);
+    Py_RETURN_TRUE;
+python_sorts:
+    PyMem_Free(rows);
+    Py_RETURN_FALSE;
+}
+
 static const char instances_doc[] =
     "instances(cls, fields, rows) -> list\n\n"
     "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
@@ -1204,6 +1258,7 @@ static PyObject *instances(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"instances", instances, METH_VARARGS, instances_doc},
+    {"order_rows", order_rows, METH_VARARGS, order_rows_doc},
     {"flush_items", flush_items, METH_VARARGS, flush_items_doc},
     {"pcapng", scan_pcapng, METH_VARARGS, pcapng_doc},
     {"pcap", scan_pcap, METH_VARARGS, pcap_doc},

@@ -300,3 +300,18 @@ def test_rows_built_in_c_are_the_dataclass_rows() -> None:
     assert gc.is_tracked(holding_a_list)  # a container inside: the collector must see it
     with pytest.raises(TypeError):
         _fastscan.instances(TrafficCount, fields[:-1], [])
+
+
+def test_rows_ordered_in_c_as_by_the_two_stable_sorts() -> None:
+    from dissector import _fastscan
+
+    rng = random.Random(5)
+    items = [(rng.randrange(3), rng.choice([1.0, 1.5, -0.0, 0.0, 2.25]), n) for n in range(300)]
+    expected = sorted(sorted(items, key=lambda item: item[0]), key=lambda item: item[1])
+    ordered = list(items)
+    assert _fastscan.order_rows(ordered, 1, 0) is True
+    assert ordered == expected
+    for odd in [(0, float("nan"), -1), (0, 3, -1), (2**70, 1.0, -1), (0,)]:  # Python sorts these
+        unordered = [*items, odd]
+        assert _fastscan.order_rows(unordered, 1, 0) is False
+        assert unordered == [*items, odd]
