@@ -8,6 +8,10 @@ if [ "$(id -u)" = 0 ] && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; 
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+# Installer chatter goes to a log; it is shown only when the installation fails.
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
+       .venv/bin/python -m pip install --quiet -e .; } >.venv/install.log 2>&1; then
+  cat .venv/install.log >&2
+  exit 1
+fi
 exec .venv/bin/mcoaviz analyse "${1:-sample-captures/figure8-rfc5648.pcapng}"
