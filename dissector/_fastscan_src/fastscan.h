@@ -1,0 +1,117 @@
+/* _fastscan: optional C accelerator for dissector.fastpath (see FastPath.filter).
+ *
+ * It walks consecutive pcapng Enhanced Packet Blocks (or pcap records) of a buffer and
+ * counts every packet that FastPath.filter would count through its *caches* (levels 1 and
+ * 2 of fastpath.py) into the very same Python entry lists. Level 2 lives in a C-native
+ * FlowTable (flowtable.c) filled from Python's flows dicts, so a packet of a known flow costs no
+ * Python object at all; the dict levels remain for a FastPath without a table. At
+ * the first record it cannot settle that way (another block type, a failed check, a cache
+ * miss, anything unusual) it stops *before* that record and returns, so the Python reader
+ * yields it and the Python code handles it (and learns new flows). Classification itself
+ * is never done here: the tables (KEY_SPAN, MIN_PAYLOAD, key plans, EXACT_LIMIT) come from
+ * Python, so the results are those of the pure-Python path by construction.
+ *
+ * Never raises on bad bytes: every read is bounds-checked against the buffer; a Python error
+ * is only possible for bad *arguments* (or out of memory).
+ */
+/* fastscan.h: what the parts of _fastscan share (internal; module.c holds the module).
+ * Everything not listed here stays static in its own file. */
+#ifndef FASTSCAN_H
+#define FASTSCAN_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h> /* PyMemberDef, T_OBJECT_EX, READONLY */
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+
+#define EPB 6u
+#define LINEAR_AHEAD 8192 /* bytes of the buffer prefetched ahead of the walk */
+#define TWO53 9007199254740992.0
+
+/* The FastPath state tuple, unpacked once per call. */
+typedef struct {
+    const unsigned char *spans;   /* KEY_SPAN as 256 bytes */
+    const unsigned char *minpay;  /* MIN_PAYLOAD as 256 bytes */
+    PyObject *plans;              /* {linktype: (start, ip, need)} */
+    PyObject *exact_by_if;        /* {interface: {exact bytes: (least wire length, entry)}} */
+    PyObject *flows_by_if;        /* {interface: {flow tuple: entry}} */
+    PyObject *dirty, *done;       /* FastPath._dirty, FastPath._done */
+    Py_ssize_t exact_limit;
+    struct FlowTable *table;      /* C-native flow cache, or NULL (then only the dicts) */
+    /* caches for the current interface / link type */
+    long long cur_if;
+    PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */
+    long cur_lt;
+    int have_plan;
+    long start, ip, need;
+    Py_ssize_t counted;
+    int new_flow; /* the last offer stopped at a flow neither the table nor Python's dict knows */
+    /* the next packet's key hash, computed early to prefetch its slot (prefetch_slot) */
+    const unsigned char *ahead_key;
+    uint64_t ahead_hash;
+    long long ahead_if;
+    long ahead_lt;
+} State;
+
+#define FLOW_KEY_MAX 120 /* longest flow key kept here (longer ones take the dict path) */
+
+struct FlowTable;
+
+static inline uint32_t rd32(const unsigned char *p, int big) {
+    return big ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+               : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
+}
+
+static inline unsigned rd16be(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+
+static inline int set_item(PyObject *list, Py_ssize_t i, PyObject *value) {
+    if (value == NULL) return -1;
+    PyList_SET_ITEM(list, i, value); /* steals value */
+    return 0;
+}
+
+/* Shared between the files only; hidden so the extension exports nothing but its PyInit. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/* levels.c: the state tuple and the dict levels */
+int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay);
+int select_plan(State *st, long linktype);
+int select_interface(State *st, long long interface);
+int count(State *st, PyObject *entry, double time, uint32_t wire_length);
+PyObject *flow_key(State *st, const unsigned char *key, int nh, long *plen_out);
+int offer_dicts(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                long long interface, long linktype, double time);
+
+/* flowtable.c: the C flow table */
+extern PyTypeObject FlowTableType;
+int table_write_back(struct FlowTable *t);
+void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                   long long interface, long linktype);
+int offer_table(State *st, struct FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
+                long long interface, long linktype, double time);
+
+/* walk.c: the record walks */
+extern const char pcapng_doc[], pcap_doc[];
+PyObject *scan_pcapng(PyObject *self, PyObject *args);
+PyObject *scan_pcap(PyObject *self, PyObject *args);
+
+/* flush.c: FastPath.flush's row building */
+extern const char flush_items_doc[], order_rows_doc[], instances_doc[];
+PyObject *flush_items(PyObject *self, PyObject *args);
+PyObject *order_rows(PyObject *self, PyObject *args);
+PyObject *instances(PyObject *self, PyObject *args);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
+
+#endif /* FASTSCAN_H */

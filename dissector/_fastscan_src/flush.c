@@ -1,0 +1,305 @@
+/* _fastscan flush: FastPath.flush's rows (flush_items, order_rows, instances). */
+#include "fastscan.h"
+
+/* Add one count (packets, size, first, last, canonical, interface, second) to merged. */
+static int merge_count(PyObject *merged, PyObject *const *f, PyObject **latest) {
+    int later = PyObject_RichCompareBool(f[6], *latest, Py_GT);
+    if (later < 0) return -1;
+    if (later) {
+        Py_INCREF(f[6]);
+        Py_SETREF(*latest, f[6]);
+    }
+    PyObject *key = PyTuple_Pack(3, f[5], f[6], f[4]);
+    if (key == NULL) return -1;
+    PyObject_GC_UnTrack(key); /* temporaries of numbers and immutable keys: no cycles */
+    PyObject *row = PyDict_GetItemWithError(merged, key);
+    if (row == NULL) {
+        if (PyErr_Occurred()) goto failed;
+        row = PyList_New(4);
+        if (row == NULL) goto failed;
+        PyObject_GC_UnTrack(row);
+        for (int i = 0; i < 4; i++) {
+            Py_INCREF(f[i]);
+            PyList_SET_ITEM(row, i, f[i]);
+        }
+        int bad = PyDict_SetItem(merged, key, row);
+        Py_DECREF(row);
+        Py_DECREF(key);
+        return bad;
+    }
+    Py_DECREF(key);
+    for (int i = 0; i < 2; i++) { /* row[0] += packets; row[1] += size */
+        PyObject *sum = PyNumber_Add(PyList_GET_ITEM(row, i), f[i]);
+        if (sum == NULL || PyList_SetItem(row, i, sum) < 0) return -1;
+    }
+    /* row[2] = min(row[2], first); row[3] = max(row[3], last): the builtins' choices */
+    int less = PyObject_RichCompareBool(f[2], PyList_GET_ITEM(row, 2), Py_LT);
+    if (less < 0) return -1;
+    if (less) {
+        Py_INCREF(f[2]);
+        PyList_SetItem(row, 2, f[2]);
+    }
+    int more = PyObject_RichCompareBool(f[3], PyList_GET_ITEM(row, 3), Py_GT);
+    if (more < 0) return -1;
+    if (more) {
+        Py_INCREF(f[3]);
+        PyList_SetItem(row, 3, f[3]);
+    }
+    return 0;
+failed:
+    Py_DECREF(key);
+    return -1;
+}
+
+const char flush_items_doc[] =
+    "flush_items(done, dirty, texts, make_texts) -> (items, latest)\n\n"
+    "FastPath.flush's merge, in C: the counts of done (tuples) and dirty (entries, then reset\n"
+    "to zero counts) merged per (interface, second, canonical) in first-seen order, as row\n"
+    "value tuples; texts caches make_texts(canonical). latest is the greatest second or -1.";
+
+PyObject *flush_items(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *done, *dirty, *texts, *make_texts;
+    if (!PyArg_ParseTuple(args, "O!O!O!O", &PyList_Type, &done, &PyList_Type, &dirty, &PyDict_Type, &texts,
+                          &make_texts))
+        return NULL;
+    PyObject *latest = PyLong_FromLong(-1);
+    PyObject *merged = latest ? PyDict_New() : NULL;
+    if (merged == NULL) {
+        Py_XDECREF(latest);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(done); i++) {
+        PyObject *count = PyList_GET_ITEM(done, i);
+        if (!PyTuple_CheckExact(count) || PyTuple_GET_SIZE(count) != 7) {
+            PyErr_SetString(PyExc_TypeError, "done counts must be 7-tuples");
+            goto failed;
+        }
+        if (merge_count(merged, &PyTuple_GET_ITEM(count, 0), &latest) < 0) goto failed;
+    }
+    Py_ssize_t dirty_count = PyList_GET_SIZE(dirty);
+    for (Py_ssize_t i = 0; i < dirty_count; i++) {
+        /* the entries are scattered over the heap: fetch a few ahead, in stages (the list
+         * object, then its item array, then the items), so the misses overlap */
+        if (i + 8 < dirty_count) PREFETCH(PyList_GET_ITEM(dirty, i + 8));
+        if (i + 4 < dirty_count && PyList_CheckExact(PyList_GET_ITEM(dirty, i + 4)))
+            PREFETCH(((PyListObject *)PyList_GET_ITEM(dirty, i + 4))->ob_item);
+        if (i + 2 < dirty_count) {
+            PyObject *ahead = PyList_GET_ITEM(dirty, i + 2);
+            if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) == 7)
+                for (int k = 0; k < 7; k++) PREFETCH(PyList_GET_ITEM(ahead, k));
+        }
+        if (i + 1 < dirty_count) { /* ... and the parts of its canonical key (hashed next) */
+            PyObject *ahead = PyList_GET_ITEM(dirty, i + 1);
+            if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) == 7) {
+                PyObject *canonical = PyList_GET_ITEM(ahead, 4);
+                if (PyTuple_CheckExact(canonical))
+                    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(canonical) && k < 8; k++)
+                        PREFETCH(PyTuple_GET_ITEM(canonical, k));
+            }
+        }
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) {
+            PyErr_SetString(PyExc_TypeError, "dirty entries must be 7-lists");
+            goto failed;
+        }
+        PyObject *fields[7];
+        for (int k = 0; k < 7; k++) fields[k] = PyList_GET_ITEM(entry, k);
+        if (merge_count(merged, fields, &latest) < 0) goto failed;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) { /* keep the entries, zero counts */
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
+        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
+            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0)
+            goto failed;
+    }
+    if (PyList_SetSlice(dirty, 0, PyList_GET_SIZE(dirty), NULL) < 0 ||
+        PyList_SetSlice(done, 0, PyList_GET_SIZE(done), NULL) < 0)
+        goto failed;
+    /* first every row's texts (the tuples are scattered over the heap: each is fetched while
+     * the next ones are looked up), then the items, fetching the strings a few rows ahead */
+    Py_ssize_t count = PyDict_GET_SIZE(merged);
+    PyObject **found = PyMem_Malloc((size_t)(count ? count : 1) * 3 * sizeof(PyObject *));
+    if (found == NULL) {
+        PyErr_NoMemory();
+        goto failed;
+    }
+    PyObject *items = NULL;
+    Py_ssize_t at = 0, r = 0;
+    PyObject *key, *row;
+    while (r < count && PyDict_Next(merged, &at, &key, &row)) {
+        PyObject *canonical = PyTuple_GET_ITEM(key, 2);
+        PyObject *text = PyDict_GetItemWithError(texts, canonical);
+        if (text == NULL) {
+            if (PyErr_Occurred()) goto failed_items;
+            text = PyObject_CallOneArg(make_texts, canonical);
+            if (text == NULL) goto failed_items;
+            int bad = PyDict_SetItem(texts, canonical, text);
+            Py_DECREF(text); /* texts holds it (borrowed below: nothing removes it meanwhile) */
+            if (bad < 0) goto failed_items;
+        }
+        if (!PyTuple_CheckExact(text)) {
+            PyErr_SetString(PyExc_TypeError, "make_texts must return a tuple");
+            goto failed_items;
+        }
+        PREFETCH((const char *)text + 24);
+        found[3 * r] = key;
+        found[3 * r + 1] = row;
+        found[3 * r + 2] = text;
+        r++;
+    }
+    items = PyList_New(r);
+    if (items == NULL) goto failed_items;
+    for (Py_ssize_t i = 0; i < r; i++) {
+        if (i + 2 < r) {
+            PyObject *ahead = found[3 * (i + 2) + 2];
+            for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) && k < 8; k++) PREFETCH(PyTuple_GET_ITEM(ahead, k));
+        }
+        key = found[3 * i];
+        row = found[3 * i + 1];
+        PyObject *text = found[3 * i + 2];
+        Py_ssize_t n = PyTuple_GET_SIZE(text);
+        PyObject *item = PyTuple_New(n + 6);
+        if (item == NULL) goto failed_items;
+        PyObject_GC_UnTrack(item);
+        PyObject *values[2] = {PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 1)};
+        for (int k = 0; k < 2; k++) {
+            Py_INCREF(values[k]);
+            PyTuple_SET_ITEM(item, k, values[k]);
+        }
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_INCREF(PyTuple_GET_ITEM(text, k));
+            PyTuple_SET_ITEM(item, 2 + k, PyTuple_GET_ITEM(text, k));
+        }
+        for (int k = 0; k < 4; k++) {
+            Py_INCREF(PyList_GET_ITEM(row, k));
+            PyTuple_SET_ITEM(item, 2 + n + k, PyList_GET_ITEM(row, k));
+        }
+        PyList_SET_ITEM(items, i, item);
+    }
+    PyMem_Free(found);
+    Py_DECREF(merged);
+    return Py_BuildValue("(NN)", items, latest);
+failed_items:
+    PyMem_Free(found);
+    Py_XDECREF(items);
+failed:
+    Py_DECREF(merged);
+    Py_DECREF(latest);
+    return NULL;
+}
+
+typedef struct {
+    double first;
+    long long interface;
+    Py_ssize_t index;
+    PyObject *item;
+} RowOrder;
+
+static int compare_rows(const void *a, const void *b) {
+    const RowOrder *x = a, *y = b;
+    if (x->first != y->first) return x->first < y->first ? -1 : 1;
+    if (x->interface != y->interface) return x->interface < y->interface ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index; /* stable */
+}
+
+const char order_rows_doc[] =
+    "order_rows(items, first_index, interface_index) -> bool\n\n"
+    "Sort row value tuples in place by (first, interface), stably: what FastPath.flush's two\n"
+    "stable sorts (by interface, then by first) do. False, with items untouched, when a key is\n"
+    "not a plain float (no NaN) / int: then Python sorts.";
+
+PyObject *order_rows(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *items;
+    Py_ssize_t first_at, interface_at;
+    if (!PyArg_ParseTuple(args, "O!nn", &PyList_Type, &items, &first_at, &interface_at)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n < 2) Py_RETURN_TRUE;
+    RowOrder *rows = PyMem_Malloc((size_t)n * sizeof(RowOrder));
+    if (rows == NULL) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_CheckExact(item) || first_at < 0 || interface_at < 0 || PyTuple_GET_SIZE(item) <= first_at ||
+            PyTuple_GET_SIZE(item) <= interface_at)
+            goto python_sorts;
+        PyObject *first = PyTuple_GET_ITEM(item, first_at), *interface = PyTuple_GET_ITEM(item, interface_at);
+        if (!PyFloat_CheckExact(first) || !PyLong_CheckExact(interface)) goto python_sorts;
+        double value = PyFloat_AS_DOUBLE(first);
+        if (value != value) goto python_sorts; /* NaN: no order */
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(interface, &overflow);
+        if (overflow || (number == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            goto python_sorts;
+        }
+        rows[i] = (RowOrder){value, number, i, item};
+    }
+    qsort(rows, (size_t)n, sizeof(RowOrder), compare_rows);
+    for (Py_ssize_t i = 0; i < n; i++) PyList_SET_ITEM(items, i, rows[i].item); /* a permutation */
+    PyMem_Free(rows);
+    Py_RETURN_TRUE;
+python_sorts:
+    PyMem_Free(rows);
+    Py_RETURN_FALSE;
+}
+
+const char instances_doc[] =
+    "instances(cls, fields, rows) -> list\n\n"
+    "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
+    "are exactly fields (in that order): the slots are filled directly, as the generated\n"
+    "__init__ would (FastPath.flush makes tens of thousands of TrafficCount rows per second).";
+
+PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyTypeObject *cls;
+    PyObject *fields, *rows;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyType_Type, &cls, &PyTuple_Type, &fields, &PyList_Type, &rows))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(fields), members = 0;
+    Py_ssize_t offsets[64];
+    PyMemberDef *m = cls->tp_members;
+    for (; m != NULL && m->name != NULL; m++) members++;
+    if (n > 64 || members != n || cls->tp_dictoffset != 0 || !(cls->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_SetString(PyExc_TypeError, "instances() needs a slotted class whose slots are the fields");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(fields, i));
+        if (name == NULL) return NULL;
+        offsets[i] = -1;
+        for (m = cls->tp_members; m->name != NULL; m++)
+            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) offsets[i] = m->offset;
+        if (offsets[i] < 0) {
+            PyErr_Format(PyExc_TypeError, "%s has no writable slot %s", cls->tp_name, name);
+            return NULL;
+        }
+    }
+    Py_ssize_t count = PyList_GET_SIZE(rows);
+    PyObject *out = PyList_New(count);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != n) {
+            PyErr_SetString(PyExc_TypeError, "instances() rows must be tuples with one value per field");
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *obj = cls->tp_alloc(cls, 0);
+        if (obj == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+
+        int atoms = 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *value = PyTuple_GET_ITEM(row, i);
+            Py_INCREF(value);
+            *(PyObject **)((char *)obj + offsets[i]) = value;
+            if (PyObject_IS_GC(value) && PyObject_GC_IsTracked(value)) atoms = 0;
+        }
+        /* A frozen row of numbers and strings can be in no reference cycle: untracked, as
+         * CPython does with such tuples (tens of thousands per second: fewer collections). */
+        if (atoms && PyObject_GC_IsTracked(obj)) PyObject_GC_UnTrack(obj);
+        PyList_SET_ITEM(out, r, obj);
+    }
+    return out;
+}
