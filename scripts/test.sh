@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ]; then
   command -v tshark >/dev/null 2>&1 || need+=(tshark)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
-  command -v gcc >/dev/null 2>&1 || need+=(gcc python3-dev)  # builds dissector/_fastscan.c
+  command -v gcc >/dev/null 2>&1 || need+=(gcc python3-dev)  # builds dissector/_fastscan_src/
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
