@@ -200,7 +200,7 @@ class FastPath:
             self.accepted += accepted
 
     def _take(self, accelerator: _Accelerator) -> int:
-        self._table.write_back()  # before anyone can look at the entries (see end_call in _fastscan_src/walk.c)
+        self._table.write_back()  # before anyone looks at the entries (end_call, _fastscan_src/walk.c)
         counted, accelerator.counted = accelerator.counted, 0
         self.accelerated += counted
         return counted
