@@ -76,6 +76,24 @@ static int end_call(State *st, int error) {
     return error ? -1 : 0;
 }
 
+/* The buffers both walks hold for one call: the FastPath state's tables and the capture. */
+static int begin_walk(PyObject *state, PyObject *bufobj, State *st, Py_buffer *view, Py_buffer *spans,
+                      Py_buffer *minpay) {
+    if (parse_state(state, st, spans, minpay) < 0) return -1;
+    if (PyObject_GetBuffer(bufobj, view, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(spans);
+        PyBuffer_Release(minpay);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_walk(Py_buffer *view, Py_buffer *spans, Py_buffer *minpay) {
+    PyBuffer_Release(view);
+    PyBuffer_Release(spans);
+    PyBuffer_Release(minpay);
+}
+
 const char pcapng_doc[] =
     "pcapng(state, buf, pos, end, number, last_time, interfaces, big_endian) -> (pos, number, last_time)\n\n"
     "Count the consecutive Enhanced Packet Blocks from pos that FastPath's caches settle; stop\n"
@@ -91,12 +109,7 @@ PyObject *scan_pcapng(PyObject *Py_UNUSED(self), PyObject *args) {
         return NULL;
     State st;
     Py_buffer view, spans, minpay;
-    if (parse_state(state, &st, &spans, &minpay) < 0) return NULL;
-    if (PyObject_GetBuffer(bufobj, &view, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&spans);
-        PyBuffer_Release(&minpay);
-        return NULL;
-    }
+    if (begin_walk(state, bufobj, &st, &view, &spans, &minpay) < 0) return NULL;
     const unsigned char *b = view.buf;
     if (end > view.len) end = view.len;
     if (pos < 0) pos = end;
@@ -176,9 +189,7 @@ PyObject *scan_pcapng(PyObject *Py_UNUSED(self), PyObject *args) {
         number++;
         pos += blen;
     }
-    PyBuffer_Release(&view);
-    PyBuffer_Release(&spans);
-    PyBuffer_Release(&minpay);
+    release_walk(&view, &spans, &minpay);
     if (end_call(&st, error) < 0) return NULL;
     return Py_BuildValue("nndn", pos, number, last_time, st.counted);
 }
@@ -201,12 +212,7 @@ PyObject *scan_pcap(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     State st;
     Py_buffer view, spans, minpay;
-    if (parse_state(state, &st, &spans, &minpay) < 0) return NULL;
-    if (PyObject_GetBuffer(bufobj, &view, PyBUF_SIMPLE) < 0) {
-        PyBuffer_Release(&spans);
-        PyBuffer_Release(&minpay);
-        return NULL;
-    }
+    if (begin_walk(state, bufobj, &st, &view, &spans, &minpay) < 0) return NULL;
     const unsigned char *b = view.buf;
     if (end > view.len) end = view.len;
     if (pos < 0) pos = end;
@@ -233,9 +239,7 @@ PyObject *scan_pcap(PyObject *Py_UNUSED(self), PyObject *args) {
         number++;
         pos += header + caplen;
     }
-    PyBuffer_Release(&view);
-    PyBuffer_Release(&spans);
-    PyBuffer_Release(&minpay);
+    release_walk(&view, &spans, &minpay);
     if (end_call(&st, error) < 0) return NULL;
     return Py_BuildValue("nnn", pos, number, st.counted);
 }
