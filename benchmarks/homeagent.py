@@ -313,8 +313,10 @@ def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     times: dict[str, float] = {}
     if tshark and shutil.which("tshark"):
-        seconds, rss, _ = timed(["tshark", "-r", str(path), "-T", "fields", "-e", "frame.number",
-                                 "-e", "mip6.mhtype", "-e", "mip6.bu.seqnr", "-e", "mip6.bid.bid"])
+        seconds, rss, code = timed(["tshark", "-r", str(path), "-T", "fields", "-e", "frame.number",
+                                    "-e", "mip6.mhtype", "-e", "mip6.bu.seqnr"])
+        if code != 0:
+            raise SystemExit("tshark failed: no figure to compare with")
         times["tshark"] = seconds
         print(f"  {'tshark -T fields':<24} {seconds:8.1f} s  {packets / seconds / 1e3:8.1f} k pkt/s"
               f"  {rss:6.0f} MiB")

@@ -58,11 +58,42 @@ class BulTable:
         self.pending: dict[tuple[BulKey, str], BulRow] = {}  # sent for a new CoA, not yet accepted
         self._expiry: list[tuple[float, int, BulKey]] = []
         self._tick = 0
-        self.orphans: list[BulRow] = []  # rows a rebooted MN forgot; an accepted O BU ends them
+        self.orphans: dict[tuple[str, str], list[BulRow]] = {}  # a rebooted MN forgot these; an
+        # accepted O BU ends them
         self.last_seq: dict[tuple[str, str], int] = {}  # (hoa, peer) -> last BU sequence number
+        # (hoa, peer) -> keys in ``current`` / pending keys: the per-MN scans are O(its entries)
+        self._current_of: dict[tuple[str, str], set[BulKey]] = {}
+        self._pending_of: dict[tuple[str, str], set[tuple[BulKey, str]]] = {}
 
     def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
-        return sorted((k for k in self.current if k.hoa == hoa and k.peer == peer), key=BulKey.sort_key)
+        return sorted(self._current_of.get((hoa, peer), ()), key=BulKey.sort_key)
+
+    def _set_current(self, key: BulKey, row: BulRow) -> None:
+        self.current[key] = row
+        self._current_of.setdefault((key.hoa, key.peer), set()).add(key)
+
+    def _drop_current(self, key: BulKey) -> BulRow:
+        row = self.current.pop(key)
+        keys = self._current_of[(key.hoa, key.peer)]
+        keys.discard(key)
+        if not keys:
+            del self._current_of[(key.hoa, key.peer)]
+        return row
+
+    def _add_pending(self, key: BulKey, coa: str, row: BulRow) -> None:
+        self.pending[(key, coa)] = row
+        self._pending_of.setdefault((key.hoa, key.peer), set()).add((key, coa))
+
+    def _take_pending(self, key: BulKey, coa: str | None) -> BulRow | None:
+        if coa is None:
+            return None
+        row = self.pending.pop((key, coa), None)
+        if row is not None:
+            waiting = self._pending_of[(key.hoa, key.peer)]
+            waiting.discard((key, coa))
+            if not waiting:
+                del self._pending_of[(key.hoa, key.peer)]
+        return row
 
     def coa_of(self, key: BulKey) -> str | None:
         row = self.current.get(key)
@@ -84,20 +115,19 @@ class BulTable:
         fresh = BulRow(hoa=key.hoa, peer=key.peer, peer_role=peer_role, bid=key.bid, coa=coa, start=time,
                        start_frame=frame, last_seq=seq, lifetime=lifetime, home=home)
         self.rows.append(fresh)
-        self.pending[(key, coa)] = fresh
+        self._add_pending(key, coa, fresh)
         return [BulEntryChanged(time, frame, key, "sent", coa, seq, lifetime)]
 
     def forget(self, hoa: str, peer: str) -> None:
         """The MN lost its state (a bootstrap, draft §5.10): its rows for ``peer`` are orphans."""
         for key in self.keys_of(hoa, peer):
-            self.orphans.append(self.current.pop(key))
-        for pending_key in [k for k in self.pending if k[0].hoa == hoa and k[0].peer == peer]:
+            self.orphans.setdefault((hoa, peer), []).append(self._drop_current(key))
+        for pending_key in self._pending_of.pop((hoa, peer), set()):
             del self.pending[pending_key]
 
     def end_orphans(self, hoa: str, peer: str, *, time: float, frame: int | None) -> list[Event]:
         events: list[Event] = []
-        for row in [r for r in self.orphans if r.hoa == hoa and r.peer == peer]:
-            self.orphans.remove(row)
+        for row in self.orphans.pop((hoa, peer), []):
             events += self._close(row, time, frame, "overwritten")
         return events
 
@@ -105,12 +135,13 @@ class BulTable:
     def accept(self, key: BulKey, coa: str | None, *, time: float, frame: int | None, status: int | None,
                lifetime: int, seq: int) -> list[Event]:
         events: list[Event] = []
-        fresh = self.pending.pop((key, coa), None) if coa is not None else None
+        fresh = self._take_pending(key, coa)
         row = self.current.get(key)
         if fresh is not None:
             if row is not None:
                 events += self._close(row, time, frame, "replaced")
-            self.current[key] = row = fresh
+            self._set_current(key, fresh)
+            row = fresh
         if row is None:
             return events
         row.acknowledged, row.status, row.lifetime, row.last_seq = True, status, lifetime, seq
@@ -122,7 +153,7 @@ class BulTable:
 
     def reject(self, key: BulKey, coa: str | None, *, time: float, frame: int | None,
                status: int) -> list[Event]:
-        fresh = self.pending.pop((key, coa), None) if coa is not None else None
+        fresh = self._take_pending(key, coa)
         if fresh is None:
             return []
         fresh.acknowledged, fresh.status = True, status
@@ -142,7 +173,7 @@ class BulTable:
     def _close(self, row: BulRow, time: float, frame: int | None, reason: str) -> list[Event]:
         key = row.key
         if self.current.get(key) is row:
-            del self.current[key]
+            self._drop_current(key)
         row.end, row.end_frame, row.end_reason = time, frame, reason
         return [BulEntryChanged(time, frame, key, "ended", row.coa, row.last_seq, row.lifetime, row.status,
                                 reason)]

@@ -68,6 +68,9 @@ class BindingCache:
         self.rows: list[BindingRow] = []
         self.active: dict[BindingKey, BindingRow] = {}
         self._by_node_hoa: dict[tuple[str, str], set[BindingKey]] = {}
+        # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
+        self.registered_keys: set[BindingKey] = set()
+        self.registered_coas: set[tuple[str, str]] = set()
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
         self.generation = 0  # bumps on every change (lets traffic cache its lookups)
@@ -82,6 +85,10 @@ class BindingCache:
 
     def nodes(self) -> set[str]:
         return {key.node for key in self.active} | {row.node for row in self.rows}
+
+    def ever_registered(self, key: BindingKey, coa: str) -> bool:
+        """This key, or this CoA at this node, has had a row (open or closed)."""
+        return key in self.registered_keys or (key.node, coa) in self.registered_coas
 
     def at(self, t: float) -> list[BindingRow]:
         return [row for row in self.rows if row.valid_at(t)]
@@ -105,6 +112,8 @@ class BindingCache:
         )
         self.rows.append(row)
         self.active[key] = row
+        self.registered_keys.add(key)
+        self.registered_coas.add((key.node, coa))
         self._by_node_hoa.setdefault((key.node, key.hoa), set()).add(key)
         self._schedule(key, expires)
         self.generation += 1

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -81,47 +82,78 @@ class PendingBU:
 
 
 class Pairing:
-    """Pending BUs (A flag, no BA yet) and answered exchanges."""
+    """Pending BUs (A flag, no BA yet) and answered exchanges.
+
+    Indexed so that every operation is O(1) amortised in the number of pending BUs: by key, by
+    (node, HoA), and a heap by time for the timeout (stale heap entries are skipped)."""
 
     def __init__(self) -> None:
         self.pending: dict[ExchangeKey, PendingBU] = {}
         self.answered: dict[ExchangeKey, int] = {}  # -> BU frame
+        self._by_pair: dict[tuple[str, str], dict[ExchangeKey, PendingBU]] = {}
+        self._by_time: list[tuple[float, int, PendingBU]] = []
+        self._tick = 0
 
     def known(self, key: ExchangeKey) -> PendingBU | int | None:
         return self.pending.get(key) or self.answered.get(key)
 
     def add(self, bu: PendingBU) -> None:
+        old = self.pending.get(bu.key)
+        if old is not None:
+            self._drop(old)
         self.pending[bu.key] = bu
+        self._by_pair.setdefault((bu.key.node, bu.key.hoa), {})[bu.key] = bu
+        self._tick += 1
+        heapq.heappush(self._by_time, (bu.time, self._tick, bu))
+
+    def _drop(self, bu: PendingBU) -> None:
+        """Forget ``bu`` (its heap entry goes stale and is skipped later)."""
+        del self.pending[bu.key]
+        pair = (bu.key.node, bu.key.hoa)
+        mine = self._by_pair[pair]
+        del mine[bu.key]
+        if not mine:
+            del self._by_pair[pair]
 
     def take(self, key: ExchangeKey) -> PendingBU | None:
-        bu = self.pending.pop(key, None)
+        bu = self.pending.get(key)
         if bu is not None:
+            self._drop(bu)
             self.answered[key] = bu.frame
         return bu
 
     def superseded_by(self, new: PendingBU) -> list[PendingBU]:
         """Pending BUs the MN gave up on: it sent a newer BU for an overlapping BID set."""
-        gone = [bu for bu in self.pending.values() if bu.key != new.key and bu.overlaps(new)]
+        mine = self._by_pair.get((new.key.node, new.key.hoa))
+        if not mine:
+            return []
+        gone = [bu for bu in mine.values() if bu.key != new.key and bu.overlaps(new)]
         for bu in gone:
-            del self.pending[bu.key]
+            self._drop(bu)
         return gone
 
     def latest_for(self, node: str, hoa: str) -> PendingBU | None:
         """The newest pending BU of (node, hoa): a BA with status 135 carries the node's last
         accepted sequence number instead of the BU's (6275 §9.5.1), so it pairs with this one."""
-        mine = [bu for bu in self.pending.values() if bu.key.node == node and bu.key.hoa == hoa]
+        mine = self._by_pair.get((node, hoa))
         if not mine:
             return None
-        newest = max(mine, key=lambda bu: bu.time)
+        newest = max(mine.values(), key=lambda bu: bu.time)
         return self.take(newest.key)
 
     def overdue(self, now: float, timeout: float) -> list[PendingBU]:
-        gone = [bu for bu in self.pending.values() if now - bu.time > timeout]
-        for bu in gone:
-            del self.pending[bu.key]
-        return sorted(gone, key=lambda bu: bu.time)
+        """Pending BUs older than ``timeout`` at ``now``, oldest first (ties: order added)."""
+        heap, gone = self._by_time, []
+        while heap and now - heap[0][0] > timeout:
+            _, _, bu = heapq.heappop(heap)
+            if self.pending.get(bu.key) is bu:
+                self._drop(bu)
+                gone.append(bu)
+        return gone
 
     def drain(self) -> list[PendingBU]:
         gone = sorted(self.pending.values(), key=lambda bu: bu.time)
         self.pending.clear()
+        self._by_pair.clear()
+        self._by_time.clear()
         return gone

@@ -328,9 +328,8 @@ class Registrar:
         option (only a re-registration may omit the CoA, RFC §5.1). Never once the capture has
         shown this BID, or this CoA at this node, registered (data after a binding ended is
         just data in flight)."""
-        for row in self.cache.rows:
-            if row.key == key or (row.node == key.node and row.coa == coa):
-                return False
+        if self.cache.ever_registered(key, coa):
+            return False
         if (key.node, key.hoa, coa) in self.evidence:
             return True
         if self.tunnel_seen_before is not None and self.tunnel_seen_before(key.node, coa):
