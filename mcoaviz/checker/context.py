@@ -88,6 +88,28 @@ class HistoryContext:
         return tuple(m for m in self.of(ev.MessageSeen) if m.kind == "BU")
 
     @cached_property
+    def _bu_seen_by_pair(self) -> dict[tuple[str | None, str | None], list[ev.MessageSeen]]:
+        index: dict[tuple[str | None, str | None], list[ev.MessageSeen]] = {}
+        for m in self.bu_seen:
+            index.setdefault((m.hoa, m.peer), []).append(m)
+        return index
+
+    def next_bu(self, hoa: str | None, peer: str | None, after: int) -> ev.MessageSeen | None:
+        """The first BU (first sighting, capture order) from ``hoa`` to ``peer`` after frame ``after``."""
+        return next((m for m in self._bu_seen_by_pair.get((hoa, peer), ()) if m.frame > after), None)
+
+    @cached_property
+    def _ends_by_pair(self) -> dict[tuple[str, str], list[ev.BindingEnded]]:
+        index: dict[tuple[str, str], list[ev.BindingEnded]] = {}
+        for e in self.of(ev.BindingEnded):
+            index.setdefault((e.key.node, e.key.hoa), []).append(e)
+        return index
+
+    def ends_of(self, node: str, hoa: str) -> list[ev.BindingEnded]:
+        """Every binding end of one node for one home address, in processing order."""
+        return self._ends_by_pair.get((node, hoa), [])
+
+    @cached_property
     def binding_intervals(self) -> tuple[tuple[BindingKey, str, float, float], ...]:
         """(key, CoA, start, end) of every binding the engine reported; end = inf while held."""
         opened: dict[tuple[BindingKey, str], float] = {}

@@ -308,8 +308,7 @@ def conflict_not_resolved(ctx: HistoryContext) -> list[Hit]:
     """
     hits = []
     for (hoa, peer), p in _first_answer_with(ctx, CONFLICT).items():
-        nxt = next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer
-                    and m.frame > (p.ba_frame or 0)), None)
+        nxt = ctx.next_bu(hoa, peer, p.ba_frame or 0)
         if nxt is not None and nxt.bids and not overwrite_requested(ctx.packet(nxt.frame)):
             hits.append(Hit(f"BU with BID option(s) after status 165 (frame {p.ba_frame}) does not set "
                             "the O flag.", nxt.frame, nxt.time, hoa, nxt.bids[0], _dialect(p)))
@@ -333,7 +332,7 @@ def _out_of_window_answers(ctx: HistoryContext) -> list[tuple[str, str, Packet]]
 def _retries(ctx: HistoryContext) -> Iterator[tuple[ev.MessageSeen, int, Dialect]]:
     """(next BU to the same peer, BA sequence number, dialect) after each 135."""
     for hoa, peer, ba in _out_of_window_answers(ctx):
-        nxt = next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer and m.frame > ba.frame), None)
+        nxt = ctx.next_bu(hoa, peer, ba.frame)
         if nxt is not None and nxt.seq is not None:
             yield nxt, ba.mobility.body.seq, ctx.dialect_of(nxt.frame)  # type: ignore[union-attr]
 

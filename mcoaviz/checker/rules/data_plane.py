@@ -92,8 +92,7 @@ IN_FLIGHT = 1.0  # seconds: packets already on their way when a binding ends are
 
 
 def _last_end(ctx: HistoryContext, node: str, hoa: str, t: float) -> ev.BindingEnded | None:
-    ends = [e for e in ctx.of(ev.BindingEnded) if e.key.node == node and e.key.hoa == hoa and e.time <= t]
-    return ends[-1] if ends else None
+    return next((e for e in reversed(ctx.ends_of(node, hoa)) if e.time <= t), None)
 
 
 def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:

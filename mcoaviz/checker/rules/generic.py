@@ -81,15 +81,20 @@ def traffic_after_expiry(ctx: HistoryContext) -> list[Hit]:
     mis-routes the traffic once the binding is gone. Warning.
     Example: binding expires at t=400 s; tunnelled data for the HoA at t=410 s -> warning.
     """
-    expiries = [e for e in ctx.of(ev.BindingExpired)]
-    reported: set[int] = set()
+    # per (node, HoA): expiries not reported yet, as (index in capture order, event)
+    waiting: dict[tuple[str, str], list[tuple[int, ev.BindingExpired]]] = {}
+    for i, e in enumerate(ctx.of(ev.BindingExpired)):
+        waiting.setdefault((e.key.node, e.key.hoa), []).append((i, e))
     hits = []
     for d in ctx.of(ev.DataWithoutBinding):
         if d.reason != "no-binding":
             continue
-        for i, e in enumerate(expiries):
-            if i not in reported and e.key.hoa == d.key.hoa and e.key.node == d.key.peer and e.time <= d.time:
-                reported.add(i)
+        mine = waiting.get((d.key.peer, d.key.hoa))
+        if not mine:
+            continue
+        for i, e in mine:
+            if e.time <= d.time:
                 hits.append(Hit(f"Data for {d.key.hoa} still flows at {d.key.peer} after its binding for "
                                 f"{e.coa} expired.", d.frame, d.time, d.key.hoa, e.key.bid, key=str(i)))
+        mine[:] = [(i, e) for i, e in mine if e.time > d.time]
     return hits

@@ -122,7 +122,7 @@ def bid_after_cot_without_bid(ctx: HistoryContext) -> list[Hit]:
 
 
 def _next_bu(ctx: HistoryContext, hoa: str, peer: str, after: int) -> ev.MessageSeen | None:
-    return next((m for m in ctx.bu_seen if m.hoa == hoa and m.peer == peer and m.frame > after), None)
+    return ctx.next_bu(hoa, peer, after)
 
 
 def brr_answer_lacks_bid(ctx: HistoryContext) -> list[Hit]:
