@@ -23,7 +23,7 @@ DATA_PROTOCOLS = frozenset({6, 17, 33, 59, 132, 136})  # TCP UDP DCCP no-next SC
 # link type -> (where the cache key starts, where the IP header starts), both from the frame
 # start. The key begins at the link layer's protocol discriminator, so it is part of the key.
 KEY_LAYOUTS: dict[int, tuple[int, int]] = {
-    1: (12, 14),  # Ethernet: ethertype, then IP (VLAN-tagged frames never match a key)
+    1: (12, 14),  # Ethernet: ethertype, then IP (one 802.1Q tag: VLAN_PLAN below)
     101: (0, 0),
     229: (0, 0),
     113: (14, 16),  # Linux SLL: protocol, then IP
@@ -83,6 +83,17 @@ class KeyPlan:
 
 
 KEY_PLANS: dict[int, KeyPlan] = {linktype: KeyPlan(*layout) for linktype, layout in KEY_LAYOUTS.items()}
+# Ethernet with one 802.1Q tag (a mirror port's usual frame): the key starts at the TPID, so the
+# tag (VLAN id) and the inner EtherType are part of it; IP starts 4 bytes later.
+VLAN_PLAN = KeyPlan(12, 18)
+ETHERNET = 1
+
+
+def plan_for(linktype: int, buf: Any, offset: int, caplen: int) -> KeyPlan | None:
+    """The key plan of one frame: its link type's, or the single-VLAN-tag plan for tagged Ethernet."""
+    if linktype == ETHERNET and caplen > 13 and buf[offset + 12] == 0x81 and buf[offset + 13] == 0:
+        return VLAN_PLAN
+    return KEY_PLANS.get(linktype)
 
 TUNNEL, UDP, ROUTE_OPTIMISED, PLAIN = "tunnel", "udp", "route-optimised", "plain"
 

@@ -40,7 +40,17 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from dissector.capture.limits import RawRecord
-from dissector.fastclassify import CACHE_LIMIT, KEY_PLANS, KEY_SPAN, MIN_PAYLOAD, Canonical, Classifier
+from dissector.fastclassify import (
+    CACHE_LIMIT,
+    ETHERNET,
+    KEY_PLANS,
+    KEY_SPAN,
+    MIN_PAYLOAD,
+    VLAN_PLAN,
+    Canonical,
+    Classifier,
+    plan_for,
+)
 from dissector.records import Frame, TrafficCount
 
 try:  # the optional C accelerator (setup.py); the pure-Python code below is the reference
@@ -136,6 +146,9 @@ class FastPath:
         start = ip = 0
         need = 1 << 62
         unpackers: list[Any] = []
+        ethernet = False  # this interface's frames may carry a VLAN tag (VLAN_PLAN)
+        plain_plan = (start, ip, need, unpackers)
+        vlan_plan = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need, VLAN_PLAN.unpackers)
         accepted = 0
         try:
             for record in records:
@@ -149,6 +162,13 @@ class FastPath:
                         need = 1 << 62
                     else:
                         start, ip, need, unpackers = plan.start, plan.ip, plan.need, plan.unpackers
+                    ethernet = linktype == ETHERNET
+                    plain_plan = (start, ip, need, unpackers)
+                if ethernet:  # tagged and untagged frames share an interface: pick per frame
+                    if caplen > 18 and buf[offset + 12] == 0x81 and buf[offset + 13] == 0:
+                        start, ip, need, unpackers = vlan_plan
+                    else:
+                        start, ip, need, unpackers = plain_plan
                 entry = None
                 if caplen >= need:
                     n = offset + ip
@@ -264,7 +284,7 @@ class FastPath:
         self, interface: int, linktype: int, buf: Any, offset: int, caplen: int, wire_length: int
     ) -> list[Any] | None:
         """Levels 1 and 2: the entry of a validated flow this packet belongs to, or None."""
-        plan = KEY_PLANS.get(linktype)
+        plan = plan_for(linktype, buf, offset, caplen)
         flows, exacts = self._flows.get(interface), self._exact.get(interface)
         if plan is None or flows is None or exacts is None or caplen < plan.need:
             return None
@@ -303,7 +323,7 @@ class FastPath:
             return False
         canonical, ip, header_end = found
         second = int(time)
-        plan = KEY_PLANS.get(linktype)
+        plan = plan_for(linktype, frame, 0, caplen)
         if plan is not None and plan.ip == ip and header_end == ip + KEY_SPAN[frame[ip + 6]]:
             flow, plen = plan.key(frame, 0, caplen)
             if flow is not None:  # a cacheable flow: learn both keys
