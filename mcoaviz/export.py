@@ -27,7 +27,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "traffic": ("interface", "node", "hoa", "coa", "bid", "direction", "via", "packets", "bytes",
                 "first", "last"),
     "traffic_bins": ("interface", "node", "hoa", "coa", "bid", "direction", "via", "second", "packets",
-                     "bytes"),
+                     "bytes", "width"),
     "findings": ("rule", "section", "severity", "frame", "message", "rfc_section", "time", "hoa", "bid"),
     "problems": ("frame", "layer", "offset", "reason", "severity"),
 }
@@ -38,8 +38,20 @@ def to_json_object(analysis: Analysis) -> dict[str, Any]:
 
 
 def write_json(analysis: Analysis, out: TextIO) -> None:
-    json.dump(to_json_object(analysis), out, indent=1, sort_keys=False)
-    out.write("\n")
+    """The JSON object, written table by table and row by row (one row per line): nothing the
+    size of the output is built in memory, and each row goes through json's C encoder."""
+    encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
+    out.write('{"capture": ')
+    out.write(json.dumps(analysis.capture, indent=1))
+    for name in Analysis.TABLES:
+        out.write(f',\n"{name}": [')
+        separator = "\n"
+        for row in getattr(analysis, name):
+            out.write(separator)
+            out.write(encode(row))
+            separator = ",\n"
+        out.write("\n]")
+    out.write("}\n")
 
 
 def _cell(value: Any) -> Any:

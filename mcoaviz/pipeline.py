@@ -276,6 +276,7 @@ class Pipeline:
             "last_time": self.last_time,
             "problem_count": self.problem_count,
             "unattributed_packets": self.engine.traffic_table.unattributed_packets,
+            "traffic_bin_width": self.engine.traffic_table.width,  # seconds per traffic_bins row
         }
 
     def _make_checker(self) -> Any:

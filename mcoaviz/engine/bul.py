@@ -178,6 +178,10 @@ class BulTable:
         return [BulEntryChanged(time, frame, key, "ended", row.coa, row.last_seq, row.lifetime, row.status,
                                 reason)]
 
+    def due_before(self, t: float) -> bool:
+        """An expiry may lie before ``t`` (stale heap entries make this conservative)."""
+        return bool(self._expiry) and self._expiry[0][0] < t
+
     def expire_until(self, t: float) -> list[Event]:
         events: list[Event] = []
         while self._expiry:

@@ -68,6 +68,7 @@ class BindingCache:
         self.rows: list[BindingRow] = []
         self.active: dict[BindingKey, BindingRow] = {}
         self._by_node_hoa: dict[tuple[str, str], set[BindingKey]] = {}
+        self._sorted: dict[tuple[str, str], list[BindingKey]] = {}  # keys_of, until the pair changes
         # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
         self.registered_keys: set[BindingKey] = set()
         self.registered_coas: set[tuple[str, str]] = set()
@@ -80,8 +81,12 @@ class BindingCache:
         return self.active.get(key)
 
     def keys_of(self, node: str, hoa: str) -> list[BindingKey]:
-        keys = self._by_node_hoa.get((node, hoa), set())
-        return sorted(keys, key=BindingKey.sort_key)
+        """The keys held for (node, HoA), sorted (a shared list: do not modify it)."""
+        pair = (node, hoa)
+        keys = self._sorted.get(pair)
+        if keys is None:
+            keys = self._sorted[pair] = sorted(self._by_node_hoa.get(pair, ()), key=BindingKey.sort_key)
+        return keys
 
     def nodes(self) -> set[str]:
         return {key.node for key in self.active} | {row.node for row in self.rows}
@@ -115,6 +120,7 @@ class BindingCache:
         self.registered_keys.add(key)
         self.registered_coas.add((key.node, coa))
         self._by_node_hoa.setdefault((key.node, key.hoa), set()).add(key)
+        self._sorted.pop((key.node, key.hoa), None)
         self._schedule(key, expires)
         self.generation += 1
         return [BindingStarted(
@@ -155,12 +161,17 @@ class BindingCache:
         row.state = next_state(row.state, how)
         row.end, row.end_frame, row.end_reason = time, frame, kind.REASON
         keys = self._by_node_hoa.get((key.node, key.hoa))
+        self._sorted.pop((key.node, key.hoa), None)
         if keys is not None:
             keys.discard(key)
             if not keys:
                 del self._by_node_hoa[(key.node, key.hoa)]
         self.generation += 1
         return [kind(time=time, frame=frame, key=key, coa=row.coa, start=row.start)]
+
+    def due_before(self, t: float) -> bool:
+        """An expiry may lie before ``t`` (stale heap entries make this conservative)."""
+        return bool(self._expiry) and self._expiry[0][0] < t
 
     def next_expiry(self) -> float | None:
         while self._expiry:

@@ -47,6 +47,8 @@ from mcoaviz.engine.registration import Outcome, Registrar
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = 135
+LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` (a memory bound)
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,8 @@ class BindingEngine:
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
+        self._locate_memo: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
+        self._locate_token: tuple[int, int] = (-1, -1)
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
         # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
         self._unanswered_by_coa: dict[tuple[str, str, str], PendingBU] = {}
@@ -131,15 +135,43 @@ class BindingEngine:
         """Fast-path rows; each lies between two signalling records (pipeline guarantee)."""
         events: list[Event] = []
         for row in rows:
-            events += self._advance(row.first)
+            if self._due(row.first):
+                events += self._advance(row.first)
+            else:
+                self._saw_time(row.first)
             via = row.via
             if via == "plain":
                 continue
-            who = self.attributor.attribute(via, row.outer_src, row.outer_dst, row.src, row.dst,
-                                            row.home_address_option, row.routing_type2)
+            who = self._attribute(via, row.outer_src, row.outer_dst, row.src, row.dst,
+                                  row.home_address_option, row.routing_type2)
             events += self._count(who, row.interface, via, row.packets, row.bytes, row.first,
                                   row.last, row.second, None)
         return self._keep(events)
+
+    def _attribute(self, *addressing: Any) -> Attribution | None:
+        """``Attributor.attribute`` with its address part memoised per addressing (a flow):
+        valid while no address was learnt; the binding part is looked up every time."""
+        token = (self.attributor.version, self.registrar.prefix_version)
+        memo = self._locate_memo
+        if token != self._locate_token or len(memo) >= LOCATE_MEMO_LIMIT:
+            memo.clear()
+            self._locate_token = token
+        found = memo.get(addressing, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = memo[addressing] = self.attributor.locate(*addressing)
+        return None if found is None else self.attributor.bind(*found)
+
+    def _due(self, t: float) -> bool:
+        """Something may happen before ``t`` (a BA timeout, an expiry): heap tops, stale entries
+        included, so a False is exact and a True only costs the full look."""
+        pending = self._pairing.next_time()
+        if pending is not None and t - pending > self.config.ba_timeout:
+            return True
+        return self.cache.due_before(t) or self.bul_table.due_before(t) or self._first_time is None
+
+    def _saw_time(self, t: float) -> None:
+        if self.last_time is None or t > self.last_time:
+            self.last_time = t
 
     def advance_to(self, t: float) -> list[Event]:
         """Time passes: give up on overdue BAs, fire expiries before ``t``."""
@@ -316,15 +348,22 @@ class BindingEngine:
     def _learn(self, packet: Packet, m: MobilityMessage, node: str, hoa: str, role: Role) -> None:
         """Remember addresses that later let data be attributed (HAs, HoAs, IPv4 aliases)."""
         attributor = self.attributor
+        before = (len(attributor.hoas), len(attributor.home_agents))
         attributor.hoas.add(hoa)
         if role is Role.HOME_AGENT:
             attributor.home_agents.add(node)
             outer_dst = packet.path.outer_dst
-            if packet.path.tunnel in ("udp", "ip6ip4") and outer_dst:
+            tunnelled = packet.path.tunnel in ("udp", "ip6ip4")
+            if tunnelled and outer_dst and attributor.aliases.get(outer_dst) != node:
                 attributor.aliases[outer_dst] = node
+                attributor.version += 1
             for option in m.options:
-                if isinstance(option, IPv4HomeAddress) and option.address != "0.0.0.0":
+                if (isinstance(option, IPv4HomeAddress) and option.address != "0.0.0.0"
+                        and attributor.hoa_aliases.get(option.address) != hoa):
                     attributor.hoa_aliases[option.address] = hoa
+                    attributor.version += 1
+        if (len(attributor.hoas), len(attributor.home_agents)) != before:
+            attributor.version += 1
 
     @staticmethod
     def _source_coa(packet: Packet, m: MobilityMessage) -> str:
@@ -369,8 +408,8 @@ class BindingEngine:
                 return []  # encrypted MN <-> HA signalling in transport mode (HAO/RH2): not data
         if via is None:
             return []
-        who = self.attributor.attribute(via, path.outer_src, path.outer_dst, path.src, path.dst,
-                                        path.home_address_option, path.routing_type2)
+        who = self._attribute(via, path.outer_src, path.outer_dst, path.src, path.dst,
+                              path.home_address_option, path.routing_type2)
         return self._count(who, packet.interface, via, 1, packet.wire_length, packet.time,
                            packet.time, int(packet.time), packet.frame)
 

@@ -141,6 +141,10 @@ class Pairing:
         newest = max(mine.values(), key=lambda bu: bu.time)
         return self.take(newest.key)
 
+    def next_time(self) -> float | None:
+        """The oldest pending BU's time, or earlier (a stale heap entry); None when none."""
+        return self._by_time[0][0] if self._by_time else None
+
     def overdue(self, now: float, timeout: float) -> list[PendingBU]:
         """Pending BUs older than ``timeout`` at ``now``, oldest first (ties: order added)."""
         heap, gone = self._by_time, []

@@ -88,6 +88,7 @@ class Registrar:
         self.bid_conflict_installs = bid_conflict_installs
         self._capture_start = capture_start  # one-element list shared with the engine
         self.prefixes: dict[tuple[str, str], set[str]] = {}  # (node, hoa) -> NEMO prefixes
+        self.prefix_version = 0  # bumped when a prefix is learnt (the engine memoises attribution)
         self.evidence: set[tuple[str, str, str]] = set()  # (node, hoa, coa) seen in data
         self.tunnel_seen_before: Callable[[str, str], bool] | None = None  # set by the engine
 
@@ -398,3 +399,4 @@ class Registrar:
             if isinstance(option, MobileNetworkPrefix):
                 self.prefixes.setdefault((bu.key.node, bu.key.hoa), set()).add(
                     f"{option.prefix}/{option.prefix_length}")
+                self.prefix_version += 1

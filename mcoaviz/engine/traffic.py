@@ -42,13 +42,25 @@ class Attribution:
     any_binding: bool  # the node held some binding for hoa
 
 
+MAX_BIN_POINTS = 2048  # a series never has more bins than this: the width doubles instead
+
+
 class TrafficTable:
-    """Totals and per-second bins; memory grows with keys and seconds, not packets."""
+    """Totals and time bins; memory grows with keys and bins, not packets.
+
+    Bins start one second wide. When the capture's time span would give a series more than
+    ``MAX_BIN_POINTS`` bins, the width doubles and the existing bins merge (bin start =
+    ``second // width * width``), so long captures keep bounded series; ``width`` is stated in
+    every bin row and in the capture summary."""
 
     def __init__(self) -> None:
         self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
-        self.bins: dict[TrafficKey, dict[int, list[int]]] = {}  # key -> second -> [packets, bytes]
+        self.bins: dict[TrafficKey, dict[int, list[int]]] = {}  # key -> bin start -> [packets, bytes]
         self.unattributed_packets = 0
+        self.width = 1  # seconds per bin
+        self._first_second: int | None = None
+        self._last_second = 0
+        self._limit = 0  # bin starts at or after this need a wider bin
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
@@ -58,8 +70,16 @@ class TrafficTable:
         else:
             total[0] += packets
             total[1] += nbytes
-            total[2] = min(total[2], first)
-            total[3] = max(total[3], last)
+            if first < total[2]:
+                total[2] = first
+            if last > total[3]:
+                total[3] = last
+        if second >= self._limit or self._first_second is None or second < self._first_second:
+            # (``_limit`` is 0 until the first row, so the first row always comes here)
+            self._widen(second)
+        width = self.width
+        if width > 1:
+            second -= second % width
         seconds = self.bins.get(key)
         if seconds is None:
             seconds = self.bins[key] = {}
@@ -69,6 +89,26 @@ class TrafficTable:
         else:
             cell[0] += packets
             cell[1] += nbytes
+
+    def _widen(self, second: int) -> None:
+        """Make room for ``second``: double the width (merging bins) while the span needs it."""
+        if self._first_second is None:
+            self._first_second = self._last_second = second
+        self._first_second = first = min(self._first_second, second)
+        self._last_second = last = max(self._last_second, second)
+        width = self.width
+        while last // width - first // width >= MAX_BIN_POINTS:
+            width *= 2
+        if width != self.width:
+            self.width = width
+            for key, seconds in self.bins.items():
+                merged: dict[int, list[int]] = {}
+                for start, (packets, nbytes) in seconds.items():
+                    cell = merged.setdefault(start - start % width, [0, 0])
+                    cell[0] += packets
+                    cell[1] += nbytes
+                self.bins[key] = merged
+        self._limit = (first // width + MAX_BIN_POINTS) * width  # first second that needs more
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -80,10 +120,11 @@ class TrafficTable:
 
     def bin_rows(self) -> list[dict[str, Any]]:
         out = []
+        width = self.width
         for key, seconds in self.bins.items():
             for second, (packets, nbytes) in seconds.items():
                 row = dict(zip(KEY_FIELDS, key, strict=True))
-                row.update(second=second, packets=packets, bytes=nbytes)
+                row.update(second=second, packets=packets, bytes=nbytes, width=width)
                 out.append(row)
         return sorted(out, key=lambda r: (r["second"], *_row_order(r)))
 
@@ -103,6 +144,7 @@ class Attributor:
         self.hoa_aliases: dict[str, str] = {}  # IPv4 HoA -> IPv6 HoA
         self.hoas: set[str] = set()
         self.home_agents: set[str] = set()
+        self.version = 0  # bumped whenever the sets and aliases above change (``locate`` memo)
         self._net_cache: dict[str, Any] = {}
         # tunnel endpoint pairs seen before signalling named them (a capture starting mid-life:
         # such a tunnel shows that a binding older than the capture existed)
@@ -142,25 +184,34 @@ class Attributor:
         self, via: str, outer_src: str | None, outer_dst: str | None, src: str | None,
         dst: str | None, hao: str | None, rh2: str | None,
     ) -> Attribution | None:
+        found = self.locate(via, outer_src, outer_dst, src, dst, hao, rh2)
+        return None if found is None else self.bind(*found)
+
+    def locate(
+        self, via: str, outer_src: str | None, outer_dst: str | None, src: str | None,
+        dst: str | None, hao: str | None, rh2: str | None,
+    ) -> tuple[str, str, str, str] | None:
+        """(node, HoA, CoA, direction) of a data packet's addressing, from the addresses learnt
+        so far (``version`` changes when they do); the binding part is ``bind``."""
         if via in ("tunnel", "udp"):
             node = self._node(outer_src)
             if node is not None and outer_dst is not None:
                 hoa = self._hoa(dst, node)
                 if hoa is not None:
-                    return self.bind(node, hoa, outer_dst, "to-mn")
+                    return node, hoa, outer_dst, "to-mn"
             node = self._node(outer_dst)
             if node is not None and outer_src is not None:
                 hoa = self._hoa(src, node)
                 if hoa is not None:
-                    return self.bind(node, hoa, outer_src, "from-mn")
+                    return node, hoa, outer_src, "from-mn"
             if outer_src and outer_dst and len(self.early_tunnels) < EARLY_TUNNEL_LIMIT:
                 self.early_tunnels.add(frozenset((outer_src, outer_dst)))
             return None
         if via == "route-optimised":
             if hao is not None and dst is not None and src is not None:
-                return self.bind(dst, hao, src, "from-mn")
+                return dst, hao, src, "from-mn"
             if rh2 is not None and src is not None and dst is not None:
-                return self.bind(src, rh2, dst, "to-mn")
+                return src, rh2, dst, "to-mn"
         return None
 
     def bind(self, node: str, hoa: str, coa: str, direction: str) -> Attribution:
