@@ -43,6 +43,8 @@ HA_MAC, ROUTER_MAC = mac("02:00:00:00:0a:01"), mac("02:00:00:00:0f:01")
 VLANS = (100, 200)  # uplink (tunnels, signalling) and a second mirrored VLAN (noise)
 COAS = 3
 CORRESPONDENTS = 64
+CN_PER_NODE = 4  # each node talks to a few of them: about 14 packets per flow per 1 M packets
+MAX_FLIGHT = 16  # TCP sends in flights: 1-16 consecutive packets of one flow
 SIGNAL_SHARE = 0.02  # of all packets (BUs + BAs)
 NOISE_V4, NOISE_V6 = 0.05, 0.03  # IPv4 noise and plain IPv6, share of the data packets
 P_HANDOVER, P_DEREG_ONE, P_LEAVE = 0.10, 0.04, 0.01  # per refresh
@@ -90,6 +92,7 @@ class HomeAgentCapture:
         self.stale: list[tuple[int, int, str]] = []  # recently unbound (node, bid, coa): --stale-share
         self.templates: dict[tuple[int, str, int, bool], tuple[bytes, bytes, bytes]] = {}
         self.ha = _ip6(HOME_AGENT)
+        self.flight: list | None = None  # [packets left, node, BID index, CoA, CN, stale, to MN]
 
     @staticmethod
     def _coa(i: int, j: int, move: int) -> str:
@@ -161,13 +164,20 @@ class HomeAgentCapture:
             return self._ipv4_noise()
         if r < NOISE_V4 + NOISE_V6 or not self.bound:
             return self._plain_v6()
-        if self.stale and rng.random() < self.stale_share:
-            i, j, coa = self.stale[int(rng.random() * len(self.stale))]
+        flight = self.flight
+        if flight is not None and flight[0] > 0 and (flight[5] or self._still_bound(flight)):
+            flight[0] -= 1
+            i, j, coa, cn, to_mn = flight[1], flight[2], flight[3], flight[4], flight[6]
         else:
-            i, j = self.bound[int(rng.random() * len(self.bound))]
-            coa = self.nodes[i].coas[j]
-        to_mn = rng.random() < 0.6
-        cn = int(rng.random() * CORRESPONDENTS)
+            stale = bool(self.stale) and rng.random() < self.stale_share
+            if stale:
+                i, j, coa = self.stale[int(rng.random() * len(self.stale))]
+            else:
+                i, j = self.bound[int(rng.random() * len(self.bound))]
+                coa = self.nodes[i].coas[j]
+            to_mn = rng.random() < 0.6
+            cn = (i * 7 + int(rng.random() * CN_PER_NODE)) % CORRESPONDENTS
+            self.flight = [int(rng.random() * MAX_FLIGHT), i, j, coa, cn, stale, to_mn]
         key = (i, coa, cn, to_mn)
         template = self.templates.get(key)
         if template is None:
@@ -186,6 +196,11 @@ class HomeAgentCapture:
         tcp_rest = struct.pack("!IIBBHHH", int(rng.random() * 4e9), 1, 0x50, 0x10, 65535, 0, 0)
         return (eth + struct.pack("!IH", 0x60000000, 60 + payload) + outer
                 + struct.pack("!IH", 0x60000000, 20 + payload) + inner + tcp_rest + _PAYLOAD[:payload])
+
+    def _still_bound(self, flight: list) -> bool:
+        """Data of a flight goes on only while its CoA is bound (de-registrations, handovers)."""
+        node = self.nodes[flight[1]]
+        return node.bound[flight[2]] and node.coas[flight[2]] == flight[3]
 
     def _plain_v6(self) -> bytes:
         rng = self.rng
