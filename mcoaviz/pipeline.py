@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 import mmap
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from dissector.capture import RawRecord, record_to_frame
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import DialectDetector, with_dialect
+from dissector.fragments import Reassembler
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
@@ -52,6 +53,7 @@ class AnalysisOptions:
     hold_items: int = 200_000  # held records of any kind (bounds memory on data-only captures)
     fast_path: bool = True
     udp_ports: frozenset[int] = frozenset({4191})
+    run_engine: bool = True  # False: decode only (``mcoaviz decode``: packets to ``listener``)
 
 
 @dataclass
@@ -77,6 +79,15 @@ class Analysis:
         for name in self.TABLES:
             out[name] = getattr(self, name)
         return out
+
+
+def decode_whole(frame: Frame, options: DecodeOptions, reassembler: Reassembler) -> Packet | None:
+    """The decoded frame; for an IPv6 fragment, the whole datagram once complete, else None."""
+    packet = decode_frame(frame, options)
+    if not packet.fragment or not reassembler.is_fragment(frame):  # IPv4 fragments stay as they are
+        return packet
+    whole = reassembler.offer(frame)
+    return None if whole is None else decode_frame(whole, options)
 
 
 def _load_checker() -> Any:
@@ -121,6 +132,12 @@ class Pipeline:
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.unreadable: str | None = None  # why the input is not a capture at all
         self.collector: StepwiseCollector | None = None  # set by ``analyse`` for a whole file
+        # IPv6 fragments wait here; the datagram is decoded when whole (numbered like the frame
+        # that completes it, as in Wireshark). Analysis and ``decode`` see the same packets.
+        self.reassembler = Reassembler()
+        # called with every slow-path packet, in capture order, once the dialect is decided
+        # (re-read in it): what ``mcoaviz decode`` prints
+        self.listener: Callable[[Packet], None] | None = None
 
     # ------------------------------------------------------------------ input
     def feed_frame(self, frame: Frame) -> list[Event]:
@@ -129,7 +146,8 @@ class Pipeline:
         if self._fast is not None and self._fast.offer(frame):
             return []
         events = self._flush_rows()
-        return events + self._slow(decode_frame(frame, self._decode))
+        packet = self._decode_whole(frame)
+        return events if packet is None else events + self._slow(packet)
 
     def feed_frames(self, frames: Iterable[Frame]) -> None:
         for frame in frames:
@@ -155,9 +173,14 @@ class Pipeline:
                     steps.step()
                 self._saw(frame.time, frame.time)
                 self._flush_rows()
-                self._slow(decode_frame(frame, self._decode))
+                packet = self._decode_whole(frame)
+                if packet is not None:
+                    self._slow(packet)
         finally:
             self.frames += slow + fast.accepted - counted_before
+
+    def _decode_whole(self, frame: Frame) -> Packet | None:
+        return decode_whole(frame, self._decode, self.reassembler)
 
     def _saw(self, first: float, last: float) -> None:
         self.first_time = first if self.first_time is None else min(self.first_time, first)
@@ -215,12 +238,18 @@ class Pipeline:
         return events
 
     def _to_engine(self, packet: Packet) -> list[Event]:
+        if self.listener is not None:
+            self.listener(packet)
+        if not self.options.run_engine:
+            return []
         events = self.engine.feed(packet)
         if self.checker is not None:
             self.checker.observe(packet, events)
         return events
 
     def _rows_to_engine(self, rows: list[TrafficCount]) -> list[Event]:
+        if not self.options.run_engine:
+            return []
         events = self.engine.feed_traffic(rows)
         if self.checker is not None:
             self.checker.observe_traffic(rows, events)

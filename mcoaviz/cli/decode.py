@@ -1,8 +1,10 @@
 """`mcoaviz decode CAPTURE`: the Mobility Header messages of a capture, like Wireshark's packet list.
 
 -V prints a detail tree per message, --json a list of message records (mcoaviz/messages.py).
-With --dialect auto, decoded messages wait until the dialect detector decides (or the input
-ends), then are re-read in that dialect; which dialect and why goes to stderr.
+It is a view of the analysis pipeline (``Pipeline`` without engine or checker): bulk data is
+skipped by the fast classification, IPv6 fragments are reassembled, and with --dialect auto
+messages wait until the dialect detector decides (or the input ends), then are re-read in that
+dialect, exactly as `analyse` sees them; which dialect and why goes to stderr.
 """
 
 from __future__ import annotations
@@ -14,18 +16,16 @@ from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from dissector.codepoints import DSMIPV6_UDP_PORT, Dialect
-from dissector.decode import DecodeOptions, decode_frame
-from dissector.dialect import DialectDetector, with_dialect
+from dissector.decode import DecodeOptions
 from dissector.fragments import Reassembler
 from dissector.records import Frame, Packet
 from mcoaviz.cli.decode_view import detail_lines, summary_line
 from mcoaviz.messages import message_row
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole
 from mcoaviz.sources import CaptureSourceError, open_capture
 
 NAME = "decode"
 HELP = "List the Mobility Header messages of a capture (-V details, --json records)."
-
-HOLD_LIMIT = 10_000  # messages held while the dialect is undecided; then RFC 5648 is assumed
 
 
 def add_dialect_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,54 +50,15 @@ def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648)
 
 
 def whole_packets(frames: Iterable[Frame], options: DecodeOptions, report: TextIO) -> Iterator[Packet]:
-    """Decoded frames; IPv6 fragments are held and their datagram is decoded when complete
-    (numbered like the completing frame, as in Wireshark)."""
+    """Every frame decoded, IPv6 fragments reassembled as the pipeline does (for the oracles)."""
     reassembler = Reassembler()
     for frame in frames:
-        packet = decode_frame(frame, options)
-        if not packet.fragment or not reassembler.is_fragment(frame):  # IPv4 fragments stay as they are
+        packet = decode_whole(frame, options, reassembler)
+        if packet is not None:
             yield packet
-            continue
-        whole = reassembler.offer(frame)
-        if whole is not None:
-            yield decode_frame(whole, options)
     if reassembler.pending or reassembler.dropped:
         print(f"mcoaviz decode: warning: {reassembler.pending + reassembler.dropped} fragmented "
               "datagram(s) could not be reassembled", file=report)
-
-
-def mobility_packets(frames: Iterable[Frame], options: DecodeOptions, dialect_arg: str,
-                     report: TextIO) -> Iterator[Packet]:
-    """Decoded packets carrying a Mobility Header, in the chosen or detected dialect."""
-    if dialect_arg != "auto":
-        fixed = DecodeOptions(Dialect(dialect_arg), options.bid_type, options.udp_ports)
-        for packet in whole_packets(frames, fixed, report):
-            if packet.mobility is not None:
-                yield packet
-        return
-    detector = DialectDetector(options.bid_type)
-    held: list[Packet] = []
-    decided: Dialect | None = None
-    for packet in whole_packets(frames, options, report):
-        if packet.mobility is None:
-            continue
-        if decided is not None:
-            yield with_dialect(packet, decided)
-            continue
-        detector.observe(packet)
-        held.append(packet)
-        dialect, reason = detector.decision()
-        if dialect is None and len(held) >= HOLD_LIMIT:
-            dialect, reason = Dialect.RFC5648, f"no decisive evidence in the first {HOLD_LIMIT} messages"
-        if dialect is not None:
-            decided = dialect
-            print(f"dialect: {dialect.value} ({reason})", file=report)
-            yield from (with_dialect(p, dialect) for p in held)
-            held.clear()
-    if decided is None and held:
-        dialect, reason = detector.final()
-        print(f"dialect: {dialect.value} ({reason})", file=report)
-        yield from (with_dialect(p, dialect) for p in held)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,33 +68,48 @@ def run(args: argparse.Namespace) -> int:
         print(f"mcoaviz decode: {exc}", file=sys.stderr)
         return 2
     out = sys.stdout
-    with source:
-        first: list[float] = []
+    decode = decode_options(args)
+    # the analysis pipeline without engine or checker: the same fast classification skips bulk
+    # data, the same dialect hold-and-replay and fragment reassembly as `analyse`
+    pipeline = Pipeline(AnalysisOptions(dialect=args.dialect, bid_type=decode.bid_type,
+                                        udp_ports=decode.udp_ports, run_checker=False,
+                                        run_engine=False), name=args.capture)
+    count = 0
 
-        def frames() -> Iterator[Frame]:
-            for frame in source.frames():
-                if not first:
-                    first.append(frame.time)  # times are relative to the first frame, like Wireshark
-                yield frame
-
-        packets = mobility_packets(frames(), decode_options(args), args.dialect, sys.stderr)
-        count = 0
+    def show(packet: Packet) -> None:
+        nonlocal count
+        if packet.mobility is None:
+            return
+        if count == 0 and args.dialect == "auto":
+            print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
+                  f"({pipeline.dialect_reason})", file=sys.stderr)
         if args.json:
-            out.write("[")
+            out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
+        else:
+            # times are relative to the first frame, like Wireshark
+            first = pipeline.first_time if pipeline.first_time is not None else packet.time
+            out.write(summary_line(packet, first) + "\n")
+            if args.verbose:
+                out.write("".join(line + "\n" for line in detail_lines(packet)))
+        count += 1
+
+    pipeline.listener = show
+    with source:
         try:
-            for packet in packets:
-                if args.json:
-                    out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
-                else:
-                    out.write(summary_line(packet, first[0]) + "\n")
-                    if args.verbose:
-                        out.write("".join(line + "\n" for line in detail_lines(packet)))
-                count += 1
+            if source.seekable_file:
+                pipeline.feed_records(source.records())
+            else:
+                pipeline.feed_frames(source.frames())
+            pipeline.finish(source.interfaces, source.problems, source.format)
         except CaptureSourceError as exc:
             print(f"mcoaviz decode: {exc}", file=sys.stderr)
             return 2
         if args.json:
-            out.write("\n]\n" if count else "]\n")
+            out.write("\n]\n" if count else "[]\n")
+        lost = pipeline.reassembler.pending + pipeline.reassembler.dropped
+        if lost:
+            print(f"mcoaviz decode: warning: {lost} fragmented datagram(s) could not be reassembled",
+                  file=sys.stderr)
         errors = [p for p in source.problems if p.severity == "error"]
         if errors and source.format is None:
             print(f"mcoaviz decode: cannot read {source.name}: {errors[0].reason}", file=sys.stderr)
