@@ -205,6 +205,23 @@ def test_vlan_tagged_frames() -> None:
     assert rows_tuple(fast.flush()[0]) == ACCEPTED["ip6ip6 to MN"][2]
 
 
+@pytest.mark.parametrize("name", ["ip6ip6 to MN", "ip6ip6 from MN", "HAO", "plain v6"])  # cacheable ones
+def test_single_vlan_tag_flows_are_learnt(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    packet, ethertype, expected = ACCEPTED[name]
+    fast = FastPath(DecodeOptions())
+    classified: list[int] = []
+    classify = fast.classifier.classify
+    monkeypatch.setattr(fast.classifier, "classify", lambda *a: classified.append(1) or classify(*a))
+    tagged = [frame(eth(packet, ethertype, vlans=(vlan,)), number=n, time=100.0 + n / 10)
+              for n, vlan in enumerate([7, 7, 7, 9, 9], start=1)]
+    assert [offer_via_filter(fast, f) for f in tagged[:3]] == [True] * 3
+    assert [fast.offer(f) for f in tagged[3:]] == [True] * 2
+    assert len(classified) == 2  # once per VLAN: the tag is part of the key, later packets hit it
+    rows = fast.flush()
+    assert [(rows_tuple(r), r.packets) for r in rows] == [(expected, 5)]  # one addressing, one second
+    assert not fast.offer(frame(eth(REFUSED["tunnelled MH"], vlans=(7,))))
+
+
 def link_frames(packet: bytes, version: int) -> list[tuple[int, bytes]]:
     ethertype = 0x86DD if version == 6 else 0x0800
     family = {6: 28, 4: 2}[version]
