@@ -17,7 +17,8 @@ KEY = (0, HA, HOA, COA1, 1, "to-mn", "tunnel")
 
 def pending(node: str, hoa: str, seq: int, time: float, bids: tuple[int, ...] = ()) -> PendingBU:
     message = MobilityMessage(offset=54, mh_type=5, type_name="BU", payload_proto=59, header_len=8,
-                              checksum=0, checksum_ok=True, body=None, options=tuple(bid(b, COA1) for b in bids))
+                              checksum=0, checksum_ok=True, body=None,
+                              options=tuple(bid(b, COA1) for b in bids))
     body = BindingUpdate(seq=seq, flags_word=0x8000, lifetime=60, flags=("A",))
     return PendingBU(key=ExchangeKey(node, hoa, seq), time=time, frame=seq, bu=body, message=message,
                      role=Role.HOME_AGENT, dialect=Dialect.RFC5648, source_coa=COA1, outer_ipv4=None)
