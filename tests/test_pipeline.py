@@ -132,3 +132,65 @@ def test_fast_path_rows_are_flushed_around_signalling_in_the_same_second(tmp_pat
     assert {(t["bid"], t["packets"]) for t in analysis.traffic} == {(1, 2)}
     assert analysis.capture["unattributed_packets"] == 1
     assert analysis.capture["frames"] == 5
+
+
+def _fragments(frame: bytes, size: int = 64) -> list[bytes]:
+    """An Ethernet + IPv6 frame cut into IPv6 fragments of ``size`` payload bytes."""
+    import struct
+
+    eth, ip, payload = frame[:14], frame[14:54], frame[54:]
+    pieces = []
+    for offset in range(0, len(payload), size):
+        more = offset + size < len(payload)
+        chunk = payload[offset : offset + size]
+        header = struct.pack("!BBHI", ip[6], 0, offset | int(more), 77)
+        head = ip[:4] + struct.pack("!H", 8 + len(chunk)) + bytes((44,)) + ip[7:]
+        pieces.append(eth + head + header + chunk)
+    return pieces
+
+
+def test_fragmented_signalling_is_analysed_once_reassembled(tmp_path: Path) -> None:
+    """The pipeline reassembles IPv6 fragments (as `decode` shows them): the BU counts once."""
+    bids = [binding_identifier(1, COA1), binding_identifier(2, COA2)]
+    pieces = _fragments(_bu(1, COA1, bids, flags=("A", "H", "O")))
+    path = tmp_path / "frag.pcapng"
+    with path.open("wb") as out:
+        writer = PcapngWriter(out, [InterfaceSpec("mn0")])
+        for n, piece in enumerate(pieces):
+            writer.write(0, int((T0 + n * 0.01) * 1e9), piece)
+        ack = _ba(1, COA1, [binding_identifier(1), binding_identifier(2)])
+        writer.write(0, int((T0 + 0.2) * 1e9), ack)
+    assert len(pieces) > 1
+    analysis = analyse(path, AnalysisOptions(dialect="rfc5648"))
+    last = len(pieces)  # the BU is numbered like the fragment that completes it
+    assert [(m["frame"], m["type"]) for m in analysis.messages] == [(last, "BU"), (last + 1, "BA")]
+    assert [(b["bid"], b["coa"]) for b in analysis.bindings] == [(1, COA1), (2, COA2)]
+
+
+def test_stepwise_collector_restores_the_collector_and_frees_young_cycles() -> None:
+    import gc
+    import weakref
+
+    from mcoaviz.pipeline import StepwiseCollector
+
+    class Node:
+        pass
+
+    assert gc.isenabled()
+    with StepwiseCollector() as collector:
+        assert not gc.isenabled()
+        cycle = Node()
+        cycle.me = cycle  # type: ignore[attr-defined]
+        alive = weakref.ref(cycle)
+        del cycle
+        assert alive() is not None  # the automatic collector is off ...
+        collector.step()
+        assert alive() is None  # ... a step frees garbage cycles
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with StepwiseCollector():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
