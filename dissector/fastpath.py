@@ -85,6 +85,7 @@ class FastPath:
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self._table: Any = None  # the accelerator's C flow table (``_Accelerator``), made on first use
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
+        self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
 
     # ------------------------------------------------------------------ public API
@@ -390,7 +391,7 @@ class _Accelerator:
     a hint: a page read again is read back from the file.
     """
 
-    __slots__ = ("_state", "counted", "_released")
+    __slots__ = ("_state", "counted", "_released", "_fast")
 
     def __init__(self, fast: FastPath) -> None:
         assert _fastscan is not None
@@ -403,6 +404,7 @@ class _Accelerator:
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released
+        self._fast = fast  # its ``position`` follows the walk (progress displays read it)
 
     def pcapng(
         self, buf: Any, pos: int, end: int, number: int, last_time: float, interfaces: list[Any], big: bool
@@ -412,6 +414,7 @@ class _Accelerator:
             self._state, buf, pos, min(end, pos + WINDOW), number, last_time, interfaces, big
         )
         self.counted += counted
+        self._fast.position = pos
         if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
             self._release(buf, pos)
         return pos, number, last_time
@@ -424,6 +427,7 @@ class _Accelerator:
             self._state, buf, pos, min(end, pos + WINDOW), number, header, big, unit, linktype
         )
         self.counted += counted
+        self._fast.position = pos
         if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
             self._release(buf, pos)
         return pos, number

@@ -21,7 +21,7 @@ import mmap
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from dissector.capture import RawRecord, record_to_frame
 from dissector.codepoints import Dialect
@@ -132,6 +132,8 @@ class Pipeline:
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.unreadable: str | None = None  # why the input is not a capture at all
         self.collector: StepwiseCollector | None = None  # set by ``analyse`` for a whole file
+        self._walked = 0  # bytes of a file walked so far, as last seen (``position``)
+        self._slow_records = 0
         # IPv6 fragments wait here; the datagram is decoded when whole (numbered like the frame
         # that completes it, as in Wireshark). Analysis and ``decode`` see the same packets.
         self.reassembler = Reassembler()
@@ -166,9 +168,11 @@ class Pipeline:
         try:
             # a walk the C accelerator takes releases its pages itself (dissector.fastpath)
             accelerate = fast_accelerated() and hasattr(records, "accelerate")
-            for record in fast.filter(records if accelerate else _release_pages(records)):
+            for record in fast.filter(records if accelerate else _release_pages(records, self)):
                 frame = record_to_frame(record)
                 slow += 1
+                self._walked = record[5]
+                self._slow_records = slow
                 if steps is not None and slow & (GC_STEP - 1) == 0:
                     steps.step()
                 self._saw(frame.time, frame.time)
@@ -178,6 +182,17 @@ class Pipeline:
                     self._slow(packet)
         finally:
             self.frames += slow + fast.accepted - counted_before
+
+    @property
+    def position(self) -> int:
+        """Bytes of the capture file walked so far (approximate; for progress displays)."""
+        return max(self._walked, self._fast.position if self._fast is not None else 0)
+
+    @property
+    def packets_so_far(self) -> int:
+        """Frames read so far (approximate while a file is walked; for progress displays)."""
+        fast = self._fast.accepted if self._fast is not None else 0
+        return max(self.frames, fast + self._slow_records)
 
     def _decode_whole(self, frame: Frame) -> Packet | None:
         return decode_whole(frame, self._decode, self.reassembler)
@@ -354,7 +369,7 @@ RELEASE_EVERY = 1 << 16  # records between checks
 RELEASE_BYTES = 32 << 20  # drop a memory-mapped capture's pages behind us in steps of this
 
 
-def _release_pages(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+def _release_pages(records: Iterable[RawRecord], pipeline: Pipeline | None = None) -> Iterator[RawRecord]:
     """Pass records through, telling the kernel every so often that the memory-mapped file
     pages already read will not be needed again. Without this a mapped capture stays resident
     and the process's RSS grows with the file (the pages are file-backed and reclaimable, but
@@ -365,6 +380,8 @@ def _release_pages(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
         count += 1
         if count & (RELEASE_EVERY - 1) == 0:
             buf, offset = record[4], record[5]
+            if pipeline is not None:
+                pipeline._walked = offset
             if isinstance(buf, mmap.mmap) and offset - released > RELEASE_BYTES:
                 end = offset - offset % mmap.PAGESIZE
                 try:
@@ -375,15 +392,34 @@ def _release_pages(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
         yield record
 
 
-def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = None) -> Analysis:
+class Progress(Protocol):
+    """Something that shows how far a file has been read (``mcoaviz.cli.progress.ProgressBar``)."""
+
+    def start(self, pipeline: Pipeline, total: int) -> None: ...
+    def stop(self) -> None: ...
+
+
+def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = None,
+            progress: Progress | None = None) -> Analysis:
     """Analyse a whole capture file (or ``-`` for stdin). Raises CaptureSourceError on bad input."""
     from mcoaviz.sources import open_capture
 
     pipeline = Pipeline(options, name=os.fspath(source))
     with open_capture(source) as capture, StepwiseCollector() as collector:
         pipeline.collector = collector
+        return run_pipeline(pipeline, capture, progress)
+
+
+def run_pipeline(pipeline: Pipeline, capture: Any, progress: Progress | None = None) -> Analysis:
+    """Feed an open ``CaptureSource`` through ``pipeline`` (records for files, frames for pipes)."""
+    if progress is not None and capture.size is not None:
+        progress.start(pipeline, capture.size)
+    try:
         if capture.seekable_file:
             pipeline.feed_records(capture.records())
         else:
             pipeline.feed_frames(capture.frames())
-        return pipeline.finish(capture.interfaces, capture.problems, capture.format)
+    finally:
+        if progress is not None:
+            progress.stop()
+    return pipeline.finish(capture.interfaces, capture.problems, capture.format)

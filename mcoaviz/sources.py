@@ -61,6 +61,11 @@ class CaptureSource:
     def format(self) -> str | None:
         return self.parser.format
 
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes (None for pipes and stdin)."""
+        return os.fstat(self._fd).st_size if self.seekable_file else None
+
     # ------------------------------------------------------------------ iteration
 
     def frames(self) -> Iterator[Frame]:

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-findings", type=int, default=50, metavar="N",
                         help="findings listed per severity (default 50; 0 = all)")
     add_dialect_arguments(parser)
+    from mcoaviz.cli.progress import add_quiet_argument
+
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

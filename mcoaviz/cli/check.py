@@ -14,6 +14,7 @@ from typing import Any
 
 from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
 from mcoaviz.checker.registry import BY_CODE
+from mcoaviz.cli.progress import add_quiet_argument
 
 NAME = "check"
 HELP = "Check a capture against draft-05 / RFC 5648 rules; findings grouped like Expert Info."
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how to read Binding Identifier flags (default: auto, decided per capture)")
     parser.add_argument("--bid-type", type=int, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
+    add_quiet_argument(parser)
 
 
 def _prefixes(select: str) -> tuple[str, ...] | None:
@@ -95,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     from mcoaviz.sources import CaptureSourceError
 
     try:
-        analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type))
+        from mcoaviz.cli.progress import ProgressBar, wanted
+
+        analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type),
+                           ProgressBar() if wanted(args) else None)
     except (CaptureSourceError, OSError) as exc:
         print(f"mcoaviz check: error: {exc}", file=sys.stderr)
         return 2

@@ -20,8 +20,9 @@ from dissector.decode import DecodeOptions
 from dissector.fragments import Reassembler
 from dissector.records import Frame, Packet
 from mcoaviz.cli.decode_view import detail_lines, summary_line
+from mcoaviz.cli.progress import ProgressBar, add_quiet_argument, wanted
 from mcoaviz.messages import message_row
-from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole, run_pipeline
 from mcoaviz.sources import CaptureSourceError, open_capture
 
 NAME = "decode"
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-V", dest="verbose", action="store_true", help="print a detail tree per message")
     parser.add_argument("--json", action="store_true", help="print a JSON list of message records")
     add_dialect_arguments(parser)
+    add_quiet_argument(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
                         help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
 
@@ -96,11 +98,7 @@ def run(args: argparse.Namespace) -> int:
     pipeline.listener = show
     with source:
         try:
-            if source.seekable_file:
-                pipeline.feed_records(source.records())
-            else:
-                pipeline.feed_frames(source.frames())
-            pipeline.finish(source.interfaces, source.problems, source.format)
+            run_pipeline(pipeline, source, ProgressBar() if wanted(args) else None)
         except CaptureSourceError as exc:
             print(f"mcoaviz decode: {exc}", file=sys.stderr)
             return 2

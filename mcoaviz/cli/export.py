@@ -20,6 +20,7 @@ HELP = "Export messages, bindings, BULs, traffic and findings as JSON or CSV."
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mcoaviz.cli.decode import add_dialect_arguments
+    from mcoaviz.cli.progress import add_quiet_argument
 
     parser.add_argument("capture", metavar="CAPTURE", help="pcap or pcapng file, or - for stdin")
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
@@ -27,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
+    add_quiet_argument(parser)
 
 
 def options_from(args: argparse.Namespace) -> AnalysisOptions:
@@ -37,7 +39,9 @@ def options_from(args: argparse.Namespace) -> AnalysisOptions:
 def load(args: argparse.Namespace) -> Analysis | None:
     """Run the analysis; on unreadable input print one line to stderr and return None."""
     try:
-        return analyse(args.capture, options_from(args))
+        from mcoaviz.cli.progress import ProgressBar, wanted
+
+        return analyse(args.capture, options_from(args), ProgressBar() if wanted(args) else None)
     except CaptureSourceError as exc:
         print(f"mcoaviz {getattr(args, 'command', None) or NAME}: {exc}", file=sys.stderr)
         return None
