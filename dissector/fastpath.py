@@ -375,6 +375,8 @@ _FIRST_AT, _INTERFACE_AT = _ROW_FIELDS.index("first"), _ROW_FIELDS.index("interf
 _BY_FIRST, _BY_INTERFACE = operator.itemgetter(_FIRST_AT), operator.itemgetter(_INTERFACE_AT)
 _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
 _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
+VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (VLAN_LINKTYPE in fastscan.h)
+_PLANS[VLAN_LINKTYPE] = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need)
 
 
 WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)

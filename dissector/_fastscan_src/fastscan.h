@@ -61,6 +61,14 @@ typedef struct {
 } State;
 
 #define FLOW_KEY_MAX 120 /* longest flow key kept here (longer ones take the dict path) */
+/* Ethernet with one 802.1Q tag has its own key plan (fastclassify.VLAN_PLAN), filed in the
+ * plans dict under this pseudo link type (fastpath.VLAN_LINKTYPE); it never occurs in a file. */
+#define VLAN_LINKTYPE (-2L)
+
+static inline long plan_linktype(const unsigned char *frame, uint32_t caplen, long linktype) {
+    if (linktype == 1 && caplen > 14 && frame[12] == 0x81 && frame[13] == 0x00) return VLAN_LINKTYPE;
+    return linktype;
+}
 
 struct FlowTable;
 

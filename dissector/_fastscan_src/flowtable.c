@@ -317,6 +317,7 @@ static Py_ssize_t flow_bytes(State *st, const unsigned char *key, int nh, uint32
  * offer() will read; only the link type's plan already selected is used. */
 void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                    long long interface, long linktype) {
+    linktype = plan_linktype(frame, caplen, linktype);
     if (!st->have_plan || st->cur_lt != linktype || (long)caplen < st->need) return;
     int nh = frame[st->ip + 6];
     long span = st->spans[nh];

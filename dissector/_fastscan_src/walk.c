@@ -5,6 +5,7 @@
 static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                  long long interface, long linktype, double time) {
     st->new_flow = 0;
+    linktype = plan_linktype(frame, caplen, linktype);
     if (st->table != NULL) {
         int ok = select_plan(st, linktype);
         if (ok <= 0) return ok;

@@ -331,9 +331,9 @@ def vlan_tagged(data: bytes, every: int) -> bytes:
 
 @pytest.mark.parametrize("every", [1, 3])
 def test_vlan_tagged_frames_agree(scale_capture: bytes, monkeypatch: pytest.MonkeyPatch, every: int) -> None:
-    # tagged frames take the single-tag key plan in Python; C keys them with the untagged plan,
-    # where they can only miss or find the very entry Python stored for the same bytes
+    # tagged frames take the single-tag key plan (C files it under a pseudo link type)
     data = vlan_tagged(scale_capture, every)
     accelerated = run(data, False, monkeypatch)
     assert accelerated[:5] == run(data, True, monkeypatch)[:5]
     assert accelerated[2] > 0.9 * accelerated[4]  # nearly every packet counted (the rest is signalling)
+    assert accelerated[5] > 0.8 * accelerated[2]  # ... and most of them by C, tagged ones included
