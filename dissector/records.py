@@ -294,10 +294,15 @@ class MobilityMessage:
     checksum_ok: bool | None  # None when it could not be verified (e.g. truncated)
     body: MessageBody | None  # None when the fixed part could not be read
     options: tuple[MobilityOption, ...] = ()
+    # the Binding Identifier options, picked out once: rules and the engine ask for them often
+    _bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bids", tuple(o for o in self.options if isinstance(o, BindingIdentifier)))
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:
-        return tuple(o for o in self.options if isinstance(o, BindingIdentifier))
+        return self._bids
 
 
 # --------------------------------------------------------------------------- other payloads

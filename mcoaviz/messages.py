@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from dissector.codepoints import BE_STATUS_NAMES, Dialect, ba_status_name, option_name
@@ -73,16 +74,19 @@ def option_row(option: MobilityOption) -> dict[str, Any]:
     """type, name, offset and the typed fields (bytes as hex)."""
     name = "Binding Identifier" if isinstance(option, BindingIdentifier) else option_name(option.type, -1)
     row: dict[str, Any] = {"type": option.type, "name": name}
-    for item in dataclasses.fields(option):
-        if item.name == "type":
-            continue
-        value = getattr(option, item.name)
+    for item in _field_names(type(option)):
+        value = getattr(option, item)
         if isinstance(value, bytes):
             value = value.hex()
         elif isinstance(value, Dialect):
             value = value.value
-        row[item.name] = value
+        row[item] = value
     return row
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind) if f.name != "type")
 
 
 def message_row(packet: Packet) -> dict[str, Any]:
