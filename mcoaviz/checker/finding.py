@@ -30,6 +30,9 @@ class Hit:
     bid: int | None = None
     dialect: Dialect | None = None  # selects the dialect's severity/section; None = capture's
     key: str = ""  # extra de-duplication key when one frame can violate a rule twice
+    # hits of one rule with the same episode (e.g. "node|HoA|CoA") close together in time are one
+    # finding with a count (Expert Info style); "" = every hit is its own finding
+    episode: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,10 @@ class Finding:
     hoa: str | None = None
     bid: int | None = None
     identifier: str = ""  # de-duplication key: the same identifier is reported once
+    episode: str = ""  # see Hit.episode
+    count: int = 1  # hits merged into this finding (an episode); frame/time are the first's
+    last_frame: int | None = None  # the episode's last hit (None: same as ``frame``)
+    last_time: float | None = None
 
     def sort_key(self) -> tuple[int, int, str, str]:
         frame = self.frame if self.frame is not None else 1 << 62
@@ -64,4 +71,9 @@ class Finding:
             "hoa": self.hoa,
             "bid": self.bid,
             "name": self.name,
+            "count": self.count,
+            "first_frame": self.frame,
+            "last_frame": self.frame if self.count == 1 else self.last_frame,
+            "first_time": self.time,
+            "last_time": self.time if self.count == 1 else self.last_time,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext
@@ -33,6 +34,7 @@ def complete(rule: Rule, hit: Hit, config: CheckerConfig) -> Finding | None:
         hoa=hit.hoa,
         bid=hit.bid,
         identifier=identifier,
+        episode=hit.episode,
     )
 
 
@@ -52,12 +54,46 @@ def run_history_rules(rules: Sequence[Rule], ctx: HistoryContext) -> Iterable[Fi
                 yield finding
 
 
+EPISODE_GAP = 60.0  # seconds: hits of one episode further apart than this start a new finding
+
+
 def finalise(findings: Iterable[Finding]) -> list[Finding]:
-    """De-duplicate by identifier (first wins) and sort by frame, then severity."""
+    """De-duplicate by identifier (first wins), merge episodes, sort by frame, then severity."""
     unique: dict[str, Finding] = {}
     for f in findings:
         unique.setdefault(f.identifier, f)
-    return sorted(unique.values(), key=Finding.sort_key)
+    return sorted(merge_episodes(unique.values()), key=Finding.sort_key)
+
+
+def merge_episodes(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings of one rule and episode whose times follow each other within ``EPISODE_GAP``
+    become one finding: the first one's frame, time and message, plus the count and the last
+    frame and time (a node that keeps sending to an unregistered CoA is one finding, not one
+    per packet)."""
+    out: list[Finding] = []
+    running: dict[tuple[str, str], int] = {}  # (rule, episode) -> index in ``out`` of the open one
+    ordered = sorted(findings, key=lambda f: (f.time is None, f.time or 0.0, Finding.sort_key(f)))
+    for f in ordered:
+        if not f.episode or f.time is None:
+            out.append(f)
+            continue
+        at = running.get((f.rule, f.episode))
+        if at is not None:
+            current = out[at]
+            last = current.last_time if current.last_time is not None else current.time
+            if last is not None and f.time - last <= EPISODE_GAP:
+                out[at] = dataclasses.replace(current, count=current.count + 1, last_frame=f.frame,
+                                              last_time=f.time)
+                continue
+        running[(f.rule, f.episode)] = len(out)
+        out.append(f)
+    return [f if f.count == 1 else dataclasses.replace(
+        f, message=f"{f.message} ({f.count} times until {_where(f.last_frame, f.last_time)})")
+            for f in out]
+
+
+def _where(frame: int | None, time: float | None) -> str:
+    return f"frame {frame}" if frame is not None else f"time {time:.6f}"
 
 
 __all__ = ["HISTORY", "PACKET", "complete", "finalise", "run_history_rules", "run_packet_rules",

@@ -18,6 +18,11 @@ from mcoaviz.engine.keys import BindingKey
 TUNNELS = frozenset({"tunnel", "udp"})
 
 
+def _episode(d: ev.DataWithoutBinding) -> str:
+    """Data of one node, home address, CoA, path and direction: repeats are one episode."""
+    return f"{d.key.peer}|{d.key.hoa}|{d.coa}|{d.via}|{d.direction}"
+
+
 def _unbound_from_mn(ctx: HistoryContext, vias: frozenset[str]) -> list[ev.DataWithoutBinding]:
     """Data from the MN the engine found unbound; "no-binding" only once the node had held a
     binding for that home address in the capture (otherwise the capture may simply have started
@@ -45,7 +50,7 @@ def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     """
     return [Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which is not "
                 f"registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time, d.key.hoa, None,
-                key=f"{d.coa}:{d.time}")
+                key=f"{d.coa}:{d.time}", episode=_episode(d))
             for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
 
 
@@ -70,7 +75,7 @@ def no_binding_error_for_hao(ctx: HistoryContext) -> list[Hit]:
         if not answered:
             hits.append(Hit(f"No Binding Error from {d.key.peer} followed data with a Home Address option "
                             f"from unregistered {d.coa}.", d.frame, d.time, d.key.hoa, None,
-                            key=f"{d.coa}:{d.time}"))
+                            key=f"{d.coa}:{d.time}", episode=_episode(d)))
     return hits
 
 
@@ -84,7 +89,8 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     Example: tunnel from outer source c (never registered) with inner source HoA -> warning.
     """
     return [Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, not a "
-                "registered care-of address.", d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}")
+                "registered care-of address.", d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}",
+                episode=_episode(d))
             for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
@@ -119,7 +125,8 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
                  for _k, c, _s, e in ctx.held_before(node=node, hoa=hoa)):
             continue
         hits.append(Hit(f"{node} sends {d.packets} packet(s) for {hoa} to {d.coa}, which is not one of its "
-                        "bindings.", d.frame, d.time, hoa, None, key=f"{d.coa}:{d.time}"))
+                        "bindings.", d.frame, d.time, hoa, None, key=f"{d.coa}:{d.time}",
+                        episode=_episode(d)))
     return hits
 
 
