@@ -21,7 +21,8 @@ seconds and flushes; each flow has one counting entry):
    headers fit, the wire holds them). A known flow gets the packet and learns its exact bytes.
 3. Otherwise the packet is classified in full (``Classifier``). Bulk data whose classification
    depends only on fixed-offset bytes (IPv6 outer headers: never an IPv4 header with its
-   per-packet ID and checksum, never UDP encapsulation, no VLAN tags) becomes a known flow;
+   per-packet ID and checksum, never UDP encapsulation; at most one 802.1Q tag, which is part of
+   the key) becomes a known flow;
    other bulk data is counted under its canonical key, each packet classified in full.
 
 An entry counts one second at a time; a packet of a later second (or the first after a
