@@ -86,7 +86,8 @@ def restrict(analysis: Analysis, query: Query) -> Analysis:
     bins = [b for b in analysis.traffic_bins if b["second"] <= t2 and b["second"] + 1 > t1 and rows.traffic(b)]
     traffic = ([t for t in analysis.traffic if rows.traffic(t)] if not query.windowed
                else traffic_from_bins(bins, analysis.traffic, t1, t2))
-    capture = dict(analysis.capture, query=query.describe())
+    # the header of a view still says how much the capture holds
+    capture = dict(analysis.capture, query=query.describe(), messages_total=len(analysis.messages))
     return replace(analysis, capture=capture, messages=messages, bindings=bindings, bul=bul,
                    traffic=traffic, traffic_bins=bins, findings=findings)
 
