@@ -30,7 +30,8 @@ class ReportOptions:
     show_all: bool = False  # --all: the tables even when they are long
 
 
-def report(analysis: Analysis, writer: Writer, times: TimeFormat, options: ReportOptions = ReportOptions()) -> None:
+def report(analysis: Analysis, writer: Writer, times: TimeFormat,
+           options: ReportOptions = ReportOptions()) -> None:
     _header(analysis, writer, times)
     rows = table_rows(analysis, options.max_findings)
     query = analysis.capture.get("query") or {}
@@ -184,7 +185,8 @@ def _traffic(analysis: Analysis, w: Writer) -> None:
         w.line("  no tunnelled or route-optimised data")
         w.line()
         return
-    names = {i["id"]: printable(i.get("name")) or f"if{i['id']}" for i in analysis.capture.get("interfaces", [])}
+    names = {i["id"]: printable(i.get("name")) or f"if{i['id']}"
+             for i in analysis.capture.get("interfaces", [])}
     body = [(names.get(t["interface"], t["interface"]), t["node"], t["hoa"], t["coa"], t["bid"],
              t["direction"], t["via"], t["packets"], t["bytes"]) for t in analysis.traffic]
     headers = ("seen at", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")
@@ -238,13 +240,15 @@ def _findings(analysis: Analysis, w: Writer, max_findings: int) -> None:
 
 
 def _summary(analysis: Analysis, summary: Summary, w: Writer, rows: int, filtered: bool) -> None:
-    narrower = "a narrower filter" if filtered else "a filter (--hoa, --coa, --node, --bid, --at, --between)"
-    w.styled(f"Summary ({rows} table rows are too many to list: --all lists them all, or use {narrower})",
-             "heading")
-    roles = {role: sum(1 for n in summary.nodes if n.role == role) for role in ("home-agent", "correspondent")}
+    narrower = "a narrower filter" if filtered else "a filter: --hoa, --coa, --node, --bid, --at, --between"
+    w.styled(f"Summary: {rows} table rows are too many to list", "heading")
+    w.line(f" (--all lists them all, or use {narrower})")
+    roles = {role: sum(1 for n in summary.nodes if n.role == role)
+             for role in ("home-agent", "correspondent")}
     w.line(f" {roles['home-agent']} home agent(s), {roles['correspondent']} correspondent node(s), "
-           f"{summary.mobile_nodes} mobile node(s) (home addresses); {summary.rows['bindings']} binding "
-           f"intervals, {summary.rows['bul']} BUL rows, {summary.rows['traffic']} traffic rows")
+           f"{summary.mobile_nodes} mobile node(s) (home addresses)")
+    w.line(f" {summary.rows['bindings']} binding intervals, {summary.rows['bul']} BUL rows, "
+           f"{summary.rows['traffic']} traffic rows, {summary.rows['findings']} findings")
     body = [(n.role, n.node, n.hoas, n.bindings, n.open_at_end) for n in summary.nodes[:NODES_LISTED]]
     w.lines(table(("role", "node", "HoAs", "bindings", "valid at end"), body))
     if len(summary.nodes) > NODES_LISTED:
@@ -269,9 +273,12 @@ def _summary(analysis: Analysis, summary: Summary, w: Writer, rows: int, filtere
         w.line("Findings: checker not available")
         return
     _findings_title(analysis, w, summary.severities)
-    rules = [(Styled(rule, severity), severity, count) for rule, severity, count in summary.rules[:RULES_LISTED]]
+    from mcoaviz.checker.registry import BY_CODE
+
+    rules = [(Styled(rule, severity), severity, count, BY_CODE[rule].name if rule in BY_CODE else "")
+             for rule, severity, count in summary.rules[:RULES_LISTED]]
     if rules:
-        w.lines(table(("rule", "severity", "count"), rules))
+        w.lines(table(("rule", "severity", "count", "name"), rules))
     if len(summary.rules) > RULES_LISTED:
         w.line(f"  ... {len(summary.rules) - RULES_LISTED} more rule(s)")
     if summary.rules:

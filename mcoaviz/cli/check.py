@@ -14,6 +14,7 @@ from typing import Any
 
 from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
 from mcoaviz.checker.registry import BY_CODE
+from mcoaviz.cli.terminal import Writer
 
 NAME = "check"
 HELP = "Check a capture against draft-05 / RFC 5648 rules; findings grouped like Expert Info."
@@ -32,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how to read Binding Identifier flags (default: auto, decided per capture)")
     parser.add_argument("--bid-type", type=int, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
+    from mcoaviz.cli import query_options
+
+    query_options.add_colour_argument(parser)
+    query_options.add_filter_arguments(parser)
 
 
 def _prefixes(select: str) -> tuple[str, ...] | None:
@@ -85,14 +90,29 @@ def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_text(text: str, writer: Writer) -> None:
+    """``render_text``'s lines, with each group's severity word coloured on a terminal."""
+    for line in text.splitlines():
+        word = line.split(" ", 1)[0]
+        writer.line(line, [(0, len(word), word)] if word in SEVERITY_RANK else [])
+
+
 def run(args: argparse.Namespace) -> int:
     prefixes = _prefixes(args.select)
     if prefixes is None:
         print(f"mcoaviz check: error: --select {args.select!r} matches no rule (see `mcoaviz rules`)",
               file=sys.stderr)
         return 2
+    from mcoaviz.cli.query_options import requested
     from mcoaviz.pipeline import AnalysisOptions, analyse
+    from mcoaviz.query import QueryError
     from mcoaviz.sources import CaptureSourceError
+
+    try:
+        rows = requested(args).rows
+    except QueryError as exc:
+        print(f"mcoaviz check: error: {exc}", file=sys.stderr)
+        return 2
 
     try:
         analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type))
@@ -103,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if unreadable:
         print(f"mcoaviz check: error: cannot read {args.capture}: {unreadable}", file=sys.stderr)
         return 2
-    findings = [f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
+    findings = [f for f in rows.findings(analysis.findings, analysis.messages)
+                if not prefixes or f["rule"].startswith(prefixes)]
     groups = group_findings(findings)
     if args.json:
         json.dump({"capture": analysis.capture, "findings": findings,
@@ -111,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(groups, analysis.capture))
+        from mcoaviz.cli.terminal import Writer, wants_colour
+
+        writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
+        write_text(render_text(groups, analysis.capture), writer)
     threshold = SEVERITY_RANK[args.fail_on]
     return 1 if any(SEVERITY_RANK[f["severity"]] >= threshold for f in findings) else 0

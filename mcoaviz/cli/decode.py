@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dialect_arguments(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
                         help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
+    from mcoaviz.cli import query_options
+
+    query_options.add_time_format_argument(parser)
+    query_options.add_filter_arguments(parser)
 
 
 def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648) -> DecodeOptions:
@@ -101,6 +105,16 @@ def mobility_packets(frames: Iterable[Frame], options: DecodeOptions, dialect_ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcoaviz.cli.query_options import requested
+    from mcoaviz.query import QueryError, TimeFormat
+
+    try:
+        asked = requested(args)
+    except QueryError as exc:
+        print(f"mcoaviz decode: error: {exc}", file=sys.stderr)
+        return 2
+    rows = asked.rows
+    times: TimeFormat | None = None
     try:
         source = open_capture(args.capture)
     except CaptureSourceError as exc:
@@ -122,10 +136,15 @@ def run(args: argparse.Namespace) -> int:
             out.write("[")
         try:
             for packet in packets:
+                record = message_row(packet) if (args.json or rows.active) else None
+                if rows.active and not rows.message(record):  # type: ignore[arg-type]
+                    continue
                 if args.json:
-                    out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
+                    out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(record))
                 else:
-                    out.write(summary_line(packet, first[0]) + "\n")
+                    if times is None:
+                        times = asked.time_formatter(first[0], digits=6)
+                    out.write(summary_line(packet, first[0], times.point(packet.time)) + "\n")
                     if args.verbose:
                         out.write("".join(line + "\n" for line in detail_lines(packet)))
                 count += 1

@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
+    from mcoaviz.cli import query_options
+
+    query_options.add_filter_arguments(parser)
+    query_options.add_window_arguments(parser)
 
 
 def options_from(args: argparse.Namespace) -> AnalysisOptions:
@@ -44,11 +48,24 @@ def load(args: argparse.Namespace) -> Analysis | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcoaviz.cli.query_options import requested
+    from mcoaviz.query import QueryError, restrict
+
+    try:
+        asked = requested(args)
+    except QueryError as exc:
+        print(f"mcoaviz export: error: {exc}", file=sys.stderr)
+        return 2
     analysis = load(args)
     if analysis is None:
         return 2
     if analysis.unreadable:
         print(f"mcoaviz export: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
+        return 2
+    try:  # filters and --at / --between: only what is written is restricted (mcoaviz.query)
+        analysis = restrict(analysis, asked.query(analysis.capture.get("first_time")))
+    except QueryError as exc:
+        print(f"mcoaviz export: error: {exc}", file=sys.stderr)
         return 2
     try:
         if args.format == "json":

@@ -30,7 +30,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--coa", action="append", metavar="C", help="care-of address or prefix")
     group.add_argument("--node", action="append", metavar="N",
                        help="home agent or correspondent node address or prefix")
-    group.add_argument("--bid", action="append", metavar="B", help="Binding Identifier ('none': rows without)")
+    group.add_argument("--bid", action="append", metavar="B",
+                       help="Binding Identifier ('none': rows without one)")
 
 
 def add_window_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +39,8 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
         "time", "TIME: seconds from the first frame (12.5), or ISO 8601 (2023-11-14T22:13:25Z, "
         "22:13:25; local time without Z or an offset)")
     group.add_argument("--at", metavar="TIME",
-                       help="binding caches and binding update lists as they were at TIME, with lifetime remaining")
+                       help="binding caches and binding update lists as they were at TIME, "
+                       "with lifetime remaining")
     group.add_argument("--between", nargs=2, metavar=("T1", "T2"),
                        help="only intervals, messages, traffic and findings overlapping T1..T2")
 

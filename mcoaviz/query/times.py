@@ -93,7 +93,8 @@ DESCRIPTIONS = {
 def time_format_name(text: str) -> str:
     name = ALIASES.get(text, text)
     if name not in TIME_FORMATS:
-        raise QueryError(f"time format {text!r} is not one of {', '.join(TIME_FORMATS)} (or r, a, ad, u, ud, d)")
+        raise QueryError(f"time format {text!r} is not one of {', '.join(TIME_FORMATS)} "
+                         "(or r, a, ad, u, ud, d)")
     return name
 
 

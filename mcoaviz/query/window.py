@@ -83,7 +83,8 @@ def restrict(analysis: Analysis, query: Query) -> Analysis:
     messages = [m for m in analysis.messages if t1 <= m["time"] <= t2 and rows.message(m)]
     findings = [f for f in rows.findings(analysis.findings, analysis.messages)
                 if not query.windowed or (f.get("time") is not None and t1 <= f["time"] <= t2)]
-    bins = [b for b in analysis.traffic_bins if b["second"] <= t2 and b["second"] + 1 > t1 and rows.traffic(b)]
+    bins = [b for b in analysis.traffic_bins
+            if b["second"] <= t2 and b["second"] + 1 > t1 and rows.traffic(b)]
     traffic = ([t for t in analysis.traffic if rows.traffic(t)] if not query.windowed
                else traffic_from_bins(bins, analysis.traffic, t1, t2))
     # the header of a view still says how much the capture holds
@@ -147,7 +148,8 @@ def _expiry_at(timeline: tuple[list, list] | None, t: float, since: float) -> tu
     return (True, expiries[i - 1]) if i and times[i - 1] >= since else (False, None)
 
 
-def with_remaining_bindings(rows: list[dict[str, Any]], events: list[Event], t: float) -> list[dict[str, Any]]:
+def with_remaining_bindings(rows: list[dict[str, Any]], events: list[Event],
+                            t: float) -> list[dict[str, Any]]:
     """Rows valid at ``t`` with ``remaining`` (s) and ``expires`` (capture time) as of ``t``."""
     timeline = _timeline(events, (BindingStarted, BindingRefreshed),
                          lambda e: (e.key.node, e.key.hoa, e.key.bid, e.coa))
