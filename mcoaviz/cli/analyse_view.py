@@ -20,7 +20,7 @@ from mcoaviz.safetext import printable
 SEVERITY_ORDER = ("error", "warning", "info")
 SCREENFUL = 200  # table rows above which the summary is printed instead (unless --all)
 TOP = 5  # rows per ranking in the summary
-NODES_LISTED = 8  # nodes listed in the summary (the rest counted)
+NODES_LISTED = 5  # nodes listed in the summary (the rest counted)
 RULES_LISTED = 5
 
 
@@ -280,6 +280,4 @@ def _summary(analysis: Analysis, summary: Summary, w: Writer, rows: int, filtere
     if rules:
         w.lines(table(("rule", "severity", "count", "name"), rules))
     if len(summary.rules) > RULES_LISTED:
-        w.line(f"  ... {len(summary.rules) - RULES_LISTED} more rule(s)")
-    if summary.rules:
-        w.line("  (mcoaviz check lists every finding; --hoa H narrows this report to one mobile node)")
+        w.line(f"  ... {len(summary.rules) - RULES_LISTED} more rule(s) (mcoaviz check lists every finding)")

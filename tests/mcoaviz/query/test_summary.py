@@ -30,7 +30,8 @@ def test_handovers_count_once_when_both_ha_and_cn_saw_them() -> None:
     bindings = [
         # MN A: two CoA changes under BID 1, seen at the HA and the CN
         row(HA, "A", 1, "c1", "replaced"), row(HA, "A", 1, "c2", "replaced"), row(HA, "A", 1, "c3", None),
-        row(CN, "A", 1, "c1", "replaced", "correspondent"), row(CN, "A", 1, "c2", "replaced", "correspondent"),
+        row(CN, "A", 1, "c1", "replaced", "correspondent"),
+        row(CN, "A", 1, "c2", "replaced", "correspondent"),
         row(CN, "A", 1, "c3", None, "correspondent"),
         # MN B: one change, then de-registered (not a handover)
         row(HA, "B", 1, "d1", "replaced"), row(HA, "B", 1, "d2", "deregistered"),

@@ -45,7 +45,8 @@ def test_formats() -> None:
     assert TimeFormat("relative", FIRST).instant(t) == "3.000"
     assert TimeFormat("relative", FIRST, digits=6).instant(t) == "3.000457"
     assert TimeFormat("utc", FIRST).instant(t) == "22:13:24.250"
-    assert TimeFormat("utc-date", FIRST, digits=6).instant(t) == "2023-11-14 22:13:24.250457"  # microseconds rounded by datetime, then cut
+    # datetime rounds the float to whole microseconds; the format then cuts
+    assert TimeFormat("utc-date", FIRST, digits=6).instant(t) == "2023-11-14 22:13:24.250457"
     assert TimeFormat("absolute", FIRST, tz=PLUS_ONE).instant(t) == "23:13:24.250"
     assert TimeFormat("absolute-date", FIRST, digits=0, tz=PLUS_ONE).instant(t) == "2023-11-14 23:13:24"
 
