@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="findings listed per severity (default 50; 0 = all)")
     parser.add_argument("--all", dest="show_all", action="store_true",
                         help=f"print every table even above {SCREENFUL} rows (default: a summary then)")
+    parser.add_argument("--summary", action="store_true",
+                        help="print the summary (top home addresses, busiest CoAs) even for short tables")
     query_options.add_time_format_argument(parser)
     query_options.add_colour_argument(parser)
     add_dialect_arguments(parser)
@@ -47,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         asked = query_options.requested(args)
+        if args.show_all and args.summary:
+            raise QueryError("--all and --summary cannot be used together")
     except QueryError as exc:
         print(f"mcoaviz analyse: error: {exc}", file=sys.stderr)
         return 2
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
     render(shown, writer, asked.time_formatter(first),
-           ReportOptions(max_findings=args.max_findings, show_all=args.show_all))
+           ReportOptions(max_findings=args.max_findings, show_all=args.show_all, summary=args.summary))
     return 0
 
 

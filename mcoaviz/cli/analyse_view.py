@@ -28,6 +28,7 @@ RULES_LISTED = 5
 class ReportOptions:
     max_findings: int = 50  # per severity; 0 = all
     show_all: bool = False  # --all: the tables even when they are long
+    summary: bool = False  # --summary: the summary even when the tables are short
 
 
 def report(analysis: Analysis, writer: Writer, times: TimeFormat,
@@ -35,8 +36,8 @@ def report(analysis: Analysis, writer: Writer, times: TimeFormat,
     _header(analysis, writer, times)
     rows = table_rows(analysis, options.max_findings)
     query = analysis.capture.get("query") or {}
-    if rows > SCREENFUL and not options.show_all:
-        _summary(analysis, summarise(analysis), writer, rows, bool(query))
+    if options.summary or (rows > SCREENFUL and not options.show_all):
+        _summary(analysis, summarise(analysis), writer, rows, bool(query), asked=options.summary)
         return
     instant = query.get("at")
     _bindings(analysis, writer, times, instant)
@@ -239,10 +240,16 @@ def _findings(analysis: Analysis, w: Writer, max_findings: int) -> None:
 # --------------------------------------------------------------------------- summary
 
 
-def _summary(analysis: Analysis, summary: Summary, w: Writer, rows: int, filtered: bool) -> None:
+def _summary(analysis: Analysis, summary: Summary, w: Writer, rows: int, filtered: bool,
+             asked: bool = False) -> None:
     narrower = "a narrower filter" if filtered else "a filter: --hoa, --coa, --node, --bid, --at, --between"
-    w.styled(f"Summary: {rows} table rows are too many to list", "heading")
-    w.line(f" (--all lists them all, or use {narrower})")
+    if asked:
+        w.styled(f"Summary of {rows} table rows", "heading")
+        w.line(" (without --summary the tables are listed" + (")" if rows <= SCREENFUL else
+                                                               f" with --all, or use {narrower})"))
+    else:
+        w.styled(f"Summary: {rows} table rows are too many to list", "heading")
+        w.line(f" (--all lists them all, or use {narrower})")
     roles = {role: sum(1 for n in summary.nodes if n.role == role)
              for role in ("home-agent", "correspondent")}
     w.line(f" {roles['home-agent']} home agent(s), {roles['correspondent']} correspondent node(s), "

@@ -141,6 +141,7 @@ def test_analyse_time_formats(capsys: pytest.CaptureFixture[str]) -> None:
     (["--at", "1", "--between", "1", "2"], "--at and --between cannot be used together"),
     (["--between", "5", "2"], "the second time is before the first"),
     (["-t", "epoch"], "time format 'epoch' is not one of"),
+    (["--all", "--summary"], "--all and --summary cannot be used together"),
 ])
 def test_bad_question_is_one_line_and_exit_2(options: list[str], message: str,
                                              capsys: pytest.CaptureFixture[str]) -> None:

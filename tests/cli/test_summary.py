@@ -122,3 +122,21 @@ def test_scale_capture_summary_then_a_filter_shows_one_node(
     assert [r[0] for r in rows] == [node_hoa, node_hoa] and coa in {r[2] for r in rows}
     assert main(["analyse", str(scale_capture), "--all"]) == 0
     assert len(capsys.readouterr().out.splitlines()) > 1500
+
+
+def test_summary_on_request_ranks_the_handover_storm(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tests.conftest import SAMPLES
+
+    capture = SAMPLES / "handover-storm-rfc5648.pcapng"
+    if not capture.exists():
+        pytest.skip("sample captures not committed")
+    truth = json.loads(capture.with_name("handover-storm-rfc5648.truth.json").read_text())
+    replaced = sum(1 for r in truth["bindings"] if r["end_reason"] == "replaced")
+    assert main(["analyse", str(capture), "--summary"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Binding caches (intervals)" not in lines
+    top = lines[lines.index(" Top home addresses by handovers (CoA changes under a BID)") + 3].split()
+    assert top[:2] == ["2001:db8:1::100", str(replaced)] and replaced == 12
+    assert top[3] == str(len({r["coa"] for r in truth["bindings"]}))
