@@ -73,7 +73,8 @@ def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
         w.line(f"  time span   {span:.3f} s from {start} (times below: {times.legend()})")
     w.line(f"  dialect     {cap.get('dialect')} ({cap.get('dialect_reason')})")
     total = cap.get("messages_total", len(analysis.messages))
-    shown_messages = f" ({len(analysis.messages)} shown)" if cap.get("query") else ""
+    query = cap.get("query") or {}
+    shown_messages = f" ({len(analysis.messages)} shown)" if query and "at" not in query else ""
     w.line(f"  signalling  {total} mobility messages{shown_messages}")
     if cap.get("problem_count"):
         w.line(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)")
@@ -81,7 +82,6 @@ def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
         for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
             w.line(f"  {problem['severity']:<11} {printable(problem['reason'])}",
                    [(2, 2 + len(problem["severity"]), problem["severity"])])
-    query = cap.get("query") or {}
     shown = [f"{name} {' or '.join(str(v) if v is not None else 'none' for v in query[name])}"
              for name in ("hoa", "coa", "node", "bid") if name in query]
     if "at" in query:
