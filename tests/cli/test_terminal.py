@@ -106,3 +106,21 @@ def test_version_matches_the_package_metadata() -> None:
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert __version__ == pyproject["project"]["version"]
+
+
+def test_capture_text_is_neutralised_in_colour_and_plain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_colour_env: pytest.MonkeyPatch,
+) -> None:
+    from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
+    from tests.test_pipeline import T0, _tunnel_to_mn
+
+    path = tmp_path / "evil.pcapng"
+    with path.open("wb") as out:
+        writer = PcapngWriter(out, [InterfaceSpec("if\x1b]0;pwned\x07[bold]x\u202e")])
+        writer.write(0, int(T0 * 1e9), _tunnel_to_mn("2001:db8:1::100"))
+    for env in ("", "1"):
+        no_colour_env.setenv("FORCE_COLOR", env)
+        assert main(["analyse", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "if\\x1b]0;pwned\\x07[bold]x\\u202e" in out
+        assert "\x07" not in out and "\u202e" not in out and "\x1b]" not in out
