@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,6 +56,7 @@ def parse_bid(text: str) -> int | None:
     return value
 
 
+@lru_cache(maxsize=1 << 16)  # the same few thousand addresses recur in every table
 def _address(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not text:
         return None
