@@ -85,7 +85,12 @@ def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
     shown = [f"{name} {' or '.join(str(v) if v is not None else 'none' for v in query[name])}"
              for name in ("hoa", "coa", "node", "bid") if name in query]
     if "at" in query:
-        shown.append(f"state at {times.instant(query['at'])}")
+        outside = ""
+        if first is not None and query["at"] < first:
+            outside = " (before the first frame: nothing seen yet)"
+        elif cap.get("last_time") is not None and query["at"] > cap["last_time"]:
+            outside = " (after the last frame: what the capture implies)"
+        shown.append(f"state at {times.instant(query['at'])}{outside}")
     if "between" in query:
         t1, t2 = query["between"]
         shown.append(f"overlapping {times.instant(t1)} .. {times.instant(t2)}")

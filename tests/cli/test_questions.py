@@ -177,3 +177,17 @@ def test_decode_filters_and_time_format(capsys: pytest.CaptureFixture[str]) -> N
     when = datetime.fromtimestamp(records[0]["time"], UTC)
     assert lines[0].split()[1:3] == [when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S.%f")]
     assert when.strftime("%H:%M:%S") == "22:13:24"
+
+
+def test_analyse_at_outside_the_capture_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    last = truth(STORM)["capture"]["last_time"] - truth(STORM)["capture"]["first_time"]
+    assert main(["analyse", str(STORM), "--at", f"{last + 100:.3f}", "--no-checker"]) == 0
+    out = capsys.readouterr().out
+    assert "(after the last frame: what the capture implies)" in out
+    cache = section(out, "Binding caches at", "Binding update lists")
+    want = [r for r in truth(STORM)["bindings"] if r["end"] is None]  # open at the end: still valid
+    assert sorted((c[1], c[2]) for c in cache) == sorted((str(r["bid"]), r["coa"]) for r in want)
+    assert main(["analyse", str(STORM), "--at", "-5", "--no-checker"]) == 0
+    out = capsys.readouterr().out
+    assert "(before the first frame: nothing seen yet)" in out
+    assert "Binding caches at -5.000\n  none\n" in out
