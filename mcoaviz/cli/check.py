@@ -14,7 +14,7 @@ from typing import Any
 
 from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
 from mcoaviz.checker.registry import BY_CODE
-from mcoaviz.cli.terminal import Writer
+from mcoaviz.cli.terminal import Writer, wants_colour
 
 NAME = "check"
 HELP = "Check a capture against draft-05 / RFC 5648 rules; findings grouped like Expert Info."
@@ -25,6 +25,10 @@ MAX_LISTED = 20  # findings listed per group in the text output
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture", metavar="CAPTURE", help="pcap or pcapng file, or - for stdin")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    from mcoaviz.cli import query_options
+
+    query_options.add_colour_argument(parser)
+    query_options.add_filter_arguments(parser)
     parser.add_argument("--fail-on", choices=("error", "warning"), default="error",
                         help="exit 1 when a finding at or above this severity exists (default error)")
     parser.add_argument("--select", metavar="CODES", default="",
@@ -33,10 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how to read Binding Identifier flags (default: auto, decided per capture)")
     parser.add_argument("--bid-type", type=int, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
-    from mcoaviz.cli import query_options
-
-    query_options.add_colour_argument(parser)
-    query_options.add_filter_arguments(parser)
 
 
 def _prefixes(select: str) -> tuple[str, ...] | None:
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from mcoaviz.cli.query_options import requested
     from mcoaviz.pipeline import AnalysisOptions, analyse
-    from mcoaviz.query import QueryError
+    from mcoaviz.query import Query, QueryError, restrict
     from mcoaviz.sources import CaptureSourceError
 
     try:
@@ -119,12 +119,12 @@ def run(args: argparse.Namespace) -> int:
     except (CaptureSourceError, OSError) as exc:
         print(f"mcoaviz check: error: {exc}", file=sys.stderr)
         return 2
+    analysis = restrict(analysis, Query(rows))  # --hoa/--coa/--node/--bid: only the findings shown
     unreadable = getattr(analysis, "unreadable", None)
     if unreadable:
         print(f"mcoaviz check: error: cannot read {args.capture}: {unreadable}", file=sys.stderr)
         return 2
-    findings = [f for f in rows.findings(analysis.findings, analysis.messages)
-                if not prefixes or f["rule"].startswith(prefixes)]
+    findings = [f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
     groups = group_findings(findings)
     if args.json:
         json.dump({"capture": analysis.capture, "findings": findings,
@@ -132,8 +132,6 @@ def run(args: argparse.Namespace) -> int:
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        from mcoaviz.cli.terminal import Writer, wants_colour
-
         writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
         write_text(render_text(groups, analysis.capture), writer)
     threshold = SEVERITY_RANK[args.fail_on]
