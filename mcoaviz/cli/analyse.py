@@ -19,7 +19,7 @@ from mcoaviz.cli import query_options
 from mcoaviz.cli.analyse_view import SCREENFUL, SEVERITY_ORDER, ReportOptions
 from mcoaviz.cli.terminal import Writer, wants_colour
 from mcoaviz.pipeline import Analysis
-from mcoaviz.query import QueryError, TimeFormat, restrict
+from mcoaviz.query import QueryError, TimeFormat
 
 NAME = "analyse"
 HELP = "Reconstruct binding caches, binding update lists and per-CoA traffic; list findings."
@@ -54,22 +54,16 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(f"mcoaviz analyse: error: {exc}", file=sys.stderr)
         return 2
-    analysis = load(args)
+    analysis = load(args)  # restricted to what the filters and --at / --between ask
     if analysis is None:
         return 2
     if analysis.unreadable:
         print(f"mcoaviz analyse: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
         return 2
-    first = analysis.capture.get("first_time")
-    try:
-        shown = restrict(analysis, asked.query(first))
-    except QueryError as exc:
-        print(f"mcoaviz analyse: error: {exc}", file=sys.stderr)
-        return 2
     from mcoaviz.cli.analyse_view import report as render
 
     writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
-    render(shown, writer, asked.time_formatter(first),
+    render(analysis, writer, asked.time_formatter(analysis.capture.get("first_time")),
            ReportOptions(max_findings=args.max_findings, show_all=args.show_all, summary=args.summary))
     return 0
 

@@ -106,15 +106,14 @@ def mobility_packets(frames: Iterable[Frame], options: DecodeOptions, dialect_ar
 
 def run(args: argparse.Namespace) -> int:
     from mcoaviz.cli.query_options import requested
-    from mcoaviz.query import QueryError, TimeFormat
+    from mcoaviz.query import QueryError
 
     try:
-        asked = requested(args)
+        asked = requested(args)  # -t and the output filters
     except QueryError as exc:
         print(f"mcoaviz decode: error: {exc}", file=sys.stderr)
         return 2
-    rows = asked.rows
-    times: TimeFormat | None = None
+    times = asked.time_formatter(None, digits=6)
     try:
         source = open_capture(args.capture)
     except CaptureSourceError as exc:
@@ -128,22 +127,20 @@ def run(args: argparse.Namespace) -> int:
             for frame in source.frames():
                 if not first:
                     first.append(frame.time)  # times are relative to the first frame, like Wireshark
+                    times.first_time = frame.time
                 yield frame
 
         packets = mobility_packets(frames(), decode_options(args), args.dialect, sys.stderr)
+        if asked.rows.active:  # only the messages the filters ask for are listed
+            packets = (p for p in packets if asked.rows.message(message_row(p)))
         count = 0
         if args.json:
             out.write("[")
         try:
             for packet in packets:
-                record = message_row(packet) if (args.json or rows.active) else None
-                if rows.active and not rows.message(record):  # type: ignore[arg-type]
-                    continue
                 if args.json:
-                    out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(record))
+                    out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
                 else:
-                    if times is None:
-                        times = asked.time_formatter(first[0], digits=6)
                     out.write(summary_line(packet, first[0], times.point(packet.time)) + "\n")
                     if args.verbose:
                         out.write("".join(line + "\n" for line in detail_lines(packet)))

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mcoaviz.cli import query_options
 from mcoaviz.export import write_csv_folder, write_json
 from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
 from mcoaviz.sources import CaptureSourceError
@@ -25,12 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
-    parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
-    add_dialect_arguments(parser)
-    from mcoaviz.cli import query_options
-
     query_options.add_filter_arguments(parser)
     query_options.add_window_arguments(parser)
+    parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
+    add_dialect_arguments(parser)
 
 
 def options_from(args: argparse.Namespace) -> AnalysisOptions:
@@ -39,33 +38,29 @@ def options_from(args: argparse.Namespace) -> AnalysisOptions:
 
 
 def load(args: argparse.Namespace) -> Analysis | None:
-    """Run the analysis; on unreadable input print one line to stderr and return None."""
+    """Run the analysis; on unreadable input print one line to stderr and return None.
+    What the output filters and --at / --between ask (when the command has them) restricts the
+    result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
+    from mcoaviz.query import QueryError, restrict
+
+    command = getattr(args, "command", None) or NAME
     try:
-        return analyse(args.capture, options_from(args))
+        asked = query_options.requested(args)
+        analysis = analyse(args.capture, options_from(args))
+        return restrict(analysis, asked.query(analysis.capture.get("first_time")))
     except CaptureSourceError as exc:
-        print(f"mcoaviz {getattr(args, 'command', None) or NAME}: {exc}", file=sys.stderr)
-        return None
+        print(f"mcoaviz {command}: {exc}", file=sys.stderr)
+    except QueryError as exc:
+        print(f"mcoaviz {command}: error: {exc}", file=sys.stderr)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    from mcoaviz.cli.query_options import requested
-    from mcoaviz.query import QueryError, restrict
-
-    try:
-        asked = requested(args)
-    except QueryError as exc:
-        print(f"mcoaviz export: error: {exc}", file=sys.stderr)
-        return 2
     analysis = load(args)
     if analysis is None:
         return 2
     if analysis.unreadable:
         print(f"mcoaviz export: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
-        return 2
-    try:  # filters and --at / --between: only what is written is restricted (mcoaviz.query)
-        analysis = restrict(analysis, asked.query(analysis.capture.get("first_time")))
-    except QueryError as exc:
-        print(f"mcoaviz export: error: {exc}", file=sys.stderr)
         return 2
     try:
         if args.format == "json":

@@ -191,3 +191,14 @@ def test_analyse_at_outside_the_capture_says_so(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "(before the first frame: nothing seen yet)" in out
     assert "Binding caches at -5.000\n  none\n" in out
+
+
+def test_decode_delta_is_since_the_previous_message_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decode", str(STORM), "--bid", "2", "--json"]) == 0
+    times = [r["time"] for r in json.loads(capsys.readouterr().out)]
+    assert main(["decode", str(STORM), "--bid", "2", "-t", "delta"]) == 0
+    shown = [float(line.split()[1]) for line in capsys.readouterr().out.splitlines()]
+    first_frame = truth(STORM)["capture"]["first_time"]
+    want = [b - a for a, b in zip([first_frame, *times], times, strict=False)]
+    assert len(shown) == len(times) > 20
+    assert shown == pytest.approx(want, abs=2e-6)
