@@ -56,7 +56,6 @@ def parse_bid(text: str) -> int | None:
     return value
 
 
-@lru_cache(maxsize=1 << 16)  # the same few thousand addresses recur in every table
 def _address(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not text:
         return None
@@ -64,6 +63,12 @@ def _address(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=1 << 16)  # each address of a big capture is tested once per filter, not once per row
+def _member(networks: tuple[Network, ...], text: str) -> bool:
+    address = _address(text)
+    return address is not None and any(address.version == n.version and address in n for n in networks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +104,7 @@ class RowFilter:
     # ------------------------------------------------------------------ primitives
     @staticmethod
     def _in(networks: tuple[Network, ...], *addresses: Any) -> bool:
-        for text in addresses:
-            address = _address(text)
-            if address is not None and any(address.version == n.version and address in n for n in networks):
-                return True
-        return False
+        return any(_member(networks, text) for text in addresses if text)
 
     def _bid_ok(self, *bids: Any) -> bool:
         return any(b in self.bids for b in bids)
