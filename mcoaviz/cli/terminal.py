@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from mcoaviz.safetext import printable
+
 # one place for the palette (ANSI 16 colours: readable on light and dark terminals)
 STYLES = {
     "title": "bold",
@@ -92,7 +94,7 @@ def cell_text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.3f}"
-    return str(value)
+    return printable(value)  # a cell may hold text from the capture (names, finding messages)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ",
