@@ -2,7 +2,7 @@
 
 The frames are those of every ``sample-captures/*.pcapng`` that ``FastPath.offer`` declines (Mobility
 Header messages, ND, ESP, anything unusual): exactly what the pipeline hands to ``decode_frame``.
-They are decoded ``--rounds`` times; the best round is reported in microseconds per frame.
+They are decoded ``--rounds`` times; the best round is reported in CPU microseconds per frame.
 
 ``--against REV`` compares with the ``dissector/`` package of another git revision: it is exported
 into a temporary folder and timed in a child process, alternating with the working tree, so both
@@ -44,12 +44,15 @@ def time_rounds(rounds: int) -> dict[str, float]:
     frames = signalling_frames()
     per_frame = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: less disturbed by other processes than wall time
         for frame in frames:
             decode_frame(frame)
-        per_frame.append((time.perf_counter() - start) / len(frames) * 1e6)
+        per_frame.append((time.process_time() - start) / len(frames) * 1e6)
     per_frame.sort()
-    return {"frames": len(frames), "best": per_frame[0], "median": per_frame[len(per_frame) // 2]}
+    import dissector
+
+    return {"frames": len(frames), "best": per_frame[0], "median": per_frame[len(per_frame) // 2],
+            "dissector": str(Path(dissector.__file__).parent)}
 
 
 def _child(tree: Path, rounds: int) -> dict[str, float]:
@@ -88,6 +91,7 @@ def main() -> None:
                 for name, tree in trees.items():
                     result = _child(tree, args.rounds)
                     best[name].append(result["best"])
+                    assert Path(result["dissector"]).is_relative_to(tree), result["dissector"]
             frames = result["frames"]
         print(f"{frames} signalling frames, {args.rounds} rounds x {args.alternations} alternations "
               "(pure Python, C accelerator not involved in decode_frame)")

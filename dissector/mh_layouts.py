@@ -41,7 +41,7 @@ class MobilityHeader(dpkt.Packet):
     )
 
 
-# --------------------------------------------------------------------------- messages (after the common header)
+# ------------------------------------------------------------------ messages (after the common header)
 
 
 class BindingRefreshRequest(dpkt.Packet):
@@ -117,7 +117,7 @@ class BindingError(dpkt.Packet):
     __hdr__ = (("status", "B", 0), ("_reserved", "B", 0), ("home_address", "16s", _ZERO16))
 
 
-# --------------------------------------------------------------------------- mobility options (from the Type octet)
+# ------------------------------------------------------------------ mobility options (from the Type octet)
 
 
 class Pad1(dpkt.Packet):

@@ -79,7 +79,8 @@ def _typed(kind: int, rel: int, data: bytes) -> MobilityOption:
     if kind == OptionType.LINK_LAYER_ADDRESS:
         return LinkLayerAddress(rel, fields[0], data[layout.size :])
     if kind == OptionType.IPV4_HOME_ADDRESS:  # Prefix-len: 6 bits, then P
-        return IPv4HomeAddress(rel, fields[0] >> 10, bool(fields[0] & 0x0200), _ntop(socket.AF_INET, fields[1]))
+        address = _ntop(socket.AF_INET, fields[1])
+        return IPv4HomeAddress(rel, fields[0] >> 10, bool(fields[0] & 0x0200), address)
     if kind == OptionType.IPV4_ADDRESS_ACK:  # Status, then Prefix-len: 6 bits
         return IPv4AddressAck(rel, fields[0], fields[1] >> 2, _ntop(socket.AF_INET, fields[2]))
     if kind == OptionType.NAT_DETECTION:  # F is the top bit
