@@ -55,6 +55,41 @@ def time_rounds(rounds: int) -> dict[str, float]:
             "dissector": str(Path(dissector.__file__).parent)}
 
 
+def layout_unpack_costs(number: int = 20_000) -> dict[str, float]:
+    """CPU microseconds to read a BU's common header and fixed part three ways: dpkt objects from
+    the mh_layouts classes, the Structs compiled from the same tables (what the decoder does), and
+    field-by-field Reader pulls (what it did before the layouts)."""
+    import timeit
+
+    from dissector import mh_layouts as layouts
+    from dissector.encode.mobility import binding_update, mobility_header
+    from dissector.reader import Reader
+
+    raw = mobility_header(binding_update(5, 400, "A"), [])
+    view = memoryview(raw)
+
+    def dpkt_objects() -> tuple:
+        header = layouts.MobilityHeader(raw)
+        body = layouts.BindingUpdate(header.data)
+        return header.mh_type, body.sequence, body.flags, body.lifetime
+
+    def compiled_structs() -> tuple:
+        header = layouts.COMMON_HEADER.struct.unpack_from(view, 0)
+        return header[2], layouts.MESSAGE_LAYOUTS[5].struct.unpack_from(view, 6)
+
+    def reader_pulls() -> tuple:
+        reader = Reader(view)
+        header = reader.pull_u8(), reader.pull_u8(), reader.pull_u8()
+        reader.skip(1)
+        reader.pull_u16()
+        return header[2], reader.pull_u16(), reader.pull_u16(), reader.pull_u16()
+
+    ways = (dpkt_objects, compiled_structs, reader_pulls)
+    best = {way.__name__: min(timeit.repeat(way, number=number, repeat=5, timer=time.process_time))
+            for way in ways}
+    return {name: seconds / number * 1e6 for name, seconds in best.items()}
+
+
 def _child(tree: Path, rounds: int) -> dict[str, float]:
     """Time the dissector found in ``tree`` (the mcoaviz package always comes from ROOT)."""
     env = dict(os.environ, PYTHONPATH=f"{tree}{os.pathsep}{ROOT}", MCOAVIZ_PURE_PYTHON="1")
@@ -75,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="decode passes per measurement")
     parser.add_argument("--alternations", type=int, default=3, help="A/B alternations with --against")
+    parser.add_argument("--layouts", action="store_true", help="also time the three ways to read a BU header")
     parser.add_argument("--against", metavar="REV", help="git revision whose dissector/ to compare with")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
@@ -100,6 +136,9 @@ def main() -> None:
                   + ", ".join(f"{v:.1f}" for v in values) + ")")
         base, now = min(best[args.against]), min(best["working tree"])
         print(f"  change: {100 * (now - base) / base:+.1f} % time per frame")
+    if args.layouts:
+        for name, micros in layout_unpack_costs().items():
+            print(f"  BU header + fixed part, {name}: {micros:.2f} us")
     print(f"load average after: {os.getloadavg()}")
 
 
