@@ -7,8 +7,8 @@ Address option as source and the type 2 routing header address as destination, w
 from __future__ import annotations
 
 import socket
-import struct
 
+from dissector.checksum import inet_checksum, ipv6_pseudo_header
 from dissector.codepoints import (
     BA_FLAGS,
     BU_FLAG_P,
@@ -78,23 +78,11 @@ def _body(mh_type: int, r: Reader, total_end: int, dialect: Dialect) -> MessageB
     return BindingRefreshRequest()
 
 
-def checksum16(data: bytes | memoryview) -> int:
-    """Internet checksum (one's complement of the one's complement sum)."""
-    if len(data) % 2:
-        data = bytes(data) + b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
 def mh_checksum(src: str, dst: str, mh: bytes | memoryview, next_header: int = NextHeader.MOBILITY) -> int:
     """The value the Checksum field must hold (computed with the field zeroed)."""
     body = bytearray(mh)
     body[4:6] = b"\0\0"
-    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
-              + struct.pack("!I3xB", len(body), next_header))
-    return checksum16(pseudo + bytes(body))
+    return inet_checksum(ipv6_pseudo_header(src, dst, len(body), next_header) + bytes(body))
 
 
 def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int,
