@@ -11,13 +11,15 @@ field whose name starts with ``_`` is Reserved (sent as zero, ignored on receipt
 are dpkt ``__bit_fields__`` of the byte or word that holds them. Message classes start after the
 6-octet common header (``MobilityHeader``), as the figures of RFC 6275 §6.1.2-§6.1.9 do; option
 classes start at the Type octet. Variable-length tails (CoA, authenticator, link-layer address,
-padding) are the dpkt ``data`` that follows the fixed fields.
+padding) are the dpkt ``data`` that follows the fixed fields. An option's ``alignment`` (x, y) is
+its xn+y requirement: the Type octet sits at x*n + y from the start of the Mobility Header.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import ClassVar
 
 import dpkt
 
@@ -134,19 +136,25 @@ class OptionHeader(dpkt.Packet):
 
 
 class BindingRefreshAdvice(dpkt.Packet):
-    """RFC 6275 §6.2.4, alignment 2n."""
+    """RFC 6275 §6.2.4."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (2, 0)
 
     __hdr__ = (("type", "B", 2), ("length", "B", 2), ("refresh_interval", "H", 0))  # 4-second units
 
 
 class AlternateCareOfAddress(dpkt.Packet):
-    """RFC 6275 §6.2.5, alignment 8n+6."""
+    """RFC 6275 §6.2.5."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (8, 6)
 
     __hdr__ = (("type", "B", 3), ("length", "B", 16), ("alternate_coa", "16s", _ZERO16))
 
 
 class NonceIndices(dpkt.Packet):
-    """RFC 6275 §6.2.6, alignment 2n."""
+    """RFC 6275 §6.2.6."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (2, 0)
 
     __hdr__ = (
         ("type", "B", 4), ("length", "B", 4),
@@ -155,13 +163,17 @@ class NonceIndices(dpkt.Packet):
 
 
 class BindingAuthorizationData(dpkt.Packet):
-    """RFC 6275 §6.2.7, alignment 8n+2; the Authenticator is ``data``."""
+    """RFC 6275 §6.2.7; the Authenticator is ``data``."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (8, 2)
 
     __hdr__ = (("type", "B", 5), ("length", "B", 12))
 
 
 class MobileNetworkPrefix(dpkt.Packet):
-    """RFC 3963 §4.3, alignment 8n+4."""
+    """RFC 3963 §4.3."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (8, 4)
 
     __hdr__ = (
         ("type", "B", 6), ("length", "B", 18),
@@ -172,11 +184,15 @@ class MobileNetworkPrefix(dpkt.Packet):
 class LinkLayerAddress(dpkt.Packet):
     """RFC 5568 §6.4.3 (Mobility Header Link-Layer Address); the address is ``data``."""
 
+    alignment: ClassVar[tuple[int, int] | None] = None
+
     __hdr__ = (("type", "B", 7), ("length", "B", 1), ("option_code", "B", 0))
 
 
 class IPv4HomeAddress(dpkt.Packet):
-    """RFC 5555 §3.1.1, alignment 4n."""
+    """RFC 5555 §3.1.1."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (4, 0)
 
     __hdr__ = (
         ("type", "B", 29), ("length", "B", 6),
@@ -186,7 +202,9 @@ class IPv4HomeAddress(dpkt.Packet):
 
 
 class IPv4AddressAck(dpkt.Packet):
-    """RFC 5555 §3.2.1, alignment 4n."""
+    """RFC 5555 §3.2.1."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (4, 0)
 
     __hdr__ = (
         ("type", "B", 30), ("length", "B", 6),
@@ -196,7 +214,9 @@ class IPv4AddressAck(dpkt.Packet):
 
 
 class NATDetection(dpkt.Packet):
-    """RFC 5555 §3.2.2, alignment 4n."""
+    """RFC 5555 §3.2.2."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (4, 0)
 
     __hdr__ = (
         ("type", "B", 31), ("length", "B", 6),
@@ -206,14 +226,19 @@ class NATDetection(dpkt.Packet):
 
 
 class IPv4CareOfAddress(dpkt.Packet):
-    """RFC 5555 §3.1.2, alignment 4n."""
+    """RFC 5555 §3.1.2."""
+
+    alignment: ClassVar[tuple[int, int] | None] = (4, 0)
 
     __hdr__ = (("type", "B", 32), ("length", "B", 6), ("_reserved", "H", 0), ("ipv4_coa", "4s", b"\0" * 4))
 
 
 class BindingIdentifier(dpkt.Packet):
-    """RFC 5648 §4.3 Figure 5, alignment 2n without CoA, 8n+2 with. The CoA (4 octets for
-    Length 8, 16 for Length 20) is ``data``. Pre-standard stacks used other Type values."""
+    """RFC 5648 §4.3 Figure 5. The CoA (4 octets for Length 8, 16 for Length 20) is ``data``.
+    Pre-standard stacks used other Type values."""
+
+    alignment: ClassVar[tuple[int, int]] = (2, 0)  # without a CoA
+    alignment_with_coa: ClassVar[tuple[int, int]] = (8, 2)
 
     __hdr__ = (
         ("type", "B", 35), ("length", "B", 4),
@@ -287,5 +312,8 @@ OPTION_CLASSES: dict[int, type[dpkt.Packet]] = {
     31: NATDetection, 32: IPv4CareOfAddress, 35: BindingIdentifier,
 }
 OPTION_VALUES: dict[int, Layout] = {kind: compile_layout(cls, skip=2) for kind, cls in OPTION_CLASSES.items()}
+OPTION_ALIGNMENT: dict[int, tuple[int, int] | None] = {
+    kind: cls.alignment for kind, cls in OPTION_CLASSES.items()
+}
 # Options that are exactly their fixed part (the others carry a variable tail in ``data``).
 VARIABLE_TAIL = frozenset({5, 7, 35})

@@ -11,7 +11,8 @@ import socket
 from collections.abc import Callable
 
 from dissector.codepoints import OPTION_NAMES, Dialect, OptionType
-from dissector.mh_layouts import OPTION_VALUES, VARIABLE_TAIL
+from dissector.mh_layouts import OPTION_ALIGNMENT, OPTION_VALUES, VARIABLE_TAIL
+from dissector.mh_layouts import BindingIdentifier as BindingIdentifierLayout
 from dissector.reader import Reader
 from dissector.records import (
     AlternateCoA,
@@ -32,23 +33,11 @@ from dissector.records import (
 )
 from dissector.walkstate import WalkState
 
-# type -> alignment (x, y) meaning offset % x == y, or None (RFC 6275 §6.2, RFC 3963, RFC 5555).
-_ALIGNMENT: dict[int, tuple[int, int] | None] = {
-    OptionType.BINDING_REFRESH_ADVICE: (2, 0),
-    OptionType.ALTERNATE_COA: (8, 6),
-    OptionType.NONCE_INDICES: (2, 0),
-    OptionType.BINDING_AUTH_DATA: (8, 2),
-    OptionType.MOBILE_NETWORK_PREFIX: (8, 4),
-    OptionType.LINK_LAYER_ADDRESS: None,
-    OptionType.IPV4_HOME_ADDRESS: (4, 0),
-    OptionType.IPV4_ADDRESS_ACK: (4, 0),
-    OptionType.NAT_DETECTION: (4, 0),
-    OptionType.IPV4_COA: (4, 0),
-}
-# type -> (required Length or None for variable, alignment); the Lengths come from mh_layouts.
+# type -> (required Length or None for variable, alignment (x, y) meaning offset % x == y, or None),
+# from the mh_layouts classes; the Binding Identifier is read under the configured type instead.
 _FIXED: dict[int, tuple[int | None, tuple[int, int] | None]] = {
-    kind: (None if kind in VARIABLE_TAIL else OPTION_VALUES[kind].size, alignment)
-    for kind, alignment in _ALIGNMENT.items()
+    kind: (None if kind in VARIABLE_TAIL else OPTION_VALUES[kind].size, OPTION_ALIGNMENT[kind])
+    for kind in OPTION_VALUES if kind != OptionType.BINDING_IDENTIFIER
 }
 _BID_VALUE = OPTION_VALUES[OptionType.BINDING_IDENTIFIER].struct
 
@@ -105,7 +94,9 @@ def decode_bid(rel: int, length: int, data: bytes, dialect: Dialect,
 
 
 def _bid_alignment(length: int) -> tuple[int, int]:
-    return (8, 2) if length in (8, 20) else (2, 0)
+    if length in (8, 20):
+        return BindingIdentifierLayout.alignment_with_coa
+    return BindingIdentifierLayout.alignment
 
 
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],

@@ -125,21 +125,14 @@ def encode_option(option: MobilityOption) -> bytes:
 
 
 def alignment(option: MobilityOption) -> tuple[int, int] | None:
-    """(x, y) of the xn+y alignment requirement, or None when the option has none."""
-    match option:
-        case BindingRefreshAdvice() | NonceIndices():
-            return (2, 0)
-        case AlternateCoA():
-            return (8, 6)
-        case BindingAuthData():
-            return (8, 2)
-        case MobileNetworkPrefix():
-            return (8, 4)
-        case IPv4HomeAddress() | IPv4AddressAck() | NATDetection() | IPv4CareOfAddress():
-            return (4, 0)
-        case BindingIdentifier():
-            return (2, 0) if option.coa is None else (8, 2)
-    return None
+    """(x, y) of the xn+y alignment requirement (from the mh_layouts classes), or None."""
+    if isinstance(option, BindingIdentifier):
+        if option.coa is not None:
+            return layouts.BindingIdentifier.alignment_with_coa
+        return layouts.BindingIdentifier.alignment
+    if isinstance(option, Pad1 | PadN | UnknownOption):
+        return None
+    return layouts.OPTION_ALIGNMENT.get(option.type)
 
 
 def padding(count: int) -> bytes:

@@ -118,3 +118,10 @@ def test_mobility_header_cut_in_the_common_header() -> None:
 def test_header_struct_is_big_endian_without_padding() -> None:
     assert layouts.COMMON_HEADER.struct.format == ">BBBBH"
     assert struct.calcsize(layouts.MESSAGE_LAYOUTS[3].struct.format) == 18
+
+
+def test_option_alignments_are_the_rfc_requirements() -> None:
+    # RFC 6275 §6.2.4-§6.2.7, RFC 3963 §4.3, RFC 5555 §3.1-§3.2, RFC 5648 §4.3 (2n; 8n+2 with a CoA).
+    assert layouts.OPTION_ALIGNMENT == {2: (2, 0), 3: (8, 6), 4: (2, 0), 5: (8, 2), 6: (8, 4), 7: None,
+                                        29: (4, 0), 30: (4, 0), 31: (4, 0), 32: (4, 0), 35: (2, 0)}
+    assert layouts.BindingIdentifier.alignment_with_coa == (8, 2)
