@@ -1,8 +1,8 @@
 """Wireshark as a second opinion: its dissectors, through pyshark, on the signalling frames only.
 
-``second_opinion(capture, frames, dialect)`` runs tshark (via ``pyshark.FileCapture``) with a
-display filter on the given frame numbers, so only those frames are dissected into packet
-details and parsed, and returns findings in the export shape with ``"source": "wireshark"``:
+``second_opinion(capture, frames, dialect)`` copies the given frames (by frame number) into a
+temporary pcapng, so tshark dissects those frames and no bulk data, runs it through
+``pyshark.FileCapture`` and returns findings in the export shape with ``"source": "wireshark"``:
 
 * every Expert Info Wireshark raises in those frames (Malformed, invalid option length, bad
   checksums where Wireshark verifies them), severity mapped error/warning/info;
@@ -11,14 +11,15 @@ details and parsed, and returns findings in the export shape with ``"source": "w
   (rule ``WS-KNOWN``), anything else is ``WS-DIFF``.
 
 tshark is run as the oracle tests run it: DSMIPv6 UDP 4191 decoded as IPv6 (Wireshark does not
-register the port, §5.3), ESP-NULL heuristics on, IPv4/UDP checksum verification on. tshark
-still reads every frame to apply the filter, but builds and prints packet details only for the
-selected ones, which is where its time and pyshark's goes.
+register the port, §5.3), ESP-NULL heuristics on, IPv4/UDP checksum verification on. Wireshark
+sees the frames without their neighbours, so it cannot reassemble a Mobility Header sent in
+IPv6 fragments (mcoaviz's message frame is then the last fragment only).
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from os import PathLike
@@ -31,6 +32,7 @@ from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import with_dialect
 from dissector.records import MobilityMessage
 from mcoaviz.safetext import printable
+from mcoaviz.simulate.pcapng import InterfaceSpec, enhanced_packet, interface_description, section_header
 from mcoaviz.sources import open_capture
 from mcoaviz.wireshark_compare import Fields, compare_message
 
@@ -66,20 +68,6 @@ class WiresharkFrame:
         return any(group == "Malformed" for _, group, _ in self.experts)
 
 
-def frame_filter(frames: Iterable[int]) -> str:
-    """``frame.number in {1,3..5}``: runs of consecutive numbers as ranges (tshark 4.0 syntax)."""
-    numbers = sorted(set(frames))
-    parts: list[str] = []
-    i = 0
-    while i < len(numbers):
-        j = i
-        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
-            j += 1
-        parts.append(str(numbers[i]) if i == j else f"{numbers[i]}..{numbers[j]}")
-        i = j + 1
-    return "frame.number in {" + ",".join(parts) + "}"
-
-
 def tshark_path() -> str:
     path = shutil.which("tshark")
     if path is None:
@@ -87,17 +75,13 @@ def tshark_path() -> str:
     return path
 
 
-def read_wireshark(capture: str | PathLike[str], frames: Iterable[int]) -> dict[int, WiresharkFrame]:
-    """Wireshark's view of ``frames``: their mip6 fields and Expert Infos, by frame number."""
+def read_wireshark(capture: str | PathLike[str]) -> dict[int, WiresharkFrame]:
+    """Wireshark's view of every frame of ``capture``: its mip6 fields and Expert Infos."""
     import pyshark  # imported here: only --wireshark needs it, and it pulls in asyncio machinery
 
-    wanted = sorted(set(frames))
-    if not wanted:
-        return {}
     found: dict[int, WiresharkFrame] = {}
-    capture_obj = pyshark.FileCapture(str(capture), display_filter=frame_filter(wanted), keep_packets=False,
-                                      decode_as=DECODE_AS, override_prefs=PREFERENCES,
-                                      tshark_path=tshark_path())
+    capture_obj = pyshark.FileCapture(str(capture), keep_packets=False, decode_as=DECODE_AS,
+                                      override_prefs=PREFERENCES, tshark_path=tshark_path())
     try:
         for packet in capture_obj:
             view = _frame_view(packet)
@@ -133,19 +117,40 @@ def _frame_view(packet: Any) -> WiresharkFrame:
     return view
 
 
-def our_messages(capture: str | PathLike[str], frames: Iterable[int], dialect: Dialect,
-                 bid_type: int = 35) -> dict[int, MobilityMessage]:
-    """mcoaviz's decoding of the Mobility Header in each of ``frames`` (BID flags read in ``dialect``)."""
+def extract_frames(capture: str | PathLike[str], frames: Iterable[int], into: Path, dialect: Dialect,
+                   bid_type: int = 35) -> tuple[list[int], dict[int, MobilityMessage]]:
+    """Copy ``frames`` of ``capture`` into the pcapng ``into`` (in capture order, interfaces and
+    original lengths kept) and decode their Mobility Headers. Returns the frame numbers in the
+    order written (the k-th packet of ``into`` is frame ``numbers[k - 1]``) and mcoaviz's messages."""
     wanted = set(frames)
     options = DecodeOptions(dialect=dialect, bid_type=bid_type)
-    found: dict[int, MobilityMessage] = {}
+    numbers: list[int] = []
+    messages: dict[int, MobilityMessage] = {}
+    blocks: list[bytes] = []
+    interfaces: dict[int, InterfaceSpec] = {}
     with open_capture(capture) as source:
         for record in source.records():
-            if record[0] in wanted:
-                packet = with_dialect(decode_frame(record_to_frame(record), options), dialect)
-                if packet.mobility is not None:
-                    found[packet.frame] = packet.mobility
-    return found
+            if record[0] not in wanted:
+                continue
+            frame = record_to_frame(record)
+            if frame.interface not in interfaces:
+                known = source.interfaces.get(frame.interface)
+                name = (known.name if known else None) or f"interface {frame.interface}"
+                interfaces[frame.interface] = InterfaceSpec(name, frame.linktype)
+            index = list(interfaces).index(frame.interface)
+            blocks.append(enhanced_packet(index, round(frame.time * 1e9), frame.data,
+                                          original_length=frame.wire_length))
+            numbers.append(frame.number)
+            packet = with_dialect(decode_frame(frame, options), dialect)
+            if packet.mobility is not None:
+                messages[frame.number] = packet.mobility
+    with into.open("wb") as out:
+        out.write(section_header("mcoaviz check --wireshark"))
+        for spec in interfaces.values():
+            out.write(interface_description(spec))
+        for block in blocks:
+            out.write(block)
+    return numbers, messages
 
 
 def _finding(rule: str, severity: str, frame: int, message: str, section: str) -> dict[str, Any]:
@@ -159,11 +164,13 @@ def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect:
     """Wireshark's Expert Infos and decoding differences for the Mobility Header ``frames``."""
     if str(capture) == "-" or not Path(capture).is_file():
         raise WiresharkUnavailable("--wireshark needs a capture file (tshark reads it again), not a pipe")
-    wanted = sorted(set(frames))
-    theirs = read_wireshark(capture, wanted)
-    ours = our_messages(capture, wanted, dialect, bid_type)
+    with tempfile.TemporaryDirectory(prefix="mcoaviz-wireshark-") as folder:
+        subset = Path(folder) / "signalling.pcapng"
+        numbers, ours = extract_frames(capture, frames, subset, dialect, bid_type)
+        by_position = read_wireshark(subset) if numbers else {}
+    theirs = {numbers[position - 1]: view for position, view in by_position.items()}
     findings: list[dict[str, Any]] = []
-    for number in wanted:
+    for number in numbers:
         view = theirs.get(number, WiresharkFrame(number))
         for severity, group, text in view.experts:  # Wireshark's text can quote the capture
             section = printable(group, 32) or "Wireshark"

@@ -106,3 +106,20 @@ def test_check_wireshark_refuses_standard_input() -> None:
     assert done.returncode == 2
     assert done.stderr.decode().splitlines() == [
         "mcoaviz check: error: --wireshark needs a capture file (tshark reads it again), not a pipe"]
+
+
+def test_extract_frames_copies_only_the_wanted_frames(tmp_path: Path) -> None:
+    from mcoaviz.sources import read_frames
+    from mcoaviz.wireshark import extract_frames
+
+    source = SAMPLES / "violations-rfc5648.pcapng"
+    originals = {f.number: f for f in read_frames(source)[0]}
+    numbers, messages = extract_frames(source, [230, 25, 229, 3], tmp_path / "subset.pcapng", Dialect.RFC5648)
+    assert numbers == [3, 25, 229, 230]  # capture order
+    copied, _ = read_frames(tmp_path / "subset.pcapng")
+    assert [(f.data, f.wire_length, f.linktype) for f in copied] == [
+        (originals[n].data, originals[n].wire_length, originals[n].linktype) for n in numbers]
+    # one capture interface per original one, in first-seen order
+    assert len({f.interface for f in copied}) == len({originals[n].interface for n in numbers})
+    assert sorted(messages) == [25, 229, 230]  # frame 3 carries no Mobility Header
+    assert messages[229].checksum_ok is False

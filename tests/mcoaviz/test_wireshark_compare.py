@@ -13,7 +13,6 @@ from dissector.encode import (
     mobility_header,
 )
 from dissector.records import CareOfTestInit, Frame, MessageBody, MobilityMessage, MobilityOption
-from mcoaviz.wireshark import frame_filter
 from mcoaviz.wireshark_compare import (
     KNOWN_BID_DRAFT,
     KNOWN_CHECKSUM,
@@ -104,8 +103,3 @@ def test_cookies_compare_as_bytes_whatever_the_notation() -> None:
     assert compare_message(m, theirs, Dialect.RFC5648) == []
     theirs["mip6.coti.cookie"] = ["0x346df30e7bde5d92"]
     assert [d.field for d in compare_message(m, theirs, Dialect.RFC5648)] == ["mip6.coti.cookie"]
-
-
-def test_frame_filter_uses_ranges_for_runs() -> None:
-    assert frame_filter([9, 1, 2, 3, 5, 3]) == "frame.number in {1..3,5,9}"
-    assert frame_filter([4]) == "frame.number in {4}"
