@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dissector.capture import record_to_frame
 from dissector.codepoints import Dialect
@@ -35,6 +35,9 @@ from mcoaviz.safetext import printable
 from mcoaviz.simulate.pcapng import InterfaceSpec, enhanced_packet, interface_description, section_header
 from mcoaviz.sources import open_capture
 from mcoaviz.wireshark_compare import Fields, compare_message
+
+if TYPE_CHECKING:
+    from mcoaviz.pipeline import Analysis
 
 INSTALL_HINT = ("tshark (Wireshark's command-line tool) is needed for --wireshark: install it with "
                 "`apt-get install tshark` (Debian/Ubuntu), `dnf install wireshark-cli` (Fedora) or "
@@ -185,11 +188,11 @@ def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect:
     return findings
 
 
-def analysis_second_opinion(capture: str | PathLike[str], analysis: Any,
+def analysis_second_opinion(capture: str | PathLike[str], analysis: Analysis,
                             bid_type: int = 35) -> list[dict[str, Any]]:
     """``second_opinion`` on the frames where ``analysis`` (a pipeline Analysis) found a Mobility
     Header, with the dialect it decided."""
-    tshark_path()  # fail with the install hint before any work
+    tshark_path()  # fail with the install hint before copying frames
     frames = [row["frame"] for row in analysis.messages]
     dialect = Dialect(analysis.capture.get("dialect") or Dialect.RFC5648.value)
     return second_opinion(capture, frames, dialect, bid_type)
