@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dissector.codepoints import Dialect
-from dissector.encode import binding_update, ethernet_for, ipv6_packet, mac, mobility_header
+from dissector.encode import binding_update, dsmip_udp, ethernet_for, ipv6_packet, mac, mobility_header
 from dissector.records import UnknownOption
 from mcoaviz.cli import main
 from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
@@ -26,13 +26,35 @@ def _frame(mh: bytes, checksum: int | None = None) -> bytes:
     return ethernet_for(RT_MAC, MN_MAC, ipv6_packet(COA, HA, 135, mh, hao=HOA, checksum=checksum))
 
 
+UDP_CHECKSUM_AT, IPV4_CHECKSUM_AT = 20 + 6, 10
+
+
+def _dsmip_packet() -> bytes:
+    """A BU over IPv4/UDP 4191 (RFC 5555), checksums right."""
+    inner = ipv6_packet(HOA, HA, 135, mobility_header(binding_update(4, 400, "A", "H")))
+    return dsmip_udp("192.0.2.10", "198.51.100.1", 4191, 4191, inner)
+
+
+def _dsmip(checksum_at: int) -> bytes:
+    """The DSMIPv6 BU with the checksum at ``checksum_at`` made wrong."""
+    outer = bytearray(_dsmip_packet())
+    outer[checksum_at] ^= 0xFF
+    return ethernet_for(RT_MAC, MN_MAC, bytes(outer))
+
+
+def _right_checksum(at: int) -> str:
+    return f"0x{int.from_bytes(_dsmip_packet()[at : at + 2], 'big'):04x}"
+
+
 def broken_capture(path: Path) -> Path:
     """Frame 1 a good BU; 2 a bad MH checksum; 3 Header Len past the packet; 4 a Nonce Indices
-    option with Length 2 (must be 4)."""
+    option with Length 2 (must be 4); 5 a DSMIPv6 BU with a bad UDP checksum; 6 with a bad IPv4
+    header checksum."""
     good = mobility_header(binding_update(1, 400, "A", "H"))
     too_long = mobility_header(binding_update(2, 400, "A", "H"), header_len=5)
     short_option = mobility_header(binding_update(3, 400, "A", "H"), [UnknownOption(0, 4, b"\0\1")])
-    frames = [_frame(good), _frame(good, checksum=0x0BAD), _frame(too_long), _frame(short_option)]
+    frames = [_frame(good), _frame(good, checksum=0x0BAD), _frame(too_long), _frame(short_option),
+              _dsmip(UDP_CHECKSUM_AT), _dsmip(IPV4_CHECKSUM_AT)]
     with path.open("wb") as out:
         writer = PcapngWriter(out, [InterfaceSpec("mn0")])
         for i, data in enumerate(frames):
@@ -42,7 +64,7 @@ def broken_capture(path: Path) -> Path:
 
 def test_malformed_messages_get_wiresharks_expert_info(tmp_path: Path) -> None:
     require_tool("tshark")
-    findings = second_opinion(broken_capture(tmp_path / "broken.pcapng"), [1, 2, 3, 4], Dialect.RFC5648)
+    findings = second_opinion(broken_capture(tmp_path / "broken.pcapng"), range(1, 7), Dialect.RFC5648)
     assert {f["source"] for f in findings} == {"wireshark"}
     experts = sorted((f["frame"], f["severity"], f["section"], f["message"]) for f in findings
                      if f["rule"] == "WS-EXPERT")
@@ -50,6 +72,8 @@ def test_malformed_messages_get_wiresharks_expert_info(tmp_path: Path) -> None:
         (3, "error", "Malformed", "Wireshark: Malformed Packet (Exception occurred)"),
         (4, "error", "Malformed", "Wireshark: Malformed Packet (Exception occurred)"),
         (4, "warning", "Protocol", "Wireshark: Nonce Indices (with option length = 2 bytes; should be 4)"),
+        (5, "error", "Checksum", f"Wireshark: Bad checksum [should be {_right_checksum(UDP_CHECKSUM_AT)}]"),
+        (6, "error", "Checksum", f"Wireshark: Bad checksum [should be {_right_checksum(IPV4_CHECKSUM_AT)}]"),
     ]
     known = [(f["frame"], f["message"]) for f in findings if f["rule"] == "WS-KNOWN"]
     expected = f"checksum status: mcoaviz incorrect, Wireshark not verified (known: {KNOWN_CHECKSUM})"
