@@ -65,10 +65,12 @@ class WiresharkFrame:
     number: int
     fields: Fields = field(default_factory=dict)  # mip6.* abbreviation -> values in packet order
     experts: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, group, message)
+    snapped: bool = False  # "Packet size limited during capture": Wireshark stopped at the snap length
 
     @property
-    def malformed(self) -> bool:
-        return any(group == "Malformed" for _, group, _ in self.experts)
+    def cut_short(self) -> bool:
+        """Wireshark stopped dissecting early, so fields it lacks are not disagreements."""
+        return self.snapped or any(group == "Malformed" for _, group, _ in self.experts)
 
 
 def tshark_path() -> str:
@@ -103,6 +105,7 @@ def _frame_view(packet: Any) -> WiresharkFrame:
     severities: list[int] = []
     groups: list[str] = []
     for layer in packet.layers:
+        view.snapped = view.snapped or layer.layer_name == "_ws.short"
         for name in layer.field_names:
             for item in layer.get_field(name).all_fields:
                 abbrev = item.name or ""
@@ -181,7 +184,7 @@ def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect:
         message = ours.get(number)
         if message is None:
             continue
-        for difference in compare_message(message, view.fields, dialect, cut_short=view.malformed):
+        for difference in compare_message(message, view.fields, dialect, cut_short=view.cut_short):
             rule = "WS-KNOWN" if difference.known else "WS-DIFF"
             text = printable(difference.describe(), 512)
             findings.append(_finding(rule, "info", number, text, "Wireshark"))
