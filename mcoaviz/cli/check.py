@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how to read Binding Identifier flags (default: auto, decided per capture)")
     parser.add_argument("--bid-type", type=int, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
+    parser.add_argument("--wireshark", action="store_true",
+                        help="also run Wireshark's dissectors (tshark via pyshark) on the Mobility Header "
+                             "frames: its Expert Info and every field it decodes differently")
 
 
 def _prefixes(select: str) -> tuple[str, ...] | None:
@@ -56,9 +59,12 @@ def group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for (severity, rule), members in sorted(groups.items(),
                                             key=lambda kv: (-SEVERITY_RANK[kv[0][0]], kv[0][1])):
-        out.append({"severity": severity, "rule": rule, "name": BY_CODE[rule].name if rule in BY_CODE else "",
+        first = members[0]  # findings of rules outside the registry (mcoaviz.wireshark) name themselves
+        out.append({"severity": severity, "rule": rule,
+                    "name": BY_CODE[rule].name if rule in BY_CODE else first.get("name", ""),
                     "section": members[0]["section"], "rfc_section": members[0].get("rfc_section"),
-                    "summary": BY_CODE[rule].summary if rule in BY_CODE else "", "count": len(members),
+                    "summary": BY_CODE[rule].summary if rule in BY_CODE else first.get("summary", ""),
+                    "count": len(members),
                     "frames": [m["frame"] for m in members], "findings": members})
     return out
 
@@ -125,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"mcoaviz check: error: cannot read {args.capture}: {unreadable}", file=sys.stderr)
         return 2
     findings = [f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
+    if args.wireshark:
+        from mcoaviz.wireshark import WiresharkUnavailable, analysis_second_opinion
+
+        try:
+            findings += analysis_second_opinion(args.capture, analysis, args.bid_type)
+        except WiresharkUnavailable as exc:
+            print(f"mcoaviz check: error: {exc}", file=sys.stderr)
+            return 2
     groups = group_findings(findings)
     if args.json:
         json.dump({"capture": analysis.capture, "findings": findings,
