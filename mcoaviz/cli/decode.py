@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_quiet_argument(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
                         help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
+    from mcoaviz.cli import query_options
+
+    query_options.add_time_format_argument(parser)
+    query_options.add_filter_arguments(parser)
 
 
 def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648) -> DecodeOptions:
@@ -64,6 +68,15 @@ def whole_packets(frames: Iterable[Frame], options: DecodeOptions, report: TextI
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcoaviz.cli.query_options import requested
+    from mcoaviz.query import QueryError
+
+    try:
+        asked = requested(args)  # -t and the output filters
+    except QueryError as exc:
+        print(f"mcoaviz decode: error: {exc}", file=sys.stderr)
+        return 2
+    times = asked.time_formatter(None, digits=6)
     try:
         source = open_capture(args.capture)
     except CaptureSourceError as exc:
@@ -82,15 +95,19 @@ def run(args: argparse.Namespace) -> int:
         nonlocal count
         if packet.mobility is None:
             return
-        if count == 0 and args.dialect == "auto":
-            print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
-                  f"({pipeline.dialect_reason})", file=sys.stderr)
+        if asked.rows.active and not asked.rows.message(message_row(packet)):
+            return  # only the messages the filters ask for are listed
+        if count == 0:
+            if args.dialect == "auto":
+                print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
+                      f"({pipeline.dialect_reason})", file=sys.stderr)
+            # times are relative to the first frame, like Wireshark
+            times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if args.json:
             out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
         else:
-            # times are relative to the first frame, like Wireshark
-            first = pipeline.first_time if pipeline.first_time is not None else packet.time
-            out.write(summary_line(packet, first) + "\n")
+            first = times.first_time if times.first_time is not None else packet.time
+            out.write(summary_line(packet, first, times.point(packet.time)) + "\n")
             if args.verbose:
                 out.write("".join(line + "\n" for line in detail_lines(packet)))
         count += 1
