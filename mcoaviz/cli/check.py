@@ -66,7 +66,7 @@ def group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "name": BY_CODE[rule].name if rule in BY_CODE else first.get("name", ""),
                     "section": members[0]["section"], "rfc_section": members[0].get("rfc_section"),
                     "summary": BY_CODE[rule].summary if rule in BY_CODE else first.get("summary", ""),
-                    "count": len(members),
+                    "count": sum(m.get("count", 1) for m in members),  # an episode counts its hits
                     "frames": [m["frame"] for m in members], "findings": members})
     return out
 

@@ -32,3 +32,11 @@ def test_other_episodes_rules_and_plain_findings_stay_apart() -> None:
     merged = finalise(hits)
     assert [(f.frame, f.count) for f in merged] == [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]
     assert merged[0].to_dict()["last_frame"] == 1
+
+
+def test_check_groups_count_the_hits_of_episodes() -> None:
+    from mcoaviz.cli.check import group_findings
+
+    merged = finalise([finding(1.0, None), finding(2.0, None), finding(3.0, 8), finding(4.0, 9, episode="")])
+    (group,) = group_findings([f.to_dict() for f in merged])
+    assert (group["count"], group["frames"]) == (4, [9, None])
