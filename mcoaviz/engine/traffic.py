@@ -20,8 +20,7 @@ node holds none (then a ``DataWithoutBinding`` event is raised once per key and 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
 
@@ -31,8 +30,9 @@ EARLY_TUNNEL_LIMIT = 10_000  # endpoint pairs remembered (bounds memory on unrel
 VIA_OF_TUNNEL = {"ip6ip6": "tunnel", "ip4ip6": "tunnel", "ip6ip4": "tunnel", "udp": "udp"}
 
 
-@dataclass(frozen=True, slots=True)
-class Attribution:
+class Attribution(NamedTuple):
+    """Who a data row belongs to (a named tuple: one is made per traffic row, cheaply)."""
+
     node: str
     hoa: str
     coa: str
