@@ -107,7 +107,10 @@ class _DataTimes:
 
     def first_after(self, key: tuple[str, str, str], t: float) -> tuple[float | None, float]:
         """(time of the first data at or after t, precision in s)."""
-        exact = min((first for first, _ in self.spans.get(key, ()) if first >= t), default=None)
+        spans = self.spans.get(key, ())
+        if not any(last >= t for _, last in spans):  # the rows bound what the bins may claim
+            return None, 0.0
+        exact = min((first for first, _ in spans if first >= t), default=None)
         seconds = self.seconds.get(key, [])
         i = bisect.bisect_left(seconds, math.floor(t))
         binned = seconds[i] if i < len(seconds) else None
@@ -119,7 +122,10 @@ class _DataTimes:
 
     def last_before(self, key: tuple[str, str, str], t: float) -> tuple[float | None, float]:
         """(time of the last data at or before t, precision in s)."""
-        exact = max((last for _, last in self.spans.get(key, ()) if last <= t), default=None)
+        spans = self.spans.get(key, ())
+        if not any(first <= t for first, _ in spans):
+            return None, 0.0
+        exact = max((last for _, last in spans if last <= t), default=None)
         seconds = self.seconds.get(key, [])
         i = bisect.bisect_right(seconds, math.floor(t))
         binned = seconds[i - 1] if i else None
