@@ -61,8 +61,20 @@ def select_hoas(analysis: Analysis, wanted: list[str]) -> list[str]:
     return chosen
 
 
+def load(args: argparse.Namespace) -> Analysis | None:
+    """The analysis (with a progress bar on a terminal); None after a one-line error."""
+    from mcoaviz.cli.export import options_from
+    from mcoaviz.cli.progress import analyse_with_progress
+    from mcoaviz.sources import CaptureSourceError
+
+    try:
+        return analyse_with_progress(args.capture, options_from(args))
+    except CaptureSourceError as exc:
+        print(f"mcoaviz report: {exc}", file=sys.stderr)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
-    from mcoaviz.cli.export import load
     from mcoaviz.report import build_model, write_report
 
     output = Path(args.output) if args.output else Path(Path(args.capture).name + ".html")
