@@ -110,6 +110,9 @@ def overview_figure(analysis: Analysis, roles: dict[str, str]) -> go.Figure:
                     "size": [min(18, 6 + 3 * math.log2(counts[b])) for b in buckets]},
             hovertemplate="%{customdata} finding(s) near %{x:.1f} s<extra>" + severity + "</extra>",
             legendgroup="findings", legendgrouptitle_text="findings"), row=4, col=1)
+    if not any(f.get("time") is not None for f in analysis.findings):
+        note = "no findings" if analysis.checker_available else "checker not run"
+        fig.add_annotation(text=note, showarrow=False, xref="x4 domain", yref="y4 domain", x=0.5, y=0.5)
     fig.update_yaxes(categoryorder="array", categoryarray=["info", "warning", "error"], row=4, col=1)
     fig.update_xaxes(title_text="seconds from the first frame", row=4, col=1)
     fig.update_layout(height=760, margin={"l": 60, "r": 20, "t": 40, "b": 40}, template="plotly_white",

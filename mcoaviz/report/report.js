@@ -8,6 +8,8 @@
   const STATE_COLOURS = { "confirmed": "#2ca02c", "unconfirmed": "#ffbb78", "home": "#17becf",
                           "pre-existing": "#9e9e9e" };
   const SEV_COLOURS = { error: "#d62728", warning: "#ff7f0e", info: "#1f77b4" };
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                   "#bcbd22", "#17becf"];
   const PAGE = 200;          // index rows rendered at a time
   const LADDER_MAX = 400;    // messages drawn in a ladder
   const T_END = D.t_end;
@@ -177,15 +179,22 @@
         xaxis: "x", yaxis: "y" });
     }
     // per-CoA traffic (rates per bucket) on the same time axis
+    // one colour per CoA, solid to the MN and dotted from it; one legend entry per CoA
     const w = D.traffic_bucket;
+    const colourOf = {};
     for (const [coa, dir, first, packets, bytes] of d.traffic) {
+      const fresh = !(coa in colourOf);
+      if (fresh) colourOf[coa] = PALETTE[Object.keys(colourOf).length % PALETTE.length];
       const xs = packets.map((_, i) => (first + i + 0.5) * w);
       const name = d.a[coa] + " " + dir;
-      traces.push({ type: "scatter", mode: "lines", line: { shape: "hv", dash: dir === "to-mn" ? "solid" : "dot" },
-        name: name, legendgroup: "coa-" + coa, x: xs, y: packets.map(p => p / w), xaxis: "x", yaxis: "y2",
+      const line = { shape: "hv", dash: dir === "to-mn" ? "solid" : "dot", color: colourOf[coa] };
+      traces.push({ type: "scatter", mode: "lines", line: line, name: d.a[coa], legendgroup: "coa-" + coa,
+        legendgrouptitle: fresh && !traces.some(t => t.legendgroup && t.legendgroup.startsWith("coa-"))
+          ? { text: "traffic per CoA (solid: to MN, dotted: from MN)" } : undefined,
+        showlegend: fresh, x: xs, y: packets.map(p => p / w), xaxis: "x", yaxis: "y2",
         hovertemplate: "%{y:.2f} packets/s<extra>" + name + "</extra>" });
-      traces.push({ type: "scatter", mode: "lines", line: { shape: "hv", dash: dir === "to-mn" ? "solid" : "dot" },
-        name: name, legendgroup: "coa-" + coa, showlegend: false, x: xs, y: bytes.map(b => b / w),
+      traces.push({ type: "scatter", mode: "lines", line: line, name: name, legendgroup: "coa-" + coa,
+        showlegend: false, x: xs, y: bytes.map(b => b / w),
         xaxis: "x", yaxis: "y3", hovertemplate: "%{y:.0f} bytes/s<extra>" + name + "</extra>" });
     }
     const categories = (d.findings.length ? [findingLabel] : []).concat(labels.slice().reverse());
@@ -251,10 +260,13 @@
     }
     const bu = r => d.msgs[r[0]];
     const data = [];
-    for (const [coa, rows] of Object.entries(byCoa)) {
+    const many = Object.keys(byCoa).length > 6;  // then one trace for all CoAs (the hover names each)
+    const groups = many ? { "all CoAs": d.lat } : byCoa;
+    for (const [coa, rows] of Object.entries(groups)) {
       const answered = rows.filter(r => r[3] !== null);
-      data.push({ type: "scatter", mode: "markers+lines", name: "BU→BA " + coa, x: answered.map(r => bu(r)[0]),
-        y: answered.map(r => ms(r[3])), hovertext: answered.map(r => "BID " + fmt(r[1]) + " seq " + bu(r)[4] + ": " +
+      data.push({ type: "scatter", mode: many ? "markers" : "markers+lines", name: "BU→BA " + coa,
+        x: answered.map(r => bu(r)[0]),
+        y: answered.map(r => ms(r[3])), hovertext: answered.map(r => fmt(d.a[r[2]]) + " BID " + fmt(r[1]) + " seq " + bu(r)[4] + ": " +
           ms(r[3]) + " ms after BU frame " + bu(r)[6] + (r[5] > 1 ? "<br>attempt " + r[5] + ", " + ms(r[6]) +
           " ms since the first" : "")), hoverinfo: "text" });
       const lost = rows.filter(r => r[3] === null);
