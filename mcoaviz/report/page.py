@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import html
 import json
 from functools import cache
 from importlib import resources
 from typing import Any
 
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+# Scripts run only when their hash is listed (so even an injected <script> would not run);
+# styles stay inline because Plotly writes style attributes and <style> elements.
+CSP = ("default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'")
 
 COMPRESS_ABOVE = 1_000_000  # per-HoA data larger than this (characters) is embedded gzipped
@@ -41,6 +44,13 @@ def plotly_js() -> str:
     return source
 
 
+def csp(*scripts: str) -> str:
+    """The Content-Security-Policy allowing exactly these inline scripts."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+                      for s in scripts)
+    return CSP.format(hashes=hashes)
+
+
 def _asset(name: str) -> str:
     return resources.files("mcoaviz.report").joinpath(name).read_text(encoding="utf-8")
 
@@ -59,15 +69,16 @@ def details_block(details: dict[str, Any], compress_above: int = COMPRESS_ABOVE)
 def render(model: dict[str, Any], title: str, compress_above: int = COMPRESS_ABOVE) -> str:
     """The complete HTML document for a report model (see ``mcoaviz.report.data.prepare``)."""
     page_model = {key: value for key, value in model.items() if key != "hoas"}
+    code = "\n" + _asset("report.js")
     return "".join((
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n",
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp(plotly_js(), code)}\">\n",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
         f"<title>{html.escape(title)}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n",
         _asset("body.html"),
         f"<script type=\"application/json\" id=\"report-data\">{script_json(page_model)}</script>\n",
         details_block(model["hoas"], compress_above),
         f"<script>{plotly_js()}</script>\n",
-        f"<script>\n{_asset('report.js')}</script>\n",
+        f"<script>{code}</script>\n",
         "</body>\n</html>\n",
     ))

@@ -121,6 +121,15 @@
   function timelineFigure(hoa, d) {
     const labels = d.lanes.map(l => laneLabel(d, l));
     const traces = [];
+    const byFrame = {};
+    for (const m of d.msgs) byFrame[m[6]] = m;
+    // the message that started a binding (its BA, or the BU when no BA was asked for)
+    const cause = frame => {
+      const m = byFrame[frame];
+      if (!m) return "";
+      return "<br>started by " + m[1] + " seq " + fmt(m[4]) +
+        (m[5] !== null && m[5] !== undefined ? ", status " + esc(statusName(m[5])) : "");
+    };
     for (const state of Object.keys(STATE_COLOURS)) {
       const bars = d.bars.filter(b => b[4] === state);
       if (!bars.length) continue;
@@ -132,7 +141,8 @@
         text: bars.map(b => d.a[b[3]]), textposition: "inside", insidetextanchor: "middle",
         hovertext: bars.map(b => "CoA " + d.a[b[3]] + "<br>" + fmt(b[1], 3) + " → " +
           (b[2] === null ? "valid at capture end" : fmt(b[2], 3) + " (" + b[8] + ")") +
-          "<br>lifetime " + fmt(b[5]) + " s, " + state + "<br>frames " + fmt(b[6]) + " → " + fmt(b[7])),
+          "<br>lifetime " + fmt(b[5]) + " s, " + state + cause(b[6]) + "<br>frames " + fmt(b[6]) + " → " +
+          fmt(b[7])),
         hoverinfo: "text", xaxis: "x", yaxis: "y",
       });
     }
