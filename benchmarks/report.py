@@ -70,8 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs")
     capture = args.capture or DATA / "report-scale.pcapng"
+    DATA.mkdir(parents=True, exist_ok=True)
     if args.capture is None and not (args.reuse and capture.exists()):
-        DATA.mkdir(parents=True, exist_ok=True)
         make_capture(capture, args.mobile_nodes, args.packets, args.rate)
 
     from mcoaviz.pipeline import analyse
