@@ -347,17 +347,15 @@
       ", " + d.findings.length + " finding(s).";
     for (const tr of document.querySelectorAll("#hoa-index tbody tr")) tr.classList.toggle("selected", tr.dataset.hoa === hoa);
     if (current !== hoa) {
-      const t = timelineFigure(hoa, d);
-      Plotly.react("timeline", t.data, t.layout, CONFIG);
-      const l = ladderFigure(d);
-      Plotly.react("ladder", l.data, l.layout, CONFIG);
-      const lat = latencyFigure(d);
-      Plotly.react("latency", lat.data, lat.layout, CONFIG);
+      const t = timelineFigure(hoa, d), l = ladderFigure(d), lat = latencyFigure(d);
+      await Promise.all([Plotly.react("timeline", t.data, t.layout, CONFIG),
+                         Plotly.react("ladder", l.data, l.layout, CONFIG),
+                         Plotly.react("latency", lat.data, lat.layout, CONFIG)]);
       gapTable(d);
       current = hoa;
     }
     if (zoomTo !== undefined && zoomTo !== null) {
-      Plotly.relayout("timeline", { "xaxis.range": [Math.max(0, zoomTo - 5), zoomTo + 5] });
+      await Plotly.relayout("timeline", { "xaxis.range": [Math.max(0, zoomTo - 5), zoomTo + 5] });
     }
     if (location.hash !== "#hoa=" + encodeURIComponent(hoa)) history.replaceState(null, "", "#hoa=" + encodeURIComponent(hoa));
     section.scrollIntoView();
