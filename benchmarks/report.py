@@ -7,7 +7,11 @@ draws it (a script, not a test; it prints figures and asserts nothing).
 
 Timings in the browser come from the page itself: ``performance.now()`` (milliseconds since the
 start of navigation) when Plotly has drawn the first figure, and the time from a click on a home
-address in the index to its timeline drawn. Needs Debian's chromium and Playwright.
+address in the index to its timeline drawn. On a shared machine those wall times mostly measure
+the other processes, so the renderer's main-thread CPU time up to the first figure (DevTools
+``Performance.getMetrics`` ``ThreadTime``) is printed too, and the same for a page holding only
+plotly.js and one small scatter plot (the floor any Plotly page pays). ``--html FILE`` measures
+an existing report. Needs Debian's chromium and Playwright.
 """
 
 from __future__ import annotations
@@ -33,13 +37,41 @@ def make_capture(path: Path, nodes: int, packets: int, rate: int) -> None:
                     "--duration", str(duration), "--rate", str(rate), "-o", str(path)], check=True)
 
 
+BASELINE = ("<!DOCTYPE html><html><body><div id=f></div><script>{js}</script><script>"
+            "Plotly.newPlot('f', [{{x: [1, 2, 3], y: [1, 3, 2]}}]).then(() => {{"
+            "window.mcoavizReport = {{timings: {{first_figure_ms: performance.now()}}}};"
+            "document.body.dataset.firstFigure = 'true'; }});</script></body></html>")
+
+
+def baseline_page() -> Path:
+    from plotly.offline import get_plotlyjs
+
+    path = DATA / "plotly-only.html"
+    path.write_text(BASELINE.format(js=get_plotlyjs()), encoding="utf-8")
+    return path
+
+
 def browser_figures(report: Path, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        plotly_only = baseline_page()
+        for run in range(runs):
+            page = browser.new_page()
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            page.goto(plotly_only.as_uri())
+            page.wait_for_selector("body[data-first-figure=true]", timeout=120_000)
+            cpu = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["ThreadTime"]
+            first = page.evaluate("window.mcoavizReport.timings.first_figure_ms")
+            print(f"plotly.js only, run {run + 1}: figure drawn {first / 1000:.2f} s after navigation start, "
+                  f"main-thread CPU {cpu:.2f} s")
+            page.close()
         for run in range(runs):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
             errors: list[str] = []
             page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
@@ -47,12 +79,14 @@ def browser_figures(report: Path, runs: int) -> None:
             page.goto(report.as_uri())
             page.wait_for_selector("body[data-first-figure=true]", timeout=120_000)
             first = page.evaluate("window.mcoavizReport.timings.first_figure_ms")
+            cpu = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["ThreadTime"]
             started = time.perf_counter()
             page.click("#hoa-index tbody tr >> nth=0")
             page.wait_for_selector("body[data-detail]", timeout=120_000)
             opened = time.perf_counter() - started
             drawn = page.locator(".js-plotly-plot .main-svg").count()
-            print(f"browser run {run + 1}: first figure drawn {first / 1000:.2f} s after navigation start; "
+            print(f"report, run {run + 1}: first figure drawn {first / 1000:.2f} s after navigation start "
+                  f"(main-thread CPU until then {cpu:.2f} s); "
                   f"first home address opened and drawn in {opened:.2f} s; {drawn} plot surfaces; "
                   f"console errors: {len(errors)}")
             page.close()
@@ -67,8 +101,14 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=1_000_000)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--html", type=Path, help="only measure this existing report in the browser")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs")
+    DATA.mkdir(parents=True, exist_ok=True)
+    if args.html:
+        print(f"report {args.html}: {args.html.stat().st_size / 1e6:.2f} MB")
+        browser_figures(args.html, args.runs)
+        return
     capture = args.capture or DATA / "report-scale.pcapng"
     DATA.mkdir(parents=True, exist_ok=True)
     if args.capture is None and not (args.reuse and capture.exists()):

@@ -402,13 +402,17 @@
     timings.first_figure_ms = performance.now();
     document.body.dataset.firstFigure = "true";
   });
-  renderIndex();
-  document.getElementById("index-filter").addEventListener("input", () => { shown = PAGE; renderIndex(); });
-  document.getElementById("index-more").addEventListener("click", () => { shown += PAGE; renderIndex(); });
-  findings();
-  Plotly.newPlot("topology", figs.topology.data, figs.topology.layout, CONFIG);
-  const m = /^#hoa=(.*)$/.exec(location.hash);
-  if (m) openHoa(decodeURIComponent(m[1]));
-  window.mcoavizReport = { openHoa: openHoa, ready: true, timings: timings };
-  document.body.dataset.ready = "true";
+  window.mcoavizReport = { openHoa: openHoa, ready: false, timings: timings };
+  // the rest after the overview has been painted: the first figure does not wait for it
+  setTimeout(() => {
+    renderIndex();
+    document.getElementById("index-filter").addEventListener("input", () => { shown = PAGE; renderIndex(); });
+    document.getElementById("index-more").addEventListener("click", () => { shown += PAGE; renderIndex(); });
+    findings();
+    Plotly.newPlot("topology", figs.topology.data, figs.topology.layout, CONFIG);
+    const m = /^#hoa=(.*)$/.exec(location.hash);
+    if (m) openHoa(decodeURIComponent(m[1]));
+    window.mcoavizReport.ready = true;
+    document.body.dataset.ready = "true";
+  }, 0);
 })();
