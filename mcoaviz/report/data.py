@@ -22,6 +22,7 @@ from mcoaviz.timings import timing_tables
 
 TRAFFIC_POINT_BUDGET = 300_000  # traffic buckets over all home addresses (bounds the file size)
 MIN_BUCKETS, MAX_BUCKETS = 12, 400  # per series
+MAX_FINDINGS_PER_HOA = 1000  # timeline markers; a node flooding findings must not bloat the file
 STATES = ("confirmed", "unconfirmed", "home", "pre-existing")
 DIRECTIONS = ("to-mn", "from-mn")
 INDEX_COLUMNS = ("HoA", "nodes", "BIDs", "CoAs", "handovers", "de-registrations", "findings",
@@ -245,9 +246,9 @@ def _detail(hoa: str, t0: float, width: int, bindings: list[dict[str, Any]], see
             s(r["new_coa"]), _round(r["silent_before"]), _round(r["silent_after"]), _round(r["interruption"]),
             r["precision"]] for r in gaps]
     found = [[rel(f.get("time"), t0), f["severity"], f["rule"], f.get("frame"), printable(f["message"], 400),
-              f.get("bid")] for f in findings]
+              f.get("bid")] for f in findings[:MAX_FINDINGS_PER_HOA]]
     return {"a": s.items, "lanes": lane_rows, "bars": bars, "msgs": msgs, "traffic": traffic,
-            "lat": lat, "gaps": gap, "findings": found}
+            "lat": lat, "gaps": gap, "findings": found, "findings_total": len(findings)}
 
 
 def _round(value: float | None) -> float | None:

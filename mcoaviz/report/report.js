@@ -344,7 +344,8 @@
     document.getElementById("detail-hoa").textContent = hoa;
     document.getElementById("detail-note").textContent = d.bars.length + " binding interval(s), " +
       d.msgs.length + " signalling message(s)" + (d.msgs.length > LADDER_MAX ? " (ladder: first " + LADDER_MAX + ")" : "") +
-      ", " + d.findings.length + " finding(s).";
+      ", " + d.findings_total + " finding(s)" +
+      (d.findings_total > d.findings.length ? " (timeline: first " + d.findings.length + ")" : "") + ".";
     for (const tr of document.querySelectorAll("#hoa-index tbody tr")) tr.classList.toggle("selected", tr.dataset.hoa === hoa);
     if (current !== hoa) {
       const t = timelineFigure(hoa, d), l = ladderFigure(d), lat = latencyFigure(d);

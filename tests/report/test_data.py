@@ -93,3 +93,21 @@ def test_live_bindings_stay_bounded_and_end_at_the_final_count() -> None:
     xs, ys = series["ha"]
     assert len(xs) <= MAX_POINTS + 3
     assert ys[-1] == int(hours) // 2  # the odd-numbered bindings never end
+
+
+def test_a_flood_of_findings_is_capped_per_home_address() -> None:
+    from mcoaviz.pipeline import Analysis
+    from mcoaviz.report.data import MAX_FINDINGS_PER_HOA
+
+    findings = [{"rule": "MCOA999", "section": "5.1", "severity": "warning", "frame": i, "time": 100.0 + i,
+                 "message": "again", "hoa": "2001:db8::1", "bid": None}
+                for i in range(3 * MAX_FINDINGS_PER_HOA)]
+    bul = [{"hoa": "2001:db8::1", "peer": "2001:db8::ff", "peer_role": "home-agent", "bid": None,
+            "coa": "2001:db8:a::1"}]
+    analysis = Analysis(capture={"first_time": 100.0, "last_time": 4000.0}, messages=[], bindings=[],
+                        bul=bul, traffic=[], traffic_bins=[], findings=findings, problems=[])
+    model = prepare(analysis)
+    detail = model["hoas"]["2001:db8::1"]
+    assert len(detail["findings"]) == MAX_FINDINGS_PER_HOA and detail["findings_total"] == len(findings)
+    assert model["findings"]["groups"][0]["count"] == len(findings)
+    assert model["findings"]["groups"][0]["frames"] == list(range(20))
