@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hoa", action="append", metavar="H",
                         help="only this home address, or prefix like 2001:db8:1::/64 (repeatable)")
     parser.add_argument("--png", metavar="DIR",
-                        help="also write PNG images (needs mcoaviz[png] and Chromium)")
+                        help="also write PNG images of the overview, the topology and each --hoa (without "
+                             "--hoa: the 20 with most bindings); needs mcoaviz[png] and Chromium")
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
