@@ -18,6 +18,8 @@ from plotly.subplots import make_subplots
 from mcoaviz.report.data import STATES
 
 MAX_DEFAULT_HOAS = 20
+WIDTH = 1400  # pixels
+RENDER_TIMEOUT = 300.0  # s for all images: a busy machine is slow, not broken
 STATE_COLOURS = {"confirmed": "#2ca02c", "unconfirmed": "#ffbb78", "home": "#17becf",
                  "pre-existing": "#9e9e9e"}
 MARKERS = {"BU": ("triangle-right", "#37474f"), "BA": ("triangle-left", "#1565c0"),
@@ -66,7 +68,7 @@ def hoa_figure(hoa: str, detail: dict[str, Any], t_end: float, bucket: int) -> g
                      row=1, col=1)
     fig.update_xaxes(range=[0, max(t_end, 1.0)], title_text="seconds from the first frame", row=2, col=1)
     fig.update_layout(barmode="overlay", template="plotly_white", height=max(500, 300 + 40 * len(labels)),
-                      width=1400, margin={"l": 280, "r": 20, "t": 50, "b": 50})
+                      width=WIDTH, margin={"l": 280, "r": 20, "t": 50, "b": 50})
     return fig
 
 
@@ -79,23 +81,33 @@ def write_pngs(model: dict[str, Any], folder: str | os.PathLike[str],
     """Write overview.png, topology.png and hoa-ADDRESS.png for ``hoas`` (default: up to
     MAX_DEFAULT_HOAS with the most binding intervals). Raises PngUnavailable."""
     try:
-        import kaleido  # noqa: F401  (plotly finds it; imported here only to give a clear message)
-        import plotly.io as pio
+        import kaleido
     except ModuleNotFoundError as exc:
         raise PngUnavailable("--png needs kaleido: pip install 'mcoaviz[png]'") from exc
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    figures: list[Any] = [model["figures"]["overview"], model["figures"]["topology"]]
+    figures: list[dict[str, Any]] = [model["figures"]["overview"], model["figures"]["topology"]]
     paths = [out / "overview.png", out / "topology.png"]
     if hoas is None:
         hoas = sorted(model["hoas"], key=lambda h: -len(model["hoas"][h]["bars"]))[:MAX_DEFAULT_HOAS]
     for hoa in hoas:
-        figures.append(hoa_figure(hoa, model["hoas"][hoa], model["t_end"], model["traffic_bucket"]))
+        figure = hoa_figure(hoa, model["hoas"][hoa], model["t_end"], model["traffic_bucket"])
+        figures.append(figure.to_plotly_json())
         paths.append(out / file_name(hoa))
+    specs = [{"fig": fig, "path": path, "opts": {"format": "png", "width": WIDTH, "scale": 1,
+                                                 "height": fig["layout"].get("height") or 700}}
+             for fig, path in zip(figures, paths, strict=True)]
+    for path in paths:
+        path.unlink(missing_ok=True)
     try:
-        pio.write_images(figures, paths, width=1400, height=None, scale=1)
-    except Exception as exc:  # kaleido reports a missing Chromium in several ways
+        # cancel_on_error: kaleido otherwise returns render errors in a list (plotly's
+        # write_images drops it) and a failed image would go unnoticed
+        kaleido.write_fig_from_object_sync(specs, kopts={"timeout": RENDER_TIMEOUT}, cancel_on_error=True)
+    except Exception as exc:  # a missing Chromium, a crashed tab, a timeout
         raise PngUnavailable(f"kaleido could not render images ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); "
                              "it needs Chromium (Debian: apt-get install chromium)") from exc
+    missing = [path.name for path in paths if not path.exists()]
+    if missing:
+        raise PngUnavailable(f"kaleido wrote no {', '.join(missing)}")
     return paths
