@@ -102,10 +102,10 @@ def topology_figure(analysis: Analysis) -> go.Figure:
             hovertext=[f"{name}: {n} ({graph.degree(n)} link(s))" for n in nodes], hoverinfo="text",
             name=name, marker={"color": colour, "symbol": symbol, "size": 14 if kind != "coa" else 10,
                                "line": {"width": 2, "color": colour}}))
-    title = "Topology"
+    title = ""  # the page's section heading names the figure; the title only says what is left out
     if left_out:
-        title += f" (the {MAX_HOAS} home addresses with most bindings; {left_out} more not drawn)"
-    fig.update_layout(title=title, height=520, template="plotly_white", showlegend=True,
+        title = f"Topology (the {MAX_HOAS} home addresses with most bindings; {left_out} more not drawn)"
+    fig.update_layout(title=title or None, height=520, template="plotly_white", showlegend=True,
                       margin={"l": 20, "r": 20, "t": 50, "b": 20},
                       xaxis={"visible": False}, yaxis={"visible": False})
     return fig
