@@ -19,7 +19,7 @@ from mcoaviz.report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
 def _page_box(page: object, selector: str) -> tuple[float, float]:

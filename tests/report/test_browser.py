@@ -19,7 +19,7 @@ from tests.conftest import IN_CI, SAMPLES, require_tool
 from tests.report.captures import HOSTILE, rewrite
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 SAMPLE_REPORTS = ("figure8-rfc5648", "handover-storm-draft05", "violations-rfc5648", "nemo-rfc5648",
                   "dsmipv6-nat-rfc5648")
 
