@@ -111,3 +111,12 @@ def test_a_flood_of_findings_is_capped_per_home_address() -> None:
     assert len(detail["findings"]) == MAX_FINDINGS_PER_HOA and detail["findings_total"] == len(findings)
     assert model["findings"]["groups"][0]["count"] == len(findings)
     assert model["findings"]["groups"][0]["frames"] == list(range(20))
+
+
+def test_a_truncated_capture_is_named_in_the_summary(tmp_path: Path) -> None:
+    whole = next(p for p in SAMPLES if p.name == "figure8-rfc5648.pcapng").read_bytes()
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(whole[:150_000])
+    capture = prepare(analyse(cut, AnalysisOptions(run_checker=False)))["capture"]
+    assert capture["problem_count"] == 1
+    assert capture["problems"][0].startswith("capture truncated at byte ")
