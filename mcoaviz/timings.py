@@ -178,8 +178,11 @@ def _gap(data: _DataTimes, row: dict[str, Any], old: dict[str, Any] | None, chan
 
 
 def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
-    """The ``latencies`` and ``gaps`` tables of an ``Analysis``."""
-    return {
-        "latencies": latencies(analysis.events),
-        "gaps": gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins),
-    }
+    """The ``latencies`` and ``gaps`` tables of an ``Analysis``. A restricted analysis
+    (``mcoaviz.query.restrict``: filters, ``--at``, ``--between``) keeps every engine event, so
+    its latencies are those of the BUs its ``messages`` table still holds."""
+    rows = latencies(analysis.events)
+    if analysis.capture.get("query"):
+        shown = {m["frame"] for m in analysis.messages}
+        rows = [r for r in rows if r["bu_frame"] in shown]
+    return {"latencies": rows, "gaps": gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)}

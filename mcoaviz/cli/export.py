@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from dissector.codepoints import DSMIPV6_UDP_PORT
+from mcoaviz.cli import query_options
 from mcoaviz.export import write_csv_folder, write_json
 from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
 from mcoaviz.sources import CaptureSourceError
@@ -26,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
+    query_options.add_filter_arguments(parser)
+    query_options.add_window_arguments(parser)
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
@@ -40,12 +43,21 @@ def options_from(args: argparse.Namespace) -> AnalysisOptions:
 
 
 def load(args: argparse.Namespace) -> Analysis | None:
-    """Run the analysis; on unreadable input print one line to stderr and return None."""
+    """Run the analysis; on unreadable input print one line to stderr and return None.
+    What the output filters and --at / --between ask (when the command has them) restricts the
+    result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
+    from mcoaviz.query import QueryError, restrict
+
+    command = getattr(args, "command", None) or NAME
     try:
-        return analyse(args.capture, options_from(args))
+        asked = query_options.requested(args)
+        analysis = analyse(args.capture, options_from(args))
+        return restrict(analysis, asked.query(analysis.capture.get("first_time")))
     except CaptureSourceError as exc:
-        print(f"mcoaviz {getattr(args, 'command', None) or NAME}: {exc}", file=sys.stderr)
-        return None
+        print(f"mcoaviz {command}: {exc}", file=sys.stderr)
+    except QueryError as exc:
+        print(f"mcoaviz {command}: error: {exc}", file=sys.stderr)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -128,3 +128,18 @@ def test_export_json_and_csv_carry_the_documented_tables(tmp_path: Path) -> None
     assert {"latencies.csv", "gaps.csv"} <= written
     header = (tmp_path / "csv" / "gaps.csv").read_text().splitlines()[0]
     assert header == ",".join(GAP_COLUMNS)
+
+
+def test_a_restricted_export_keeps_the_latencies_of_its_messages(tmp_path: Path) -> None:
+    from mcoaviz.cli import main
+
+    capture = str(SAMPLES / "figure8-rfc5648.pcapng")
+    whole, cut = tmp_path / "whole.json", tmp_path / "cut.json"
+    assert main(["export", capture, "-o", str(whole)]) == 0
+    assert main(["export", capture, "-o", str(cut), "--node", "2001:db8:c0::10"]) == 0
+    everything = json.loads(whole.read_text())["latencies"]
+    restricted = json.loads(cut.read_text())
+    frames = {m["frame"] for m in restricted["messages"]}
+    assert [r for r in everything if r["bu_frame"] in frames] == restricted["latencies"]
+    assert {r["peer"] for r in restricted["latencies"]} == {"2001:db8:c0::10"}
+    assert len(restricted["latencies"]) == 3 < len(everything)
