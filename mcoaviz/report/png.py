@@ -34,8 +34,8 @@ def hoa_figure(hoa: str, detail: dict[str, Any], t_end: float, bucket: int) -> g
     """Binding timeline (one lane per node and BID, bars by state, BU/BA markers) over per-CoA
     packets/s, sharing the time axis."""
     a = detail["a"]
-    labels = [("HA " if role == "home-agent" else "CN ") + a[node]
-              + (" · regular" if bid is None else f" · BID {bid}") for node, bid, role in detail["lanes"]]
+    labels = [f"{role} {a[node]} · " + ("regular" if bid is None else f"BID {bid}")
+              for node, bid, role in detail["lanes"]]  # role: "HA" | "CN"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06,
                         subplot_titles=(f"Bindings of {hoa}", "packets/s per CoA and direction"))
     for state in STATES:

@@ -30,6 +30,8 @@ def test_hoa_figure_has_a_bar_per_binding_and_a_line_per_series() -> None:
     lines = [trace for trace in fig.data if trace.type == "scatter" and trace.mode == "lines"]
     assert bars == len(detail["bars"]) == 14
     assert len(lines) == len(detail["traffic"])
+    lanes = {y for trace in fig.data if trace.type == "bar" for y in trace.y}
+    assert lanes == {"HA 2001:db8:1::1 · BID 1", "HA 2001:db8:1::1 · BID 2"}
 
 
 def test_png_files_are_written(tmp_path: Path) -> None:
