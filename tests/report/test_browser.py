@@ -5,8 +5,11 @@ Runs in CI (scripts/test.sh installs chromium); elsewhere it skips when chromium
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,26 @@ SAMPLE_REPORTS = ("figure8-rfc5648", "handover-storm-draft05", "violations-rfc56
                   "dsmipv6-nat-rfc5648")
 
 
+@contextmanager
+def threaded_child_watcher() -> Iterator[None]:
+    """pyshark (the ``check --wireshark`` tests, earlier in the same process) installs a
+    SafeChildWatcher attached to its own event loop; Playwright starts its driver from another
+    loop and needs the default threaded watcher. The previous watcher is put back afterwards."""
+    if not hasattr(asyncio, "set_child_watcher"):  # Python 3.14 removed child watchers
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        previous = asyncio.get_child_watcher()
+        asyncio.set_child_watcher(asyncio.ThreadedChildWatcher())
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_child_watcher(previous)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     chromium = require_tool("chromium")
@@ -33,7 +56,7 @@ def browser() -> Iterator[Any]:
         pytest.skip("playwright is not installed")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
+    with threaded_child_watcher(), sync_playwright() as p:
         instance = p.chromium.launch(executable_path=chromium, args=ARGS)
         yield instance
         instance.close()
