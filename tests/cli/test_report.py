@@ -90,3 +90,16 @@ def test_png_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
         "hoa-2001_db8_1__100.png", "overview.png", "topology.png"]
     assert capsys.readouterr().err.endswith(f"wrote 3 PNG image(s) to {folder}\n")
+
+
+def test_a_capture_without_frames_still_gives_a_report(tmp_path: Path) -> None:
+    from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
+
+    capture = tmp_path / "empty.pcapng"
+    with capture.open("wb") as out:
+        PcapngWriter(out, [InterfaceSpec(name="eth0")])
+    page = tmp_path / "r.html"
+    assert main(["report", str(capture), "-o", str(page)]) == 0
+    model = _model(page.read_text(encoding="utf-8"))
+    assert model["index"]["rows"] == [] and model["summary"]["bindings"] == 0
+    assert model["capture"]["frames"] == 0 and model["capture"]["interfaces"][0]["name"] == "eth0"
