@@ -7,12 +7,22 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 THIRD_PARTY = SHARED / "captures" / "third-party"
 SAMPLES = ROOT / "sample-captures"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis: property tests that leave max_examples to the profile get 150 random examples on a
+# developer's machine (new seeds each run, failures replayed from .hypothesis/) and, in CI, 600
+# derandomised ones: the same examples on every run, so CI cannot pass by luck. A failure found
+# anywhere is added to its test as an @example (see tests/engine/test_robustness.py).
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile("ci", max_examples=600, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
 def require_tool(name: str) -> str:
