@@ -1,4 +1,9 @@
-"""Shared test helpers: paths to the third-party oracles and tool requirements."""
+"""Shared test helpers: paths to the third-party oracles, tool requirements, Hypothesis profiles.
+
+Nothing the suite needs may silently skip in CI (CI=true, exported by .ci/run): a missing tool or
+a missing ../shared fails there, and skips with its reason only on a developer's machine. A test
+marked ``tshark`` gets ``require_tool("tshark")`` before it runs.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +41,23 @@ def require_tool(name: str) -> str:
 
 
 def require_shared() -> Path:
+    """The third-party oracle captures; fail in CI when missing, skip with a reason elsewhere."""
     if THIRD_PARTY.is_dir():
         return THIRD_PARTY
     if IN_CI:
-        pytest.fail(f"third-party captures missing at {THIRD_PARTY}")
+        pytest.fail(f"third-party captures missing at {THIRD_PARTY} (CI needs ../shared beside the clone)")
     pytest.skip("../shared/captures/third-party is not beside the repository")
+
+
+def shared_params(paths: list[Path]) -> list[Path] | list[object]:
+    """Parameters of a test over third-party captures. Without ../shared the list would be empty
+    and pytest (empty_parameter_set_mark = fail_at_collect) would stop the whole session, so one
+    placeholder stands in; the test's require_shared() then fails in CI and skips elsewhere."""
+    if paths or THIRD_PARTY.is_dir():
+        return paths
+    return [pytest.param(THIRD_PARTY / "missing", id="third-party-captures-missing")]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("tshark") is not None:
+        require_tool("tshark")

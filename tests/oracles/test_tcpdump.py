@@ -21,7 +21,7 @@ from dissector.records import (
     HomeTest,
     Packet,
 )
-from tests.conftest import THIRD_PARTY, require_shared
+from tests.conftest import THIRD_PARTY, require_shared, shared_params
 from tests.oracles.decoded import decode_capture
 
 TCPDUMP = THIRD_PARTY / "tcpdump"
@@ -132,7 +132,7 @@ def fuzzed() -> list[Path]:
     return sorted(p for p in TCPDUMP.glob("*.pcap") if "_asan" in p.name or "-oobr" in p.name)
 
 
-@pytest.mark.parametrize("path", fuzzed(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_params(fuzzed()), ids=lambda p: p.name)
 def test_fuzzed_captures_decode_without_exception(path: Path) -> None:
     require_shared()
     packets, _ = decode_capture(path)

@@ -165,6 +165,7 @@ def expected_fields(spec: MobilitySpec) -> dict[str, str]:
     return expect
 
 
+@pytest.mark.tshark
 @pytest.mark.parametrize(("name", "dialect"), SCENARIOS, ids=[f"{n}-{d.value}" for n, d in SCENARIOS])
 def test_tshark_reads_what_was_meant(name: str, dialect: Dialect, tmp_path: Path) -> None:
     result = run(name, dialect=dialect, seed=19 if name == "random-walk" else 1)
