@@ -6,8 +6,10 @@
 The revision's files (``git archive REV``, default HEAD) are unpacked into a scratch folder
 (``--workdir``, default /tmp/mcoaviz-mutation-REV), where a ``[tool.mutmut]`` section is added to
 pyproject.toml: mutate ``mcoaviz/engine/*`` and ``mcoaviz/checker/*``, run the fast engine and
-checker tests (``tests/engine``, ``tests/checker``) against each mutant, only those tests that
-reach the mutated function (mutmut's own coverage-based selection). The repository itself is
+checker tests against each mutant: ``tests/engine`` and ``tests/checker`` without the whole-capture
+ones (simulated scenarios and samples vs truth, third-party captures) and without the two
+Hypothesis properties (random, hundreds of examples each); of those, only the tests that reach
+the mutated function (mutmut's own coverage-based selection). The repository itself is
 never touched, so the score of an older revision (``--rev main``) can be measured the same way.
 
 ``--every N`` runs a deterministic sample: the N-th, 2N-th, ... mutant in mutmut's sorted list
@@ -37,7 +39,12 @@ source_paths = ["mcoaviz"]
 only_mutate = ["mcoaviz/engine/*", "mcoaviz/checker/*"]
 also_copy = ["dissector", "docs", "sample-captures"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
-pytest_add_cli_args_test_selection = ["tests/engine", "tests/checker"]
+pytest_add_cli_args_test_selection = [
+    "tests/engine", "tests/checker",
+    "--ignore=tests/engine/test_truth.py", "--ignore=tests/checker/test_samples.py",
+    "--ignore=tests/checker/test_third_party.py",
+    "-k", "not never_raises_and_rows_are_consistent and not any_record_sequence_gives_findings",
+]
 use_git_change_detection = false
 """
 KILLED = {"killed", "timeout", "segfault", "suspicious"}
