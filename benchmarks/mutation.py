@@ -13,10 +13,15 @@ the mutated function (mutmut's own coverage-based selection). The repository its
 never touched, so the score of an older revision (``--rev main``) can be measured the same way.
 
 ``--every N`` runs a deterministic sample: the N-th, 2N-th, ... mutant in mutmut's sorted list
-of names (all of them with N = 1). The machine is small, so the figures in benchmarks/README.md
-say which sample they used. Score = killed / (killed + survived); timeouts and segfaults count
-as killed (the tests noticed), "no tests" mutants are listed apart (no fast test reaches that
-code at all) and not in the score.
+of names (all of them with N = 1); the names run are written to WORKDIR/sample.txt.
+``--sample-from FILE`` runs the names listed in FILE instead (those this revision has), so a
+"before" and an "after" score are taken over the same mutants. ``--keep`` reuses WORKDIR's
+mutants and test map and does not rerun mutants that already have a result. The machine is
+small, so the figures in benchmarks/README.md say which sample they used.
+
+Score = killed / (killed + survived); timeouts and segfaults count as killed (the tests
+noticed), "no tests" mutants are listed apart (no fast test reaches that code at all) and not
+in the score.
 """
 
 from __future__ import annotations
@@ -88,23 +93,34 @@ def main() -> int:
     parser.add_argument("--rev", default="HEAD", help="git revision to measure (default HEAD)")
     parser.add_argument("--every", type=int, default=1, help="run every N-th mutant (default all)")
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--sample-from", type=Path, help="run the mutants named in this file")
+    parser.add_argument("--keep", action="store_true", help="reuse WORKDIR and its results")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     workdir = args.workdir or Path(f"/tmp/mcoaviz-mutation-{args.rev.replace('/', '-')}")
     began = time.perf_counter()
-    unpack(args.rev, workdir)
-    # generate every mutant and the test-to-function map; running none of them
-    subprocess.run([mutmut(), "run", "--max-children", str(args.max_children), NO_SUCH_MUTANT],
-                   cwd=workdir, capture_output=True, text=True)
-    names = sorted(results(workdir))
+    if not (args.keep and (workdir / "mutants").is_dir()):
+        unpack(args.rev, workdir)
+        # generate every mutant and the test-to-function map; running none of them
+        subprocess.run([mutmut(), "run", "--max-children", str(args.max_children), NO_SUCH_MUTANT],
+                       cwd=workdir, capture_output=True, text=True)
+    status = results(workdir)
+    names = sorted(status)
     if not names:
         sys.exit(f"mutmut generated no mutants in {workdir} (see mutants/ there)")
-    sample = names[args.every - 1 :: args.every]
-    print(f"{args.rev}: {len(names)} mutants in mcoaviz/engine + mcoaviz/checker; running {len(sample)} "
-          f"(every {args.every}.)", flush=True)
-    for start in range(0, len(sample), 200):  # keep each command line short
+    if args.sample_from:
+        wanted = set(args.sample_from.read_text().split())
+        sample = [name for name in names if name in wanted]
+        how = f"{len(sample)} of the {len(wanted)} named in {args.sample_from}"
+    else:
+        sample = names[args.every - 1 :: args.every]
+        how = f"{len(sample)} (every {args.every}.)"
+    (workdir / "sample.txt").write_text("".join(f"{name}\n" for name in sample))
+    print(f"{args.rev}: {len(names)} mutants in mcoaviz/engine + mcoaviz/checker; running {how}", flush=True)
+    todo = [name for name in sample if not args.keep or status[name] == "not checked"]
+    for start in range(0, len(todo), 200):  # keep each command line short
         subprocess.run([mutmut(), "run", "--max-children", str(args.max_children),
-                        *sample[start : start + 200]], cwd=workdir, capture_output=True, text=True)
+                        *todo[start : start + 200]], cwd=workdir, capture_output=True, text=True)
     status = results(workdir)
     counts = Counter(status[name] for name in sample)
     killed = sum(n for s, n in counts.items() if s in KILLED)
