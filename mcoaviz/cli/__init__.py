@@ -16,6 +16,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.analyse",
     "mcoaviz.cli.decode",
     "mcoaviz.cli.export",
+    "mcoaviz.cli.report",
     "mcoaviz.cli.check",
     "mcoaviz.cli.rules",
     "mcoaviz.cli.simulate",

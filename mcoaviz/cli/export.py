@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dissector.codepoints import DSMIPV6_UDP_PORT
 from mcoaviz.cli import query_options
 from mcoaviz.export import write_csv_folder, write_json
 from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
@@ -32,11 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
     add_quiet_argument(parser)
+    parser.add_argument("--udp-port", type=int, action="append", metavar="N",
+                        help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
 
 
 def options_from(args: argparse.Namespace) -> AnalysisOptions:
+    ports = getattr(args, "udp_port", None)
     return AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type,
-                           run_checker=not getattr(args, "no_checker", False))
+                           run_checker=not getattr(args, "no_checker", False),
+                           udp_ports=frozenset(ports) if ports else frozenset({DSMIPV6_UDP_PORT}))
 
 
 def load(args: argparse.Namespace) -> Analysis | None:

@@ -1,4 +1,5 @@
-"""The progress bar: drawn from the pipeline's position on a terminal only, never with --quiet."""
+"""The progress bar: drawn from the pipeline's position on a terminal only, never with --quiet;
+the same analysis with or without it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from rich.console import Console
 
 from mcoaviz.cli import progress
-from mcoaviz.cli.progress import MIN_BYTES, ProgressBar, wanted
+from mcoaviz.cli.progress import MIN_BYTES, ProgressBar, analyse_with_progress, wanted
+from mcoaviz.pipeline import AnalysisOptions, analyse
+from tests.conftest import SAMPLES
 
 
 def test_drawn_with_packets_and_bytes_from_the_pipeline() -> None:
@@ -48,3 +51,25 @@ def test_every_reading_command_takes_quiet(command: str) -> None:
     parser, _ = build_parser()
     args = parser.parse_args([command, "x.pcapng", "--quiet"])
     assert args.quiet is True
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bar_on_a_terminal_and_the_same_result() -> None:
+    capture = str(SAMPLES / "handover-storm-rfc5648.pcapng")
+    options = AnalysisOptions(run_checker=False)
+    screen = Terminal()
+    shown = analyse_with_progress(capture, options, screen)
+    plain = analyse(capture, options)
+    assert "analysing" in screen.getvalue()
+    assert shown.bindings == plain.bindings and shown.traffic == plain.traffic
+    assert shown.capture == plain.capture
+
+
+def test_no_bar_when_not_a_terminal() -> None:
+    screen = io.StringIO()
+    analysis = analyse_with_progress(str(SAMPLES / "figure8-rfc5648.pcapng"), AnalysisOptions(), screen)
+    assert screen.getvalue() == "" and len(analysis.bindings) == 6
