@@ -47,17 +47,21 @@ def write_json(analysis: Analysis, out: TextIO) -> None:
     """The JSON object, written table by table and row by row (one row per line): nothing the
     size of the output is built in memory, and each row goes through json's C encoder."""
     encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
-    out.write('{"capture": ')
-    out.write(json.dumps(analysis.capture, indent=1))
-    for name in Analysis.TABLES:
-        out.write(f',\n"{name}": [')
-        separator = "\n"
-        for row in getattr(analysis, name):
-            out.write(separator)
+    separator = "{"
+    for name, value in to_json_object(analysis).items():
+        out.write(f'{separator}\n"{name}": ')
+        separator = ","
+        if not isinstance(value, list):
+            out.write(json.dumps(value, indent=1))
+            continue
+        out.write("[")
+        comma = "\n"
+        for row in value:
+            out.write(comma)
             out.write(encode(row))
-            separator = ",\n"
+            comma = ",\n"
         out.write("\n]")
-    out.write("}\n")
+    out.write("}\n" if separator == "," else "{}\n")
 
 
 def _cell(value: Any) -> Any:

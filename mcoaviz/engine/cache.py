@@ -69,6 +69,7 @@ class BindingCache:
         self.active: dict[BindingKey, BindingRow] = {}
         self._by_node_hoa: dict[tuple[str, str], set[BindingKey]] = {}
         self._sorted: dict[tuple[str, str], list[BindingKey]] = {}  # keys_of, until the pair changes
+        self._rows_of: dict[tuple[str, str], list[BindingRow]] = {}  # every row of (node, HoA)
         # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
         self.registered_keys: set[BindingKey] = set()
         self.registered_coas: set[tuple[str, str]] = set()
@@ -90,6 +91,10 @@ class BindingCache:
 
     def nodes(self) -> set[str]:
         return {key.node for key in self.active} | {row.node for row in self.rows}
+
+    def rows_of(self, node: str, hoa: str) -> list[BindingRow]:
+        """Every row (open or closed) of one node for one home address, in creation order."""
+        return self._rows_of.get((node, hoa), [])
 
     def ever_registered(self, key: BindingKey, coa: str) -> bool:
         """This key, or this CoA at this node, has had a row (open or closed)."""
@@ -116,6 +121,7 @@ class BindingCache:
             state=new_state, claimed_coa=claimed_coa,
         )
         self.rows.append(row)
+        self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row
         self.registered_keys.add(key)
         self.registered_coas.add((key.node, coa))

@@ -325,8 +325,8 @@ class BindingEngine:
         def later(time: float | None, frame: int | None) -> bool:
             return time is not None and (time > bu.time or (time == bu.time and (frame or 0) > bu.frame))
 
-        for row in self.cache.rows:
-            if row.node != node or row.hoa != hoa or not (every_key or row.bid in touched):
+        for row in self.cache.rows_of(node, hoa):
+            if not (every_key or row.bid in touched):
                 continue
             accepted = None if row.expires is None or row.lifetime is None else row.expires - row.lifetime
             if later(row.start, row.start_frame) or later(row.end, row.end_frame) or later(accepted, None):
