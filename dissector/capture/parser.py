@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from dissector.capture.limits import RawRecord
+from dissector.capture.limits import ProblemLog, RawRecord
 from dissector.capture.pcap import FILE_HEADER_LENGTH, PcapReader, is_pcap_magic
 from dissector.capture.pcapng import PcapngReader, is_pcapng_magic
 from dissector.records import Frame, Interface, Problem
@@ -68,7 +68,7 @@ class CaptureParser:
 
     def __init__(self) -> None:
         self.interfaces: dict[int, Interface] = {}
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = ProblemLog()  # bounded: the first N kept, all counted
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.frames = 0  # frames produced so far (the number of the last one)
         self._reader: PcapReader | PcapngReader | None = None
@@ -77,6 +77,11 @@ class CaptureParser:
         self._base = 0  # file offset of _buf[0]
         self._stopped = False  # a fatal problem was reported: ignore further input
         self._closed = False
+
+    @property
+    def stopped(self) -> bool:
+        """A fatal problem was found: no more frames will come, whatever is fed."""
+        return self._stopped
 
     # ------------------------------------------------------------------ streaming
 
@@ -191,6 +196,10 @@ class CaptureParser:
                 found.append(
                     Problem("capture", 0, f"input ends inside the file header ({end} bytes)", "warning")
                 )
+        elif self.format == "pcapng" and getattr(self._reader, "section", True) is None:
+            # as for a pcap cut inside its file header: nothing of the capture could be read
+            found.append(Problem("capture", 0, f"input ends inside the pcapng section header ({end} bytes)",
+                                 "warning"))
         elif pos < end:
             why = self._reader.describe_tail(buf, pos, end)
             found.append(
