@@ -90,7 +90,8 @@ def mutate(rng: random.Random, data: bytes, seeds: list[bytes], max_len: int) ->
         elif op == 2:
             value = rng.choice(INTERESTING)
             size = rng.choice((1, 2, 4))
-            buf[at:at + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, rng.choice(("big", "little")))
+            order = rng.choice(("big", "little"))
+            buf[at:at + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
         elif op == 3:
             buf[at:at] = bytes(rng.randrange(256) for _ in range(1 + rng.randrange(8)))
         elif op == 4 and buf:

@@ -196,7 +196,7 @@ class CaptureParser:
                 found.append(
                     Problem("capture", 0, f"input ends inside the file header ({end} bytes)", "warning")
                 )
-        elif self.format == "pcapng" and getattr(self._reader, "section", True) is None:
+        elif self.format == "pcapng" and self._base + pos == 0 and pos < end:  # no block complete
             # as for a pcap cut inside its file header: nothing of the capture could be read
             found.append(Problem("capture", 0, f"input ends inside the pcapng section header ({end} bytes)",
                                  "warning"))

@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from mcoaviz.pipeline import Analysis
+from mcoaviz.safetext import printable, utc_text
 
 NAME = "analyse"
 HELP = "Reconstruct binding caches, binding update lists and per-CoA traffic; list findings."
 SEVERITY_ORDER = ("error", "warning", "info")
+MAX_NAMES = 16  # interface names listed in the summary; a file can describe thousands
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +70,7 @@ def _text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.3f}"
-    return str(value)
+    return printable(value)  # interface names and other text from the capture
 
 
 def _rel(t: float | None, t0: float) -> float | None:
@@ -93,11 +94,14 @@ def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
     cap = analysis.capture
     t0 = cap.get("first_time") or 0.0
     w = out.write
-    w(f"Capture {cap.get('file')}  ({cap.get('format') or 'unknown format'})\n")
-    names = ", ".join(i.get("name") or f"if{i['id']}" for i in cap.get("interfaces", [])) or "-"
-    w(f"  frames      {cap.get('frames')} on {len(cap.get('interfaces', []))} interface(s): {names}\n")
+    w(f"Capture {printable(cap.get('file'))}  ({cap.get('format') or 'unknown format'})\n")
+    interfaces = cap.get("interfaces", [])
+    names = ", ".join(printable(i.get("name") or f"if{i['id']}") for i in interfaces[:MAX_NAMES]) or "-"
+    if len(interfaces) > MAX_NAMES:
+        names += f", ... {len(interfaces) - MAX_NAMES} more"
+    w(f"  frames      {cap.get('frames')} on {len(interfaces)} interface(s): {names}\n")
     if cap.get("first_time") is not None:
-        start = datetime.fromtimestamp(cap["first_time"], UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        start = utc_text(cap["first_time"])
         span = (cap.get("last_time") or t0) - t0
         w(f"  time span   {span:.3f} s from {start} (times below: seconds from the first frame)\n")
     w(f"  dialect     {cap.get('dialect')} ({cap.get('dialect_reason')})\n")
@@ -106,7 +110,7 @@ def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
         w(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)\n")
         # Capture-level problems (a truncated file, a bad block) matter more than any table below.
         for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
-            w(f"  {problem['severity']:<11} {problem['reason']}\n")
+            w(f"  {problem['severity']:<11} {printable(problem['reason'])}\n")
     w("\n")
     _bindings(analysis, out, t0)
     _bul(analysis, out, t0)
