@@ -15,7 +15,7 @@ from dissector.decode import decode_frame
 from fuzz.targets import LINKTYPES, MODE_CAPTURE, MODE_FRAME, MODE_MOBILITY, MODE_UDP
 
 ROOT = Path(__file__).resolve().parent.parent
-CAPTURE_DIRS = (ROOT / "sample-captures", Path("/work/shared/captures/third-party"))
+CAPTURE_DIRS = (ROOT / "sample-captures", ROOT.parent / "shared" / "captures" / "third-party")
 CAPTURE_SEED_BYTES = 4096
 FRAMES_PER_CAPTURE = 12
 

@@ -61,8 +61,9 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
 
 @contextmanager
 def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary folder beside ``path`` to fill; on success it takes the place of ``path``
-    (an existing folder there is replaced as a whole), on any error it is removed."""
+    """A temporary folder beside ``path`` to fill; on success it becomes ``path`` (or, when that
+    folder exists, each file written replaces its namesake there); on any error it is removed
+    and nothing in ``path`` has changed."""
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise OutputError(f"cannot write {target}: it exists and is not a directory")
@@ -71,10 +72,11 @@ def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(temporary, 0o777 & ~_umask())
         yield temporary
         if target.exists():
-            old = temporary.with_name(temporary.name + ".old")
-            os.replace(target, old)  # two renames: the folder is never seen half written
-            os.replace(temporary, target)
-            shutil.rmtree(old, ignore_errors=True)
+            # never delete the folder: it may be the user's own (``-o .``); each file is replaced
+            # whole, other files stay
+            for written in sorted(temporary.iterdir()):
+                os.replace(written, target / written.name)
+            temporary.rmdir()
         else:
             os.replace(temporary, target)
     except BaseException:

@@ -69,6 +69,7 @@ class Analysis:
     events: list[Event] = field(default_factory=list, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
+    stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
 
     TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems")
 
@@ -343,4 +344,8 @@ def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = No
             pipeline.feed_records(capture.records())
         else:
             pipeline.feed_frames(capture.frames())
-        return pipeline.finish(capture.interfaces, capture.problems, capture.format)
+        analysis = pipeline.finish(capture.interfaces, capture.problems, capture.format)
+        fatal = capture.parser.fatal
+        if fatal is not None and not analysis.unreadable:
+            analysis.stopped = f"reading stopped at byte {fatal.offset}: {fatal.reason}"
+        return analysis

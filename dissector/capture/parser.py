@@ -76,6 +76,7 @@ class CaptureParser:
         self._pos = 0  # offset in _buf of the first unconsumed byte
         self._base = 0  # file offset of _buf[0]
         self._stopped = False  # a fatal problem was reported: ignore further input
+        self.fatal: Problem | None = None  # that problem
         self._closed = False
 
     @property
@@ -183,6 +184,7 @@ class CaptureParser:
 
     def _stop(self, problem: Problem) -> None:
         self.problems.append(problem)
+        self.fatal = problem
         self._stopped = True
 
     def _tail_problems(self, buf: object, pos: int, end: int) -> list[Problem]:

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from dissector.capture import problem_kind
+from dissector.records import Problem
 from mcoaviz.pipeline import Analysis
 from mcoaviz.safetext import printable, utc_text
 
@@ -41,7 +43,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"mcoaviz analyse: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
         return 2
     report(analysis, sys.stdout, max_findings=args.max_findings)
-    return 0
+    return stopped_status(analysis, "analyse")
+
+
+def stopped_status(analysis: Analysis, command: str) -> int:
+    """2 with the reason on stderr when reading stopped at a corrupt block (the results shown
+    cover the frames before it); 0 otherwise."""
+    if not analysis.stopped:
+        return 0
+    sys.stdout.flush()
+    print(f"mcoaviz {command}: error: {printable(analysis.stopped)}; results cover the "
+          f"{analysis.capture.get('frames', 0)} frames before it", file=sys.stderr)
+    return 2
 
 
 # --------------------------------------------------------------------------- formatting
@@ -109,8 +122,20 @@ def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
     if cap.get("problem_count"):
         w(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)\n")
         # Capture-level problems (a truncated file, a bad block) matter more than any table below.
-        for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
-            w(f"  {problem['severity']:<11} {printable(problem['reason'])}\n")
+        # one line per kind: a file of a million bad blocks says so in one line, with the count
+        kinds = cap.get("problem_kinds", {})
+        shown: set[str] = set()
+        for problem in analysis.problems:
+            if problem.get("frame") is not None:
+                continue
+            kind = problem_kind(Problem(problem["layer"], 0, problem["reason"]))
+            if kind in shown:
+                continue
+            shown.add(kind)
+            times = f" (x{kinds[kind]})" if kinds.get(kind, 1) > 1 else ""
+            w(f"  {problem['severity']:<11} {printable(problem['reason'])}{times}\n")
+            if len(shown) == 3:
+                break
     w("\n")
     _bindings(analysis, out, t0)
     _bul(analysis, out, t0)

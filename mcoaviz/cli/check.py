@@ -128,5 +128,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_text(groups, analysis.capture))
+    from mcoaviz.cli.analyse import stopped_status
+
+    if stopped_status(analysis, "check"):
+        return 2
     threshold = SEVERITY_RANK[args.fail_on]
     return 1 if any(SEVERITY_RANK[f["severity"]] >= threshold for f in findings) else 0

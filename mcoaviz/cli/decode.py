@@ -153,6 +153,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"mcoaviz decode: cannot read {printable(source.name)}: {problems[0].reason}",
                   file=sys.stderr)
             return 2
+        fatal = source.parser.fatal
+        if fatal is not None:  # messages before it were shown; reading stopped there
+            print(f"mcoaviz decode: error: reading stopped at byte {fatal.offset}: "
+                  f"{printable(fatal.reason)}", file=sys.stderr)
+            return 2
         for problem in problems[:MAX_WARNINGS]:
             print(f"mcoaviz decode: warning: {printable(problem.reason)} (offset {problem.offset})",
                   file=sys.stderr)

@@ -73,4 +73,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"mcoaviz export: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    return 0
+    from mcoaviz.cli.analyse import stopped_status
+
+    return stopped_status(analysis, "export")
