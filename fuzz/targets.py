@@ -48,7 +48,9 @@ def _check(condition: bool, what: str) -> None:
 
 
 def check_packet(packet: Packet) -> None:
-    _check(len(packet.problems) <= MAX_PACKET_PROBLEMS + 1, f"{len(packet.problems)} problems kept")
+    # beyond the walkers' bounded problems: the link layer's (at most 2), the exception that ended
+    # the walk and the "N more" summary
+    _check(len(packet.problems) <= MAX_PACKET_PROBLEMS + 4, f"{len(packet.problems)} problems kept")
     if packet.mobility is not None:
         kept = len(packet.mobility.options)
         _check(kept <= MAX_OPTIONS + MAX_PADS_KEPT, f"{kept} options kept in one message")

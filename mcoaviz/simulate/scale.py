@@ -274,6 +274,7 @@ def write_scale_capture(
         burst = traffic.burst
         lifetime = schedule.lifetime
         pending = schedule.events()
+        building: dict[int, tuple[bytes, bytes]] = {}  # node -> its BU/BA awaiting the BA
         upcoming = next(pending, None)
         n = 0
         while True:
@@ -282,7 +283,11 @@ def write_scale_capture(
                 at = data_start + int(n * step) if frame is not None else 1 << 62
                 while upcoming is not None and upcoming[0] <= at:
                     sig_at, i, seq, kind = upcoming
-                    signal = _signalling(nodes[i], seq, lifetime)[kind]
+                    if kind == 0:  # the BA follows its BU: build the pair once, keep it until then
+                        pair = building[i] = _signalling(nodes[i], seq, lifetime)
+                    else:
+                        pair = building.pop(i, None) or _signalling(nodes[i], seq, lifetime)
+                    signal = pair[kind]
                     stamp = base + sig_at
                     size = len(signal)
                     cap = size if size <= snap else snap
