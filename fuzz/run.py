@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss-limit-mb", type=float, default=1024.0)
     parser.add_argument("--builtin", action="store_true", help="the built-in mutator even with atheris")
     parser.add_argument("--corpus", type=Path, default=Path("fuzz/corpus"),
-                        help="working corpus folder (atheris; written with the seeds first)")
+                        help="corpus folder: atheris's working corpus (written with the seeds first); "
+                             "the built-in mutator adds its files to the seeds")
     parser.add_argument("--crashers", type=Path, default=Path("fuzz/crashers"))
     parser.add_argument("--stats", type=Path, default=None, help="write figures here as JSON")
     parser.add_argument("--replay", type=Path, nargs="*", help="run these inputs once, show tracebacks")
@@ -170,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from fuzz.targets import one_input
 
-        run_builtin(recorder, one_input, all_seeds(), args.runs, args.seed, args.max_len)
+        seeds = all_seeds()
+        if args.corpus.is_dir():  # e.g. what a coverage-guided run found: mutate that too
+            seeds += [p.read_bytes() for p in sorted(args.corpus.iterdir()) if p.is_file()]
+        run_builtin(recorder, one_input, seeds, args.runs, args.seed, args.max_len)
     recorder.write_stats()
     print(json.dumps(recorder.summary()), file=sys.stderr)
     return 1 if recorder.signatures else 0
