@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a write error (a full disk) shows here, not as a traceback at exit
         return status
     except KeyboardInterrupt:
+        print(f"mcoaviz {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         _silence_stdout()
