@@ -242,6 +242,8 @@ class Pipeline:
         capture_problems = list(capture_problems)
         for p in capture_problems:
             kind = problem_kind(p)
+            if dropped_kinds and kind not in dropped_kinds:  # the log counted it under "other"
+                kind = "other"
             dropped_kinds[kind] = dropped_kinds.get(kind, 0) - 1
         # nothing readable: no header, or input that ends inside it (pcap and pcapng alike)
         if self.frames == 0 and capture_problems and (

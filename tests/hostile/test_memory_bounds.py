@@ -149,3 +149,18 @@ def test_problem_log_counts_kinds_and_refuses_inserts() -> None:
     assert (log.total, log.dropped) == (6, 4)
     assert log.counts == {"pcapng: bad block at N": 5, "pcap: other": 1}
     assert struct.calcsize("<I") == 4  # the fixture files use little-endian blocks
+
+
+def test_kinds_beyond_the_limit_are_counted_as_other_and_the_total_stays_exact() -> None:
+    from dissector.capture import ProblemLog
+    from dissector.capture.limits import MAX_PROBLEM_KINDS
+    from dissector.records import Problem
+    from mcoaviz.pipeline import Pipeline
+
+    log = ProblemLog(limit=10)
+    letters = [chr(ord("a") + k % 26) + chr(ord("a") + k // 26) for k in range(MAX_PROBLEM_KINDS + 20)]
+    log.extend(Problem("pcapng", 0, f"kind {name}") for name in letters)
+    assert len(log.counts) == MAX_PROBLEM_KINDS + 1 and log.counts["other"] == 20
+    analysis = Pipeline().finish(capture_problems=log, capture_format="pcapng")
+    assert analysis.capture["problem_count"] == MAX_PROBLEM_KINDS + 20
+    assert sum(analysis.capture["problem_kinds"].values()) == MAX_PROBLEM_KINDS + 20
