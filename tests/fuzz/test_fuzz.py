@@ -21,7 +21,7 @@ def test_crasher_replays_without_error(path: Path) -> None:
 
 
 def test_the_crashers_are_there() -> None:
-    assert len(CRASHERS) == 2
+    assert len(CRASHERS) == 3
 
 
 def test_seeds_come_from_the_sample_and_third_party_captures() -> None:
