@@ -110,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.output)
     try:
         write_capture(result, path)
+    except OutputError as exc:
+        return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot write {path}: {exc.strerror or exc}")
     frames = result.truth["capture"]["frames"]

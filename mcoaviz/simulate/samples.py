@@ -50,9 +50,14 @@ def sample_files() -> list[tuple[str, str, Dialect]]:
 
 
 def write_capture(result: Result, path: Path) -> None:
-    path.write_bytes(result.pcapng)
+    """The capture and its truth file, each written whole or not at all (mcoaviz.outfile)."""
+    from mcoaviz.outfile import atomic_file
+
+    with atomic_file(path, "wb") as out:
+        out.write(result.pcapng)
     truth_path = path.with_name(path.name.removesuffix(".pcapng") + ".truth.json")
-    truth_path.write_text(dump(result.truth), encoding="utf-8")
+    with atomic_file(truth_path) as out:
+        out.write(dump(result.truth))
 
 
 def readme_text() -> str:

@@ -198,3 +198,15 @@ def test_csv_export_into_an_existing_folder_replaces_its_tables_and_keeps_other_
     assert (folder / "notes.txt").read_text() == "mine\n"
     assert (folder / "bindings.csv").read_text().startswith("node,role,hoa,bid,coa,start,end,end_reason")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
+
+
+def test_simulate_refuses_a_missing_parent_directory_like_export(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no"
+    assert main(["simulate", "deregistration", "-o", str(missing / "x.pcapng")]) == 2
+    assert main(["simulate", "scale", "--mobile-nodes", "1", "--duration", "1", "--rate", "10",
+                 "-o", str(missing / "s.pcapng")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"mcoaviz simulate: cannot write {missing / 'x.pcapng'}: directory {missing} does not exist",
+        f"mcoaviz simulate: cannot write {missing / 's.pcapng'}: directory {missing} does not exist"]
+    assert not missing.exists()
