@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             written = write_all(Path(args.output))
+        except OutputError as exc:
+            return _fail(str(exc))
         except OSError as exc:
             return _fail(f"cannot write into {args.output}: {exc.strerror or exc}")
         for path in written:

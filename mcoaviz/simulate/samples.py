@@ -72,7 +72,11 @@ def readme_text() -> str:
 
 def write_all(folder: Path) -> list[Path]:
     """Write every sample and the README; remove samples of scenarios that no longer exist."""
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.parent.is_dir():  # as every command: no directory trees made for a mistyped path
+        from mcoaviz.outfile import OutputError
+
+        raise OutputError(f"cannot write into {folder}: directory {folder.parent} does not exist")
+    folder.mkdir(exist_ok=True)
     current = {stem for stem, _, _ in sample_files()}
     for old in folder.glob("*-*.pcapng"):
         stem = old.name.removesuffix(".pcapng")
