@@ -43,6 +43,14 @@ def atomic_file(path: str | os.PathLike[str], mode: str = "w", encoding: str | N
     target = Path(path)
     if target.is_dir():
         raise OutputError(f"cannot write {target}: it is a directory")
+    if target.exists() and not target.is_file():  # /dev/stdout, a FIFO: nothing to rename over
+        binary = "b" in mode
+        with open(target, mode, encoding=None if binary else encoding,
+                  newline=None if binary else newline) as direct:
+            yield direct
+        return
+    if target.is_symlink():  # replace the file it points to, not the link
+        target = Path(os.path.realpath(target))
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_parent_of(target))
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600

@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"mcoaviz export: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `| head`: the reader has what it wanted (handled by mcoaviz.cli.main)
+        raise
     except OSError as exc:
         print(f"mcoaviz export: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 2

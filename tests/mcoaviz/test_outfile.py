@@ -56,3 +56,27 @@ def test_new_folder_appears_whole(tmp_path: Path) -> None:
         (folder / "a.csv").write_text("1")
     assert os.listdir(tmp_path) == ["tables"]
     assert (tmp_path / "tables" / "a.csv").read_text() == "1"
+
+
+def test_a_symlink_keeps_pointing_at_the_new_content(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    (tmp_path / "link.json").symlink_to(real)
+    with atomic_file(tmp_path / "link.json") as out:
+        out.write("new")
+    assert (tmp_path / "link.json").is_symlink()
+    assert real.read_text() == "new"
+
+
+def test_a_fifo_is_written_directly(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with atomic_file(fifo) as out:
+            out.write("through")
+        assert os.read(reader, 100) == b"through"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["pipe"]
