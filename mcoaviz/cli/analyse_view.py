@@ -208,8 +208,8 @@ def _traffic(analysis: Analysis, w: Writer) -> None:
         w.line("  no tunnelled or route-optimised data")
         w.line()
         return
-    names = {i["id"]: printable(i.get("name")) or f"if{i['id']}"
-             for i in analysis.capture.get("interfaces", [])}
+    # raw names: the table neutralises every cell itself (escaping twice would double backslashes)
+    names = {i["id"]: i.get("name") or f"if{i['id']}" for i in analysis.capture.get("interfaces", [])}
     body = [(names.get(t["interface"], t["interface"]), t["node"], t["hoa"], t["coa"], t["bid"],
              t["direction"], t["via"], t["packets"], t["bytes"]) for t in analysis.traffic]
     headers = ("seen at", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")
