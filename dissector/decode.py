@@ -59,6 +59,9 @@ def _link_layer(frame: Frame, data: memoryview, state: WalkState) -> tuple[int, 
 
 
 def _freeze(frame: Frame, state: WalkState) -> Packet:
+    if state.problems_dropped:
+        state.problems.append(Problem(state.layer, 0, f"{state.problems_dropped} more problems in this "
+                                                      "packet not listed", "warning"))
     path = PacketPath(
         src=state.src, dst=state.dst, outer_src=state.outer_src, outer_dst=state.outer_dst,
         tunnel=state.tunnel, udp_sport=state.udp_sport, udp_dport=state.udp_dport,

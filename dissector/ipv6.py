@@ -20,6 +20,9 @@ from dissector.records import EspInfo
 from dissector.walkstate import WalkState
 
 MAX_IP_HEADERS = 8  # nested tunnels beyond this are reported, not followed (bounded work per frame)
+# IP headers plus UDP encapsulations and ESP layers: a chain UDP 4191 -> ESP-NULL -> UDP -> ... enters
+# no IP header, so it is bounded here (else it recurses until Python's stack gives out)
+MAX_NESTING = 2 * MAX_IP_HEADERS
 _U16 = struct.Struct("!H")
 _IPV6 = struct.Struct("!IHBB16s16s")
 
@@ -260,6 +263,7 @@ def _udp(r: Reader, state: WalkState, opts: WalkOptions) -> None:
     if r.eof():
         return
     state.udp_sport, state.udp_dport = sport, dport
+    _enter_encapsulation(state, start, "UDP encapsulation")
     version = r.peek_u8() >> 4
     if version in (4, 6):
         walk_ip(r, state, opts, "udp")
@@ -285,13 +289,21 @@ def _walk_next_after_udp_esp(r: Reader, state: WalkState, opts: WalkOptions, nex
 def _esp(r: Reader, state: WalkState) -> tuple[int, Reader] | None:
     """ESP header; when the payload is plainly ESP-NULL, the inner next header and its reader."""
     state.layer = "esp"
+    start = r.tell()
     spi, sequence = r.pull_u32(), r.pull_u32()
+    _enter_encapsulation(state, start, "ESP")
     found = esp_null_payload(r.buf, r.tell(), r.end)
     state.esp = EspInfo(spi, sequence, found is not None)
     if found is None:
         return None
     next_header, inner_end = found
     return next_header, r.bounded(r.tell(), inner_end)
+
+
+def _enter_encapsulation(state: WalkState, start: int, what: str) -> None:
+    state.encapsulations += 1
+    if state.ip_headers + state.encapsulations > MAX_NESTING:
+        raise Malformed(start, f"{what} nested more than {MAX_NESTING} layers deep (IP, UDP, ESP)")
 
 
 _ICV_LENGTHS = (12, 16, 0, 24, 32)  # HMAC-SHA1-96/MD5-96, SHA-256-128, none, SHA-384/512

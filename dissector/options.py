@@ -43,6 +43,12 @@ _BID_VALUE = OPTION_VALUES[OptionType.BINDING_IDENTIFIER].struct
 
 _BID_LENGTHS = {4: None, 8: socket.AF_INET, 20: socket.AF_INET6}
 
+# A Mobility Header can hold 2 000 Pad1 options; every message is kept by the engine, so a flood of
+# them must not become objects. Padding beyond a few options per message is walked and checked but
+# not kept, and at most MAX_OPTIONS other options are kept (real messages carry a handful).
+MAX_PADS_KEPT = 4
+MAX_OPTIONS = 64
+
 
 def _ntop(family: int, data: bytes) -> str:
     return socket.inet_ntop(family, data)
@@ -108,12 +114,15 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
     past the end is a warning, not a malformed packet.
     """
     cut = "warning" if snapped else "error"
+    pads = others = 0
     while not reader.eof():
         start = reader.tell()
         rel = start - mh_start
         kind = reader.pull_u8()
         if kind == OptionType.PAD1:
-            out.append(Pad1(rel))
+            pads += 1
+            if pads <= MAX_PADS_KEPT:
+                out.append(Pad1(rel))
             continue
         layer = f"option:{kind}"
         if reader.eof():
@@ -127,7 +136,18 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
                           cut, layer)
             return
         data = reader.pull_bytes(length)
-        out.append(_decode_one(kind, rel, start, length, data, state, layer, bid_type, dialect))
+        option = _decode_one(kind, rel, start, length, data, state, layer, bid_type, dialect)
+        if isinstance(option, PadN):
+            pads += 1
+            if pads <= MAX_PADS_KEPT:
+                out.append(option)
+        else:
+            others += 1
+            if others <= MAX_OPTIONS:
+                out.append(option)
+            elif others == MAX_OPTIONS + 1:
+                state.problem(start, f"more than {MAX_OPTIONS} options in one message: the rest are "
+                                     "checked but not kept", "warning", layer)
         if kind == OptionType.BINDING_AUTH_DATA and not _only_padding_after(reader):
             state.problem(start, "Binding Authorization Data is not the last option (RFC 6275 §6.2.7)",
                           "warning", layer)

@@ -31,6 +31,9 @@ class MobilityDraft:
     options: list[MobilityOption] = field(default_factory=list)
 
 
+MAX_PACKET_PROBLEMS = 32  # problems kept per packet; the rest are counted in one summary problem
+
+
 @dataclass(slots=True)
 class WalkState:
     frame_len: int
@@ -57,8 +60,14 @@ class WalkState:
     esp: EspInfo | None = None
     fragment: bool = False
     problems: list[Problem] = field(default_factory=list)
+    problems_dropped: int = 0  # problems beyond MAX_PACKET_PROBLEMS: counted, not kept
+    encapsulations: int = 0  # UDP and ESP layers followed; they count against the nesting limit
 
     def problem(self, offset: int, reason: str, severity: str = "error", layer: str | None = None) -> None:
+        # a hostile packet can hold one bad option every two bytes: keep a few, count the rest
+        if len(self.problems) >= MAX_PACKET_PROBLEMS:
+            self.problems_dropped += 1
+            return
         self.problems.append(Problem(layer or self.layer, offset, reason, severity))
 
     def enter_ip(self, src: str, dst: str, tunnel_kind: str | None) -> None:

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dissector.capture import RawRecord, record_to_frame
+from dissector.capture import RawRecord, problem_kind, record_to_frame
+from dissector.capture.limits import MAX_PROBLEM_KINDS
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import DialectDetector, with_dialect
@@ -67,6 +68,7 @@ class Analysis:
     events: list[Event] = field(default_factory=list, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
+    stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
 
     TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems")
 
@@ -99,6 +101,7 @@ class Pipeline:
         self.interfaces: dict[int, Interface] = {}
         self.problems: list[dict[str, Any]] = []
         self.problem_count = 0
+        self.problem_kinds: dict[str, int] = {}  # problem_kind -> count, every problem (kept or not)
         self._detector = DialectDetector(self.options.bid_type)
         self.dialect: Dialect | None = None
         self.dialect_reason = ""
@@ -189,9 +192,16 @@ class Pipeline:
     def add_problems(self, problems: Iterable[Problem], frame: int | None = None) -> None:
         for p in problems:
             self.problem_count += 1
+            self._count_kind(problem_kind(p))
             if len(self.problems) < MAX_PROBLEMS:
                 self.problems.append({"frame": frame, "layer": p.layer, "offset": p.offset,
                                       "reason": p.reason, "severity": p.severity})
+
+    def _count_kind(self, kind: str, count: int = 1) -> None:
+        kinds = self.problem_kinds
+        if kind not in kinds and len(kinds) >= MAX_PROBLEM_KINDS:
+            kind = "other"
+        kinds[kind] = kinds.get(kind, 0) + count
 
     def _slow(self, packet: Packet) -> list[Event]:
         if packet.problems:
@@ -261,12 +271,25 @@ class Pipeline:
         """End of input: release held records, flush rows, close the engine and the checker."""
         if capture_format is not None:
             self.format = capture_format
+        # a ProblemLog (the capture parser's) kept only the first problems: count the rest by kind
+        dropped_kinds = dict(getattr(capture_problems, "counts", {}))
         capture_problems = list(capture_problems)
-        if self.frames == 0 and self.format is None and capture_problems:
+        for p in capture_problems:
+            kind = problem_kind(p)
+            if dropped_kinds and kind not in dropped_kinds:  # the log counted it under "other"
+                kind = "other"
+            dropped_kinds[kind] = dropped_kinds.get(kind, 0) - 1
+        # nothing readable: no header, or input that ends inside it (pcap and pcapng alike)
+        if self.frames == 0 and capture_problems and (
+                self.format is None or capture_problems[0].layer == "capture"):
             self.unreadable = capture_problems[0].reason
         if interfaces is not None:
             self.interfaces = dict(interfaces)
         self.add_problems(capture_problems)
+        for kind, count in dropped_kinds.items():
+            if count > 0:
+                self.problem_count += count
+                self._count_kind(kind, count)
         if not self._finished:
             self._finished = True
             self._flush_rows()
@@ -309,6 +332,7 @@ class Pipeline:
             "first_time": self.first_time,
             "last_time": self.last_time,
             "problem_count": self.problem_count,
+            "problem_kinds": dict(self.problem_kinds),
             "unattributed_packets": self.engine.traffic_table.unattributed_packets,
             "traffic_bin_width": self.engine.traffic_table.width,  # seconds per traffic_bins row
         }
@@ -405,4 +429,8 @@ def run_pipeline(pipeline: Pipeline, capture: Any, progress: Progress | None = N
     finally:
         if progress is not None:
             progress.stop()
-    return pipeline.finish(capture.interfaces, capture.problems, capture.format)
+    analysis = pipeline.finish(capture.interfaces, capture.problems, capture.format)
+    fatal = capture.parser.fatal
+    if fatal is not None and not analysis.unreadable:
+        analysis.stopped = f"reading stopped at byte {fatal.offset}: {fatal.reason}"
+    return analysis

@@ -41,3 +41,16 @@ def for_rich(text: object, limit: int = MAX_SHOWN) -> str:
     from rich.markup import escape
 
     return escape(printable(text, limit))
+
+
+def utc_text(seconds: float | None) -> str:
+    """A capture time as UTC text. A capture chooses its timestamps too (``if_tsresol`` 0 with
+    64-bit ticks, a huge ``if_tsoffset``): a time no calendar can show is printed as seconds."""
+    if seconds is None:
+        return "-"
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds:.6g} s since the epoch (outside the calendar)"

@@ -106,6 +106,8 @@ class CaptureSource:
             if not chunk:
                 break
             yield from feed(chunk)
+            if self.parser.stopped:  # not a capture, or corrupt: reading on (/dev/zero) never ends
+                break
         self.parser.close()
 
     def _claim(self) -> None:

@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from dissector.capture.limits import RawRecord
+from dissector.capture.limits import ProblemLog, RawRecord
 from dissector.capture.pcap import FILE_HEADER_LENGTH, PcapReader, is_pcap_magic
 from dissector.capture.pcapng import PcapngReader, is_pcapng_magic
 from dissector.records import Frame, Interface, Problem
@@ -68,7 +68,7 @@ class CaptureParser:
 
     def __init__(self) -> None:
         self.interfaces: dict[int, Interface] = {}
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = ProblemLog()  # bounded: the first N kept, all counted
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.frames = 0  # frames produced so far (the number of the last one)
         self._reader: PcapReader | PcapngReader | None = None
@@ -76,7 +76,13 @@ class CaptureParser:
         self._pos = 0  # offset in _buf of the first unconsumed byte
         self._base = 0  # file offset of _buf[0]
         self._stopped = False  # a fatal problem was reported: ignore further input
+        self.fatal: Problem | None = None  # that problem
         self._closed = False
+
+    @property
+    def stopped(self) -> bool:
+        """A fatal problem was found: no more frames will come, whatever is fed."""
+        return self._stopped
 
     # ------------------------------------------------------------------ streaming
 
@@ -178,6 +184,7 @@ class CaptureParser:
 
     def _stop(self, problem: Problem) -> None:
         self.problems.append(problem)
+        self.fatal = problem
         self._stopped = True
 
     def _tail_problems(self, buf: object, pos: int, end: int) -> list[Problem]:
@@ -191,6 +198,10 @@ class CaptureParser:
                 found.append(
                     Problem("capture", 0, f"input ends inside the file header ({end} bytes)", "warning")
                 )
+        elif self.format == "pcapng" and self._base + pos == 0 and pos < end:  # no block complete
+            # as for a pcap cut inside its file header: nothing of the capture could be read
+            found.append(Problem("capture", 0, f"input ends inside the pcapng section header ({end} bytes)",
+                                 "warning"))
         elif pos < end:
             why = self._reader.describe_tail(buf, pos, end)
             found.append(

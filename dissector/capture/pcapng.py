@@ -12,7 +12,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
-from dissector.capture.limits import MAX_RECORD_LENGTH, RawRecord, WalkEnded
+from dissector.capture.limits import MAX_INTERFACES, MAX_NAME_LENGTH, MAX_RECORD_LENGTH, RawRecord, WalkEnded
 from dissector.records import Interface, Problem
 
 SHB = 0x0A0D0D0A
@@ -38,6 +38,11 @@ def is_pcapng_magic(head: bytes) -> bool:
 def tsresol_divisor(value: int) -> int:
     """Timestamp units per second for an ``if_tsresol`` byte (MSB set: power of 2)."""
     return 2 ** (value & 0x7F) if value & 0x80 else 10**value
+
+
+def _text(value: bytes) -> str:
+    """An interface name or description: decoded, cut to a bounded length (shown escaped by views)."""
+    return value[: MAX_NAME_LENGTH * 4].rstrip(b"\0").decode("utf-8", "replace")[:MAX_NAME_LENGTH]
 
 
 class _Section:
@@ -225,6 +230,10 @@ class PcapngReader:
 
     def _interface(self, buf: object, pos: int, blen: int, base: int, section: _Section) -> None:
         order = section.order
+        if len(self.interfaces) >= MAX_INTERFACES:  # each one is kept: a flood of them is not
+            self.problems.append(Problem("pcapng", base + pos, f"more than {MAX_INTERFACES} interfaces: "
+                                                               "interface block ignored"))
+            return
         if blen < 20:
             self.problems.append(Problem("pcapng", base + pos, f"interface block too short ({blen} bytes)"))
             linktype, snaplen = 0xFFFF, 0
@@ -239,9 +248,9 @@ class PcapngReader:
                 break
             value = bytes(buf[opt + 4 : min(opt + 4 + length, end)])  # type: ignore[index]
             if code == IF_NAME:
-                name = value.rstrip(b"\0").decode("utf-8", "replace")
+                name = _text(value)
             elif code == IF_DESCRIPTION:
-                description = value.rstrip(b"\0").decode("utf-8", "replace")
+                description = _text(value)
             elif code == IF_TSRESOL and value:
                 divisor = tsresol_divisor(value[0])
             elif code == IF_TSOFFSET and len(value) == 8:
@@ -254,7 +263,12 @@ class PcapngReader:
     def _bad_packet_block(
         self, at: int, kind: str, blen: int, caplen: int, ifid: int, section: _Section
     ) -> None:
-        if ifid >= len(section.interfaces):
+        minimum = 16 if kind == "simple packet block" else 32
+        if blen < minimum:  # its fields would be read from the next block: do not name them
+            reason = f"{kind} of {blen} bytes is shorter than its {minimum}-byte minimum; skipped"
+        elif kind == "simple packet block" and not section.interfaces:
+            reason = f"{kind} before any interface is described; skipped"
+        elif ifid >= len(section.interfaces):
             reason = f"{kind} refers to interface {ifid}, which is not described; skipped"
         else:
             reason = f"{kind} of {blen} bytes cannot hold {caplen} captured bytes; skipped"

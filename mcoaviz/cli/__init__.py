@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,14 +44,37 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, handlers = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2) and --help: a status, as from any command
+        return exc.code if isinstance(exc.code, int) else 2
     if not args.command:
         parser.print_help()
         return 2
     try:
-        return int(handlers[args.command].run(args))  # type: ignore[attr-defined]
+        status = int(handlers[args.command].run(args))  # type: ignore[attr-defined]
+        sys.stdout.flush()  # a write error (a full disk) shows here, not as a traceback at exit
+        return status
     except KeyboardInterrupt:
+        print(f"mcoaviz {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         sys.stderr.close()
         return 0
+    except OSError as exc:  # stdout on a full disk or a failing device (`> /dev/full`)
+        _silence_stdout()
+        print(f"mcoaviz {args.command}: error: cannot write the output: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush of what is still buffered
+    cannot fail a second time (the recipe of the Python signal docs for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -20,6 +20,7 @@ from mcoaviz.cli.analyse_view import SCREENFUL, SEVERITY_ORDER, ReportOptions
 from mcoaviz.cli.terminal import Writer, wants_colour
 from mcoaviz.pipeline import Analysis
 from mcoaviz.query import QueryError, TimeFormat
+from mcoaviz.safetext import printable
 
 NAME = "analyse"
 HELP = "Reconstruct binding caches, binding update lists and per-CoA traffic; list findings."
@@ -68,7 +69,18 @@ def run(args: argparse.Namespace) -> int:
     writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
     render(analysis, writer, asked.time_formatter(analysis.capture.get("first_time")),
            ReportOptions(max_findings=args.max_findings, show_all=args.show_all, summary=args.summary))
-    return 0
+    return stopped_status(analysis, "analyse")
+
+
+def stopped_status(analysis: Analysis, command: str) -> int:
+    """2 with the reason on stderr when reading stopped at a corrupt block (the results shown
+    cover the frames before it); 0 otherwise."""
+    if not analysis.stopped:
+        return 0
+    sys.stdout.flush()
+    print(f"mcoaviz {command}: error: {printable(analysis.stopped)}; results cover the "
+          f"{analysis.capture.get('frames', 0)} frames before it", file=sys.stderr)
+    return 2
 
 
 # ------------------------------------------------------------------ kept for existing callers

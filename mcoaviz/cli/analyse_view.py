@@ -9,19 +9,21 @@ Capture text (file and interface names) goes through ``safetext.printable``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from dissector.capture import problem_kind
+from dissector.records import Problem
 from mcoaviz.cli.terminal import Styled, Writer, table
 from mcoaviz.pipeline import Analysis
 from mcoaviz.query import Summary, TimeFormat, summarise
-from mcoaviz.safetext import printable
+from mcoaviz.safetext import printable, utc_text
 
 SEVERITY_ORDER = ("error", "warning", "info")
 SCREENFUL = 200  # table rows above which the summary is printed instead (unless --all)
 TOP = 5  # rows per ranking in the summary
 NODES_LISTED = 5  # nodes listed in the summary (the rest counted)
 RULES_LISTED = 5
+MAX_NAMES = 16  # interface names listed in the header; a file can describe thousands
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +66,14 @@ def table_rows(analysis: Analysis, max_findings: int) -> int:
 def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
     cap = analysis.capture
     w.styled(f"Capture {printable(cap.get('file'))}  ({cap.get('format') or 'unknown format'})", "title")
-    names = ", ".join(printable(i.get("name")) or f"if{i['id']}" for i in cap.get("interfaces", [])) or "-"
-    w.line(f"  frames      {cap.get('frames')} on {len(cap.get('interfaces', []))} interface(s): {names}")
+    interfaces = cap.get("interfaces", [])
+    names = ", ".join(printable(i.get("name")) or f"if{i['id']}" for i in interfaces[:MAX_NAMES]) or "-"
+    if len(interfaces) > MAX_NAMES:  # a file can describe thousands of interfaces
+        names += f", ... {len(interfaces) - MAX_NAMES} more"
+    w.line(f"  frames      {cap.get('frames')} on {len(interfaces)} interface(s): {names}")
     first = cap.get("first_time")
     if first is not None:
-        start = datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        start = utc_text(first)  # times no calendar can show are printed as seconds
         span = (cap.get("last_time") or first) - first
         w.line(f"  time span   {span:.3f} s from {start} (times below: {times.legend()})")
     w.line(f"  dialect     {cap.get('dialect')} ({cap.get('dialect_reason')})")
@@ -78,10 +83,22 @@ def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
     w.line(f"  signalling  {total} mobility messages{shown_messages}")
     if cap.get("problem_count"):
         w.line(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)")
-        # Capture-level problems (a truncated file, a bad block) matter more than any table below.
-        for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
-            w.line(f"  {problem['severity']:<11} {printable(problem['reason'])}",
+        # Capture-level problems (a truncated file, a bad block) matter more than any table below:
+        # one line per kind, so a file of a million bad blocks says so in one line, with the count
+        kinds = cap.get("problem_kinds", {})
+        seen: set[str] = set()
+        for problem in analysis.problems:
+            if problem.get("frame") is not None:
+                continue
+            kind = problem_kind(Problem(problem["layer"], 0, problem["reason"]))
+            if kind in seen:
+                continue
+            seen.add(kind)
+            times_seen = f" (x{kinds[kind]})" if kinds.get(kind, 1) > 1 else ""
+            w.line(f"  {problem['severity']:<11} {printable(problem['reason'])}{times_seen}",
                    [(2, 2 + len(problem["severity"]), problem["severity"])])
+            if len(seen) == 3:
+                break
     shown = [f"{name} {' or '.join(str(v) if v is not None else 'none' for v in query[name])}"
              for name in ("hoa", "coa", "node", "bid") if name in query]
     if "at" in query:
@@ -191,8 +208,8 @@ def _traffic(analysis: Analysis, w: Writer) -> None:
         w.line("  no tunnelled or route-optimised data")
         w.line()
         return
-    names = {i["id"]: printable(i.get("name")) or f"if{i['id']}"
-             for i in analysis.capture.get("interfaces", [])}
+    # raw names: the table neutralises every cell itself (escaping twice would double backslashes)
+    names = {i["id"]: i.get("name") or f"if{i['id']}" for i in analysis.capture.get("interfaces", [])}
     body = [(names.get(t["interface"], t["interface"]), t["node"], t["hoa"], t["coa"], t["bid"],
              t["direction"], t["via"], t["packets"], t["bytes"]) for t in analysis.traffic]
     headers = ("seen at", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")

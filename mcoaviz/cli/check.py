@@ -16,6 +16,7 @@ from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
 from mcoaviz.checker.registry import BY_CODE
 from mcoaviz.cli.progress import add_quiet_argument
 from mcoaviz.cli.terminal import Writer, wants_colour
+from mcoaviz.safetext import printable
 
 NAME = "check"
 HELP = "Check a capture against draft-05 / RFC 5648 rules; findings grouped like Expert Info."
@@ -34,10 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when a finding at or above this severity exists (default error)")
     parser.add_argument("--select", metavar="CODES", default="",
                         help="comma-separated code prefixes to report, e.g. MCOA1,MCOA302 (default all)")
-    parser.add_argument("--dialect", choices=("auto", "rfc5648", "draft05"), default="auto",
-                        help="how to read Binding Identifier flags (default: auto, decided per capture)")
-    parser.add_argument("--bid-type", type=int, default=35, metavar="N",
-                        help="mobility option type of the Binding Identifier (default 35)")
+    from mcoaviz.cli.decode import add_dialect_arguments
+
+    add_dialect_arguments(parser)
     add_quiet_argument(parser)
     parser.add_argument("--wireshark", action="store_true",
                         help="also run Wireshark's dissectors (tshark via pyshark) on the Mobility Header "
@@ -62,13 +62,26 @@ def group_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (severity, rule), members in sorted(groups.items(),
                                             key=lambda kv: (-SEVERITY_RANK[kv[0][0]], kv[0][1])):
         first = members[0]  # findings of rules outside the registry (mcoaviz.wireshark) name themselves
-        out.append({"severity": severity, "rule": rule,
-                    "name": BY_CODE[rule].name if rule in BY_CODE else first.get("name", ""),
+        name, summary = ((BY_CODE[rule].name, BY_CODE[rule].summary) if rule in BY_CODE else
+                         ("capture-problem", "the capture file is damaged; results may be incomplete")
+                         if rule == CAPTURE_RULE else (first.get("name", ""), first.get("summary", "")))
+        out.append({"severity": severity, "rule": rule, "name": name,
                     "section": members[0]["section"], "rfc_section": members[0].get("rfc_section"),
-                    "summary": BY_CODE[rule].summary if rule in BY_CODE else first.get("summary", ""),
+                    "summary": summary,
                     "count": sum(m.get("count", 1) for m in members),  # an episode counts its hits
                     "frames": [m["frame"] for m in members], "findings": members})
     return out
+
+
+CAPTURE_RULE = "CAPTURE"  # findings of their own kind (like Zeek's weird.log): the file, not the protocol
+
+
+def capture_findings(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Capture-level problems (a truncated file, a corrupt block) as findings, so that a broken
+    capture is never "no findings" and ``--fail-on`` sees it."""
+    return [{"rule": CAPTURE_RULE, "section": "capture", "severity": p["severity"], "frame": None,
+             "message": p["reason"], "rfc_section": None, "time": None, "hoa": None, "bid": None}
+            for p in problems if p.get("frame") is None]
 
 
 def _frames_text(frames: list[int | None]) -> str:
@@ -78,7 +91,7 @@ def _frames_text(frames: list[int | None]) -> str:
 
 
 def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
-    lines = [f"{capture.get('file')}: {capture.get('frames', 0)} frames, dialect "
+    lines = [f"{printable(capture.get('file'))}: {capture.get('frames', 0)} frames, dialect "
              f"{capture.get('dialect')} ({capture.get('dialect_reason', '')})"]
     if not groups:
         return "\n".join(lines + ["no findings"]) + "\n"
@@ -92,7 +105,7 @@ def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
         lines.append(f"{'':43}frames {_frames_text(g['frames'])}")
         for f in g["findings"][:MAX_LISTED]:
             frame = f["frame"] if f["frame"] is not None else "-"
-            lines.append(f"{'':43}  [{frame}] {f['message']}")
+            lines.append(f"{'':43}  [{frame}] {printable(f['message'])}")
     counts = {s: sum(g["count"] for g in groups if g["severity"] == s) for s in SEVERITIES}
     lines.append(", ".join(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items()))
     return "\n".join(lines) + "\n"
@@ -135,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
     if unreadable:
         print(f"mcoaviz check: error: cannot read {args.capture}: {unreadable}", file=sys.stderr)
         return 2
-    findings = [f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
+    # capture problems are reported whatever --select says: they limit what every rule could see
+    findings = capture_findings(analysis.problems) + [
+        f for f in analysis.findings if not prefixes or f["rule"].startswith(prefixes)]
     if args.wireshark:
         from mcoaviz.wireshark import WiresharkUnavailable, analysis_second_opinion
 
@@ -153,5 +168,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
         write_text(render_text(groups, analysis.capture), writer)
+    from mcoaviz.cli.analyse import stopped_status
+
+    if stopped_status(analysis, "check"):
+        return 2
     threshold = SEVERITY_RANK[args.fail_on]
     return 1 if any(SEVERITY_RANK[f["severity"]] >= threshold for f in findings) else 0

@@ -23,16 +23,30 @@ from mcoaviz.cli.decode_view import detail_lines, summary_line
 from mcoaviz.cli.progress import ProgressBar, add_quiet_argument, wanted
 from mcoaviz.messages import message_row
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole, run_pipeline
+from mcoaviz.safetext import printable
 from mcoaviz.sources import CaptureSourceError, open_capture
 
 NAME = "decode"
 HELP = "List the Mobility Header messages of a capture (-V details, --json records)."
 
+MAX_WARNINGS = 20  # capture problems listed on stderr; the rest are counted
+
+
+def bid_type(text: str) -> int:
+    """``--bid-type``, the same for every command: a mobility option type that is not padding."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 2 <= value <= 255:
+        raise argparse.ArgumentTypeError(f"{value} is not an option type between 2 and 255")
+    return value
+
 
 def add_dialect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dialect", choices=("auto", "rfc5648", "draft05"), default="auto",
                         help="how to read Binding Identifier flags (default: auto, decided per capture)")
-    parser.add_argument("--bid-type", type=int, default=35, metavar="N",
+    parser.add_argument("--bid-type", type=bid_type, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
 
 
@@ -105,11 +119,12 @@ def run(args: argparse.Namespace) -> int:
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if args.json:
             out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
-        else:
+        else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
-            out.write(summary_line(packet, first, times.point(packet.time)) + "\n")
+            line = summary_line(packet, first, times.point(packet.time))
+            out.write(printable(line, limit=0) + "\n")
             if args.verbose:
-                out.write("".join(line + "\n" for line in detail_lines(packet)))
+                out.write("".join(printable(line, limit=0) + "\n" for line in detail_lines(packet)))
         count += 1
 
     pipeline.listener = show
@@ -125,10 +140,22 @@ def run(args: argparse.Namespace) -> int:
         if lost:
             print(f"mcoaviz decode: warning: {lost} fragmented datagram(s) could not be reassembled",
                   file=sys.stderr)
-        errors = [p for p in source.problems if p.severity == "error"]
-        if errors and source.format is None:
-            print(f"mcoaviz decode: cannot read {source.name}: {errors[0].reason}", file=sys.stderr)
+        problems = source.problems
+        # nothing readable (not a capture, or input that ends inside its header): as analyse does
+        if problems and not pipeline.frames and (source.format is None or problems[0].layer == "capture"):
+            print(f"mcoaviz decode: cannot read {printable(source.name)}: {problems[0].reason}",
+                  file=sys.stderr)
             return 2
-        for problem in source.problems:
-            print(f"mcoaviz decode: warning: {problem.reason} (offset {problem.offset})", file=sys.stderr)
+        fatal = source.parser.fatal
+        if fatal is not None:  # messages before it were shown; reading stopped there
+            print(f"mcoaviz decode: error: reading stopped at byte {fatal.offset}: "
+                  f"{printable(fatal.reason)}", file=sys.stderr)
+            return 2
+        for problem in problems[:MAX_WARNINGS]:
+            print(f"mcoaviz decode: warning: {printable(problem.reason)} (offset {problem.offset})",
+                  file=sys.stderr)
+        total = getattr(problems, "total", len(problems))
+        if total > MAX_WARNINGS:
+            print(f"mcoaviz decode: warning: {total - MAX_WARNINGS} more capture problems not listed",
+                  file=sys.stderr)
     return 0

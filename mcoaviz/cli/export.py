@@ -13,6 +13,7 @@ from pathlib import Path
 from dissector.codepoints import DSMIPV6_UDP_PORT
 from mcoaviz.cli import query_options
 from mcoaviz.export import write_csv_folder, write_json
+from mcoaviz.outfile import OutputError, atomic_file, atomic_folder
 from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
 from mcoaviz.sources import CaptureSourceError
 
@@ -71,18 +72,30 @@ def run(args: argparse.Namespace) -> int:
     if analysis.unreadable:
         print(f"mcoaviz export: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
         return 2
+    to_file = args.format == "csv" or (args.output and args.output != "-")
+    target = args.output if to_file else "standard output"
+    if args.format == "csv":
+        target = args.output or (Path(args.capture).name + ".csv.d")
     try:
         if args.format == "json":
-            if args.output and args.output != "-":
-                with open(args.output, "w", encoding="utf-8") as out:
+            if to_file:
+                with atomic_file(args.output) as out:
                     write_json(analysis, out)
             else:
                 write_json(analysis, sys.stdout)
+                sys.stdout.flush()
         else:
-            folder = args.output or (Path(args.capture).name + ".csv.d")
-            written = write_csv_folder(analysis, folder)
-            print(f"wrote {len(written)} tables to {folder}", file=sys.stderr)
-    except OSError as exc:
-        print(f"mcoaviz export: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            with atomic_folder(target) as folder:
+                written = write_csv_folder(analysis, folder)
+            print(f"wrote {len(written)} tables to {target}", file=sys.stderr)
+    except OutputError as exc:
+        print(f"mcoaviz export: {exc}", file=sys.stderr)
         return 2
-    return 0
+    except BrokenPipeError:  # `| head`: the reader has what it wanted (handled by mcoaviz.cli.main)
+        raise
+    except OSError as exc:
+        print(f"mcoaviz export: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    from mcoaviz.cli.analyse import stopped_status
+
+    return stopped_status(analysis, "export")

@@ -9,14 +9,23 @@ mcoaviz simulate scale --mobile-nodes N --coas M --duration S --rate PPS -o big.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+from mcoaviz.outfile import OutputError
+
+MAX_SNAPLEN = 262_144  # as dumpcap; mcoaviz.simulate.scale checks the same bound
+MAX_MOBILE_NODES = 1_000_000
+MAX_COAS = 64
 
 NAME = "simulate"
 HELP = "Simulate an MCoA scenario into a pcapng capture with its ground truth (NAME.truth.json)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mcoaviz.cli.decode import bid_type
+
     parser.add_argument(
         "scenario",
         nargs="?",
@@ -35,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--bid-type",
-        type=int,
+        type=bid_type,
         default=35,
         metavar="N",
         help="option type of the Binding Identifier (default 35; the draft says TBD)",
@@ -80,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             written = write_all(Path(args.output))
+        except OutputError as exc:
+            return _fail(str(exc))
         except OSError as exc:
             return _fail(f"cannot write into {args.output}: {exc.strerror or exc}")
         for path in written:
@@ -93,8 +104,6 @@ def run(args: argparse.Namespace) -> int:
         return _scale(args)
     if args.scenario not in scenarios:
         return _fail(f"unknown scenario {args.scenario!r} (see --list)")
-    if not 2 <= args.bid_type <= 255:
-        return _fail("--bid-type must be an option type between 2 and 255")
     result = run_scenario(
         args.scenario, seed=args.seed, dialect=Dialect(args.dialect), esp=args.esp, bid_type=args.bid_type
     )
@@ -103,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.output)
     try:
         write_capture(result, path)
+    except OutputError as exc:
+        return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot write {path}: {exc.strerror or exc}")
     frames = result.truth["capture"]["frames"]
@@ -113,6 +124,13 @@ def run(args: argparse.Namespace) -> int:
 def _scale(args: argparse.Namespace) -> int:
     if args.mobile_nodes < 1 or args.coas < 1 or args.duration <= 0 or args.rate <= 0:
         return _fail("--mobile-nodes, --coas, --duration and --rate must be positive")
+    # memory grows with the nodes and CoAs (flow templates), not with the packets: bound those
+    if args.mobile_nodes > MAX_MOBILE_NODES or args.coas > MAX_COAS:
+        return _fail(f"--mobile-nodes is at most {MAX_MOBILE_NODES} and --coas at most {MAX_COAS}")
+    if not 0 <= args.snaplen <= MAX_SNAPLEN:
+        return _fail(f"--snaplen must be between 0 (whole frames) and {MAX_SNAPLEN}")
+    if not math.isfinite(args.duration * args.rate):
+        return _fail("--duration and --rate must be finite numbers")
     from mcoaviz.simulate.scale import write_scale_capture
 
     try:
@@ -125,6 +143,8 @@ def _scale(args: argparse.Namespace) -> int:
             args.seed,
             snaplen=args.snaplen,
         )
+    except OutputError as exc:
+        return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(f"{args.output}: {count} packets")

@@ -50,9 +50,14 @@ def sample_files() -> list[tuple[str, str, Dialect]]:
 
 
 def write_capture(result: Result, path: Path) -> None:
-    path.write_bytes(result.pcapng)
+    """The capture and its truth file, each written whole or not at all (mcoaviz.outfile)."""
+    from mcoaviz.outfile import atomic_file
+
+    with atomic_file(path, "wb") as out:
+        out.write(result.pcapng)
     truth_path = path.with_name(path.name.removesuffix(".pcapng") + ".truth.json")
-    truth_path.write_text(dump(result.truth), encoding="utf-8")
+    with atomic_file(truth_path) as out:
+        out.write(dump(result.truth))
 
 
 def readme_text() -> str:
@@ -67,7 +72,11 @@ def readme_text() -> str:
 
 def write_all(folder: Path) -> list[Path]:
     """Write every sample and the README; remove samples of scenarios that no longer exist."""
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.parent.is_dir():  # as every command: no directory trees made for a mistyped path
+        from mcoaviz.outfile import OutputError
+
+        raise OutputError(f"cannot write into {folder}: directory {folder.parent} does not exist")
+    folder.mkdir(exist_ok=True)
     current = {stem for stem, _, _ in sample_files()}
     for old in folder.glob("*-*.pcapng"):
         stem = old.name.removesuffix(".pcapng")

@@ -18,15 +18,19 @@ The same arguments give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import ipaddress
 import os
 import random
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dissector.encode import ethernet_for, ipv6_packet, mac
 from dissector.encode.mobility import binding_ack, binding_update, mobility_header
 from dissector.encode.options import binding_identifier
+from mcoaviz.outfile import atomic_file
 from mcoaviz.simulate.pcapng import InterfaceSpec, interface_description, section_header
 
 START_SECONDS = 1_700_000_000  # a fixed epoch: no clock goes into the file
@@ -40,6 +44,8 @@ ACK_SHARE, FULL_SHARE = 0.30, 0.55  # the rest have uniformly random sizes
 SHARE_TUNNEL, SHARE_ROUTE_OPTIMISED = 0.94, 0.03  # the rest is plain IPv6
 BATCH = 8192
 OVERHEAD = (80 + 20, 64 + 20, 40 + 20)  # IP headers + TCP per kind: tunnel, route-optimised, plain
+
+MAX_SNAPLEN = 262_144  # what dumpcap accepts; the IDB field is 32 bits, a negative one is nonsense
 
 _EPB = struct.Struct("<IIIIIII")
 # Ethernet | IPv6 (vtc, plen, rest) | IPv6 (vtc, plen, rest) | TCP ports, seq, rest
@@ -102,23 +108,49 @@ def _signalling(node: _Node, seq: int, lifetime: int) -> tuple[bytes, bytes]:
     return bu_frame, ba_frame
 
 
-def _schedule(nodes: list[_Node], duration: float, rng: random.Random) -> tuple[list[tuple[int, bytes]], int]:
-    """Signalling frames as (microsecond time, frame), sorted; and the start of data (us)."""
-    interval = min(60.0, max(duration / 3, 2.0))
-    lifetime = int(interval * 2 + 3) // 4 * 4
-    window = min(1.0, duration * 0.05)
-    events: list[tuple[int, bytes]] = []
-    for node in nodes:
-        t, seq = rng.uniform(0, window), rng.randrange(1, 60000)
-        while t < duration:
-            bu, ba = _signalling(node, seq, lifetime)
-            at = int(t * 1_000_000)
-            events.append((at, bu))
-            events.append((at + rng.randrange(200, 900), ba))  # HA processing time
-            t += interval * rng.uniform(0.9, 1.0)
-            seq = (seq + 1) & 0xFFFF
-    events.sort(key=lambda e: e[0])
-    return events, int(window * 1_000_000)
+class _Schedule:
+    """Every node's BU/BA times, merged in time order as they are written.
+
+    One heap entry per node, never one per message: a long run with many nodes must not build
+    its whole signalling in memory first (it reached gigabytes before a byte was written).
+    The jitter comes from a hash of (seed, node, draw), so it needs no per-node generator state.
+    """
+
+    def __init__(self, node_count: int, duration: float, seed: int) -> None:
+        self.node_count = node_count
+        self.duration = duration
+        self.interval = min(60.0, max(duration / 3, 2.0))
+        self.lifetime = int(self.interval * 2 + 3) // 4 * 4
+        self.window = min(1.0, duration * 0.05)
+        self.data_start = int(self.window * 1_000_000)  # data starts once the first BUs are out
+        self.seed = seed
+
+    def _draw(self, node: int, k: int) -> float:
+        digest = hashlib.blake2b(struct.pack("<qqq", self.seed, node, k), digest_size=8).digest()
+        return int.from_bytes(digest, "little") / (1 << 64)
+
+    def events(self) -> Iterator[tuple[int, int, int, int]]:
+        """(microsecond time, node index, sequence number, 0 = BU | 1 = BA), in time order."""
+        heap = []
+        for i in range(self.node_count):
+            t = self._draw(i, 0) * self.window
+            if t < self.duration:
+                heap.append((int(t * 1_000_000), i, 0, 1 + int(self._draw(i, 1) * 59999), t, 2))
+        heapq.heapify(heap)
+        while heap:
+            at, i, kind, seq, t, k = heap[0]
+            yield at, i, seq, kind
+            if kind == 0:  # the HA answers after its processing time
+                heapq.heapreplace(heap, (at + 200 + int(self._draw(i, k) * 700), i, 1, seq, t, k + 1))
+                continue
+            t += self.interval * (0.9 + 0.1 * self._draw(i, k))
+            if t < self.duration:
+                heapq.heapreplace(heap, (int(t * 1_000_000), i, 0, (seq + 1) & 0xFFFF, t, k + 1))
+            else:
+                heapq.heappop(heap)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.events())
 
 
 class _Traffic:
@@ -220,16 +252,19 @@ def write_scale_capture(
     Keep it above the largest signalling frame (about 110 + 20 * coas bytes) to keep the
     Binding Updates whole.
     """
+    if not 0 <= snaplen <= MAX_SNAPLEN:
+        raise ValueError(f"snaplen {snaplen} is outside 0..{MAX_SNAPLEN}")
     rng = random.Random(seed)
     nodes = _nodes(mobile_nodes, coas, rng)
-    signalling, data_start = _schedule(nodes, duration, rng)
-    total_data = max(0, int(rate * duration) - len(signalling))
+    schedule = _Schedule(len(nodes), duration, seed)
+    signalling_count, data_start = schedule.count(), schedule.data_start
+    total_data = max(0, int(rate * duration) - signalling_count)
     step = (duration * 1_000_000 - data_start) / max(total_data, 1)
     traffic = _Traffic(nodes, rng)
     base = START_SECONDS * 1_000_000
     pack, trailers = _EPB.pack, _TRAILERS
     written = 0
-    with open(path, "wb") as out:
+    with atomic_file(path, "wb") as out:
         out.write(section_header("mcoaviz simulate scale"))
         spec = InterfaceSpec("ha0-uplink", 1, "home agent uplink mirror", False, snaplen or 65535)
         out.write(interface_description(spec))
@@ -237,21 +272,34 @@ def write_scale_capture(
         batch: list[bytes] = []
         append = batch.append
         burst = traffic.burst
-        pending = signalling[::-1]  # pop() from the end gives the earliest
-        next_signal = pending[-1][0] if pending else 1 << 62
+        lifetime = schedule.lifetime
+        pending = schedule.events()
+        building: dict[int, tuple[bytes, bytes]] = {}  # node -> its BU/BA awaiting the BA
+        upcoming = next(pending, None)
         n = 0
-        while n < total_data:
-            for frame in burst():
-                at = data_start + int(n * step)
-                while next_signal <= at:
-                    _, signal = pending.pop()
-                    stamp = base + next_signal
+        while True:
+            frames = burst() if n < total_data else [None]
+            for frame in frames:
+                at = data_start + int(n * step) if frame is not None else 1 << 62
+                while upcoming is not None and upcoming[0] <= at:
+                    sig_at, i, seq, kind = upcoming
+                    if kind == 0:  # the BA follows its BU: build the pair once, keep it until then
+                        pair = building[i] = _signalling(nodes[i], seq, lifetime)
+                    else:
+                        pair = building.pop(i, None) or _signalling(nodes[i], seq, lifetime)
+                    signal = pair[kind]
+                    stamp = base + sig_at
                     size = len(signal)
                     cap = size if size <= snap else snap
                     append(pack(6, 32 + cap + (-cap % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, cap, size))
                     append(signal if cap == size else signal[:cap])
                     append(trailers[cap])
-                    next_signal = pending[-1][0] if pending else 1 << 62
+                    upcoming = next(pending, None)
+                    if len(batch) >= BATCH:  # signalling alone can be long: it streams too
+                        out.write(b"".join(batch))
+                        batch.clear()
+                if frame is None:
+                    break
                 stamp = base + at
                 size = len(frame)
                 cap = size if size <= snap else snap
@@ -261,20 +309,12 @@ def write_scale_capture(
                 n += 1
                 if n == total_data:
                     break
-            if len(batch) >= BATCH:
+            if len(batch) >= BATCH or (n >= total_data and upcoming is None):
                 out.write(b"".join(batch))
                 batch.clear()
-        for sig_at, frame in reversed(pending):
-            stamp = base + sig_at
-            size = len(frame)
-            cap = size if size <= snap else snap
-            batch += (
-                pack(6, 32 + cap + (-cap % 4), 0, stamp >> 32, stamp & 0xFFFFFFFF, cap, size),
-                frame[:cap],
-            )
-            batch.append(trailers[cap])
-        out.write(b"".join(batch))
-        written = total_data + len(signalling)
+            if n >= total_data and upcoming is None:
+                break
+        written = total_data + signalling_count
     return written
 
 

@@ -26,3 +26,12 @@ def test_long_text_is_cut_with_count() -> None:
 
 def test_rich_markup_escaped() -> None:
     assert for_rich("[bold red]boom[/]") == "\\[bold red]boom\\[/]"
+
+
+def test_utc_text_within_and_outside_the_calendar() -> None:
+    from mcoaviz.safetext import utc_text
+
+    assert utc_text(1_700_000_000.25) == "2023-11-14 22:13:20.250000 UTC"
+    assert utc_text(float(1 << 64)) == "1.84467e+19 s since the epoch (outside the calendar)"
+    assert utc_text(-1e300) == "-1e+300 s since the epoch (outside the calendar)"
+    assert utc_text(None) == "-"

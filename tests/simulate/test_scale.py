@@ -71,3 +71,28 @@ def test_tshark_reads_it_without_malformed_packets(tmp_path: Path) -> None:
     assert not any(r[2] for r in rows)
     ours = [f.number for f in read_frames(path)[0] if decode_frame(f).mobility is not None]
     assert [int(r[0]) for r in rows if r[1]] == ours
+
+
+def _peak_kb(tmp_path: Path, duration: float) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        write_scale_capture(tmp_path / f"long{duration}.pcapng", 300, 2, duration, 5.0, 1)
+        return tracemalloc.get_traced_memory()[1] // 1024
+    finally:
+        tracemalloc.stop()
+
+
+def test_signalling_streams_memory_does_not_grow_with_the_duration(tmp_path: Path) -> None:
+    """Four times the run: the whole signalling was built in memory first (3.4 GB for huge
+    parameters); now the schedule holds one entry per node."""
+    short, long = _peak_kb(tmp_path, 200.0), _peak_kb(tmp_path, 800.0)
+    assert long < short * 1.3, (short, long)
+
+
+def test_snaplen_out_of_range_is_refused_before_writing(tmp_path: Path) -> None:
+    for snaplen in (-5, 1 << 32):
+        with pytest.raises(ValueError, match=f"snaplen {snaplen} is outside 0..262144"):
+            write_scale_capture(tmp_path / "s.pcapng", 2, 2, 1.0, 10.0, snaplen=snaplen)
+    assert list(tmp_path.iterdir()) == []
