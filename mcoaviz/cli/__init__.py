@@ -19,6 +19,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.check",
     "mcoaviz.cli.rules",
     "mcoaviz.cli.simulate",
+    "mcoaviz.cli.tui",
+    "mcoaviz.cli.live",
 )
 
 

@@ -1,0 +1,183 @@
+"""One analysis shared by an ingest thread and the UI: a Pipeline behind a lock.
+
+The ingest thread feeds frames in batches (``feed``); the UI asks for a ``ViewData`` copy
+(``view``) and for a message's decoded packet and bytes (``packet``). The engine is never
+read while it is being written. Frame bytes are not part of the analysis, so the session keeps
+the bytes of Mobility Header frames itself, bounded: a ring of recent frames (a message's
+frame is known only once the engine reports it, which with ``--dialect auto`` can be a while)
+and the newest ``MAX_KEPT_MESSAGES`` message frames.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+from dissector.codepoints import Dialect
+from dissector.decode import DecodeOptions, decode_frame
+from dissector.records import Frame, Packet
+from mcoaviz.engine.events import DuplicateSighting, MessageSeen
+from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
+from mcoaviz.tui.model import ViewData
+
+BATCH_FRAMES = 2048  # frames fed per lock hold (the UI waits at most one batch)
+RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
+RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
+RING_BYTES = 32 << 20
+MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
+LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
+LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
+FINDINGS_EVERY = 3.0  # live: seconds between runs of the checker's history rules
+
+
+class Session:
+    def __init__(self, options: AnalysisOptions | None = None, name: str | None = None,
+                 live: bool = False) -> None:
+        self.options = options or AnalysisOptions()
+        self.pipeline = Pipeline(self.options, name=name)
+        self.name = name
+        self.live = live
+        self.lock = threading.Lock()
+        self._ring: OrderedDict[int, Frame] = OrderedDict()
+        self._ring_bytes = 0
+        self._kept: OrderedDict[int, Frame] = OrderedDict()
+        self.final: Analysis | None = None
+        self.done = False
+        self.error: str | None = None  # why ingest stopped early (shown on screen)
+        self.status = ""  # one line about the source (dumpcap state), shown on screen
+        self.bytes_read = 0
+        self.total_bytes: int | None = None  # offline file size, for the progress indicator
+        self._findings: list[dict[str, Any]] = []
+        self._findings_at = 0.0
+        self.version = 0  # bumps whenever the analysis changes (the UI redraws only then)
+
+    # ------------------------------------------------------------------ ingest thread
+    def feed(self, frames: Iterable[Frame]) -> int:
+        """Feed frames in batches under the lock; returns how many were fed."""
+        count = 0
+        batch: list[Frame] = []
+        for frame in frames:
+            batch.append(frame)
+            if len(batch) >= BATCH_FRAMES:
+                self.feed_batch(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            self.feed_batch(batch)
+            count += len(batch)
+        return count
+
+    def feed_batch(self, batch: list[Frame]) -> None:
+        """Frames into the pipeline under the lock; message frames' bytes are kept."""
+        if not batch:
+            return
+        with self.lock:
+            self._feed_locked(batch)
+
+    def _feed_locked(self, batch: list[Frame]) -> None:
+        pipeline = self.pipeline
+        for frame in batch:
+            self._remember(frame)
+            for event in pipeline.feed_frame(frame):
+                if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
+                    self._keep(event.frame)
+        self.version += 1
+
+    def _remember(self, frame: Frame) -> None:
+        ring = self._ring
+        ring[frame.number] = frame
+        self._ring_bytes += len(frame.data)
+        limit = RING_FRAMES if self.pipeline.dialect is not None else RING_FRAMES_UNDECIDED
+        while len(ring) > limit or self._ring_bytes > RING_BYTES:
+            _, old = ring.popitem(last=False)
+            self._ring_bytes -= len(old.data)
+
+    def _keep(self, number: int) -> None:
+        frame = self._ring.get(number)
+        if frame is None:
+            return
+        self._kept[number] = frame
+        if len(self._kept) > MAX_KEPT_MESSAGES:
+            self._kept.popitem(last=False)
+
+    def finish(self, interfaces: Any = None, problems: Iterable[Any] = (), fmt: str | None = None) -> None:
+        with self.lock:
+            events_before = len(self.pipeline.engine.events)
+            self.final = self.pipeline.finish(interfaces, problems, fmt)
+            for event in self.pipeline.engine.events[events_before:]:
+                if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
+                    self._keep(event.frame)
+            self.done = True
+            self.version += 1
+
+    # ------------------------------------------------------------------ UI thread
+    def view(self) -> ViewData:
+        """A copy of the tables for drawing (cheap enough to take a few times a second)."""
+        with self.lock:
+            if self.final is not None:
+                a = self.final
+                return ViewData(a.messages, a.bindings, a.traffic_bins, a.findings,
+                                a.capture["first_time"], a.capture["last_time"])
+            engine = self.pipeline.engine
+            messages = engine.messages()
+            dropped = max(0, len(messages) - LIVE_MESSAGES) if self.live else 0
+            if dropped:
+                messages = messages[dropped:]
+            bins = self._bounded_bins(engine.traffic_bins()) if self.live else engine.traffic_bins()
+            now = time.monotonic()
+            checker = self.pipeline.checker
+            if checker is not None and now - self._findings_at >= FINDINGS_EVERY:
+                self._findings = [f.to_dict() for f in checker.finish(engine)]
+                self._findings_at = now
+            return ViewData(messages, [r.to_dict() for r in engine.bindings()], bins,
+                            list(self._findings), self.pipeline.first_time, self.pipeline.last_time,
+                            messages_dropped=dropped)
+
+    def _bounded_bins(self, bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Live: bins older than LIVE_BIN_SECONDS before the newest are folded into one per key,
+        so totals stay right while the table the UI indexes stays bounded."""
+        if not bins:
+            return bins
+        horizon = bins[-1]["second"] - LIVE_BIN_SECONDS
+        old: dict[tuple[Any, ...], dict[str, Any]] = {}
+        recent = []
+        for row in bins:
+            if row["second"] >= horizon:
+                recent.append(row)
+                continue
+            key = (row["interface"], row["node"], row["hoa"], row["coa"], row["direction"])
+            folded = old.get(key)
+            if folded is None:
+                old[key] = dict(row, second=horizon - 1)
+            else:
+                folded["packets"] += row["packets"]
+                folded["bytes"] += row["bytes"]
+        return list(old.values()) + recent
+
+    def packet(self, number: int) -> tuple[Packet | None, bytes | None]:
+        """The decoded message of frame ``number`` and its bytes, when they are still kept."""
+        with self.lock:
+            frame = self._kept.get(number) or self._ring.get(number)
+            dialect = self.pipeline.dialect or Dialect.RFC5648
+        if frame is None:
+            return None, None
+        options = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
+                                udp_ports=self.options.udp_ports)
+        return decode_frame(frame, options), frame.data
+
+    def analysis(self) -> Analysis:
+        """The analysis so far (the final one once ingest is done), findings included: for export."""
+        with self.lock:
+            if self.final is not None:
+                return self.final
+            analysis = self.pipeline.snapshot(final=False)
+            if self.pipeline.checker is not None:
+                analysis.findings = [f.to_dict() for f in self.pipeline.checker.finish(self.pipeline.engine)]
+            return analysis
+
+    @property
+    def frames(self) -> int:
+        return self.pipeline.frames
