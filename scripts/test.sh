@@ -7,6 +7,9 @@ if [ "$(id -u)" = 0 ]; then
   need=()
   command -v tshark >/dev/null 2>&1 || need+=(tshark)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  command -v dumpcap >/dev/null 2>&1 || need+=(wireshark-common)  # mcoaviz live (tests/cli/test_live_netns.py)
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)                # network namespaces + veth for those tests
+  command -v ps >/dev/null 2>&1 || need+=(procps)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
   command -v gcc >/dev/null 2>&1 || need+=(gcc python3-dev)  # builds dissector/_fastscan_src/
   if [ ${#need[@]} -gt 0 ]; then

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     DataTable,
     Footer,
@@ -50,9 +51,10 @@ from mcoaviz.tui.widgets import (
     utc,
 )
 
+W = TypeVar("W", bound=Widget)
 REFRESH_SECONDS = 0.5
-BINDING_COLUMNS = ("BID", "CoA", "State", "Status", "Left", "Node", "Last BU", "Last BA",
-                   "→MN pk/B", "MN→ pk/B", "Rate")
+BINDING_COLUMNS = ("BID", "CoA", "State", "Left", "Rate", "→MN pk/B", "MN→ pk/B", "Node", "Last BU",
+                   "Last BA", "Status")
 MESSAGE_COLUMNS = ("No.", "Time", "Type", "HoA", "Seq", "Status", "BIDs", "Src → Dst")
 FINDING_COLUMNS = ("Severity", "Rule", "Section", "Frame", "Message")
 
@@ -61,6 +63,7 @@ class McoaApp(App[int]):
     """``feeder`` runs in a worker thread and fills ``session``; ``live`` makes the cursor follow now."""
 
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = "#nodes"
     TITLE = "mcoaviz"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
@@ -95,7 +98,7 @@ class McoaApp(App[int]):
         self._drawn: tuple[Any, ...] | None = None
         self._tree_entries: list[model.TreeEntry] = []
         self._shown_frame: int | None = None
-        self.sub_title = session.name or ""
+        self.sub_title = Path(session.name).name if session.name and not live else (session.name or "")
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -118,14 +121,17 @@ class McoaApp(App[int]):
             yield ProgressBar(total=100, show_eta=False, id="progress")
         yield Footer()
 
+    def _widget(self, selector: str, kind: type[W]) -> W:
+        """A widget of the main screen (``query_one`` would search a help screen on top)."""
+        return self.screen_stack[0].query_one(selector, kind)
+
     def on_mount(self) -> None:
-        self.query_one("#bindings", DataTable).add_columns(*BINDING_COLUMNS)
-        self.query_one("#message-list", DataTable).add_columns(*MESSAGE_COLUMNS)
-        self.query_one("#finding-list", DataTable).add_columns(*FINDING_COLUMNS)
-        tree = self.query_one("#nodes", Tree)
+        self._widget("#bindings", DataTable).add_columns(*BINDING_COLUMNS)
+        self._widget("#message-list", DataTable).add_columns(*MESSAGE_COLUMNS)
+        self._widget("#finding-list", DataTable).add_columns(*FINDING_COLUMNS)
+        tree = self._widget("#nodes", Tree)
         tree.show_root = False
-        self.query_one("#detail", Tree).show_root = False
-        self.query_one("#filter", Input).display = False
+        self._widget("#detail", Tree).show_root = False
         self.run_feeder()
         self.set_interval(REFRESH_SECONDS, self.refresh_screen)
         self.refresh_screen()
@@ -193,12 +199,12 @@ class McoaApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._widget("#filter", Input)
         box.display = True
         box.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._widget("#filter", Input)
         box.value = ""
         box.display = False
         self.filter_text = ""
@@ -209,11 +215,11 @@ class McoaApp(App[int]):
         self.filter_text = event.value.strip()
         if not self.filter_text:
             event.input.display = False
-        self.query_one("#bindings", DataTable).focus()
+        self._widget("#bindings", DataTable).focus()
         self.refresh_screen(force=True)
 
     def action_tab(self, name: str) -> None:
-        self.query_one("#bottom", TabbedContent).active = name
+        self._widget("#bottom", TabbedContent).active = name
 
     def action_export(self) -> None:
         path = Path(self.export_path or self.default_export_name())
@@ -263,7 +269,7 @@ class McoaApp(App[int]):
         self.cursor = message["time"]
         self.refresh_screen(force=True)
         self.action_tab("messages")
-        table = self.query_one("#message-list", DataTable)
+        table = self._widget("#message-list", DataTable)
         table.move_cursor(row=table.get_row_index(str(frame)))
         table.focus()
         self.show_message(frame)
@@ -272,10 +278,10 @@ class McoaApp(App[int]):
         if frame == self._shown_frame:
             return
         self._shown_frame = frame
-        tree = self.query_one("#detail", Tree)
+        tree = self._widget("#detail", Tree)
         tree.clear()
         packet, raw = self.session.packet(frame)
-        hex_pane = self.query_one("#hex", Static)
+        hex_pane = self._widget("#hex", Static)
         if packet is None or packet.mobility is None:
             tree.root.add_leaf(f"frame {frame}: bytes no longer held (only the newest messages keep them)")
             hex_pane.update("")
@@ -301,6 +307,8 @@ class McoaApp(App[int]):
 
     # ------------------------------------------------------------------ drawing
     def refresh_screen(self, force: bool = False) -> None:
+        if not self.screen_stack or self._exit:
+            return
         session = self.session
         key = (session.version, self.cursor, self.filter_text, self.selected_hoa,
                int(time.time()) if self.live and self.cursor is None else 0)
@@ -323,7 +331,7 @@ class McoaApp(App[int]):
         if entries == self._tree_entries:
             return
         self._tree_entries = entries
-        tree = self.query_one("#nodes", Tree)
+        tree = self._widget("#nodes", Tree)
         tree.clear()
         groups: dict[str, Any] = {}
         parents: dict[tuple[str, str | None], Any] = {}
@@ -345,12 +353,12 @@ class McoaApp(App[int]):
             self.call_after_refresh(self._select_tree_line, select_line)
 
     def _select_tree_line(self, node: Any) -> None:
-        tree = self.query_one("#nodes", Tree)
+        tree = self._widget("#nodes", Tree)
         if node.line >= 0 and tree.cursor_line != node.line:
             tree.move_cursor(node)
 
     def _draw_bindings(self, data: ViewData, t: float) -> None:
-        table = self.query_one("#bindings", DataTable)
+        table = self._widget("#bindings", DataTable)
         first = data.first_time
         lines = model.bindings_for(data, self.selected_hoa, t, self.filter_text)
         row = table.cursor_row
@@ -358,15 +366,15 @@ class McoaApp(App[int]):
         for b in lines:
             table.add_row(
                 "-" if b.bid is None else str(b.bid), for_rich(b.coa), state_cell(b.state),
-                for_rich(b.status), lifetime_left(b.remaining), for_rich(b.node), exchange(b.last_bu, first),
-                exchange(b.last_ba, first), count(*b.to_mn), count(*b.from_mn), Text(b.spark, style="green"),
+                lifetime_left(b.remaining), Text(b.spark, style="green"), count(*b.to_mn), count(*b.from_mn),
+                for_rich(b.node), exchange(b.last_bu, first), exchange(b.last_ba, first), for_rich(b.status),
                 key=f"{b.node}|{b.bid}",
             )
         if lines:
             table.move_cursor(row=min(row, len(lines) - 1))
 
     def _draw_messages(self, data: ViewData, t: float) -> None:
-        table = self.query_one("#message-list", DataTable)
+        table = self._widget("#message-list", DataTable)
         messages = model.messages_until(data, t, self.filter_text)
         keep = table.cursor_row if table.has_focus else None
         table.clear()
@@ -381,7 +389,7 @@ class McoaApp(App[int]):
             table.move_cursor(row=len(messages) - 1 if keep is None else min(keep, len(messages) - 1))
 
     def _draw_findings(self, data: ViewData, t: float) -> None:
-        table = self.query_one("#finding-list", DataTable)
+        table = self._widget("#finding-list", DataTable)
         table.clear()
         for i, f in enumerate(model.findings_until(data, t, self.filter_text)):
             table.add_row(severity_cell(f["severity"]), for_rich(f["rule"]), for_rich(f["section"]),
@@ -390,7 +398,7 @@ class McoaApp(App[int]):
 
     def _draw_timebar(self) -> None:
         session, data = self.session, self.data
-        progress = self.query_one("#progress", ProgressBar)
+        progress = self._widget("#progress", ProgressBar)
         loading = not session.done and not self.live
         progress.display = loading
         if loading and session.total_bytes:
@@ -414,7 +422,7 @@ class McoaApp(App[int]):
             parts.append(f"[red]{for_rich(session.error)}[/red]")
         if session.status:
             parts.append(for_rich(session.status))
-        self.query_one("#time", Static).update("  ".join(parts))
+        self._widget("#time", Static).update("  ".join(parts))
 
     def on_unmount(self) -> None:
         self.stop_event.set()

@@ -15,6 +15,7 @@ from typing import Any
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_SECONDS = 16  # seconds of history in a CoA's sparkline
 MAX_LISTED = 400  # rows at most in the message / findings tables (DataTable is slow when huge)
+DUPLICATE_WINDOW = 0.5  # as the engine's: the same message at another capture point within this
 ACCEPTED_BELOW = 128  # BA status < 128: accepted (RFC 6275 §6.1.8)
 
 
@@ -196,7 +197,10 @@ def _last_exchange(data: ViewData, kind: str, node: str, hoa: str, bid: int | No
             continue
         bids = [b["bid"] for b in m["bids"]]
         if not bids or bid in bids:
-            last = m
+            repeat = (last is not None and last["seq"] == m["seq"]
+                      and m["time"] - last["time"] <= DUPLICATE_WINDOW)
+            if not repeat:  # the same message seen later at another capture point: the first counts
+                last = m
     return last
 
 
