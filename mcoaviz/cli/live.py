@@ -47,8 +47,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"mcoaviz live: {exc}", file=sys.stderr)
         return 2
     session = Session(options_from(args), name=",".join(args.interfaces), live=True)
-    if args.no_tui:  # scripts wait for this line before sending traffic
-        print(f"mcoaviz live: {capture.status}", file=sys.stderr, flush=True)
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -73,6 +71,7 @@ def _headless(args: argparse.Namespace, capture: LiveCapture, session: object, s
 
     signal.signal(signal.SIGINT, ask_stop)
     signal.signal(signal.SIGTERM, ask_stop)
+    print(f"mcoaviz live: {capture.status}", file=sys.stderr, flush=True)  # scripts wait for this line
     worker = threading.Thread(target=ingest_live, args=(session, capture, stop), name="ingest", daemon=True)
     worker.start()
     while worker.is_alive():
