@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
@@ -246,6 +247,8 @@ class McoaApp(App[int]):
     @on(Tree.NodeHighlighted, "#nodes")
     def hoa_highlighted(self, event: Tree.NodeHighlighted[Any]) -> None:
         entry = event.node.data
+        if self.closing:
+            return
         if isinstance(entry, model.TreeEntry) and entry.hoa is not None and entry.hoa != self.selected_hoa:
             self.selected_hoa = entry.hoa
             self.refresh_screen(force=True)
@@ -259,7 +262,7 @@ class McoaApp(App[int]):
     def finding_selected(self, event: DataTable.RowSelected) -> None:
         """Jump to the finding's message: the cursor goes to its time, the list to its row."""
         key = event.row_key.value
-        if not key or self.data is None:
+        if not key or self.data is None or self.closing:
             return
         frame = int(key.split(":")[1]) if key.split(":")[1] else None
         message = next((m for m in self.data.messages if m["frame"] == frame), None)
@@ -275,7 +278,7 @@ class McoaApp(App[int]):
         self.show_message(frame)
 
     def show_message(self, frame: int) -> None:
-        if frame == self._shown_frame:
+        if frame == self._shown_frame or self.closing:
             return
         self._shown_frame = frame
         tree = self._widget("#detail", Tree)
@@ -306,9 +309,20 @@ class McoaApp(App[int]):
                 child.allow_expand = False
 
     # ------------------------------------------------------------------ drawing
+    @property
+    def closing(self) -> bool:
+        """Messages still queued while the app exits must not touch the (gone) main screen."""
+        return self._exit or not self.screen_stack
+
     def refresh_screen(self, force: bool = False) -> None:
-        if not self.screen_stack or self._exit:
+        if self.closing:
             return
+        try:
+            self._refresh(force)
+        except NoMatches:  # a timer that fires while the app tears its screen down
+            return
+
+    def _refresh(self, force: bool) -> None:
         session = self.session
         key = (session.version, self.cursor, self.filter_text, self.selected_hoa,
                int(time.time()) if self.live and self.cursor is None else 0)

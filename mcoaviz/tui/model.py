@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,11 @@ ACCEPTED_BELOW = 128  # BA status < 128: accepted (RFC 6275 §6.1.8)
 
 @dataclass
 class ViewData:
-    """The analysis tables a screen is drawn from (see docs/architecture.md, export contract)."""
+    """The analysis tables a screen is drawn from (see docs/architecture.md, export contract).
+
+    Traffic comes per HoA: ``traffic_of(hoa)`` returns that HoA's per-second bins (a live session
+    reads only the selected HoA's bins instead of copying every bin on every redraw); without it
+    ``traffic_bins`` holds them all. The indexes below are built lazily, once per copy."""
 
     messages: list[dict[str, Any]]
     bindings: list[dict[str, Any]]  # every binding row over time
@@ -30,19 +35,44 @@ class ViewData:
     first_time: float | None
     last_time: float | None
     messages_dropped: int = 0  # older messages no longer held (live, bounded memory)
-    _traffic: TrafficIndex | None = field(default=None, repr=False)
+    traffic_of: Callable[[str], list[dict[str, Any]]] | None = field(default=None, repr=False)
+    _traffic: dict[str, TrafficIndex] = field(default_factory=dict, repr=False)
     _times: list[float] | None = field(default=None, repr=False)
+    _by_hoa: dict[str | None, tuple[list[float], list[dict[str, Any]]]] | None = \
+        field(default=None, repr=False)
+    _message_times: list[float] | None = field(default=None, repr=False)
 
-    @property
-    def traffic(self) -> TrafficIndex:
-        if self._traffic is None:
-            self._traffic = TrafficIndex(self.traffic_bins)
-        return self._traffic
+    def __post_init__(self) -> None:
+        self.messages.sort(key=lambda m: m["time"])  # capture order; interfaces may interleave
+
+    def traffic(self, hoa: str) -> TrafficIndex:
+        index = self._traffic.get(hoa)
+        if index is None:
+            rows = self.traffic_of(hoa) if self.traffic_of is not None else \
+                [r for r in self.traffic_bins if r["hoa"] == hoa]
+            index = self._traffic[hoa] = TrafficIndex(rows)
+        return index
+
+    def message_times(self) -> list[float]:
+        if self._message_times is None:
+            self._message_times = [m["time"] for m in self.messages]
+        return self._message_times
+
+    def messages_of(self, hoa: str | None) -> tuple[list[float], list[dict[str, Any]]]:
+        """The messages of one HoA and their times (both in time order)."""
+        if self._by_hoa is None:
+            by: dict[str | None, tuple[list[float], list[dict[str, Any]]]] = {}
+            for m in self.messages:
+                times, rows = by.setdefault(m.get("hoa"), ([], []))
+                times.append(m["time"])
+                rows.append(m)
+            self._by_hoa = by
+        return self._by_hoa.get(hoa, ([], []))
 
     def event_times(self) -> list[float]:
         """Sorted instants at which something changed: messages, binding starts/ends, findings."""
         if self._times is None:
-            times = {m["time"] for m in self.messages}
+            times = set(self.message_times())
             for row in self.bindings:
                 times.add(row["start"])
                 if row["end"] is not None:
@@ -53,6 +83,12 @@ class ViewData:
 
     def bindings_at(self, t: float) -> list[dict[str, Any]]:
         return [r for r in self.bindings if r["start"] <= t and (r["end"] is None or t < r["end"])]
+
+
+def view_of_analysis(analysis: Any) -> ViewData:
+    """A ViewData over a finished ``Analysis`` (the tables are not copied)."""
+    return ViewData(list(analysis.messages), analysis.bindings, analysis.traffic_bins, analysis.findings,
+                    analysis.capture["first_time"], analysis.capture["last_time"])
 
 
 class TrafficIndex:
@@ -140,8 +176,9 @@ def _matches(text: str, *fields: object) -> bool:
 
 
 def hoas_of(data: ViewData) -> list[str]:
+    data.messages_of(None)  # builds the per-HoA index
     seen = {r["hoa"] for r in data.bindings}
-    seen.update(m["hoa"] for m in data.messages if m.get("hoa"))
+    seen.update(h for h in (data._by_hoa or {}) if h)
     return sorted(seen)
 
 
@@ -150,9 +187,8 @@ def tree_at(data: ViewData, t: float, text: str = "") -> list[TreeEntry]:
     text = text.lower()
     open_rows = data.bindings_at(t)
     messages_by_hoa: dict[str, int] = defaultdict(int)
-    for m in data.messages:
-        if m["time"] <= t and m.get("hoa"):
-            messages_by_hoa[m["hoa"]] += 1
+    for hoa in hoas_of(data):
+        messages_by_hoa[hoa] = bisect.bisect_right(data.messages_of(hoa)[0], t)
     coas_by_hoa: dict[str, set[str]] = defaultdict(set)
     bids_by_hoa: dict[str, set[str]] = defaultdict(set)
     for r in data.bindings:
@@ -188,20 +224,25 @@ def tree_at(data: ViewData, t: float, text: str = "") -> list[TreeEntry]:
 
 def _last_exchange(data: ViewData, kind: str, node: str, hoa: str, bid: int | None,
                    t: float) -> dict[str, Any] | None:
+    """The last BU to (or BA from) ``node`` for this HoA and BID at or before t; of several
+    sightings of that message at different capture points, the first (as the engine counts it)."""
     side = "dst" if kind == "BU" else "src"
-    last = None
-    for m in data.messages:
-        if m["time"] > t:
+    times, rows = data.messages_of(hoa)
+    found = None
+    for i in range(bisect.bisect_right(times, t) - 1, -1, -1):
+        m = rows[i]
+        if found is not None and (m["time"] < found["time"] - DUPLICATE_WINDOW):
             break
-        if m["type"] != kind or m.get(side) != node or m.get("hoa") != hoa:
+        if m["type"] != kind or m.get(side) != node:
             continue
         bids = [b["bid"] for b in m["bids"]]
-        if not bids or bid in bids:
-            repeat = (last is not None and last["seq"] == m["seq"]
-                      and m["time"] - last["time"] <= DUPLICATE_WINDOW)
-            if not repeat:  # the same message seen later at another capture point: the first counts
-                last = m
-    return last
+        if bids and bid not in bids:
+            continue
+        if found is None or m["seq"] == found["seq"]:
+            found = m  # an earlier sighting of the same message replaces a later one
+        else:
+            break
+    return found
 
 
 def _status_name(ba: dict[str, Any] | None, bid: int | None) -> str:
@@ -240,6 +281,7 @@ def bindings_for(data: ViewData, hoa: str | None, t: float, text: str = "") -> l
         rows = [r for r in rows if _matches(text, r["coa"], r["bid"], r["node"])]
     rows.sort(key=lambda r: (r["role"], r["node"], -1 if r["bid"] is None else r["bid"]))
     lines = []
+    traffic = data.traffic(hoa)
     for r in rows:
         bu = _last_exchange(data, "BU", r["node"], hoa, r["bid"], t)
         ba = _last_exchange(data, "BA", r["node"], hoa, r["bid"], t)
@@ -248,9 +290,9 @@ def bindings_for(data: ViewData, hoa: str | None, t: float, text: str = "") -> l
             node=r["node"], role=r["role"], hoa=hoa, bid=r["bid"], coa=r["coa"], state=state,
             status=_status_name(ba, r["bid"]), remaining=_remaining(r, bu, ba, t),
             last_bu=_exchange_tuple(bu), last_ba=_exchange_tuple(ba),
-            to_mn=data.traffic.totals(r["node"], hoa, r["coa"], "to-mn", t),
-            from_mn=data.traffic.totals(r["node"], hoa, r["coa"], "from-mn", t),
-            spark=data.traffic.sparkline(r["node"], hoa, r["coa"], t),
+            to_mn=traffic.totals(r["node"], hoa, r["coa"], "to-mn", t),
+            from_mn=traffic.totals(r["node"], hoa, r["coa"], "from-mn", t),
+            spark=traffic.sparkline(r["node"], hoa, r["coa"], t),
         ))
     return lines
 
@@ -262,7 +304,7 @@ def message_matches(m: dict[str, Any], text: str) -> bool:
 
 def messages_until(data: ViewData, t: float, text: str = "", limit: int = MAX_LISTED) -> list[dict[str, Any]]:
     """The last ``limit`` messages at or before t that match the filter."""
-    end = bisect.bisect_right([m["time"] for m in data.messages], t)
+    end = bisect.bisect_right(data.message_times(), t)
     out: list[dict[str, Any]] = []
     for m in reversed(data.messages[:end]):
         if message_matches(m, text):

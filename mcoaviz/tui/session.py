@@ -21,16 +21,16 @@ from dissector.decode import DecodeOptions, decode_frame
 from dissector.records import Frame, Packet
 from mcoaviz.engine.events import DuplicateSighting, MessageSeen
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
-from mcoaviz.tui.model import ViewData
+from mcoaviz.tui.model import ViewData, view_of_analysis
 
-BATCH_FRAMES = 2048  # frames fed per lock hold (the UI waits at most one batch)
+BATCH_FRAMES = 512  # frames fed per lock hold (the UI waits at most one batch: ~20 ms)
 RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
 RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
 RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
-FINDINGS_EVERY = 3.0  # live: seconds between runs of the checker's history rules
+FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
 
 
 class Session:
@@ -52,6 +52,7 @@ class Session:
         self.total_bytes: int | None = None  # offline file size, for the progress indicator
         self._findings: list[dict[str, Any]] = []
         self._findings_at = 0.0
+        self._final_view: ViewData | None = None
         self.version = 0  # bumps whenever the analysis changes (the UI redraws only then)
 
     # ------------------------------------------------------------------ ingest thread
@@ -115,33 +116,51 @@ class Session:
 
     # ------------------------------------------------------------------ UI thread
     def view(self) -> ViewData:
-        """A copy of the tables for drawing (cheap enough to take a few times a second)."""
+        """A copy of the tables for drawing (cheap enough to take a few times a second); once
+        the analysis is final the same ViewData (and its indexes) is returned every time."""
         with self.lock:
             if self.final is not None:
-                a = self.final
-                return ViewData(a.messages, a.bindings, a.traffic_bins, a.findings,
-                                a.capture["first_time"], a.capture["last_time"])
+                if self._final_view is None:
+                    self._final_view = view_of_analysis(self.final)
+                return self._final_view
             engine = self.pipeline.engine
             messages = engine.messages()
             dropped = max(0, len(messages) - LIVE_MESSAGES) if self.live else 0
             if dropped:
                 messages = messages[dropped:]
-            bins = self._bounded_bins(engine.traffic_bins()) if self.live else engine.traffic_bins()
             now = time.monotonic()
             checker = self.pipeline.checker
             if checker is not None and now - self._findings_at >= FINDINGS_EVERY:
                 self._findings = [f.to_dict() for f in checker.finish(engine)]
-                self._findings_at = now
-            return ViewData(messages, [r.to_dict() for r in engine.bindings()], bins,
-                            list(self._findings), self.pipeline.first_time, self.pipeline.last_time,
-                            messages_dropped=dropped)
+                self._findings_at = time.monotonic()
+            return ViewData(messages, [r.to_dict() for r in engine.bindings()], [], list(self._findings),
+                            self.pipeline.first_time, self.pipeline.last_time, messages_dropped=dropped,
+                            traffic_of=self.traffic_of)
 
-    def _bounded_bins(self, bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Live: bins older than LIVE_BIN_SECONDS before the newest are folded into one per key,
-        so totals stay right while the table the UI indexes stays bounded."""
+    def traffic_of(self, hoa: str) -> list[dict[str, Any]]:
+        """Per-second traffic bins of one HoA (export ``traffic_bins`` rows). Live, bins older than
+        LIVE_BIN_SECONDS before the newest are folded into one per key: totals stay right while
+        what the UI indexes stays bounded."""
+        with self.lock:
+            table = getattr(self.pipeline.engine.traffic_table, "bins", None)
+            if not isinstance(table, dict):  # not the layout read below: take the public rows
+                return [r for r in self.pipeline.engine.traffic_bins() if r["hoa"] == hoa]
+            rows = []
+            for key, seconds in table.items():
+                if key[2] != hoa:
+                    continue
+                interface, node, _hoa, coa, bid, direction, via = key
+                for second, (packets, nbytes) in list(seconds.items()):
+                    rows.append({"interface": interface, "node": node, "hoa": hoa, "coa": coa, "bid": bid,
+                                 "direction": direction, "via": via, "second": second, "packets": packets,
+                                 "bytes": nbytes})
+        return self._fold_old_bins(rows) if self.live else rows
+
+    @staticmethod
+    def _fold_old_bins(bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not bins:
             return bins
-        horizon = bins[-1]["second"] - LIVE_BIN_SECONDS
+        horizon = max(r["second"] for r in bins) - LIVE_BIN_SECONDS
         old: dict[tuple[Any, ...], dict[str, Any]] = {}
         recent = []
         for row in bins:

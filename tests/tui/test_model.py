@@ -19,9 +19,7 @@ HA = "2001:db8:1::1"
 def view_of(name: str) -> tuple[ViewData, dict[str, Any]]:
     a = analyse(SAMPLES / f"{name}.pcapng")
     truth = json.loads((SAMPLES / f"{name}.truth.json").read_text())
-    data = ViewData(a.messages, a.bindings, a.traffic_bins, a.findings,
-                    a.capture["first_time"], a.capture["last_time"])
-    return data, truth
+    return model.view_of_analysis(a), truth
 
 
 def truth_at(truth: dict[str, Any], t: float, hoa: str) -> set[tuple[str, int | None, str]]:
