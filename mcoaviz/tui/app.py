@@ -10,6 +10,7 @@ on a timer (``REFRESH_SECONDS``), so updates are batched however fast packets ar
 from __future__ import annotations
 
 import bisect
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,7 +38,7 @@ from textual.widgets import (
 )
 
 from mcoaviz.cli.decode_view import detail_lines
-from mcoaviz.safetext import for_rich
+from mcoaviz.safetext import for_rich, printable
 from mcoaviz.tui import model
 from mcoaviz.tui.model import ViewData
 from mcoaviz.tui.session import Session
@@ -49,11 +50,13 @@ from mcoaviz.tui.widgets import (
     relative,
     severity_cell,
     state_cell,
+    sync_rows,
     utc,
 )
 
 W = TypeVar("W", bound=Widget)
 REFRESH_SECONDS = 0.5
+GIL_SWITCH_SECONDS = 0.001
 BINDING_COLUMNS = ("BID", "CoA", "State", "Left", "Rate", "→MN pk/B", "MN→ pk/B", "Node", "Last BU",
                    "Last BA", "Status")
 MESSAGE_COLUMNS = ("No.", "Time", "Type", "HoA", "Seq", "Status", "BIDs", "Src → Dst")
@@ -139,7 +142,14 @@ class McoaApp(App[int]):
 
     @work(thread=True, exclusive=True, group="ingest")
     def run_feeder(self) -> None:
-        self.feeder(self.session, self.stop_event)
+        # the ingest thread is pure Python: hand the GIL back sooner (default 5 ms) so that the
+        # event loop, which gives it up at every select(), gets it back quickly
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        try:
+            self.feeder(self.session, self.stop_event)
+        finally:
+            sys.setswitchinterval(previous)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -264,7 +274,7 @@ class McoaApp(App[int]):
         key = event.row_key.value
         if not key or self.data is None or self.closing:
             return
-        frame = int(key.split(":")[1]) if key.split(":")[1] else None
+        frame = int(key.split(":")[1]) if key.split(":")[1] else None  # key: rule:frame:n
         message = next((m for m in self.data.messages if m["frame"] == frame), None)
         if message is None:
             self.notify("this finding has no message frame", severity="warning")
@@ -390,25 +400,36 @@ class McoaApp(App[int]):
     def _draw_messages(self, data: ViewData, t: float) -> None:
         table = self._widget("#message-list", DataTable)
         messages = model.messages_until(data, t, self.filter_text)
-        keep = table.cursor_row if table.has_focus else None
-        table.clear()
+        at_end = table.row_count == 0 or table.cursor_row >= table.row_count - 1 or not table.has_focus
         first = data.first_time
-        for m in messages:
+
+        def cells(i: int) -> tuple[Any, ...]:
+            m = messages[i]
             bids = ",".join(str(b["bid"]) for b in m["bids"])
             status = "" if m["status"] is None else f"{m['status']} {m.get('status_name') or ''}".strip()
-            table.add_row(str(m["frame"]), relative(m["time"], first), for_rich(m["type"]),
-                          for_rich(m.get("hoa") or ""), "" if m["seq"] is None else str(m["seq"]),
-                          for_rich(status), bids, for_rich(f"{m['src']} → {m['dst']}"), key=str(m["frame"]))
-        if messages:
-            table.move_cursor(row=len(messages) - 1 if keep is None else min(keep, len(messages) - 1))
+            return (str(m["frame"]), relative(m["time"], first), for_rich(m["type"]),
+                    for_rich(m.get("hoa") or ""), "" if m["seq"] is None else str(m["seq"]),
+                    for_rich(status), bids, for_rich(f"{m['src']} → {m['dst']}"))
+
+        keys = [str(m["frame"]) for m in messages]
+        if sync_rows(table, keys, cells) and keys and at_end:  # follow the newest unless the user moved
+            table.move_cursor(row=len(keys) - 1)
 
     def _draw_findings(self, data: ViewData, t: float) -> None:
-        table = self._widget("#finding-list", DataTable)
-        table.clear()
-        for i, f in enumerate(model.findings_until(data, t, self.filter_text)):
-            table.add_row(severity_cell(f["severity"]), for_rich(f["rule"]), for_rich(f["section"]),
-                          "" if f["frame"] is None else str(f["frame"]),
-                          Text(for_rich(f["message"]), style=""), key=f"{i}:{f['frame'] or ''}")
+        findings = model.findings_until(data, t, self.filter_text)
+        keys = []
+        seen: dict[str, int] = {}
+        for f in findings:
+            key = f"{f['rule']}:{f['frame'] or ''}"
+            seen[key] = seen.get(key, 0) + 1
+            keys.append(f"{key}:{seen[key]}")
+
+        def cells(i: int) -> tuple[Any, ...]:
+            f = findings[i]
+            return (severity_cell(f["severity"]), for_rich(f["rule"]), for_rich(f["section"]),
+                    "" if f["frame"] is None else str(f["frame"]), Text(printable(f["message"])))
+
+        sync_rows(self._widget("#finding-list", DataTable), keys, cells)
 
     def _draw_timebar(self) -> None:
         session, data = self.session, self.data

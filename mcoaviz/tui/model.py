@@ -15,7 +15,7 @@ from typing import Any
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_SECONDS = 16  # seconds of history in a CoA's sparkline
-MAX_LISTED = 400  # rows at most in the message / findings tables (DataTable is slow when huge)
+MAX_LISTED = 300  # rows at most in the message / findings tables (DataTable is slow when huge)
 DUPLICATE_WINDOW = 0.5  # as the engine's: the same message at another capture point within this
 ACCEPTED_BELOW = 128  # BA status < 128: accepted (RFC 6275 §6.1.8)
 

@@ -30,6 +30,7 @@ RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
+TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
 
 
@@ -53,6 +54,7 @@ class Session:
         self._findings: list[dict[str, Any]] = []
         self._findings_at = 0.0
         self._final_view: ViewData | None = None
+        self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.version = 0  # bumps whenever the analysis changes (the UI redraws only then)
 
     # ------------------------------------------------------------------ ingest thread
@@ -138,9 +140,17 @@ class Session:
                             traffic_of=self.traffic_of)
 
     def traffic_of(self, hoa: str) -> list[dict[str, Any]]:
-        """Per-second traffic bins of one HoA (export ``traffic_bins`` rows). Live, bins older than
-        LIVE_BIN_SECONDS before the newest are folded into one per key: totals stay right while
-        what the UI indexes stays bounded."""
+        """Per-second traffic bins of one HoA (export ``traffic_bins`` rows), re-read at most
+        every TRAFFIC_EVERY seconds. Live, bins older than LIVE_BIN_SECONDS before the newest are
+        folded into one per key: totals stay right while what the UI indexes stays bounded."""
+        cached = self._traffic_cache.get(hoa)
+        if cached is not None and time.monotonic() - cached[0] < TRAFFIC_EVERY:
+            return cached[1]
+        rows = self._read_traffic(hoa)
+        self._traffic_cache[hoa] = (time.monotonic(), rows)
+        return rows
+
+    def _read_traffic(self, hoa: str) -> list[dict[str, Any]]:
         with self.lock:
             table = getattr(self.pipeline.engine.traffic_table, "bins", None)
             if not isinstance(table, dict):  # not the layout read below: take the public rows

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from mcoaviz.safetext import for_rich
 
@@ -96,3 +98,25 @@ def state_cell(state: str) -> Text:
 def capture_text(value: object) -> str:
     """Capture text for a markup-parsing label (addresses are checked text, names are not)."""
     return for_rich(value)
+
+
+def sync_rows(table: DataTable, keys: list[str], cells: Callable[[int], tuple[Any, ...]]) -> bool:
+    """Make ``table`` show one row per key (``cells(i)`` makes row i, called only for rows added)
+    with few changes: nothing when the keys are the same; when the list moved on (the old rows'
+    tail is the new rows' head), rows leave at the top and arrive at the bottom; otherwise a
+    redraw. DataTable costs per row added, so a live list that grows by a few messages costs a
+    few rows, not the whole table. True if anything changed."""
+    old = [key.value for key in table.rows]
+    if old == keys:
+        return False
+    start = old.index(keys[0]) if keys and keys[0] in old else -1
+    if start >= 0 and old[start:] == keys[:len(old) - start]:
+        for key in old[:start]:
+            table.remove_row(key)
+        for i in range(len(old) - start, len(keys)):
+            table.add_row(*cells(i), key=keys[i])
+        return True
+    table.clear()
+    for i, key in enumerate(keys):
+        table.add_row(*cells(i), key=key)
+    return True
