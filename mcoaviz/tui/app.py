@@ -44,6 +44,7 @@ from mcoaviz.tui.model import ViewData
 from mcoaviz.tui.session import Session
 from mcoaviz.tui.widgets import (
     HelpScreen,
+    HexView,
     count,
     exchange,
     lifetime_left,
@@ -116,7 +117,7 @@ class McoaApp(App[int]):
                     yield DataTable(id="message-list", cursor_type="row")
                     with Vertical(id="detail-pane"):
                         yield Tree("message", id="detail")
-                        yield Static("", id="hex")
+                        yield HexView(id="hex")
             with TabPane("Findings", id="findings"):
                 yield DataTable(id="finding-list", cursor_type="row")
         yield Input(placeholder="filter: HoA, CoA, BID, message type or rule (esc clears)", id="filter")
@@ -294,10 +295,10 @@ class McoaApp(App[int]):
         tree = self._widget("#detail", Tree)
         tree.clear()
         packet, raw = self.session.packet(frame)
-        hex_pane = self._widget("#hex", Static)
+        hex_pane = self._widget("#hex", HexView)
         if packet is None or packet.mobility is None:
             tree.root.add_leaf(f"frame {frame}: bytes no longer held (only the newest messages keep them)")
-            hex_pane.update("")
+            hex_pane.show(b"")
             return
         stack = [(-1, tree.root)]
         for line in detail_lines(packet):
@@ -307,8 +308,7 @@ class McoaApp(App[int]):
             node = stack[-1][1].add(for_rich(line.strip()), expand=True)
             stack.append((depth, node))
         self._prune_leaves(tree.root)
-        width = max(4, min(16, (hex_pane.size.width - 8) // 4)) if hex_pane.size.width else 16
-        hex_pane.update(Text("\n".join(model.hexdump(raw or b"", width))))
+        hex_pane.show(raw or b"")
 
     @staticmethod
     def _prune_leaves(node: Any) -> None:

@@ -88,6 +88,11 @@ class Session:
                 if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
                     self._keep(event.frame)
         self.version += 1
+        now = time.monotonic()
+        if pipeline.checker is not None and now - self._findings_at >= FINDINGS_EVERY:
+            # here, in the ingest thread: the history rules reread every event, too slow for the UI
+            self._findings = [f.to_dict() for f in pipeline.checker.finish(pipeline.engine)]
+            self._findings_at = time.monotonic()
 
     def _remember(self, frame: Frame) -> None:
         ring = self._ring
@@ -130,11 +135,6 @@ class Session:
             dropped = max(0, len(messages) - LIVE_MESSAGES) if self.live else 0
             if dropped:
                 messages = messages[dropped:]
-            now = time.monotonic()
-            checker = self.pipeline.checker
-            if checker is not None and now - self._findings_at >= FINDINGS_EVERY:
-                self._findings = [f.to_dict() for f in checker.finish(engine)]
-                self._findings_at = time.monotonic()
             return ViewData(messages, [r.to_dict() for r in engine.bindings()], [], list(self._findings),
                             self.pipeline.first_time, self.pipeline.last_time, messages_dropped=dropped,
                             traffic_of=self.traffic_of)

@@ -120,3 +120,27 @@ def sync_rows(table: DataTable, keys: list[str], cells: Callable[[int], tuple[An
     for i, key in enumerate(keys):
         table.add_row(*cells(i), key=key)
     return True
+
+
+class HexView(Static):
+    """Offset, hex and ASCII of a frame, as many bytes per line as the pane's width allows
+    (worked out when drawn, so it follows resizes)."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's parameter name
+        super().__init__("", id=id)
+        self.data = b""
+
+    def show(self, data: bytes) -> None:
+        self.data = data
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        from mcoaviz.tui.model import hexdump
+
+        width = self.size.width
+        per_line = max(4, min(16, (width - 8) // 4)) if width else 16
+        return Text("\n".join(hexdump(self.data, per_line)))
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        per_line = max(4, min(16, (width - 8) // 4)) if width else 16
+        return max(1, -(-len(self.data) // per_line))
