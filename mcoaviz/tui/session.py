@@ -30,6 +30,7 @@ RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
+AGE_EVERY = 30.0  # live: seconds between foldings of old bins in the engine
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
 
@@ -53,6 +54,7 @@ class Session:
         self.total_bytes: int | None = None  # offline file size, for the progress indicator
         self._findings: list[dict[str, Any]] = []
         self._findings_at = 0.0
+        self._aged_at = time.monotonic()
         self._final_view: ViewData | None = None
         self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.version = 0  # bumps whenever the analysis changes (the UI redraws only then)
@@ -89,6 +91,10 @@ class Session:
                     self._keep(event.frame)
         self.version += 1
         now = time.monotonic()
+        if self.live and now - self._aged_at >= AGE_EVERY:
+            self._aged_at = now
+            if pipeline.last_time is not None:
+                pipeline.engine.traffic_table.fold_before(int(pipeline.last_time) - LIVE_BIN_SECONDS)
         if pipeline.checker is not None and now - self._findings_at >= FINDINGS_EVERY:
             # here, in the ingest thread: the history rules reread every event, too slow for the UI
             self._findings = [f.to_dict() for f in pipeline.checker.finish(pipeline.engine)]
@@ -141,8 +147,8 @@ class Session:
 
     def traffic_of(self, hoa: str) -> list[dict[str, Any]]:
         """Per-second traffic bins of one HoA (export ``traffic_bins`` rows), re-read at most
-        every TRAFFIC_EVERY seconds. Live, bins older than LIVE_BIN_SECONDS before the newest are
-        folded into one per key: totals stay right while what the UI indexes stays bounded."""
+        every TRAFFIC_EVERY seconds. Live, the engine's bins older than LIVE_BIN_SECONDS are
+        folded into one per key every AGE_EVERY seconds: totals stay right, memory bounded."""
         cached = self._traffic_cache.get(hoa)
         if cached is not None and time.monotonic() - cached[0] < TRAFFIC_EVERY:
             return cached[1]
@@ -164,27 +170,7 @@ class Session:
                     rows.append({"interface": interface, "node": node, "hoa": hoa, "coa": coa, "bid": bid,
                                  "direction": direction, "via": via, "second": second, "packets": packets,
                                  "bytes": nbytes})
-        return self._fold_old_bins(rows) if self.live else rows
-
-    @staticmethod
-    def _fold_old_bins(bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not bins:
-            return bins
-        horizon = max(r["second"] for r in bins) - LIVE_BIN_SECONDS
-        old: dict[tuple[Any, ...], dict[str, Any]] = {}
-        recent = []
-        for row in bins:
-            if row["second"] >= horizon:
-                recent.append(row)
-                continue
-            key = (row["interface"], row["node"], row["hoa"], row["coa"], row["direction"])
-            folded = old.get(key)
-            if folded is None:
-                old[key] = dict(row, second=horizon - 1)
-            else:
-                folded["packets"] += row["packets"]
-                folded["bytes"] += row["bytes"]
-        return list(old.values()) + recent
+        return rows
 
     def packet(self, number: int) -> tuple[Packet | None, bytes | None]:
         """The decoded message of frame ``number`` and its bytes, when they are still kept."""
