@@ -300,6 +300,9 @@ class McoaApp(App[int]):
             tree.root.add_leaf(f"frame {frame}: bytes no longer held (only the newest messages keep them)")
             hex_pane.show(b"")
             return
+        name = self.session.interface_name(packet.interface)
+        if name:
+            tree.root.add_leaf(f"Captured on interface {packet.interface}: {for_rich(name)}")
         stack = [(-1, tree.root)]
         for line in detail_lines(packet):
             depth = len(line) - len(line.lstrip(" "))

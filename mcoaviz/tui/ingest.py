@@ -18,6 +18,7 @@ def ingest_file(session: Session, path: str, stop: threading.Event | None = None
     """Read a whole capture into the session; errors end up in ``session.error``."""
     try:
         with open_capture(path) as source:
+            session.interfaces = source.interfaces
             if source.seekable_file:
                 session.total_bytes = os.path.getsize(path)
             batch = []
@@ -42,6 +43,7 @@ def ingest_live(session: Session, capture: LiveCapture, stop: threading.Event,
                 on_batch: Callable[[], None] | None = None) -> None:
     """dumpcap's pcapng stream into the session until dumpcap ends or ``stop`` is set."""
     parser = CaptureParser()
+    session.interfaces = parser.interfaces
     for chunk in capture.chunks():  # a pipe read returns what has arrived: up to 64 KiB
         frames = parser.feed(chunk)
         if frames:

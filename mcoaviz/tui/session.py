@@ -18,7 +18,7 @@ from typing import Any
 
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
-from dissector.records import Frame, Packet
+from dissector.records import Frame, Interface, Packet
 from mcoaviz.engine.events import DuplicateSighting, MessageSeen
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
 from mcoaviz.tui.model import ViewData, view_of_analysis
@@ -53,6 +53,7 @@ class Session:
         self.bytes_read = 0
         self.total_bytes: int | None = None  # offline file size, for the progress indicator
         self._findings: list[dict[str, Any]] = []
+        self.interfaces: dict[int, Interface] = {}  # the parser's table, filled as blocks arrive
         self._findings_at = 0.0
         self._aged_at = time.monotonic()
         self._final_view: ViewData | None = None
@@ -171,6 +172,11 @@ class Session:
                                  "direction": direction, "via": via, "second": second, "packets": packets,
                                  "bytes": nbytes})
         return rows
+
+    def interface_name(self, interface: int) -> str | None:
+        """The capture interface's name as the capture gives it (unescaped: views escape it)."""
+        found = self.interfaces.get(interface)
+        return found.name if found is not None else None
 
     def packet(self, number: int) -> tuple[Packet | None, bytes | None]:
         """The decoded message of frame ``number`` and its bytes, when they are still kept."""

@@ -126,7 +126,10 @@ async def test_selecting_a_message_shows_its_detail_tree_and_hex() -> None:
         await pilot.pause()
         frame = int(str(table.get_row_at(first_bu)[0]))
         labels = [str(node.label) for node in _walk(app.query_one("#detail", Tree).root)]
-        assert labels[0].startswith(f"Frame {frame}:")
+        assert labels[0].startswith("Captured on interface ")
+        assert labels[0].split(": ")[1] in {"ha-uplink", "home-link", "cn-link", "cn2-link", "mn-if1",
+                                            "mn-if2", "mn-if3"}
+        assert labels[1].startswith(f"Frame {frame}:")
         assert any(label.startswith("Mobility Header: BU (type 5)") for label in labels)
         assert any(label.startswith("Binding Identifier (35)") for label in labels)
         hex_text = str(app.query_one("#hex", Static).render())
@@ -180,6 +183,32 @@ async def test_command_palette_offers_the_actions() -> None:
     async with loaded("figure8-rfc5648") as (app, pilot):
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Help", "Filter", "Export JSON", "Next event", "Previous event"} <= titles
+
+
+async def test_capture_text_is_shown_escaped(tmp_path: Path) -> None:
+    """An interface name chosen by whoever wrote the capture: markup and ESC stay visible text."""
+    from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
+    from mcoaviz.sources import read_frames
+
+    hostile = "[red]evil[/red]\x1b]0;pwned\x07\u202e"
+    frames, _ = read_frames(SAMPLES / "figure8-rfc5648.pcapng")
+    path = tmp_path / "hostile.pcapng"
+    with path.open("wb") as out:
+        writer = PcapngWriter(out, [InterfaceSpec(hostile)])
+        for frame in frames:
+            writer.write(0, round(frame.time * 1e9), frame.data)
+    app = McoaApp(Session(name=str(path)), lambda s, stop: ingest_file(s, str(path), stop))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.refresh_screen(force=True)
+        await pilot.pause()
+        table = app.query_one("#message-list", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.pause()
+        label = app.query_one("#detail", Tree).root.children[0].label
+        assert label.plain == "Captured on interface 0: [red]evil[/red]\\x1b]0;pwned\\x07\\u202e"
+        assert "\x1b" not in label.plain and "\u202e" not in label.plain
 
 
 def _walk(node: Any) -> list[Any]:
