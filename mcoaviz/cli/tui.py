@@ -8,6 +8,7 @@ import sys
 from mcoaviz.sources import CaptureSourceError, open_capture
 
 NAME = "tui"
+HEAD_BYTES = 4096  # enough to recognise pcap / pcapng
 HELP = "Browse a capture's binding state over time in a terminal UI (Textual)."
 
 
@@ -25,10 +26,17 @@ def run(args: argparse.Namespace) -> int:
         print("mcoaviz tui: reads a file (standard input is the terminal); use 'mcoaviz live' "
               "or 'mcoaviz analyse -' for a pipe", file=sys.stderr)
         return 2
-    try:
-        with open_capture(args.capture):  # a clear one-line error before the screen takes over
-            pass
-    except CaptureSourceError as exc:
+    try:  # a clear one-line error before the screen takes over
+        with open_capture(args.capture) as source:
+            head = source.parser
+            with open(args.capture, "rb") as f:
+                start = f.read(HEAD_BYTES)
+            head.feed(start)
+            problems = head.problems + (head.close() if len(start) < HEAD_BYTES else [])
+            if head.format is None and problems:
+                print(f"mcoaviz tui: cannot read {args.capture}: {problems[0].reason}", file=sys.stderr)
+                return 2
+    except (CaptureSourceError, OSError) as exc:
         print(f"mcoaviz tui: {exc}", file=sys.stderr)
         return 2
     from mcoaviz.tui.app import McoaApp
