@@ -18,7 +18,7 @@ import pytest
 
 from mcoaviz.cli import main
 from mcoaviz.pipeline import analyse
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import ROOT, SAMPLES, require_tool
 
 SAMPLE = SAMPLES / "figure8-rfc5648.pcapng"
 PERMISSION_STDERR = """Capturing on 'lo'
@@ -125,3 +125,40 @@ def _is_zombie_of_other(pid: int) -> bool:
 def test_non_positive_duration_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["live", "-i", "lo", "--no-tui", "--duration", "0"]) == 2
     assert "--duration must be positive" in capsys.readouterr().err
+
+
+def test_tui_in_tmux_stops_dumpcap_on_sigterm(tmp_path: Path) -> None:
+    """The real terminal: the live screen shows the bindings, SIGTERM ends it and its dumpcap."""
+    tmux = require_tool("tmux")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    pidfile = tmp_path / "dumpcap.pid"
+    fake_dumpcap(folder, f"echo $$ > '{pidfile}'\ncat '{SAMPLE}'\nexec sleep 600\n")
+    session = f"mcoatui{os.getpid()}"
+    code = "import sys; from mcoaviz.cli import main; sys.exit(main())"
+    command = (f"exec env PATH={folder}:{os.environ['PATH']} PYTHONPATH={ROOT} TERM=xterm-256color "
+               f"{sys.executable} -c '{code}' live -i eth0")
+    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "150", "-y", "40", command], check=True,
+                   cwd=ROOT)
+    try:
+        panes = subprocess.run([tmux, "list-panes", "-t", session, "-F", "#{pane_pid}"],
+                               capture_output=True, text=True, check=True)
+        pid = int(panes.stdout.split()[0])
+        deadline = time.monotonic() + 30
+        pane = ""
+        while time.monotonic() < deadline:
+            pane = subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True,
+                                  text=True).stdout
+            if "LIVE" in pane and "2001:db8:a3::100" in pane:
+                break
+            select.select([], [], [], 0.05)
+        assert "LIVE" in pane and "2001:db8:a3::100" in pane, pane
+        dumpcap_pid = int(pidfile.read_text())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and not _is_zombie_of_other(pid):
+            select.select([], [], [], 0.05)
+        assert not Path(f"/proc/{pid}").exists() or _is_zombie_of_other(pid), "mcoaviz live still running"
+        assert not Path(f"/proc/{dumpcap_pid}").exists() or _is_zombie_of_other(dumpcap_pid)
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", session], check=False, capture_output=True)
