@@ -6,9 +6,10 @@ loop gets while ingesting (a proxy for input latency).
 
 The capture is fed by the same worker the TUI uses (``ingest_file``: frame by frame through
 ``Pipeline.feed_frame``, the live path), with the screen redrawing every 0.5 s. ``--live``
-makes the session a live one (bounded message list and traffic bins), as ``mcoaviz live``
-does. One hour of capture time replayed faster than real time is the "hour of traffic" the
-memory figure is for.
+makes the session a live one (bounded message list, old traffic bins folded) fed as ``mcoaviz
+live`` feeds it (no end-of-capture step), and the RSS is taken right after the last frame.
+One hour of capture time replayed faster than real time is the "hour of traffic" the memory
+figure is for.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mcoaviz.sources import open_capture  # noqa: E402
 from mcoaviz.tui.app import McoaApp  # noqa: E402
 from mcoaviz.tui.ingest import ingest_file  # noqa: E402
 from mcoaviz.tui.session import Session  # noqa: E402
@@ -47,9 +49,19 @@ def make_capture(args: argparse.Namespace) -> Path:
     return path
 
 
+def feed_like_live(session: Session, path: Path) -> None:
+    """What ``mcoaviz live`` does with dumpcap's stream, from a file: frames in, no finish."""
+    with open_capture(path) as source:
+        session.interfaces = source.interfaces
+        session.feed(source.frames())
+
+
 async def run(path: Path, live: bool) -> None:
     session = Session(name=str(path), live=live)
-    app = McoaApp(session, lambda s, stop: ingest_file(s, str(path), stop), live=False)
+    if live:
+        app = McoaApp(session, lambda s, stop: feed_like_live(s, path), live=False)
+    else:
+        app = McoaApp(session, lambda s, stop: ingest_file(s, str(path), stop), live=False)
     gaps: list[float] = []
     async with app.run_test(size=(160, 45)) as pilot:
         last = [time.perf_counter()]
@@ -63,6 +75,7 @@ async def run(path: Path, live: bool) -> None:
         start = time.perf_counter()
         await app.workers.wait_for_complete()
         elapsed = time.perf_counter() - start
+        rss_end = rss_mib()
         app.refresh_screen(force=True)
         await pilot.pause()
         frames = session.frames
@@ -73,11 +86,14 @@ async def run(path: Path, live: bool) -> None:
         print(f"event loop gaps    median {1000 * gaps[len(gaps) // 2]:.0f} ms, "
               f"p99 {1000 * gaps[int(len(gaps) * 0.99)]:.0f} ms, max {1000 * gaps[-1]:.0f} ms "
               f"(timer every 20 ms)")
-        print(f"RSS after ingest   {rss_mib():.0f} MiB (peak "
+        print(f"RSS after ingest   {rss_end:.0f} MiB (peak "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
         data = session.view()
-        print(f"held by the view   {len(data.messages)} messages, {len(data.traffic_bins)} traffic bins, "
-              f"{len(data.bindings)} binding rows, {len(data.findings)} findings")
+        engine = session.pipeline.engine
+        bins = sum(len(seconds) for seconds in engine.traffic_table.bins.values())
+        print(f"held               {len(data.messages)} messages on screen ({len(engine.messages())} in the "
+              f"engine), {bins} traffic bins in the engine, {len(data.bindings)} binding rows, "
+              f"{len(data.findings)} findings")
 
 
 def main() -> int:

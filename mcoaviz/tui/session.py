@@ -30,7 +30,7 @@ RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
-AGE_EVERY = 30.0  # live: seconds between foldings of old bins in the engine
+AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the engine
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
 
@@ -55,7 +55,7 @@ class Session:
         self._findings: list[dict[str, Any]] = []
         self.interfaces: dict[int, Interface] = {}  # the parser's table, filled as blocks arrive
         self._findings_at = 0.0
-        self._aged_at = time.monotonic()
+        self._aged_at = 0.0  # capture time of the last folding of old traffic bins
         self._final_view: ViewData | None = None
         self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.version = 0  # bumps whenever the analysis changes (the UI redraws only then)
@@ -92,10 +92,11 @@ class Session:
                     self._keep(event.frame)
         self.version += 1
         now = time.monotonic()
-        if self.live and now - self._aged_at >= AGE_EVERY:
-            self._aged_at = now
-            if pipeline.last_time is not None:
-                pipeline.engine.traffic_table.fold_before(int(pipeline.last_time) - LIVE_BIN_SECONDS)
+        newest = pipeline.last_time
+        if self.live and newest is not None and newest - self._aged_at >= AGE_EVERY:
+            # by capture time, so that a replay faster than real time is bounded the same way
+            self._aged_at = newest
+            pipeline.engine.traffic_table.fold_before(int(newest) - LIVE_BIN_SECONDS)
         if pipeline.checker is not None and now - self._findings_at >= FINDINGS_EVERY:
             # here, in the ingest thread: the history rules reread every event, too slow for the UI
             self._findings = [f.to_dict() for f in pipeline.checker.finish(pipeline.engine)]
