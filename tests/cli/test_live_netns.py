@@ -49,8 +49,8 @@ def namespaces() -> Iterator[tuple[str, str, list[str]]]:
     if made.returncode != 0:
         why = f"cannot create a network namespace: {made.stderr.strip()}"
         pytest.fail(why) if IN_CI else pytest.skip(why)
-    _ip("netns", "add", rx)
     try:
+        _ip("netns", "add", rx)
         for ns in (tx, rx):
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
                            check=False, capture_output=True)
