@@ -161,7 +161,7 @@ class BindingLine:
     hoa: str
     bid: int | None
     coa: str
-    state: str  # "active" | "unconfirmed" | "home"
+    state: str  # "active" | "unconfirmed" | "home" | "expired" (lifetime over, engine not yet told)
     status: str  # effective status name of the last BA covering this BID, or ""
     remaining: float | None  # lifetime left at the cursor, s; None: no expiry
     last_bu: tuple[int, float, int | None] | None  # (frame, time, seq)
@@ -286,9 +286,13 @@ def bindings_for(data: ViewData, hoa: str | None, t: float, text: str = "") -> l
         bu = _last_exchange(data, "BU", r["node"], hoa, r["bid"], t)
         ba = _last_exchange(data, "BA", r["node"], hoa, r["bid"], t)
         state = "home" if r["home"] else ("active" if r["confirmed"] else "unconfirmed")
+        remaining = _remaining(r, bu, ba, t)
+        if remaining == 0.0:
+            # live: the lifetime ran out but no packet has come since to make the engine expire it
+            state = "expired"
         lines.append(BindingLine(
             node=r["node"], role=r["role"], hoa=hoa, bid=r["bid"], coa=r["coa"], state=state,
-            status=_status_name(ba, r["bid"]), remaining=_remaining(r, bu, ba, t),
+            status=_status_name(ba, r["bid"]), remaining=remaining,
             last_bu=_exchange_tuple(bu), last_ba=_exchange_tuple(ba),
             to_mn=traffic.totals(r["node"], hoa, r["coa"], "to-mn", t),
             from_mn=traffic.totals(r["node"], hoa, r["coa"], "from-mn", t),

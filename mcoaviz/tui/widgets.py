@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from mcoaviz.safetext import for_rich
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-STATE_STYLE = {"active": "green", "unconfirmed": "yellow", "home": "blue"}
+STATE_STYLE = {"active": "green", "unconfirmed": "yellow", "home": "blue", "expired": "red"}
 
 HELP_TEXT = """\
 [b]mcoaviz TUI[/b]: binding state as of the time cursor

@@ -119,3 +119,12 @@ def test_hexdump_shows_offsets_hex_and_printable_ascii() -> None:
     assert lines[0] == "0000  41 42 00 1b 5b 33 31 6d  AB..[31m"
     assert lines[1].startswith("0008  41 42 43")
     assert len(lines) == 3
+
+
+def test_a_binding_whose_lifetime_ran_out_without_packets_shows_expired() -> None:
+    data, truth = view_of("figure8-rfc5648")
+    line = next(b for b in model.bindings_for(data, HOA, data.last_time or 0.0) if b.node == HA)
+    assert line.state == "active" and line.remaining is not None and line.remaining > 0
+    later = (data.last_time or 0.0) + line.remaining + 1  # live: time passes, no packet arrives
+    stale = next(b for b in model.bindings_for(data, HOA, later) if b.node == HA and b.bid == line.bid)
+    assert (stale.state, stale.remaining) == ("expired", 0.0)
