@@ -41,7 +41,7 @@ from mcoaviz.cli.decode_view import detail_lines
 from mcoaviz.safetext import for_rich, printable
 from mcoaviz.tui import model
 from mcoaviz.tui.model import ViewData
-from mcoaviz.tui.session import Session
+from mcoaviz.tui.session import UI_LOCK_WAIT, Session
 from mcoaviz.tui.widgets import (
     HelpScreen,
     HexView,
@@ -342,8 +342,12 @@ class McoaApp(App[int]):
         if not force and key == self._drawn:
             self._draw_timebar()
             return
+        data = session.view(wait=UI_LOCK_WAIT if self.data is not None else -1)
+        if data is None:  # ingest is busy (the checker rerunning its rules): next tick
+            self._draw_timebar()
+            return
         self._drawn = key
-        self.data = data = session.view()
+        self.data = data
         t = self.now()
         self._draw_tree(data, t)
         self._draw_bindings(data, t)

@@ -31,6 +31,7 @@ MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the de
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
 AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the engine
+UI_LOCK_WAIT = 0.05  # seconds the UI waits for the ingest thread before keeping what it shows
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
 
@@ -130,10 +131,16 @@ class Session:
             self.version += 1
 
     # ------------------------------------------------------------------ UI thread
-    def view(self) -> ViewData:
+    def view(self, wait: float = -1) -> ViewData | None:
         """A copy of the tables for drawing (cheap enough to take a few times a second); once
-        the analysis is final the same ViewData (and its indexes) is returned every time."""
-        with self.lock:
+        the analysis is final the same ViewData (and its indexes) is returned every time.
+        With ``wait`` >= 0, None when the ingest thread holds the lock longer than that (the UI
+        then keeps what it shows rather than freeze while the checker reruns its rules)."""
+        if self._final_view is not None:
+            return self._final_view
+        if not self.lock.acquire(timeout=wait):
+            return None
+        try:
             if self.final is not None:
                 if self._final_view is None:
                     self._final_view = view_of_analysis(self.final)
@@ -146,6 +153,8 @@ class Session:
             return ViewData(messages, [r.to_dict() for r in engine.bindings()], [], list(self._findings),
                             self.pipeline.first_time, self.pipeline.last_time, messages_dropped=dropped,
                             traffic_of=self.traffic_of)
+        finally:
+            self.lock.release()
 
     def traffic_of(self, hoa: str) -> list[dict[str, Any]]:
         """Per-second traffic bins of one HoA (export ``traffic_bins`` rows), re-read at most
@@ -155,11 +164,15 @@ class Session:
         if cached is not None and time.monotonic() - cached[0] < TRAFFIC_EVERY:
             return cached[1]
         rows = self._read_traffic(hoa)
+        if rows is None:  # the ingest thread is busy: last reading, if any
+            return cached[1] if cached is not None else []
         self._traffic_cache[hoa] = (time.monotonic(), rows)
         return rows
 
-    def _read_traffic(self, hoa: str) -> list[dict[str, Any]]:
-        with self.lock:
+    def _read_traffic(self, hoa: str) -> list[dict[str, Any]] | None:
+        if not self.lock.acquire(timeout=UI_LOCK_WAIT):
+            return None
+        try:
             table = getattr(self.pipeline.engine.traffic_table, "bins", None)
             if not isinstance(table, dict):  # not the layout read below: take the public rows
                 return [r for r in self.pipeline.engine.traffic_bins() if r["hoa"] == hoa]
@@ -172,6 +185,8 @@ class Session:
                     rows.append({"interface": interface, "node": node, "hoa": hoa, "coa": coa, "bid": bid,
                                  "direction": direction, "via": via, "second": second, "packets": packets,
                                  "bytes": nbytes})
+        finally:
+            self.lock.release()
         return rows
 
     def interface_name(self, interface: int) -> str | None:
