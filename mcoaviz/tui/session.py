@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
+from dissector.capture import RawRecord
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.records import Frame, Interface, Packet
@@ -28,6 +29,7 @@ RING_FRAMES = 4096  # recent frames kept until the engine says which carried a m
 RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
 RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
+MAX_KEPT_OFFLINE = 100_000  # the same for a capture file (read once more at the end to get them)
 LIVE_MESSAGES = 20_000  # newest messages a live view holds; older ones are only counted
 LIVE_BIN_SECONDS = 900  # live: per-second traffic bins older than this are folded into one
 AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the engine
@@ -91,6 +93,31 @@ class Session:
             for event in pipeline.feed_frame(frame):
                 if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
                     self._keep(event.frame)
+        self._after_feed()
+
+    def feed_records(self, records: list[RawRecord]) -> None:
+        """A chunk of a capture file's raw records, through the pipeline's bulk path (several
+        times faster than frame by frame); message bytes are collected afterwards
+        (``keep_message_frames``)."""
+        with self.lock:
+            self.pipeline.feed_records(records)
+            self._after_feed()
+
+    def keep_message_frames(self, frames: dict[int, Frame]) -> None:
+        with self.lock:
+            for number in sorted(frames):
+                self._kept[number] = frames[number]
+            while len(self._kept) > MAX_KEPT_OFFLINE:
+                self._kept.popitem(last=False)
+
+    def message_frame_numbers(self) -> set[int]:
+        """Frames of the newest MAX_KEPT_OFFLINE messages (whose bytes the detail pane shows)."""
+        with self.lock:
+            rows = self.final.messages if self.final is not None else self.pipeline.engine.messages()
+            return {m["frame"] for m in rows[-MAX_KEPT_OFFLINE:]}
+
+    def _after_feed(self) -> None:
+        pipeline = self.pipeline
         self.version += 1
         now = time.monotonic()
         newest = pipeline.last_time
