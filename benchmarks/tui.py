@@ -4,10 +4,11 @@ loop gets while ingesting (a proxy for input latency).
     python benchmarks/tui.py                    # 1 h of scale-mode traffic, replayed as fast as it goes
     python benchmarks/tui.py --capture FILE --live
 
-The capture is fed by the same worker the TUI uses (``ingest_file``: frame by frame through
-``Pipeline.feed_frame``, the live path), with the screen redrawing every 0.5 s. ``--live``
-makes the session a live one (bounded message list, old traffic bins folded) fed as ``mcoaviz
-live`` feeds it (no end-of-capture step), and the RSS is taken right after the last frame.
+Without ``--live`` the capture is fed as ``mcoaviz tui FILE`` feeds it (``ingest_file``: the
+pipeline's bulk path in chunks); with ``--live`` as ``mcoaviz live`` feeds dumpcap's stream
+(frame by frame through ``Pipeline.feed_frame``, a live session: bounded message list, old
+traffic bins folded, no end-of-capture step), and the RSS is taken right after the last frame.
+The screen redraws every 0.5 s meanwhile.
 One hour of capture time replayed faster than real time is the "hour of traffic" the memory
 figure is for.
 """
