@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 START_TIMEOUT = 10.0  # seconds to wait for dumpcap's pcapng header
 CHUNK = 64 * 1024
+STDERR_WAIT = 2.0  # seconds to wait for dumpcap's last stderr lines once it has exited
 PR_SET_PDEATHSIG = 1
 
 PERMISSION_HELP = (
@@ -95,6 +96,7 @@ class LiveCapture:
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: list[str] = []
         self._first = b""
+        self._reader: threading.Thread | None = None
         self.status = ""
         self.stopping = False
 
@@ -104,7 +106,7 @@ class LiveCapture:
                                           stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         except OSError as exc:
             raise LiveCaptureError(f"cannot run {self.dumpcap}: {exc.strerror or exc}") from None
-        reader = threading.Thread(target=self._read_stderr, name="dumpcap-stderr", daemon=True)
+        reader = self._reader = threading.Thread(target=self._read_stderr, name="dumpcap-stderr", daemon=True)
         reader.start()
         assert self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
@@ -157,6 +159,8 @@ class LiveCapture:
                 self._out.close()
                 self._out = None
         code = proc.wait()
+        if self._reader is not None:
+            self._reader.join(STDERR_WAIT)  # its last words may still be in the pipe
         if not self.stopping:
             said = [line.strip() for line in self._stderr if line.strip()
                     and not line.startswith(("Capturing on", "File:", "Packets"))]

@@ -100,7 +100,8 @@ def _with_tui(args: argparse.Namespace, capture: LiveCapture, session: object, s
     from mcoaviz.tui.session import Session
 
     assert isinstance(session, Session)
-    app = McoaApp(session, lambda s, ev: ingest_live(s, capture, ev), live=True, export_path=args.export)
+    app = McoaApp(session, lambda s, ev: ingest_live(s, capture, ev), live=True, export_path=args.export,
+                  on_quit=capture.stop)
 
     def ask_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()

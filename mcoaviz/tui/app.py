@@ -89,8 +89,10 @@ class McoaApp(App[int]):
     ]
 
     def __init__(self, session: Session, feeder: Callable[[Session, threading.Event], None],
-                 live: bool = False, export_path: str | None = None) -> None:
+                 live: bool = False, export_path: str | None = None,
+                 on_quit: Callable[[], None] | None = None) -> None:
         super().__init__()
+        self.on_quit = on_quit  # live: stops dumpcap, so that the ingest thread sees the end of its pipe
         self.session = session
         self.feeder = feeder
         self.live = live
@@ -252,6 +254,8 @@ class McoaApp(App[int]):
 
     async def action_quit(self) -> None:
         self.stop_event.set()
+        if self.on_quit is not None:
+            self.on_quit()
         self.exit(0)
 
     # ------------------------------------------------------------------ selection
