@@ -7,8 +7,8 @@ Address option as source and the type 2 routing header address as destination, w
 from __future__ import annotations
 
 import socket
-import struct
 
+from dissector.checksum import inet_checksum, ipv6_pseudo_header
 from dissector.codepoints import (
     BA_FLAGS,
     BU_FLAG_P,
@@ -19,6 +19,7 @@ from dissector.codepoints import (
     NextHeader,
     flag_letters,
 )
+from dissector.mh_layouts import COMMON_HEADER, FIXED_LENGTH, MESSAGE_LAYOUTS
 from dissector.options import walk_options
 from dissector.reader import Reader
 from dissector.records import (
@@ -34,9 +35,6 @@ from dissector.records import (
     RawMessage,
 )
 from dissector.walkstate import MobilityDraft, WalkState
-
-# Length of each type's fixed part, from the start of the MH (RFC 6275 §6.1.2-§6.1.9).
-FIXED_LENGTH: dict[int, int] = {0: 8, 1: 16, 2: 16, 3: 24, 4: 24, 5: 12, 6: 12, 7: 24}
 
 _BU_FLAGS_B = tuple(("B", mask) if letter == "O" else (letter, mask) for letter, mask in BU_FLAGS)
 _BU_FLAGS_DRAFT = tuple((letter, mask) for letter, mask in BU_FLAGS if letter != "O")
@@ -57,48 +55,34 @@ def bu_flag_letters(flags_word: int, dialect: Dialect) -> tuple[str, ...]:
 
 
 def _body(mh_type: int, r: Reader, total_end: int, dialect: Dialect) -> MessageBody:
-    if mh_type == 0:
-        r.skip(2)
-        return BindingRefreshRequest()
-    if mh_type in (1, 2):
-        r.skip(2)
-        cookie = r.pull_bytes(8)
-        return HomeTestInit(cookie) if mh_type == 1 else CareOfTestInit(cookie)
-    if mh_type in (3, 4):
-        index = r.pull_u16()
-        cookie = r.pull_bytes(8)
-        token = r.pull_bytes(8)
-        return HomeTest(index, cookie, token) if mh_type == 3 else CareOfTest(index, cookie, token)
+    layout = MESSAGE_LAYOUTS.get(mh_type)
+    if layout is None:
+        return RawMessage(bytes(r.buf[r.pos : max(r.pos, total_end)]))
+    start = r.pos
+    if start + layout.size > r.end:
+        raise layout.truncated(start, r.end)
+    r.pos = start + layout.size
+    fields = layout.struct.unpack_from(r.buf, start)  # in the order of the mh_layouts table
     if mh_type == 5:
-        seq, word, lifetime = r.pull_u16(), r.pull_u16(), r.pull_u16()
+        seq, word, lifetime = fields
         return BindingUpdate(seq, word, lifetime * 4, bu_flag_letters(word, dialect))
     if mh_type == 6:
-        status, fbyte, seq, lifetime = r.pull_u8(), r.pull_u8(), r.pull_u16(), r.pull_u16()
+        status, fbyte, seq, lifetime = fields
         return BindingAck(status, fbyte, seq, lifetime * 4, flag_letters(fbyte, BA_FLAGS))
+    if mh_type in (3, 4):
+        return (HomeTest if mh_type == 3 else CareOfTest)(*fields)
+    if mh_type in (1, 2):
+        return (HomeTestInit if mh_type == 1 else CareOfTestInit)(fields[1])
     if mh_type == 7:
-        status = r.pull_u8()
-        r.skip(1)
-        return BindingError(status, r.pull_ipv6())
-    return RawMessage(bytes(r.buf[r.pos : max(r.pos, total_end)]))
-
-
-def checksum16(data: bytes | memoryview) -> int:
-    """Internet checksum (one's complement of the one's complement sum)."""
-    if len(data) % 2:
-        data = bytes(data) + b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+        return BindingError(fields[0], socket.inet_ntop(socket.AF_INET6, fields[2]))
+    return BindingRefreshRequest()
 
 
 def mh_checksum(src: str, dst: str, mh: bytes | memoryview, next_header: int = NextHeader.MOBILITY) -> int:
     """The value the Checksum field must hold (computed with the field zeroed)."""
     body = bytearray(mh)
     body[4:6] = b"\0\0"
-    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst)
-              + struct.pack("!I3xB", len(body), next_header))
-    return checksum16(pseudo + bytes(body))
+    return inet_checksum(ipv6_pseudo_header(src, dst, len(body), next_header) + bytes(body))
 
 
 def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int,
@@ -107,9 +91,10 @@ def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int
     state.layer = "mobility"
     start = r.tell()
     available = r.end - start
-    proto, hlen, mh_type = r.pull_u8(), r.pull_u8(), r.pull_u8()
-    r.skip(1)
-    checksum = r.pull_u16()
+    if start + COMMON_HEADER.size > r.end:
+        raise COMMON_HEADER.truncated(start, r.end)
+    proto, hlen, mh_type, _, checksum = COMMON_HEADER.struct.unpack_from(r.buf, start)
+    r.pos = start + COMMON_HEADER.size
     total = (hlen + 1) * 8
     draft = MobilityDraft(start, mh_type, type_name(mh_type), proto, total, checksum)
     state.mobility = draft

@@ -11,6 +11,8 @@ import socket
 from collections.abc import Callable
 
 from dissector.codepoints import OPTION_NAMES, Dialect, OptionType
+from dissector.mh_layouts import OPTION_ALIGNMENT, OPTION_VALUES, VARIABLE_TAIL
+from dissector.mh_layouts import BindingIdentifier as BindingIdentifierLayout
 from dissector.reader import Reader
 from dissector.records import (
     AlternateCoA,
@@ -31,19 +33,13 @@ from dissector.records import (
 )
 from dissector.walkstate import WalkState
 
-# type -> (required Length or None for variable, alignment (x, y) meaning offset % x == y, or None)
+# type -> (required Length or None for variable, alignment (x, y) meaning offset % x == y, or None),
+# from the mh_layouts classes; the Binding Identifier is read under the configured type instead.
 _FIXED: dict[int, tuple[int | None, tuple[int, int] | None]] = {
-    OptionType.BINDING_REFRESH_ADVICE: (2, (2, 0)),
-    OptionType.ALTERNATE_COA: (16, (8, 6)),
-    OptionType.NONCE_INDICES: (4, (2, 0)),
-    OptionType.BINDING_AUTH_DATA: (None, (8, 2)),
-    OptionType.MOBILE_NETWORK_PREFIX: (18, (8, 4)),
-    OptionType.LINK_LAYER_ADDRESS: (None, None),
-    OptionType.IPV4_HOME_ADDRESS: (6, (4, 0)),
-    OptionType.IPV4_ADDRESS_ACK: (6, (4, 0)),
-    OptionType.NAT_DETECTION: (6, (4, 0)),
-    OptionType.IPV4_COA: (6, (4, 0)),
+    kind: (None if kind in VARIABLE_TAIL else OPTION_VALUES[kind].size, OPTION_ALIGNMENT[kind])
+    for kind in OPTION_VALUES if kind != OptionType.BINDING_IDENTIFIER
 }
+_BID_VALUE = OPTION_VALUES[OptionType.BINDING_IDENTIFIER].struct
 
 _BID_LENGTHS = {4: None, 8: socket.AF_INET, 20: socket.AF_INET6}
 
@@ -53,27 +49,33 @@ def _ntop(family: int, data: bytes) -> str:
 
 
 def _typed(kind: int, rel: int, data: bytes) -> MobilityOption:
-    """Decode an option whose Length was already checked against _FIXED."""
-    if kind == OptionType.BINDING_REFRESH_ADVICE:
-        return BindingRefreshAdvice(rel, int.from_bytes(data, "big") * 4)
-    if kind == OptionType.ALTERNATE_COA:
-        return AlternateCoA(rel, _ntop(socket.AF_INET6, data))
-    if kind == OptionType.NONCE_INDICES:
-        return NonceIndices(rel, int.from_bytes(data[0:2], "big"), int.from_bytes(data[2:4], "big"))
+    """Decode an option whose Length was already checked against _FIXED; the fields are those of
+    its mh_layouts class after Type and Length, in table order."""
     if kind == OptionType.BINDING_AUTH_DATA:
         return BindingAuthData(rel, data)
+    layout = OPTION_VALUES.get(kind)
+    if layout is None:
+        return UnknownOption(rel, kind, data)
+    fields = layout.struct.unpack_from(data)
+    if kind == OptionType.BINDING_REFRESH_ADVICE:
+        return BindingRefreshAdvice(rel, fields[0] * 4)
+    if kind == OptionType.ALTERNATE_COA:
+        return AlternateCoA(rel, _ntop(socket.AF_INET6, fields[0]))
+    if kind == OptionType.NONCE_INDICES:
+        return NonceIndices(rel, fields[0], fields[1])
     if kind == OptionType.MOBILE_NETWORK_PREFIX:
-        return MobileNetworkPrefix(rel, data[1], _ntop(socket.AF_INET6, data[2:18]))
+        return MobileNetworkPrefix(rel, fields[1], _ntop(socket.AF_INET6, fields[2]))
     if kind == OptionType.LINK_LAYER_ADDRESS:
-        return LinkLayerAddress(rel, data[0], data[1:])
-    if kind == OptionType.IPV4_HOME_ADDRESS:
-        return IPv4HomeAddress(rel, data[0] >> 2, bool(data[0] & 0x02), _ntop(socket.AF_INET, data[2:6]))
-    if kind == OptionType.IPV4_ADDRESS_ACK:
-        return IPv4AddressAck(rel, data[0], data[1] >> 2, _ntop(socket.AF_INET, data[2:6]))
-    if kind == OptionType.NAT_DETECTION:
-        return NATDetection(rel, bool(data[0] & 0x80), int.from_bytes(data[2:6], "big"))
+        return LinkLayerAddress(rel, fields[0], data[layout.size :])
+    if kind == OptionType.IPV4_HOME_ADDRESS:  # Prefix-len: 6 bits, then P
+        address = _ntop(socket.AF_INET, fields[1])
+        return IPv4HomeAddress(rel, fields[0] >> 10, bool(fields[0] & 0x0200), address)
+    if kind == OptionType.IPV4_ADDRESS_ACK:  # Status, then Prefix-len: 6 bits
+        return IPv4AddressAck(rel, fields[0], fields[1] >> 2, _ntop(socket.AF_INET, fields[2]))
+    if kind == OptionType.NAT_DETECTION:  # F is the top bit
+        return NATDetection(rel, bool(fields[0] & 0x8000), fields[1])
     if kind == OptionType.IPV4_COA:
-        return IPv4CareOfAddress(rel, _ntop(socket.AF_INET, data[2:6]))
+        return IPv4CareOfAddress(rel, _ntop(socket.AF_INET, fields[1]))
     return UnknownOption(rel, kind, data)
 
 
@@ -87,12 +89,14 @@ def decode_bid(rel: int, length: int, data: bytes, dialect: Dialect,
     if length not in _BID_LENGTHS:
         report(f"Binding Identifier Length {length}: must be 4, 8 or 20 (CoA not read)", "error")
     coa = _ntop(family, data[4:length]) if family is not None else None
-    bid = int.from_bytes(data[0:2], "big")
-    return BindingIdentifier(rel, length, bid, data[2], data[3], coa, dialect)
+    bid, status, flags_byte = _BID_VALUE.unpack_from(data)
+    return BindingIdentifier(rel, length, bid, status, flags_byte, coa, dialect)
 
 
 def _bid_alignment(length: int) -> tuple[int, int]:
-    return (8, 2) if length in (8, 20) else (2, 0)
+    if length in (8, 20):
+        return BindingIdentifierLayout.alignment_with_coa
+    return BindingIdentifierLayout.alignment
 
 
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],

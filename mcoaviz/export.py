@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mcoaviz.pipeline import Analysis
+from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, timing_tables
 
 # Column order for each table (extra keys found in rows are appended after these).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -30,11 +31,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "bytes"),
     "findings": ("rule", "section", "severity", "frame", "message", "rfc_section", "time", "hoa", "bid"),
     "problems": ("frame", "layer", "offset", "reason", "severity"),
+    "latencies": LATENCY_COLUMNS,
+    "gaps": GAP_COLUMNS,
 }
 
 
 def to_json_object(analysis: Analysis) -> dict[str, Any]:
-    return analysis.to_dict()
+    """The analysis tables plus the derived ``latencies`` and ``gaps`` (mcoaviz.timings)."""
+    out = analysis.to_dict()
+    out.update(timing_tables(analysis))
+    return out
 
 
 def write_json(analysis: Analysis, out: TextIO) -> None:
@@ -80,6 +86,7 @@ def write_csv_folder(analysis: Analysis, folder: str | os.PathLike[str]) -> list
     tables: dict[str, list[dict[str, Any]]] = {"capture": [capture]}
     for name in Analysis.TABLES:
         tables[name] = getattr(analysis, name)
+    tables.update(timing_tables(analysis))
     for name, rows in tables.items():
         target = path / f"{name}.csv"
         with target.open("w", newline="", encoding="utf-8") as out:

@@ -26,17 +26,13 @@ from dissector.capture import RawRecord, record_to_frame
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import DialectDetector, with_dialect
+from dissector.fastpath import FastPath
+from dissector.fastpath import accelerated as fast_accelerated
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
+from mcoaviz.checker import Checker
+from mcoaviz.checker.context import CheckerConfig
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
-
-try:  # owned by the "capture" engineer; without it every frame takes the slow path
-    from dissector.fastpath import FastPath
-    from dissector.fastpath import accelerated as fast_accelerated
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the tree's state
-    if exc.name != "dissector.fastpath":
-        raise
-    FastPath = None  # type: ignore[assignment,misc]
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 
@@ -78,16 +74,6 @@ class Analysis:
         return out
 
 
-def _load_checker() -> Any:
-    try:
-        import mcoaviz.checker as checker_module
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("mcoaviz.checker",):
-            raise
-        return None
-    return getattr(checker_module, "Checker", None)
-
-
 class Pipeline:
     """Streaming analysis: frames in, state queries at any time."""
 
@@ -111,9 +97,8 @@ class Pipeline:
         self._held_packets = 0
         self._decode = DecodeOptions(dialect=self.dialect or Dialect.RFC5648,
                                      bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
-        self._fast = FastPath(self._decode) if (FastPath is not None and self.options.fast_path) else None
-        self._checker_class = _load_checker() if self.options.run_checker else None
-        self.checker: Any = None
+        self._fast = FastPath(self._decode) if self.options.fast_path else None
+        self.checker: Checker | None = None
         if self.dialect is not None:
             self.checker = self._make_checker()
         self._finished = False
@@ -278,13 +263,11 @@ class Pipeline:
             "unattributed_packets": self.engine.traffic_table.unattributed_packets,
         }
 
-    def _make_checker(self) -> Any:
-        """The checker, once the dialect is known (its rules read it); None when absent."""
-        if self._checker_class is None:
+    def _make_checker(self) -> Checker | None:
+        """The checker, once the dialect is known (its rules read it); None with run_checker off."""
+        if not self.options.run_checker:
             return None
-        from mcoaviz.checker.context import CheckerConfig
-
-        return self._checker_class(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
+        return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
 
 
 RELEASE_EVERY = 1 << 16  # records between checks

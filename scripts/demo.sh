@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up mcoaviz in .venv and analyse a bundled sample capture (bindings, traffic, findings).
+# Set up mcoaviz in .venv, analyse a bundled sample capture (bindings, traffic, findings) and
+# write its HTML timeline report to reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,10 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
   cat .venv/install.log >&2
   exit 1
 fi
-exec .venv/bin/mcoaviz analyse "${1:-sample-captures/figure8-rfc5648.pcapng}"
+capture="${1:-sample-captures/figure8-rfc5648.pcapng}"
+.venv/bin/mcoaviz analyse "$capture"
+mkdir -p reports
+report="reports/$(basename "$capture").html"
+.venv/bin/mcoaviz report "$capture" -o "$report"
+echo
+echo "HTML report: $PWD/$report (one self-contained file; open it in any browser, it works offline)"

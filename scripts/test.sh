@@ -10,6 +10,9 @@ if [ "$(id -u)" = 0 ]; then
   command -v dumpcap >/dev/null 2>&1 || need+=(wireshark-common)  # mcoaviz live (tests/cli/test_live_netns.py)
   command -v ip >/dev/null 2>&1 || need+=(iproute2)                # network namespaces + veth for those tests
   command -v ps >/dev/null 2>&1 || need+=(procps)
+  # the report's browser test drives Debian's chromium through Playwright (Playwright's own
+  # browser download is not used); fonts-liberation gives its screenshots readable text
+  command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
   command -v gcc >/dev/null 2>&1 || need+=(gcc python3-dev)  # builds dissector/_fastscan_src/
   if [ ${#need[@]} -gt 0 ]; then
@@ -20,6 +23,8 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e '.[test,png]'
 .venv/bin/python -m ruff check .
+# The C accelerator's tests once more against an AddressSanitizer + UBSan build of it.
+PYTHON=.venv/bin/python bash scripts/sanitize.sh
 exec .venv/bin/python -m pytest -q "$@"

@@ -78,7 +78,9 @@ def test_analyse_reconstructs_bindings_and_traffic(tmp_path: Path) -> None:
 def test_auto_dialect_holds_records_and_says_why(tmp_path: Path) -> None:
     analysis = analyse(write_capture(tmp_path / "d.pcapng", Dialect.DRAFT05))
     assert analysis.capture["dialect"] == "draft05"
-    assert analysis.capture["dialect_reason"]
+    # the decisive evidence: frame 1's BID 1 has 0x80 set with an IPv6 CoA that is not the HoA
+    reason = analysis.capture["dialect_reason"]
+    assert ("frame 1" in reason, "BID 1" in reason, "0x80" in reason) == (True, True, True), reason
     # read as draft-05, 0x80 is C (CoA present), not H: the bindings are foreign, not home
     rows = [(b["bid"], b["coa"], b["home"]) for b in analysis.bindings]
     assert rows == [(1, COA1, False), (2, COA2, False)]
@@ -99,7 +101,11 @@ def test_streaming_pipeline_answers_snapshots_while_fed(tmp_path: Path) -> None:
 def test_unreadable_input_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(b"this is not a capture at all")
-    assert analyse(bad).unreadable
+    analysis = analyse(bad)
+    # the first four bytes, "this", are no pcap / pcapng magic number
+    assert analysis.unreadable is not None and "74686973" in analysis.unreadable
+    assert analysis.unreadable.startswith("not a pcap or pcapng file")
+    assert (analysis.bindings, analysis.messages, analysis.traffic) == ([], [], [])
 
 
 def test_export_json_is_one_object_with_the_contract_tables(tmp_path: Path) -> None:
@@ -112,7 +118,20 @@ def test_export_json_is_one_object_with_the_contract_tables(tmp_path: Path) -> N
 
     data = json.loads(out.getvalue())
     assert {"capture", "messages", "bindings", "bul", "traffic", "traffic_bins", "findings"} <= set(data)
-    assert set(data["bindings"][0]) >= {"node", "role", "hoa", "bid", "coa", "start", "end", "end_reason"}
+    capture = {k: data["capture"][k] for k in ("frames", "interfaces", "dialect", "first_time", "last_time")}
+    assert capture == {"frames": 8, "interfaces": [{"id": 0, "name": "mn0", "linktype": 1}],
+                       "dialect": "rfc5648", "first_time": T0, "last_time": T0 + 4.0}
+    # docs/architecture.md's bindings row, by hand from write_capture: BID 1 accepted by the BA
+    # (frame 2, T0 + 0.1), granted 60 s, still valid at the capture's end (T0 + 4)
+    contract = ("node", "role", "hoa", "bid", "coa", "start", "end", "end_reason", "home", "lifetime",
+                "confirmed", "pre_existing", "start_frame", "end_frame")
+    first = data["bindings"][0]
+    assert {k: first[k] for k in contract} == {
+        "node": HA, "role": "home-agent", "hoa": HOA, "bid": 1, "coa": COA1, "start": T0 + 0.1,
+        "end": None, "end_reason": None, "home": False, "lifetime": 60, "confirmed": True,
+        "pre_existing": False, "start_frame": 2, "end_frame": None}
+    assert [(m["frame"], m["type"], m["seq"]) for m in data["messages"]] == [
+        (1, "BU", 1), (2, "BA", 1), (6, "BU", 2), (7, "BA", 2)]
 
 
 def test_fast_path_rows_are_flushed_around_signalling_in_the_same_second(tmp_path: Path) -> None:

@@ -59,13 +59,31 @@ def test_directory_is_a_clear_error(tmp_path: Path) -> None:
         open_capture(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read unreadable files")
+@pytest.mark.skipif(os.geteuid() == 0, reason="cannot run as root (CI runs as root): root reads files "
+                    "whatever their mode; test_unreadable_file_as_root covers the message there")
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "secret.pcap"
     path.write_bytes(PCAPNG)
     path.chmod(0)
     with pytest.raises(CaptureSourceError, match="permission denied"):
         open_capture(path)
+
+
+def test_unreadable_file_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root the kernel never refuses; make os.open refuse the way it does for other users
+    path = tmp_path / "secret.pcap"
+    path.write_bytes(PCAPNG)
+    real_open = os.open
+
+    def refuse(name: object, *args: object, **kwargs: object) -> int:
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(CaptureSourceError) as caught:
+        open_capture(path)
+    assert str(caught.value) == f"cannot read {path}: permission denied"
 
 
 def test_os_pipe_yields_each_packet_before_the_writer_is_done() -> None:

@@ -60,6 +60,8 @@ typedef struct {
     long ahead_lt;
 } State;
 
+#define MIN_SPAN 40     /* a fast span covers at least the IPv6 header */
+#define TUNNEL_SPAN 80  /* IPv6-in-IPv6: outer + inner header, the layout flow_key splits */
 #define FLOW_KEY_MAX 120 /* longest flow key kept here (longer ones take the dict path) */
 
 struct FlowTable;

@@ -130,15 +130,8 @@ static int slot_write_back(Slot *s) {
     if (!s->packets) return 0;
     PyObject *entry = s->entry;
     if (add_to_item(entry, 0, s->packets) < 0 || add_to_item(entry, 1, s->bytes) < 0) return -1;
-    PyObject *old = PyList_GET_ITEM(entry, 3);
-    if (Py_REFCNT(old) == 1 && PyFloat_CheckExact(old)) {
-        ((PyFloatObject *)old)->ob_fval = s->last; /* the entry's alone: nothing can tell */
-    } else {
-        PyObject *t = PyFloat_FromDouble(s->last);
-        if (t == NULL) return -1;
-        PyList_SET_ITEM(entry, 3, t);
-        Py_DECREF(old);
-    }
+    PyObject *t = PyFloat_FromDouble(s->last);
+    if (t == NULL || PyList_SetItem(entry, 3, t) < 0) return -1;
     s->packets = s->bytes = 0;
     return 0;
 }

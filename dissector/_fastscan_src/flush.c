@@ -246,7 +246,7 @@ python_sorts:
 const char instances_doc[] =
     "instances(cls, fields, rows) -> list\n\n"
     "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
-    "are exactly fields (in that order): the slots are filled directly, as the generated\n"
+    "are exactly fields (in that order): each slot set through object.__setattr__, as the generated\n"
     "__init__ would (FastPath.flush makes tens of thousands of TrafficCount rows per second).";
 
 PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
@@ -255,7 +255,6 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!O!O!", &PyType_Type, &cls, &PyTuple_Type, &fields, &PyList_Type, &rows))
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(fields), members = 0;
-    Py_ssize_t offsets[64];
     PyMemberDef *m = cls->tp_members;
     for (; m != NULL && m->name != NULL; m++) members++;
     if (n > 64 || members != n || cls->tp_dictoffset != 0 || !(cls->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
@@ -265,10 +264,10 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
     for (Py_ssize_t i = 0; i < n; i++) {
         const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(fields, i));
         if (name == NULL) return NULL;
-        offsets[i] = -1;
+        int writable = 0;
         for (m = cls->tp_members; m->name != NULL; m++)
-            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) offsets[i] = m->offset;
-        if (offsets[i] < 0) {
+            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) writable = 1;
+        if (!writable) {
             PyErr_Format(PyExc_TypeError, "%s has no writable slot %s", cls->tp_name, name);
             return NULL;
         }
@@ -292,8 +291,13 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
         int atoms = 1;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *value = PyTuple_GET_ITEM(row, i);
-            Py_INCREF(value);
-            *(PyObject **)((char *)obj + offsets[i]) = value;
+            /* object.__setattr__ through the slot's descriptor, as dataclasses' frozen __init__
+             * does: public API, no write into the instance's memory behind CPython's back */
+            if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(fields, i), value) < 0) {
+                Py_DECREF(obj);
+                Py_DECREF(out);
+                return NULL;
+            }
             if (PyObject_IS_GC(value) && PyObject_GC_IsTracked(value)) atoms = 0;
         }
         /* A frozen row of numbers and strings can be in no reference cycle: untracked, as

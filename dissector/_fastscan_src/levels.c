@@ -23,8 +23,24 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
         PyErr_SetString(PyExc_ValueError, "span tables must have 256 entries");
         return -1;
     }
-    st->spans = spans->buf;
-    st->minpay = minpay->buf;
+    /* Every reader below trusts these tables for its bounds: a span is 0 (not fast) or covers at
+     * least an IPv6 header, and IPv6-in-IPv6's layout (two 40-byte headers, split 38 + 34 around the
+     * inner payload length in flow_key/flow_bytes) is fixed here. An edit of KEY_SPAN that breaks
+     * this must fail loudly, not read out of bounds. */
+    const unsigned char *sp_v = spans->buf, *mp_v = minpay->buf;
+    for (int nh = 0; nh < 256; nh++) {
+        int bad = sp_v[nh] == 0 ? mp_v[nh] != 0 : sp_v[nh] < MIN_SPAN || (nh == 41 && sp_v[nh] != TUNNEL_SPAN);
+        if (bad) {
+            PyBuffer_Release(spans);
+            PyBuffer_Release(minpay);
+            PyErr_Format(PyExc_ValueError,
+                         "KEY_SPAN/MIN_PAYLOAD entry %d (%d, %d) is outside what the accelerator reads safely",
+                         nh, sp_v[nh], mp_v[nh]);
+            return -1;
+        }
+    }
+    st->spans = sp_v;
+    st->minpay = mp_v;
     st->cur_if = -1;
     st->exacts = st->flows = NULL;
     st->cur_lt = -1;
@@ -98,15 +114,8 @@ int count(State *st, PyObject *entry, double time, uint32_t wire_length) {
         PyList_SET_ITEM(entry, 1, b);
         Py_DECREF(old[0]);
         Py_DECREF(old[1]);
-        if (Py_REFCNT(old[2]) == 1 && PyFloat_CheckExact(old[2])) {
-            /* entry[3] = time: the old float is the entry's alone (nothing can tell), reuse it */
-            ((PyFloatObject *)old[2])->ob_fval = time;
-        } else {
-            PyObject *t = PyFloat_FromDouble(time);
-            if (t == NULL) return -1;
-            PyList_SET_ITEM(entry, 3, t);
-            Py_DECREF(old[2]);
-        }
+        PyObject *t = PyFloat_FromDouble(time);
+        if (t == NULL || PyList_SetItem(entry, 3, t) < 0) return -1;
     } else {
         int truth = PyObject_IsTrue(old[0]);
         if (truth < 0) return -1;

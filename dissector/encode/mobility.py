@@ -2,15 +2,16 @@
 
 ``mobility_header`` returns the MH with a zero checksum: the checksum depends on the IPv6
 pseudo-header (HAO address as source, type 2 RH address as destination), so the IPv6 builder
-fills it in (``ip.ipv6_packet(..., upper=MH)``). Message bodies are the decoder's records.
+fills it in (``ip.ipv6_packet(..., upper=MH)``). Message bodies are the decoder's records; the
+bytes are laid out by the dpkt classes of ``dissector.mh_layouts``, the tables the decoder reads.
 """
 
 from __future__ import annotations
 
 import socket
-import struct
 from collections.abc import Sequence
 
+from dissector import mh_layouts as layouts
 from dissector.codepoints import BA_FLAGS, BU_FLAGS, MHType, flag_letters
 from dissector.encode.options import layout_options
 from dissector.records import (
@@ -66,24 +67,29 @@ def _units(lifetime: int) -> int:
 
 
 def _fixed_part(body: MessageBody) -> tuple[int, bytes]:
-    """(MH type, octets after the 6-octet common header: Reserved/fields of the message)."""
+    """(MH type, octets after the 6-octet common header), laid out by the mh_layouts classes."""
     match body:
         case BindingRefreshRequest():
-            return MHType.BRR, b"\0\0"
+            return MHType.BRR, bytes(layouts.BindingRefreshRequest())
         case HomeTestInit(cookie=cookie):
-            return MHType.HOTI, struct.pack("!2x8s", cookie)
+            return MHType.HOTI, bytes(layouts.HomeTestInit(home_init_cookie=cookie))
         case CareOfTestInit(cookie=cookie):
-            return MHType.COTI, struct.pack("!2x8s", cookie)
+            return MHType.COTI, bytes(layouts.CareOfTestInit(careof_init_cookie=cookie))
         case HomeTest(nonce_index=index, cookie=cookie, keygen_token=token):
-            return MHType.HOT, struct.pack("!H8s8s", index, cookie, token)
+            return MHType.HOT, bytes(layouts.HomeTest(
+                home_nonce_index=index, home_init_cookie=cookie, home_keygen_token=token))
         case CareOfTest(nonce_index=index, cookie=cookie, keygen_token=token):
-            return MHType.COT, struct.pack("!H8s8s", index, cookie, token)
+            return MHType.COT, bytes(layouts.CareOfTest(
+                careof_nonce_index=index, careof_init_cookie=cookie, careof_keygen_token=token))
         case BindingUpdate(seq=seq, flags_word=word, lifetime=lifetime):
-            return MHType.BU, struct.pack("!HHH", seq, word, _units(lifetime))
+            return MHType.BU, bytes(layouts.BindingUpdate(
+                sequence=seq, flags=word, lifetime=_units(lifetime)))
         case BindingAck(status=status, flags_byte=byte, seq=seq, lifetime=lifetime):
-            return MHType.BA, struct.pack("!BBHH", status, byte, seq, _units(lifetime))
+            return MHType.BA, bytes(layouts.BindingAck(
+                status=status, flags=byte, sequence=seq, lifetime=_units(lifetime)))
         case BindingError(status=status, home_address=hoa):
-            return MHType.BE, bytes((status, 0)) + socket.inet_pton(socket.AF_INET6, hoa)
+            return MHType.BE, bytes(layouts.BindingError(
+                status=status, home_address=socket.inet_pton(socket.AF_INET6, hoa)))
     raise TypeError(f"not a message body: {body!r}")
 
 
@@ -115,4 +121,4 @@ def mobility_header(
             kind = mh_type
     total = 6 + len(rest)
     hlen = total // 8 - 1 if header_len is None else header_len
-    return struct.pack("!BBBBH", payload_proto, hlen, kind, 0, 0) + rest
+    return bytes(layouts.MobilityHeader(payload_proto=payload_proto, header_len=hlen, mh_type=kind)) + rest

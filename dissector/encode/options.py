@@ -1,7 +1,8 @@
 """Mobility options (RFC 6275 §6.2, RFC 5648 §4.3, draft-05 §4.2.1, RFC 5555 §3, RFC 3963 §4.3).
 
 Options are built from the same records the decoder returns (``dissector.records``); their
-``offset`` field is ignored on the way out. ``layout_options`` places them after the fixed part
+``offset`` field is ignored on the way out; the bytes are laid out by the dpkt classes of
+``dissector.mh_layouts``. ``layout_options`` places them after the fixed part
 of a message and inserts Pad1/PadN so each option meets its alignment requirement (xn+y:
 the Type octet sits at x*n + y from the start of the Mobility Header), then pads the end to a
 multiple of 8 octets. Pad1/PadN records given explicitly are emitted verbatim, which lets a
@@ -11,9 +12,9 @@ scenario craft wrong alignment on purpose.
 from __future__ import annotations
 
 import socket
-import struct
 from collections.abc import Sequence
 
+from dissector import mh_layouts as layouts
 from dissector.codepoints import Dialect
 from dissector.records import (
     AlternateCoA,
@@ -83,63 +84,55 @@ def binding_identifier(
 
 
 def encode_option(option: MobilityOption) -> bytes:
-    """Type-Length-Value bytes of one option (Pad1 is the single octet 0)."""
+    """Type-Length-Value bytes of one option (Pad1 is the single octet 0), laid out by mh_layouts."""
     match option:
         case Pad1():
-            return b"\0"
+            return bytes(layouts.Pad1())
         case PadN(length=length):
             fill = b"\x01" * length if option.nonzero_padding else b"\0" * length
-            return bytes((1, length)) + fill
+            return bytes(layouts.OptionHeader(type=1, length=length, data=fill))
         case BindingRefreshAdvice(interval=interval):
-            return struct.pack("!BBH", 2, 2, interval // 4)
+            return bytes(layouts.BindingRefreshAdvice(refresh_interval=interval // 4))
         case AlternateCoA(address=address):
-            return bytes((3, 16)) + _v6(address)
+            return bytes(layouts.AlternateCareOfAddress(alternate_coa=_v6(address)))
         case NonceIndices(home_nonce_index=h, careof_nonce_index=c):
-            return struct.pack("!BBHH", 4, 4, h, c)
+            return bytes(layouts.NonceIndices(home_nonce_index=h, careof_nonce_index=c))
         case BindingAuthData(authenticator=auth):
-            return bytes((5, len(auth))) + auth
+            return bytes(layouts.BindingAuthorizationData(length=len(auth), data=auth))
         case MobileNetworkPrefix(prefix_length=plen, prefix=prefix):
-            return bytes((6, 18, 0, plen)) + _v6(prefix)
+            return bytes(layouts.MobileNetworkPrefix(prefix_length=plen, prefix=_v6(prefix)))
         case LinkLayerAddress(option_code=code, address=lla):
-            return bytes((7, 1 + len(lla), code)) + lla
+            return bytes(layouts.LinkLayerAddress(length=1 + len(lla), option_code=code, data=lla))
         case IPv4HomeAddress(prefix_length=plen, p_flag=p, address=address):
-            word = (plen << 10) | (0x200 if p else 0)
-            return struct.pack("!BBH", 29, 6, word) + _v4(address)
+            return bytes(layouts.IPv4HomeAddress(
+                prefix_length=plen, p=int(p), ipv4_home_address=_v4(address)))
         case IPv4AddressAck(status=status, prefix_length=plen, address=address):
-            return struct.pack("!BBBB", 30, 6, status, plen << 2) + _v4(address)
+            return bytes(layouts.IPv4AddressAck(
+                status=status, prefix_length=plen, ipv4_home_address=_v4(address)))
         case NATDetection(f_flag=f, refresh_time=refresh):
-            return struct.pack("!BBHI", 31, 6, 0x8000 if f else 0, refresh)
+            return bytes(layouts.NATDetection(f=int(f), refresh_time=refresh))
         case IPv4CareOfAddress(address=address):
-            return struct.pack("!BBH", 32, 6, 0) + _v4(address)
+            return bytes(layouts.IPv4CareOfAddress(ipv4_coa=_v4(address)))
         case BindingIdentifier():
             coa = b"" if option.coa is None else (_v6(option.coa) if ":" in option.coa else _v4(option.coa))
-            return (
-                struct.pack(
-                    "!BBHBB", option.type, option.length, option.bid, option.status, option.flags_byte
-                )
-                + coa
-            )
+            draft = option.dialect is Dialect.DRAFT05
+            layout = layouts.BindingIdentifierDraft05 if draft else layouts.BindingIdentifier
+            return bytes(layout(type=option.type, length=option.length, binding_id=option.bid,
+                                status=option.status, flags=option.flags_byte, data=coa))
         case UnknownOption(type=otype, data=data):
-            return bytes((otype, len(data))) + data
+            return bytes(layouts.OptionHeader(type=otype, length=len(data), data=data))
     raise TypeError(f"not a mobility option: {option!r}")
 
 
 def alignment(option: MobilityOption) -> tuple[int, int] | None:
-    """(x, y) of the xn+y alignment requirement, or None when the option has none."""
-    match option:
-        case BindingRefreshAdvice() | NonceIndices():
-            return (2, 0)
-        case AlternateCoA():
-            return (8, 6)
-        case BindingAuthData():
-            return (8, 2)
-        case MobileNetworkPrefix():
-            return (8, 4)
-        case IPv4HomeAddress() | IPv4AddressAck() | NATDetection() | IPv4CareOfAddress():
-            return (4, 0)
-        case BindingIdentifier():
-            return (2, 0) if option.coa is None else (8, 2)
-    return None
+    """(x, y) of the xn+y alignment requirement (from the mh_layouts classes), or None."""
+    if isinstance(option, BindingIdentifier):
+        if option.coa is not None:
+            return layouts.BindingIdentifier.alignment_with_coa
+        return layouts.BindingIdentifier.alignment
+    if isinstance(option, Pad1 | PadN | UnknownOption):
+        return None
+    return layouts.OPTION_ALIGNMENT.get(option.type)
 
 
 def padding(count: int) -> bytes:

@@ -16,6 +16,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.analyse",
     "mcoaviz.cli.decode",
     "mcoaviz.cli.export",
+    "mcoaviz.cli.report",
     "mcoaviz.cli.check",
     "mcoaviz.cli.rules",
     "mcoaviz.cli.simulate",
@@ -35,12 +36,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, object] = {}
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a subcommand not written yet must not break the rest
-            if exc.name != name:
-                raise
-            continue
+        module = importlib.import_module(name)
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         handlers[module.NAME] = module

@@ -2,7 +2,10 @@
 
 Prints the capture summary (frames, interfaces, time span, dialect and why), every node's
 binding cache as intervals, every mobile node's binding update list, traffic per CoA, and the
-checker's findings grouped by severity. Times are seconds from the first frame.
+checker's findings grouped by severity. Times are seconds from the first frame unless ``-t``
+says otherwise. Filters (``--hoa`` ...), ``--at`` and ``--between`` restrict what is shown
+(``mcoaviz.query``); when the tables would not fit on a screen a summary is printed instead,
+unless ``--all``. Rendering: ``analyse_view``.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from mcoaviz.cli import query_options
+from mcoaviz.cli.analyse_view import SCREENFUL, SEVERITY_ORDER, ReportOptions
+from mcoaviz.cli.terminal import Writer, wants_colour
 from mcoaviz.pipeline import Analysis
+from mcoaviz.query import QueryError, TimeFormat
 
 NAME = "analyse"
 HELP = "Reconstruct binding caches, binding update lists and per-CoA traffic; list findings."
-SEVERITY_ORDER = ("error", "warning", "info")
+__all__ = ["NAME", "HELP", "SEVERITY_ORDER", "add_arguments", "run", "report", "table"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,167 +33,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     parser.add_argument("--max-findings", type=int, default=50, metavar="N",
                         help="findings listed per severity (default 50; 0 = all)")
+    parser.add_argument("--all", dest="show_all", action="store_true",
+                        help=f"print every table even above {SCREENFUL} rows (default: a summary then)")
+    parser.add_argument("--summary", action="store_true",
+                        help="print the summary (top home addresses, busiest CoAs) even for short tables")
+    query_options.add_time_format_argument(parser)
+    query_options.add_colour_argument(parser)
     add_dialect_arguments(parser)
+    query_options.add_filter_arguments(parser)
+    query_options.add_window_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from mcoaviz.cli.export import load
 
-    analysis = load(args)
+    try:
+        asked = query_options.requested(args)
+        if args.show_all and args.summary:
+            raise QueryError("--all and --summary cannot be used together")
+    except QueryError as exc:
+        print(f"mcoaviz analyse: error: {exc}", file=sys.stderr)
+        return 2
+    analysis = load(args)  # restricted to what the filters and --at / --between ask
     if analysis is None:
         return 2
     if analysis.unreadable:
         print(f"mcoaviz analyse: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
         return 2
-    report(analysis, sys.stdout, max_findings=args.max_findings)
+    from mcoaviz.cli.analyse_view import report as render
+
+    writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
+    render(analysis, writer, asked.time_formatter(analysis.capture.get("first_time")),
+           ReportOptions(max_findings=args.max_findings, show_all=args.show_all, summary=args.summary))
     return 0
 
 
-# --------------------------------------------------------------------------- formatting
+# ------------------------------------------------------------------ kept for existing callers
+
+
+def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
+    """The full plain-text report with times from the first frame (no summary)."""
+    from mcoaviz.cli.analyse_view import report as render
+
+    render(analysis, Writer(out, colour=False), TimeFormat("relative", analysis.capture.get("first_time")),
+           ReportOptions(max_findings=max_findings, show_all=True))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ") -> list[str]:
     """Left-aligned text columns (numbers right-aligned), two spaces apart."""
-    cells = [[_text(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in rows
-                   if row[i] is not None) and bool(rows) for i in range(len(headers))]
+    from mcoaviz.cli.terminal import table as styled_table
 
-    def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
-        return (indent + "  ".join(parts)).rstrip()
-
-    return [line(list(headers)), line(["-" * w for w in widths])] + [line(row) for row in cells]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _rel(t: float | None, t0: float) -> float | None:
-    return None if t is None else t - t0
-
-
-def _notes(row: dict[str, Any]) -> str:
-    notes = []
-    if row.get("home"):
-        notes.append("home")
-    if not row.get("confirmed", True):
-        notes.append("unconfirmed")
-    if row.get("pre_existing"):
-        notes.append("pre-existing")
-    if row.get("claimed_coa"):
-        notes.append(f"claimed {row['claimed_coa']}")
-    return ", ".join(notes)
-
-
-def report(analysis: Analysis, out: TextIO, *, max_findings: int = 50) -> None:
-    cap = analysis.capture
-    t0 = cap.get("first_time") or 0.0
-    w = out.write
-    w(f"Capture {cap.get('file')}  ({cap.get('format') or 'unknown format'})\n")
-    names = ", ".join(i.get("name") or f"if{i['id']}" for i in cap.get("interfaces", [])) or "-"
-    w(f"  frames      {cap.get('frames')} on {len(cap.get('interfaces', []))} interface(s): {names}\n")
-    if cap.get("first_time") is not None:
-        start = datetime.fromtimestamp(cap["first_time"], UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-        span = (cap.get("last_time") or t0) - t0
-        w(f"  time span   {span:.3f} s from {start} (times below: seconds from the first frame)\n")
-    w(f"  dialect     {cap.get('dialect')} ({cap.get('dialect_reason')})\n")
-    w(f"  signalling  {len(analysis.messages)} mobility messages\n")
-    if cap.get("problem_count"):
-        w(f"  problems    {cap['problem_count']} decoding problem(s) (see mcoaviz decode)\n")
-        # Capture-level problems (a truncated file, a bad block) matter more than any table below.
-        for problem in [p for p in analysis.problems if p.get("frame") is None][:3]:
-            w(f"  {problem['severity']:<11} {problem['reason']}\n")
-    w("\n")
-    _bindings(analysis, out, t0)
-    _bul(analysis, out, t0)
-    _traffic(analysis, out)
-    _findings(analysis, out, max_findings)
-
-
-def _bindings(analysis: Analysis, out: TextIO, t0: float) -> None:
-    out.write("Binding caches (intervals)\n")
-    if not analysis.bindings:
-        out.write("  none reconstructed\n\n")
-        return
-    nodes: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in analysis.bindings:
-        nodes.setdefault((row["role"], row["node"]), []).append(row)
-    for (role, node), rows in sorted(nodes.items()):
-        out.write(f" {role} {node}\n")
-        body = [(r["hoa"], r["bid"], r["coa"], _rel(r["start"], t0), _rel(r["end"], t0),
-                 r["end_reason"] or ("valid at end" if r["end"] is None else None), r.get("lifetime"),
-                 _notes(r)) for r in rows]
-        for line in table(("HoA", "BID", "CoA", "start", "end", "reason", "lifetime", "notes"), body):
-            out.write(line + "\n")
-    out.write("\n")
-
-
-def _bul(analysis: Analysis, out: TextIO, t0: float) -> None:
-    out.write("Binding update lists (mobile nodes)\n")
-    if not analysis.bul:
-        out.write("  none\n\n")
-        return
-    mns: dict[str, list[dict[str, Any]]] = {}
-    for row in analysis.bul:
-        mns.setdefault(row["hoa"], []).append(row)
-    for hoa, rows in sorted(mns.items()):
-        out.write(f" mobile node {hoa}\n")
-        body = [(r["peer"], r["peer_role"], r["bid"], r["coa"], _rel(r["start"], t0), _rel(r["end"], t0),
-                 r["end_reason"], r["acknowledged"], r["status"], r["last_seq"], r["lifetime"]) for r in rows]
-        headers = ("peer", "role", "BID", "CoA", "start", "end", "reason", "acked", "status", "seq",
-                   "lifetime")
-        for line in table(headers, body):
-            out.write(line + "\n")
-    out.write("\n")
-
-
-def _traffic(analysis: Analysis, out: TextIO) -> None:
-    out.write("Traffic per care-of address (counted at each capture interface it crossed)\n")
-    if not analysis.traffic:
-        out.write("  no tunnelled or route-optimised data\n\n")
-        return
-    names = {i["id"]: i.get("name") or f"if{i['id']}" for i in analysis.capture.get("interfaces", [])}
-    body = [(names.get(t["interface"], t["interface"]), t["node"], t["hoa"], t["coa"], t["bid"],
-             t["direction"], t["via"], t["packets"], t["bytes"]) for t in analysis.traffic]
-    headers = ("seen at", "node", "HoA", "CoA", "BID", "direction", "via", "packets", "bytes")
-    for line in table(headers, body):
-        out.write(line + "\n")
-    unattributed = analysis.capture.get("unattributed_packets")
-    if unattributed:
-        out.write(f"  ({unattributed} tunnelled packet(s) could not be attributed to a mobile node)\n")
-    out.write("\n")
-
-
-def _findings(analysis: Analysis, out: TextIO, max_findings: int) -> None:
-    if not analysis.checker_available:
-        out.write("Findings: checker not available\n")
-        return
-    findings = analysis.findings
-    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_ORDER}
-    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items())
-    out.write(f"Findings: {summary}\n")
-    for severity in SEVERITY_ORDER:
-        chosen = [f for f in findings if f["severity"] == severity]
-        if not chosen:
-            continue
-        out.write(f" {severity}\n")
-        shown = chosen if max_findings <= 0 else chosen[:max_findings]
-        rows = []
-        for f in shown:
-            section = str(f.get("section") or "")
-            rows.append((f["rule"], section if section.startswith("§") else f"§{section}",
-                         f"frame {f['frame']}" if f.get("frame") is not None else "capture", f["message"]))
-        for line in table(("rule", "section", "where", "finding"), rows)[2:]:
-            out.write(line + "\n")
-        if len(shown) < len(chosen):
-            out.write(f"  ... {len(chosen) - len(shown)} more (mcoaviz check for all)\n")
+    return [text for text, _ in styled_table(headers, rows, indent)]

@@ -42,6 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_dialect_arguments(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
                         help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
+    from mcoaviz.cli import query_options
+
+    query_options.add_time_format_argument(parser)
+    query_options.add_filter_arguments(parser)
 
 
 def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648) -> DecodeOptions:
@@ -101,6 +105,15 @@ def mobility_packets(frames: Iterable[Frame], options: DecodeOptions, dialect_ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcoaviz.cli.query_options import requested
+    from mcoaviz.query import QueryError
+
+    try:
+        asked = requested(args)  # -t and the output filters
+    except QueryError as exc:
+        print(f"mcoaviz decode: error: {exc}", file=sys.stderr)
+        return 2
+    times = asked.time_formatter(None, digits=6)
     try:
         source = open_capture(args.capture)
     except CaptureSourceError as exc:
@@ -114,9 +127,12 @@ def run(args: argparse.Namespace) -> int:
             for frame in source.frames():
                 if not first:
                     first.append(frame.time)  # times are relative to the first frame, like Wireshark
+                    times.first_time = frame.time
                 yield frame
 
         packets = mobility_packets(frames(), decode_options(args), args.dialect, sys.stderr)
+        if asked.rows.active:  # only the messages the filters ask for are listed
+            packets = (p for p in packets if asked.rows.message(message_row(p)))
         count = 0
         if args.json:
             out.write("[")
@@ -125,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                 if args.json:
                     out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
                 else:
-                    out.write(summary_line(packet, first[0]) + "\n")
+                    out.write(summary_line(packet, first[0], times.point(packet.time)) + "\n")
                     if args.verbose:
                         out.write("".join(line + "\n" for line in detail_lines(packet)))
                 count += 1

@@ -44,15 +44,17 @@ def _bid_text(option: BindingIdentifier, in_ba: bool) -> str:
     return " ".join(parts)
 
 
-def summary_line(packet: Packet, first_time: float) -> str:
-    """frame, relative time, src -> dst, type and the fields that matter, like Wireshark's list."""
+def summary_line(packet: Packet, first_time: float, time_text: str | None = None) -> str:
+    """frame, time (``time_text``, default seconds from ``first_time``), src -> dst, type and the
+    fields that matter, like Wireshark's list."""
     m = packet.mobility
     assert m is not None
     path = packet.path
     where = f"{path.src} -> {path.dst}"
     if path.tunnel:
         where += f" [{path.tunnel} {path.outer_src} -> {path.outer_dst}]"
-    text = [f"{packet.frame:>6} {packet.time - first_time:>12.6f}  {where}  {m.type_name}"]
+    when = f"{packet.time - first_time:.6f}" if time_text is None else time_text
+    text = [f"{packet.frame:>6} {when:>12}  {where}  {m.type_name}"]
     body = m.body
     if isinstance(body, BindingUpdate):
         text.append(f"seq={body.seq} lifetime={body.lifetime}s")

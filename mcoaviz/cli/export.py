@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from dissector.codepoints import DSMIPV6_UDP_PORT
+from mcoaviz.cli import query_options
 from mcoaviz.export import write_csv_folder, write_json
 from mcoaviz.pipeline import Analysis, AnalysisOptions, analyse
 from mcoaviz.sources import CaptureSourceError
@@ -25,22 +27,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="JSON file (default stdout) or CSV folder (default CAPTURE.csv.d)")
+    query_options.add_filter_arguments(parser)
+    query_options.add_window_arguments(parser)
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
     add_dialect_arguments(parser)
+    parser.add_argument("--udp-port", type=int, action="append", metavar="N",
+                        help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
 
 
 def options_from(args: argparse.Namespace) -> AnalysisOptions:
+    ports = getattr(args, "udp_port", None)
     return AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type,
-                           run_checker=not getattr(args, "no_checker", False))
+                           run_checker=not getattr(args, "no_checker", False),
+                           udp_ports=frozenset(ports) if ports else frozenset({DSMIPV6_UDP_PORT}))
 
 
 def load(args: argparse.Namespace) -> Analysis | None:
-    """Run the analysis; on unreadable input print one line to stderr and return None."""
+    """Run the analysis; on unreadable input print one line to stderr and return None.
+    What the output filters and --at / --between ask (when the command has them) restricts the
+    result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
+    from mcoaviz.query import QueryError, restrict
+
+    command = getattr(args, "command", None) or NAME
     try:
-        return analyse(args.capture, options_from(args))
+        asked = query_options.requested(args)
+        analysis = analyse(args.capture, options_from(args))
+        return restrict(analysis, asked.query(analysis.capture.get("first_time")))
     except CaptureSourceError as exc:
-        print(f"mcoaviz {getattr(args, 'command', None) or NAME}: {exc}", file=sys.stderr)
-        return None
+        print(f"mcoaviz {command}: {exc}", file=sys.stderr)
+    except QueryError as exc:
+        print(f"mcoaviz {command}: error: {exc}", file=sys.stderr)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:

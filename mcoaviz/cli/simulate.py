@@ -113,10 +113,8 @@ def run(args: argparse.Namespace) -> int:
 def _scale(args: argparse.Namespace) -> int:
     if args.mobile_nodes < 1 or args.coas < 1 or args.duration <= 0 or args.rate <= 0:
         return _fail("--mobile-nodes, --coas, --duration and --rate must be positive")
-    try:
-        from mcoaviz.simulate.scale import write_scale_capture
-    except ImportError:
-        return _fail("scale mode is not available (mcoaviz.simulate.scale is missing)")
+    from mcoaviz.simulate.scale import write_scale_capture
+
     try:
         count = write_scale_capture(
             args.output,

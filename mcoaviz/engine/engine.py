@@ -43,7 +43,7 @@ from mcoaviz.engine.events import (
 from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_bu
 from mcoaviz.engine.messages import message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
-from mcoaviz.engine.registration import Outcome, Registrar
+from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = 135
@@ -275,9 +275,31 @@ class BindingEngine:
             return who, []
         for key in [k for k, v in self._unanswered_by_coa.items() if v is bu]:
             del self._unanswered_by_coa[key]
+        if self._changed_since(bu):
+            return who, []
         events = self.registrar.apply(bu, Outcome(bu.time, bu.frame, None, None, False))
         redone = self.attributor.bind(who.node, who.hoa, who.coa, who.direction)
         return redone, events
+
+    def _changed_since(self, bu: PendingBU) -> bool:
+        """Did signalling after ``bu`` already change a binding the BU would touch? The node
+        processed that signalling after this BU, so its outcome stands; applying the BU at its
+        own time (I-29) would rewrite that history (end rows before they started, revive rows
+        later de-registered, undo later refreshes). Then the BU stays unapplied."""
+        node, hoa = bu.key.node, bu.key.hoa
+        every_key = not bu.bids or overwrite_flag(bu)  # regular / O: all bindings go
+        touched = {None, *bu.bid_values}
+
+        def later(time: float | None, frame: int | None) -> bool:
+            return time is not None and (time > bu.time or (time == bu.time and (frame or 0) > bu.frame))
+
+        for row in self.cache.rows:
+            if row.node != node or row.hoa != hoa or not (every_key or row.bid in touched):
+                continue
+            accepted = None if row.expires is None or row.lifetime is None else row.expires - row.lifetime
+            if later(row.start, row.start_frame) or later(row.end, row.end_frame) or later(accepted, None):
+                return True
+        return False
 
     def _on_other(self, packet: Packet, m: MobilityMessage) -> list[Event]:
         path, body = packet.path, m.body

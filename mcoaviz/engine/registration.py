@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dissector.codepoints import BU_FLAG_O, BU_FLAG_P, BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
+from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
 from mcoaviz.engine.cache import BindingCache
 from mcoaviz.engine.events import (
@@ -45,11 +46,6 @@ class Outcome:
     ba: BindingAck | None
     ba_message: MobilityMessage | None
     confirmed: bool
-
-
-def seq_newer(seq: int, last: int) -> bool:
-    """6275 §9.5.1: modulo 2**16, newer means within half the number space above ``last``."""
-    return 0 < (seq - last) % 65536 < 32768
 
 
 def _draft_cn(bu: PendingBU) -> bool:

@@ -19,12 +19,13 @@ from dissector.encode import (
 )
 from dissector.encode.ip import dsmip_udp
 from dissector.records import BindingRefreshRequest, BindingUpdate
+from dissector.sequence import seq_newer
 from mcoaviz.simulate.bindings import Binding
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.node import Received
-from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, seq_newer
+from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
 
 ALL_NODES = "ff02::1"
 DAD_RETRANS_TIMER = 1.0  # seconds: RFC 4861 RetransTimer, one DAD transmission (RFC 4862)

@@ -4,11 +4,11 @@ Binding Refresh Request (§5.8)."""
 from __future__ import annotations
 
 from dissector.records import BindingAck, BindingIdentifier
+from dissector.sequence import seq_newer
 from mcoaviz.simulate.mn_state import PendingBU
 from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Received
-from mcoaviz.simulate.registrar import seq_newer
 
 
 class AckMixin:

@@ -35,6 +35,7 @@ from dissector.records import (
     NATDetection,
     UnknownOption,
 )
+from dissector.sequence import seq_newer
 from mcoaviz.simulate.bindings import BindingCache
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation, Transmission
@@ -45,11 +46,6 @@ MALFORMED, BID_CONFLICT_OR_NON_MCOA, UNKNOWN_COA, BULK_REFUSED = 164, 165, 167, 
 NOT_HOME_AGENT, OUT_OF_WINDOW, INSUFFICIENT_RESOURCES = 133, 135, 130
 NOTCOMPLETE, RETURNHOME = 4, 5
 DSMIP_PORT = 4191
-
-
-def seq_newer(seq: int, last: int) -> bool:
-    """RFC 6275 §9.5.1: modulo 2**16, within half the space above the last accepted number."""
-    return 0 < (seq - last) % 65536 < 32768
 
 
 @dataclass

@@ -315,3 +315,31 @@ def test_rows_ordered_in_c_as_by_the_two_stable_sorts() -> None:
         unordered = [*items, odd]
         assert _fastscan.order_rows(unordered, 1, 0) is False
         assert unordered == [*items, odd]
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        ({41: 72}, "IPv6-in-IPv6 flow keys are split 38 + 34 bytes around the inner length"),
+        ({59: 8}, "a span shorter than the IPv6 header"),
+        ({60: 0}, "a minimum payload without a span"),
+    ],
+)
+def test_edited_span_tables_are_refused(edit: dict[int, int], why: str) -> None:
+    """An edit of KEY_SPAN / MIN_PAYLOAD that the C readers would trust for their bounds fails
+    loudly instead of reading outside the packet."""
+    from dissector import _fastscan
+    from dissector.fastclassify import KEY_SPAN, MIN_PAYLOAD
+
+    spans, minimum = bytearray(KEY_SPAN), bytearray(MIN_PAYLOAD)
+    for nh, value in edit.items():
+        spans[nh] = value
+        if value == 0:
+            minimum[nh] = 24
+    for table in (None, _fastscan.FlowTable(4)):
+        state = (bytes(spans), bytes(minimum), {}, {}, {}, [], [], 8, table)
+        with pytest.raises(ValueError, match="outside what the accelerator reads safely"):
+            _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1)
+    # the shipped tables are accepted (the same call with them walks nothing and returns)
+    state = (bytes(KEY_SPAN), bytes(MIN_PAYLOAD), {}, {}, {}, [], [], 8, None)
+    assert _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1) == (0, 0, 0)

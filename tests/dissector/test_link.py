@@ -116,6 +116,7 @@ def test_arbitrary_bytes_never_raise(linktype: int, data: bytes) -> None:
     assert link.network is None or 0 <= link.offset <= max(len(data), 24)
 
 
+@pytest.mark.tshark
 def test_vlans_and_macs_agree_with_tshark(tmp_path: Path) -> None:
     tshark = require_tool("tshark")
     frames = [

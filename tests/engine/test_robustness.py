@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dissector.codepoints import Dialect
@@ -45,8 +45,18 @@ def records(draw: st.DrawFn) -> list:
     return out
 
 
-@settings(max_examples=150, deadline=None)
+# Failures Hypothesis found, kept so that every run replays them (issue 16).
+LATE_UNANSWERED_BU = [  # I-29 applied a BU at its own time over a binding opened after it
+    bu(0.0, seq=1, flags="AH", frame=7),
+    bu(1.0, seq=2, flags="H", lifetime=0, frame=8, bids=(bid(1, None, flags=0x20, dialect=Dialect.DRAFT05),)),
+    bu(1.0, seq=3, flags="AH", lifetime=0, frame=9),
+    data(1.0, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst=COA1),
+]
+
+
+@settings(deadline=None)  # max_examples from the profile (tests/conftest.py)
 @given(records())
+@example(LATE_UNANSWERED_BU)
 def test_engine_never_raises_and_rows_are_consistent(packets: list) -> None:
     engine = BindingEngine()
     for packet in packets:

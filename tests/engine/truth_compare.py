@@ -6,7 +6,7 @@ from typing import Any
 
 TOLERANCE = 1e-3
 BINDING_KEYS = ("node", "role", "hoa", "bid", "coa", "start", "end", "end_reason", "home", "lifetime",
-                "confirmed", "pre_existing")
+                "confirmed", "pre_existing", "start_frame", "end_frame")
 BUL_KEYS = ("hoa", "peer", "peer_role", "bid", "coa", "start", "end", "end_reason", "acknowledged",
             "status", "last_seq", "lifetime")
 TRAFFIC_KEYS = ("interface", "node", "hoa", "coa", "bid", "direction", "via", "packets", "bytes",

@@ -21,7 +21,7 @@ from dissector.records import (
     HomeTest,
     Packet,
 )
-from tests.conftest import THIRD_PARTY, require_shared
+from tests.conftest import THIRD_PARTY, require_shared, shared_params
 from tests.oracles.decoded import decode_capture
 
 TCPDUMP = THIRD_PARTY / "tcpdump"
@@ -75,24 +75,28 @@ def ours(packet: Packet) -> dict[str, object]:
     return row
 
 
-def agree(mine: dict[str, object], theirs: dict[str, object]) -> list[str]:
+def agree(mine: dict[str, object], theirs: dict[str, object], *, options: bool = True) -> list[str]:
+    """Differences both ways: every field tcpdump printed must be ours with the same value, and
+    every field we decoded that tcpdump prints for that message must be in its line unless
+    tcpdump cut the line ("[|mobility]") before it. ``options=False``: tcpdump's plain (non -v)
+    output has no option list."""
+    cut = bool(theirs["cut"])
     diffs = []
-    for key, value in theirs.items():
-        if key == "cut":
-            continue
-        if key == "options":
-            # a cut line lists only the options tcpdump finished; unknown ones print as -1 here
-            listed = value if not theirs["cut"] else value[:-1] if value else value  # type: ignore[index]
-            got = mine["options"][: len(listed)]  # type: ignore[index]
-            if [t if t in OPTION_TYPES.values() else -1 for t in got] != listed:  # type: ignore[union-attr]
-                diffs.append(f"options: ours {mine['options']}, tcpdump {value}")
-            continue
-        if key not in mine:
-            if not theirs["cut"]:
-                diffs.append(f"{key}: ours missing, tcpdump {value!r}")
-            continue
-        if mine[key] != value:
-            diffs.append(f"{key}: ours {mine[key]!r}, tcpdump {value!r}")
+    for key in sorted((set(theirs) | set(mine)) - {"cut", "options"}):
+        if key not in theirs:
+            if not cut:
+                diffs.append(f"{key}: ours {mine[key]!r}, tcpdump printed nothing")
+        elif key not in mine:
+            diffs.append(f"{key}: ours missing, tcpdump {theirs[key]!r}")
+        elif mine[key] != theirs[key]:
+            diffs.append(f"{key}: ours {mine[key]!r}, tcpdump {theirs[key]!r}")
+    if options:
+        listed: list[int] = theirs["options"]  # type: ignore[assignment]
+        if cut and listed:
+            listed = listed[:-1]  # the option tcpdump was printing when it stopped may be partial
+        got = [t if t in OPTION_TYPES.values() else -1 for t in mine["options"]]  # type: ignore[union-attr]
+        if (got[: len(listed)] if cut else got) != listed:
+            diffs.append(f"options: ours {mine['options']}, tcpdump {theirs['options']}")
     return diffs
 
 
@@ -106,14 +110,20 @@ def test_ipv6_mobility_1_agrees_with_tcpdump(out_name: str) -> None:
     verbose = out_name.endswith("-v.out")
     diffs = {}
     for frame, theirs in expected.items():
-        if not verbose:
-            theirs = {k: v for k, v in theirs.items() if k != "options"}
-        found = agree(mine[frame], theirs)
+        found = agree(mine[frame], theirs, options=verbose)
         if found:
             diffs[frame] = found
     assert diffs == {}
     if verbose:  # the option lists really were compared
         assert sum(len(r["options"]) for r in expected.values()) >= 20  # type: ignore[arg-type]
+
+
+# Known, deliberate differences: the capture cut the message's fixed part short. tcpdump prints
+# the fields that fit; the dissector decodes a fixed part whole or not at all (and reports it).
+PARTIAL_FIXED_PART = {
+    ("ipv6-mobility-header-oobr.pcap", 1): ["status: ours missing, tcpdump 48"],  # 1 of 6 bytes
+    ("mobility_opt_asan_7.pcap", 1): ["nonce: ours missing, tcpdump 116"],  # 10 of 18 bytes
+}
 
 
 def fuzzed() -> list[Path]:
@@ -122,7 +132,7 @@ def fuzzed() -> list[Path]:
     return sorted(p for p in TCPDUMP.glob("*.pcap") if "_asan" in p.name or "-oobr" in p.name)
 
 
-@pytest.mark.parametrize("path", fuzzed(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", shared_params(fuzzed()), ids=lambda p: p.name)
 def test_fuzzed_captures_decode_without_exception(path: Path) -> None:
     require_shared()
     packets, _ = decode_capture(path)
@@ -131,9 +141,8 @@ def test_fuzzed_captures_decode_without_exception(path: Path) -> None:
     expected = parse_out(path.with_suffix(".out"))
     mine = {p.frame: ours(p) for p in packets if p.mobility is not None}
     assert set(expected) <= set(mine)
-    for frame, theirs in expected.items():
-        fields = {k: v for k, v in theirs.items() if k != "options" or not theirs["cut"]}
-        assert agree(mine[frame], {**fields, "cut": True}) == [], frame
+    diffs = {frame: agree(mine[frame], theirs) for frame, theirs in expected.items()}
+    assert diffs == {frame: PARTIAL_FIXED_PART.get((path.name, frame), []) for frame in expected}
 
 
 def test_fuzzed_captures_are_there() -> None:

@@ -15,9 +15,14 @@ Deliberate differences (protocol-facts.md §5), handled below and not compared a
 * `_ws.col.Protocol` "NEMO" is stateful in Wireshark (§5.5): not compared.
 * DSMIPv6 UDP 4191 is not registered in Wireshark: we run it with `-d udp.port==4191,ipv6`.
   Wireshark decodes ESP-NULL only with `esp.enable_null_encryption_decode_heuristic`, set here.
-* Malformed messages: when either side reports the message as cut short, option-level fields
-  are only compared as far as both decoded them (Wireshark stops at the exception, we keep
-  every option before the bad one and skip nothing else).
+* Malformed messages: only when tshark itself reports the frame malformed (`_ws.malformed` in
+  `frame.protocols`) are option-level lists compared as far as tshark got: Wireshark stops at
+  the exception, we keep every option before the bad one, so tshark's list must be a prefix of
+  ours. Everywhere else every list is compared whole, both ways: a value either side lacks is a
+  difference (issue 16: a one-way oracle passed with Home Address option decoding removed).
+* HAO / RH2: tshark lists those of every IPv6 header of the frame; the MH's header is the
+  innermost one, so ours must equal tshark's last value, and tshark must have none when we
+  have none.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from tests.conftest import SAMPLES, THIRD_PARTY, require_shared, require_tool
 from tests.oracles.decoded import decode_capture
 
 FIELDS = (
-    "frame.number", "mip6.mhtype", "mip6.bu.seqnr", "mip6.ba.seqnr", "mip6.bu.lifetime", "mip6.ba.lifetime",
+    "frame.number", "frame.protocols", "mip6.mhtype", "mip6.bu.seqnr", "mip6.ba.seqnr",
+    "mip6.bu.lifetime", "mip6.ba.lifetime",
     "mip6.ba.status", "mip6.be.status",
     "mip6.bu.a_flag", "mip6.bu.h_flag", "mip6.bu.l_flag", "mip6.bu.k_flag", "mip6.bu.m_flag",
     "mip6.nemo.bu.r_flag", "mip6.bu.p_flag", "mip6.bu.f_flag", "mip6.bu.t_flag", "mip6.bu.b_flag",
@@ -88,6 +94,11 @@ def one(row: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def last(row: dict[str, list[str]], name: str) -> str | None:
+    values = row.get(name) or []
+    return values[-1] if values else None
+
+
 def compare(packet: Packet, row: dict[str, list[str]], dialect: Dialect) -> list[str]:
     """Differences between our record and tshark's fields for one frame (empty = agree)."""
     m = packet.mobility
@@ -100,7 +111,6 @@ def compare(packet: Packet, row: dict[str, list[str]], dialect: Dialect) -> list
 
     check("mh type", str(m.mh_type), one(row, "mip6.mhtype"))
     body = m.body
-    cut = packet.malformed or m.checksum_ok is None
     if isinstance(body, BindingUpdate):
         check("seq", str(body.seq), one(row, "mip6.bu.seqnr"))
         raw = one(row, "mip6.bu.lifetime")
@@ -122,29 +132,27 @@ def compare(packet: Packet, row: dict[str, list[str]], dialect: Dialect) -> list
             check(f"BA flag {letter}", letter in body.flags, one(row, field) == "1")
     elif isinstance(body, BindingError):
         check("BE status", str(body.status), one(row, "mip6.be.status"))
+    # option-level lists: whole, unless tshark stopped at a malformed packet (then a prefix of ours)
+    tshark_cut = "_ws.malformed" in (one(row, "frame.protocols") or "").split(":")
+
+    def check_list(what: str, ours: list[object], theirs: list[object]) -> None:
+        if tshark_cut and len(theirs) <= len(ours):
+            ours = ours[: len(theirs)]
+        check(what, ours, theirs)
+
     bids = m.bids
-    theirs_bids = row.get("mip6.bi.bid", [])
-    if cut and len(theirs_bids) != len(bids):
-        n = min(len(theirs_bids), len(bids))
-        bids, theirs_bids = bids[:n], theirs_bids[:n]
-    check("BIDs", [str(b.bid) for b in bids], theirs_bids)
-    n = len(bids)
-    check("BID status", [str(b.status) for b in bids], row.get("mip6.bi.status", [])[:n])
+    check_list("BIDs", [str(b.bid) for b in bids], row.get("mip6.bi.bid", []))
+    check_list("BID status", [str(b.status) for b in bids], row.get("mip6.bi.status", []))
     # Wireshark reads 0x80 as H in every capture; in draft05 that bit is our C flag
     ours_h = [b.home_flag if dialect is Dialect.RFC5648 else bool(b.flags_byte & 0x80) for b in bids]
-    check("BID H (0x80)", ours_h, [v == "1" for v in row.get("mip6.bi.h_flag", [])[:n]])
-    check("BID IPv4 CoA", [b.coa for b in bids if b.length == 8],
-          row.get("mip6.bi.coa_ipv4", [])[: sum(1 for b in bids if b.length == 8)])
-    check("BID IPv6 CoA", [b.coa for b in bids if b.length == 20],
-          row.get("mip6.bi.coa_ipv6", [])[: sum(1 for b in bids if b.length == 20)])
+    check_list("BID H (0x80)", ours_h, [v == "1" for v in row.get("mip6.bi.h_flag", [])])
+    check_list("BID IPv4 CoA", [b.coa for b in bids if b.length == 8], row.get("mip6.bi.coa_ipv4", []))
+    check_list("BID IPv6 CoA", [b.coa for b in bids if b.length == 20], row.get("mip6.bi.coa_ipv6", []))
     prefixes = [o.prefix for o in m.options if isinstance(o, MobileNetworkPrefix)]
-    theirs_mnp = row.get("mip6.nemo.mnp.mnp", [])
-    check("MNP", prefixes, theirs_mnp[: len(prefixes)] if cut else theirs_mnp)
-    # HAO / RH2 of the header carrying the MH; tshark lists those of every IPv6 header in the frame
-    hao = packet.path.home_address_option
-    check("HAO", hao is None or hao in row.get("ipv6.opt.mipv6.home_address", []), True)
-    rh2 = packet.path.routing_type2
-    check("RH2", rh2 is None or rh2 in row.get("ipv6.routing.mipv6.home_address", []), True)
+    check_list("MNP", prefixes, row.get("mip6.nemo.mnp.mnp", []))
+    # HAO / RH2 of the header carrying the MH: the innermost IPv6 header, tshark's last value
+    check("HAO", packet.path.home_address_option, last(row, "ipv6.opt.mipv6.home_address"))
+    check("RH2", packet.path.routing_type2, last(row, "ipv6.routing.mipv6.home_address"))
     return diffs
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import dpkt
+import pytest
 
 from dissector.capture.parser import CaptureParser
 from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
@@ -53,6 +54,7 @@ def test_dpkt_reads_the_frames() -> None:
     assert [bytes(buf) for _, buf in reader] == [FRAME, FRAME[:14]]
 
 
+@pytest.mark.tshark
 def test_tshark_reads_interface_names(tmp_path: Path) -> None:
     tshark = require_tool("tshark")
     path = tmp_path / "two.pcapng"

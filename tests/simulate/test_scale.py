@@ -6,6 +6,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from dissector.decode import decode_frame
 from mcoaviz.simulate.scale import write_scale_capture
 from mcoaviz.sources import read_frames
@@ -55,6 +57,7 @@ def test_contents(tmp_path: Path) -> None:
     assert len(homes) == NODES
 
 
+@pytest.mark.tshark
 def test_tshark_reads_it_without_malformed_packets(tmp_path: Path) -> None:
     tshark = require_tool("tshark")
     path, written = small_capture(tmp_path)

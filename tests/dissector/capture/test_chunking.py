@@ -72,9 +72,12 @@ def test_frame_numbers_run_across_sections() -> None:
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     for prefix in (b"", PCAPNG[:28], PCAP[:24], PCAPNG[:100]):
         parser = CaptureParser()
-        parser.feed(prefix + data)
+        frames = parser.feed(prefix + data)
         parser.close()
-        list(CaptureParser().records(prefix + data))
+        records = list(CaptureParser().records(prefix + data))
+        # frames are numbered 1..n without gaps, and the bulk walk of the same bytes agrees
+        assert [f.number for f in frames] == list(range(1, len(frames) + 1))
+        assert [(r[0], r[1], r[2]) for r in records] == [(f.number, f.time, f.interface) for f in frames]
 
 
 @settings(max_examples=100, deadline=None)

@@ -37,6 +37,7 @@ def third_party_captures() -> list[Path]:
     return sorted(THIRD_PARTY.glob("*/*.pcap")) + sorted(THIRD_PARTY.glob("*/*.pcapng"))
 
 
+@pytest.mark.tshark
 def test_third_party_captures_match_tshark() -> None:
     require_shared()
     captures = third_party_captures()
@@ -49,6 +50,7 @@ def test_third_party_captures_match_tshark() -> None:
             assert n1 == n2 and t1 == pytest.approx(t2, abs=1e-6), path.name
 
 
+@pytest.mark.tshark
 def test_built_multi_section_pcapng_matches_tshark(tmp_path: Path) -> None:
     eth = bytes(12) + b"\x86\xdd" + bytes(40)
     raw6 = b"\x60" + bytes(39)

@@ -1,0 +1,188 @@
+"""Registration latency (BU -> BA per care-of address) and data gaps around binding changes.
+
+Both are derived from an ``Analysis`` (its engine events and its tables), never from a second
+reading of the packets, so the export, the report and any other view show the same numbers.
+They are the export's ``latencies`` and ``gaps`` tables (docs/architecture.md).
+
+* ``latencies``: one row per (BU, BID) that asked for an acknowledgement. ``latency`` is BA
+  time minus BU time (first sightings), None when no BA was captured (``outcome`` then says
+  why: "superseded", "timeout", "capture-end"). ``attempts`` counts the BUs sent for the same
+  (HoA, peer, BID, CoA) since the last answered one, and ``since_first_attempt`` is the BA time
+  minus the first of them: the registration time a user saw when BAs were lost.
+* ``gaps``: one row per binding change at a home agent or correspondent node: a binding
+  started (``change`` "start"), replaced by a new CoA ("replaced"/"overwritten": old and new
+  CoA), or ended without a successor ("expired", "deregistered", ...). ``old_last_data`` is the
+  last data packet on the old CoA at or before the change, ``new_first_data`` the first on the
+  new CoA at or after it; ``silent_before``/``silent_after`` are the distances to the change,
+  ``interruption`` the time between the two. Data times come from the traffic rows' exact
+  first/last when those decide, otherwise from per-second bins: ``precision`` is then 1.0 (s).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from mcoaviz.engine.events import (
+    BindingUpdateProcessed,
+    BulEntryChanged,
+    Event,
+    MessageSeen,
+    UnansweredBU,
+)
+
+LATENCY_COLUMNS = ("hoa", "peer", "peer_role", "bid", "coa", "seq", "lifetime", "bu_frame", "bu_time",
+                   "ba_frame", "ba_time", "latency", "status", "accepted", "outcome", "attempts",
+                   "since_first_attempt")
+GAP_COLUMNS = ("node", "role", "hoa", "bid", "change", "time", "frame", "old_coa", "new_coa",
+               "old_last_data", "new_first_data", "silent_before", "silent_after", "interruption",
+               "precision")
+
+
+def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """BU -> BA latency per BID of every acknowledged-or-awaited BU, in BU order."""
+    sent: dict[int, dict[int | None, str | None]] = defaultdict(dict)  # BU frame -> bid -> coa
+    processed: dict[int, BindingUpdateProcessed] = {}
+    unanswered: dict[int, str] = {}
+    bus: list[MessageSeen] = []
+    for event in events:
+        if isinstance(event, MessageSeen) and event.kind == "BU" and event.key is not None:
+            bus.append(event)
+        elif isinstance(event, BulEntryChanged) and event.change in ("sent", "refreshed") and event.frame:
+            sent[event.frame][event.key.bid] = event.coa
+        elif isinstance(event, BindingUpdateProcessed):
+            processed[event.bu_frame] = event
+        elif isinstance(event, UnansweredBU):
+            unanswered[event.frame] = event.reason
+    rows: list[dict[str, Any]] = []
+    # (hoa, peer, bid, coa) -> [attempts, first BU time] since the last answered BU
+    pending: dict[tuple[Any, ...], list[Any]] = {}
+    for bu in bus:
+        done = processed.get(bu.frame)
+        if done is not None and not done.ack_requested:
+            continue  # no BA was asked for: there is no latency to measure
+        coas = sent.get(bu.frame, {})
+        bids: list[int | None] = list(bu.bids) or list(coas) or [None]
+        for bid in bids:
+            coa = coas.get(bid)
+            chain = (bu.hoa, bu.peer, bid, coa)
+            attempt = pending.setdefault(chain, [0, bu.time])
+            attempt[0] += 1
+            row: dict[str, Any] = {
+                "hoa": bu.hoa, "peer": bu.peer, "peer_role": bu.role, "bid": bid, "coa": coa,
+                "seq": bu.seq, "lifetime": done.requested_lifetime if done else None,
+                "bu_frame": bu.frame, "bu_time": bu.time, "ba_frame": None, "ba_time": None,
+                "latency": None, "status": None, "accepted": None,
+                "outcome": unanswered.get(bu.frame, "unanswered"), "attempts": attempt[0],
+                "since_first_attempt": None,
+            }
+            if done is not None and done.ba_frame is not None:
+                result = next((r for r in done.results if r.bid == bid), None)
+                status = result.status if result is not None and result.status is not None else done.ba_status
+                row.update(ba_frame=done.ba_frame, ba_time=done.time, latency=done.time - bu.time,
+                           status=status, accepted=status is not None and status < 128,
+                           outcome="answered", since_first_attempt=done.time - attempt[1])
+                del pending[chain]
+            rows.append(row)
+    return rows
+
+
+class _DataTimes:
+    """When data crossed a (node, HoA, CoA): exact first/last per traffic row, and the seconds
+    with packets (from ``traffic_bins``) for everything in between."""
+
+    def __init__(self, traffic: list[dict[str, Any]], bins: list[dict[str, Any]]) -> None:
+        self.spans: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
+        for row in traffic:
+            if row.get("packets"):
+                self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
+        seconds: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+        for row in bins:
+            if row.get("packets"):
+                seconds[(row["node"], row["hoa"], row["coa"])].add(int(row["second"]))
+        self.seconds = {key: sorted(values) for key, values in seconds.items()}
+
+    def first_after(self, key: tuple[str, str, str], t: float) -> tuple[float | None, float]:
+        """(time of the first data at or after t, precision in s)."""
+        spans = self.spans.get(key, ())
+        if not any(last >= t for _, last in spans):  # the rows bound what the bins may claim
+            return None, 0.0
+        exact = min((first for first, _ in spans if first >= t), default=None)
+        seconds = self.seconds.get(key, [])
+        i = bisect.bisect_left(seconds, math.floor(t))
+        binned = seconds[i] if i < len(seconds) else None
+        if exact is not None and (binned is None or math.floor(exact) <= binned):
+            return exact, 0.0
+        if binned is None:
+            return None, 0.0
+        return max(float(binned), t), 1.0
+
+    def last_before(self, key: tuple[str, str, str], t: float) -> tuple[float | None, float]:
+        """(time of the last data at or before t, precision in s)."""
+        spans = self.spans.get(key, ())
+        if not any(first <= t for first, _ in spans):
+            return None, 0.0
+        exact = max((last for _, last in spans if last <= t), default=None)
+        seconds = self.seconds.get(key, [])
+        i = bisect.bisect_right(seconds, math.floor(t))
+        binned = seconds[i - 1] if i else None
+        if exact is not None and (binned is None or math.floor(exact) >= binned):
+            return exact, 0.0
+        if binned is None:
+            return None, 0.0
+        return min(binned + 1.0, t), 1.0
+
+
+def gaps(bindings: list[dict[str, Any]], traffic: list[dict[str, Any]],
+         bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Data gaps around every binding change, in time order."""
+    data = _DataTimes(traffic, bins)
+    lanes: dict[tuple[str, str, Any], list[dict[str, Any]]] = defaultdict(list)
+    for row in bindings:
+        lanes[(row["node"], row["hoa"], row["bid"])].append(row)
+    out: list[dict[str, Any]] = []
+    for rows in lanes.values():
+        rows.sort(key=lambda r: r["start"])
+        for i, row in enumerate(rows):
+            previous = rows[i - 1] if i else None
+            follows = previous is not None and previous["end"] is not None and previous["end"] == row["start"]
+            old = previous if follows else None
+            change = old["end_reason"] if old is not None else "start"
+            out.append(_gap(data, row, old, change, row["start"], row.get("start_frame"), row["coa"]))
+            successor = rows[i + 1] if i + 1 < len(rows) else None
+            ends_alone = row["end"] is not None and (successor is None or successor["start"] != row["end"])
+            if ends_alone:
+                out.append(_gap(data, row, row, row["end_reason"], row["end"], row.get("end_frame"), None))
+    out.sort(key=lambda r: (r["time"], r["node"], r["hoa"], -1 if r["bid"] is None else r["bid"]))
+    return out
+
+
+def _gap(data: _DataTimes, row: dict[str, Any], old: dict[str, Any] | None, change: str | None,
+         time: float, frame: int | None, new_coa: str | None) -> dict[str, Any]:
+    node, hoa = row["node"], row["hoa"]
+    old_coa = old["coa"] if old is not None else None
+    last, p_last = data.last_before((node, hoa, old_coa), time) if old_coa else (None, 0.0)
+    first, p_first = data.first_after((node, hoa, new_coa), time) if new_coa else (None, 0.0)
+    return {
+        "node": node, "role": row["role"], "hoa": hoa, "bid": row["bid"], "change": change,
+        "time": time, "frame": frame, "old_coa": old_coa, "new_coa": new_coa,
+        "old_last_data": last, "new_first_data": first,
+        "silent_before": None if last is None else time - last,
+        "silent_after": None if first is None else first - time,
+        "interruption": None if last is None or first is None else first - last,
+        "precision": max(p_last, p_first),
+    }
+
+
+def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
+    """The ``latencies`` and ``gaps`` tables of an ``Analysis``. A restricted analysis
+    (``mcoaviz.query.restrict``: filters, ``--at``, ``--between``) keeps every engine event, so
+    its latencies are those of the BUs its ``messages`` table still holds."""
+    rows = latencies(analysis.events)
+    if analysis.capture.get("query"):
+        shown = {m["frame"] for m in analysis.messages}
+        rows = [r for r in rows if r["bu_frame"] in shown]
+    return {"latencies": rows, "gaps": gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)}
