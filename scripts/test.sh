@@ -7,6 +7,9 @@ if [ "$(id -u)" = 0 ]; then
   need=()
   command -v tshark >/dev/null 2>&1 || need+=(tshark)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  command -v dumpcap >/dev/null 2>&1 || need+=(wireshark-common)  # mcoaviz live (tests/cli/test_live_netns.py)
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)                # network namespaces + veth for those tests
+  command -v ps >/dev/null 2>&1 || need+=(procps)
   # the report's browser test drives Debian's chromium through Playwright (Playwright's own
   # browser download is not used); fonts-liberation gives its screenshots readable text
   command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-liberation)

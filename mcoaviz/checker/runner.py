@@ -88,7 +88,7 @@ def merge_episodes(findings: Iterable[Finding]) -> list[Finding]:
         running[(f.rule, f.episode)] = len(out)
         out.append(f)
     return [f if f.count == 1 else dataclasses.replace(
-        f, message=f"{f.message} ({f.count} times until {_where(f.last_frame, f.last_time)})")
+        f, message=f"{f.message} Seen {f.count} times until {_where(f.last_frame, f.last_time)}.")
             for f in out]
 
 

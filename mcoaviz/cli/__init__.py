@@ -21,6 +21,8 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.check",
     "mcoaviz.cli.rules",
     "mcoaviz.cli.simulate",
+    "mcoaviz.cli.tui",
+    "mcoaviz.cli.live",
 )
 
 

@@ -110,6 +110,25 @@ class TrafficTable:
                 self.bins[key] = merged
         self._limit = (first // width + MAX_BIN_POINTS) * width  # first second that needs more
 
+    def fold_before(self, second: int) -> int:
+        """Bounded memory for long live runs: the per-second bins of every key older than
+        ``second`` become one bin at ``second - 1`` holding their sum (totals are unchanged).
+        Returns how many bins were folded away."""
+        folded = 0
+        target = second - 1
+        target -= target % self.width  # a bin start (bins may be wider than a second)
+        for seconds in self.bins.values():
+            old = [s for s in seconds if s < target]
+            if not old:
+                continue
+            cell = seconds.setdefault(target, [0, 0])
+            for s in old:
+                packets, nbytes = seconds.pop(s)
+                cell[0] += packets
+                cell[1] += nbytes
+            folded += len(old)
+        return folded
+
     def rows(self) -> list[dict[str, Any]]:
         out = []
         for key, (packets, nbytes, first, last) in self.totals.items():

@@ -17,7 +17,7 @@ def test_hits_close_in_time_merge_and_a_gap_starts_a_new_episode() -> None:
             finding(12.0 + EPISODE_GAP + 0.5, 9)]
     second, first = finalise(hits)  # sorted by frame: frame 9, then the first one (frame None)
     assert (first.time, first.count, first.last_time, first.last_frame) == (10.0, 3, 12.0, 7)
-    assert first.message == "HA sends 1 packet(s) to coa. (3 times until frame 7)"
+    assert first.message == "HA sends 1 packet(s) to coa. Seen 3 times until frame 7."
     assert (second.frame, second.count) == (9, 1)
     row = first.to_dict()
     assert (row["count"], row["first_frame"], row["last_frame"], row["first_time"], row["last_time"]) == (

@@ -73,3 +73,19 @@ def test_data_to_a_coa_without_binding_is_flagged_once() -> None:
     flagged = [x for x in e.events if isinstance(x, ev.DataWithoutBinding)]
     assert [(x.coa, x.reason) for x in flagged] == [("2001:db8:9::1", "unregistered-coa")]
     assert _rows(e) == {(HA, HOA, "2001:db8:9::1", None, "to-mn", "tunnel", 5, 5000)}
+
+
+def test_fold_before_keeps_totals_and_bounds_the_bins() -> None:
+    from mcoaviz.engine.traffic import TrafficTable
+
+    table = TrafficTable()
+    key = (0, "ha", "hoa", "coa", 1, "to-mn", "tunnel")
+    for second in range(1000, 3000):
+        table.add(key, 2, 200, float(second), float(second), second)
+    assert table.fold_before(2500) == 1499  # seconds 1000..2498 join the bin at 2499
+    seconds = table.bins[key]
+    assert len(seconds) == 501
+    assert seconds[2499] == [3000, 300000]
+    assert sum(p for p, _ in seconds.values()) == 4000
+    assert table.rows()[0]["packets"] == 4000
+    assert table.fold_before(2500) == 0  # nothing older left
