@@ -76,6 +76,7 @@ class McoaApp(App[int]):
         Binding("question_mark", "help", "Help"),
         Binding("slash", "filter", "Filter"),
         Binding("e", "export", "Export"),
+        Binding("r", "report", "Report"),
         Binding("left_square_bracket", "step(-1)", "◀ event"),
         Binding("right_square_bracket", "step(1)", "event ▶"),
         Binding("comma", "seconds(-1)", "-1 s", show=False),
@@ -90,13 +91,14 @@ class McoaApp(App[int]):
 
     def __init__(self, session: Session, feeder: Callable[[Session, threading.Event], None],
                  live: bool = False, export_path: str | None = None,
-                 on_quit: Callable[[], None] | None = None) -> None:
+                 on_quit: Callable[[], None] | None = None, report_path: str | None = None) -> None:
         super().__init__()
         self.on_quit = on_quit  # live: stops dumpcap, so that the ingest thread sees the end of its pipe
         self.session = session
         self.feeder = feeder
         self.live = live
         self.export_path = export_path
+        self.report_path = report_path
         self.stop_event = threading.Event()
         self.cursor: float | None = None  # None: follow the newest data (live, or while loading)
         self.filter_text = ""
@@ -159,6 +161,7 @@ class McoaApp(App[int]):
         yield SystemCommand("Help", "Keys and what the panes show", self.action_help)
         yield SystemCommand("Filter", "Filter by HoA, CoA, BID, message type or rule", self.action_filter)
         yield SystemCommand("Export JSON", "Write the analysis as JSON", self.action_export)
+        yield SystemCommand("HTML report", "Write the HTML timeline report of what is loaded", self.action_report)
         yield SystemCommand("Next event", "Move the time cursor to the next event",
                             lambda: self.action_step(1))
         yield SystemCommand("Previous event", "Move the time cursor to the previous event",
@@ -244,6 +247,18 @@ class McoaApp(App[int]):
                 write_json(self.session.analysis(), out)
         except (OSError, TypeError, ValueError) as exc:
             self.notify(f"export failed: {for_rich(exc)}", severity="error")
+            return
+        self.notify(f"wrote {for_rich(path)}")
+
+    def action_report(self) -> None:
+        """The same report as ``mcoaviz report``, of the analysis as it stands (live: so far)."""
+        from mcoaviz.report import write_report
+
+        path = Path(self.report_path or self.default_export_name().replace(".json", "") + ".html")
+        try:
+            write_report(self.session.analysis(), path)
+        except (OSError, TypeError, ValueError) as exc:
+            self.notify(f"report failed: {for_rich(exc)}", severity="error")
             return
         self.notify(f"wrote {for_rich(path)}")
 

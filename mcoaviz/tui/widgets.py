@@ -32,6 +32,7 @@ HELP_TEXT = """\
   enter      on a finding: jump to its message
   /          filter (HoA, CoA, BID, message type, rule); esc clears it
   e          export the analysis as JSON
+  r          write the HTML timeline report (as mcoaviz report)
   ctrl+p     command palette      ?       this help      q  quit
 """
 

@@ -20,9 +20,10 @@ from tests.conftest import SAMPLES
 HOA = "2001:db8:1::100"
 
 
-def make_app(name: str, export_path: str | None = None) -> McoaApp:
+def make_app(name: str, export_path: str | None = None, report_path: str | None = None) -> McoaApp:
     path = str(SAMPLES / f"{name}.pcapng")
-    return McoaApp(Session(name=path), lambda s, stop: ingest_file(s, path, stop), export_path=export_path)
+    return McoaApp(Session(name=path), lambda s, stop: ingest_file(s, path, stop), export_path=export_path,
+                   report_path=report_path)
 
 
 @asynccontextmanager
@@ -165,6 +166,20 @@ async def test_export_key_writes_the_analysis(tmp_path: Path) -> None:
     assert data["findings"] == expected.findings
 
 
+async def test_report_key_writes_the_html_report_of_the_loaded_capture(tmp_path: Path) -> None:
+    out = tmp_path / "out.html"
+    async with loaded("deregistration-rfc5648", report_path=str(out)) as (app, pilot):
+        await pilot.press("r")
+        await pilot.pause()
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    # every binding of the capture is in the embedded model, as in `mcoaviz report`'s
+    expected = analyse(SAMPLES / "deregistration-rfc5648.pcapng")
+    for row in expected.bindings:
+        assert row["coa"] in page
+    assert HOA in page
+
+
 async def test_q_quits_with_status_zero() -> None:
     async with loaded("figure8-rfc5648") as (app, pilot):
         await pilot.press("q")
@@ -182,7 +197,7 @@ async def test_works_at_80x24() -> None:
 async def test_command_palette_offers_the_actions() -> None:
     async with loaded("figure8-rfc5648") as (app, pilot):
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Help", "Filter", "Export JSON", "Next event", "Previous event"} <= titles
+        assert {"Help", "Filter", "Export JSON", "HTML report", "Next event", "Previous event"} <= titles
 
 
 async def test_capture_text_is_shown_escaped(tmp_path: Path) -> None:
