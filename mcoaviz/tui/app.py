@@ -161,7 +161,8 @@ class McoaApp(App[int]):
         yield SystemCommand("Help", "Keys and what the panes show", self.action_help)
         yield SystemCommand("Filter", "Filter by HoA, CoA, BID, message type or rule", self.action_filter)
         yield SystemCommand("Export JSON", "Write the analysis as JSON", self.action_export)
-        yield SystemCommand("HTML report", "Write the HTML timeline report of what is loaded", self.action_report)
+        yield SystemCommand("HTML report", "Write the HTML timeline report of what is loaded",
+                            self.action_report)
         yield SystemCommand("Next event", "Move the time cursor to the next event",
                             lambda: self.action_step(1))
         yield SystemCommand("Previous event", "Move the time cursor to the previous event",
