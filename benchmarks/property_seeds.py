@@ -24,6 +24,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--first", type=int, default=0, help="first seed (to split a run over processes)")
     parser.add_argument("--examples", type=int, default=150)
+    parser.add_argument("--progress", action="store_true", help="print a line per seed")
     parser.add_argument("--generated-only", action="store_true",
                         help="skip the @example cases (how often does random search find a bug?)")
     args = parser.parse_args()
@@ -43,6 +44,9 @@ def main() -> int:
             failed.append(n)
             first_line = next(iter(str(error).splitlines()), "")
             print(f"seed {n}: {type(error).__name__}: {first_line[:200]}", flush=True)
+        else:
+            if args.progress:
+                print(f"seed {n}: passed", flush=True)
     took = time.perf_counter() - began
     last = args.first + args.seeds - 1
     print(f"seeds {args.first}..{last}: {args.seeds - len(failed)}/{args.seeds} passed "
