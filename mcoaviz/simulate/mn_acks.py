@@ -3,6 +3,8 @@ Binding Refresh Request (§5.8)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dissector.records import BindingAck, BindingIdentifier
 from dissector.sequence import seq_newer
 from mcoaviz.simulate.mn_state import PendingBU
@@ -10,8 +12,13 @@ from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Received
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
-class AckMixin:
+
+class AckMixin(MobileNodeBase):
     """BA / BRR handling of ``MobileNode``."""
 
     def _on_ba(self, message: Received) -> None:

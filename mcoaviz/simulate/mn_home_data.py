@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dissector.codepoints import Dialect
 from dissector.encode import (
     ipv6_packet,
@@ -16,8 +18,13 @@ from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
 from mcoaviz.simulate.truth import BulRow
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
-class HomeAndDataMixin:
+
+class HomeAndDataMixin(MobileNodeBase):
     """Returning home and data of ``MobileNode``."""
 
     # ----------------------------------------------------------------- returning home (§5.6)
