@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from dissector.codepoints import Dialect
+from mcoaviz.simulate.home_agent import HomeAgent
 from mcoaviz.simulate.mn_state import PendingBU, RRState
 from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
@@ -23,7 +24,7 @@ class MobileNodeBase(Node):
     """The state ``MobileNode.__init__`` sets and the methods one mixin calls on another."""
 
     hoa: str
-    ha: Registrar
+    ha: HomeAgent
     prefixes: tuple[str, ...]
     lifetime: int
     bids: dict[str, int]

@@ -85,7 +85,9 @@ class BulMixin(MobileNodeBase):
             peer = dst.node
             role = "home-agent" if peer is self.ha else "correspondent"
             hoa = spec.hao or spec.src
-            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)] or [None]
+            claimed: list[BindingIdentifier | None] = [
+                o for o in spec.options if isinstance(o, BindingIdentifier)
+            ] or [None]
             rows = [
                 BulRow(
                     hoa,
@@ -97,7 +99,7 @@ class BulMixin(MobileNodeBase):
                     body.seq,
                     body.lifetime,
                 )
-                for o in bids
+                for o in claimed
             ]
             self.sim.truth.bul.extend(rows)
             self.foreign_rows[(peer.address, body.seq, hoa)] = rows

@@ -66,7 +66,7 @@ class ReturnRoutabilityMixin(MobileNodeBase):
             self.send_mh(coti, iface, cn.interfaces["eth0"])
         state.careof.clear()
 
-    def _cookie(self, *parts: bytes) -> bytes:
+    def _cookie(self, *parts: bytes | str) -> bytes:
         return bytes(self.sim.rng.getrandbits(8) for _ in range(8))
 
     def _on_hot(self, message: Received) -> None:
