@@ -67,7 +67,8 @@ EXACT_LIMIT = 1 << 15  # exact-bytes keys kept per interface (see FastPath.__ini
 
 
 class _HasUdpPorts(Protocol):
-    udp_ports: frozenset[int]
+    @property
+    def udp_ports(self) -> frozenset[int]: ...  # read-only: DecodeOptions is frozen
 
 
 class FastPath:
