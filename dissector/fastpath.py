@@ -57,7 +57,7 @@ from dissector.records import Frame, TrafficCount
 try:  # the optional C accelerator (setup.py); the pure-Python code below is the reference
     from dissector import _fastscan
 except ImportError:  # pragma: no cover - depends on the build
-    _fastscan = None
+    _fastscan = None  # type: ignore[assignment]  # the stub types the built module; unbuilt it is None
 
 PURE_PYTHON_VARIABLE = "MCOAVIZ_PURE_PYTHON"  # "1": never use the accelerator
 
@@ -67,7 +67,8 @@ EXACT_LIMIT = 1 << 15  # exact-bytes keys kept per interface (see FastPath.__ini
 
 
 class _HasUdpPorts(Protocol):
-    udp_ports: frozenset[int]
+    @property
+    def udp_ports(self) -> frozenset[int]: ...  # read-only: DecodeOptions is frozen
 
 
 class FastPath:
@@ -182,6 +183,7 @@ class FastPath:
                         if hit is not None and wire_length >= hit[0]:
                             entry = hit[1]
                         else:  # level 2: the flow without its lengths
+                            flow: tuple[Any, ...] | None  # (declaration only: no cost in the loop)
                             if nh == 41:
                                 prefix, plen, middle, inner_plen, tail = unpackers[41](buf, offset + start)
                                 flow = (prefix, middle, tail) if inner_plen + 40 == plen else None
@@ -236,16 +238,16 @@ class FastPath:
             texts.clear()
         fast = accelerated()
         if fast:  # tens of thousands of rows per second: the same merge in C
-            items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)  # type: ignore[union-attr]
+            items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)
         else:
             items, latest = self._flush_items(texts)
         for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
             del self._other[key]
-        if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):  # type: ignore[union-attr]
+        if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):
             items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
             items.sort(key=_BY_FIRST)
         if fast and _PLAIN_ROWS:  # ... and built without a dataclass __init__ per row
-            return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)  # type: ignore[union-attr,no-any-return]
+            return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)
         return [TrafficCount(*item) for item in items]
 
     def _flush_items(
@@ -296,7 +298,7 @@ class FastPath:
         exact = buf[offset + plan.start : offset + plan.ip + span]
         hit = exacts.get(exact)
         if hit is not None and wire_length >= hit[0]:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         flow, plen = plan.key(buf, offset, caplen)
         if flow is None or wire_length < plan.need + plen:
             return None
@@ -305,7 +307,7 @@ class FastPath:
             if len(exacts) >= EXACT_LIMIT:
                 exacts.clear()
             exacts[exact] = (plan.need + plen, entry)
-        return entry  # type: ignore[no-any-return]
+        return entry
 
     def _roll(self, entry: list[Any], time: float, second: int, size: int) -> None:
         """First packet of an entry in a new second (or since a flush)."""

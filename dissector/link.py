@@ -95,7 +95,7 @@ def parse_loopback(data: bytes | bytearray | memoryview) -> LinkLayer:
     if len(data) < 4:
         return LinkLayer(0, None, problems=(_short("loopback", 0, 4, len(data)),))
     for order in ("little", "big"):
-        family = int.from_bytes(data[0:4], order)  # type: ignore[arg-type]
+        family = int.from_bytes(data[0:4], order)
         if family == AF_INET:
             return LinkLayer(4, 4, family)
         if family in AF_INET6_VALUES:

@@ -86,7 +86,7 @@ def _typed(kind: int, rel: int, data: bytes) -> MobilityOption:
 
 
 def decode_bid(rel: int, length: int, data: bytes, dialect: Dialect,
-               report: Callable[[str, str], None]) -> MobilityOption:
+               report: Callable[[str, str], None]) -> BindingIdentifier | UnknownOption:
     """Binding Identifier, both dialects: the CoA is present by Length (8 IPv4, 20 IPv6)."""
     if length < 4:
         report(f"Binding Identifier Length {length}: must be 4, 8 or 20", "error")

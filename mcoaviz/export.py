@@ -11,7 +11,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from mcoaviz.pipeline import Analysis
 from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, timing_tables
@@ -43,7 +43,7 @@ def to_json_object(analysis: Analysis) -> dict[str, Any]:
     return out
 
 
-def write_json(analysis: Analysis, out: TextIO) -> None:
+def write_json(analysis: Analysis, out: IO[str]) -> None:
     """The JSON object, written table by table and row by row (one row per line): nothing the
     size of the output is built in memory, and each row goes through json's C encoder."""
     encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode

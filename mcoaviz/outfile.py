@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 class OutputError(Exception):
@@ -37,7 +37,7 @@ def _umask() -> int:
 
 @contextmanager
 def atomic_file(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8",
-                newline: str | None = None) -> Iterator[IO]:  # type: ignore[type-arg]
+                newline: str | None = None) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success it replaces ``path``, on any error it
     is removed and ``path`` is left as it was."""
     target = Path(path)

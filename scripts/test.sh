@@ -25,6 +25,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test,png]'
 .venv/bin/python -m ruff check .
+.venv/bin/python -m mypy  # dissector/ and mcoaviz/, configured in pyproject.toml
 # The C accelerator's tests once more against an AddressSanitizer + UBSan build of it.
 PYTHON=.venv/bin/python bash scripts/sanitize.sh
 exec .venv/bin/python -m pytest -q "$@"

@@ -157,13 +157,13 @@ class HistoryContext:
     def nd_packets(self) -> tuple[Packet, ...]:
         """Neighbor Solicitations / Advertisements, in frame order."""
         return tuple(self.packets[f] for f in sorted(self.packets)
-                     if self.packets[f].icmp6 is not None and self.packets[f].icmp6.type in (135, 136))
+                     if (icmp := self.packets[f].icmp6) is not None and icmp.type in (135, 136))
 
     @cached_property
     def ra_packets(self) -> tuple[Packet, ...]:
         """Router Advertisements, in frame order."""
         return tuple(self.packets[f] for f in sorted(self.packets)
-                     if self.packets[f].icmp6 is not None and self.packets[f].icmp6.type == 134)
+                     if (icmp := self.packets[f].icmp6) is not None and icmp.type == 134)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else the capture's."""

@@ -128,6 +128,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "
     if header:
         out.append(line(list(headers), ["column"] * len(headers)))
         out.append(line(["-" * w for w in widths], [None] * len(headers)))
-    for row, texts in zip(rows, cells, strict=True):
-        out.append(line(texts, [c.style if isinstance(c, Styled) else None for c in row]))
+    for given, texts in zip(rows, cells, strict=True):
+        out.append(line(texts, [c.style if isinstance(c, Styled) else None for c in given]))
     return out

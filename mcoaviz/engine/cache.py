@@ -105,7 +105,7 @@ class BindingCache:
 
     # ------------------------------------------------------------------ changes
     def start(
-        self, key: BindingKey, *, role: str, coa: str, time: float, frame: int | None,
+        self, key: BindingKey, *, role: str, coa: str, time: float, frame: int,
         lifetime: int | None, expires: float | None, home: bool, confirmed: bool,
         pre_existing: bool = False, claimed_coa: str | None = None, start: float | None = None,
     ) -> list[Event]:
@@ -136,7 +136,7 @@ class BindingCache:
         )]
 
     def refresh(
-        self, key: BindingKey, *, time: float, frame: int | None, lifetime: int | None,
+        self, key: BindingKey, *, time: float, frame: int, lifetime: int | None,
         expires: float | None, confirmed: bool, claimed_coa: str | None = None,
     ) -> list[Event]:
         row = self.active[key]

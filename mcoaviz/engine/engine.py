@@ -48,7 +48,6 @@ from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, Traff
 
 SEQUENCE_OUT_OF_WINDOW = 135
 LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` (a memory bound)
-_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +155,9 @@ class BindingEngine:
         if token != self._locate_token or len(memo) >= LOCATE_MEMO_LIMIT:
             memo.clear()
             self._locate_token = token
-        found = memo.get(addressing, _UNKNOWN)
-        if found is _UNKNOWN:
+        try:
+            found = memo[addressing]
+        except KeyError:
             found = memo[addressing] = self.attributor.locate(*addressing)
         return None if found is None else self.attributor.bind(*found)
 

@@ -226,7 +226,7 @@ class Registrar:
         statuses = dict(reported)  # what the node did
         if ba_status == BID_CONFLICT and not draft:  # I-8: RFC 165, nothing processed
             used.append("I-8")
-            results = []
+            results: list[BidResult] = []
             for o in bu.bids:
                 coa, claimed = self.coa_for(bu, o)
                 key = BindingKey(node, hoa, o.bid)
@@ -257,7 +257,7 @@ class Registrar:
                 doomed = [BindingKey(node, hoa, None)]  # draft §6.3 (I-7), or a node that accepted
             for key in doomed:
                 events += self.cache.end(key, time=t, frame=f, kind=BindingOverwritten)
-        results: list[BidResult] = []
+        results = []
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]

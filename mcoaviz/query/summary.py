@@ -108,9 +108,9 @@ def summarise(analysis: Analysis) -> Summary:
     rules: Counter[tuple[str, str]] = Counter()
     for finding in analysis.findings:
         rules[(finding["rule"], finding["severity"])] += 1
-        hoa = finding.get("hoa") or message_hoa.get(finding.get("frame"))
-        if hoa:
-            stats(hoa).findings += 1
+        finding_hoa = finding.get("hoa") or message_hoa.get(finding.get("frame"))
+        if finding_hoa:
+            stats(finding_hoa).findings += 1
     severities = {s: sum(n for (_, sev), n in rules.items() if sev == s) for s in SEVERITIES}
     rule_list = sorted(((rule, sev, n) for (rule, sev), n in rules.items()), key=lambda r: (-r[2], r[0]))
     return Summary(

@@ -224,7 +224,7 @@ def _detail(hoa: str, t0: float, width: int, bindings: list[dict[str, Any]], see
     bars = [[lane(r["node"], r["bid"], r["role"]), rel(r["start"], t0), rel(r["end"], t0), s(r["coa"]),
              bar_state(r), r.get("lifetime"), r.get("start_frame"), r.get("end_frame"), r.get("end_reason")]
             for r in ordered]
-    msgs = []
+    msgs: list[list[Any]] = []
     msg_index: dict[int, int] = {}  # BU frame -> position in msgs (latency rows refer to it)
     for event in seen:
         msg_index[event.frame] = len(msgs)

@@ -3,15 +3,23 @@ Binding Refresh Request (§5.8)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dissector.records import BindingAck, BindingIdentifier
 from dissector.sequence import seq_newer
 from mcoaviz.simulate.mn_state import PendingBU
 from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Received
+from mcoaviz.simulate.registrar import Registrar
+
+if TYPE_CHECKING:
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
 
-class AckMixin:
+class AckMixin(MobileNodeBase):
     """BA / BRR handling of ``MobileNode``."""
 
     def _on_ba(self, message: Received) -> None:
@@ -114,7 +122,12 @@ class AckMixin:
             return
         if accepted_any and self.auto_refresh and ba.lifetime:
             life = self.generation
-            self.sim.after(ba.lifetime * 0.75, lambda: life == self.generation and self._refresh(pending, tx))
+
+            def refresh() -> None:
+                if life == self.generation:  # a timer of an earlier life (before a reboot) does nothing
+                    self._refresh(pending, tx)
+
+            self.sim.after(ba.lifetime * 0.75, refresh)
 
     def _refresh(self, pending: PendingBU, ack: Transmission) -> None:
         live = [
@@ -148,7 +161,12 @@ class AckMixin:
         """§5.8: refresh the bindings named by the BRR's BID options (all, if none)."""
         peer_address = message.spec.src
         named = [o.bid for o in message.spec.options if isinstance(o, BindingIdentifier)]
-        peer = self.ha if peer_address == self.ha.address else self.sim.network.iface_for(peer_address).node
+        peer: Registrar = self.ha
+        if peer_address != self.ha.address:
+            sender = self.sim.network.iface_for(peer_address)
+            # only a home agent or correspondent (a routed Registrar) sends a BRR
+            assert sender is not None and isinstance(sender.node, Registrar)
+            peer = sender.node
         rows = [
             (k[1], r.coa)
             for k, r in self.bul_rows.items()

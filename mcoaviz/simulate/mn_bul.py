@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dissector.codepoints import Dialect
 from dissector.records import (
@@ -15,8 +16,13 @@ from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.truth import BulRow
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
-class BulMixin:
+
+class BulMixin(MobileNodeBase):
     """BUL bookkeeping of ``MobileNode`` (which provides the attributes used here)."""
 
     def _as_sent(self, pending: PendingBU, tx: Transmission) -> PendingBU:
@@ -79,7 +85,9 @@ class BulMixin:
             peer = dst.node
             role = "home-agent" if peer is self.ha else "correspondent"
             hoa = spec.hao or spec.src
-            bids = [o for o in spec.options if isinstance(o, BindingIdentifier)] or [None]
+            claimed: list[BindingIdentifier | None] = [
+                o for o in spec.options if isinstance(o, BindingIdentifier)
+            ] or [None]
             rows = [
                 BulRow(
                     hoa,
@@ -91,7 +99,7 @@ class BulMixin:
                     body.seq,
                     body.lifetime,
                 )
-                for o in bids
+                for o in claimed
             ]
             self.sim.truth.bul.extend(rows)
             self.foreign_rows[(peer.address, body.seq, hoa)] = rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dissector.codepoints import Dialect
 from dissector.encode import (
     ipv6_packet,
@@ -13,11 +15,17 @@ from dissector.encode.ip import dsmip_udp, ip6ip6
 from dissector.records import LinkLayerAddress
 from mcoaviz.simulate.mn_state import PendingBU
 from mcoaviz.simulate.network import Iface, TrafficMeta
-from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
+from mcoaviz.simulate.registrar import DSMIP_PORT
 from mcoaviz.simulate.truth import BulRow
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.correspondent import CorrespondentNode
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
-class HomeAndDataMixin:
+
+class HomeAndDataMixin(MobileNodeBase):
     """Returning home and data of ``MobileNode``."""
 
     # ----------------------------------------------------------------- returning home (§5.6)
@@ -71,7 +79,7 @@ class HomeAndDataMixin:
         self.sim.network.multicast(iface, asker, packet, kind="nd", dst_mac=asker_mac)
 
     # ----------------------------------------------------------------- data
-    def send_data(self, cn: Registrar, bid: int, size: int, src: str | None = None) -> None:
+    def send_data(self, cn: CorrespondentNode, bid: int, size: int, src: str | None = None) -> None:
         """A UDP datagram to ``cn`` from interface ``bid``: route-optimised with HAO when the CN
         acknowledged that BID, else reverse-tunnelled (6in6, or UDP 4191 for an IPv4 CoA)."""
         iface = self.iface_of_bid(bid)

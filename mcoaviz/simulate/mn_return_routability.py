@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dissector.encode import binding_identifier
 from dissector.records import (
@@ -17,8 +18,13 @@ from mcoaviz.simulate.mn_state import PendingBU, RRState
 from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import Registrar
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.mn_base import MobileNodeBase
+else:
+    MobileNodeBase = object  # the attributes come from MobileNode at run time
 
-class ReturnRoutabilityMixin:
+
+class ReturnRoutabilityMixin(MobileNodeBase):
     """RR of ``MobileNode``."""
 
     # ----------------------------------------------------------------- return routability (§5.2)
@@ -60,7 +66,7 @@ class ReturnRoutabilityMixin:
             self.send_mh(coti, iface, cn.interfaces["eth0"])
         state.careof.clear()
 
-    def _cookie(self, *parts: bytes) -> bytes:
+    def _cookie(self, *parts: bytes | str) -> bytes:
         return bytes(self.sim.rng.getrandbits(8) for _ in range(8))
 
     def _on_hot(self, message: Received) -> None:

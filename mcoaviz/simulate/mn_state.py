@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dissector.records import MobilityOption
@@ -19,7 +20,7 @@ class PendingBU:
     """A BU waiting for its BA; what to resend on timeout."""
 
     peer: Registrar
-    entries: list[tuple[int | None, str | None]]  # (BID, CoA) pairs; [(None, coa)] = regular BU
+    entries: Sequence[tuple[int | None, str | None]]  # (BID, CoA) pairs; [(None, coa)] = regular BU
     lifetime: int
     iface: Iface
     overwrite: bool = False

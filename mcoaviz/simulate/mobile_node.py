@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
 
 from dissector.codepoints import Dialect
 from dissector.encode import (
@@ -53,6 +55,9 @@ from mcoaviz.simulate.node import Node, Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar, auth_data
 from mcoaviz.simulate.truth import BulRow
 
+if TYPE_CHECKING:
+    from mcoaviz.simulate.home_agent import HomeAgent
+
 __all__ = ["MobileNode", "PendingBU", "RRState"]
 
 
@@ -64,7 +69,7 @@ class MobileNode(AckMixin, BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, N
         sim: Simulation,
         name: str,
         hoa: str,
-        ha: Registrar,
+        ha: HomeAgent,
         *,
         mac_base: int = 0x0B01,
         prefixes: Sequence[str] = (),
@@ -334,4 +339,4 @@ class MobileNode(AckMixin, BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, N
             if order == 0:
                 self._send_bu(pending)
             else:
-                self.sim.after(0.2 * order, lambda p=pending: self._send_bu(p))
+                self.sim.after(0.2 * order, partial(self._send_bu, pending))

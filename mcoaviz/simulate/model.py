@@ -74,7 +74,7 @@ class Simulation:
         self.esp = esp  # protect MN-HA signalling with ESP-NULL
         self.rng = random.Random(seed)
         self.now = 0
-        self._queue: list[tuple[int, int, Callable[[], None]]] = []
+        self._queue: list[tuple[int, int, Callable[[], object]]] = []
         self._counter = 0
         self._offsets: dict[int, int] = {}
         self.sightings: list[Sighting] = []
@@ -87,7 +87,7 @@ class Simulation:
         self.truth: Truth = Truth(self)
 
     # ----------------------------------------------------------------- events
-    def at(self, when: float, action: Callable[[], None]) -> None:
+    def at(self, when: float, action: Callable[[], object]) -> None:
         """Run ``action`` at about ``when`` seconds after the scenario start.
 
         Scripted instants get a small seeded offset (0.3-4.7 ms) so captures do not show
@@ -100,10 +100,10 @@ class Simulation:
             offset = self._offsets[base] = self.rng.randrange(300_000, 4_700_000)
         self.at_ns(base + offset, action)
 
-    def after(self, delay: float, action: Callable[[], None]) -> None:
+    def after(self, delay: float, action: Callable[[], object]) -> None:
         self.at_ns(self.now + seconds(delay), action)
 
-    def at_ns(self, when_ns: int, action: Callable[[], None]) -> None:
+    def at_ns(self, when_ns: int, action: Callable[[], object]) -> None:
         self._counter += 1
         heapq.heappush(self._queue, (max(when_ns, self.now), self._counter, action))
 

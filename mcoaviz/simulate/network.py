@@ -14,6 +14,7 @@ import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dissector.encode import ethernet_for, inet_checksum, ipv4_pseudo_header, multicast_mac
@@ -225,6 +226,7 @@ class Network:
             arrival += self.sim.jitter(lb.delay_ms, lb.jitter_ms)
             hops = CORE_HOPS
         packet = _lower_hop_limit(packet, hops)
+        assert lb is not None  # on the same link lb is la; otherwise a missing lb returned above
 
         def arrive() -> None:
             if dst.link is not lb or not dst.up:
@@ -277,5 +279,5 @@ class Network:
                 for iface in node.interfaces.values():
                     if iface is not src and iface.link is link and iface.up:
                         delay = self.sim.jitter(link.lan_delay_ms, link.lan_delay_ms / 3)
-                        self.sim.at_ns(self.sim.now + delay, lambda i=iface: on_arrival(packet, i))
+                        self.sim.at_ns(self.sim.now + delay, partial(on_arrival, packet, iface))
         return tx

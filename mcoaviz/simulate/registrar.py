@@ -113,7 +113,7 @@ class Registrar(Node):
             # RFC 6275 §6.2.4: tell the MN when to refresh (it refreshes at 75 % anyway)
             options.append(BindingRefreshAdvice(0, reply.lifetime * 3 // 4 // 4 * 4))
         options += self.ba_auth_options()
-        letters = ("K",) if self.role == "home-agent" and self.sim.esp else ()
+        letters: tuple[str, ...] = ("K",) if self.role == "home-agent" and self.sim.esp else ()
         if reply.nemo:
             letters += ("R",)
         body = binding_ack(reply.status, seq, reply.lifetime, *letters)
@@ -164,7 +164,8 @@ class Registrar(Node):
         if not (bids or raw_bids) or not self.policy.mcoa:
             self._regular(message, hoa)
             return
-        for option in [*bids, *raw_bids]:
+        candidates: list[BindingIdentifier | UnknownOption] = [*bids, *raw_bids]
+        for option in candidates:
             if isinstance(option, UnknownOption) or self._malformed(option):
                 self.last_seq[hoa] = bu.seq
                 self.send_ba(message, _Reply(MALFORMED, 0, copies), bu.seq)

@@ -286,7 +286,7 @@ def write_scale_capture(
                     if kind == 0:  # the BA follows its BU: build the pair once, keep it until then
                         pair = building[i] = _signalling(nodes[i], seq, lifetime)
                     else:
-                        pair = building.pop(i, None) or _signalling(nodes[i], seq, lifetime)
+                        pair = building.pop(i) if i in building else _signalling(nodes[i], seq, lifetime)
                     signal = pair[kind]
                     stamp = base + sig_at
                     size = len(signal)

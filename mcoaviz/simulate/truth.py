@@ -199,23 +199,23 @@ class Truth:
                 }
             )
         bul = []
-        for entry in self.bul:
-            start = _first(entry.start_tx)
-            end, _ = self._binding_end(entry)
+        for bul_row in self.bul:
+            start = _first(bul_row.start_tx)
+            end, _ = self._binding_end(bul_row)
             bul.append(
                 {
-                    "hoa": entry.hoa,
-                    "peer": entry.peer,
-                    "peer_role": entry.peer_role,
-                    "bid": entry.bid,
-                    "coa": entry.coa,
+                    "hoa": bul_row.hoa,
+                    "peer": bul_row.peer,
+                    "peer_role": bul_row.peer_role,
+                    "bid": bul_row.bid,
+                    "coa": bul_row.coa,
                     "start": _time(start),
                     "end": end,
-                    "end_reason": entry.end_reason,
-                    "acknowledged": entry.acknowledged,
-                    "status": entry.status,
-                    "last_seq": entry.last_seq,
-                    "lifetime": entry.lifetime,
+                    "end_reason": bul_row.end_reason,
+                    "acknowledged": bul_row.acknowledged,
+                    "status": bul_row.status,
+                    "last_seq": bul_row.last_seq,
+                    "lifetime": bul_row.lifetime,
                 }
             )
         traffic = [

@@ -306,7 +306,7 @@ class McoaApp(App[int]):
         table = self._widget("#message-list", DataTable)
         table.move_cursor(row=table.get_row_index(str(frame)))
         table.focus()
-        self.show_message(frame)
+        self.show_message(message["frame"])  # == frame, and an int: a message has one
 
     def show_message(self, frame: int) -> None:
         if frame == self._shown_frame or self.closing:

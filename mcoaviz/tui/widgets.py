@@ -107,13 +107,14 @@ def sync_rows(table: DataTable, keys: list[str], cells: Callable[[int], tuple[An
     tail is the new rows' head), rows leave at the top and arrive at the bottom; otherwise a
     redraw. DataTable costs per row added, so a live list that grows by a few messages costs a
     few rows, not the whole table. True if anything changed."""
-    old = [key.value for key in table.rows]
+    row_keys = list(table.rows)
+    old = [key.value for key in row_keys]
     if old == keys:
         return False
     start = old.index(keys[0]) if keys and keys[0] in old else -1
     if start >= 0 and old[start:] == keys[:len(old) - start]:
-        for key in old[:start]:
-            table.remove_row(key)
+        for row_key in row_keys[:start]:
+            table.remove_row(row_key)
         for i in range(len(old) - start, len(keys)):
             table.add_row(*cells(i), key=keys[i])
         return True

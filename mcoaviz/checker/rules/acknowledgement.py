@@ -329,12 +329,12 @@ def _out_of_window_answers(ctx: HistoryContext) -> list[tuple[str, str, Packet]]
     return found
 
 
-def _retries(ctx: HistoryContext) -> Iterator[tuple[ev.MessageSeen, int, Dialect]]:
-    """(next BU to the same peer, BA sequence number, dialect) after each 135."""
+def _retries(ctx: HistoryContext) -> Iterator[tuple[ev.MessageSeen, int, int, Dialect]]:
+    """(next BU to the same peer, its sequence number, BA sequence number, dialect) after each 135."""
     for hoa, peer, ba in _out_of_window_answers(ctx):
         nxt = ctx.next_bu(hoa, peer, ba.frame)
         if nxt is not None and nxt.seq is not None:
-            yield nxt, ba.mobility.body.seq, ctx.dialect_of(nxt.frame)  # type: ignore[union-attr]
+            yield nxt, nxt.seq, ba.mobility.body.seq, ctx.dialect_of(nxt.frame)  # type: ignore[union-attr]
 
 
 def stale_sequence_after_135(ctx: HistoryContext) -> list[Hit]:
@@ -346,8 +346,8 @@ def stale_sequence_after_135(ctx: HistoryContext) -> list[Hit]:
     Example: BU seq 5 -> BA 135 seq 40 -> BU seq 6 -> warning at the last BU.
     """
     hits = []
-    for m, ba_seq, dialect in _retries(ctx):
-        stale = seq_before(m.seq, ba_seq) if dialect is Dialect.DRAFT05 else not seq_before(ba_seq, m.seq)
+    for m, seq, ba_seq, dialect in _retries(ctx):
+        stale = seq_before(seq, ba_seq) if dialect is Dialect.DRAFT05 else not seq_before(ba_seq, seq)
         if stale:
             hits.append(Hit(f"BU after status 135 uses sequence number {m.seq}, not newer than the "
                             f"BA's {ba_seq}.", m.frame, m.time, m.hoa, m.bids[0] if m.bids else None,
@@ -364,8 +364,8 @@ def literal_retry_after_135(ctx: HistoryContext) -> list[Hit]:
     return [Hit(f"BU after status 135 reuses the BA's sequence number {ba_seq} (draft §5.10 "
                 "literal retry; 6275 would reject it).", m.frame, m.time, m.hoa,
                 m.bids[0] if m.bids else None, dialect)
-            for m, ba_seq, dialect in _retries(ctx)
-            if dialect is Dialect.DRAFT05 and m.seq == ba_seq]
+            for m, seq, ba_seq, dialect in _retries(ctx)
+            if dialect is Dialect.DRAFT05 and seq == ba_seq]
 
 
 def bootstrap_without_overwrite(ctx: HistoryContext) -> list[Hit]:

@@ -49,13 +49,15 @@ def violations(sim: Simulation) -> float:
     assert cn is not None
     dialect = sim.dialect
     if1, if2 = mn.interfaces["if1"], mn.interfaces["if2"]
+    coa1 = if1.address
+    assert coa1 is not None  # standard() gives every interface a CoA; this scenario never moves them
 
     def bid(value: int, coa: str | None = None) -> BindingIdentifier:
         return binding_identifier(value, coa, dialect=dialect)
 
     def home_bu(*options: MobilityOption, flags: tuple[str, ...] = ("A", "H")) -> MobilitySpec:
         return MobilitySpec(
-            binding_update(mn.next_seq(ha), 400, *flags), if1.address, ha.address, options, hao=mn.hoa
+            binding_update(mn.next_seq(ha), 400, *flags), coa1, ha.address, options, hao=mn.hoa
         )
 
     sim.at(1.0, lambda: mn.register(bulk=True))
@@ -76,7 +78,7 @@ def violations(sim: Simulation) -> float:
     def bulk_to_cn() -> None:
         spec = MobilitySpec(
             binding_update(mn.next_seq(cn), 400, "A"),
-            if1.address,
+            coa1,
             cn.address,
             (bid(1, if1.address), bid(2, if2.address)),
             hao=mn.hoa,
@@ -151,7 +153,7 @@ def violations(sim: Simulation) -> float:
     # 6xx: another home address binds the MN's first CoA at the same HA (§10)
     def shared_coa() -> None:
         spec = MobilitySpec(
-            binding_update(1, 400, "A", "H"), if1.address, ha.address, (bid(1, if1.address),), hao=OTHER_HOA
+            binding_update(1, 400, "A", "H"), coa1, ha.address, (bid(1, if1.address),), hao=OTHER_HOA
         )
         ha.mangle_next(
             "BA", lambda s: s, violation=("10", "CoA already bound by another home address", "MCOA604")
