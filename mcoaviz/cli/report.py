@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write PNG images of the overview, the topology and each --hoa (without "
                              "--hoa: the 20 with most bindings); needs mcoaviz[png] and Chromium")
     parser.add_argument("--no-checker", action="store_true", help="skip the conformance checker")
+    parser.add_argument("--wireshark", action="store_true",
+                        help="add Wireshark's opinion of the Mobility Header frames to the findings "
+                             "(as mcoaviz check --wireshark; needs tshark)")
     add_dialect_arguments(parser)
     parser.add_argument("--udp-port", type=int, action="append", metavar="N",
                         help=f"DSMIPv6 UDP encapsulation port (default {DSMIPV6_UDP_PORT}; repeatable)")
@@ -87,6 +90,15 @@ def run(args: argparse.Namespace) -> int:
     if analysis.unreadable:
         print(f"mcoaviz report: cannot read {args.capture}: {analysis.unreadable}", file=sys.stderr)
         return 2
+    if args.wireshark:
+        from mcoaviz.wireshark import WiresharkUnavailable, analysis_second_opinion
+
+        try:  # the same findings as `mcoaviz check --wireshark`, shown with the report's own
+            analysis.findings = analysis.findings + analysis_second_opinion(args.capture, analysis,
+                                                                            args.bid_type)
+        except WiresharkUnavailable as exc:
+            print(f"mcoaviz report: error: {exc}", file=sys.stderr)
+            return 2
     try:
         hoas = select_hoas(analysis, args.hoa) if args.hoa else None
     except ValueError as exc:

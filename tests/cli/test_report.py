@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mcoaviz.cli import main
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, require_tool
 
 FIG8 = str(SAMPLES / "figure8-rfc5648.pcapng")
 
@@ -103,3 +103,21 @@ def test_a_capture_without_frames_still_gives_a_report(tmp_path: Path) -> None:
     model = _model(page.read_text(encoding="utf-8"))
     assert model["index"]["rows"] == [] and model["summary"]["bindings"] == 0
     assert model["capture"]["frames"] == 0 and model["capture"]["interfaces"][0]["name"] == "eth0"
+
+
+def test_wireshark_findings_are_in_the_report_as_in_check(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    require_tool("tshark")
+    capture = str(SAMPLES / "figure8-draft05.pcapng")
+    assert main(["check", capture, "--json", "--wireshark"]) == 0
+    expected = [f for f in json.loads(capsys.readouterr().out)["findings"] if f.get("source") == "wireshark"]
+    assert expected  # draft-05 BID flags are one of Wireshark's documented limitations
+    out = tmp_path / "r.html"
+    assert main(["report", capture, "-o", str(out), "--wireshark"]) == 0
+    groups = {g["rule"]: g for g in _model(out.read_text(encoding="utf-8"))["findings"]["groups"]}
+    for rule in {f["rule"] for f in expected}:
+        assert groups[rule]["count"] == sum(1 for f in expected if f["rule"] == rule)
+    assert main(["report", capture, "-o", str(tmp_path / "plain.html")]) == 0
+    plain_page = (tmp_path / "plain.html").read_text(encoding="utf-8")
+    plain = {g["rule"] for g in _model(plain_page)["findings"]["groups"]}
+    assert not plain & {f["rule"] for f in expected}
