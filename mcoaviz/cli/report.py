@@ -9,7 +9,6 @@ address index, per home address timeline / traffic / ladder / latencies, topolog
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from pathlib import Path
 
@@ -43,22 +42,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def select_hoas(analysis: Analysis, wanted: list[str]) -> list[str]:
     """Home addresses of the analysis matching any of ``wanted`` (addresses or prefixes).
     Raises ValueError with a one-line message for a malformed value or no match."""
+    from mcoaviz.query.filters import QueryError, address_in, parse_network
+
     networks = []
     for value in wanted:
         try:
-            networks.append(ipaddress.ip_network(value, strict=False))
-        except ValueError:
+            networks.append(parse_network(value))
+        except QueryError:
             raise ValueError(f"--hoa {value!r} is not an IP address or prefix") from None
     known = {row["hoa"] for table in (analysis.bindings, analysis.bul, analysis.traffic) for row in table}
     known |= {m["hoa"] for m in analysis.messages if m.get("hoa")}
-    chosen = []
-    for hoa in sorted(known):
-        try:
-            address = ipaddress.ip_address(hoa)
-        except ValueError:
-            continue
-        if any(address.version == net.version and address in net for net in networks):
-            chosen.append(hoa)
+    chosen = [hoa for hoa in sorted(known) if address_in(tuple(networks), hoa)]
     if not chosen:
         raise ValueError(f"no home address in the capture matches {', '.join(wanted)} "
                          f"({len(known)} home address(es) seen)")

@@ -66,7 +66,8 @@ def _address(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 @lru_cache(maxsize=1 << 16)  # each address of a big capture is tested once per filter, not once per row
-def _member(networks: tuple[Network, ...], text: str) -> bool:
+def address_in(networks: tuple[Network, ...], text: str) -> bool:
+    """Whether the address ``text`` lies in any of ``networks`` (False for anything not an address)."""
     address = _address(text)
     return address is not None and any(address.version == n.version and address in n for n in networks)
 
@@ -104,7 +105,7 @@ class RowFilter:
     # ------------------------------------------------------------------ primitives
     @staticmethod
     def _in(networks: tuple[Network, ...], *addresses: Any) -> bool:
-        return any(_member(networks, text) for text in addresses if text)
+        return any(address_in(networks, text) for text in addresses if text)
 
     def _bid_ok(self, *bids: Any) -> bool:
         return any(b in self.bids for b in bids)
