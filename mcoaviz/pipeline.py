@@ -128,6 +128,9 @@ class Pipeline:
         # called with every slow-path packet, in capture order, once the dialect is decided
         # (re-read in it): what ``mcoaviz decode`` prints
         self.listener: Callable[[Packet], None] | None = None
+        # called with every frame the fast path declines (those that may carry a message), on
+        # both paths: a live view keeps recent message bytes from it (``mcoaviz.tui.session``)
+        self.frame_listener: Callable[[Frame], None] | None = None
 
     # ------------------------------------------------------------------ input
     def feed_frame(self, frame: Frame) -> list[Event]:
@@ -135,6 +138,8 @@ class Pipeline:
         self._saw(frame.time, frame.time)
         if self._fast is not None and self._fast.offer(frame):
             return []
+        if self.frame_listener is not None:
+            self.frame_listener(frame)
         events = self._flush_rows()
         packet = self._decode_whole(frame)
         return events if packet is None else events + self._slow(packet)
@@ -164,6 +169,8 @@ class Pipeline:
                 if steps is not None and slow & (GC_STEP - 1) == 0:
                     steps.step()
                 self._saw(frame.time, frame.time)
+                if self.frame_listener is not None:
+                    self.frame_listener(frame)
                 self._flush_rows()
                 packet = self._decode_whole(frame)
                 if packet is not None:

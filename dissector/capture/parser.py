@@ -7,6 +7,8 @@ frames; a cut-off tail is reported by :meth:`close` as a warning naming the file
 Two ways in:
 
 * ``feed(chunk) -> list[Frame]`` / ``close()`` for streams (pipes, stdin, sockets);
+* ``feed_walk(chunk)`` / ``close()`` for streams on the bulk fast path: the complete records
+  buffered so far as raw record tuples (a live capture read in chunks, ``mcoaviz live``);
 * ``records(buffer)`` for a complete capture in memory (bytes or an mmap): yields raw
   record tuples that point into ``buffer`` without copying, for the bulk fast path.
 """
@@ -109,6 +111,33 @@ class CaptureParser:
             self._base += self._pos
             self._pos = 0
         return frames
+
+    def feed_walk(self, data: bytes) -> RecordWalk:
+        """Like ``feed``, but the complete records buffered so far come as a ``RecordWalk`` of raw
+        records (the bulk path, C accelerator included) instead of Frames. The records point
+        into an immutable copy of the buffered bytes; walk it to the end before the next call
+        (a partial record at the end stays buffered for the next chunk)."""
+        if self._stopped or self._closed:
+            return RecordWalk(iter(()), None)
+        self._buf += data
+        if self._reader is None and not self._detect(self._buf):
+            return RecordWalk(iter(()), None)
+        reader = self._reader
+        assert reader is not None
+        start = self._pos
+        snapshot = bytes(self._buf[start:])
+
+        def walk_ended(_completed: bool) -> None:
+            consumed = start + reader.pos
+            self.frames = reader.number
+            if reader.fatal is not None and not self._stopped:
+                self._stop(reader.fatal)
+            del self._buf[:consumed]
+            self._base += consumed
+            self._pos = 0
+
+        walk = reader.scan(snapshot, 0, len(snapshot), self.frames, self._base + start, walk_ended)
+        return RecordWalk(walk, reader)
 
     def close(self) -> list[Problem]:
         """End of input: returns the problems found at the end (a truncated tail, an empty file)."""

@@ -63,6 +63,31 @@ class Checker:
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
 
+    def forget_before(self, cut: float) -> None:
+        """A live session's retention (``EngineConfig.retain``): drop what the history rules
+        would read from before capture time ``cut`` (events, signalling packets, HAO data) and
+        the findings timed before it (the caller has read them). ``finish`` then reruns the
+        history rules on the window only."""
+        events = self._events
+        n = 0
+        for event in events:
+            if getattr(event, "time", cut) >= cut:
+                break
+            n += 1
+        del events[:n]
+        signalling = self._signalling
+        while signalling:
+            frame = next(iter(signalling))
+            if signalling[frame].time >= cut:
+                break
+            del signalling[frame]
+        hao = self._hao_data
+        n = 0
+        while n < len(hao) and hao[n][1] < cut:
+            n += 1
+        del hao[:n]
+        self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
+
     def finish(self, engine: object | None = None) -> list[Finding]:
         """Run the stateful rules on the engine's events; all findings, sorted and de-duplicated.
 

@@ -26,6 +26,7 @@ from dissector.records import (
     Packet,
     TrafficCount,
 )
+from mcoaviz.engine import retention
 from mcoaviz.engine.bul import BulRow, BulTable
 from mcoaviz.engine.cache import BindingCache, BindingRow
 from mcoaviz.engine.events import (
@@ -56,6 +57,9 @@ class EngineConfig:
     duplicate_window: float = 0.5  # same message at another interface within this = one message
     bid_conflict_installs: bool = True  # I-7 (draft BID CONFLICT installs, unconfirmed); False: nothing
     keep_events: bool = True  # keep ``events`` (history); a live view may turn it off
+    # live: capture seconds of history kept (messages, events, ended rows); older ones are only
+    # counted in ``BindingEngine.aged`` (``mcoaviz.engine.retention``). None: keep everything.
+    retain: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,12 @@ class BindingEngine:
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
         # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
         self._unanswered_by_coa: dict[tuple[str, str, str], PendingBU] = {}
+        # retention (``config.retain``): what was aged out, and the capture time of the last cut
+        self.aged = retention.new_counts()
+        self.aged_types: dict[str, int] = {}  # aged-out messages by type
+        self.messages_aged = 0
+        self.aged_before: float | None = None
+        self._next_age: float | None = None
 
     # ================================================================== feeding
     def feed(self, packet: Packet) -> list[Event]:
@@ -187,6 +197,11 @@ class BindingEngine:
             events += self._unanswered(bu, "timeout", bu.time + self.config.ba_timeout)
         events += self.cache.expire_until(t)
         events += self.bul_table.expire_until(t)
+        retain = self.config.retain
+        if retain is not None and (self._next_age is None or t >= self._next_age):
+            if self._next_age is not None:
+                retention.forget_before(self, t - retain)
+            self._next_age = t + retain / retention.AGE_STEPS
         return events
 
     def finish(self, t_end: float) -> list[Event]:
@@ -224,6 +239,15 @@ class BindingEngine:
 
     def messages(self) -> list[dict[str, Any]]:
         return list(self._messages)
+
+    @property
+    def message_total(self) -> int:
+        """Messages fed so far, aged-out ones included (``messages()`` has the retained ones)."""
+        return self.messages_aged + len(self._messages)
+
+    def messages_after(self, total: int) -> list[dict[str, Any]]:
+        """The retained messages that came after the first ``total`` ever fed."""
+        return self._messages[max(0, total - self.messages_aged):]
 
     # ================================================================== signalling
     def _on_bu(self, packet: Packet, m: MobilityMessage, bu: BindingUpdate) -> list[Event]:

@@ -57,6 +57,7 @@ from mcoaviz.tui.widgets import (
 
 W = TypeVar("W", bound=Widget)
 REFRESH_SECONDS = 0.5
+REFRESH_SHARE = 0.25  # timed redraws take at most about this share of the time (ingest gets the rest)
 GIL_SWITCH_SECONDS = 0.001
 BINDING_COLUMNS = ("BID", "CoA", "State", "Left", "Rate", "→MN pk/B", "MN→ pk/B", "Node", "Last BU",
                    "Last BA", "Status")
@@ -106,6 +107,8 @@ class McoaApp(App[int]):
         self.data: ViewData | None = None
         self._drawn: tuple[Any, ...] | None = None
         self._tree_entries: list[model.TreeEntry] = []
+        self._tree_nodes: list[Any] = []  # the Tree's node of each entry, in the same order
+        self._next_timed = 0.0  # monotonic time before which a timed redraw is skipped
         self._shown_frame: int | None = None
         self.sub_title = Path(session.name).name if session.name and not live else (session.name or "")
 
@@ -142,7 +145,7 @@ class McoaApp(App[int]):
         tree.show_root = False
         self._widget("#detail", Tree).show_root = False
         self.run_feeder()
-        self.set_interval(REFRESH_SECONDS, self.refresh_screen)
+        self.set_interval(REFRESH_SECONDS, self.timed_refresh)
         self.refresh_screen()
 
     @work(thread=True, exclusive=True, group="ingest")
@@ -347,6 +350,16 @@ class McoaApp(App[int]):
         """Messages still queued while the app exits must not touch the (gone) main screen."""
         return self._exit or not self.screen_stack
 
+    def timed_refresh(self) -> None:
+        """The timer's redraw, spaced out when redraws are slow (thousands of HoAs): the
+        ingest thread needs the GIL too. Keys still redraw at once (``refresh_screen``)."""
+        now = time.monotonic()
+        if now < self._next_timed:
+            return
+        self.refresh_screen()
+        took = time.monotonic() - now
+        self._next_timed = now + took / REFRESH_SHARE
+
     def refresh_screen(self, force: bool = False) -> None:
         if self.closing:
             return
@@ -381,9 +394,19 @@ class McoaApp(App[int]):
             self.selected_hoa = next((e.hoa for e in entries if e.hoa is not None), None)
         if entries == self._tree_entries:
             return
-        self._tree_entries = entries
+        old, self._tree_entries = self._tree_entries, entries
+        same_lines = len(old) == len(entries) and all(
+            (a.group, a.node, a.hoa) == (b.group, b.node, b.hoa) for a, b in zip(old, entries, strict=True))
+        if same_lines and self._tree_nodes:
+            # same lines, new counts: relabel the changed ones (a rebuild redraws every line)
+            for node, a, b in zip(self._tree_nodes, old, entries, strict=True):
+                if a != b:
+                    node.set_label(self._tree_label(b))
+                    node.data = b
+            return
         tree = self._widget("#nodes", Tree)
         tree.clear()
+        self._tree_nodes = []
         groups: dict[str, Any] = {}
         parents: dict[tuple[str, str | None], Any] = {}
         select_line = None
@@ -392,16 +415,22 @@ class McoaApp(App[int]):
             if group is None:
                 group = groups[e.group] = tree.root.add(e.group, expand=True)
             if e.hoa is None:
-                parents[(e.group, e.node)] = group.add(f"{for_rich(e.node)} ({e.bindings})", data=e,
-                                                       expand=True)
+                parents[(e.group, e.node)] = line = group.add(self._tree_label(e), data=e, expand=True)
+                self._tree_nodes.append(line)
                 continue
             parent = parents.get((e.group, e.node), group)
-            label = f"{for_rich(e.hoa)} [{e.bindings} b, {e.messages} m]"
-            leaf = parent.add_leaf(label, data=e)
+            leaf = parent.add_leaf(self._tree_label(e), data=e)
+            self._tree_nodes.append(leaf)
             if e.hoa == self.selected_hoa and select_line is None:
                 select_line = leaf
         if select_line is not None:
             self.call_after_refresh(self._select_tree_line, select_line)
+
+    @staticmethod
+    def _tree_label(e: model.TreeEntry) -> str:
+        if e.hoa is None:
+            return f"{for_rich(e.node)} ({e.bindings})"
+        return f"{for_rich(e.hoa)} [{e.bindings} b, {e.messages} m]"
 
     def _select_tree_line(self, node: Any) -> None:
         tree = self._widget("#nodes", Tree)

@@ -21,7 +21,9 @@ def ingest_file(session: Session, path: str, stop: threading.Event | None = None
     """Read a whole capture into the session; errors end up in ``session.error``.
 
     A regular file goes through the pipeline's bulk path in chunks (the screen fills between
-    them), then is walked once more to keep the bytes of its messages for the detail pane.
+    them); message bytes for the detail pane are kept on the way (``Session``), and the file is
+    walked once more only for messages the session's ring missed (reported late while
+    ``--dialect auto`` was undecided).
     Anything else (a named pipe) is read frame by frame like a live capture."""
     try:
         with open_capture(path) as source:
@@ -81,15 +83,16 @@ def _frames_of(path: str, numbers: set[int]) -> dict[int, Frame]:
 
 def ingest_live(session: Session, capture: LiveCapture, stop: threading.Event,
                 on_batch: Callable[[], None] | None = None) -> None:
-    """dumpcap's pcapng stream into the session until dumpcap ends or ``stop`` is set."""
+    """dumpcap's pcapng stream into the session until dumpcap ends or ``stop`` is set.
+
+    Each pipe read returns what has arrived (up to ``livecapture.CHUNK``); its complete records
+    go through the pipeline's bulk path (the C accelerator counts data) in one lock hold."""
     parser = CaptureParser()
     session.interfaces = parser.interfaces
-    for chunk in capture.chunks():  # a pipe read returns what has arrived: up to 64 KiB
-        frames = parser.feed(chunk)
-        if frames:
-            session.feed_batch(frames)
-            if on_batch is not None:
-                on_batch()
+    for chunk in capture.chunks():
+        session.feed_records(parser.feed_walk(chunk))
+        if on_batch is not None:
+            on_batch()
         session.status = capture.status
         if stop.is_set():
             break

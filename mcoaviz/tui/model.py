@@ -215,10 +215,13 @@ def tree_at(data: ViewData, t: float, text: str = "") -> list[TreeEntry]:
             entries.append(TreeEntry(group, node, None, total, 0))
             entries.extend(TreeEntry(group, node, h, pairs[(role, node, h)], messages_by_hoa[h])
                            for h in hoas)
+    paired = {h for (_r, _n, h) in pairs}
+    open_by_hoa: dict[str, int] = defaultdict(int)  # (per HoA, not a scan per HoA: 3 000 HoAs)
+    for r in open_rows:
+        open_by_hoa[r["hoa"]] += 1
     for hoa in hoas_of(data):
-        if wanted(hoa) and (messages_by_hoa[hoa] or any(h == hoa for (_r, _n, h) in pairs)):
-            count = sum(1 for r in open_rows if r["hoa"] == hoa)
-            entries.append(TreeEntry("Mobile nodes", None, hoa, count, messages_by_hoa[hoa]))
+        if wanted(hoa) and (messages_by_hoa[hoa] or hoa in paired):
+            entries.append(TreeEntry("Mobile nodes", None, hoa, open_by_hoa[hoa], messages_by_hoa[hoa]))
     return entries
 
 

@@ -1,15 +1,22 @@
 """One analysis shared by an ingest thread and the UI: a Pipeline behind a lock.
 
-The ingest thread feeds frames in batches (``feed``); the UI asks for a ``ViewData`` copy
-(``view``) and for a message's decoded packet and bytes (``packet``). The engine is never
-read while it is being written. Frame bytes are not part of the analysis, so the session keeps
-the bytes of Mobility Header frames itself, bounded: a ring of recent frames (a message's
-frame is known only once the engine reports it, which with ``--dialect auto`` can be a while)
-and the newest ``MAX_KEPT_MESSAGES`` message frames.
+The ingest thread feeds raw records in chunks (``feed_records``, the pipeline's bulk path) or
+frames (``feed``); the UI asks for a ``ViewData`` copy (``view``) and for a message's decoded
+packet and bytes (``packet``). The engine is never read while it is being written. Frame bytes
+are not part of the analysis, so the session keeps the bytes of Mobility Header frames itself,
+bounded: a ring of the recent frames the fast path declined (a message's frame is known only
+once the engine reports it, which with ``--dialect auto`` can be a while) and the newest
+message frames.
+
+A live session bounds memory for a 24 h run: the engine keeps ``LIVE_RETAIN`` seconds of
+capture time of history (``EngineConfig.retain``; older messages, events and ended rows are
+counted, not kept), the checker forgets what lies before the same cut, and the findings found
+so far are accumulated here (the newest ``MAX_LIVE_FINDINGS``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -20,13 +27,15 @@ from dissector.capture import RawRecord
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.records import Frame, Interface, Packet
-from mcoaviz.engine.events import DuplicateSighting, MessageSeen
+from mcoaviz.checker import Finding
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
 from mcoaviz.tui.model import ViewData, view_of_analysis
 
 BATCH_FRAMES = 512  # frames fed per lock hold (the UI waits at most one batch: ~20 ms)
 RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
 RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
+LIVE_RETAIN = 900.0  # live: capture seconds of history the engine and checker keep
+MAX_LIVE_FINDINGS = 5000  # live: newest findings kept (older ones counted)
 RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 MAX_KEPT_OFFLINE = 100_000  # the same for a capture file (read once more at the end to get them)
@@ -36,13 +45,19 @@ AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the en
 UI_LOCK_WAIT = 0.05  # seconds the UI waits for the ingest thread before keeping what it shows
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
+FINDINGS_SHARE = 0.05  # ... and at least 1/share times their last run's duration (ingest comes first)
 
 
 class Session:
     def __init__(self, options: AnalysisOptions | None = None, name: str | None = None,
                  live: bool = False) -> None:
         self.options = options or AnalysisOptions()
+        if live and self.options.engine.retain is None:
+            self.options = dataclasses.replace(
+                self.options, engine=dataclasses.replace(self.options.engine, retain=LIVE_RETAIN))
         self.pipeline = Pipeline(self.options, name=name)
+        self.pipeline.frame_listener = self._remember
+        self._message_total = 0  # engine messages whose frames have been looked up (``_keep_new``)
         self.name = name
         self.live = live
         self.lock = threading.Lock()
@@ -56,8 +71,12 @@ class Session:
         self.bytes_read = 0
         self.total_bytes: int | None = None  # offline file size, for the progress indicator
         self._findings: list[dict[str, Any]] = []
+        self._live_findings: dict[str, Finding] = {}  # live: by identifier, oldest first
+        self.findings_aged = 0  # live: findings dropped beyond MAX_LIVE_FINDINGS
+        self._checker_cut: float | None = None
         self.interfaces: dict[int, Interface] = {}  # the parser's table, filled as blocks arrive
         self._findings_at = 0.0
+        self._findings_every = FINDINGS_EVERY
         self._aged_at = 0.0  # capture time of the last folding of old traffic bins
         self._final_view: ViewData | None = None
         self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
@@ -89,19 +108,26 @@ class Session:
     def _feed_locked(self, batch: list[Frame]) -> None:
         pipeline = self.pipeline
         for frame in batch:
-            self._remember(frame)
-            for event in pipeline.feed_frame(frame):
-                if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
-                    self._keep(event.frame)
+            pipeline.feed_frame(frame)
+        self._keep_new()
         self._after_feed()
 
-    def feed_records(self, records: list[RawRecord]) -> None:
-        """A chunk of a capture file's raw records, through the pipeline's bulk path (several
-        times faster than frame by frame); message bytes are collected afterwards
-        (``keep_message_frames``)."""
+    def feed_records(self, records: Iterable[RawRecord]) -> None:
+        """Raw records (a chunk of a file, or what has arrived from dumpcap: a ``RecordWalk``)
+        through the pipeline's bulk path, several times faster than frame by frame."""
         with self.lock:
             self.pipeline.feed_records(records)
+            self._keep_new()
             self._after_feed()
+
+    def _keep_new(self) -> None:
+        """Keep the bytes of the messages the engine reported since the last look."""
+        engine = self.pipeline.engine
+        total = engine.message_total
+        if total != self._message_total:
+            for row in engine.messages_after(self._message_total):
+                self._keep(row["frame"])
+            self._message_total = total
 
     def keep_message_frames(self, frames: dict[int, Frame]) -> None:
         with self.lock:
@@ -111,10 +137,11 @@ class Session:
                 self._kept.popitem(last=False)
 
     def message_frame_numbers(self) -> set[int]:
-        """Frames of the newest MAX_KEPT_OFFLINE messages (whose bytes the detail pane shows)."""
+        """Frames of the newest MAX_KEPT_OFFLINE messages whose bytes are not kept yet (the
+        ring missed them: reported long after they came, ``--dialect auto``)."""
         with self.lock:
             rows = self.final.messages if self.final is not None else self.pipeline.engine.messages()
-            return {m["frame"] for m in rows[-MAX_KEPT_OFFLINE:]}
+            return {m["frame"] for m in rows[-MAX_KEPT_OFFLINE:]} - set(self._kept)
 
     def _after_feed(self) -> None:
         pipeline = self.pipeline
@@ -125,10 +152,35 @@ class Session:
             # by capture time, so that a replay faster than real time is bounded the same way
             self._aged_at = newest
             pipeline.engine.traffic_table.fold_before(int(newest) - LIVE_BIN_SECONDS)
-        if pipeline.checker is not None and now - self._findings_at >= FINDINGS_EVERY:
-            # here, in the ingest thread: the history rules reread every event, too slow for the UI
-            self._findings = [f.to_dict() for f in pipeline.checker.finish(pipeline.engine)]
+        if pipeline.checker is not None and now - self._findings_at >= self._findings_every:
+            # here, in the ingest thread: the history rules reread the events they keep
+            self._update_findings()
             self._findings_at = time.monotonic()
+            self._findings_every = max(FINDINGS_EVERY, (self._findings_at - now) / FINDINGS_SHARE)
+
+    def _update_findings(self) -> None:
+        checker, engine = self.pipeline.checker, self.pipeline.engine
+        assert checker is not None
+        if not self.live:
+            self._findings = [f.to_dict() for f in checker.finish(engine)]
+            return
+        cut = engine.aged_before
+        if cut is not None and cut != self._checker_cut:
+            checker.forget_before(cut)  # the history rules now read the retained window only
+            self._checker_cut = cut
+        # A finding first seen in the older half of the window may be an artefact of the
+        # history cut off before it (its context aged out): only findings that are new while
+        # their context is whole are taken; known ones are updated (episode counts grow).
+        fresh = None if cut is None else cut + (engine.config.retain or 0.0) / 2
+        found = self._live_findings
+        for f in checker.finish(engine):
+            if f.identifier in found or fresh is None or f.time is None or f.time >= fresh:
+                found[f.identifier] = f
+        while len(found) > MAX_LIVE_FINDINGS:
+            del found[next(iter(found))]
+            self.findings_aged += 1
+        self._findings = sorted((f.to_dict() for f in found.values()),
+                                key=lambda d: (d["time"] is None, d["time"] or 0.0))
 
     def _remember(self, frame: Frame) -> None:
         ring = self._ring
@@ -144,16 +196,16 @@ class Session:
         if frame is None:
             return
         self._kept[number] = frame
-        if len(self._kept) > MAX_KEPT_MESSAGES:
+        if len(self._kept) > (MAX_KEPT_MESSAGES if self.live else MAX_KEPT_OFFLINE):
             self._kept.popitem(last=False)
 
     def finish(self, interfaces: Any = None, problems: Iterable[Any] = (), fmt: str | None = None) -> None:
         with self.lock:
-            events_before = len(self.pipeline.engine.events)
             self.final = self.pipeline.finish(interfaces, problems, fmt)
-            for event in self.pipeline.engine.events[events_before:]:
-                if isinstance(event, (MessageSeen, DuplicateSighting)) and event.frame is not None:
-                    self._keep(event.frame)
+            self._keep_new()
+            if self.live and self.pipeline.checker is not None:
+                self._update_findings()
+                self.final.findings = list(self._findings)
             self.done = True
             self.version += 1
 
@@ -178,8 +230,8 @@ class Session:
             if dropped:
                 messages = messages[dropped:]
             return ViewData(messages, [r.to_dict() for r in engine.bindings()], [], list(self._findings),
-                            self.pipeline.first_time, self.pipeline.last_time, messages_dropped=dropped,
-                            traffic_of=self.traffic_of)
+                            self.pipeline.first_time, self.pipeline.last_time,
+                            messages_dropped=dropped + engine.messages_aged, traffic_of=self.traffic_of)
         finally:
             self.lock.release()
 
@@ -238,8 +290,13 @@ class Session:
             if self.final is not None:
                 return self.final
             analysis = self.pipeline.snapshot(final=False)
-            if self.pipeline.checker is not None:
-                analysis.findings = [f.to_dict() for f in self.pipeline.checker.finish(self.pipeline.engine)]
+            checker = self.pipeline.checker
+            if checker is not None:
+                if self.live:  # the window's rules plus what was found before it
+                    self._update_findings()
+                    analysis.findings = list(self._findings)
+                else:
+                    analysis.findings = [f.to_dict() for f in checker.finish(self.pipeline.engine)]
             return analysis
 
     @property
