@@ -178,6 +178,12 @@ class Pipeline:
         finally:
             self.frames += slow + fast.accepted - counted_before
 
+    def flush(self) -> list[Event]:
+        """Hand the data counted so far to the engine now. The bulk path otherwise holds it
+        until the next record it declines (or ``finish``): a live view calls this after each
+        chunk so that time, traffic and expiries move on while only data arrives."""
+        return self._flush_rows()
+
     @property
     def position(self) -> int:
         """Bytes of the capture file walked so far (approximate; for progress displays)."""

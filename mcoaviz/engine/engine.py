@@ -106,6 +106,7 @@ class BindingEngine:
         # retention (``config.retain``): what was aged out, and the capture time of the last cut
         self.aged = retention.new_counts()
         self.aged_types: dict[str, int] = {}  # aged-out messages by type
+        self.pinned: dict[tuple[Any, ...], dict[str, Any]] = {}  # aged, still shown (retention)
         self.messages_aged = 0
         self.aged_before: float | None = None
         self._next_age: float | None = None
@@ -238,6 +239,9 @@ class BindingEngine:
         return self.traffic_table.bin_rows()
 
     def messages(self) -> list[dict[str, Any]]:
+        if self.pinned:  # retention: the newest aged BU / BA of each node, HoA and BID come first
+            held = {id(row): row for row in self.pinned.values()}.values()
+            return sorted(held, key=lambda m: m["time"]) + self._messages
         return list(self._messages)
 
     @property

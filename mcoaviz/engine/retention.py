@@ -6,7 +6,10 @@ time is bounded the same way). What is older than the cut is dropped and counted
 ``engine.aged``: message rows (also per message type), events, binding and BUL rows that
 *ended* before the cut, and answered exchanges beyond ``ANSWERED_KEPT``. Open bindings and
 everything state depends on are kept, so the state the engine reconstructs is the same; only
-the history it can show is shorter. Offline analysis (``retain`` None) never comes here.
+the history it can show is shorter. Of the aged message rows, the newest BU to and BA from each
+node per home address and BID stay (``engine.pinned``, bounded by the nodes seen): a binding older than
+the window still shows the exchange that made it. Offline analysis (``retain`` None) never
+comes here.
 """
 
 from __future__ import annotations
@@ -42,11 +45,21 @@ def forget_before(engine: BindingEngine, cut: float) -> None:
     aged = engine.aged
     messages = engine._messages
     n = 0
+    pinned = engine.pinned
+    window = engine.config.duplicate_window
     for row in messages:
         if row["time"] >= cut:
             break
         kind = row["type"]
         engine.aged_types[kind] = engine.aged_types.get(kind, 0) + 1
+        if kind in ("BU", "BA"):
+            node = row.get("dst") if kind == "BU" else row.get("src")
+            for bid in [b["bid"] for b in row["bids"]] or [None]:
+                key = (kind, row.get("hoa"), node, bid)
+                held = pinned.get(key)
+                # the same message seen again at another capture point: the first sighting stays
+                if held is None or held["seq"] != row["seq"] or row["time"] - held["time"] > window:
+                    pinned[key] = row
         n += 1
     if n:
         del messages[:n]
@@ -73,7 +86,7 @@ def forget_before(engine: BindingEngine, cut: float) -> None:
     answered = engine._pairing.answered
     extra = len(answered) - ANSWERED_KEPT
     if extra > 0:  # oldest first (insertion order)
-        for key in list(answered)[:extra]:
-            del answered[key]
+        for old in list(answered)[:extra]:
+            del answered[old]
         aged["exchanges"] += extra
     engine.aged_before = cut

@@ -50,11 +50,12 @@ FINDINGS_SHARE = 0.05  # ... and at least 1/share times their last run's duratio
 
 class Session:
     def __init__(self, options: AnalysisOptions | None = None, name: str | None = None,
-                 live: bool = False) -> None:
+                 live: bool = False, retain: float | None = LIVE_RETAIN) -> None:
+        """``retain``: live, the capture seconds of history kept (None: all of it)."""
         self.options = options or AnalysisOptions()
-        if live and self.options.engine.retain is None:
+        if live and retain is not None and self.options.engine.retain is None:
             self.options = dataclasses.replace(
-                self.options, engine=dataclasses.replace(self.options.engine, retain=LIVE_RETAIN))
+                self.options, engine=dataclasses.replace(self.options.engine, retain=retain))
         self.pipeline = Pipeline(self.options, name=name)
         self.pipeline.frame_listener = self._remember
         self._message_total = 0  # engine messages whose frames have been looked up (``_keep_new``)
@@ -117,6 +118,8 @@ class Session:
         through the pipeline's bulk path, several times faster than frame by frame."""
         with self.lock:
             self.pipeline.feed_records(records)
+            if self.live:
+                self.pipeline.flush()
             self._keep_new()
             self._after_feed()
 

@@ -83,3 +83,30 @@ def test_history_rules_work_when_the_engine_keeps_no_events() -> None:
     checker.observe_traffic([], engine.finish(1010.0))
     assert engine.events == []
     assert [(f.frame, f.rule) for f in checker.finish(engine) if f.rule == "MCOA301"] == [(2, "MCOA301")]
+
+
+def test_forget_before_drops_the_history_and_findings_before_the_cut() -> None:
+    from mcoaviz.pipeline import Pipeline
+    from mcoaviz.sources import open_capture
+    from tests.conftest import SAMPLES
+
+    pipeline = Pipeline()
+    with open_capture(SAMPLES / "violations-rfc5648.pcapng") as source:
+        pipeline.feed_records(source.records())
+    pipeline.finish()
+    checker = pipeline.checker
+    assert checker is not None
+    whole = checker.finish(None)
+    events = list(checker._events)
+    cut = 1_700_000_010.0
+    assert len(whole) == 14 and sum(f.time is not None and f.time < cut for f in whole) == 5
+    checker.forget_before(cut)
+    # events go in processing order: the leading run older than the cut is dropped
+    dropped = next(i for i, e in enumerate(events) if e.time >= cut)  # type: ignore[attr-defined]
+    assert dropped > 0 and checker._events == events[dropped:]
+    assert min(p.time for p in checker._signalling.values()) >= cut
+    assert all(f.time is not None and f.time >= cut for f in checker._findings)
+    after = checker.finish(None)
+    assert after and all(f.time is not None and f.time >= cut for f in after)
+    # the rules only see the window: a packet rule's finding after the cut is still there
+    assert ("MCOA901", 229) in {(f.rule, f.frame) for f in after}
