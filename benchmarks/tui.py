@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import subprocess
@@ -87,6 +88,16 @@ async def run(path: Path | None, live: bool, rss_every: float, idle: float) -> N
         assert path is not None
         app = McoaApp(session, lambda s, stop: ingest_file(s, str(path), stop), live=False)
     gaps: list[float] = []
+    collections: dict[int, list[float]] = {0: [], 1: [], 2: []}  # seconds per run of the collector
+    started = [0.0]
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            collections[info["generation"]].append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(collected)
     async with app.run_test(size=(160, 45)) as pilot:
         last = [time.perf_counter()]
 
@@ -100,6 +111,7 @@ async def run(path: Path | None, live: bool, rss_every: float, idle: float) -> N
         await app.workers.wait_for_complete()
         elapsed = time.perf_counter() - start
         rss_end = rss_mib()
+        gc.callbacks.remove(collected)
         app.refresh_screen(force=True)
         await pilot.pause()
         frames = session.frames
@@ -116,6 +128,9 @@ async def run(path: Path | None, live: bool, rss_every: float, idle: float) -> N
               f"(timer every 20 ms)")
         print(f"RSS after ingest   {rss_end:.0f} MiB (peak "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+        full, longest = collections[2], 1000 * max(collections[2], default=0)
+        print(f"cyclic GC          {len(collections[0]) + len(collections[1])} young collections, "
+              f"{len(full)} full ({1000 * sum(full):.0f} ms in all, longest {longest:.0f} ms)")
         for seconds, rss in samples:
             print(f"  RSS at {seconds / 3600:5.2f} h of capture time: {rss:.0f} MiB")
         if len(samples) >= 3:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mcoaviz.engine.engine import BindingEngine
 
 AGE_STEPS = 8  # trims per window: history held stays between 1 and 1 + 1/AGE_STEPS windows
-ANSWERED_KEPT = 1 << 16  # answered BU/BA exchanges remembered (retransmission / duplicate BA)
+ANSWERED_KEPT = 1 << 14  # answered BU/BA exchanges remembered (retransmission / duplicate BA)
 
 
 def new_counts() -> dict[str, int]:

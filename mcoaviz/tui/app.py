@@ -10,6 +10,7 @@ on a timer (``REFRESH_SECONDS``), so updates are batched however fast packets ar
 from __future__ import annotations
 
 import bisect
+import gc
 import sys
 import threading
 import time
@@ -147,6 +148,9 @@ class McoaApp(App[int]):
         self.run_feeder()
         self.set_interval(REFRESH_SECONDS, self.timed_refresh)
         self.refresh_screen()
+        # Python, Textual and the widgets are long-lived: keep the cyclic collector's full runs
+        # (which stop every thread, the event loop too) from rescanning them (unfrozen on unmount)
+        gc.freeze()
 
     @work(thread=True, exclusive=True, group="ingest")
     def run_feeder(self) -> None:
@@ -517,3 +521,4 @@ class McoaApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_event.set()
+        gc.unfreeze()

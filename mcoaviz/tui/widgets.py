@@ -101,6 +101,9 @@ def capture_text(value: object) -> str:
     return for_rich(value)
 
 
+MAX_SHIFTED = 32  # rows removed one by one at most (``sync_rows``)
+
+
 def sync_rows(table: DataTable, keys: list[str], cells: Callable[[int], tuple[Any, ...]]) -> bool:
     """Make ``table`` show one row per key (``cells(i)`` makes row i, called only for rows added)
     with few changes: nothing when the keys are the same; when the list moved on (the old rows'
@@ -112,7 +115,8 @@ def sync_rows(table: DataTable, keys: list[str], cells: Callable[[int], tuple[An
     if old == keys:
         return False
     start = old.index(keys[0]) if keys and keys[0] in old else -1
-    if start >= 0 and old[start:] == keys[:len(old) - start]:
+    # DataTable.remove_row re-indexes every row: past a few dozen, one redraw is cheaper
+    if 0 <= start <= MAX_SHIFTED and old[start:] == keys[:len(old) - start]:
         for row_key in row_keys[:start]:
             table.remove_row(row_key)
         for i in range(len(old) - start, len(keys)):
