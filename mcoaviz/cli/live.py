@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-w", dest="write", metavar="FILE.pcapng", help="also save the capture")
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     parser.add_argument("--no-tui", action="store_true", help="no screen: analyse until stopped")
+    parser.add_argument("--retain", type=float, metavar="S",
+                        help="seconds of capture time of history kept for a long run (default 900): older "
+                             "messages, events and ended bindings are counted, not kept")
     parser.add_argument("--export", metavar="OUT.json",
                         help="write the analysis as JSON at the end (with --no-tui; in the TUI, key e)")
     add_dialect_arguments(parser)
@@ -40,13 +43,19 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         print("mcoaviz live: --duration must be positive", file=sys.stderr)
         return 2
+    if args.retain is not None and not args.retain > 0:
+        print("mcoaviz live: --retain must be positive", file=sys.stderr)
+        return 2
     try:
         capture = LiveCapture(args.interfaces, args.bpf, args.duration, args.write)
         capture.start()
     except LiveCaptureError as exc:
         print(f"mcoaviz live: {exc}", file=sys.stderr)
         return 2
-    session = Session(options_from(args), name=",".join(args.interfaces), live=True)
+    from mcoaviz.tui.session import LIVE_RETAIN
+
+    session = Session(options_from(args), name=",".join(args.interfaces), live=True,
+                      retain=LIVE_RETAIN if args.retain is None else args.retain)
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -91,6 +91,31 @@ def test_headless_export_equals_the_file_analysis(path_with: PathWith, tmp_path:
         {(b["node"], b["hoa"], b["bid"], b["coa"]) for b in truth["bindings"]}
 
 
+def test_retain_keeps_a_window_of_history_and_the_bindings(path_with: PathWith, tmp_path: Path) -> None:
+    storm = SAMPLES / "handover-storm-rfc5648.pcapng"  # 52 messages over 31.7 s
+    path_with(f"exec cat '{storm}'\n")
+    out = tmp_path / "live.json"
+    assert main(["live", "-i", "eth0", "--no-tui", "--retain", "8", "--export", str(out)]) == 0
+    data = json.loads(out.read_text())
+    expected = analyse(storm)
+    last = expected.capture["last_time"]
+    assert data["capture"]["frames"] == expected.capture["frames"]
+    # bindings in force and those that ended within the window are all there, as offline
+    kept = [b for b in expected.bindings if b["end"] is None or b["end"] >= last - 8]
+    assert all(b in expected.bindings for b in data["bindings"])
+    assert all(b in data["bindings"] for b in kept)
+    assert len(data["bindings"]) < len(expected.bindings)
+    frames = {m["frame"] for m in data["messages"]}
+    assert {m["frame"] for m in expected.messages if m["time"] >= last - 8} <= frames
+    assert frames <= {m["frame"] for m in expected.messages}
+    assert len(frames) < 52
+
+
+def test_non_positive_retain_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["live", "-i", "lo", "--no-tui", "--retain", "0"]) == 2
+    assert "--retain must be positive" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_dumpcap_and_exports(path_with: PathWith, tmp_path: Path, sig: int) -> None:
     pidfile = tmp_path / "dumpcap.pid"
