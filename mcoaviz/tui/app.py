@@ -379,8 +379,8 @@ class McoaApp(App[int]):
         if not force and key == self._drawn:
             self._draw_timebar()
             return
-        data = session.view(wait=UI_LOCK_WAIT if self.data is not None else -1)
-        if data is None:  # ingest is busy (the checker rerunning its rules): next tick
+        data = session.view(wait=UI_LOCK_WAIT)
+        if data is None:  # ingest is busy (a chunk, the checker rerunning its rules): next tick
             self._draw_timebar()
             return
         self._drawn = key

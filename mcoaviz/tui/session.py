@@ -17,7 +17,6 @@ so far are accumulated here (the newest ``MAX_LIVE_FINDINGS``).
 from __future__ import annotations
 
 import dataclasses
-import gc
 import threading
 import time
 from collections import OrderedDict
@@ -46,8 +45,6 @@ AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the en
 UI_LOCK_WAIT = 0.05  # seconds the UI waits for the ingest thread before keeping what it shows
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
-FREEZE_EVERY = 2.0  # wall seconds between moving the analysis's objects out of the collector's way
-FULL_COLLECT_EVERY = 600.0  # wall seconds between full collections (reference cycles aged out)
 FINDINGS_SHARE = 0.05  # ... and at least 1/share times their last run's duration (ingest comes first)
 
 
@@ -81,7 +78,6 @@ class Session:
         self.interfaces: dict[int, Interface] = {}  # the parser's table, filled as blocks arrive
         self._findings_at = 0.0
         self._findings_every = FINDINGS_EVERY
-        self._frozen_at = self._collected_at = time.monotonic()
         self._aged_at = 0.0  # capture time of the last folding of old traffic bins
         self._final_view: ViewData | None = None
         self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
@@ -159,8 +155,6 @@ class Session:
             # by capture time, so that a replay faster than real time is bounded the same way
             self._aged_at = newest
             pipeline.engine.traffic_table.fold_before(int(newest) - LIVE_BIN_SECONDS)
-        if now - self._frozen_at >= FREEZE_EVERY:
-            self._collect(now)
         cut = pipeline.engine.aged_before
         if pipeline.checker is not None and cut is not None and cut != self._checker_cut:
             # the checker forgets with the engine (its history is as long); its rules run by the
@@ -173,19 +167,6 @@ class Session:
             self._update_findings()
             self._findings_at = time.monotonic()
             self._findings_every = max(FINDINGS_EVERY, (self._findings_at - now) / FINDINGS_SHARE)
-
-    def _collect(self, now: float) -> None:
-        """The cyclic collector's full runs stop every thread, the UI's event loop too, for as
-        long as it takes to rescan every live object (0.3-0.5 s for this analysis on a loaded
-        machine). What has survived so far is frozen instead (never rescanned; freed as usual
-        when its last reference goes), and once every FULL_COLLECT_EVERY a full collection
-        picks up the reference cycles among frozen objects that have since been dropped."""
-        self._frozen_at = now
-        if now - self._collected_at >= FULL_COLLECT_EVERY:
-            self._collected_at = now
-            gc.unfreeze()
-            gc.collect()
-        gc.freeze()
 
     def _update_findings(self) -> None:
         checker, engine = self.pipeline.checker, self.pipeline.engine
