@@ -16,11 +16,11 @@ from mcoaviz.sources import CaptureSourceError, open_capture
 from mcoaviz.tui.session import BATCH_FRAMES, Session
 
 # The cyclic collector while a session is fed: a full collection rescans every live object
-# and stops every thread, the UI's event loop too (0.3-0.7 s each on a loaded machine). With the
-# default thresholds a live session with retention (old rows freed, new ones kept) ran 45 of
-# them in a 4 h replay (19 s in all); these make them about ten times rarer. Cycles are still
-# collected, only less often.
-GC_THRESHOLDS = (10_000, 10, 100)
+# and stops every thread, the UI's event loop too (0.3-0.8 s each on a loaded machine). With the
+# default thresholds (700, 10, 10) a live session with retention (old rows freed, new ones kept)
+# ran 45 of them in a 4 h replay (19 s in all); with these, 3. Cycles are still collected, only
+# less often (a third threshold of 100 made the RSS climb between the rare full runs).
+GC_THRESHOLDS = (10_000, 10, 10)
 RECORD_OVERHEAD = 32  # approximate bytes of block header per packet, for the progress estimate
 FILE_CHUNK = 65_536  # records per lock hold on the bulk path (about half a second of work)
 
