@@ -121,6 +121,7 @@ def ingest_live(session: Session, capture: LiveCapture, stop: threading.Event,
             if stop.is_set():
                 break
     parser.close()
+    session.flush()
     session.status = capture.status
     with session.lock:
         session.pipeline.interfaces = dict(parser.interfaces)

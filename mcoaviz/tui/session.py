@@ -45,6 +45,7 @@ AGE_EVERY = 60.0  # live: capture seconds between foldings of old bins in the en
 UI_LOCK_WAIT = 0.05  # seconds the UI waits for the ingest thread before keeping what it shows
 TRAFFIC_EVERY = 1.0  # seconds a HoA's traffic bins are reused before they are read again
 FINDINGS_EVERY = 5.0  # seconds between runs of the checker's history rules (they reread all events)
+FLUSH_EVERY = 0.25  # live: wall seconds between hand-overs of counted data to the engine
 FINDINGS_SHARE = 0.05  # ... and at least 1/share times their last run's duration (ingest comes first)
 
 
@@ -78,6 +79,7 @@ class Session:
         self.interfaces: dict[int, Interface] = {}  # the parser's table, filled as blocks arrive
         self._findings_at = 0.0
         self._findings_every = FINDINGS_EVERY
+        self._flushed_at = 0.0
         self._aged_at = 0.0  # capture time of the last folding of old traffic bins
         self._final_view: ViewData | None = None
         self._traffic_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
@@ -118,10 +120,19 @@ class Session:
         through the pipeline's bulk path, several times faster than frame by frame."""
         with self.lock:
             self.pipeline.feed_records(records)
-            if self.live:
+            if self.live and time.monotonic() - self._flushed_at >= FLUSH_EVERY:
+                # rows per active flow: every chunk would double the engine's work at 50 000/s
                 self.pipeline.flush()
+                self._flushed_at = time.monotonic()
             self._keep_new()
             self._after_feed()
+
+    def flush(self) -> None:
+        """Counted data to the engine now (a live stream that ended or paused)."""
+        with self.lock:
+            self.pipeline.flush()
+            self._flushed_at = time.monotonic()
+            self.version += 1
 
     def _keep_new(self) -> None:
         """Keep the bytes of the messages the engine reported since the last look."""
