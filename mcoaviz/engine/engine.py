@@ -339,11 +339,15 @@ class BindingEngine:
         if isinstance(body, CareOfTestInit) and path.src and path.dst:
             test = TestKey(path.src, path.dst)
             self._cot_pending[(path.src, path.dst, body.cookie)] = packet.frame
+            self.registrar.preparation.care_of_test("CoTI", packet.time, packet.frame, path.dst, path.src,
+                                                    bids)
             return [self._seen(packet, m, test, None, path.dst),
                     CareOfTestSeen(packet.time, packet.frame, test, "CoTI", self._bid_detail(m))]
         if isinstance(body, CareOfTest) and path.src and path.dst:
             test = TestKey(path.dst, path.src)
             answers = self._cot_pending.pop((path.dst, path.src, body.cookie), None)
+            self.registrar.preparation.care_of_test("CoT", packet.time, packet.frame, path.src, path.dst,
+                                                    bids)
             return [self._seen(packet, m, test, None, path.src),
                     CareOfTestSeen(packet.time, packet.frame, test, "CoT", self._bid_detail(m), answers)]
         peer_to_mn = isinstance(body, BindingRefreshRequest) or m.type_name in ("HoT", "CoT", "BE")
@@ -352,6 +356,8 @@ class BindingEngine:
         else:
             hoa, peer = path.home_address_option or path.src, path.dst
         key = PeerKey(hoa, peer) if hoa and peer else None
+        if m.type_name in ("HoTI", "HoT") and hoa and peer:
+            self.registrar.preparation.home_test(m.type_name, packet.time, packet.frame, peer, hoa)
         events: list[Event] = [self._seen(packet, m, key, hoa, peer)]
         if isinstance(body, BindingRefreshRequest) and key is not None:
             events.append(BrrSeen(packet.time, packet.frame, key, bids))

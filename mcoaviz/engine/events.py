@@ -184,6 +184,11 @@ class BindingStarted:
     confirmed: bool
     pre_existing: bool  # first seen as a refresh of a binding older than the capture
     claimed_coa: str | None = None  # IPv4 CoA written in the option when NAT made it differ (I-22)
+    # why the engine read it so: the draft/RFC rule and the I-n applied (``mcoaviz explain``)
+    why: str = ""
+    # a Length-4 (no CoA) registration of a BID the capture never saw, read as a first registration
+    # because the capture shows it being prepared: that evidence (frames); "" otherwise (issue 11.4)
+    first_registration: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +202,7 @@ class BindingRefreshed:
     lifetime: int | None
     expires: float | None
     confirmed: bool
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +216,7 @@ class BindingEnded:
     key: BindingKey
     coa: str
     start: float
+    why: str = ""
 
     @property
     def reason(self) -> str:
@@ -254,6 +261,7 @@ class BindingRejected:
     coa: str | None
     status: int
     bu_frame: int
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
