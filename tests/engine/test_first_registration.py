@@ -73,7 +73,8 @@ def test_a_home_test_counts_but_not_one_older_than_the_token_lifetime() -> None:
 
 def test_after_an_overwrite_the_node_holds_only_what_was_listed() -> None:
     # O-flag BU with BID 1 accepted: afterwards BID 2 can only exist if registered in the capture
-    engine = run(bu(10.0, seq=1, src=COA1, bids=(bid(1, COA1),), o_header=True), ba(10.1, seq=1, bids=(bid(1),)),
+    engine = run(bu(10.0, seq=1, src=COA1, bids=(bid(1, COA1),), o_header=True),
+                 ba(10.1, seq=1, bids=(bid(1),)),
                  bu(20.0, seq=2, src=COA2, bids=(bid(2),)), ba(20.1, seq=2, dst=COA2, bids=(bid(2),)))
     row = next(r for r in engine.bindings() if r.bid == 2)
     assert (row.node, row.coa, row.start, row.pre_existing) == (HA, COA2, 20.1, False)
