@@ -41,10 +41,13 @@ class Checker:
         self._events: list[object] = []
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
+        self._start: float | None = None  # the first record's time (packet or traffic row)
 
     def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
         """One decoded packet and the events the engine produced for it."""
         self._events.extend(events)
+        if self._start is None or packet.time < self._start:
+            self._start = packet.time
         # the same message seen again at another capture point is one message (engine contract)
         repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
         if packet.mobility is not None or packet.icmp6 is not None:
@@ -60,6 +63,8 @@ class Checker:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
         for row in rows:
+            if self._start is None or row.first < self._start:
+                self._start = row.first
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
 
@@ -75,7 +80,7 @@ class Checker:
         events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
             else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
-                             hao_data=tuple(self._hao_data))
+                             hao_data=tuple(self._hao_data), capture_start=self._start)
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

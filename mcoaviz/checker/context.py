@@ -67,6 +67,7 @@ class HistoryContext:
     config: CheckerConfig
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
+    capture_start: float | None = None  # time of the capture's first record
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
 
     def of(self, kind: type[E]) -> tuple[E, ...]:
@@ -123,6 +124,11 @@ class HistoryContext:
                     done.append((e.key, e.coa, start, e.time))
         done.extend((key, coa, start, math.inf) for (key, coa), start in opened.items())
         return tuple(done)
+
+    @cached_property
+    def pre_existing_intervals(self) -> frozenset[tuple[BindingKey, str, float]]:
+        """(key, CoA, start) of the bindings the engine found older than the capture."""
+        return frozenset((e.key, e.coa, e.time) for e in self.of(ev.BindingStarted) if e.pre_existing)
 
     @cached_property
     def _intervals_by_peer(self) -> dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]]:

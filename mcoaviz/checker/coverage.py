@@ -100,7 +100,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('Q87', '6.3', 'BA with BID options MUST be sent if A is set (text says "in the BA")', 'HA/CN', 'MCOA301'),
     ('Q88', '6.3', "All of the BU's BID options MUST be copied into the BA", 'HA/CN', 'MCOA302'),
     ('Q89', '6.4', 'A BRR for a BID binding SHOULD carry the BID option', 'HA/CN', 'MCOA508'),
-    ('Q90', '6.5', 'HAO packet: MUST check that the source is a registered CoA', 'HA/CN', 'MCOA601'),
+    ('Q90', '6.5', 'HAO packet: MUST check that the source is a registered CoA', 'HA/CN', 'MCOA601 MCOA608 (per receiving node: a binding at the HA does not count at a CN)'),
     ('Q91', '6.5', 'No binding ⇒ MUST "silently" discard', 'HA/CN', 'MCOA601 (the discard itself is only visible with captures on both sides)'),
     ('Q92', '6.5', '... and MUST send a Binding Error', 'HA/CN', 'MCOA606'),
     ('Q93', '6.5', 'This check MUST NOT apply to a BU', 'HA/CN', 'P: not flagged; the engine treats a BU with HAO normally'),
@@ -133,7 +133,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('§3-d', '3', 'HA MUST register a new entry for a new BID', 'HA', 'P: applied by the engine (D21); no finding'),
     ('§3-e', '3', 'MN MUST keep a care-of keygen token per CoA', 'MN', 'P: not checked (as Q22)'),
     ('RFC §5.1', '5.1', '(RFC) once the MN has several CoAs, all MUST be mapped to BIDs', 'MN', 'N: a BU without BID is a legal regular registration'),
-    ('RFC §5.1-b', '5.1', '(RFC) the first registration of a BID MUST include its care-of address', 'MN', 'MCOA115'),
+    ('RFC §5.1-b', '5.1', '(RFC) the first registration of a BID MUST include its care-of address', 'MN', 'MCOA115 (peer answered 167) MCOA130 (peer accepted; first registration shown by the capture)'),
     ('RFC §4.3', '4.3', '(RFC) only an IPv6 care-of address in a BU to a correspondent node', 'MN', 'MCOA116'),
     ('RFC §4.1', '4.1', '(RFC) one sequence number counter per peer for all BUL entries', 'MN', 'MCOA206 (bulk BUs); MCOA312 after status 135'),
 )

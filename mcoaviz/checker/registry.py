@@ -32,6 +32,9 @@ from mcoaviz.checker.rules import (
     return_home,
     return_routability,
 )
+from mcoaviz.checker.rules import (
+    first_registration as first,
+)
 
 BOTH = ("draft05", "rfc5648")
 DRAFT = ("draft05",)
@@ -85,6 +88,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA116", "Ipv4CoaToCorrespondent",              ERROR,   "-",            "§4.3",          "IPv4 care-of address in a BU to a correspondent node",                PACKET,  bid.ipv4_coa_to_correspondent, RFC),
     R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC),
     R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT),
+    R("MCOA130", "FirstRegistrationWithoutCoa",          ERROR,   "-",            "§5.1",          "first registration of a BID (prepared in the capture) without its CoA",  HISTORY, first.first_registration_without_coa, RFC),
     R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
     R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
     R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),
@@ -132,6 +136,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA603", "HaoTowardsHomeAgent",                 INFO,    "§5.9",         "-",             "MN uses the Home Address option instead of the tunnel to its HA",     HISTORY, data_plane.hao_towards_home_agent),
     R("MCOA604", "CoaSharedByHomeAddresses",            WARNING, "§10",          "§10",           "one CoA bound by several home addresses at once",                     HISTORY, data_plane.coa_shared_by_home_addresses),
     R("MCOA605", "ManyCoasPerHomeAddress",              INFO,    "§10",          "§10",           "unusually many simultaneous bindings for one home address",           HISTORY, data_plane.many_coas_per_home_address),
+    R("MCOA608", "HaoAtNodeWithoutBinding",              WARNING, "§6.5",         "§6.5",          "route-optimised data at a node holding no binding (another node does)", HISTORY, data_plane.hao_at_node_without_binding),
     R("MCOA701", "Ipv4CoaFirstRegisteredInBulk",        ERROR,   "§8.1",         "§8.1",          "first registration of an IPv4 CoA in a bulk BU",                      HISTORY, dsmip.ipv4_first_registration_in_bulk),
     R("MCOA702", "BulkAfterNatDetected",                ERROR,   "§8.1",         "§8.1",          "IPv4 CoA bulk-registered after NAT detection",                        HISTORY, dsmip.bulk_after_nat, severity_rfc=WARNING),
     R("MCOA703", "Ipv4AddressAckAfterBid",              ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement after a BID option",                     PACKET,  dsmip.ipv4_ack_after_bid),

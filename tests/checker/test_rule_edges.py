@@ -51,3 +51,22 @@ def test_traffic_after_full_deregistration_is_flagged_but_not_packets_in_flight(
     packets = [bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, lifetime=0), ba(2, lifetime=0)]
     assert hits(check(*packets, to_mn(COA1, at=1004.5)), "MCOA607") == []  # 0.5 s after the BA
     assert hits(check(*packets, to_mn(COA1, at=1010.0)), "MCOA607") == [5]
+
+
+def test_hao_data_at_a_cn_without_any_binding_is_flagged_once_older_bindings_would_have_expired() -> None:
+    # 6275 §12: a CN binding lasts at most 420 s; 500 s into the capture it would need a refresh
+    first = data(src=COA2, dst=CN, hao=HOA, at=1000.0)
+    late = data(src=COA2, dst=CN, hao=HOA, at=1500.0)
+    assert hits(check(first), "MCOA608") == []
+    found = [f for f in check(bu(1, bid(1, COA1), at=1000.0), late) if f.rule == "MCOA608"]
+    assert [(f.frame, f.message) for f in found] == [
+        (2, "1 packet(s) with a Home Address option for 2001:db8:a::100 came from 2001:db8:2::100 to "
+            "2001:db8:c::1, which holds no binding for that home address.")]
+
+
+def test_hao_data_names_the_home_agent_binding_it_does_not_rely_on() -> None:
+    found = [f for f in check(bu(1, bid(1, COA1)), ba(1, bid(1)), data(src=COA1, dst=CN, hao=HOA))
+             if f.rule == "MCOA608"]
+    assert [f.frame for f in found] == [3]
+    assert found[0].message.endswith("although 2001:db8:a::1 holds a binding for it.")
+    assert hits(check(bu(1, bid(1, COA1)), ba(1, bid(1)), data(src=COA1, dst=CN, hao=HOA)), "MCOA601") == []

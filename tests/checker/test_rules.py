@@ -125,6 +125,10 @@ CASES: dict[str, Case] = {
     "MCOA114": Case(lambda: [bu(1, dbid(1))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
     "MCOA115": Case(lambda: [bu(1, bid(7)), ba(1, bid(7, status=167))], [1],
                     lambda: [bu(1, bid(7)), ba(1, bid(7))]),
+    "MCOA130": Case(lambda: [coti(src=COA2), cot(dst=COA2), bu(1, bid(2), flags="A", src=COA2, dst=CN),
+                             ba(1, bid(2), src=CN, dst=COA2)], [3],
+                    # no preparation in the capture: a refresh of a binding older than the capture
+                    lambda: [bu(1, bid(2), flags="A", src=COA2, dst=CN), ba(1, bid(2), src=CN, dst=COA2)]),
     "MCOA116": Case(lambda: [bu(1, bid(1, V4COA), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)]),
     "MCOA117": Case(lambda: [bu(1, o_header=True)], [1], lambda: [bu(1, bid(1, COA1), o_header=True)]),
@@ -241,6 +245,9 @@ CASES: dict[str, Case] = {
                     lambda: reg(1, bid(1, COA1)) + reg(1, bid(1, COA2), src=COA2, hoa=HOA2)),
     "MCOA605": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)), [2], lambda: reg(1, bid(1, COA1)),
                     config=CheckerConfig(max_coas_per_hoa=1)),
+    "MCOA608": Case(lambda: reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)], [3],
+                    # the same data already flowed before the HA registration: the CN's binding may be older
+                    lambda: [data(src=COA1, dst=CN, hao=HOA)] + reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)]),
     # ---------------------------------------------------------------- 7xx DSMIPv6
     "MCOA701": Case(lambda: reg(1, bid(1, COA1), bid(2, V4COA)), [1],
                     lambda: reg(1, bid(2, V4COA)) + reg(2, bid(1, COA1), bid(2, V4COA))),

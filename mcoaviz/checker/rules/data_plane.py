@@ -54,6 +54,62 @@ def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
             for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
 
 
+MAX_RR_BINDING_LIFETIME = 420.0  # 6275 §12: a CN binding older than this would need a refresh
+
+
+def _registered_elsewhere(ctx: HistoryContext, d: ev.DataWithoutBinding) -> str | None:
+    """Another node (the home agent) holding a binding of this HoA for this CoA when the data
+    came, registered in the capture (not older than it): its node, else None."""
+    for key, coa, start, end in ctx.binding_intervals:
+        if key.hoa == d.key.hoa and coa == d.coa and key.node != d.key.peer and start <= d.time < end \
+                and (key, coa, start) not in ctx.pre_existing_intervals:
+            return key.node
+    return None
+
+
+def hao_at_node_without_binding(ctx: HistoryContext) -> list[Hit]:
+    """What: route-optimised data (Home Address option) arrives at a node (a correspondent) that
+    holds no binding for that home address at all, while the capture shows the CoA registered at
+    another node (the home agent) and no data from that CoA to this node before that
+    registration; or later than 420 s into the capture. The HA's binding does not make the data
+    valid: the check is per receiving node. The finding carries the frames of the run's first
+    and last packets.
+    Why: draft §6.5 / RFC §6.5 (and 6275 §9.3.1): the receiver "MUST check that the care-of
+    address ... [is] in the binding cache entry. If no binding is found, the packets MUST be
+    silently discarded"; a route-optimised packet needs a binding *at its receiver*. Skipped
+    when the receiver's binding may predate the capture (data from that CoA before the HA
+    registration was seen, within 420 s of the start: 6275 §12 MAX_RR_BINDING_LIFETIME).
+    Example: HA binds BID 1 -> CoA a; MN sends data HAO=HoA from a to the CN, which never
+    received a BU -> warning at the data frame.
+    """
+    first_seen: dict[str, float] = {}
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via == "route-optimised" and d.direction == "from-mn":
+            first_seen.setdefault(_episode(d), d.time)
+    start = ctx.capture_start
+    hits = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via != "route-optimised" or d.direction != "from-mn" or d.reason != "no-binding":
+            continue
+        node, hoa = d.key.peer, d.key.hoa
+        if any(s <= d.time for _k, _c, s, _e in ctx.held_before(node=node, hoa=hoa)):
+            continue  # the node held one before: MCOA601's case
+        elsewhere = _registered_elsewhere(ctx, d)
+        old_enough = start is not None and d.time - start > MAX_RR_BINDING_LIFETIME
+        if not old_enough:
+            if elsewhere is None:
+                continue
+            since = min(s for k, c, s, e in ctx.binding_intervals
+                        if k.node == elsewhere and k.hoa == hoa and c == d.coa and s <= d.time < e)
+            if first_seen[_episode(d)] < since:
+                continue  # the data flowed before the capture showed the CoA registered
+        held = f", although {elsewhere} holds a binding for it" if elsewhere else ""
+        hits.append(Hit(f"{d.packets} packet(s) with a Home Address option for {hoa} came from {d.coa} to "
+                        f"{node}, which holds no binding for that home address{held}.", d.frame, d.time,
+                        hoa, None, key=f"{d.coa}:{d.time}", episode=_episode(d)))
+    return hits
+
+
 BE_WAIT = 5.0  # seconds within which the Binding Error should follow the offending data
 
 
