@@ -34,6 +34,7 @@ from dissector.fragments import Reassembler
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
 from mcoaviz.checker import Checker
 from mcoaviz.checker.context import CheckerConfig
+from mcoaviz.dataframes import resolve_data_frames
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
 
@@ -220,6 +221,11 @@ class Pipeline:
                 return []
             return self._decide(decided, reason)
         return self._to_engine(packet)
+
+    @property
+    def decode_options(self) -> DecodeOptions:
+        """How frames are decoded (in the capture's dialect once it is decided)."""
+        return self._decode
 
     def _flush_rows(self) -> list[Event]:
         if self._fast is None:
@@ -414,7 +420,15 @@ def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = No
     pipeline = Pipeline(options, name=os.fspath(source))
     with open_capture(source) as capture, StepwiseCollector() as collector:
         pipeline.collector = collector
-        return run_pipeline(pipeline, capture, progress)
+        analysis = run_pipeline(pipeline, capture, progress)
+        seekable = capture.seekable_file
+    if seekable and resolve_data_frames(source, analysis.findings, pipeline.decode_options):
+        # findings whose data the fast path counted now have frames: keep the frame order
+        from mcoaviz.checker.finding import SEVERITY_RANK
+
+        analysis.findings.sort(key=lambda f: (f["frame"] is None, f["frame"] or 0,
+                                              -SEVERITY_RANK.get(f["severity"], 0), f["rule"]))
+    return analysis
 
 
 def run_pipeline(pipeline: Pipeline, capture: Any, progress: Progress | None = None) -> Analysis:

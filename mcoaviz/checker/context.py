@@ -126,6 +126,13 @@ class HistoryContext:
         return tuple(done)
 
     @cached_property
+    def data_run_ends(self) -> dict[tuple[object, ...], ev.DataWithoutBindingEnded]:
+        """The end of each run of unbound data, by (key, CoA, via, direction, first time, first
+        frame): the ``DataWithoutBinding`` that started it has the same values."""
+        return {(e.key, e.coa, e.via, e.direction, e.first_time, e.first_frame): e
+                for e in self.of(ev.DataWithoutBindingEnded)}
+
+    @cached_property
     def pre_existing_intervals(self) -> frozenset[tuple[BindingKey, str, float]]:
         """(key, CoA, start) of the bindings the engine found older than the capture."""
         return frozenset((e.key, e.coa, e.time) for e in self.of(ev.BindingStarted) if e.pre_existing)

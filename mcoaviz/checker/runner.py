@@ -35,6 +35,9 @@ def complete(rule: Rule, hit: Hit, config: CheckerConfig) -> Finding | None:
         bid=hit.bid,
         identifier=identifier,
         episode=hit.episode,
+        count=hit.count,
+        last_frame=hit.last_frame if hit.count > 1 else None,
+        last_time=hit.last_time if hit.count > 1 else None,
     )
 
 
@@ -82,8 +85,9 @@ def merge_episodes(findings: Iterable[Finding]) -> list[Finding]:
             current = out[at]
             last = current.last_time if current.last_time is not None else current.time
             if last is not None and f.time - last <= EPISODE_GAP:
-                out[at] = dataclasses.replace(current, count=current.count + 1, last_frame=f.frame,
-                                              last_time=f.time)
+                ends = (f.last_frame, f.last_time) if f.count > 1 else (f.frame, f.time)
+                out[at] = dataclasses.replace(current, count=current.count + f.count, last_frame=ends[0],
+                                              last_time=ends[1])
                 continue
         running[(f.rule, f.episode)] = len(out)
         out.append(f)

@@ -32,6 +32,7 @@ from mcoaviz.engine.events import (
     BrrSeen,
     CareOfTestSeen,
     DataWithoutBinding,
+    DataWithoutBindingEnded,
     DuplicateSighting,
     Event,
     MessageSeen,
@@ -94,6 +95,9 @@ class BindingEngine:
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
+        # the open run of each flagged marker, counted at the interface where it was flagged:
+        # [DataWithoutBinding, last time, last frame, packets, interface]
+        self._unbound_runs: dict[tuple[Any, ...], list[Any]] = {}
         self._locate_memo: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
         self._locate_token: tuple[int, int] = (-1, -1)
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
@@ -196,6 +200,8 @@ class BindingEngine:
             events += self._unanswered(bu, "capture-end", t_end)
         events += self.cache.expire_until(t_end)
         events += self.bul_table.expire_until(t_end)
+        events += [self._run_ended(run) for run in self._unbound_runs.values()]
+        self._unbound_runs.clear()
         self.last_time = t_end if self.last_time is None else max(self.last_time, t_end)
         return self._keep(events)
 
@@ -462,11 +468,27 @@ class BindingEngine:
             self._unbound_seen.clear()
         marker = (who.node, who.hoa, who.coa, via, who.direction)
         if marker in self._unbound_seen:
+            run = self._unbound_runs[marker]
+            if run[4] == interface:  # one capture point: each packet once, not once per sighting
+                if last >= run[1]:
+                    run[1], run[2] = last, frame
+                run[3] += packets
             return events
         self._unbound_seen.add(marker)
         reason = "unregistered-coa" if who.any_binding else "no-binding"
-        return events + [DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
-                                   who.direction, packets, reason)]
+        flagged = DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
+                                     who.direction, packets, reason)
+        old = self._unbound_runs.get(marker)
+        if old is not None:
+            events.append(self._run_ended(old))
+        self._unbound_runs[marker] = [flagged, last, frame, packets, interface]
+        return events + [flagged]
+
+    @staticmethod
+    def _run_ended(run: list[Any]) -> DataWithoutBindingEnded:
+        flagged: DataWithoutBinding = run[0]
+        return DataWithoutBindingEnded(run[1], run[2], flagged.key, flagged.coa, flagged.via,
+                                       flagged.direction, run[3], flagged.time, flagged.frame)
 
     def _keep(self, events: list[Event]) -> list[Event]:
         if self.config.keep_events and events:

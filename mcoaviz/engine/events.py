@@ -354,6 +354,24 @@ class DataWithoutBinding:
 
 
 @dataclass(frozen=True, slots=True)
+class DataWithoutBindingEnded:
+    """The end of the run a ``DataWithoutBinding`` started (the same key, CoA, via and
+    direction): emitted when that data is flagged again after a binding change, and at the end
+    of the capture. ``time``/``frame`` are the run's last packet (frame None: fast path),
+    ``first_time``/``first_frame`` its first, ``packets`` the whole run."""
+
+    time: float
+    frame: int | None
+    key: PeerKey  # (hoa, node)
+    coa: str
+    via: str
+    direction: str
+    packets: int
+    first_time: float
+    first_frame: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class DialectNote:
     """An interpretation the engine applied where the dialects differ or the text is silent
     (``interpretation`` is the I-n of draft05-vs-rfc5648.md §5)."""
@@ -368,7 +386,8 @@ class DialectNote:
 Event = (
     MessageSeen | DuplicateSighting | RetransmissionSeen | UnansweredBU | UnmatchedBA
     | BindingUpdateProcessed | BindingStarted | BindingRefreshed | BindingEnded | BindingRejected
-    | HomeNdOwner | BulEntryChanged | BrrSeen | CareOfTestSeen | DataWithoutBinding | DialectNote
+    | HomeNdOwner | BulEntryChanged | BrrSeen | CareOfTestSeen | DataWithoutBinding
+    | DataWithoutBindingEnded | DialectNote
 )
 
 BINDING_END_REASONS: tuple[str, ...] = ("expired", "deregistered", "replaced", "overwritten")

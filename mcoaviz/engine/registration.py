@@ -118,8 +118,21 @@ class Registrar:
                 # one BU is sent from one CoA: only a bulk BU needs the MN's BID -> CoA mapping
                 known = self._known_coa(bu.key.hoa, bu.key.node, option.bid) if len(bu.bids) > 1 else None
                 coa = known or bu.source_coa
+            elif coa is None and alive and self._first_without_coa(bu, option.bid):
+                coa = bu.source_coa  # the MN's side of I-6: a first registration from its source
             entries.append((option.bid, coa if alive else None))
         return tuple(entries)
+
+    def _first_without_coa(self, bu: PendingBU, bid: int) -> bool:
+        """An RFC Length-4 option for a BID the MN has no entry for, and the capture shows the
+        registration prepared (``preparation.py``): the MN's BUL starts an entry for its source."""
+        if self.bul.coa_of(BulKey(bu.key.hoa, bu.key.node, bid)) is not None:
+            return False
+        key = BindingKey(bu.key.node, bu.key.hoa, bid)
+        if self.cache.ever_registered(key, bu.source_coa):
+            return False
+        return bool(self.preparation.evidence(node=bu.key.node, hoa=bu.key.hoa, bid=bid,
+                                              coa=bu.source_coa, bu_time=bu.time))
 
     def _known_coa(self, hoa: str, peer: str, bid: int) -> str | None:
         """The CoA the MN already uses for ``bid``: draft §3, the MN uses the same BID towards

@@ -57,6 +57,9 @@ class RegistrarPolicy:
     omit_bid_in_ba: bool = False
     max_bindings: int | None = None  # per HoA; further new BIDs get 130 (insufficient resources)
     dad: bool = True  # HA: Duplicate Address Detection for a HoA without bindings (6275 §10.3.1)
+    # RFC: accept a Length-4 BID option for a BID it does not hold, with the BU's source as the CoA
+    # (a deviating node: RFC §6.2 answers 167; the analyser reads it as I-6 does)
+    accept_unknown_bid_without_coa: bool = False
 
 
 @dataclass
@@ -289,6 +292,8 @@ class Registrar(Node):
                 if option.coa is None:
                     if option.bid in known and not overwrite:
                         coa: str | None = known[option.bid].coa
+                    elif self.policy.accept_unknown_bid_without_coa:
+                        coa = self._source_coa(message)
                     else:
                         outcomes.append(_Outcome(option, UNKNOWN_COA, None, "none"))
                         continue

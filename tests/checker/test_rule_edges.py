@@ -60,7 +60,7 @@ def test_hao_data_at_a_cn_without_any_binding_is_flagged_once_older_bindings_wou
     assert hits(check(first), "MCOA608") == []
     found = [f for f in check(bu(1, bid(1, COA1), at=1000.0), late) if f.rule == "MCOA608"]
     assert [(f.frame, f.message) for f in found] == [
-        (2, "1 packet(s) with a Home Address option for 2001:db8:a::100 came from 2001:db8:2::100 to "
+        (2, "Data with a Home Address option for 2001:db8:a::100 came from 2001:db8:2::100 to "
             "2001:db8:c::1, which holds no binding for that home address.")]
 
 

@@ -23,6 +23,15 @@ def _episode(d: ev.DataWithoutBinding) -> str:
     return f"{d.key.peer}|{d.key.hoa}|{d.coa}|{d.via}|{d.direction}"
 
 
+def _run_hit(ctx: HistoryContext, d: ev.DataWithoutBinding, message: str) -> Hit:
+    """A hit for the whole run ``d`` started: its first packet, and its last and size when the
+    engine reported the run's end (data-plane findings carry the run's first and last frames)."""
+    end = ctx.data_run_ends.get((d.key, d.coa, d.via, d.direction, d.time, d.frame))
+    count, last_frame, last_time = (1, None, None) if end is None else (end.packets, end.frame, end.time)
+    return Hit(message, d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}", episode=_episode(d),
+               count=max(count, 1), last_frame=last_frame, last_time=last_time)
+
+
 def _unbound_from_mn(ctx: HistoryContext, vias: frozenset[str]) -> list[ev.DataWithoutBinding]:
     """Data from the MN the engine found unbound; "no-binding" only once the node had held a
     binding for that home address in the capture (otherwise the capture may simply have started
@@ -104,9 +113,8 @@ def hao_at_node_without_binding(ctx: HistoryContext) -> list[Hit]:
             if first_seen[_episode(d)] < since:
                 continue  # the data flowed before the capture showed the CoA registered
         held = f", although {elsewhere} holds a binding for it" if elsewhere else ""
-        hits.append(Hit(f"{d.packets} packet(s) with a Home Address option for {hoa} came from {d.coa} to "
-                        f"{node}, which holds no binding for that home address{held}.", d.frame, d.time,
-                        hoa, None, key=f"{d.coa}:{d.time}", episode=_episode(d)))
+        hits.append(_run_hit(ctx, d, f"Data with a Home Address option for {hoa} came from {d.coa} to "
+                                     f"{node}, which holds no binding for that home address{held}."))
     return hits
 
 
