@@ -57,9 +57,8 @@ def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     (the registration may predate the capture).
     Example: bindings for CoA a only; data HAO=HoA from CoA b -> warning at that frame/second.
     """
-    return [Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which is not "
-                f"registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time, d.key.hoa, None,
-                key=f"{d.coa}:{d.time}", episode=_episode(d))
+    return [_run_hit(ctx, d, f"Data with a Home Address option came from {d.coa}, which is not "
+                             f"registered for {d.key.hoa} at {d.key.peer}.")
             for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
 
 
@@ -152,9 +151,8 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     whether the home agent forwarded it.
     Example: tunnel from outer source c (never registered) with inner source HoA -> warning.
     """
-    return [Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, not a "
-                "registered care-of address.", d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}",
-                episode=_episode(d))
+    return [_run_hit(ctx, d, f"Reverse-tunnelled data for {d.key.hoa} came from {d.coa}, not a "
+                             "registered care-of address.")
             for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
@@ -174,7 +172,8 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     MUST have only a binding"; a de-registration "MUST delete all existing bindings"; RFC §6.2.
     The node keeps using a binding it should have removed. A warning: the capture shows the
     symptom, not the node's cache.
-    Example: HA holds BID 1 -> CoA a only; HA tunnels data for the HoA to CoA b -> warning.
+    Example: HA holds BID 1 -> CoA a only; HA tunnels data for the HoA to CoA b -> warning
+    (first and last frame of the run).
     """
     hits = []
     for d in ctx.of(ev.DataWithoutBinding):
@@ -188,9 +187,8 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
         elif any(c == d.coa and e <= d.time < e + IN_FLIGHT
                  for _k, c, _s, e in ctx.held_before(node=node, hoa=hoa)):
             continue
-        hits.append(Hit(f"{node} sends {d.packets} packet(s) for {hoa} to {d.coa}, which is not one of its "
-                        "bindings.", d.frame, d.time, hoa, None, key=f"{d.coa}:{d.time}",
-                        episode=_episode(d)))
+        hits.append(_run_hit(ctx, d, f"{node} sends data for {hoa} to {d.coa}, which is not one of its "
+                                     "bindings."))
     return hits
 
 
