@@ -70,10 +70,10 @@ class Preparation:
         if recent:
             s = max(recent, key=lambda s: s.time)
             what = f"BID {bid}" if s is self._care_of_bid.get((node, bid)) else f"care-of address {coa}"
-            return f"{s.kind} for {what} at frame {s.frame}, {bu_time - s.time:.1f} s before the BU"
+            return f"{s.kind} for {what} at frame {s.frame}, {bu_time - s.time:.3f} s before the BU"
         home = self._home.get((node, hoa))
         if home is not None and 0 <= bu_time - home.time <= TOKEN_LIFETIME:
-            return f"{home.kind} of {hoa} at frame {home.frame}, {bu_time - home.time:.1f} s before the BU"
+            return f"{home.kind} of {hoa} at frame {home.frame}, {bu_time - home.time:.3f} s before the BU"
         complete = self._complete.get((node, hoa))
         if complete is not None and complete[0].time <= bu_time and bid not in complete[1]:
             listed = ", ".join(str(b) for b in sorted(complete[1])) or "none"

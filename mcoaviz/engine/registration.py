@@ -329,7 +329,8 @@ class Registrar:
             if home:
                 used.append("I-15")
             hint = o.coa is None and bu.dialect is Dialect.RFC5648
-            why = (f"{sec}: BID {o.bid} accepted (effective status {reported[o.bid]}, I-9); "
+            answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
+            why = (f"{sec}: BID {o.bid} accepted ({answer}); "
                    f"{'home binding, CoA = HoA (I-15, I-30)' if home else coa_reason(bu, o, self.cache)}"
                    + conflict_note)
             action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
