@@ -232,6 +232,21 @@ class Session:
                                 udp_ports=self.options.udp_ports)
         return decode_frame(frame, options), frame.data
 
+    def explanation(self, hoa: str, node: str, bid: int | None) -> list[str]:
+        """How one binding was read, as ``mcoaviz explain`` prints it (the events so far)."""
+        import ipaddress
+
+        from mcoaviz.query import TimeFormat
+        from mcoaviz.query.explain import render, stories
+
+        with self.lock:
+            events = list(self.pipeline.engine.events)
+            first = self.pipeline.first_time
+        found = [s for s in stories(events, (ipaddress.ip_network(hoa),), (bid,)) if s.node == node]
+        if not found:
+            return [f"{hoa} BID {bid if bid is not None else 'none'} at {node}: no step recorded"]
+        return render(found[0], TimeFormat("relative", first).point)
+
     def analysis(self) -> Analysis:
         """The analysis so far (the final one once ingest is done), findings included: for export."""
         with self.lock:
