@@ -84,10 +84,11 @@ def _detail(e: object) -> str:
     return ""  # an end: its start is the story's earlier step
 
 
-def stories(events: Iterable[object], hoas: Sequence[Network],
+def stories(events: Iterable[object], hoas: Sequence[Network] | None,
             bids: Sequence[int | None] = ()) -> list[Story]:
-    """The stories of every binding of the home addresses in ``hoas`` (and BIDs in ``bids``;
-    empty = every BID), ordered by node, HoA and BID; steps in processing order."""
+    """The stories of every binding of the home addresses in ``hoas`` (None: every one) and
+    BIDs in ``bids`` (empty: every BID), ordered by node, HoA and BID; steps in processing order."""
+    networks = None if hoas is None else tuple(hoas)
     steps: dict[BindingKey, list[Step]] = {}
     roles: dict[BindingKey, str] = {}
     processed: ev.BindingUpdateProcessed | None = None
@@ -96,7 +97,7 @@ def stories(events: Iterable[object], hoas: Sequence[Network],
             processed = e
             continue
         key = getattr(e, "key", None)
-        if not isinstance(key, BindingKey) or not address_in(tuple(hoas), key.hoa):
+        if not isinstance(key, BindingKey) or (networks is not None and not address_in(networks, key.hoa)):
             continue
         if bids and key.bid not in bids:
             continue

@@ -353,6 +353,7 @@
                          Plotly.react("ladder", l.data, l.layout, CONFIG),
                          Plotly.react("latency", lat.data, lat.layout, CONFIG)]);
       gapTable(d);
+      document.getElementById("explain-text").textContent = (d.explain || []).join("\n");
       current = hoa;
     }
     if (zoomTo !== undefined && zoomTo !== null) {

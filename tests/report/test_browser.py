@@ -173,3 +173,17 @@ def test_compressed_details_open_the_same(browser: Any, tmp_path: Path) -> None:
         assert opened.errors == []
     finally:
         opened.close()
+
+
+def test_opening_a_home_address_fills_how_its_bindings_were_read(browser: Any, tmp_path: Path) -> None:
+    path, model = _write(tmp_path, SAMPLES / "first-registration-without-coa-rfc5648.pcapng")
+    opened = Opened(browser, path)
+    try:
+        _open_first_hoa(opened, model)
+        opened.page.click("#explain-block summary")
+        text = opened.page.locator("#explain-text").inner_text()
+        assert "2001:db8:1::100 BID 2 at 2001:db8:c0::10 (correspondent)" in text
+        assert "(BU frame 85, BA frame 87)" in text  # read with tshark
+        assert opened.errors == []
+    finally:
+        opened.close()
