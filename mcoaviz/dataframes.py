@@ -4,7 +4,8 @@ The fast path counts bulk data per second without keeping frame numbers (that is
 fast), so a data-plane finding (MCOA6xx) about such data knows the times of the run's first and
 last packets but not their frames. For a capture *file* the frames are found afterwards: one
 more walk over the records, decoding only those whose time is one of the wanted times and
-keeping a data packet (no Mobility Header, no ICMPv6) that carries the finding's home address.
+keeping a data packet (no Mobility Header, no ICMPv6) that carries the finding's home address;
+the walk releases the pages behind it and stops a minute after the last wanted time.
 Streams (stdin, pipes, live) cannot be re-read; their findings keep ``frame`` null.
 """
 
@@ -16,6 +17,8 @@ from typing import Any
 from dissector.capture import record_to_frame
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.records import Packet
+
+ORDER_SLACK = 60.0  # s: records of several interfaces are written roughly, not strictly, in time order
 
 
 def _wanted(findings: list[dict[str, Any]]) -> dict[float, list[tuple[dict[str, Any], str]]]:
@@ -45,16 +48,20 @@ def resolve_data_frames(path: str | os.PathLike[str], findings: list[dict[str, A
     wanted = _wanted(findings)
     if not wanted:
         return 0
+    from mcoaviz.pipeline import _release_pages
     from mcoaviz.sources import CaptureSourceError, open_capture
 
     filled = 0
+    stop_after = max(wanted) + ORDER_SLACK
     try:
         with open_capture(path) as capture:
             if not capture.seekable_file:
                 return 0
-            for record in capture.records():
+            for record in _release_pages(capture.records()):
                 slots = wanted.get(record[1])
                 if not slots:
+                    if record[1] > stop_after:
+                        break
                     continue
                 packet = decode_frame(record_to_frame(record), options)
                 for finding, end in list(slots):
