@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def processing(bu: PendingBU) -> str:
-    """The section that says how the BU's receiver processes it, in the BU's dialect."""
+    """The section that says how the BU's receiver processes it, in the BU's dialect (a BU
+    without BID option has none of its own: both texts say the same about it)."""
+    if not bu.bids:
+        return "draft-05 §6.3 / RFC 5648 §6.2"
     return "draft-05 §6.3" if bu.dialect is Dialect.DRAFT05 else "RFC 5648 §6.2"
 
 

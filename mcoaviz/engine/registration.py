@@ -330,7 +330,9 @@ class Registrar:
                 used.append("I-15")
             hint = o.coa is None and bu.dialect is Dialect.RFC5648
             answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
-            why = (f"{sec}: BID {o.bid} accepted ({answer}); "
+            overruled = conflict and reported[o.bid] == BID_CONFLICT
+            verb = "installed although refused" if overruled else "accepted"
+            why = (f"{sec}: BID {o.bid} {verb} ({answer}); "
                    f"{'home binding, CoA = HoA (I-15, I-30)' if home else coa_reason(bu, o, self.cache)}"
                    + conflict_note)
             action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,

@@ -15,7 +15,8 @@ def test_a_regular_bu_overwrites_with_its_rule() -> None:
     engine = run(bu(1.0, seq=1, bids=(bid(1, COA1),)), ba(1.1, seq=1, bids=(bid(1),)),
                  bu(2.0, seq=2), ba(2.1, seq=2))
     assert _whys(engine, ev.BindingOverwritten) == [
-        "RFC 5648 §6.2: a BU without BID option replaces every binding by one regular binding (Q66-Q68)"]
+        "draft-05 §6.3 / RFC 5648 §6.2: a BU without BID option replaces every binding by one regular "
+        "binding (Q66-Q68)"]
 
 
 def test_an_overwrite_flag_names_i26_and_a_refresh_says_so() -> None:
