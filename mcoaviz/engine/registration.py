@@ -281,9 +281,9 @@ class Registrar:
             why = ""
             if overwrite_flag(bu):  # every binding goes, then the BU's are registered (§6.3)
                 doomed = self.cache.keys_of(node, hoa)
-                if len(accepted) < len(bu.bids):
-                    used.append("I-28")
                 partial = len(accepted) < len(bu.bids)
+                if partial:
+                    used.append("I-28")
                 why = (f"{sec}: O flag: every binding of the home address is replaced by the BU's (I-26"
                        + (", NOTCOMPLETE does not stop the removal: I-28)" if partial else ")"))
                 self.preparation.set_complete(node, hoa, t, bu.frame, tuple(o.bid for o in accepted))
