@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from tests.checker.builders import CN, COA1, COA2, HOA, ba, bid, bu, check, data, hits
+from tests.checker.builders import CN, COA1, COA2, DRAFT, HOA, ba, bid, bu, check, data, hits, to_draft
 
 
-def test_single_bid_ba_may_carry_its_status_in_the_option() -> None:
-    # draft §6.3 / RFC §6.2: only a status "specific to one of bindings in the bulk" must use 4
-    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129)))
+def test_single_bid_draft_ba_may_carry_its_status_in_the_option() -> None:
+    # draft §6.3: only a status "specific to one of bindings in the bulk" must use NOTCOMPLETE
+    found = check(to_draft(bu(1, bid(1, COA1))), to_draft(ba(1, bid(1, status=129))), dialect=DRAFT)
+    assert hits(found, "MCOA304") == []
+
+
+def test_single_bid_rfc_ba_with_the_same_status_in_both_fields_is_not_flagged() -> None:
+    # RFC §6.2: the status "can be stored in" either field; stored in both, they agree
+    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129), status=129))
     assert hits(found, "MCOA304") == []
 
 
