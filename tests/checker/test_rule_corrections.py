@@ -110,3 +110,15 @@ def test_home_nonce_index_checked_once_hots_are_visible() -> None:
                                           header_len=24, checksum=0, checksum_ok=True, body=hot_body))
     packets = _test_then_bu(1295.0, 1300.0)
     assert hits(check(*packets[:2], hot, *packets[2:]), "MCOA509") == [6]  # home index 1, HoT gave 4
+
+
+def test_cn_traffic_to_a_coa_never_registered_after_a_first_bid_bu_is_noted() -> None:
+    from tests.checker.builders import data
+
+    to_coa2 = data(src=CN, dst=COA2)
+    to_coa2 = dataclasses.replace(to_coa2, path=dataclasses.replace(to_coa2.path, routing_type2=HOA))
+    first_bid = [bu(1, dbid(1), flags="A", dst=CN), ba(1, dbid(1), src=CN)]
+    assert hits(check(*first_bid, to_coa2, dialect=DRAFT), "MCOA511") == [3]
+    cleared = [bu(1, flags="A", dst=CN, lifetime=0), ba(1, src=CN, lifetime=0),
+               bu(2, dbid(1), flags="A", dst=CN), ba(2, dbid(1), src=CN)]
+    assert hits(check(*cleared, to_coa2, dialect=DRAFT), "MCOA511") == []

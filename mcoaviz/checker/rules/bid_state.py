@@ -246,3 +246,39 @@ def foreign_use_after_legacy_home_ack(ctx: HistoryContext) -> list[Hit]:
                       f"the home registration was acknowledged without BID option (frame {ba}).",
                       Dialect.RFC5648)
             for d, ba in _use_after_wipe(ctx, wiped)]
+
+
+def several_coas_without_bids(ctx: HistoryContext) -> list[Hit]:
+    """What: while a node holds one regular (non-BID) binding for a home address, data from the
+    mobile node also arrives there from another care-of address, and the MN then refreshes the
+    regular binding for its old CoA instead of registering the CoAs with BIDs.
+    Why: RFC §5.1 "once the mobile node has several care-of addresses in use, all of them MUST
+    be mapped to BIDs" (draft §5.3: a multiple-CoA registration "MUST carry" BID options, Q18).
+    A warning: data from a second CoA alone may be a move in progress; the refresh for the
+    old CoA shows that both stay in use. (A Length-4 refresh of a BID the regular BU wiped,
+    answered 167, is MCOA115.)
+    Example: regular BU from CoA a -> BA 0; data tunnelled from CoA b; regular BU from a -> warning.
+    """
+    regular: dict[tuple[str, str], str] = {}  # (node, HoA) -> CoA of the regular binding
+    other: dict[tuple[str, str], ev.DataWithoutBinding] = {}  # first data from another CoA
+    hits = []
+    for e in ctx.events:
+        if isinstance(e, ev.BindingStarted) and e.key.bid is None:
+            regular[(e.key.node, e.key.hoa)] = e.coa
+        elif isinstance(e, ev.BindingEnded) and e.key.bid is None:
+            regular.pop((e.key.node, e.key.hoa), None)
+            other.pop((e.key.node, e.key.hoa), None)
+        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
+                and e.reason == "unregistered-coa":
+            pair = (e.key.peer, e.key.hoa)
+            if pair in regular and e.coa != regular[pair]:
+                other.setdefault(pair, e)
+        elif isinstance(e, ev.BindingUpdateProcessed) and e.regular and not e.deregistration:
+            pair = (e.key.node, e.key.hoa)
+            seen = other.pop(pair, None)
+            coa = e.results[0].coa if e.results else None
+            if seen is not None and any(r.accepted for r in e.results) and coa == regular.get(pair):
+                hits.append(Hit(f"Regular BU keeps {coa} as the only binding of {e.key.hoa} while data also "
+                                f"comes from {seen.coa}; with several care-of addresses in use, all must be "
+                                "registered with BIDs.", e.bu_frame, e.bu_time, e.key.hoa, None))
+    return hits

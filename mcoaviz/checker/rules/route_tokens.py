@@ -115,24 +115,40 @@ def cot_to_bid_coa(ctx: HistoryContext) -> list[Hit]:
 
 
 def first_bid_bu_out_of_window(ctx: HistoryContext) -> list[Hit]:
-    """What: (draft-05) the first BU with BID options from a home address to a correspondent node
-    in the capture, with no regular BU before it, is answered 135 (sequence number out of
-    window): the CN still holds state from an earlier registration.
+    """What: (draft-05) the MN's first BU to a correspondent node in the capture carries BID
+    options (no regular BU first), and the CN shows it still holds older state: it answers that
+    BU 135 (sequence number out of window), or it sends route-optimised traffic for the home
+    address to a care-of address never registered with it in the capture.
     Why: draft §5.10 "the mobile node MUST send a regular Binding Update to the correspondent
     node to clear the old bindings if necessary" before its first MCoA registration (Q57).
-    Whether clearing was necessary shows only in the CN's answer, hence info.
+    Whether clearing was necessary shows only in the CN's behaviour, hence info.
     Example: draft BU BID 1 to a CN (first BU) -> BA 135 -> info at the BA.
     """
-    first: set[tuple[str, str]] = set()
+    first_bid: dict[tuple[str, str], int] = {}  # (HoA, CN) -> frame of a first BU that had BIDs
+    started: set[tuple[str, str]] = set()  # (HoA, CN): a first BU was seen
+    bound: set[tuple[str, str, str]] = set()  # (CN, HoA, CoA) ever bound at the CN
     hits = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        pair = (p.key.hoa, p.key.node)
-        if p.role != "correspondent" or pair in first:
-            continue
-        first.add(pair)
-        if not p.regular and p.ba_status == OUT_OF_WINDOW and p.ba_frame is not None \
-                and p.dialect == Dialect.DRAFT05.value:
-            hits.append(Hit("First BU with BID option(s) to this correspondent node was answered 135; a "
-                            "regular BU should first clear its old bindings.", p.ba_frame, p.time,
-                            p.key.hoa, None, Dialect.DRAFT05))
+    for e in ctx.events:
+        if isinstance(e, ev.MessageSeen) and e.kind == "BU" and e.role == "correspondent" \
+                and e.hoa and e.peer:
+            pair = (e.hoa, e.peer)
+            if pair not in started:
+                started.add(pair)
+                if e.bids and ctx.dialect_of(e.frame) is Dialect.DRAFT05:
+                    first_bid[pair] = e.frame
+            elif not e.bids:
+                first_bid.pop(pair, None)  # a regular BU cleared the CN after all
+        elif isinstance(e, ev.BindingStarted):
+            bound.add((e.key.node, e.key.hoa, e.coa))
+        elif isinstance(e, ev.BindingUpdateProcessed) and e.ba_status == OUT_OF_WINDOW \
+                and e.ba_frame is not None and e.bu_frame == first_bid.get((e.key.hoa, e.key.node)):
+            hits.append(Hit("First BU to this correspondent node carries BID option(s) without a regular BU "
+                            "first, and the node answered 135: it still held older bindings.", e.ba_frame,
+                            e.time, e.key.hoa, None, Dialect.DRAFT05))
+        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" and e.via == "route-optimised" \
+                and (e.key.hoa, e.key.peer) in first_bid and (e.key.peer, e.key.hoa, e.coa) not in bound:
+            hits.append(Hit(f"Correspondent node sends traffic for {e.key.hoa} to {e.coa}, never registered "
+                            "in the capture: the MN's first BU carried BIDs without a regular BU to clear "
+                            "older bindings.", e.frame, e.time, e.key.hoa, None, Dialect.DRAFT05,
+                            key=f"{e.coa}:{e.time}", episode=f"{e.key.peer}|{e.key.hoa}|{e.coa}"))
     return hits
