@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingAck, Packet
+from dissector.records import Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
@@ -27,11 +27,7 @@ UNKNOWN_COA = 167
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
     """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
-        if bu is not None and ba is not None and bu.mobility and ba.mobility \
-                and isinstance(ba.mobility.body, BindingAck):
-            yield p, bu, ba
+    yield from ctx.answered
 
 
 def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:

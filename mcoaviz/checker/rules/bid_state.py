@@ -7,12 +7,11 @@ cost is linear in the events (no scan over all bindings per packet).
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterator
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingAck, BindingIdentifier, Packet
+from dissector.records import BindingIdentifier, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
@@ -23,11 +22,7 @@ IN_FLIGHT = 1.0  # seconds: data already on its way when the bindings went is no
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
-        if bu is not None and ba is not None and bu.mobility and ba.mobility \
-                and isinstance(ba.mobility.body, BindingAck):
-            yield p, bu, ba
+    yield from ctx.answered
 
 
 def _rfc(p: ev.BindingUpdateProcessed) -> bool:
@@ -90,32 +85,42 @@ def unknown_bid_without_coa_accepted(ctx: HistoryContext) -> list[Hit]:
     Example: BID 1 registered, de-registered; BU BID 1 Length 4 -> BA status 0 -> finding at the BA.
     """
     ends = _first_ends(ctx)
+    if not ends:
+        return []
     hits = []
     for p, bu, ba in _answered(ctx):
         if not _rfc(p) or p.deregistration:
             continue
-        held = {k.bid for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
         no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}  # type: ignore[union-attr]
         for r in p.results:
-            if r.bid not in no_coa or not r.accepted or r.bid in held:
+            if r.bid not in no_coa or not r.accepted:
                 continue
             ended = ends.get(BindingKey(p.key.node, p.key.hoa, r.bid))
-            if ended is not None and ended <= p.bu_time:
+            if ended is None or ended > p.bu_time:
+                continue
+            held = {k.bid for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
+            if r.bid not in held:
                 hits.append(Hit(f"BID {r.bid} without a care-of address was accepted although its binding "
                                 "was deleted earlier; expected MCOA UNKNOWN COA (167).", ba.frame, ba.time,
                                 p.key.hoa, r.bid, Dialect.RFC5648))
     return hits
 
 
+NON_ROUTABLE_V6 = ("ff", "fe8", "fe9", "fea", "feb")  # multicast, link-local (fe80::/10)
+
+
 def routable(address: str) -> bool:
-    """A unicast address that can be routed to a node (RFC 6275 §5.2 "unicast routable")."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+    """A unicast address that can be routed to a node (RFC 6275 §5.2 "unicast routable"): not
+    multicast, unspecified, loopback, link-local or broadcast. Read from the dissector's
+    canonical text form with string tests, as this runs for every registered CoA."""
+    if ":" in address:
+        lower = address.lower()
+        return not (lower.startswith(NON_ROUTABLE_V6) or lower in ("::", "::1"))
+    first = address.split(".", 1)[0]
+    if not first.isdigit():
         return False
-    if ip.is_multicast or ip.is_unspecified or ip.is_loopback or ip.is_link_local:
-        return False
-    return not (ip.version == 4 and ip == ipaddress.IPv4Address("255.255.255.255"))
+    octet = int(first)
+    return not (octet in (0, 127) or 224 <= octet <= 255 or address.startswith("169.254."))
 
 
 def non_routable_coa_accepted(ctx: HistoryContext) -> list[Hit]:
@@ -163,7 +168,7 @@ def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
                                 s.time, s.key.hoa, s.key.bid, key=s.coa))
         pending.clear()
 
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):
         if pending and getattr(e, "frame", None) != pending[0].frame:
             settle()
         if isinstance(e, ev.BindingStarted):
@@ -173,8 +178,10 @@ def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
             if e.key.bid is None or e.home:
                 continue
             coa_of[e.key] = e.coa
-            by_coa[(e.key.node, e.key.hoa, e.coa)][e.key.bid] = e.key
-            pending.append(e)
+            slot = by_coa[(e.key.node, e.key.hoa, e.coa)]
+            slot[e.key.bid] = e.key
+            if len(slot) > 1:  # judged once the whole BU is processed (settle)
+                pending.append(e)
         elif isinstance(e, ev.BindingEnded) and coa_of.get(e.key) == e.coa:
             del coa_of[e.key]
             by_coa[(e.key.node, e.key.hoa, e.coa)].pop(e.key.bid, None)  # type: ignore[arg-type]
@@ -186,8 +193,10 @@ def _use_after_wipe(ctx: HistoryContext,
                     wiped: dict[int, str]) -> Iterator[tuple[ev.DataWithoutBinding, int]]:
     """Data from the MN through a CoA at a node after a BU (frames in ``wiped``, by BU frame)
     that removed all its bindings there, before the MN's next BU to that node. One replay."""
+    if not wiped or not any(d.direction == "from-mn" for d in ctx.of(ev.DataWithoutBinding)):
+        return
     since: dict[tuple[str, str], tuple[int, float]] = {}  # (node, HoA) -> (BA frame, time)
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.MessageSeen, ev.DataWithoutBinding):
         if isinstance(e, ev.BindingUpdateProcessed):
             if e.bu_frame in wiped and e.ba_frame is not None:
                 since[(e.key.node, e.key.hoa)] = (e.ba_frame, e.time)
@@ -259,10 +268,14 @@ def several_coas_without_bids(ctx: HistoryContext) -> list[Hit]:
     answered 167, is MCOA115.)
     Example: regular BU from CoA a -> BA 0; data tunnelled from CoA b; regular BU from a -> warning.
     """
+    if not any(d.direction == "from-mn" and d.reason == "unregistered-coa"
+               for d in ctx.of(ev.DataWithoutBinding)):
+        return []
     regular: dict[tuple[str, str], str] = {}  # (node, HoA) -> CoA of the regular binding
     other: dict[tuple[str, str], ev.DataWithoutBinding] = {}  # first data from another CoA
     hits = []
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded, ev.DataWithoutBinding,
+                          ev.BindingUpdateProcessed):
         if isinstance(e, ev.BindingStarted) and e.key.bid is None:
             regular[(e.key.node, e.key.hoa)] = e.coa
         elif isinstance(e, ev.BindingEnded) and e.key.bid is None:

@@ -217,7 +217,9 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
 
 def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
     """What: the home agent or correspondent node sends the mobile node's traffic to the source
-    address of a BU whose BID option named another care-of address, which it accepted.
+    address of a BU whose BID option(s) named other care-of addresses, which it accepted; the
+    source itself was never registered there for that home address (stale traffic to a CoA
+    that once was bound is MCOA607's).
     Why: draft §6.3 "(lc must)" with C set the care-of address is the BID option's field, not the
     IPv6 source (Q83, Q84); RFC §6.2 "the care-of address is the IPv6 address copied from the
     Care-of Address field". The engine registers the option's CoA, so this traffic is to an
@@ -226,18 +228,23 @@ def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
     a NAT the outer source is the right address (I-22).
     Example: BU from CoA a with BID 1 CoA b -> BA 0; HA tunnels data for the HoA to a -> warning.
     """
+    if not any(d.direction == "to-mn" for d in ctx.of(ev.DataWithoutBinding)):
+        return []
     sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
     hits = []
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.DataWithoutBinding):
         if isinstance(e, ev.BindingUpdateProcessed):
             bu = ctx.packet(e.bu_frame)
             mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
             src = bu.path.src if bu is not None else None
             accepted = {r.bid for r in e.results if r.accepted}
-            if mh is not None and src and any(b.coa and b.coa != src and b.bid in accepted for b in mh.bids):
+            registered = {b.coa for b in mh.bids} | {r.coa for r in e.results} if mh is not None else set()
+            if mh is not None and src and src not in registered \
+                    and any(b.coa and b.bid in accepted for b in mh.bids):
                 sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
         elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" \
-                and e.coa in sources.get((e.key.peer, e.key.hoa), ()):
+                and e.coa in sources.get((e.key.peer, e.key.hoa), ()) \
+                and not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa)):
             hits.append(Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
                             "source of a BU whose BID option registered another care-of address.", e.frame,
                             e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e)))

@@ -97,11 +97,7 @@ def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
 
 
 def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
-        if bu is not None and ba is not None and ba.mobility is not None and bu.mobility is not None \
-                and isinstance(ba.mobility.body, BindingAck):
-            yield p, bu, ba
+    yield from ctx.answered
 
 
 def bulk_after_nat(ctx: HistoryContext) -> list[Hit]:

@@ -47,6 +47,8 @@ def nonce_index_without_test(ctx: HistoryContext) -> list[Hit]:
     start = _capture_start(ctx)
     seen = ctx.of(ev.MessageSeen)
     cn_sends = {(m.src, m.kind) for m in seen if m.kind in ("HoT", "CoT")}
+    if not cn_sends:  # no test from any CN is visible: nothing to judge the indices against
+        return []
     home: dict[tuple[str, str], dict[int, float]] = {}  # (CN, HoA) -> nonce index -> last sent
     careof: dict[tuple[str, str], dict[int, float]] = {}  # (CN, CoA) -> nonce index -> last sent
     hits = []
@@ -127,8 +129,11 @@ def first_bid_bu_out_of_window(ctx: HistoryContext) -> list[Hit]:
     first_bid: dict[tuple[str, str], int] = {}  # (HoA, CN) -> frame of a first BU that had BIDs
     started: set[tuple[str, str]] = set()  # (HoA, CN): a first BU was seen
     bound: set[tuple[str, str, str]] = set()  # (CN, HoA, CoA) ever bound at the CN
+    if not any(m.role == "correspondent" and m.bids for m in ctx.bu_seen):
+        return []
     hits = []
-    for e in ctx.events:
+    for e in ctx.in_order(ev.MessageSeen, ev.BindingStarted, ev.BindingUpdateProcessed,
+                          ev.DataWithoutBinding):
         if isinstance(e, ev.MessageSeen) and e.kind == "BU" and e.role == "correspondent" \
                 and e.hoa and e.peer:
             pair = (e.hoa, e.peer)
