@@ -282,7 +282,7 @@ def binding_error_for_binding_update(ctx: HistoryContext) -> list[Hit]:
             if found is None or not 0 <= m.time - found[1] <= BU_ERROR_WAIT:
                 continue
             times = data_times.get((body.home_address, m.src), [])
-            i = bisect_left(times, found[1])
+            i = bisect_left(times, found[1] - 1.0)  # fast-path rows carry their second's first time
             if i < len(times) and times[i] <= m.time:
                 continue  # data with a HAO in between may be what the error answers
             hits.append(Hit(f"Binding Error (status 1) answers the BU of frame {found[0]} from {m.dst}; the "

@@ -7,6 +7,9 @@ need a window of the capture before or after the offending message.
   after the BA shows it.
 * MCOA509: 250 s into the capture (longer than MAX_NONCE_LIFETIME, 240 s), the MN sends a BU to
   the CN whose care-of nonce index came from no CoT: the CN only ever gave out index 1.
+* MCOA621: the CN answers that BU, 0.3 s later, with a Binding Error status 1.
+* MCOA510: the CN sends a CoT to the CoA written in a CoTI's BID option (MCOA108), not to the
+  CoTI's source.
 
 Each is recorded in the truth file's ``violations``; tests/checker/test_samples.py checks that
 ``mcoaviz check`` reports it at its frame and nothing else at error level.
@@ -16,7 +19,14 @@ from __future__ import annotations
 
 from dissector.codepoints import Dialect
 from dissector.encode import binding_identifier, binding_update
-from dissector.records import BindingAck, MobilityOption, NonceIndices
+from dissector.records import (
+    BindingAck,
+    BindingError,
+    CareOfTest,
+    CareOfTestInit,
+    MobilityOption,
+    NonceIndices,
+)
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.mn_state import RRState
 from mcoaviz.simulate.model import Simulation
@@ -29,10 +39,11 @@ NEVER_GIVEN_NONCE = 99  # the simulated CN hands out nonce index 1 only
 
 @scenario(
     "violations-timing",
-    title="Deliberate violations only timing shows (RA after the BA, stale nonce index)",
-    section="§5.2, §5.6.3; RFC 6275 §5.2.7",
+    title="Deliberate violations only timing shows (RA after the BA, stale nonce index, BE for a BU)",
+    section="§4.2.1, §5.2, §5.6.3, §6.5; RFC 6275 §5.2.7",
     look_at="HA answers the home-link H BU with 0 and router R's RA comes 100 s later (MCOA408); "
-    "at t=250 a BU to the CN uses a care-of nonce index no CoT gave (MCOA509)",
+    "a CoT goes to the CoA in the CoTI's BID option (MCOA510); at t=250 a BU to the CN uses a "
+    "care-of nonce index no CoT gave (MCOA509) and the CN answers it with a Binding Error (MCOA621)",
     dialects=(Dialect.RFC5648, Dialect.DRAFT05),
 )
 def violations_timing(sim: Simulation) -> float:
@@ -77,6 +88,42 @@ def violations_timing(sim: Simulation) -> float:
                     violation=("5.2", "BU to the CN with a care-of nonce index no CoT gave", "MCOA509"))
 
     sim.at(250.0, stale_nonce_bu)
+
+    # MCOA621: the CN answers that BU with a Binding Error (status 1) as if it were data with a
+    # Home Address option from an unbound CoA (no data with a HAO reaches the CN meanwhile)
+    def binding_error_for_bu() -> None:
+        coa2 = mn.interfaces["if2"].address
+        assert coa2 is not None
+        spec = MobilitySpec(BindingError(1, mn.hoa), cn.address, coa2)
+        cn.send_raw(spec, cn.iface, mn.interfaces["if2"], deliver=False,
+                    violation=("6.5", "Binding Error answering a BU with a Home Address option", "MCOA621"))
+
+    sim.at(250.3, binding_error_for_bu)
+
+    # MCOA510: a CoTI whose BID option names another CoA (itself MCOA108, draft also MCOA502), and
+    # the CN sends the CoT to that CoA instead of the CoTI's source
+    cookie = b"timing!!"
+
+    def coti_with_coa() -> None:
+        if1, if2 = mn.interfaces["if1"], mn.interfaces["if2"]
+        assert if1.address is not None and if2.address is not None
+        spec = MobilitySpec(CareOfTestInit(cookie), if1.address, cn.address,
+                            (binding_identifier(1, if2.address, dialect=sim.dialect),))
+        tx = mn.send_raw(spec, if1, cn.iface, deliver=False,
+                         violation=("4.2.1", "care-of address in the BID option of a CoTI", "MCOA108"))
+        if sim.dialect is Dialect.DRAFT05:  # the CoA field comes with the C flag (§4.2.1)
+            sim.truth.violation(tx, "5.2", "CoTI BID option with a flag set", "MCOA502")
+
+    def cot_to_bid_coa() -> None:
+        if2 = mn.interfaces["if2"]
+        assert if2.address is not None
+        spec = MobilitySpec(CareOfTest(1, cookie, b"k" * 8), cn.address, if2.address,
+                            (binding_identifier(1, dialect=sim.dialect),))
+        cn.send_raw(spec, cn.iface, if2, deliver=False,
+                    violation=("4.2.1", "CoT sent to the CoTI's BID-option CoA", "MCOA510"))
+
+    sim.at(30.0, coti_with_coa)
+    sim.at(30.05, cot_to_bid_coa)
     steady_traffic(sim, net, start=2.0, end=20.0, rate=2.0)
-    steady_traffic(sim, net, start=246.0, end=254.0, rate=2.0)
+    steady_traffic(sim, net, start=246.0, end=249.5, rate=2.0)
     return 256.0
