@@ -125,5 +125,5 @@ def violations_timing(sim: Simulation) -> float:
     sim.at(30.0, coti_with_coa)
     sim.at(30.05, cot_to_bid_coa)
     steady_traffic(sim, net, start=2.0, end=20.0, rate=2.0)
-    steady_traffic(sim, net, start=246.0, end=249.5, rate=2.0)
+    steady_traffic(sim, net, start=246.0, end=248.5, rate=2.0)
     return 256.0
