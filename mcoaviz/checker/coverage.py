@@ -46,7 +46,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('Q33', '5.6.3', '(lc must) Home-link BU carries the BID of the home interface', 'MN', 'MCOA401'),
     ('Q34', '5.6.3', 'H MUST be set in that BID option (Lifetime-0 BU)', 'MN', 'MCOA405 (draft: H in a registration) MCOA406 (RFC: H with Lifetime 0)'),
     ('Q35', '5.6.3', "HA MUST put 0 or RETURNHOME in the BID option's Status", 'HA', 'MCOA402'),
-    ('Q36', '5.6.3', 'HA that is not the only router MUST keep proxy-NDP defence and return RETURNHOME', 'HA', 'MCOA408 (another router is recognised by its RA for the home prefix)'),
+    ('Q36', '5.6.3', 'HA that is not the only router MUST keep proxy-NDP defence and return RETURNHOME', 'HA', 'MCOA408 (another router is recognised by its RA for the home prefix, before the BA or up to 600 s after it)'),
     ('Q37', '5.6.3', 'MN MUST NOT assign the HoA before de-registration completes', 'MN', 'P: address assignment is internal; its NDP side is MCOA403'),
     ('Q38', '5.6.3', 'MN MUST NOT attempt NDP for the HoA before completion', 'MN', 'MCOA403'),
     ('Q39', '5.6.3', 'MN MUST NOT send or answer NS for the HoA', 'MN', 'MCOA403 MCOA404'),
