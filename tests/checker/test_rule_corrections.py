@@ -122,3 +122,14 @@ def test_cn_traffic_to_a_coa_never_registered_after_a_first_bid_bu_is_noted() ->
     cleared = [bu(1, flags="A", dst=CN, lifetime=0), ba(1, src=CN, lifetime=0),
                bu(2, dbid(1), flags="A", dst=CN), ba(2, dbid(1), src=CN)]
     assert hits(check(*cleared, to_coa2, dialect=DRAFT), "MCOA511") == []
+
+
+def test_a_bid_installed_only_unconfirmed_by_a_draft_bid_conflict_is_not_known() -> None:
+    # I-7: after draft BID CONFLICT the BID binding is modelled as installed but unconfirmed; a
+    # second 165 fits the other reading ("nothing installed"), so it is not the HA's error
+    packets = [bu(1), ba(1), bu(2, dbid(1, COA1, "C")), ba(2, dbid(1), status=165),
+               bu(3, dbid(1, COA1, "C")), ba(3, dbid(1), status=165)]
+    assert hits(check(*packets, dialect=DRAFT), "MCOA316") == []
+    confirmed = [bu(1, dbid(1, COA1, "C")), ba(1, dbid(1)),
+                 bu(2, dbid(1, COA1, "C")), ba(2, dbid(1), status=165)]
+    assert hits(check(*confirmed, dialect=DRAFT), "MCOA316") == [4]

@@ -14,6 +14,7 @@ from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 NOTCOMPLETE = 4
 RETURNHOME = 5
@@ -252,9 +253,11 @@ def known_bid_rejected(ctx: HistoryContext) -> list[Hit]:
     Why: draft §3 / §6.3 and RFC §6.2: a BID present in the binding cache "MUST update the
     associated binding entry" and return 0 (Q86). The engine's binding events say the BID was
     held, so the rejection is the receiver's error, not the mobile node's (MCOA115 stays quiet).
-    Other rejections (6275 statuses such as 135) are base-protocol reasons and not checked.
+    Other rejections (6275 statuses such as 135) are base-protocol reasons and not checked, nor
+    is a BID the engine installed only unconfirmed (draft BID CONFLICT, I-7; no BA seen).
     Example: BU BID 1 CoA c -> BA 0; BU BID 1 Length 4 -> BA with BID 1 status 167 -> finding at the BA.
     """
+    starts: dict[BindingKey, list[ev.BindingStarted]] | None = None
     hits = []
     for p, _bu, ba in _answered(ctx):
         if p.deregistration:
@@ -266,7 +269,13 @@ def known_bid_rejected(ctx: HistoryContext) -> list[Hit]:
         held = ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
         if any(k.bid is None for k, _coa in held):  # a regular binding: 165 is the right answer
             odd = [r for r in odd if r.status != CONFLICT]
-        bids = {k.bid for k, _coa in held}
+        if starts is None:  # built once, only when some BA has one of these statuses
+            starts = {}
+            for b in ctx.of(ev.BindingStarted):
+                starts.setdefault(b.key, []).append(b)
+        bids = {k.bid for k, _coa in held
+                if (last := next((b for b in reversed(starts.get(k, [])) if b.time <= p.bu_time), None))
+                and last.confirmed}
         for r in odd:
             if r.bid in bids:
                 hits.append(_ba_hit(p, ba, f"BID {r.bid} was accepted earlier and is still bound, yet the "
