@@ -119,6 +119,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA321", "UseAfterDeregistrationWithoutBid",    WARNING, "§5.5",         "§5.4",          "CoAs still used after a Lifetime-0 BU without BID removed them all",  HISTORY, bid_state.use_after_full_deregistration),
     R("MCOA322", "ForeignUseAfterHomeAckWithoutBid",    WARNING, "-",            "§6.3",          "foreign CoA still used after a BA without BID to the home registration", HISTORY, bid_state.foreign_use_after_legacy_home_ack, RFC),
     R("MCOA323", "SeveralCoasWithoutBids",              WARNING, "§5.3",         "§5.1",          "regular binding refreshed while data also comes from another CoA",    HISTORY, bid_state.several_coas_without_bids),
+    R("MCOA324", "CoaUsedAfterBidMoved",                WARNING, "§3, §5.1",     "§5.1",          "data still from a CoA after its BID moved to another CoA",           HISTORY, bid_state.use_of_coa_after_bid_moved),
     R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link),
     R("MCOA402", "HomeBindingUnexpectedStatus",         ERROR,   "§5.6.3",       "§6.3",          "HA accepted an H-flag BU with a status other than 0 / RETURNHOME",    HISTORY, return_home.home_unexpected_status),
     R("MCOA403", "NdForHomeAddressBeforeAck",           ERROR,   "§5.6.3",       "§5.6.3",        "MN does NDP for its home address before the H-flag BA",               HISTORY, return_home.nd_before_home_ack),

@@ -231,6 +231,8 @@ CASES: dict[str, Case] = {
     # ---------------------------------------------------------------- 4xx returning home
     "MCOA323": Case(lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2), ba(2)], [4],
                     lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2, src=COA2), ba(2, dst=COA2)]),
+    "MCOA324": Case(lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA1)], [5],
+                    lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA2)]),
     "MCOA401": Case(lambda: [bu(1, bid(1, HOA, flags=HOME), src=COA1)], [1], lambda: [rfc_home_bu()]),
     "MCOA402": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=1, dst=HOA)], [2],
                     lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA)]),

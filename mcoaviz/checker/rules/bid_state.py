@@ -295,3 +295,33 @@ def several_coas_without_bids(ctx: HistoryContext) -> list[Hit]:
                                 f"comes from {seen.coa}; with several care-of addresses in use, all must be "
                                 "registered with BIDs.", e.bu_frame, e.bu_time, e.key.hoa, None))
     return hits
+
+
+def use_of_coa_after_bid_moved(ctx: HistoryContext) -> list[Hit]:
+    """What: after a BU moved a BID from care-of address a to another address (the engine's
+    BindingReplaced), data from the mobile node keeps arriving at that node from a, which no
+    BID holds any more (from 1 s after the move, until a is registered again).
+    Why: draft §3 "the mobile node MUST generate a BID for each care-of address" and §5.1 (Q11,
+    §3-a); RFC §5.1 "A mobile node assigns a BID to each care-of address". An MN still using a
+    after giving its BID to another CoA uses a CoA without a BID (the receiver discards that
+    data: MCOA601/602 report it without saying why). A warning, one finding per episode.
+    Example: BID 1 -> CoA a; BU BID 1 -> CoA b; data tunnelled from a -> warning.
+    """
+    if not any(d.direction == "from-mn" and d.reason == "unregistered-coa"
+               for d in ctx.of(ev.DataWithoutBinding)):
+        return []
+    moved: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, HoA, old CoA) -> (BID, time)
+    hits = []
+    for e in ctx.in_order(ev.BindingReplaced, ev.BindingStarted, ev.DataWithoutBinding):
+        if isinstance(e, ev.BindingReplaced) and e.key.bid is not None:
+            moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
+        elif isinstance(e, ev.BindingStarted):
+            moved.pop((e.key.node, e.key.hoa, e.coa), None)
+        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
+                and e.reason == "unregistered-coa":
+            found = moved.get((e.key.peer, e.key.hoa, e.coa))
+            if found is not None and e.time >= found[1] + IN_FLIGHT:
+                hits.append(_data_hit(e, f"Data for {e.key.hoa} still comes from {e.coa} after its BID "
+                                      f"{found[0]} moved to another care-of address; every CoA in use "
+                                      "needs its own BID.", None))
+    return hits
