@@ -57,3 +57,10 @@ def test_traffic_after_full_deregistration_is_flagged_but_not_packets_in_flight(
     packets = [bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, lifetime=0), ba(2, lifetime=0)]
     assert hits(check(*packets, to_mn(COA1, at=1004.5)), "MCOA607") == []  # 0.5 s after the BA
     assert hits(check(*packets, to_mn(COA1, at=1010.0)), "MCOA607") == [5]
+
+
+def test_tunnel_after_deregistering_a_regular_binding_is_not_a_missing_bid() -> None:
+    # MCOA321 is about a de-registration that should have named BIDs: none were held here
+    tunnel = data(src=HOA, dst=CN, outer_src=COA2, outer_dst="2001:db8:a::1", tunnel="ip6ip6")
+    found = check(bu(1), ba(1), bu(2, lifetime=0), ba(2, lifetime=0), tunnel)
+    assert hits(found, "MCOA321") == []

@@ -1,5 +1,6 @@
-"""MCOA316-323: what the receiver did with a BID versus what it held, and how the MN uses
-its care-of addresses afterwards (RFC 5648 §5.1, §5.4, §5.7, §6.2, §6.3; draft §3, §5.5).
+"""MCOA317-324: what the receiver did with a BID versus what it held, and how the MN uses its
+care-of addresses afterwards (RFC 5648 §5.1, §5.4, §5.7, §6.2, §6.3; draft §3, §5.1, §5.3, §5.5).
+(MCOA316, the receiver refusing a BID it holds, sits with the other BA rules in acknowledgement.py.)
 
 History rules. Each replays the engine's events once, keeping a small per-key state, so the
 cost is linear in the events (no scan over all bindings per packet).
@@ -27,10 +28,6 @@ def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, 
 
 def _rfc(p: ev.BindingUpdateProcessed) -> bool:
     return p.dialect == Dialect.RFC5648.value
-
-
-def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
-    return Dialect.RFC5648 if _rfc(p) else Dialect.DRAFT05
 
 
 def _option(packet: Packet | None, bid: int) -> BindingIdentifier | None:
@@ -190,8 +187,8 @@ def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
 
 
 def _use_after_wipe(ctx: HistoryContext,
-                    wiped: dict[int, str]) -> Iterator[tuple[ev.DataWithoutBinding, int]]:
-    """Data from the MN through a CoA at a node after a BU (frames in ``wiped``, by BU frame)
+                    wiped: set[int]) -> Iterator[tuple[ev.DataWithoutBinding, int]]:
+    """Data from the MN through a CoA at a node after a BU (BU frames in ``wiped``)
     that removed all its bindings there, before the MN's next BU to that node. One replay."""
     if not wiped or not any(d.direction == "from-mn" for d in ctx.of(ev.DataWithoutBinding)):
         return
@@ -221,12 +218,14 @@ def use_after_full_deregistration(ctx: HistoryContext) -> list[Hit]:
     Why: draft §5.5 "If the mobile node wants to de-register a particular binding(s) ... it MUST
     carry the Binding Identifier mobility option(s)" (RFC §5.4 the same): a BU without BID
     "de-registers all the bindings" (draft §6.3, RFC §6.2). An MN that goes on using its other
-    CoAs meant a selective de-registration and left out the BID option(s) (Q27). Data within
-    1 s of the BA is in flight; route-optimised data is MCOA601's.
+    CoAs meant a selective de-registration and left out the BID option(s) (Q27). Only judged
+    when BID bindings were held before; data within 1 s of the BA is in flight; route-optimised
+    data is MCOA601's.
     Example: BIDs 1, 2 bound; BU Lifetime 0 no BID -> BA 0; data tunnelled from CoA 2 -> warning.
     """
-    wiped = {p.bu_frame: "dereg" for p in ctx.of(ev.BindingUpdateProcessed)
-             if p.regular and p.deregistration and p.ba_status is not None and p.ba_status < 128}
+    wiped = {p.bu_frame for p in ctx.of(ev.BindingUpdateProcessed)
+             if p.regular and p.deregistration and p.ba_status is not None and p.ba_status < 128
+             and any(k.bid is not None for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa))}
     return [_data_hit(d, f"Data for {d.key.hoa} still comes from {d.coa} after the de-registration "
                       f"without BID option (frame {ba}) removed every binding; a selective "
                       "de-registration must carry the BID option(s).", None)
@@ -244,13 +243,13 @@ def foreign_use_after_legacy_home_ack(ctx: HistoryContext) -> list[Hit]:
     I-10).
     Example: H-flag BU BID 1 CoA = HoA -> BA 0 without BID; tunnel from CoA 2 -> warning.
     """
-    wiped: dict[int, str] = {}
+    wiped: set[int] = set()
     for p in ctx.of(ev.BindingUpdateProcessed):
         if not _rfc(p) or not p.legacy_receiver or p.ba_status is None or p.ba_status >= 128:
             continue
         bu = ctx.packet(p.bu_frame)
         if bu is not None and bu.mobility is not None and any(b.home_flag for b in bu.mobility.bids):
-            wiped[p.bu_frame] = "home"
+            wiped.add(p.bu_frame)
     return [_data_hit(d, f"Data for {d.key.hoa} still comes from foreign care-of address {d.coa} after "
                       f"the home registration was acknowledged without BID option (frame {ba}).",
                       Dialect.RFC5648)
