@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingUpdate, MobilityMessage, Packet
+from dissector.records import BindingAck, BindingUpdate, MobilityMessage, Packet
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -69,12 +69,44 @@ class HistoryContext:
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
     capture_start: float | None = None  # time of the capture's first record
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
+    _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def _positions(self) -> dict[type, list[int]]:
+        """Positions of the events by exact type: one pass, shared by every ``of``/``in_order``."""
+        index: dict[type, list[int]] = {}
+        for i, e in enumerate(self.events):
+            index.setdefault(type(e), []).append(i)
+        return index
+
+    def _select(self, kinds: tuple[type, ...]) -> tuple[object, ...]:
+        lists = [pos for t, pos in self._positions.items() if issubclass(t, kinds)]
+        order = lists[0] if len(lists) == 1 else sorted(i for pos in lists for i in pos)
+        return tuple(self.events[i] for i in order)
 
     def of(self, kind: type[E]) -> tuple[E, ...]:
         """All events of one type (subclasses included), in processing order."""
         if kind not in self._by_type:
-            self._by_type[kind] = tuple(e for e in self.events if isinstance(e, kind))
+            self._by_type[kind] = self._select((kind,))
         return self._by_type[kind]  # type: ignore[return-value]
+
+    def in_order(self, *kinds: type) -> tuple[object, ...]:
+        """The events of several types (subclasses included) interleaved in processing order, for
+        rules that replay a few kinds with their own per-key state without walking every event."""
+        if kinds not in self._in_order:
+            self._in_order[kinds] = self._select(kinds)
+        return self._in_order[kinds]
+
+    @cached_property
+    def answered(self) -> tuple[tuple[ev.BindingUpdateProcessed, Packet, Packet], ...]:
+        """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
+        found = []
+        for p in self.of(ev.BindingUpdateProcessed):
+            bu, ba = self.packet(p.bu_frame), self.packet(p.ba_frame)
+            if bu is not None and ba is not None and bu.mobility and ba.mobility \
+                    and isinstance(ba.mobility.body, BindingAck):
+                found.append((p, bu, ba))
+        return tuple(found)
 
     def packet(self, frame: int | None) -> Packet | None:
         return None if frame is None else self.packets.get(frame)

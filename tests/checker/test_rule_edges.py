@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from tests.checker.builders import CN, COA1, COA2, HOA, ba, bid, bu, check, data, hits
+from tests.checker.builders import CN, COA1, COA2, DRAFT, HOA, ba, bid, bu, check, data, hits, to_draft
 
 
-def test_single_bid_ba_may_carry_its_status_in_the_option() -> None:
-    # draft §6.3 / RFC §6.2: only a status "specific to one of bindings in the bulk" must use 4
-    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129)))
+def test_single_bid_draft_ba_may_carry_its_status_in_the_option() -> None:
+    # draft §6.3: only a status "specific to one of bindings in the bulk" must use NOTCOMPLETE
+    found = check(to_draft(bu(1, bid(1, COA1))), to_draft(ba(1, bid(1, status=129))), dialect=DRAFT)
+    assert hits(found, "MCOA304") == []
+
+
+def test_single_bid_rfc_ba_with_the_same_status_in_both_fields_is_not_flagged() -> None:
+    # RFC §6.2: the status "can be stored in" either field; stored in both, they agree
+    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129), status=129))
     assert hits(found, "MCOA304") == []
 
 
@@ -70,3 +76,10 @@ def test_hao_data_names_the_home_agent_binding_it_does_not_rely_on() -> None:
     assert [f.frame for f in found] == [3]
     assert found[0].message.endswith("although 2001:db8:a::1 holds a binding for it.")
     assert hits(check(bu(1, bid(1, COA1)), ba(1, bid(1)), data(src=COA1, dst=CN, hao=HOA)), "MCOA601") == []
+
+
+def test_tunnel_after_deregistering_a_regular_binding_is_not_a_missing_bid() -> None:
+    # MCOA321 is about a de-registration that should have named BIDs: none were held here
+    tunnel = data(src=HOA, dst=CN, outer_src=COA2, outer_dst="2001:db8:a::1", tunnel="ip6ip6")
+    found = check(bu(1), ba(1), bu(2, lifetime=0), ba(2, lifetime=0), tunnel)
+    assert hits(found, "MCOA321") == []

@@ -7,6 +7,7 @@ Fixtures are hand-made decoded records fed through the real engine and checker
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from dissector.records import (
     IPv4CareOfAddress,
     IPv4HomeAddress,
     NATDetection,
+    NonceIndices,
     Packet,
     Problem,
 )
@@ -60,6 +62,7 @@ V4HOA = IPv4HomeAddress(offset=12, prefix_length=24, p_flag=False, address="0.0.
 V4ACK = IPv4AddressAck(offset=12, status=0, prefix_length=24, address="203.0.113.9")
 NAT = NATDetection(offset=12, f_flag=True, refresh_time=110)
 V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
+V4ACK_MCOA = IPv4AddressAck(offset=12, status=164, prefix_length=24, address="203.0.113.9")  # not RFC 5555's
 HOME = 0x80  # RFC 5648 H flag
 HOME_PREFIX = "2001:db8:a::/64"  # the home link's prefix (HOA is 2001:db8:a::100)
 NAT_V4 = "203.0.113.5"  # the NAT's public address: outer source differs from the BID's IPv4 CoA
@@ -95,6 +98,25 @@ def udp_bu(seq: int, *options, outer_src: str, **kw) -> Packet:  # noqa: ANN002,
 def to_mn(coa: str, at: float | None = None) -> Packet:
     """Data from the CN for the MN, tunnelled by the HA to ``coa``."""
     return data(src=CN, dst=HOA, outer_src=HA, outer_dst=coa, tunnel="ip6ip6", at=at)
+
+
+def at(packet: Packet, time: float) -> Packet:
+    return dataclasses.replace(packet, time=time)
+
+
+def nonces(careof: int, home: int = 1) -> NonceIndices:
+    return NonceIndices(offset=12, home_nonce_index=home, careof_nonce_index=careof)
+
+
+def care_of_test_then_bu(careof_index: int) -> list[Packet]:
+    """Capture from t=1001; CoTI/CoT (nonce index 1) for CoA 1 at t=1300; BU to the CN at t=1301."""
+    return reg(1, bid(1, COA1)) + [at(coti(bid(1)), 1300.0), at(cot(bid(1)), 1300.5),
+                                   at(bu(2, bid(1), nonces(careof_index), flags="A", dst=CN), 1301.0)]
+
+
+def tunnel_from(coa: str) -> Packet:
+    """Data from the MN reverse-tunnelled to the HA from ``coa``."""
+    return data(src=HOA, dst=CN, outer_src=coa, outer_dst=HA, tunnel="ip6ip6")
 
 
 def draft_home_bu(seq: int = 1) -> Packet:
@@ -190,7 +212,31 @@ CASES: dict[str, Case] = {
     "MCOA314": Case(lambda: reg(1, bid(1, COA1)), [1], lambda: reg(1, bid(1, COA1), o_header=True)),
     "MCOA315": Case(lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1))], [4],
                     lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1), status=165)]),
+    "MCOA316": Case(lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1)), ba(2, bid(1, status=167))], [4],
+                    lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1)), ba(2, bid(1))]),
+    "MCOA317": Case(lambda: [bu(1, bid(7)), ba(1, bid(7), status=167), bu(2, bid(7))], [3],
+                    lambda: [bu(1, bid(7)), ba(1, bid(7), status=167), bu(2, bid(7, COA1))]),
+    "MCOA318": Case(lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                                                    bu(3, bid(1)), ba(3, bid(1))], [6],
+                    lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                                                    bu(3, bid(1)), ba(3, bid(1), status=167)]),
+    "MCOA319": Case(lambda: [bu(1, bid(1, "fe80::1")), ba(1, bid(1))], [2],
+                    lambda: [bu(1, bid(1, "fe80::1")), ba(1, bid(1), status=164)]),
+    "MCOA320": Case(lambda: reg(1, bid(1, COA1)) + reg(2, bid(2, COA1)), [4],
+                    lambda: reg(1, bid(1, COA1)) + reg(2, bid(2, COA2))),
+    "MCOA321": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [bu(2, lifetime=0), ba(2, lifetime=0),
+                                                                  tunnel_from(COA2)], [5],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [bu(2, bid(1), lifetime=0),
+                                                                  ba(2, bid(1), lifetime=0), tunnel_from(COA2)]),
+    "MCOA322": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [rfc_home_bu(2), ba(2, dst=HOA),
+                                                                  tunnel_from(COA2)], [5],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [rfc_home_bu(2), ba(2, bid(1), dst=HOA),
+                                                                  tunnel_from(COA2)]),
     # ---------------------------------------------------------------- 4xx returning home
+    "MCOA323": Case(lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2), ba(2)], [4],
+                    lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2, src=COA2), ba(2, dst=COA2)]),
+    "MCOA324": Case(lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA1)], [5],
+                    lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA2)]),
     "MCOA401": Case(lambda: [bu(1, bid(1, HOA, flags=HOME), src=COA1)], [1], lambda: [rfc_home_bu()]),
     "MCOA402": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=1, dst=HOA)], [2],
                     lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA)]),
@@ -227,6 +273,12 @@ CASES: dict[str, Case] = {
                     lambda: reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")) + [brr(dbid(2)), bu(2, dbid(2, COA2, "C"))],
                     DRAFT),
     "MCOA508": Case(lambda: reg(1, bid(1, COA1)) + [brr()], [3], lambda: reg(1, bid(1, COA1)) + [brr(bid(1))]),
+    "MCOA509": Case(lambda: care_of_test_then_bu(7), [5], lambda: care_of_test_then_bu(1)),
+    "MCOA510": Case(lambda: [coti(bid(1, COA2)), cot(bid(1), dst=COA2)], [2],
+                    lambda: [coti(bid(1, COA2)), cot(bid(1))]),
+    "MCOA511": Case(lambda: [bu(1, dbid(1), flags="A", dst=CN), ba(1, dbid(1), status=135, src=CN)], [2],
+                    lambda: [bu(1, flags="A", dst=CN), ba(1, src=CN), bu(2, dbid(1), flags="A", dst=CN),
+                             ba(2, dbid(1), status=135, src=CN)], DRAFT),
     # ---------------------------------------------------------------- 6xx data plane / security
     "MCOA601": Case(lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA)], [3],
                     lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA1, dst=CN, hao=HOA)]),
@@ -248,6 +300,11 @@ CASES: dict[str, Case] = {
     "MCOA608": Case(lambda: reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)], [3],
                     # the same data already flowed before the HA registration: the CN's binding may be older
                     lambda: [data(src=COA1, dst=CN, hao=HOA)] + reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)]),
+    "MCOA620": Case(lambda: [bu(1, bid(1, COA2)), ba(1, bid(1)), to_mn(COA1)], [3],
+                    lambda: [bu(1, bid(1, COA2)), ba(1, bid(1)), to_mn(COA2)]),
+    "MCOA621": Case(lambda: [bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), be()], [2],
+                    lambda: [bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), data(src=COA2, dst=CN, hao=HOA),
+                             be()]),
     # ---------------------------------------------------------------- 7xx DSMIPv6
     "MCOA701": Case(lambda: reg(1, bid(1, COA1), bid(2, V4COA)), [1],
                     lambda: reg(1, bid(2, V4COA)) + reg(2, bid(1, COA1), bid(2, V4COA))),
@@ -264,6 +321,10 @@ CASES: dict[str, Case] = {
                     lambda: [udp_bu(1, bid(2, V4COA), outer_src=V4COA), ba(1, bid(2), dst=HOA)]),
     "MCOA708": Case(lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), dst=HOA)], [2],
                     lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), NAT, dst=HOA)]),
+    "MCOA713": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, bid(1))], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA714": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK_MCOA, bid(1))], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
     # ---------------------------------------------------------------- 9xx generic
     "MCOA901": Case(lambda: [bu(1, bid(1, COA1), checksum_ok=False)], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA902": Case(lambda: [ba(7, bid(1))], [1], lambda: reg(7, bid(1, COA1))),

@@ -6,10 +6,12 @@ classify it. Route-optimised data towards home agents is read from the HAO rows 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from dissector.records import BindingError
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
@@ -272,4 +274,80 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
             hits.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
                             f"{started.key.node} (more than {ctx.config.max_coas_per_hoa}).",
                             started.frame, started.time, started.key.hoa, started.key.bid))
+    return hits
+
+
+def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
+    """What: the home agent or correspondent node sends the mobile node's traffic to the source
+    address of a BU whose BID option(s) named other care-of addresses, which it accepted; the
+    source itself was never registered there for that home address (stale traffic to a CoA
+    that once was bound is MCOA607's).
+    Why: draft §6.3 "(lc must)" with C set the care-of address is the BID option's field, not the
+    IPv6 source (Q83, Q84); RFC §6.2 "the care-of address is the IPv6 address copied from the
+    Care-of Address field". The engine registers the option's CoA, so this traffic is to an
+    address the node holds no binding for (also MCOA607, which does not say why). A warning:
+    the capture shows the symptom, not the node's cache. DSMIPv6 (UDP) BUs are left out: behind
+    a NAT the outer source is the right address (I-22).
+    Example: BU from CoA a with BID 1 CoA b -> BA 0; HA tunnels data for the HoA to a -> warning.
+    """
+    if not any(d.direction == "to-mn" for d in ctx.of(ev.DataWithoutBinding)):
+        return []
+    sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
+    hits = []
+    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.DataWithoutBinding):
+        if isinstance(e, ev.BindingUpdateProcessed):
+            bu = ctx.packet(e.bu_frame)
+            mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
+            src = bu.path.src if bu is not None else None
+            accepted = {r.bid for r in e.results if r.accepted}
+            registered = {b.coa for b in mh.bids} | {r.coa for r in e.results} if mh is not None else set()
+            if mh is not None and src and src not in registered \
+                    and any(b.coa and b.bid in accepted for b in mh.bids):
+                sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
+        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" \
+                and e.coa in sources.get((e.key.peer, e.key.hoa), ()) \
+                and not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa)):
+            hits.append(Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
+                            "source of a BU whose BID option registered another care-of address.", e.frame,
+                            e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e)))
+    return hits
+
+
+BU_ERROR_WAIT = 5.0  # s: a Binding Error this soon after a BU from the same CoA answers the BU
+
+
+def binding_error_for_binding_update(ctx: HistoryContext) -> list[Hit]:
+    """What: a Binding Error with status 1 (unknown binding for Home Address destination option)
+    sent to a care-of address within 5 s of a BU with a Home Address option from that address,
+    with no other data carrying that Home Address option to the node in between.
+    Why: draft §6.5 / RFC §6.5: the check of a Home Address option against the binding cache
+    "MUST NOT be done" for a Binding Update, which brings its new CoA with it (Q93); 6275
+    §9.3.1 the same.
+    Example: BU from new CoA b with HAO -> Binding Error status 1 to b -> finding at the BE.
+    """
+    data_times: dict[tuple[str, str], list[float]] = defaultdict(list)  # (HoA, node) -> HAO data times
+    for _frame, time, hoa, dst in ctx.hao_data:
+        data_times[(hoa, dst)].append(time)
+    for times in data_times.values():
+        times.sort()
+    last_bu: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, CoA, HoA) -> BU frame, time
+    hits = []
+    for m in ctx.of(ev.MessageSeen):
+        if m.kind == "BU" and m.peer and m.src and m.hoa and m.src != m.hoa:
+            last_bu[(m.peer, m.src, m.hoa)] = (m.frame, m.time)
+        elif m.kind == "BE" and m.src and m.dst:
+            packet = ctx.packet(m.frame)
+            body = packet.mobility.body if packet is not None and packet.mobility else None
+            if not isinstance(body, BindingError) or body.status != 1:
+                continue
+            found = last_bu.get((m.src, m.dst, body.home_address))
+            if found is None or not 0 <= m.time - found[1] <= BU_ERROR_WAIT:
+                continue
+            times = data_times.get((body.home_address, m.src), [])
+            i = bisect_left(times, found[1] - 1.0)  # fast-path rows carry their second's first time
+            if i < len(times) and times[i] <= m.time:
+                continue  # data with a HAO in between may be what the error answers
+            hits.append(Hit(f"Binding Error (status 1) answers the BU of frame {found[0]} from {m.dst}; the "
+                            "Home Address option check must not apply to a Binding Update.", m.frame, m.time,
+                            body.home_address, None))
     return hits
