@@ -19,6 +19,7 @@ from typing import Any
 from dissector.capture import RawRecord
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
+from dissector.dialect import with_dialect
 from dissector.records import Frame, Interface, Packet
 from mcoaviz.engine.events import DuplicateSighting, MessageSeen
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
@@ -225,12 +226,14 @@ class Session:
         """The decoded message of frame ``number`` and its bytes, when they are still kept."""
         with self.lock:
             frame = self._kept.get(number) or self._ring.get(number)
-            dialect = self.pipeline.dialect or Dialect.RFC5648
         if frame is None:
             return None, None
-        options = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
+        options = DecodeOptions(dialect=Dialect.RFC5648, bid_type=self.options.bid_type,
                                 udp_ports=self.options.udp_ports)
-        return decode_frame(frame, options), frame.data
+        packet = decode_frame(frame, options)
+        with self.lock:  # re-read in its (MN, peer) pair's dialect (I-1)
+            dialect = self.pipeline.dialect_for(packet)
+        return with_dialect(packet, dialect), frame.data
 
     def analysis(self) -> Analysis:
         """The analysis so far (the final one once ingest is done), findings included: for export."""
