@@ -135,5 +135,6 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('RFC §5.1', '5.1', '(RFC) once the MN has several CoAs, all MUST be mapped to BIDs', 'MN', 'N: a BU without BID is a legal regular registration'),
     ('RFC §5.1-b', '5.1', '(RFC) the first registration of a BID MUST include its care-of address', 'MN', 'MCOA115'),
     ('RFC §4.3', '4.3', '(RFC) only an IPv6 care-of address in a BU to a correspondent node', 'MN', 'MCOA116'),
+    ('RFC §4.3-b', '4.3', '(RFC) H is valid only in a BU to the home agent; the 7 reserved bits MUST be 0 when sent', 'MN, HA, CN', 'MCOA107 (BU to a CN) MCOA119 (CoTI, CoT, BRR) MCOA120 (BA bits not copied from the BU) MCOA106 (reserved bits in a BU, CoTI, BRR)'),
     ('RFC §4.1', '4.1', '(RFC) one sequence number counter per peer for all BUL entries', 'MN', 'MCOA206 (bulk BUs); MCOA312 after status 135'),
 )
