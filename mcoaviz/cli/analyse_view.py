@@ -73,7 +73,9 @@ def _pair_dialects(analysis: Analysis, w: Writer) -> None:
         return
     capture = analysis.capture.get("dialect")
     if all(r["dialect"] == capture for r in rows):
-        w.line(f"  pairs       all {len(rows)} (mobile node, peer) pair(s) {capture}")
+        count = "1 (mobile node, peer) pair" if len(rows) == 1 else \
+            f"all {len(rows)} (mobile node, peer) pairs"
+        w.line(f"  pairs       {count}: {capture}")
         return
     for r in rows[:MAX_PAIRS]:
         w.line(f"  pair        {printable(r['hoa'])} <-> {printable(r['peer'])}: {r['dialect']} "
