@@ -252,6 +252,11 @@ class Pipeline:
             events += self._release(*item)
         return events
 
+    @property
+    def holding(self) -> bool:
+        """Records are held for an undecided (MN, peer) pair: they reach the engine late."""
+        return bool(self._held)
+
     def dialect_for(self, packet: Packet) -> Dialect:
         """The dialect ``packet`` is read in: its (MN, peer) pair's, else the capture's, else RFC."""
         return self.pairs.dialect_of(self.pairs.pair_of(packet)) or self.dialect or Dialect.RFC5648

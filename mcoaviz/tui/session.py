@@ -27,7 +27,7 @@ from mcoaviz.tui.model import ViewData, view_of_analysis
 
 BATCH_FRAMES = 512  # frames fed per lock hold (the UI waits at most one batch: ~20 ms)
 RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
-RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
+RING_FRAMES_UNDECIDED = 65_536  # while a pair's dialect is undecided messages are reported late
 RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 MAX_KEPT_OFFLINE = 100_000  # the same for a capture file (read once more at the end to get them)
@@ -135,7 +135,7 @@ class Session:
         ring = self._ring
         ring[frame.number] = frame
         self._ring_bytes += len(frame.data)
-        limit = RING_FRAMES if self.pipeline.dialect is not None else RING_FRAMES_UNDECIDED
+        limit = RING_FRAMES_UNDECIDED if self.pipeline.holding else RING_FRAMES
         while len(ring) > limit or self._ring_bytes > RING_BYTES:
             _, old = ring.popitem(last=False)
             self._ring_bytes -= len(old.data)
