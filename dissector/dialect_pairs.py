@@ -99,6 +99,7 @@ class PairDialects:
             if decided is not None:
                 state.dialect, state.reason, state.basis = decided, reason, "own evidence"
                 self.by_node.setdefault(pair[0], set()).add(decided)
+                state.detector.evidence.clear()  # decided for good: only the reason is kept
         return pair
 
     def _learn_addresses(self, packet: Packet) -> None:
@@ -141,6 +142,7 @@ class PairDialects:
             else:
                 dialect, reason = self.capture.final()
         state.dialect, state.reason, state.basis = dialect, reason, basis
+        state.detector.evidence.clear()
         return dialect
 
     def rows(self) -> list[dict[str, Any]]:
