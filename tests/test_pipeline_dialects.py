@@ -171,3 +171,14 @@ def test_forced_dialect_holds_nothing() -> None:
     pipeline.feed_frame(Frame(1, 1000.0, 0, 1, data, len(data)))
     assert released == [1]
     assert pipeline.finish().dialects[0]["reason"] == "set by --dialect"
+
+
+def test_rules_about_messages_without_bid_follow_the_pair() -> None:
+    # BU header bit 0x0040 without a BID option: RFC O without BID (MCOA117, RFC only) from the
+    # RFC node; the same bits from the draft node are a draft reserved bit, not MCOA117
+    o_without_bid = [bu(11, RFC_COA, HOA1, [], flags=("A", "H", "O")),
+                     bu(21, DRAFT_COA, HOA2, [], flags=("A", "H", "O"))]
+    got = findings(rfc_registration() + draft_registration() + o_without_bid, "auto")
+    assert ("MCOA117", HOA1) in got and ("MCOA117", HOA2) not in got
+    # read with one dialect for the whole capture, the draft node gets the RFC finding too
+    assert ("MCOA117", HOA2) in findings(rfc_registration() + draft_registration() + o_without_bid, "rfc5648")
