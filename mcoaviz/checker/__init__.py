@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from dissector.codepoints import Dialect
 from dissector.records import Packet, TrafficCount
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
@@ -42,9 +43,11 @@ class Checker:
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         self._start: float | None = None  # the first record's time (packet or traffic row)
+        self._dialects: dict[int, Dialect] = {}  # signalling frame -> its pair's dialect
 
-    def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
-        """One decoded packet and the events the engine produced for it."""
+    def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
+        """One decoded packet and the events the engine produced for it; ``dialect``: its
+        (MN, peer) pair's (I-1), for rules about messages without BID options."""
         self._events.extend(events)
         if self._start is None or packet.time < self._start:
             self._start = packet.time
@@ -52,8 +55,10 @@ class Checker:
         repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
         if packet.mobility is not None or packet.icmp6 is not None:
             self._signalling[packet.frame] = packet
+            if dialect is not None:
+                self._dialects[packet.frame] = dialect
             if self._packet_rules and not repeated:
-                ctx = PacketContext(packet, self.config)
+                ctx = PacketContext(packet, self.config, dialect)
                 self._findings.extend(run_packet_rules(self._packet_rules, ctx))
         elif packet.path.home_address_option and packet.path.dst:
             self._hao_data.append((packet.frame, packet.time, packet.path.home_address_option,
@@ -80,7 +85,8 @@ class Checker:
         events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
             else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
-                             hao_data=tuple(self._hao_data), capture_start=self._start)
+                             hao_data=tuple(self._hao_data), capture_start=self._start,
+                             frame_dialects=dict(self._dialects))
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

@@ -41,6 +41,12 @@ class PacketContext:
 
     packet: Packet
     config: CheckerConfig
+    pair_dialect: Dialect | None = None  # the dialect of the packet's (MN, peer) pair (I-1)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The packet's dialect: its pair's, else the capture's."""
+        return self.pair_dialect or self.config.dialect
 
     @property
     def message(self) -> MobilityMessage | None:
@@ -68,6 +74,8 @@ class HistoryContext:
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
     capture_start: float | None = None  # time of the capture's first record
+    # the dialect of each signalling frame's (MN, peer) pair (I-1); frames missing use the capture's
+    frame_dialects: Mapping[int, Dialect] = field(default_factory=dict)
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 
@@ -211,8 +219,10 @@ class HistoryContext:
                      if (icmp := self.packets[f].icmp6) is not None and icmp.type == 134)
 
     def dialect_of(self, frame: int | None) -> Dialect:
-        """The dialect of a message's BID options, else the capture's."""
+        """The dialect of a message's BID options, else its pair's, else the capture's."""
         mh = self.message(frame)
         if mh is not None and mh.bids:
             return mh.bids[0].dialect
+        if frame is not None and frame in self.frame_dialects:
+            return self.frame_dialects[frame]
         return self.config.dialect

@@ -135,6 +135,7 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('RFC §5.1', '5.1', '(RFC) once the MN has several CoAs, all MUST be mapped to BIDs', 'MN', 'MCOA323 (data from 2+ CoAs under one regular binding) MCOA115 (Length-4 refreshes answered 167)'),
     ('RFC §5.1-b', '5.1', '(RFC) the first registration of a BID MUST include its care-of address', 'MN', 'MCOA115 (peer answered 167) MCOA130 (peer accepted; first registration shown by the capture)'),
     ('RFC §4.3', '4.3', '(RFC) only an IPv6 care-of address in a BU to a correspondent node', 'MN', 'MCOA116'),
+    ('RFC §4.3-b', '4.3', '(RFC) H is valid only in a BU to the home agent; the 7 reserved bits MUST be 0 when sent', 'MN, HA, CN', 'MCOA107 (BU to a CN) MCOA119 (CoTI, CoT, BRR) MCOA120 (BA bits not copied from the BU) MCOA106 (reserved bits in a BU, CoTI, BRR)'),
     ('RFC §4.1', '4.1', '(RFC) one sequence number counter per peer for all BUL entries', 'MN', 'MCOA206 (bulk BUs); MCOA312 after status 135'),
     ('§4.2.1-a', '4.2.1', 'C, O and H BID flags only in a BU to the home agent (RFC: H)', 'MN', 'MCOA107'),
     ('§5.3-a', '5.3', 'Binding Authorization Data placed after the BID option', 'MN', 'MCOA113'),

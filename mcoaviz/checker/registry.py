@@ -22,9 +22,7 @@ from mcoaviz.checker.rules import (
     acknowledgement as ack,
 )
 from mcoaviz.checker.rules import (
-    bid_option as bid,
-)
-from mcoaviz.checker.rules import (
+    bid_flags_rfc,
     bid_state,
     bulk,
     data_plane,
@@ -33,6 +31,9 @@ from mcoaviz.checker.rules import (
     return_home,
     return_routability,
     route_tokens,
+)
+from mcoaviz.checker.rules import (
+    bid_option as bid,
 )
 from mcoaviz.checker.rules import (
     first_registration as first,
@@ -91,6 +92,8 @@ RULES: tuple[Rule, ...] = (
     R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC),
     R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT),
     R("MCOA130", "FirstRegistrationWithoutCoa",          ERROR,   "-",            "§5.1",          "first registration of a BID (prepared in the capture) without its CoA",  HISTORY, first.first_registration_without_coa, RFC),
+    R("MCOA119", "RfcBidFlagsOutsideBindingUpdate",     WARNING, "-",            "§4.3",          "H flag in an RFC CoTI/CoT/BRR BID option, or reserved bits in a CoT's", PACKET,  bid_flags_rfc.flags_outside_binding_update, RFC),
+    R("MCOA120", "RfcAckBidFlagsNotCopied",             WARNING, "-",            "§4.3, §6.2",    "RFC BA BID option sets flag bits its BU's option did not",            HISTORY, bid_flags_rfc.ack_flags_not_copied, RFC),
     R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
     R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
     R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),

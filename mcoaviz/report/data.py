@@ -183,6 +183,10 @@ def capture_summary(analysis: Analysis) -> dict[str, Any]:
                         "linktype": i.get("linktype")} for i in cap.get("interfaces", [])],
         "dialect": cap.get("dialect"),
         "dialect_reason": printable(cap.get("dialect_reason")),
+        # (MN, peer) pairs read in the other dialect (I-1), as text lines; bounded like problems
+        "pair_dialects": [printable(f"{d['hoa']} <-> {d['peer']}: {d['dialect']} "
+                                    f"({d['basis']}: {d['reason']})")
+                          for d in analysis.dialects if d.get("dialect") != cap.get("dialect")][:50],
         "first_time": t0,
         "span": None if t0 is None else (cap.get("last_time") or t0) - t0,
         "problem_count": cap.get("problem_count") or 0,

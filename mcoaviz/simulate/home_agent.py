@@ -137,6 +137,7 @@ class HomeAgent(Registrar):
         first named binding (any binding when the HA holds none of them)."""
         from dissector.encode import binding_identifier
 
+        self.serving = hoa
         options = tuple(
             binding_identifier(bid, dialect=self.dialect, bid_type=self.sim.bid_type) for bid in bids
         )

@@ -93,10 +93,12 @@ class Registrar(Node):
         self.cache = BindingCache(sim, address, self.role)
         self.last_seq: dict[str, int] = {}
         self.esp_seq = 0
+        self.serving: str | None = None  # address of the mobile node being answered
 
     @property
     def dialect(self) -> Dialect:
-        return self.sim.dialect
+        """The dialect of the mobile node being answered (each MN may have its own: I-1)."""
+        return self.sim.dialect_of(self.serving)
 
     def receive_mh(self, message: Received) -> None:
         if isinstance(message.spec.body, BindingUpdate):
@@ -157,6 +159,7 @@ class Registrar(Node):
         bu = spec.body
         assert isinstance(bu, BindingUpdate)
         hoa = spec.hao or spec.src
+        self.serving = hoa
         bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
         copies = [self._copy(b, 0) for b in bids]
         last = self.last_seq.get(hoa)

@@ -19,6 +19,7 @@ from typing import Any
 from dissector.capture import RawRecord
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
+from dissector.dialect import with_dialect
 from dissector.records import Frame, Interface, Packet
 from mcoaviz.engine.events import DuplicateSighting, MessageSeen
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
@@ -26,7 +27,7 @@ from mcoaviz.tui.model import ViewData, view_of_analysis
 
 BATCH_FRAMES = 512  # frames fed per lock hold (the UI waits at most one batch: ~20 ms)
 RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
-RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
+RING_FRAMES_UNDECIDED = 65_536  # while a pair's dialect is undecided messages are reported late
 RING_BYTES = 32 << 20
 MAX_KEPT_MESSAGES = 5000  # message frames whose bytes stay available for the detail pane
 MAX_KEPT_OFFLINE = 100_000  # the same for a capture file (read once more at the end to get them)
@@ -134,7 +135,7 @@ class Session:
         ring = self._ring
         ring[frame.number] = frame
         self._ring_bytes += len(frame.data)
-        limit = RING_FRAMES if self.pipeline.dialect is not None else RING_FRAMES_UNDECIDED
+        limit = RING_FRAMES_UNDECIDED if self.pipeline.holding else RING_FRAMES
         while len(ring) > limit or self._ring_bytes > RING_BYTES:
             _, old = ring.popitem(last=False)
             self._ring_bytes -= len(old.data)
@@ -225,12 +226,14 @@ class Session:
         """The decoded message of frame ``number`` and its bytes, when they are still kept."""
         with self.lock:
             frame = self._kept.get(number) or self._ring.get(number)
-            dialect = self.pipeline.dialect or Dialect.RFC5648
         if frame is None:
             return None, None
-        options = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
+        options = DecodeOptions(dialect=Dialect.RFC5648, bid_type=self.options.bid_type,
                                 udp_ports=self.options.udp_ports)
-        return decode_frame(frame, options), frame.data
+        packet = decode_frame(frame, options)
+        with self.lock:  # re-read in its (MN, peer) pair's dialect (I-1)
+            dialect = self.pipeline.dialect_for(packet)
+        return with_dialect(packet, dialect), frame.data
 
     def explanation(self, hoa: str, node: str, bid: int | None) -> list[str]:
         """How one binding was read, as ``mcoaviz explain`` prints it (the events so far)."""

@@ -156,6 +156,13 @@ CASES: dict[str, Case] = {
     "MCOA117": Case(lambda: [bu(1, o_header=True)], [1], lambda: [bu(1, bid(1, COA1), o_header=True)]),
     "MCOA118": Case(lambda: [bu(1, dbid(1, COA1, "C"), o_header=True)], [1],
                     lambda: [bu(1, dbid(1, COA1, "CO"))], DRAFT),
+    # RFC H outside a BU (CoTI, CoT, BRR) and reserved bits in a CoT; clean: no flags, and the
+    # reserved bits of a CoTI (MCOA106's) are not reported twice
+    "MCOA119": Case(lambda: [coti(bid(1, flags=HOME)), cot(bid(1, flags=0x01)), brr(bid(2, flags=HOME | 0x02))],
+                    [1, 2, 3], lambda: [coti(bid(1)), coti(bid(2, flags=0x02)), cot(bid(1)), brr(bid(2))]),
+    # BA bits the BU did not set (H; reserved 0x04); clean: a BA that copies the BU's H and reserved bit
+    "MCOA120": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1, flags=HOME), bid(2, flags=0x04))],
+                    [2, 2], lambda: reg(1, bid(1, HOA, flags=HOME | 0x01), src=HOA)),
     # ---------------------------------------------------------------- 2xx bulk
     "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),

@@ -187,3 +187,17 @@ def test_opening_a_home_address_fills_how_its_bindings_were_read(browser: Any, t
         assert opened.errors == []
     finally:
         opened.close()
+
+
+def test_pairs_of_the_other_dialect_are_listed(browser: Any, tmp_path: Path) -> None:
+    path, model = _write(tmp_path, SAMPLES / "two-dialects-one-ha-mixed.pcapng")
+    pairs = [line.split(" (")[0] for line in model["capture"]["pair_dialects"]]
+    assert pairs == ["2001:db8:1::200 <-> 2001:db8:1::1: draft05",
+                     "2001:db8:1::200 <-> 2001:db8:c0::10: draft05"]
+    opened = Opened(browser, path)
+    try:
+        facts = opened.page.locator("#capture-facts").inner_text()
+        assert "pair\t2001:db8:1::200 <-> 2001:db8:1::1: draft05 (own evidence" in facts
+        assert opened.errors == [] and opened.blocked == [] and opened.dialogs == []
+    finally:
+        opened.close()

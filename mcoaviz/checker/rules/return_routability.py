@@ -27,11 +27,9 @@ def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
     so the MN is recognised by the engine's bindings for that CoA.
     Example: BID 1 bound to CoA c at the HA, then CoTI from c without BID -> finding at the CoTI.
     """
-    if ctx.config.dialect is not Dialect.DRAFT05:
-        return []
     hits = []
     for c in ctx.of(ev.CareOfTestSeen):
-        if c.kind != "CoTI" or c.has_bid:
+        if c.kind != "CoTI" or c.has_bid or not _draft(ctx, c.frame):
             continue
         held = [k for k, _coa in ctx.held_at(c.time, coa=c.key.coa) if k.bid is not None]
         if held:
