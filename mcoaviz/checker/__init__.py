@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from dissector.records import Packet, TrafficCount
-from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext
+from dissector.records import IPv4AddressAck, Packet, TrafficCount
+from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule
 from mcoaviz.checker.runner import (
@@ -41,27 +41,62 @@ class Checker:
         self._events: list[object] = []
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
+        # per-key state for home-link and IPv4-HoA rules (MCOA413, MCOA709): data from watched sources
+        self._watched: set[str] = set()  # home addresses of H-flag BUs, IPv4 HoAs of IPv4AAs
+        self._watched_data: list[WatchedData] = []
+        self._esp_last: dict[tuple[str, str], float] = {}  # ESP between two addresses: last time (MCOA1002)
 
     def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
         """One decoded packet and the events the engine produced for it."""
         self._events.extend(events)
         # the same message seen again at another capture point is one message (engine contract)
         repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
+        path = packet.path
         if packet.mobility is not None or packet.icmp6 is not None:
             self._signalling[packet.frame] = packet
+            if packet.mobility is not None:
+                self._watch(packet)
             if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config)
                 self._findings.extend(run_packet_rules(self._packet_rules, ctx))
-        elif packet.path.home_address_option and packet.path.dst:
-            self._hao_data.append((packet.frame, packet.time, packet.path.home_address_option,
-                                   packet.path.dst))
+            return
+        if packet.ike is not None:
+            self._signalling[packet.frame] = packet
+            return
+        if packet.esp is not None:
+            a, b = path.outer_src or path.src, path.outer_dst or path.dst
+            if a and b:
+                self._esp_last[(a, b) if a < b else (b, a)] = packet.time
+        if path.home_address_option and path.dst:
+            self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
+        elif path.src in self._watched:
+            self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, path.src,
+                                                  path.dst, path.tunnel, packet.interface))
+
+    def _watch(self, packet: Packet) -> None:
+        """Start watching the data of a home address returning home or of an assigned IPv4 HoA."""
+        mh = packet.mobility
+        if mh is None:
+            return
+        if mh.type_name == "BU" and any(b.home_flag for b in mh.bids):
+            hoa = packet.path.home_address_option or packet.path.src
+            if hoa:
+                self._watched.add(hoa)
+        elif mh.type_name == "BA":
+            self._watched.update(o.address for o in mh.options
+                                 if isinstance(o, IPv4AddressAck) and o.status < 128)
 
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
+        watched = self._watched
         for row in rows:
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
+            elif row.src in watched:  # one set lookup per aggregated row, not per packet
+                tunnel = None if row.via == "plain" else row.via
+                self._watched_data.append(WatchedData(None, row.first, row.last, row.src, row.dst, tunnel,
+                                                      row.interface))
 
     def finish(self, engine: object | None = None) -> list[Finding]:
         """Run the stateful rules on the engine's events; all findings, sorted and de-duplicated.
@@ -75,7 +110,8 @@ class Checker:
         events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
             else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
-                             hao_data=tuple(self._hao_data))
+                             hao_data=tuple(self._hao_data), watched_data=tuple(self._watched_data),
+                             esp_last=dict(self._esp_last))
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

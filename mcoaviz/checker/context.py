@@ -58,6 +58,21 @@ class PacketContext:
         return path.home_address_option or path.src
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedData:
+    """Data (not signalling) from a watched source: a home address after its H-flag BU, or an
+    IPv4 home address after its IPv4 Address Acknowledgement. ``frame`` is None for fast-path
+    rows, whose ``first``/``last`` times bound the packets they count."""
+
+    frame: int | None
+    first: float
+    last: float
+    src: str
+    dst: str | None
+    tunnel: str | None  # None: sent untunnelled, as on the home link
+    interface: int
+
+
 @dataclass(eq=False)
 class HistoryContext:
     """The whole analysis, for stateful rules: engine events plus the signalling packets."""
@@ -67,6 +82,8 @@ class HistoryContext:
     config: CheckerConfig
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
+    watched_data: Sequence[WatchedData] = field(default_factory=tuple)
+    esp_last: Mapping[tuple[str, str], float] = field(default_factory=dict)  # sorted address pair -> time
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
 
     def of(self, kind: type[E]) -> tuple[E, ...]:
@@ -164,6 +181,19 @@ class HistoryContext:
         """Router Advertisements, in frame order."""
         return tuple(self.packets[f] for f in sorted(self.packets)
                      if (icmp := self.packets[f].icmp6) is not None and icmp.type == 134)
+
+    @cached_property
+    def ike_packets(self) -> tuple[Packet, ...]:
+        """IKE messages (UDP 500 / 4500), in frame order."""
+        return tuple(self.packets[f] for f in sorted(self.packets) if self.packets[f].ike is not None)
+
+    @cached_property
+    def capture_end(self) -> float:
+        """Time of the last event or signalling packet: how long the capture kept looking."""
+        times = [p.time for p in self.packets.values()]
+        times += [t for e in self.events if isinstance(t := getattr(e, "time", None), float)]
+        times += [d.last for d in self.watched_data]
+        return max(times, default=0.0)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else the capture's."""

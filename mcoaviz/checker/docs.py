@@ -11,7 +11,7 @@ import re
 from mcoaviz.checker.coverage import COVERAGE
 from mcoaviz.checker.registry import BY_CODE, FAMILIES, RULES, Rule, family_of
 
-CODE = re.compile(r"MCOA\d{3}")
+CODE = re.compile(r"MCOA\d{3,4}")  # MCOA1xx-9xx, MCOA10xx
 
 
 def is_checked(covered: str) -> bool:
