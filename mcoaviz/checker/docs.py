@@ -98,7 +98,7 @@ def render_markdown() -> str:
         "## Coverage of the draft's requirements",
         "",
         "Every MUST / MUST NOT / SHOULD of draft-05 §4-§9 (rows Q01-Q114 of the project's",
-        "draft05-vs-rfc5648.md §4), then those of §2/§3 and two RFC-only ones, mapped to the rules",
+        "draft05-vs-rfc5648.md §4), then those of §2/§3, §9.2/§9.3.1 and RFC-only ones, mapped to the rules",
         "that check them or to the reason they cannot be checked from packets: **N** = not",
         "observable (internal to a node), **P** = partly observable (what is missing is said).",
         "",
@@ -109,5 +109,7 @@ def render_markdown() -> str:
         covered_cell = _cell(_link_codes(covered))
         out.append(f"| {qid} | {section} | {_cell(requirement)} | {_cell(who)} | {covered_cell} |")
     checked = sum(1 for row in COVERAGE if is_checked(row[4]))
-    out += ["", f"{checked} of {len(COVERAGE)} requirements are checked by at least one rule.", ""]
+    unchecked = len(COVERAGE) - checked
+    out += ["", f"{checked} of {len(COVERAGE)} requirements are checked by at least one rule; the other "
+            f"{unchecked} give the reason a capture cannot show them (N / P / Not flagged).", ""]
     return "\n".join(out)
