@@ -41,8 +41,9 @@ class Checker:
         self._events: list[object] = []
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
-        # per-key state for home-link and IPv4-HoA rules (MCOA413, MCOA709): data from watched sources
-        self._watched: set[str] = set()  # home addresses of H-flag BUs, IPv4 HoAs of IPv4AAs
+        # per-key state for MCOA413 / MCOA709: watched source -> True = keep only its untunnelled data
+        # (a home address after its H-flag BU), False = all of it (an IPv4 HoA after its IPv4AA)
+        self._watched: dict[str, bool] = {}
         self._watched_data: list[WatchedData] = []
         self._esp_last: dict[tuple[str, str], float] = {}  # ESP between two addresses: last time (MCOA1002)
 
@@ -56,6 +57,8 @@ class Checker:
             self._signalling[packet.frame] = packet
             if packet.mobility is not None:
                 self._watch(packet)
+            elif packet.icmp6 is not None and not 133 <= packet.icmp6.type <= 137:
+                self._watched_packet(packet)  # e.g. an echo request from the home address: data, not ND
             if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config)
                 self._findings.extend(run_packet_rules(self._packet_rules, ctx))
@@ -69,7 +72,13 @@ class Checker:
                 self._esp_last[(a, b) if a < b else (b, a)] = packet.time
         if path.home_address_option and path.dst:
             self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
-        elif path.src in self._watched:
+        else:
+            self._watched_packet(packet)
+
+    def _watched_packet(self, packet: Packet) -> None:
+        path = packet.path
+        plain_only = self._watched.get(path.src) if path.src else None
+        if plain_only is not None and path.src and not (plain_only and path.tunnel):
             self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, path.src,
                                                   path.dst, path.tunnel, packet.interface))
 
@@ -81,10 +90,11 @@ class Checker:
         if mh.type_name == "BU" and any(b.home_flag for b in mh.bids):
             hoa = packet.path.home_address_option or packet.path.src
             if hoa:
-                self._watched.add(hoa)
+                self._watched.setdefault(hoa, True)
         elif mh.type_name == "BA":
-            self._watched.update(o.address for o in mh.options
-                                 if isinstance(o, IPv4AddressAck) and o.status < 128)
+            for o in mh.options:
+                if isinstance(o, IPv4AddressAck) and o.status < 128:
+                    self._watched[o.address] = False
 
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
@@ -93,7 +103,9 @@ class Checker:
         for row in rows:
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
-            elif row.src in watched:  # one set lookup per aggregated row, not per packet
+                continue
+            plain_only = watched.get(row.src) if row.src else None  # one lookup per row, not per packet
+            if plain_only is not None and row.src and not (plain_only and row.via != "plain"):
                 tunnel = None if row.via == "plain" else row.via
                 self._watched_data.append(WatchedData(None, row.first, row.last, row.src, row.dst, tunnel,
                                                       row.interface))

@@ -1,0 +1,107 @@
+"""Deliberate home-link and IKEv2 violations (issue 15 B): what only a capture of the home link,
+several capture points or timing can show.
+
+Figure 11 topology b (another router on the home link, so the HA answers RETURNHOME WO/NDP),
+with these misbehaviours, each a truth violation at its frame:
+
+* the HA accepts the first registration without DAD (6275 §10.3.1, draft §6.3): MCOA409;
+* the HA runs DAD for the home address while it holds bindings (draft §6.3): MCOA410;
+* the MN uses one IKE SA from a second CoA without a K-flag BU (§9.1): MCOA1001;
+* the MN pings from its home address before the H-flag BA (§5.6.3): MCOA413;
+* the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
+* the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
+"""
+
+from __future__ import annotations
+
+from dissector.codepoints import Dialect
+from dissector.encode import echo, ipv6_packet, neighbor_solicitation, solicited_node, udp_datagram
+from dissector.ike import IKE_AUTH, IKE_PORT, INFORMATIONAL, IkeHeaderLayout
+from mcoaviz.simulate.home_router import LINK_LOCAL as ROUTER_LINK_LOCAL
+from mcoaviz.simulate.model import Simulation, Transmission
+from mcoaviz.simulate.scenarios import scenario
+from mcoaviz.simulate.scenarios.common import mark_first, standard, steady_traffic
+
+IKE_SPIS = (0x6D636F6176697A01, 0x6D636F6176697A02)  # the IKE SA the MN set up with the HA
+
+
+def _ike(exchange: int, message_id: int) -> bytes:
+    """An IKEv2 request from the original initiator (I flag), header only (no payloads)."""
+    return bytes(IkeHeaderLayout(initiator_spi=IKE_SPIS[0], responder_spi=IKE_SPIS[1], next_payload=0,
+                                 exchange_type=exchange, flags=0x08, message_id=message_id, length=28))
+
+
+@scenario(
+    "home-link-violations",
+    title="Deliberate home-link and IKEv2 violations (DAD, proxy ND, HoA before the BA, IKE CoA)",
+    section="§5.6.3, §6.3, §9.1; RFC 6275 §10.3.1",
+    look_at="`mcoaviz check` lists MCOA409-413 and MCOA1001 at the truth file's frames",
+    dialects=(Dialect.RFC5648, Dialect.DRAFT05),
+)
+def home_link_violations(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1, home_router=True)
+    mn, ha, cn, router = net.mn, net.ha, net.cn, net.router
+    assert cn is not None and router is not None
+    ha.policy.only_router = False  # router R serves the home link too: RETURNHOME WO/NDP
+    ha.policy.dad = False  # MCOA409: no DAD before the first registration
+    sim.at(0.5, router.advertise)
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    mark_first(sim, 3.0, lambda tx: tx.kind == "BA" and tx.sender == ha.name, "6.3",
+               "first registration accepted without DAD on the home link", "MCOA409")
+
+    def dad_while_bound() -> None:  # MCOA410: the HA holds three bindings for the HoA
+        tx = ha.duplicate_address_detection(mn.hoa)
+        sim.truth.violation(tx, "6.3", "DAD for the home address while bindings exist", "MCOA410")
+
+    sim.at(4.0, dad_while_bound)
+
+    def ike_from(name: str, exchange: int, message_id: int) -> Transmission:
+        iface = mn.interfaces[name]
+        assert iface.address is not None
+        datagram = udp_datagram(iface.address, ha.address, IKE_PORT, IKE_PORT, _ike(exchange, message_id))
+        return sim.network.send(iface, ha.uplink, ipv6_packet(iface.address, ha.address, 17, datagram),
+                                kind="ike")
+
+    sim.at(2.0, lambda: ike_from("if1", IKE_AUTH, 1))
+
+    def ike_moves() -> None:  # MCOA1001: the same IKE SA from CoA 2, no BU with K moved it
+        tx = ike_from("if2", INFORMATIONAL, 2)
+        sim.truth.violation(tx, "9.1", "IKE SA used from a second care-of address without K", "MCOA1001")
+
+    sim.at(6.0, ike_moves)
+
+    sim.at(12.0, lambda: mn.attach_home("if3"))
+
+    def home_bu_then_ping() -> None:  # MCOA413: the HoA in use before the H-flag BA
+        mn.return_home_simultaneous("if3")
+        home = mn.interfaces["if3"]
+
+        def ping() -> None:
+            packet = ipv6_packet(mn.hoa, cn.address, 58, echo(True, 0x15B, 1))
+            tx = sim.network.send(home, ha.home, packet, kind="data")
+            sim.truth.violation(tx, "5.6.3", "data from the home address before the H-flag BA", "MCOA413")
+
+        sim.after(0.0001, ping)
+
+    sim.at(12.5, home_bu_then_ping)
+
+    def unanswered_ns() -> None:  # MCOA411: the HA's proxy ND is off for this one NS
+        original = ha.proxy_neighbor_advertisement
+        setattr(ha, "proxy_neighbor_advertisement", lambda *_args, **_kw: None)  # noqa: B010
+        tx = router.resolve(mn.hoa)
+        sim.truth.violation(tx, "5.6.3", "NS for the home address unanswered after RETURNHOME", "MCOA411")
+        sim.after(0.5, lambda: setattr(ha, "proxy_neighbor_advertisement", original))
+
+    sim.at(14.0, unanswered_ns)
+
+    def solicit_router() -> None:  # MCOA412: the MN resolves its router from the home address
+        home = mn.interfaces["if3"]
+        group = solicited_node(ROUTER_LINK_LOCAL)
+        body = neighbor_solicitation(ROUTER_LINK_LOCAL, home.mac)
+        packet = ipv6_packet(mn.hoa, group, 58, body, hop_limit=255)
+        tx = sim.network.multicast(home, group, packet, kind="nd")
+        sim.truth.violation(tx, "5.6.3", "NS from the home address after RETURNHOME", "MCOA412")
+
+    sim.at(16.0, solicit_router)
+    steady_traffic(sim, net, start=2.0, end=24.0, rate=3.0)
+    return 26.0
