@@ -100,11 +100,16 @@ class Checker:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
         watched = self._watched
+        if not watched:  # the usual case (nobody returned home, no IPv4 HoA): as cheap as before
+            for row in rows:
+                if row.home_address_option and row.dst:
+                    self._hao_data.append((None, row.first, row.home_address_option, row.dst))
+            return
         for row in rows:
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
                 continue
-            plain_only = watched.get(row.src) if row.src else None  # one lookup per row, not per packet
+            plain_only = watched.get(row.src)  # type: ignore[arg-type]  # one lookup per row, not per packet
             if plain_only is not None and row.src and not (plain_only and row.via != "plain"):
                 tunnel = None if row.via == "plain" else row.via
                 self._watched_data.append(WatchedData(None, row.first, row.last, row.src, row.dst, tunnel,

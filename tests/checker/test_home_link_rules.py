@@ -139,3 +139,16 @@ def test_mcoa416_accepts_option_code_2_only() -> None:
     wrong = LinkLayerAddress(offset=12, option_code=3, address=MN_MAC)
     found = check(bu(1, bid(1, HOA, flags=HOME), wrong, src=HOA, mac_src=MN_MAC))
     assert [(f.frame, "code 3" in f.message) for f in found if f.rule == "MCOA416"] == [(1, True)]
+
+
+def test_mcoa413_counts_an_echo_request_from_the_home_address_as_data() -> None:
+    from dissector.records import Icmp6Message, Packet, PacketPath
+
+    def icmp(kind: int) -> Packet:
+        return Packet(0, -1.0, 0, 100, PacketPath(src=HOA, dst=CN, protocol=58),
+                      icmp6=Icmp6Message(type=kind, code=0))
+
+    found = check(rfc_home_bu(), icmp(128), ba(1, bid(1), dst=HOA))
+    assert hits(found, "MCOA413") == [2]
+    # a Router Solicitation is ND, not use of the address (and RS come from :: anyway)
+    assert hits(check(rfc_home_bu(), icmp(133), ba(1, bid(1), dst=HOA)), "MCOA413") == []
