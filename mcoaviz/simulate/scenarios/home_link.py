@@ -10,14 +10,25 @@ with these misbehaviours, each a truth violation at its frame:
 * the MN pings from its home address before the H-flag BA (§5.6.3): MCOA413;
 * the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
 * the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
+
+A second scenario (draft-05 only) breaks §5.6.1 and §5.6.2: MCOA414, MCOA415.
 """
 
 from __future__ import annotations
 
 from dissector.codepoints import Dialect
-from dissector.encode import echo, ipv6_packet, neighbor_solicitation, solicited_node, udp_datagram
+from dissector.encode import (
+    binding_identifier,
+    binding_update,
+    echo,
+    ipv6_packet,
+    neighbor_solicitation,
+    solicited_node,
+    udp_datagram,
+)
 from dissector.ike import IKE_AUTH, IKE_PORT, INFORMATIONAL, IkeHeaderLayout
 from mcoaviz.simulate.home_router import LINK_LOCAL as ROUTER_LINK_LOCAL
+from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.scenarios import scenario
 from mcoaviz.simulate.scenarios.common import mark_first, standard, steady_traffic
@@ -105,3 +116,37 @@ def home_link_violations(sim: Simulation) -> float:
     sim.at(16.0, solicit_router)
     steady_traffic(sim, net, start=2.0, end=24.0, rate=3.0)
     return 26.0
+
+
+@scenario(
+    "return-home-links-violations",
+    title="Deliberate violations of which link de-registers what when returning home (draft §5.6.1, §5.6.2)",
+    section="§5.6.1, §5.6.2",
+    look_at="BID 3 de-registered from the home address while BIDs 1-2 stay (MCOA415); everything "
+    "de-registered from the home link, then a first BU to the CN from CoA 1 (MCOA414)",
+    dialects=(Dialect.DRAFT05,),  # RFC 5648 dropped both sentences (§5.5.1, §5.5.2)
+)
+def return_home_links_violations(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1)
+    mn, cn = net.mn, net.cn
+    assert cn is not None
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    sim.at(10.0, lambda: mn.attach_home("if3"))
+    # §5.6.2: the home interface's binding MUST be removed from a foreign interface, not from home
+    sim.at(10.5, lambda: mn.deregister([3], via=3))
+    mark_first(sim, 11.0, lambda tx: tx.kind == "BU" and tx.sender == mn.name and tx.intent is not None
+               and tx.intent.src == mn.hoa, "5.6.2", "home interface's BID de-registered from the home link",
+               "MCOA415")
+    sim.at(14.0, lambda: mn.return_home_deregister_all("if3"))  # §5.6.1 from the home link
+
+    def late_cn_bu() -> None:  # §5.6.1: CN bindings for the foreign interfaces come too late
+        iface = mn.interfaces["if1"]
+        assert iface.address is not None
+        spec = MobilitySpec(binding_update(mn.next_seq(cn), 400, "A"), iface.address, cn.address,
+                            (binding_identifier(1, dialect=sim.dialect),), hao=mn.hoa)
+        mn.send_raw(spec, iface, cn.iface, deliver=False,
+                    violation=("5.6.1", "first BU to the CN after returning home", "MCOA414"))
+
+    sim.at(16.0, late_cn_bu)
+    steady_traffic(sim, net, start=2.0, end=20.0, rate=3.0)
+    return 22.0
