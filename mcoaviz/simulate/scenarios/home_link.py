@@ -7,6 +7,8 @@ with these misbehaviours, each a truth violation at its frame:
 * the HA accepts the first registration without DAD (6275 §10.3.1, draft §6.3): MCOA409;
 * the HA runs DAD for the home address while it holds bindings (draft §6.3): MCOA410;
 * the MN uses one IKE SA from a second CoA without a K-flag BU (§9.1): MCOA1001;
+* the MN de-registers the IKE SA's CoA without K and keeps using ESP without a new IKE_SA_INIT
+  (§9.1): MCOA1002;
 * the MN pings from its home address before the H-flag BA (§5.6.3): MCOA413;
 * the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
 * the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
@@ -15,6 +17,8 @@ A second scenario (draft-05 only) breaks §5.6.1 and §5.6.2: MCOA414, MCOA415.
 """
 
 from __future__ import annotations
+
+import struct
 
 from dissector.codepoints import Dialect
 from dissector.encode import (
@@ -27,6 +31,7 @@ from dissector.encode import (
     udp_datagram,
 )
 from dissector.ike import IKE_AUTH, IKE_PORT, INFORMATIONAL, IkeHeaderLayout
+from dissector.records import BindingAck
 from mcoaviz.simulate.home_router import LINK_LOCAL as ROUTER_LINK_LOCAL
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation, Transmission
@@ -46,7 +51,7 @@ def _ike(exchange: int, message_id: int) -> bytes:
     "home-link-violations",
     title="Deliberate home-link and IKEv2 violations (DAD, proxy ND, HoA before the BA, IKE CoA)",
     section="§5.6.3, §6.3, §9.1; RFC 6275 §10.3.1",
-    look_at="`mcoaviz check` lists MCOA409-413 and MCOA1001 at the truth file's frames",
+    look_at="`mcoaviz check` lists MCOA409-413, MCOA1001 and MCOA1002 at the truth file's frames",
     dialects=(Dialect.RFC5648, Dialect.DRAFT05),
 )
 def home_link_violations(sim: Simulation) -> float:
@@ -80,6 +85,21 @@ def home_link_violations(sim: Simulation) -> float:
         sim.truth.violation(tx, "9.1", "IKE SA used from a second care-of address without K", "MCOA1001")
 
     sim.at(6.0, ike_moves)
+
+    # MCOA1002: the IKE SA's CoA (CoA 2 since t=6) is de-registered without K, ESP goes on from
+    # CoA 1 and no new IKE_SA_INIT follows
+    sim.at(8.0, lambda: mn.deregister([2], via=1))
+    mark_first(sim, 8.5, lambda tx: tx.kind == "BA" and tx.sender == ha.name and tx.intent is not None
+               and isinstance(tx.intent.body, BindingAck) and tx.intent.body.lifetime == 0, "9.1",
+               "IKE care-of address de-registered without K, IKEv2 not re-run", "MCOA1002")
+
+    def esp_from_coa1() -> None:
+        iface = mn.interfaces["if1"]
+        assert iface.address is not None
+        packet = ipv6_packet(iface.address, ha.address, 50, struct.pack("!II", 0x15B0, 1) + bytes(48))
+        sim.network.send(iface, ha.uplink, packet, kind="esp")
+
+    sim.at(9.0, esp_from_coa1)
 
     sim.at(12.0, lambda: mn.attach_home("if3"))
 
