@@ -9,6 +9,7 @@ with these misbehaviours, each a truth violation at its frame:
 * the MN uses one IKE SA from a second CoA without a K-flag BU (§9.1): MCOA1001;
 * the MN de-registers the IKE SA's CoA without K and keeps using ESP without a new IKE_SA_INIT
   (§9.1): MCOA1002;
+* the MN drops the IPv4 HoA option while it keeps using the assigned IPv4 HoA (§8.2): MCOA709;
 * the MN pings from its home address before the H-flag BA (§5.6.3): MCOA413;
 * the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
 * the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
@@ -25,19 +26,22 @@ from dissector.encode import (
     binding_identifier,
     binding_update,
     echo,
+    ipv4_packet,
     ipv6_packet,
     neighbor_solicitation,
     solicited_node,
     udp_datagram,
 )
 from dissector.ike import IKE_AUTH, IKE_PORT, INFORMATIONAL, IkeHeaderLayout
-from dissector.records import BindingAck
+from dissector.records import BindingAck, BindingUpdate, IPv4HomeAddress
 from mcoaviz.simulate.home_router import LINK_LOCAL as ROUTER_LINK_LOCAL
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.scenarios import scenario
 from mcoaviz.simulate.scenarios.common import mark_first, standard, steady_traffic
 
+IPV4_HOA = "198.51.100.100"  # what the simulated HA assigns for a 0.0.0.0 request
+CN_IPV4 = "192.0.2.80"
 IKE_SPIS = (0x6D636F6176697A01, 0x6D636F6176697A02)  # the IKE SA the MN set up with the HA
 
 
@@ -51,7 +55,7 @@ def _ike(exchange: int, message_id: int) -> bytes:
     "home-link-violations",
     title="Deliberate home-link and IKEv2 violations (DAD, proxy ND, HoA before the BA, IKE CoA)",
     section="§5.6.3, §6.3, §9.1; RFC 6275 §10.3.1",
-    look_at="`mcoaviz check` lists MCOA409-413, MCOA1001 and MCOA1002 at the truth file's frames",
+    look_at="`mcoaviz check` lists MCOA409-413, MCOA709, MCOA1001 and MCOA1002 at the truth file's frames",
     dialects=(Dialect.RFC5648, Dialect.DRAFT05),
 )
 def home_link_violations(sim: Simulation) -> float:
@@ -60,6 +64,7 @@ def home_link_violations(sim: Simulation) -> float:
     assert cn is not None and router is not None
     ha.policy.only_router = False  # router R serves the home link too: RETURNHOME WO/NDP
     ha.policy.dad = False  # MCOA409: no DAD before the first registration
+    mn.ipv4_hoa_request = True  # the HA assigns IPV4_HOA in its first BA (RFC 5555)
     sim.at(0.5, router.advertise)
     sim.at(1.0, lambda: mn.register(bulk=True))
     mark_first(sim, 3.0, lambda tx: tx.kind == "BA" and tx.sender == ha.name, "6.3",
@@ -100,6 +105,26 @@ def home_link_violations(sim: Simulation) -> float:
         sim.network.send(iface, ha.uplink, packet, kind="esp")
 
     sim.at(9.0, esp_from_coa1)
+
+    # MCOA709: the HA assigned an IPv4 home address at t=1; the BU at t=9.5 drops the request
+    # while the MN keeps sending from that address (IPv4 in IPv6 from CoA 1)
+    def drop_ipv4_hoa() -> None:
+        mn.ipv4_hoa_request = False
+        mn.register([1], bulk=False)
+
+    sim.at(9.5, drop_ipv4_hoa)
+    mark_first(sim, 9.8, lambda tx: tx.kind == "BU" and tx.sender == mn.name and tx.intent is not None
+               and isinstance(tx.intent.body, BindingUpdate) and tx.intent.body.lifetime > 0
+               and not any(isinstance(o, IPv4HomeAddress) for o in tx.intent.options), "8.2",
+               "BU without the IPv4 HoA option while the assigned IPv4 HoA is in use", "MCOA709")
+
+    def ipv4_from_hoa() -> None:
+        iface = mn.interfaces["if1"]
+        assert iface.address is not None
+        inner = ipv4_packet(IPV4_HOA, CN_IPV4, 17, udp_datagram(IPV4_HOA, CN_IPV4, 5001, 5001, bytes(64)))
+        sim.network.send(iface, ha.uplink, ipv6_packet(iface.address, ha.address, 4, inner), kind="data")
+
+    sim.at(10.0, ipv4_from_hoa)
 
     sim.at(12.0, lambda: mn.attach_home("if3"))
 
