@@ -13,6 +13,7 @@ engine's complete event list (``engine.events``), never on a state machine of th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 from dissector.records import IPv4AddressAck, Packet, TrafficCount
@@ -29,6 +30,8 @@ from mcoaviz.checker.runner import (
 )
 from mcoaviz.engine.events import DuplicateSighting
 
+MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
+
 
 class Checker:
     """Collects findings while a capture is analysed. Not thread-safe; one per analysis."""
@@ -41,11 +44,14 @@ class Checker:
         self._events: list[object] = []
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
-        # per-key state for MCOA413 / MCOA709: watched source -> True = keep only its untunnelled data
-        # (a home address after its H-flag BU), False = all of it (an IPv4 HoA after its IPv4AA)
-        self._watched: dict[str, bool] = {}
+        # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
+        # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
+        # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
+        # two addresses -> its latest time (MCOA1002)
+        self._returning: set[str] = set()
         self._watched_data: list[WatchedData] = []
-        self._esp_last: dict[tuple[str, str], float] = {}  # ESP between two addresses: last time (MCOA1002)
+        self._ipv4_hoas: dict[str, float] = {}
+        self._esp_last: dict[tuple[str, str], float] = {}
 
     def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
         """One decoded packet and the events the engine produced for it."""
@@ -77,43 +83,47 @@ class Checker:
 
     def _watched_packet(self, packet: Packet) -> None:
         path = packet.path
-        plain_only = self._watched.get(path.src) if path.src else None
-        if plain_only is not None and path.src and not (plain_only and path.tunnel):
-            self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, path.src,
+        src = path.src
+        if src in self._returning and path.tunnel is None and len(self._watched_data) < MAX_WATCHED:
+            self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, src,
                                                   path.dst, path.tunnel, packet.interface))
+        elif src in self._ipv4_hoas:
+            self._ipv4_hoas[src] = packet.time
 
     def _watch(self, packet: Packet) -> None:
-        """Start watching the data of a home address returning home or of an assigned IPv4 HoA."""
+        """Watch a home address from its H-flag BU to the next BA sent to it; watch an IPv4 home
+        address once an IPv4 Address Acknowledgement assigns it."""
         mh = packet.mobility
         if mh is None:
             return
         if mh.type_name == "BU" and any(b.home_flag for b in mh.bids):
             hoa = packet.path.home_address_option or packet.path.src
             if hoa:
-                self._watched.setdefault(hoa, True)
+                self._returning.add(hoa)
         elif mh.type_name == "BA":
+            self._returning.discard(packet.path.routing_type2 or packet.path.dst or "")
             for o in mh.options:
                 if isinstance(o, IPv4AddressAck) and o.status < 128:
-                    self._watched[o.address] = False
+                    self._ipv4_hoas.setdefault(o.address, -math.inf)
 
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
-        watched = self._watched
-        if not watched:  # the usual case (nobody returned home, no IPv4 HoA): as cheap as before
+        returning, ipv4_hoas = self._returning, self._ipv4_hoas
+        if not returning and not ipv4_hoas:  # the usual case: as cheap as before these rules
             for row in rows:
                 if row.home_address_option and row.dst:
                     self._hao_data.append((None, row.first, row.home_address_option, row.dst))
             return
-        for row in rows:
+        for row in rows:  # one or two set lookups per aggregated row, not per packet
+            src = row.src
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
-                continue
-            plain_only = watched.get(row.src)  # type: ignore[arg-type]  # one lookup per row, not per packet
-            if plain_only is not None and row.src and not (plain_only and row.via != "plain"):
-                tunnel = None if row.via == "plain" else row.via
-                self._watched_data.append(WatchedData(None, row.first, row.last, row.src, row.dst, tunnel,
+            elif src in returning and row.via == "plain" and len(self._watched_data) < MAX_WATCHED:
+                self._watched_data.append(WatchedData(None, row.first, row.last, src, row.dst, None,
                                                       row.interface))
+            elif src in ipv4_hoas:
+                ipv4_hoas[src] = max(ipv4_hoas[src], row.last)
 
     def finish(self, engine: object | None = None) -> list[Finding]:
         """Run the stateful rules on the engine's events; all findings, sorted and de-duplicated.
@@ -128,7 +138,7 @@ class Checker:
             else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
                              hao_data=tuple(self._hao_data), watched_data=tuple(self._watched_data),
-                             esp_last=dict(self._esp_last))
+                             ipv4_hoa_last=dict(self._ipv4_hoas), esp_last=dict(self._esp_last))
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

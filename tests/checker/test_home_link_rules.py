@@ -36,11 +36,18 @@ from tests.checker.test_rules import HOME, HOME_PREFIX, proxy_nd, returnhome, rf
 
 
 def _with_rows(packets: list, traffic: list) -> list:  # noqa: ANN001 - test helper
-    """Packets through the engine and checker, then fast-path rows, as the pipeline feeds them."""
+    """Packets and fast-path rows through the engine and checker in time order, as the pipeline
+    feeds them (it flushes the rows before each slow-path packet)."""
     engine, checker = BindingEngine(), Checker(CheckerConfig())
+    pending = sorted(traffic, key=lambda r: r.first)
     for p in number(packets):
+        due = [r for r in pending if r.first < p.time]
+        pending = [r for r in pending if r.first >= p.time]
+        if due:
+            checker.observe_traffic(due, engine.feed_traffic(due))
         checker.observe(p, engine.feed(p))
-    checker.observe_traffic(traffic, engine.feed_traffic(traffic))
+    if pending:
+        checker.observe_traffic(pending, engine.feed_traffic(pending))
     checker.observe_traffic([], engine.finish(1100.0))
     return checker.finish(engine)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from dissector.records import (
@@ -221,8 +222,7 @@ def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
         if bu is not None and bu.mobility is not None and not p.deregistration and pair in assigned \
                 and not any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):
             address, at = assigned[pair]
-            later = next((d for d in ctx.watched_data if d.src == address and d.last > bu.time), None)
-            if later is not None:
+            if ctx.ipv4_hoa_last.get(address, -math.inf) > bu.time:
                 hits.append(Hit(f"BU omits the IPv4 Home Address option although {address} was assigned "
                                 f"(BA frame {at}) and traffic from it continues.", bu.frame, bu.time,
                                 p.key.hoa, None, ctx.dialect_of(p.bu_frame)))

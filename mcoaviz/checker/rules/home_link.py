@@ -15,9 +15,9 @@ import ipaddress
 from collections.abc import Iterator
 
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
-from mcoaviz.checker.context import HistoryContext, PacketContext
+from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
+from mcoaviz.checker.rules._common import is_draft, packet_hit
 from mcoaviz.checker.rules.return_home import RETURNHOME, home_bus
 from mcoaviz.engine import events as ev
 
@@ -26,19 +26,26 @@ RETRANS_TIMER = 1.0  # RFC 4861 §10 RetransTimer: how long a solicitation waits
 UNSPECIFIED = "::"
 
 
-def _mn_macs(ctx: HistoryContext, hoa: str) -> set[bytes]:
+_NO_MACS: frozenset[bytes] = frozenset()
+
+
+def _mn_macs(ctx: HistoryContext, hoa: str) -> set[bytes] | frozenset[bytes]:
     """Source MACs of the mobile node: frames of its BUs and frames sent from its home address."""
-    return {mac for p in ctx.packets.values() if (mac := p.path.mac_src)
-            and p.path.tunnel is None and (p.path.home_address_option or p.path.src) == hoa
-            and (p.mobility is not None and p.mobility.type_name == "BU" or p.path.src == hoa)}
+    return ctx.mn_macs.get(hoa, _NO_MACS)
+
+
+def _by_mn(pkt: Packet, hoa: str, macs: set[bytes] | frozenset[bytes]) -> bool:
+    return pkt.path.src == hoa or (pkt.path.mac_src is not None and pkt.path.mac_src in macs)
 
 
 def _home_link_interfaces(ctx: HistoryContext, hoa: str) -> set[int]:
     """Capture interfaces that see the home link: RAs for the home /64, or ND about its addresses."""
-    found = {p.interface for p in ctx.ra_packets
-             if any(same_prefix64(pfx.split("/")[0], hoa) for pfx in p.icmp6.prefixes)}  # type: ignore[union-attr]
-    found |= {p.interface for p in ctx.nd_packets if same_prefix64(p.icmp6.target, hoa)}  # type: ignore[union-attr]
-    return found
+    key = prefix64(hoa)
+    return set() if key is None else ctx.home_link_interfaces.get(key, set())
+
+
+def _nd(ctx: HistoryContext, target: str) -> list[Packet]:
+    return ctx.nd_by_target.get(target, [])
 
 
 def _is_dad(pkt: Packet, hoa: str) -> bool:
@@ -75,6 +82,7 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     """
     hits = []
     first_seen: set[tuple[str, str]] = set()
+    pre_existing = {(s.key.node, s.key.hoa, s.frame) for s in ctx.of(ev.BindingStarted) if s.pre_existing}
     for p in ctx.of(ev.BindingUpdateProcessed):
         pair = (p.key.node, p.key.hoa)
         if p.role != "home-agent" or pair in first_seen:
@@ -86,11 +94,9 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
         ba_time = _ba_time(ctx, p)
         if ba_time is None or p.deregistration or not _home_link_interfaces(ctx, p.key.hoa):
             continue
-        pre_existing = any(s.pre_existing for s in ctx.of(ev.BindingStarted)
-                           if s.key.node == p.key.node and s.key.hoa == p.key.hoa and s.frame == p.frame)
-        if pre_existing or any(r.home for r in p.results):
+        if (p.key.node, p.key.hoa, p.frame) in pre_existing or any(r.home for r in p.results):
             continue
-        if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in ctx.nd_packets):
+        if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in _nd(ctx, p.key.hoa)):
             hits.append(Hit(f"Home agent accepted the first registration of {p.key.hoa} without a DAD "
                             "Neighbor Solicitation on the home link.", p.ba_frame, ba_time, p.key.hoa,
                             p.results[0].bid if p.results else None, ctx.dialect_of(p.bu_frame)))
@@ -110,7 +116,7 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
     agents = _home_agents(ctx)
     for hoa, nodes in agents.items():
         macs = _mn_macs(ctx, hoa)
-        for n in ctx.nd_packets:
+        for n in _nd(ctx, hoa):
             if not _is_dad(n, hoa) or (n.path.mac_src in macs if n.path.mac_src else True):
                 continue
             held = [node for node in nodes if ctx.held_at(n.time, node=node, hoa=hoa)]
@@ -125,14 +131,14 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
 
 def _returnhome_windows(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, float]]:
     """(RETURNHOME event, time the HA stops owning ND): the next ND-owner change or binding end."""
-    owners = ctx.of(ev.HomeNdOwner)
-    for i, o in enumerate(owners):
-        if o.owner != "home-agent" or o.status != RETURNHOME:
-            continue
-        end = next((n.time for n in owners[i + 1:] if n.key.hoa == o.key.hoa), float("inf"))
-        end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)
-                           if e.key == o.key and e.time > o.time])
-        yield o, end
+    for owners in ctx.nd_owners_by_hoa.values():
+        for i, o in enumerate(owners):
+            if o.owner != "home-agent" or o.status != RETURNHOME:
+                continue
+            end = owners[i + 1].time if i + 1 < len(owners) else float("inf")
+            end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)
+                               if e.key == o.key and e.time > o.time])
+            yield o, end
 
 
 def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
@@ -149,17 +155,16 @@ def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
     for o, end in _returnhome_windows(ctx):
         hoa = o.key.hoa
         macs = _mn_macs(ctx, hoa)
-        for n in ctx.nd_packets:
+        about = _nd(ctx, hoa)
+        for n in about:
             icmp = n.icmp6
-            if icmp is None or icmp.type != NS or icmp.target != hoa or not o.time < n.time < end:
-                continue
-            if n.path.src == hoa or (n.path.mac_src is not None and n.path.mac_src in macs):
+            if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
                 continue  # the mobile node's own NS is MCOA404
             if n.time + RETRANS_TIMER > ctx.capture_end:
                 continue  # the capture stopped before the answer was due
-            answered = any(a.icmp6.type == NA and a.icmp6.target == hoa and n.time <= a.time <= n.time
+            answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
                            + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
-                           for a in ctx.nd_packets if a.icmp6 is not None)
+                           for a in about)
             if not answered:
                 hits.append(Hit(f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
                                 f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).", n.frame,
@@ -178,16 +183,19 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     warning at 3.
     """
     hits = []
+    solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
+    for n in ctx.nd_packets:
+        if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
+            for key in (n.path.src, n.path.mac_src):
+                if key:
+                    solicitations.setdefault(key, []).append(n)
     for o, end in _returnhome_windows(ctx):
         hoa = o.key.hoa
-        macs = _mn_macs(ctx, hoa)
-        for n in ctx.nd_packets:
-            icmp = n.icmp6
-            if icmp is None or icmp.type != NS or icmp.target == hoa or not o.time < n.time < end:
-                continue
-            if n.path.src == hoa or (n.path.mac_src is not None and n.path.mac_src in macs
-                                     and n.path.src != UNSPECIFIED):
-                hits.append(Hit(f"Mobile node solicited {icmp.target} on the home link after MCOA RETURNHOME "
+        mine = {n.frame: n for key in (hoa, *_mn_macs(ctx, hoa)) for n in solicitations.get(key, [])}
+        for n in sorted(mine.values(), key=lambda n: n.frame):
+            target = n.icmp6.target if n.icmp6 is not None else None
+            if target != hoa and o.time < n.time < end:
+                hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
                                 "WO/NDP instead of using the router's link-layer address it learned.",
                                 n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
     return hits
@@ -205,12 +213,15 @@ def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
     hits = []
+    data: dict[str, list[WatchedData]] = {}
+    for d in ctx.watched_data:
+        data.setdefault(d.src, []).append(d)
     for p, bu, home in home_bus(ctx):
         ba_time = _ba_time(ctx, p)
         if ba_time is None:
             continue
-        for d in ctx.watched_data:
-            if d.src == p.key.hoa and d.tunnel is None and d.first < ba_time and d.last > bu.time:
+        for d in data.get(p.key.hoa, []):
+            if d.tunnel is None and d.first < ba_time and d.last > bu.time:
                 hits.append(Hit("Mobile node sent data from its home address before the home agent "
                                 f"acknowledged its H-flag BU (frame {bu.frame}).", d.frame,
                                 max(d.first, bu.time), p.key.hoa, home[0], ctx.dialect_of(bu.frame),
@@ -302,13 +313,17 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
                             "link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
                             p.results[0].bid, ctx.dialect_of(p.bu_frame)))
     hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
+    registered_on: dict[tuple[str, int | None], set[int]] = {}  # (HoA, BID) -> capture interfaces of its BUs
+    for m in ctx.bu_seen:
+        sent = ctx.packet(m.frame)
+        if m.hoa is not None and m.hoa in home_if and sent is not None:
+            for b in m.bids:
+                registered_on.setdefault((m.hoa, b), set()).add(sent.interface)
     for e in ctx.of(ev.BindingExpired):
         ifaces = home_if.get(e.key.hoa)
         if not ifaces or e.coa == e.key.hoa:
             continue
-        registered_on = {ctx.packet(m.frame).interface for m in ctx.bu_seen  # type: ignore[union-attr]
-                         if m.hoa == e.key.hoa and e.key.bid in m.bids and ctx.packet(m.frame) is not None}
-        if _iid(e.coa) == hoa_iids[e.key.hoa] or registered_on & ifaces:
+        if _iid(e.coa) == hoa_iids[e.key.hoa] or registered_on.get((e.key.hoa, e.key.bid), set()) & ifaces:
             hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired instead "
                             "of being de-registered from a foreign interface.", e.frame, e.time, e.key.hoa,
                             e.key.bid, ctx.config.dialect))
@@ -374,24 +389,21 @@ def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
     BA from the same MAC (frame 3) -> warning at 2.
     """
     hits = []
-    owners = ctx.of(ev.HomeNdOwner)
+    windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
     for p, bu, home in home_bus(ctx):
         if not _lla_options(bu) or is_draft(bu.mobility.bids[0]):  # type: ignore[union-attr]
             continue
         ba_time = _ba_time(ctx, p)
         if ba_time is None:
             continue
-        end = ba_time
-        owner = next((o for o in owners if o.key.hoa == p.key.hoa and o.frame == p.ba_frame), None)
-        if owner is not None and owner.owner == "home-agent":
-            end = next((t for o, t in _returnhome_windows(ctx) if o is owner), ba_time)
+        end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
         ba = ctx.packet(p.ba_frame)
         ha_mac = None if ba is None else ba.path.mac_src  # the HA's home-link MAC: the BA's frame
         if ha_mac is None:
             continue
-        for n in ctx.nd_packets:
+        for n in _nd(ctx, p.key.hoa):
             icmp = n.icmp6
-            if icmp is None or icmp.type != NS or icmp.target != p.key.hoa or not bu.time < n.time < end:
+            if icmp is None or icmp.type != NS or not bu.time < n.time < end:
                 continue
             if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
                 continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
@@ -412,23 +424,27 @@ def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
     the MN -> error at the NA.
     """
     hits = []
+    routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
+    for ra in ctx.ra_packets:
+        for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
+            key = prefix64(pfx.split("/")[0])
+            if key is not None:
+                routers.setdefault(key, []).append(ra)
     for p, bu, home in home_bus(ctx):
         ba = ctx.packet(p.ba_frame)
         if ba is None or ba.path.mac_src is None:
             continue
         if not any(r.bid in home and r.status == 0 for r in p.results):
             continue
-        other = next((ra for ra in ctx.ra_packets if ra.path.mac_src and ra.path.mac_src != ba.path.mac_src
-                      and any(same_prefix64(pfx.split("/")[0], p.key.hoa) for pfx in ra.icmp6.prefixes)),  # type: ignore[union-attr]
-                     None)
+        other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
+                      if ra.path.mac_src != ba.path.mac_src), None)
         if other is None:
             continue
         macs = _mn_macs(ctx, p.key.hoa)
-        for n in ctx.nd_packets:
-            icmp = n.icmp6
-            if icmp is None or icmp.target != p.key.hoa or n.time <= ba.time or n.time < other.time:
+        for n in _nd(ctx, p.key.hoa):
+            if n.time <= ba.time or n.time < other.time:
                 continue
-            if n.path.src == p.key.hoa or (n.path.mac_src is not None and n.path.mac_src in macs):
+            if _by_mn(n, p.key.hoa, macs):
                 hits.append(Hit(f"Mobile node did Neighbor Discovery for its home address although router "
                                 f"{other.path.src} (RA frame {other.frame}) also serves the home link.",
                                 n.frame, n.time, p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
