@@ -315,10 +315,10 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
     hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
     registered_on: dict[tuple[str, int | None], set[int]] = {}  # (HoA, BID) -> capture interfaces of its BUs
     for m in ctx.bu_seen:
-        sent = ctx.packet(m.frame)
-        if m.hoa is not None and m.hoa in home_if and sent is not None:
+        seen = ctx.packet(m.frame)
+        if m.hoa is not None and m.hoa in home_if and seen is not None:
             for b in m.bids:
-                registered_on.setdefault((m.hoa, b), set()).add(sent.interface)
+                registered_on.setdefault((m.hoa, b), set()).add(seen.interface)
     for e in ctx.of(ev.BindingExpired):
         ifaces = home_if.get(e.key.hoa)
         if not ifaces or e.coa == e.key.hoa:
