@@ -99,3 +99,24 @@ def test_ike_header_agrees_with_tshark(tmp_path: Path) -> None:
         assert (int(exchange), int(message_id, 0), int(flags, 0)) == (ike.exchange_type, ike.message_id,
                                                                       ike.flags_byte)
         assert (int(next_payload), int(length)) == (ike.next_payload, ike.length)
+
+
+@pytest.mark.tshark
+def test_sample_capture_ike_agrees_with_tshark() -> None:
+    """The simulator's home-link-violations sample carries IKEv2 from two CoAs (MCOA1001)."""
+    from tests.conftest import SAMPLES
+    from tests.oracles.decoded import decode_capture
+
+    tshark = require_tool("tshark")
+    path = SAMPLES / "home-link-violations-rfc5648.pcapng"
+    ours = {p.frame: p.ike for p in decode_capture(path)[0] if p.ike is not None}
+    out = subprocess.run(
+        [tshark, "-r", str(path), "-Y", "isakmp", "-T", "fields", "-e", "frame.number", "-e", "isakmp.ispi",
+         "-e", "isakmp.rspi", "-e", "isakmp.exchangetype", "-e", "isakmp.messageid"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    theirs = {int(f[0]): (int(f[1], 16), int(f[2], 16), int(f[3]), int(f[4], 0))
+              for f in (line.split("\t") for line in out)}
+    assert len(theirs) >= 2  # each IKE message is seen on the MN's link and on the HA's uplink
+    assert {frame: (i.initiator_spi, i.responder_spi, i.exchange_type, i.message_id)
+            for frame, i in ours.items() if i is not None} == theirs
