@@ -160,7 +160,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested),
     R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry),
     R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
-    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   ERROR,   "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas),
+    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas),
     R("MCOA1002", "IkeNotRerunAfterCoaRemoved",        ERROR,   "§9.1",         "§9.1",          "IKE CoA removed without K and no new IKE_SA_INIT while ESP continues", HISTORY, ike.ike_not_rerun_after_coa_removed),
 )
 # fmt: on

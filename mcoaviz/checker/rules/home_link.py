@@ -74,8 +74,9 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     """What: on a capture of the home link, the home agent accepts the first registration of a
     home address without a Duplicate Address Detection NS (source ::, target the home address)
     between the BU and its BA.
-    Why: draft §6.3 "the home agent MUST carefully run DAD for the home address"; RFC 6275
-    §10.3.1 (the HA performs DAD on the home link before it accepts the first binding). Only
+    Why: draft §6.3 "the home agent MUST carefully operate Duplicate Address Detection (DAD) for
+    the received Home Address"; RFC 6275 §10.3.1 "Unless this home agent already has a binding
+    for the given home address, the home agent MUST perform Duplicate Address Detection". Only
     checked when some capture interface sees the home link (RAs or ND for the home /64).
     Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
     NS -> warning at 3.
@@ -106,8 +107,9 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
 def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
     """What: a DAD Neighbor Solicitation for a home address, not sent by the mobile node, while
     its home agent holds a binding for that address.
-    Why: draft §6.3 "If the home agent has already had a binding(s) for the mobile node, it MUST
-    NOT perform DAD check"; RFC 6275 §10.3.1 (DAD only when no binding exists). The mobile node's
+    Why: draft §6.3 "If the home agent has already had a binding(s) for the Mobile Node, it MUST
+    avoid running DAD check when it receives the Binding Update"; RFC 6275 §10.3.1 (DAD only
+    "unless this home agent already has a binding"). The mobile node's
     own DAD is MCOA403 / MCOA404; its frames are recognised by source MAC.
     Example: BU + BA 0 (frames 1-2), DAD NS for the home address from the HA's MAC (frame 3) ->
     error at 3.

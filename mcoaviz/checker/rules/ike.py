@@ -40,8 +40,9 @@ def _k_moves(ctx: HistoryContext) -> list[tuple[float, str, str]]:
 def ike_sa_from_several_coas(ctx: HistoryContext) -> list[Hit]:
     """What: messages of one IKE SA (same SPI pair) come from a second care-of address of the
     mobile node without an accepted K-flag BU that moved the SA to that address.
-    Why: draft §9.1 "the mobile node MUST use one of its care-of addresses for all the IKEv2
-    messages" (for one home address) and moves it only with a BU with the K flag; RFC §9.1 the same.
+    Why: draft §9.1 "the mobile node must pick one care-of address and use that as the source
+    address for all IKEv2 messages" and moves it with "a Binding Update with the care-of address
+    it wants to use ... and with the 'K' bit set"; RFC §9.1 the same. Lowercase "must": a warning.
     Example: IKE_AUTH from CoA 1 (frame 1), INFORMATIONAL of the same SA from CoA 2 (frame 2) ->
     finding at 2.
     """
@@ -73,8 +74,9 @@ def ike_not_rerun_after_coa_removed(ctx: HistoryContext) -> list[Hit]:
     """What: the care-of address the IKE SA with the home agent runs on is de-registered (or
     replaced) by a BU without the K flag, and no new IKE_SA_INIT follows while ESP with the home
     agent continues.
-    Why: draft §9.1 "If the mobile node does not support [K] ... it MUST re-establish the IKE SA
-    [from the new care-of address]"; RFC §9.1 the same.
+    Why: draft §9.1 "If the 'K' bit is not supported on the mobile node or the home agent, the
+    mobile node MUST re-establish the IKEv2 security association with the new care-of address";
+    RFC §9.1 the same.
     Example: IKE_SA_INIT from CoA 1, binding of CoA 1 de-registered without K (frame 5), ESP to
     the HA later, no new IKE_SA_INIT -> finding at 5.
     """
