@@ -147,8 +147,8 @@ def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
     """What: after MCOA RETURNHOME WO/NDP, a Neighbor Solicitation for the home address from
     another node stays unanswered (no NA for it from a node other than the mobile node within
     RetransTimer, 1 s).
-    Why: draft §5.6.3 "the home agent MUST continue defending the home address by proxy NDP" and
-    "MUST intercept all packets for the mobile node"; RFC §5.6.2 (the HA keeps proxy ND and so
+    Why: draft §5.6.3 "it MUST continue defending the home address by proxy NDP" and "the home
+    agent MUST intercept all the packets meant for the mobile node"; RFC §5.6.2 (the HA keeps proxy ND and so
     receives all packets for the home address), §6.3.
     Example: BA with RETURNHOME (frame 2), NS for the home address from a router (frame 3), no NA
     in the next second -> error at 3.
@@ -177,8 +177,8 @@ def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
 def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     """What: after MCOA RETURNHOME WO/NDP the mobile node sends a Neighbor Solicitation for another
     address (e.g. its router) from its home address or its home-link MAC.
-    Why: draft §5.6.3 "the mobile node MUST learn the link-layer address of the next hop during
-    the binding de-registration"; RFC §5.6.4 "it MUST learn the link-layer address of the next
+    Why: draft §5.6.3 "it MUST learn the layer2 address (i.e. MAC address) of the next hop ...
+    during the binding de-registration"; RFC §5.6.4 "it MUST learn the link-layer address of the next
     hop ... from a Source Link-Layer Address option in Router Advertisements". Its NS puts the
     home address in other nodes' neighbor caches, which the HA's proxy ND owns.
     Example: BA with RETURNHOME (frame 2), NS from the home address for fe80::1 (frame 3) ->
@@ -209,8 +209,9 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
 def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
     """What: untunnelled data from the home address (as on the home link) after the H-flag BU
     and before its BA.
-    Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface before
-    the completion of binding de-registration" (data sent from it shows the assignment); RFC
+    Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface attached
+    to the home link ... before the completion of binding de-registration" (data sent from it
+    shows the assignment); RFC
     §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
