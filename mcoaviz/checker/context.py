@@ -221,6 +221,18 @@ class HistoryContext:
         return index
 
     @cached_property
+    def _macs_by_source(self) -> dict[str, set[bytes]]:
+        index: dict[str, set[bytes]] = {}
+        for p in self.packets.values():
+            if p.path.src and p.path.mac_src and p.path.tunnel is None:
+                index.setdefault(p.path.src, set()).add(p.path.mac_src)
+        return index
+
+    def macs_of(self, address: str) -> set[bytes]:
+        """Source MACs of signalling frames sent untunnelled from ``address`` (e.g. the HA's BAs)."""
+        return self._macs_by_source.get(address, set())
+
+    @cached_property
     def home_link_interfaces(self) -> dict[int, set[int]]:
         """/64 prefix (as an int) -> capture interfaces that see that link: RAs advertising it,
         or ND about an address in it."""

@@ -159,3 +159,24 @@ def test_mcoa413_counts_an_echo_request_from_the_home_address_as_data() -> None:
     assert hits(found, "MCOA413") == [2]
     # a Router Solicitation is ND, not use of the address (and RS come from :: anyway)
     assert hits(check(rfc_home_bu(), icmp(133), ba(1, bid(1), dst=HOA)), "MCOA413") == []
+
+
+def test_mcoa409_skips_an_address_the_ha_already_defended_before_the_capture_s_first_bu() -> None:
+    from tests.checker.builders import ra
+    from tests.checker.test_rules import reg
+
+    proxy_na = nd(136, HOA, src="fe80::a:1", mac_src=HA_MAC)
+    assert hits(check(ra(HOME_PREFIX, mac_src=HA_MAC), proxy_na, *reg(1, bid(1, COA1))), "MCOA409") == []
+    # without a capture of the home link (no RA, no ND for the home /64) nothing is checked
+    assert hits(check(*reg(1, bid(1, COA1))), "MCOA409") == []
+    assert hits(check(ra(HOME_PREFIX, mac_src=HA_MAC), *reg(1, bid(1, COA1))), "MCOA409") == [3]
+
+
+def test_mcoa410_knows_the_ha_by_its_proxy_na() -> None:
+    # the BA is seen on the HA's uplink (another MAC); its proxy NA on the home link names its MAC
+    from tests.checker.test_rules import dad
+
+    proxy_na = nd(136, HOA, src="fe80::a:1", mac_src=HA_MAC)
+    uplink_ba = ba(1, bid(1), mac_src=b"\x02\x00\x00\x00\x01\x01")
+    assert hits(check(bu(1, bid(1, COA1)), uplink_ba, proxy_na, dad()), "MCOA410") == [4]
+    assert hits(check(bu(1, bid(1, COA1)), uplink_ba, dad()), "MCOA410") == []  # HA's MAC unknown

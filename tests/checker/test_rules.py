@@ -242,8 +242,10 @@ CASES: dict[str, Case] = {
                              ba(1, bid(1), status=5, dst=HOA, mac_src=HA_MAC)]),
     "MCOA409": Case(lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), *reg(1, bid(1, COA1))], [3],
                     lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), bu(1, bid(1, COA1)), dad(), ba(1, bid(1))]),
-    "MCOA410": Case(lambda: [*reg(1, bid(1, COA1)), dad()], [3],
-                    lambda: [dad(), bu(1, bid(1, COA1), mac_src=MN_MAC), ba(1, bid(1)), dad(mac=MN_MAC)]),
+    "MCOA410": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), mac_src=HA_MAC), dad()], [3],
+                    # DAD before any binding; later the MN's own DAD and a third node's (a duplicate)
+                    lambda: [dad(), bu(1, bid(1, COA1), mac_src=MN_MAC), ba(1, bid(1), mac_src=HA_MAC),
+                             dad(mac=MN_MAC), dad(mac=ROUTER_MAC)]),
     "MCOA411": Case(lambda: proxy_nd(), [3], lambda: proxy_nd(answered=True),
                     draft=Case(lambda: proxy_nd(draft=True), [3], lambda: proxy_nd(answered=True, draft=True),
                                DRAFT)),

@@ -77,7 +77,9 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     Why: draft §6.3 "the home agent MUST carefully operate Duplicate Address Detection (DAD) for
     the received Home Address"; RFC 6275 §10.3.1 "Unless this home agent already has a binding
     for the given home address, the home agent MUST perform Duplicate Address Detection". Only
-    checked when some capture interface sees the home link (RAs or ND for the home /64).
+    checked when some capture interface sees the home link (RAs or ND for the home /64), for the
+    first registration the capture shows; a proxy NA for the home address before it means the HA
+    already held a binding from before the capture.
     Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
     NS -> warning at 3.
     """
@@ -97,6 +99,10 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
             continue
         if (p.key.node, p.key.hoa, p.frame) in pre_existing or any(r.home for r in p.results):
             continue
+        macs = _mn_macs(ctx, p.key.hoa)
+        if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < p.bu_time
+               and not _by_mn(n, p.key.hoa, macs) for n in _nd(ctx, p.key.hoa)):
+            continue  # someone (the HA's proxy ND) defended the address already: an older binding
         if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in _nd(ctx, p.key.hoa)):
             hits.append(Hit(f"Home agent accepted the first registration of {p.key.hoa} without a DAD "
                             "Neighbor Solicitation on the home link.", p.ba_frame, ba_time, p.key.hoa,
@@ -109,17 +115,21 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
     its home agent holds a binding for that address.
     Why: draft §6.3 "If the home agent has already had a binding(s) for the Mobile Node, it MUST
     avoid running DAD check when it receives the Binding Update"; RFC 6275 §10.3.1 (DAD only
-    "unless this home agent already has a binding"). The mobile node's
-    own DAD is MCOA403 / MCOA404; its frames are recognised by source MAC.
-    Example: BU + BA 0 (frames 1-2), DAD NS for the home address from the HA's MAC (frame 3) ->
-    error at 3.
+    "unless this home agent already has a binding"). The DAD NS must come from a MAC the HA is
+    known by: its proxy NAs for the home address, or frames from its own address (another
+    node's DAD for the address is not the HA's doing; the MN's own is MCOA403 / MCOA404).
+    Example: BU + BA 0 from the HA's MAC (frames 1-2), DAD NS for the home address from the same
+    MAC (frame 3) -> error at 3.
     """
     hits = []
     agents = _home_agents(ctx)
     for hoa, nodes in agents.items():
         macs = _mn_macs(ctx, hoa)
+        ha_macs = {mac for n in _nd(ctx, hoa) if (mac := n.path.mac_src) and n.icmp6 is not None
+                   and n.icmp6.type == NA and not _by_mn(n, hoa, macs)}
+        ha_macs |= {mac for node in nodes for mac in ctx.macs_of(node)}
         for n in _nd(ctx, hoa):
-            if not _is_dad(n, hoa) or (n.path.mac_src in macs if n.path.mac_src else True):
+            if not _is_dad(n, hoa) or n.path.mac_src not in ha_macs:
                 continue
             held = [node for node in nodes if ctx.held_at(n.time, node=node, hoa=hoa)]
             if held:
