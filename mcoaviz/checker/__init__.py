@@ -42,7 +42,7 @@ class Checker:
         self._history_rules = selected_rules(self.config, HISTORY)
         self._findings: list[Finding] = []
         self._events: list[object] = []
-        self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
+        self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 / IKE packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
         # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);

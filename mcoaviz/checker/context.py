@@ -87,7 +87,7 @@ class HistoryContext:
     """The whole analysis, for stateful rules: engine events plus the signalling packets."""
 
     events: Sequence[object]
-    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6) packets by frame
+    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6, IKE) packets by frame
     config: CheckerConfig
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
