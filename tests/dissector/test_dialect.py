@@ -190,5 +190,5 @@ def test_detector_agrees_with_every_sample_capture_truth_file() -> None:
             detector.observe(decode_frame(captured))
         assert detector.decision()[0] is Dialect(expected), path.name
         checked += 1
-    # every committed sample (sample-captures/README.md) names its dialect (41 since issue 15 B)
+    # every committed sample (sample-captures/README.md) names its dialect (43 since issue 15 B)
     assert checked == len(list(SAMPLES.glob("*.pcapng")))

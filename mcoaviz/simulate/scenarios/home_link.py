@@ -14,12 +14,14 @@ with these misbehaviours, each a truth violation at its frame:
 * the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
 * the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
 
-A second scenario (draft-05 only) breaks §5.6.1 and §5.6.2: MCOA414, MCOA415.
+A second scenario (draft-05 only) breaks §5.6.1 and §5.6.2: MCOA414, MCOA415. A third has the
+HA answer 0 beside another router (MCOA408) and the MN then do ND for its home address (MCOA419).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 
 from dissector.codepoints import Dialect
 from dissector.encode import (
@@ -33,7 +35,7 @@ from dissector.encode import (
     udp_datagram,
 )
 from dissector.ike import IKE_AUTH, IKE_PORT, INFORMATIONAL, IkeHeaderLayout
-from dissector.records import BindingAck, BindingUpdate, IPv4HomeAddress
+from dissector.records import BindingAck, BindingIdentifier, BindingUpdate, IPv4HomeAddress
 from mcoaviz.simulate.home_router import LINK_LOCAL as ROUTER_LINK_LOCAL
 from mcoaviz.simulate.messages import MobilitySpec
 from mcoaviz.simulate.model import Simulation, Transmission
@@ -195,3 +197,41 @@ def return_home_links_violations(sim: Simulation) -> float:
     sim.at(16.0, late_cn_bu)
     steady_traffic(sim, net, start=2.0, end=20.0, rate=3.0)
     return 22.0
+
+
+@scenario(
+    "other-router-nd-violations",
+    title="Deliberate violation: status 0 although another router serves the home link, and the MN's ND",
+    section="§5.6.3; RFC 5648 §5.6.2, §6.3",
+    look_at="router R advertises the home prefix; the HA answers the H-flag BU with 0 instead of "
+    "RETURNHOME (MCOA408) and the MN then advertises its home address by ND (MCOA419)",
+)
+def other_router_nd_violations(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1, home_router=True)
+    mn, ha, router = net.mn, net.ha, net.router
+    assert router is not None
+    ha.policy.only_router = False
+    sim.at(0.5, router.advertise)
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    sim.at(10.0, lambda: mn.attach_home("if3"))
+
+    def accepted(spec: MobilitySpec) -> MobilitySpec:  # status 0 in the BA and every BID option
+        assert isinstance(spec.body, BindingAck)
+        options = tuple(replace(o, status=0) if isinstance(o, BindingIdentifier) else o for o in spec.options)
+        return replace(spec, body=replace(spec.body, status=0), options=options)
+
+    sim.at(10.5, lambda: ha.mangle_next(
+        "BA", accepted, violation=("5.6.3", "status 0 although router R serves the home link", "MCOA408")))
+    sim.at(10.5, lambda: mn.return_home_simultaneous("if3"))
+
+    def mark_mn_na() -> None:  # ND has no MobilitySpec intent, so mark_first does not see it
+        for tx in sim.transmissions:
+            frame = tx.first.data if tx.first is not None else b""
+            # Ethernet + IPv6 without extension headers: the ICMPv6 type is byte 54
+            if tx.kind == "nd" and tx.sender == mn.name and len(frame) > 54 and frame[54] == 136:
+                sim.truth.violation(tx, "5.6.3", "MN does ND for its home address beside router R", "MCOA419")
+                return
+
+    sim.at(11.5, mark_mn_na)
+    steady_traffic(sim, net, start=2.0, end=16.0, rate=3.0)
+    return 18.0
