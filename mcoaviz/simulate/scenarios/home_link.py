@@ -11,6 +11,8 @@ with these misbehaviours, each a truth violation at its frame:
   (§9.1): MCOA1002;
 * the MN drops the IPv4 HoA option while it keeps using the assigned IPv4 HoA (§8.2): MCOA709;
 * the MN pings from its home address before the H-flag BA (§5.6.3): MCOA413;
+* (RFC 5648) the HA solicits the home address although the H-flag BU gave the MN's MAC (§6.3):
+  MCOA418;
 * the HA leaves the router's NS for the home address unanswered after RETURNHOME (§5.6.3): MCOA411;
 * the MN solicits the router from its home address after RETURNHOME (§5.6.3): MCOA412.
 
@@ -57,7 +59,8 @@ def _ike(exchange: int, message_id: int) -> bytes:
     "home-link-violations",
     title="Deliberate home-link and IKEv2 violations (DAD, proxy ND, HoA before the BA, IKE CoA)",
     section="§5.6.3, §6.3, §9.1; RFC 6275 §10.3.1",
-    look_at="`mcoaviz check` lists MCOA409-413, MCOA709, MCOA1001 and MCOA1002 at the truth file's frames",
+    look_at="`mcoaviz check` lists MCOA409-413, MCOA418 (RFC), MCOA709, MCOA1001 and MCOA1002 at the truth "
+    "file's frames",
     dialects=(Dialect.RFC5648, Dialect.DRAFT05),
 )
 def home_link_violations(sim: Simulation) -> float:
@@ -139,7 +142,16 @@ def home_link_violations(sim: Simulation) -> float:
             tx = sim.network.send(home, ha.home, packet, kind="data")
             sim.truth.violation(tx, "5.6.3", "data from the home address before the H-flag BA", "MCOA413")
 
+        def solicit_hoa() -> None:  # MCOA418 (RFC): the BU gave the MN's MAC in its MH-LLA option
+            group = solicited_node(mn.hoa)
+            body = neighbor_solicitation(mn.hoa, ha.home.mac)
+            tx = sim.network.multicast(ha.home, group, ipv6_packet(ha.link_local(), group, 58, body,
+                                                                   hop_limit=255), kind="nd")
+            if sim.dialect is Dialect.RFC5648:  # draft-05 BUs carry no MH-LLA option
+                sim.truth.violation(tx, "6.3", "HA solicits the HoA despite the BU's MH-LLA", "MCOA418")
+
         sim.after(0.0001, ping)
+        sim.after(0.0002, solicit_hoa)
 
     sim.at(12.5, home_bu_then_ping)
 
