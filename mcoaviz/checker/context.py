@@ -9,6 +9,7 @@ History rules read what the engine concluded; they never rebuild binding state t
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,14 @@ from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
 E = TypeVar("E")
+
+
+def prefix64(address: str | None) -> int | None:
+    """The /64 of an IPv6 address as an int (our stand-in for 'the same link'); None if not IPv6."""
+    try:
+        return int(ipaddress.IPv6Address(address or "")) >> 64
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +73,36 @@ class PacketContext:
         return path.home_address_option or path.src
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedData:
+    """Untunnelled data (not signalling) from a home address between its H-flag BU and the next
+    BA sent to it. ``frame`` is None for fast-path rows, whose ``first``/``last`` times bound
+    the packets they count."""
+
+    frame: int | None
+    first: float
+    last: float
+    src: str
+    dst: str | None
+    tunnel: str | None  # None: sent untunnelled, as on the home link
+    interface: int
+
+
 @dataclass(eq=False)
 class HistoryContext:
     """The whole analysis, for stateful rules: engine events plus the signalling packets."""
 
     events: Sequence[object]
-    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6) packets by frame
+    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6, IKE) packets by frame
     config: CheckerConfig
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
     capture_start: float | None = None  # time of the capture's first record
     # the dialect of each signalling frame's (MN, peer) pair (I-1); frames missing use the capture's
     frame_dialects: Mapping[int, Dialect] = field(default_factory=dict)
+    watched_data: Sequence[WatchedData] = field(default_factory=tuple)  # HoA data between H BU and BA
+    ipv4_hoa_last: Mapping[str, float] = field(default_factory=dict)  # assigned IPv4 HoA -> last data
+    esp_last: Mapping[tuple[str, str], float] = field(default_factory=dict)  # sorted address pair -> time
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 
@@ -217,6 +244,82 @@ class HistoryContext:
         """Router Advertisements, in frame order."""
         return tuple(self.packets[f] for f in sorted(self.packets)
                      if (icmp := self.packets[f].icmp6) is not None and icmp.type == 134)
+
+    # ---- indexes for the home-link rules (MCOA409-419): built once, one pass each
+
+    @cached_property
+    def nd_by_target(self) -> dict[str, list[Packet]]:
+        """NS / NA by target address, in frame order."""
+        index: dict[str, list[Packet]] = {}
+        for p in self.nd_packets:
+            if p.icmp6 is not None and p.icmp6.target:
+                index.setdefault(p.icmp6.target, []).append(p)
+        return index
+
+    @cached_property
+    def mn_macs(self) -> dict[str, set[bytes]]:
+        """Home address -> source MACs of the mobile node: its untunnelled BUs and its packets
+        sent from the home address (how the home-link rules tell its frames from others')."""
+        index: dict[str, set[bytes]] = {}
+        for p in self.packets.values():
+            path = p.path
+            if not path.mac_src or path.tunnel is not None:
+                continue
+            if p.mobility is not None and p.mobility.type_name == "BU":
+                hoa = path.home_address_option or path.src
+                if hoa:
+                    index.setdefault(hoa, set()).add(path.mac_src)
+            elif path.src and path.src != "::":
+                index.setdefault(path.src, set()).add(path.mac_src)
+        return index
+
+    @cached_property
+    def _macs_by_source(self) -> dict[str, set[bytes]]:
+        index: dict[str, set[bytes]] = {}
+        for p in self.packets.values():
+            if p.path.src and p.path.mac_src and p.path.tunnel is None:
+                index.setdefault(p.path.src, set()).add(p.path.mac_src)
+        return index
+
+    def macs_of(self, address: str) -> set[bytes]:
+        """Source MACs of signalling frames sent untunnelled from ``address`` (e.g. the HA's BAs)."""
+        return self._macs_by_source.get(address, set())
+
+    @cached_property
+    def home_link_interfaces(self) -> dict[int, set[int]]:
+        """/64 prefix (as an int) -> capture interfaces that see that link: RAs advertising it,
+        or ND about an address in it."""
+        index: dict[int, set[int]] = {}
+        for p in self.ra_packets:
+            for pfx in p.icmp6.prefixes:  # type: ignore[union-attr]
+                key = prefix64(pfx.split("/")[0])
+                if key is not None:
+                    index.setdefault(key, set()).add(p.interface)
+        for target, found in self.nd_by_target.items():
+            key = prefix64(target)
+            if key is not None:
+                index.setdefault(key, set()).update(p.interface for p in found)
+        return index
+
+    @cached_property
+    def nd_owners_by_hoa(self) -> dict[str, list[ev.HomeNdOwner]]:
+        index: dict[str, list[ev.HomeNdOwner]] = {}
+        for o in self.of(ev.HomeNdOwner):
+            index.setdefault(o.key.hoa, []).append(o)
+        return index
+
+    @cached_property
+    def ike_packets(self) -> tuple[Packet, ...]:
+        """IKE messages (UDP 500 / 4500), in frame order."""
+        return tuple(self.packets[f] for f in sorted(self.packets) if self.packets[f].ike is not None)
+
+    @cached_property
+    def capture_end(self) -> float:
+        """Time of the last event or signalling packet: how long the capture kept looking."""
+        times = [p.time for p in self.packets.values()]
+        times += [t for e in self.events if isinstance(t := getattr(e, "time", None), float)]
+        times += [d.last for d in self.watched_data]
+        return max(times, default=0.0)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else its pair's, else the capture's."""

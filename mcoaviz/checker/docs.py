@@ -11,7 +11,7 @@ import re
 from mcoaviz.checker.coverage import COVERAGE
 from mcoaviz.checker.registry import BY_CODE, FAMILIES, RULES, Rule, family_of
 
-CODE = re.compile(r"MCOA\d{3}")
+CODE = re.compile(r"MCOA\d{3,4}")  # MCOA1xx-9xx, MCOA10xx
 
 
 def is_checked(covered: str) -> bool:
@@ -100,10 +100,10 @@ def render_markdown() -> str:
         "## Coverage of the draft's requirements",
         "",
         "Every MUST / MUST NOT / SHOULD of draft-05 §4-§9 (rows Q01-Q114 of the project's",
-        "draft05-vs-rfc5648.md §4), then those of §2/§3, further draft ones without a Q row and",
-        "RFC-only ones (\"RFC §\"), mapped to the rules that check them or to the reason they cannot",
-        "be checked from packets: **N** = not observable (what a capture cannot contain is said),",
-        "**P** = partly observable (what is missing is said).",
+        "draft05-vs-rfc5648.md §4), then those of §2/§3, further draft ones without a Q row",
+        "(§9.2, §9.3.1) and RFC-only ones (\"RFC §\"), mapped to the rules that check them or to",
+        "the reason they cannot be checked from packets: **N** = not observable (what a capture",
+        "cannot contain is said), **P** = partly observable (what is missing is said).",
         "",
         "| # | draft § | requirement | who | covered by |",
         "|---|---|---|---|---|",

@@ -3,7 +3,7 @@
 
 Families: 1xx BID option format, 2xx bulk registration, 3xx acknowledgement / status and the
 mobile node's reactions, 4xx returning home, 5xx return routability / BRR, 6xx data plane /
-security, 7xx DSMIPv6 / NEMO, 9xx generic Mobile IPv6.
+security, 7xx DSMIPv6 / NEMO, 9xx generic Mobile IPv6, 10xx IKEv2 / IPsec.
 
 Severity: error = a MUST / MUST NOT, warning = a SHOULD (or a MUST the capture can only suggest),
 info = noteworthy. ``severity_rfc`` overrides it for RFC 5648 captures where the RFC's keyword
@@ -28,6 +28,8 @@ from mcoaviz.checker.rules import (
     data_plane,
     dsmip,
     generic,
+    home_link,
+    ike,
     return_home,
     return_routability,
     route_tokens,
@@ -135,6 +137,17 @@ RULES: tuple[Rule, ...] = (
     R("MCOA406", "HomeFlagWithZeroLifetime",            ERROR,   "-",            "§5.6.3",        "RFC H flag in a BU with Lifetime 0",                                  PACKET,  return_home.rfc_home_flag_with_zero_lifetime, RFC),
     R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC),
     R("MCOA408", "NotOnlyRouterAllowedNd",              ERROR,   "§5.6.3",       "§6.3",          "HA answered 0 to an H-flag BU while another router serves the home link", HISTORY, return_home.not_only_router_allowed_nd),
+    R("MCOA409", "HomeDadMissing",                      WARNING, "§6.3",         "6275 §10.3.1",  "HA accepted a first registration without DAD on the home link",      HISTORY, home_link.home_dad_missing),
+    R("MCOA410", "HomeDadWhileBindingHeld",             ERROR,   "§6.3",         "6275 §10.3.1",  "DAD NS for a home address while its HA holds a binding",              HISTORY, home_link.home_dad_while_bound),
+    R("MCOA411", "ProxyNdUnansweredAfterReturnHome",    ERROR,   "§5.6.3",       "§5.6.2, §6.3",  "NS for the home address unanswered after RETURNHOME WO/NDP",           HISTORY, home_link.proxy_nd_unanswered),
+    R("MCOA412", "NsFromHomeAddressAfterReturnHome",    WARNING, "§5.6.3",       "§5.6.4",        "MN solicits its router from the home link after RETURNHOME WO/NDP",   HISTORY, home_link.ns_from_home_address_after_returnhome),
+    R("MCOA413", "HomeAddressUsedBeforeHomeAck",        ERROR,   "§5.6.3",       "§5.6.4",        "data from the home address on the home link before the H-flag BA",    HISTORY, home_link.home_address_used_before_ack, severity_rfc=WARNING),
+    R("MCOA414", "CorrespondentBindingAfterReturnHome", WARNING, "§5.6.1",       "-",             "first BU to a CN for a foreign CoA after de-registering from home",   HISTORY, home_link.correspondent_binding_after_return, DRAFT),
+    R("MCOA415", "HomeInterfaceNotDeregisteredAbroad",  WARNING, "§5.6.2",       "-",             "home interface's BID de-registered from the home link or expired",    HISTORY, home_link.home_interface_not_deregistered_from_foreign, DRAFT),
+    R("MCOA416", "HomeBindingWithoutLinkLayerAddress",  WARNING, "-",            "§5.6.3",        "H-flag BU without MH-LLA option (code 2)",                            PACKET,  home_link.home_binding_without_lla, RFC),
+    R("MCOA417", "SecondHomeBinding",                   WARNING, "-",            "§5.6.3",        "second home binding while another BID's is held",                     HISTORY, home_link.second_home_binding, RFC),
+    R("MCOA418", "HomeAgentSolicitsDespiteLla",         WARNING, "-",            "§6.3",          "HA sends NS for the home address although the BU gave its MAC",       HISTORY, home_link.ha_solicits_despite_lla, RFC),
+    R("MCOA419", "NdForHomeAddressWithOtherRouters",    ERROR,   "§5.6.3",       "§5.6.2",        "MN does ND for its home address while other routers serve the link",  HISTORY, home_link.nd_with_other_routers),
     R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT),
     R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT),
     R("MCOA503", "CotDoesNotEchoBid",                   ERROR,   "§6.2",         "-",             "CoT with BID options omits the CoTI's BID",                           HISTORY, return_routability.cot_does_not_echo_bid, DRAFT),
@@ -166,12 +179,15 @@ RULES: tuple[Rule, ...] = (
     R("MCOA708", "NatNotReported",                      ERROR,   "§8.1",         "-",             "IPv4 CoA registered from behind a NAT without NAT Detection option",  HISTORY, dsmip.nat_not_reported, severity_rfc=WARNING),
     R("MCOA713", "Ipv4AddressAckMissing",               ERROR,   "-",            "§8.2",          "no IPv4 Address Acknowledgement for an IPv4 home address registration", HISTORY, dsmip.ipv4_address_ack_missing, RFC),
     R("MCOA714", "Ipv4AddressAckForeignStatus",         ERROR,   "-",            "§8.2",          "IPv4 Address Acknowledgement status not an RFC 5555 code",            HISTORY, dsmip.ipv4_address_ack_foreign_status, RFC),
+    R("MCOA709", "Ipv4HomeAddressOptionDropped",        ERROR,   "§8.2",         "§8.2",          "BU omits the IPv4 HoA option while the assigned IPv4 HoA is in use",  HISTORY, dsmip.ipv4_hoa_option_dropped),
     R("MCOA901", "BadMobilityChecksum",                 ERROR,   "6275 §6.1.1",  None,            "Mobility Header checksum does not verify",                            PACKET,  generic.bad_checksum),
     R("MCOA902", "AckWithoutBindingUpdate",             WARNING, "6275 §11.7.3", None,            "BA matching no captured BU",                                          HISTORY, generic.ack_without_update),
     R("MCOA903", "BindingUpdateNeverAcknowledged",      WARNING, "6275 §9.5.1",  None,            "BU with the A flag never acknowledged",                               HISTORY, generic.update_never_acknowledged),
     R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested),
     R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry),
     R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
+    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas),
+    R("MCOA1002", "IkeNotRerunAfterCoaRemoved",        ERROR,   "§9.1",         "§9.1",          "IKE CoA removed without K and no new IKE_SA_INIT while ESP continues", HISTORY, ike.ike_not_rerun_after_coa_removed),
 )
 # fmt: on
 
@@ -181,9 +197,10 @@ assert len(BY_CODE) == len(RULES), "duplicate rule code"
 FAMILIES: dict[str, str] = {
     "1": "BID option format", "2": "Bulk registration", "3": "Acknowledgement and status",
     "4": "Returning home", "5": "Return routability and BRR", "6": "Data plane and security",
-    "7": "DSMIPv6 and NEMO", "9": "Generic Mobile IPv6",
+    "7": "DSMIPv6 and NEMO", "9": "Generic Mobile IPv6", "10": "IKEv2 and IPsec",
 }
 
 
 def family_of(code: str) -> str:
-    return FAMILIES.get(code[4:5], "other")
+    # MCOA1xx-9xx: one family digit; MCOA10xx and later: the digits before the last two
+    return FAMILIES.get(code[4:-2], "other")

@@ -19,6 +19,7 @@ from dissector.records import (
     IPv4AddressAck,
     IPv4CareOfAddress,
     IPv4HomeAddress,
+    LinkLayerAddress,
     NATDetection,
     NonceIndices,
     Packet,
@@ -35,6 +36,9 @@ from tests.checker.builders import (
     HA_MAC,
     HOA,
     HOA2,
+    IKE_AUTH,
+    IKE_SA_INIT,
+    INFORMATIONAL,
     MN_MAC,
     RFC,
     ROUTER_MAC,
@@ -49,7 +53,9 @@ from tests.checker.builders import (
     coti,
     data,
     dbid,
+    esp,
     hits,
+    ike,
     nd,
     ra,
     raw_mh,
@@ -65,6 +71,8 @@ V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
 V4ACK_MCOA = IPv4AddressAck(offset=12, status=164, prefix_length=24, address="203.0.113.9")  # not RFC 5555's
 HOME = 0x80  # RFC 5648 H flag
 HOME_PREFIX = "2001:db8:a::/64"  # the home link's prefix (HOA is 2001:db8:a::100)
+LLA = LinkLayerAddress(offset=12, option_code=2, address=MN_MAC)  # MH-LLA: the MN's MAC (RFC 5568)
+V4HOA_ASSIGNED = "203.0.113.9"  # the IPv4 home address V4ACK assigns
 NAT_V4 = "203.0.113.5"  # the NAT's public address: outer source differs from the BID's IPv4 CoA
 
 
@@ -117,6 +125,29 @@ def care_of_test_then_bu(careof_index: int) -> list[Packet]:
 def tunnel_from(coa: str) -> Packet:
     """Data from the MN reverse-tunnelled to the HA from ``coa``."""
     return data(src=HOA, dst=CN, outer_src=coa, outer_dst=HA, tunnel="ip6ip6")
+def lla_home_bu(seq: int = 1, *options, **kw) -> Packet:  # noqa: ANN002, ANN003
+    """The RFC home-binding BU with the MH-LLA option (code 2) it SHOULD carry."""
+    return bu(seq, bid(1, HOA, flags=HOME), LLA, *options, src=HOA, mac_src=MN_MAC, **kw)
+
+
+def returnhome(status: int = 5, *, draft: bool = False) -> list[Packet]:
+    """H-flag BU from the home link and the HA's BA (status 5: the HA keeps proxy ND). Draft-05:
+    a Lifetime-0 BU, the status in the BID option (§5.6.3)."""
+    if draft:
+        return [draft_home_bu(), ba(1, dbid(1, status=status), lifetime=0, dst=HOA, mac_src=HA_MAC)]
+    return [rfc_home_bu(), ba(1, bid(1), status=status, dst=HOA, mac_src=HA_MAC)]
+
+
+def proxy_nd(*, answered: bool = False, draft: bool = False) -> list[Packet]:
+    """RETURNHOME, then a router's NS for the home address (frame 3), answered by the HA or not;
+    the RA at frame 4 shows the capture went on past RetransTimer."""
+    answer = [nd(136, HOA, src="fe80::a:1", mac_src=HA_MAC, at=1003.5)] if answered else []
+    return [*returnhome(draft=draft), nd(135, HOA, src="fe80::f:1", mac_src=ROUTER_MAC), *answer,
+            ra(HOME_PREFIX, mac_src=ROUTER_MAC)]
+
+
+def dad(target: str = HOA, mac: bytes = HA_MAC) -> Packet:
+    return nd(135, target, src="::", mac_src=mac)
 
 
 def draft_home_bu(seq: int = 1) -> Packet:
@@ -264,6 +295,37 @@ CASES: dict[str, Case] = {
                              ba(1, bid(1), dst=HOA, mac_src=HA_MAC)], [3],
                     lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), rfc_home_bu(),
                              ba(1, bid(1), status=5, dst=HOA, mac_src=HA_MAC)]),
+    "MCOA409": Case(lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), *reg(1, bid(1, COA1))], [3],
+                    lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), bu(1, bid(1, COA1)), dad(), ba(1, bid(1))]),
+    "MCOA410": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), mac_src=HA_MAC), dad()], [3],
+                    # DAD before any binding; later the MN's own DAD and a third node's (a duplicate)
+                    lambda: [dad(), bu(1, bid(1, COA1), mac_src=MN_MAC), ba(1, bid(1), mac_src=HA_MAC),
+                             dad(mac=MN_MAC), dad(mac=ROUTER_MAC)]),
+    "MCOA411": Case(lambda: proxy_nd(), [3], lambda: proxy_nd(answered=True),
+                    draft=Case(lambda: proxy_nd(draft=True), [3], lambda: proxy_nd(answered=True, draft=True),
+                               DRAFT)),
+    "MCOA412": Case(lambda: [*returnhome(), nd(135, "fe80::f:1")], [3],
+                    lambda: [*returnhome(status=0), nd(135, "fe80::f:1")],
+                    draft=Case(lambda: [*returnhome(draft=True), nd(135, "fe80::f:1")], [3],
+                               lambda: [*returnhome(status=0, draft=True), nd(135, "fe80::f:1")], DRAFT)),
+    "MCOA413": Case(lambda: [rfc_home_bu(), data(src=HOA, dst=CN), ba(1, bid(1), dst=HOA)], [2],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA), data(src=HOA, dst=CN)]),
+    "MCOA414": Case(lambda: [bu(1, src=HOA, lifetime=0), bu(1, flags="A", dst=CN)], [2],
+                    lambda: [bu(1, flags="A", dst=CN), bu(1, src=HOA, lifetime=0)], DRAFT),
+    "MCOA415": Case(lambda: [*reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")),
+                             bu(2, dbid(1), src=HOA, lifetime=0), ba(2, dbid(1), dst=HOA, lifetime=0)], [3],
+                    lambda: [*reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")),
+                             bu(2, dbid(1), src=COA2, lifetime=0), ba(2, dbid(1), dst=COA2, lifetime=0)], DRAFT),
+    "MCOA416": Case(lambda: [rfc_home_bu()], [1], lambda: [lla_home_bu()]),
+    "MCOA417": Case(lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA),
+                             bu(2, bid(2, HOA, flags=HOME), src=HOA, mac_src=MN_MAC), ba(2, bid(2), dst=HOA)], [4],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA), rfc_home_bu(2), ba(2, bid(1), dst=HOA)]),
+    "MCOA418": Case(lambda: [lla_home_bu(), nd(135, HOA, src="fe80::a:1", mac_src=HA_MAC),
+                             ba(1, bid(1), dst=HOA, mac_src=HA_MAC)], [2],
+                    lambda: [lla_home_bu(), ba(1, bid(1), dst=HOA, mac_src=HA_MAC),
+                             nd(135, HOA, src="fe80::a:1", mac_src=HA_MAC)]),
+    "MCOA419": Case(lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), *returnhome(status=0), nd(136, HOA)], [4],
+                    lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), *returnhome(status=0), nd(136, HOA)]),
     # ---------------------------------------------------------------- 5xx return routability / BRR
     "MCOA501": Case(lambda: reg(1, dbid(1, COA1, "C")) + [coti()], [3],
                     lambda: reg(1, dbid(1, COA1, "C")) + [coti(dbid(1))], DRAFT),
@@ -332,6 +394,10 @@ CASES: dict[str, Case] = {
                     lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
     "MCOA714": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK_MCOA, bid(1))], [2],
                     lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA709": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1)), *reg(2, bid(1, COA1)),
+                             data(src=V4HOA_ASSIGNED, dst="198.51.100.50")], [3],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1)), bu(2, V4HOA, bid(1, COA1)),
+                             ba(2, V4ACK, bid(1)), data(src=V4HOA_ASSIGNED, dst="198.51.100.50")]),
     # ---------------------------------------------------------------- 9xx generic
     "MCOA901": Case(lambda: [bu(1, bid(1, COA1), checksum_ok=False)], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA902": Case(lambda: [ba(7, bid(1))], [1], lambda: reg(7, bid(1, COA1))),
@@ -344,6 +410,14 @@ CASES: dict[str, Case] = {
                              data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA, tunnel="ip6ip6")]),
     "MCOA906": Case(lambda: [bu(1, bid(1, COA1), problems=(Problem("option:35", 60, "option overruns"),))], [1],
                     lambda: [bu(1, bid(1, COA1))]),
+    # ---------------------------------------------------------------- 10xx IKEv2
+    "MCOA1001": Case(lambda: [ike(IKE_AUTH), ike(INFORMATIONAL, src=COA2)], [2],
+                     lambda: [ike(IKE_AUTH), *reg(1, bid(2, COA2), flags="AHK"), ike(INFORMATIONAL, src=COA2)]),
+    "MCOA1002": Case(lambda: [ike(IKE_SA_INIT, rspi=0), *reg(1, bid(1, COA1), bid(2, COA2)),
+                              *reg(2, bid(1), lifetime=0), esp(src=COA2)], [5],
+                     lambda: [ike(IKE_SA_INIT, rspi=0), *reg(1, bid(1, COA1), bid(2, COA2)),
+                              *reg(2, bid(1), lifetime=0), ike(IKE_SA_INIT, src=COA2, ispi=0x33, rspi=0),
+                              esp(src=COA2)]),
 }
 
 
@@ -394,6 +468,7 @@ DIALECT_SEVERITIES = {
     "MCOA106": ("error", "warning"),  # RFC 6089 BID-PRI reuses the bits (I-27)
     "MCOA308": ("warning", "error"),  # draft HA SHOULD 133 vs RFC MUST 133
     "MCOA311": ("warning", "error"),  # draft SHOULD use O vs RFC MUST set O
+    "MCOA413": ("error", "warning"),  # draft MUST NOT assign the HoA vs RFC "can configure" after the BA
     "MCOA315": ("error", "warning"),  # draft MUST return BID CONFLICT vs RFC lowercase must/should
     "MCOA506": ("error", "warning"),  # draft MUST put a BID option vs RFC SHOULD "at least"
     "MCOA702": ("error", "warning"),  # draft MUST NOT vs RFC only implied

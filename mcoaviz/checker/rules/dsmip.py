@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from dissector.codepoints import Dialect
@@ -238,4 +239,34 @@ def ipv4_address_ack_foreign_status(ctx: HistoryContext) -> list[Hit]:
             if isinstance(o, IPv4AddressAck) and o.status not in RFC5555_STATUSES:
                 hits.append(Hit(f"IPv4 Address Acknowledgement carries status {o.status}, not an RFC 5555 "
                                 "code (0, 128-133).", ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648))
+    return hits
+
+
+def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
+    """What: after the home agent assigned an IPv4 home address A (IPv4 Address Acknowledgement
+    with a success status), a later registering BU of the same home address to that HA omits the
+    IPv4 Home Address option while IPv4 traffic from A continues after it.
+    Why: draft §8.2 "the mobile node MUST include the IPv4 home address option in the Binding
+    Update"; RFC §8.2 "for any purposes". Traffic from A after the BU shows the MN still holds A.
+    Example: BU with IPv4 HoA -> BA with IPv4AA 203.0.113.9 -> BU without the option (frame 3) ->
+    UDP from 203.0.113.9 -> finding at 3.
+    """
+    assigned: dict[tuple[str, str], tuple[str, int]] = {}  # (HA, HoA) -> (IPv4 HoA, BA frame)
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.role != "home-agent":
+            continue
+        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
+        pair = (p.key.node, p.key.hoa)
+        if bu is not None and bu.mobility is not None and not p.deregistration and pair in assigned \
+                and not any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):
+            address, at = assigned[pair]
+            if ctx.ipv4_hoa_last.get(address, -math.inf) > bu.time:
+                hits.append(Hit(f"BU omits the IPv4 Home Address option although {address} was assigned "
+                                f"(BA frame {at}) and traffic from it continues.", bu.frame, bu.time,
+                                p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
+        if ba is not None and ba.mobility is not None:
+            for o in ba.mobility.options:
+                if isinstance(o, IPv4AddressAck) and o.status < 128:
+                    assigned[pair] = (o.address, ba.frame)
     return hits

@@ -196,3 +196,4 @@ def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
                             f"advertises the home link (RA frame {other.frame}).", ba.frame, ba.time,
                             p.key.hoa, allowed[0].bid, ctx.dialect_of(p.bu_frame)))
     return hits
+home_bus = _home_bus  # shared with home_link (MCOA413, MCOA418, MCOA419)
