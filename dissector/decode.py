@@ -74,4 +74,4 @@ def _freeze(frame: Frame, state: WalkState) -> Packet:
         mobility = MobilityMessage(m.offset, m.mh_type, m.type_name, m.payload_proto, m.header_len,
                                    m.checksum, m.checksum_ok, m.body, tuple(m.options))
     return Packet(frame.number, frame.time, frame.interface, frame.wire_length, path, mobility,
-                  state.icmp6, state.esp, state.fragment, tuple(state.problems))
+                  state.icmp6, state.esp, state.fragment, tuple(state.problems), state.ike)

@@ -5,8 +5,8 @@ BID-bearing messages; ``decision()`` answers once a decisive observation exists.
 only counts at the end of input (``final()``). ``with_dialect`` re-reads the BID flag bytes and BU
 header flags of an already decoded packet, so the pipeline can hold records until it knows.
 
-Decided per capture, not per (HoA, peer) as interpretation I-1 prefers: the CLI options act per
-capture too, and mixed-dialect captures are not expected.
+One detector judges one body of evidence: ``dissector.dialect_pairs.PairDialects`` keeps one per
+(mobile node, peer) pair and one for the whole capture (interpretation I-1).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from dissector.ike import IKE_PORTS
 from dissector.link import parse_link
 
 # Upper layers that make a packet plain data (Mobility Header 135/62, ICMPv6 58, ESP 50, AH 51,
@@ -189,10 +190,10 @@ class Classifier:
         if len(frame) < p + 8:
             return None
         ports = self.udp_ports
-        if (
-            int.from_bytes(frame[p : p + 2], "big") in ports
-            or int.from_bytes(frame[p + 2 : p + 4], "big") in ports
-        ):
+        sport, dport = int.from_bytes(frame[p : p + 2], "big"), int.from_bytes(frame[p + 2 : p + 4], "big")
+        if sport in IKE_PORTS or dport in IKE_PORTS:
+            return None  # IKE (draft §9.1) and ESP in UDP: rare, decoded on the slow path
+        if sport in ports or dport in ports:
             if p + int.from_bytes(frame[p + 4 : p + 6], "big") != end or len(frame) < p + 9:
                 return None
             inner = _inner(frame, p + 8, end, frame[p + 8] >> 4)

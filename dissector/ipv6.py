@@ -14,6 +14,7 @@ from socket import AF_INET6, inet_ntop
 from dissector.codepoints import HOME_ADDRESS_OPTION, MOBILITY_NEXT_HEADERS, Dialect, NextHeader
 from dissector.errors import Malformed, Truncated
 from dissector.icmp6 import decode_icmp6
+from dissector.ike import IKE_PORT, IKE_PORTS, decode_ike, is_ike
 from dissector.mobility import decode_mobility
 from dissector.reader import Reader
 from dissector.records import EspInfo
@@ -254,6 +255,11 @@ def _udp(r: Reader, state: WalkState, opts: WalkOptions) -> None:
     start = r.tell()
     sport, dport, length = r.pull_u16(), r.pull_u16(), r.pull_u16()
     r.skip(2)
+    if (sport in IKE_PORTS or dport in IKE_PORTS) and is_ike(sport, dport, r):
+        if 8 <= length and start + length < r.end:
+            r = r.bounded(r.tell(), start + length)
+        decode_ike(r, state, IKE_PORT not in (sport, dport))
+        return
     if sport not in opts.udp_ports and dport not in opts.udp_ports:
         return
     if length < 8:

@@ -329,6 +329,31 @@ class EspInfo:
     null_decoded: bool  # the inside was plainly ESP-NULL and was decoded
 
 
+@dataclass(frozen=True, slots=True)
+class IkeHeader:
+    """The fixed IKE header (RFC 7296 §3.1) of a UDP 500 / 4500 datagram; payloads stay unread."""
+
+    initiator_spi: int
+    responder_spi: int  # 0 in the first IKE_SA_INIT request
+    next_payload: int
+    major_version: int  # 2 for IKEv2
+    minor_version: int
+    exchange_type: int  # 34 IKE_SA_INIT, 35 IKE_AUTH, 36 CREATE_CHILD_SA, 37 INFORMATIONAL
+    flags_byte: int
+    message_id: int
+    length: int  # of the whole IKE message, header included
+
+    @property
+    def initiator(self) -> bool:
+        """I flag: sent by the original initiator of the IKE SA."""
+        return bool(self.flags_byte & 0x08)
+
+    @property
+    def response(self) -> bool:
+        """R flag: a response."""
+        return bool(self.flags_byte & 0x20)
+
+
 # --------------------------------------------------------------------------- the packet
 
 
@@ -370,6 +395,7 @@ class Packet:
     esp: EspInfo | None = None
     fragment: bool = False  # an unreassembled fragment
     problems: tuple[Problem, ...] = field(default=())
+    ike: IkeHeader | None = None  # IKE header on UDP 500 / 4500 (draft §9.1)
 
     @property
     def malformed(self) -> bool:

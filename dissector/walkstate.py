@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from dissector.records import (
     EspInfo,
     Icmp6Message,
+    IkeHeader,
     MessageBody,
     MobilityOption,
     Problem,
@@ -58,6 +59,7 @@ class WalkState:
     mobility: MobilityDraft | None = None
     icmp6: Icmp6Message | None = None
     esp: EspInfo | None = None
+    ike: IkeHeader | None = None
     fragment: bool = False
     problems: list[Problem] = field(default_factory=list)
     problems_dropped: int = 0  # problems beyond MAX_PACKET_PROBLEMS: counted, not kept

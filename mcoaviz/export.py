@@ -31,6 +31,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "bytes", "width"),
     "findings": ("rule", "section", "severity", "frame", "message", "rfc_section", "time", "hoa", "bid"),
     "problems": ("frame", "layer", "offset", "reason", "severity"),
+    "dialects": ("hoa", "peer", "dialect", "basis", "reason", "first_frame", "messages"),
     "latencies": LATENCY_COLUMNS,
     "gaps": GAP_COLUMNS,
 }

@@ -9,16 +9,22 @@ Ordering guarantees the engine relies on:
 * every frame goes first to ``FastPath.offer``; frames it declines are decoded by
   ``decode_frame``. The fast path's rows are flushed to the engine *before* each slow-path
   record and at the end, so each ``TrafficCount`` row lies between two signalling records;
-* with ``--dialect auto`` records are held (in order, rows included) until the
-  ``DialectDetector`` decides or ``hold_limit`` records are held or input ends; the held
-  records are then re-read in the chosen dialect (``with_dialect``) and released.
+* with ``--dialect auto`` the dialect is decided per (mobile node, peer) pair
+  (``PairDialects``, interpretation I-1). A Mobility Header message waits, with everything
+  after it (in order, rows included), until its pair is decided; the held records are re-read
+  in their pair's dialect (``with_dialect``) and released from the front. When ``hold_limit``
+  messages or ``hold_items`` records are held, or the front one waited ``hold_seconds`` of
+  capture time, or input ends, the pair at the front falls back
+  (capture-wide evidence, then its own weak evidence) so memory stays bounded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import mmap
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,13 +33,15 @@ from dissector.capture import RawRecord, problem_kind, record_to_frame
 from dissector.capture.limits import MAX_PROBLEM_KINDS
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
-from dissector.dialect import DialectDetector, with_dialect
+from dissector.dialect import with_dialect
+from dissector.dialect_pairs import Pair, PairDialects
 from dissector.fastpath import FastPath
 from dissector.fastpath import accelerated as fast_accelerated
 from dissector.fragments import Reassembler
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
 from mcoaviz.checker import Checker
 from mcoaviz.checker.context import CheckerConfig
+from mcoaviz.dataframes import resolve_data_frames
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
 
@@ -48,6 +56,7 @@ class AnalysisOptions:
     run_checker: bool = True
     hold_limit: int = 10_000  # signalling messages held at most while the dialect is undecided
     hold_items: int = 200_000  # held records of any kind (bounds memory on data-only captures)
+    hold_seconds: float = 60.0  # capture seconds a message waits at most for its pair's evidence
     fast_path: bool = True
     udp_ports: frozenset[int] = frozenset({4191})
     run_engine: bool = True  # False: decode only (``mcoaviz decode``: packets to ``listener``)
@@ -65,12 +74,13 @@ class Analysis:
     traffic_bins: list[dict[str, Any]]
     findings: list[dict[str, Any]]
     problems: list[dict[str, Any]]
+    dialects: list[dict[str, Any]] = field(default_factory=list)  # one row per (MN, peer) pair
     events: list[Event] = field(default_factory=list, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
     stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
 
-    TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems")
+    TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems", "dialects")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"capture": self.capture}
@@ -102,20 +112,19 @@ class Pipeline:
         self.problems: list[dict[str, Any]] = []
         self.problem_count = 0
         self.problem_kinds: dict[str, int] = {}  # problem_kind -> count, every problem (kept or not)
-        self._detector = DialectDetector(self.options.bid_type)
+        # the capture-wide decision: a pair's fallback, and what the summary shows first
         self.dialect: Dialect | None = None
         self.dialect_reason = ""
-        if self.options.dialect != "auto":
-            self.dialect = Dialect(self.options.dialect)
-            self.dialect_reason = "set by --dialect"
-        self._held: list[Packet | list[TrafficCount]] = []
-        self._held_packets = 0
-        self._decode = DecodeOptions(dialect=self.dialect or Dialect.RFC5648,
+        forced = None if self.options.dialect == "auto" else Dialect(self.options.dialect)
+        if forced is not None:
+            self.dialect, self.dialect_reason = forced, "set by --dialect"
+        self.pairs = PairDialects(self.options.bid_type, forced)
+        self._held: deque[tuple[Packet, Pair | None] | list[TrafficCount]] = deque()
+        self._held_packets = 0  # Mobility Header messages among the held records
+        self._decode = DecodeOptions(dialect=forced or Dialect.RFC5648,
                                      bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
         self._fast = FastPath(self._decode) if self.options.fast_path else None
-        self.checker: Checker | None = None
-        if self.dialect is not None:
-            self.checker = self._make_checker()
+        self.checker: Checker | None = self._make_checker()
         self._finished = False
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.unreadable: str | None = None  # why the input is not a capture at all
@@ -219,20 +228,65 @@ class Pipeline:
     def _slow(self, packet: Packet) -> list[Event]:
         if packet.problems:
             self.add_problems(packet.problems, packet.frame)
-        if self.dialect is None:
-            self._detector.observe(packet)
-            self._held.append(packet)
-            if packet.mobility is not None:
-                self._held_packets += 1
-            decided, reason = self._detector.decision()
-            if decided is None and (self._held_packets >= self.options.hold_limit
-                                    or len(self._held) >= self.options.hold_items):
-                decided, reason = self._detector.final()
-                reason = f"{reason} (decided after holding {self._held_packets} messages)"
-            if decided is None:
-                return []
-            return self._decide(decided, reason)
-        return self._to_engine(packet)
+        pair = self.pairs.observe(packet)
+        if self.dialect is None and self.pairs.capture_dialect is not None:
+            self.dialect, self.dialect_reason = self.pairs.capture_dialect, self.pairs.capture_reason
+        if not self._held and (pair is None or self.pairs.dialect_of(pair) is not None):
+            return self._release(packet, pair)
+        self._held.append((packet, pair))
+        if packet.mobility is not None:
+            self._held_packets += 1
+        return self._drain()
+
+    def _drain(self, everything: bool = False) -> list[Event]:
+        """Release held records from the front while their pair is decided; a pair blocking the
+        front falls back when the hold limits are reached (or ``everything``: end of input)."""
+        events: list[Event] = []
+        held, options, pairs = self._held, self.options, self.pairs
+        while held:
+            item = held[0]
+            if not isinstance(item, list):
+                pair = item[1]
+                if pair is not None and pairs.dialect_of(pair) is None:
+                    waited = (self.last_time or 0.0) - item[0].time
+                    if not (everything or self._held_packets >= options.hold_limit
+                            or len(held) >= options.hold_items or waited > options.hold_seconds):
+                        break
+                    pairs.fall_back(pair)
+                    if not everything:
+                        state = pairs.pairs[pair]
+                        state.reason += (f" (decided after holding {self._held_packets} messages, "
+                                         f"{waited:.0f} s)")
+            held.popleft()
+            if isinstance(item, list):
+                events += self._rows_to_engine(item)
+                continue
+            if item[0].mobility is not None:
+                self._held_packets -= 1
+            events += self._release(*item)
+        return events
+
+    @property
+    def holding(self) -> bool:
+        """Records are held for an undecided (MN, peer) pair: they reach the engine late."""
+        return bool(self._held)
+
+    def dialect_for(self, packet: Packet) -> Dialect:
+        """The dialect ``packet`` is read in: its (MN, peer) pair's, else the capture's, else RFC."""
+        return self.pairs.dialect_of(self.pairs.pair_of(packet)) or self.dialect or Dialect.RFC5648
+
+    def _release(self, packet: Packet, pair: Pair | None) -> list[Event]:
+        dialect = self.pairs.dialect_of(pair)
+        if dialect is None:  # no pair: BID options (if any) read as the capture's
+            dialect = self.dialect or Dialect.RFC5648
+        if packet.mobility is not None and dialect is not self._decode.dialect:
+            packet = with_dialect(packet, dialect)
+        return self._to_engine(packet, dialect)
+
+    @property
+    def decode_options(self) -> DecodeOptions:
+        """How frames are decoded (in the capture's dialect once it is decided)."""
+        return self._decode
 
     def _flush_rows(self) -> list[Event]:
         if self._fast is None:
@@ -241,33 +295,19 @@ class Pipeline:
         if not rows:
             return []
         self._saw(rows[0].first, max(row.last for row in rows))
-        if self.dialect is None:
+        if self._held:
             self._held.append(rows)
             return []
         return self._rows_to_engine(rows)
 
-    def _decide(self, dialect: Dialect, reason: str) -> list[Event]:
-        self.dialect, self.dialect_reason = dialect, reason
-        self.checker = self._make_checker()
-        self._decode = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
-                                     udp_ports=self.options.udp_ports)
-        events: list[Event] = []
-        held, self._held = self._held, []
-        for item in held:
-            if isinstance(item, list):
-                events += self._rows_to_engine(item)
-            else:
-                events += self._to_engine(with_dialect(item, dialect))
-        return events
-
-    def _to_engine(self, packet: Packet) -> list[Event]:
+    def _to_engine(self, packet: Packet, dialect: Dialect) -> list[Event]:
         if self.listener is not None:
             self.listener(packet)
         if not self.options.run_engine:
             return []
         events = self.engine.feed(packet)
         if self.checker is not None:
-            self.checker.observe(packet, events)
+            self.checker.observe(packet, events, dialect)
         return events
 
     def _rows_to_engine(self, rows: list[TrafficCount]) -> list[Event]:
@@ -307,7 +347,10 @@ class Pipeline:
             self._finished = True
             self._flush_rows()
             if self.dialect is None:
-                self._decide(*self._detector.final())
+                self.dialect, self.dialect_reason = self.pairs.capture.final()
+            self._drain(everything=True)
+            if self.checker is not None:
+                self.checker.config = dataclasses.replace(self.checker.config, dialect=self.dialect)
             end = self.last_time if self.last_time is not None else 0.0
             events = self.engine.finish(end)
             if self.checker is not None and events:
@@ -328,6 +371,7 @@ class Pipeline:
             traffic_bins=self.engine.traffic_bins(),
             findings=findings,
             problems=list(self.problems),
+            dialects=self.pairs.rows(),
             events=self.engine.events,
             checker_available=self.checker is not None,
             unreadable=self.unreadable,
@@ -351,7 +395,7 @@ class Pipeline:
         }
 
     def _make_checker(self) -> Checker | None:
-        """The checker, once the dialect is known (its rules read it); None with run_checker off."""
+        """The checker (each packet comes with its pair's dialect); None with run_checker off."""
         if not self.options.run_checker:
             return None
         return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
@@ -427,7 +471,15 @@ def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = No
     pipeline = Pipeline(options, name=os.fspath(source))
     with open_capture(source) as capture, StepwiseCollector() as collector:
         pipeline.collector = collector
-        return run_pipeline(pipeline, capture, progress)
+        analysis = run_pipeline(pipeline, capture, progress)
+        seekable = capture.seekable_file
+    if seekable and resolve_data_frames(source, analysis.findings, pipeline.decode_options):
+        # findings whose data the fast path counted now have frames: keep the frame order
+        from mcoaviz.checker.finding import SEVERITY_RANK
+
+        analysis.findings.sort(key=lambda f: (f["frame"] is None, f["frame"] or 0,
+                                              -SEVERITY_RANK.get(f["severity"], 0), f["rule"]))
+    return analysis
 
 
 def run_pipeline(pipeline: Pipeline, capture: Any, progress: Progress | None = None) -> Analysis:

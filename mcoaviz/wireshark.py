@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -124,10 +124,13 @@ def _frame_view(packet: Any) -> WiresharkFrame:
 
 
 def extract_frames(capture: str | PathLike[str], frames: Iterable[int], into: Path, dialect: Dialect,
-                   bid_type: int = 35) -> tuple[list[int], dict[int, MobilityMessage]]:
+                   bid_type: int = 35, per_frame: Mapping[int, Dialect] | None = None,
+                   ) -> tuple[list[int], dict[int, MobilityMessage]]:
     """Copy ``frames`` of ``capture`` into the pcapng ``into`` (in capture order, interfaces and
-    original lengths kept) and decode their Mobility Headers. Returns the frame numbers in the
-    order written (the k-th packet of ``into`` is frame ``numbers[k - 1]``) and mcoaviz's messages."""
+    original lengths kept) and decode their Mobility Headers, each in ``per_frame``'s dialect
+    (its (MN, peer) pair's), else ``dialect``. Returns the frame numbers in the order written
+    (the k-th packet of ``into`` is frame ``numbers[k - 1]``) and mcoaviz's messages."""
+    per_frame = per_frame or {}
     wanted = set(frames)
     options = DecodeOptions(dialect=dialect, bid_type=bid_type)
     numbers: list[int] = []
@@ -147,7 +150,7 @@ def extract_frames(capture: str | PathLike[str], frames: Iterable[int], into: Pa
             blocks.append(enhanced_packet(index, round(frame.time * 1e9), frame.data,
                                           original_length=frame.wire_length))
             numbers.append(frame.number)
-            packet = with_dialect(decode_frame(frame, options), dialect)
+            packet = with_dialect(decode_frame(frame, options), per_frame.get(frame.number, dialect))
             if packet.mobility is not None:
                 messages[frame.number] = packet.mobility
     with into.open("wb") as out:
@@ -166,13 +169,16 @@ def _finding(rule: str, severity: str, frame: int, message: str, section: str) -
 
 
 def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect: Dialect,
-                   bid_type: int = 35) -> list[dict[str, Any]]:
-    """Wireshark's Expert Infos and decoding differences for the Mobility Header ``frames``."""
+                   bid_type: int = 35, per_frame: Mapping[int, Dialect] | None = None,
+                   ) -> list[dict[str, Any]]:
+    """Wireshark's Expert Infos and decoding differences for the Mobility Header ``frames``
+    (read in ``per_frame``'s dialect where given, else ``dialect``)."""
+    per_frame = per_frame or {}
     if str(capture) == "-" or not Path(capture).is_file():
         raise WiresharkUnavailable("--wireshark needs a capture file (tshark reads it again), not a pipe")
     with tempfile.TemporaryDirectory(prefix="mcoaviz-wireshark-") as folder:
         subset = Path(folder) / "signalling.pcapng"
-        numbers, ours = extract_frames(capture, frames, subset, dialect, bid_type)
+        numbers, ours = extract_frames(capture, frames, subset, dialect, bid_type, per_frame)
         by_position = read_wireshark(subset) if numbers else {}
     theirs = {numbers[position - 1]: view for position, view in by_position.items()}
     findings: list[dict[str, Any]] = []
@@ -184,7 +190,8 @@ def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect:
         message = ours.get(number)
         if message is None:
             continue
-        for difference in compare_message(message, view.fields, dialect, cut_short=view.cut_short):
+        read_as = per_frame.get(number, dialect)
+        for difference in compare_message(message, view.fields, read_as, cut_short=view.cut_short):
             rule = "WS-KNOWN" if difference.known else "WS-DIFF"
             text = printable(difference.describe(), 512)
             findings.append(_finding(rule, "info", number, text, "Wireshark"))
@@ -194,8 +201,30 @@ def second_opinion(capture: str | PathLike[str], frames: Iterable[int], dialect:
 def analysis_second_opinion(capture: str | PathLike[str], analysis: Analysis,
                             bid_type: int = 35) -> list[dict[str, Any]]:
     """``second_opinion`` on the frames where ``analysis`` (a pipeline Analysis) found a Mobility
-    Header, with the dialect it decided."""
+    Header, each in the dialect of its (MN, peer) pair (``analysis.dialects``), else the capture's."""
     tshark_path()  # fail with the install hint before copying frames
     frames = [row["frame"] for row in analysis.messages]
     dialect = Dialect(analysis.capture.get("dialect") or Dialect.RFC5648.value)
-    return second_opinion(capture, frames, dialect, bid_type)
+    return second_opinion(capture, frames, dialect, bid_type, frame_dialects(analysis))
+
+
+def frame_dialects(analysis: Analysis) -> dict[int, Dialect]:
+    """Message frame -> the dialect of its (MN, peer) pair, from the export's tables: the pair is
+    (home address, destination) of what the MN sends, (home address, source) of what it gets;
+    a CoTI / CoT is joined to its MN through the care-of addresses of that MN's BUs."""
+    pairs = {(d["hoa"], d["peer"]): Dialect(d["dialect"]) for d in analysis.dialects if d.get("dialect")}
+    home_of: dict[str, str] = {}
+    for row in analysis.messages:
+        if row.get("type") == "BU" and row.get("hoa"):
+            for coa in [row.get("src")] + [b.get("coa") for b in row.get("bids") or ()]:
+                if coa and coa != row["hoa"]:
+                    home_of[coa] = row["hoa"]
+    out: dict[int, Dialect] = {}
+    for row in analysis.messages:
+        sent = row.get("type") in ("BU", "HoTI", "CoTI")
+        mn = row.get("hoa") or (row.get("src") if sent else row.get("dst"))
+        peer = row.get("dst") if sent else row.get("src")
+        found = pairs.get((home_of.get(mn, mn), peer)) if mn and peer else None
+        if found is not None:
+            out[row["frame"]] = found
+    return out

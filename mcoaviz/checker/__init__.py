@@ -13,10 +13,12 @@ engine's complete event list (``engine.events``), never on a state machine of th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
-from dissector.records import Packet, TrafficCount
-from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext
+from dissector.codepoints import Dialect
+from dissector.records import IPv4AddressAck, Packet, TrafficCount
+from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule
 from mcoaviz.checker.runner import (
@@ -29,6 +31,8 @@ from mcoaviz.checker.runner import (
 )
 from mcoaviz.engine.events import DuplicateSighting
 
+MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
+
 
 class Checker:
     """Collects findings while a capture is analysed. Not thread-safe; one per analysis."""
@@ -39,35 +43,107 @@ class Checker:
         self._history_rules = selected_rules(self.config, HISTORY)
         self._findings: list[Finding] = []
         self._events: list[object] = []
-        self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 packets by frame, for history rules
+        self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 / IKE packets by frame, for history rules
         self._hao_data: list[tuple[int | None, float, str, str]] = []
+        self._start: float | None = None  # the first record's time (packet or traffic row)
+        self._dialects: dict[int, Dialect] = {}  # signalling frame -> its pair's dialect
+        # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
+        # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
+        # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
+        # two addresses -> its latest time (MCOA1002)
+        self._returning: set[str] = set()
+        self._watched_data: list[WatchedData] = []
+        self._ipv4_hoas: dict[str, float] = {}
+        self._esp_last: dict[tuple[str, str], float] = {}
 
-    def observe(self, packet: Packet, events: Sequence[object] = ()) -> None:
-        """One decoded packet and the events the engine produced for it."""
+    def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
+        """One decoded packet and the events the engine produced for it; ``dialect``: its
+        (MN, peer) pair's (I-1), for rules about messages without BID options."""
         self._events.extend(events)
+        if self._start is None or packet.time < self._start:
+            self._start = packet.time
         # the same message seen again at another capture point is one message (engine contract)
         repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
+        path = packet.path
         if packet.mobility is not None or packet.icmp6 is not None:
             self._signalling[packet.frame] = packet
+            if dialect is not None:
+                self._dialects[packet.frame] = dialect
+            if packet.mobility is not None:
+                self._watch(packet)
+            elif packet.icmp6 is not None and not 133 <= packet.icmp6.type <= 137:
+                self._watched_packet(packet)  # e.g. an echo request from the home address: data, not ND
             if self._packet_rules and not repeated:
-                ctx = PacketContext(packet, self.config)
+                ctx = PacketContext(packet, self.config, dialect)
                 self._findings.extend(run_packet_rules(self._packet_rules, ctx))
-        elif packet.path.home_address_option and packet.path.dst:
-            self._hao_data.append((packet.frame, packet.time, packet.path.home_address_option,
-                                   packet.path.dst))
+            return
+        if packet.ike is not None:
+            self._signalling[packet.frame] = packet
+            return
+        if packet.esp is not None:
+            a, b = path.outer_src or path.src, path.outer_dst or path.dst
+            if a and b:
+                self._esp_last[(a, b) if a < b else (b, a)] = packet.time
+        if path.home_address_option and path.dst:
+            self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
+        else:
+            self._watched_packet(packet)
+
+    def _watched_packet(self, packet: Packet) -> None:
+        path = packet.path
+        src = path.src
+        if src in self._returning and path.tunnel is None and len(self._watched_data) < MAX_WATCHED:
+            self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, src,
+                                                  path.dst, path.tunnel, packet.interface))
+        elif src in self._ipv4_hoas:
+            self._ipv4_hoas[src] = packet.time
+
+    def _watch(self, packet: Packet) -> None:
+        """Watch a home address from its H-flag BU to the next BA sent to it; watch an IPv4 home
+        address once an IPv4 Address Acknowledgement assigns it."""
+        mh = packet.mobility
+        if mh is None:
+            return
+        if mh.type_name == "BU" and any(b.home_flag for b in mh.bids):
+            hoa = packet.path.home_address_option or packet.path.src
+            if hoa:
+                self._returning.add(hoa)
+        elif mh.type_name == "BA":
+            self._returning.discard(packet.path.routing_type2 or packet.path.dst or "")
+            for o in mh.options:
+                if isinstance(o, IPv4AddressAck) and o.status < 128:
+                    self._ipv4_hoas.setdefault(o.address, -math.inf)
 
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
-        for row in rows:
+        if rows and not isinstance(rows, list):
+            rows = list(rows)
+        if rows:
+            first = min(row.first for row in rows)
+            if self._start is None or first < self._start:
+                self._start = first
+        returning, ipv4_hoas = self._returning, self._ipv4_hoas
+        if not returning and not ipv4_hoas:  # the usual case: as cheap as before these rules
+            for row in rows:
+                if row.home_address_option and row.dst:
+                    self._hao_data.append((None, row.first, row.home_address_option, row.dst))
+            return
+        for row in rows:  # one or two set lookups per aggregated row, not per packet
+            src = row.src
             if row.home_address_option and row.dst:
                 self._hao_data.append((None, row.first, row.home_address_option, row.dst))
+            elif src in returning and row.via == "plain" and len(self._watched_data) < MAX_WATCHED:
+                self._watched_data.append(WatchedData(None, row.first, row.last, src, row.dst, None,
+                                                      row.interface))
+            elif src in ipv4_hoas:
+                ipv4_hoas[src] = max(ipv4_hoas[src], row.last)
 
     def forget_before(self, cut: float) -> None:
         """A live session's retention (``EngineConfig.retain``): drop what the history rules
-        would read from before capture time ``cut`` (events, signalling packets, HAO data) and
-        the findings timed before it (the caller has read them). ``finish`` then reruns the
-        history rules on the window only."""
+        would read from before capture time ``cut`` (events, signalling packets and their
+        dialects, HAO data, watched data) and the findings timed before it (the caller has read
+        them). ``finish`` then reruns the history rules on the window only."""
         events = self._events
         n = 0
         for event in events:
@@ -81,11 +157,17 @@ class Checker:
             if signalling[frame].time >= cut:
                 break
             del signalling[frame]
+            self._dialects.pop(frame, None)
         hao = self._hao_data
         n = 0
         while n < len(hao) and hao[n][1] < cut:
             n += 1
         del hao[:n]
+        watched = self._watched_data
+        n = 0
+        while n < len(watched) and watched[n].last < cut:
+            n += 1
+        del watched[:n]
         self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
 
     def finish(self, engine: object | None = None) -> list[Finding]:
@@ -100,7 +182,9 @@ class Checker:
         events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
             else self._events
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
-                             hao_data=tuple(self._hao_data))
+                             hao_data=tuple(self._hao_data), capture_start=self._start,
+                             frame_dialects=dict(self._dialects), watched_data=tuple(self._watched_data),
+                             ipv4_hoa_last=dict(self._ipv4_hoas), esp_last=dict(self._esp_last))
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

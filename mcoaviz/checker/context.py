@@ -9,6 +9,7 @@ History rules read what the engine concluded; they never rebuild binding state t
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,11 +17,19 @@ from functools import cached_property
 from typing import TypeVar
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingUpdate, MobilityMessage, Packet
+from dissector.records import BindingAck, BindingUpdate, MobilityMessage, Packet
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
 E = TypeVar("E")
+
+
+def prefix64(address: str | None) -> int | None:
+    """The /64 of an IPv6 address as an int (our stand-in for 'the same link'); None if not IPv6."""
+    try:
+        return int(ipaddress.IPv6Address(address or "")) >> 64
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,12 @@ class PacketContext:
 
     packet: Packet
     config: CheckerConfig
+    pair_dialect: Dialect | None = None  # the dialect of the packet's (MN, peer) pair (I-1)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The packet's dialect: its pair's, else the capture's."""
+        return self.pair_dialect or self.config.dialect
 
     @property
     def message(self) -> MobilityMessage | None:
@@ -58,22 +73,75 @@ class PacketContext:
         return path.home_address_option or path.src
 
 
+@dataclass(frozen=True, slots=True)
+class WatchedData:
+    """Untunnelled data (not signalling) from a home address between its H-flag BU and the next
+    BA sent to it. ``frame`` is None for fast-path rows, whose ``first``/``last`` times bound
+    the packets they count."""
+
+    frame: int | None
+    first: float
+    last: float
+    src: str
+    dst: str | None
+    tunnel: str | None  # None: sent untunnelled, as on the home link
+    interface: int
+
+
 @dataclass(eq=False)
 class HistoryContext:
     """The whole analysis, for stateful rules: engine events plus the signalling packets."""
 
     events: Sequence[object]
-    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6) packets by frame
+    packets: Mapping[int, Packet]  # signalling (MH, ICMPv6, IKE) packets by frame
     config: CheckerConfig
     # route-optimised data with a Home Address option: (frame | None, time, HoA, destination)
     hao_data: Sequence[tuple[int | None, float, str, str]] = field(default_factory=tuple)
+    capture_start: float | None = None  # time of the capture's first record
+    # the dialect of each signalling frame's (MN, peer) pair (I-1); frames missing use the capture's
+    frame_dialects: Mapping[int, Dialect] = field(default_factory=dict)
+    watched_data: Sequence[WatchedData] = field(default_factory=tuple)  # HoA data between H BU and BA
+    ipv4_hoa_last: Mapping[str, float] = field(default_factory=dict)  # assigned IPv4 HoA -> last data
+    esp_last: Mapping[tuple[str, str], float] = field(default_factory=dict)  # sorted address pair -> time
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
+    _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def _positions(self) -> dict[type, list[int]]:
+        """Positions of the events by exact type: one pass, shared by every ``of``/``in_order``."""
+        index: dict[type, list[int]] = {}
+        for i, e in enumerate(self.events):
+            index.setdefault(type(e), []).append(i)
+        return index
+
+    def _select(self, kinds: tuple[type, ...]) -> tuple[object, ...]:
+        lists = [pos for t, pos in self._positions.items() if issubclass(t, kinds)]
+        order = lists[0] if len(lists) == 1 else sorted(i for pos in lists for i in pos)
+        return tuple(self.events[i] for i in order)
 
     def of(self, kind: type[E]) -> tuple[E, ...]:
         """All events of one type (subclasses included), in processing order."""
         if kind not in self._by_type:
-            self._by_type[kind] = tuple(e for e in self.events if isinstance(e, kind))
+            self._by_type[kind] = self._select((kind,))
         return self._by_type[kind]  # type: ignore[return-value]
+
+    def in_order(self, *kinds: type) -> tuple[object, ...]:
+        """The events of several types (subclasses included) interleaved in processing order, for
+        rules that replay a few kinds with their own per-key state without walking every event."""
+        if kinds not in self._in_order:
+            self._in_order[kinds] = self._select(kinds)
+        return self._in_order[kinds]
+
+    @cached_property
+    def answered(self) -> tuple[tuple[ev.BindingUpdateProcessed, Packet, Packet], ...]:
+        """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
+        found = []
+        for p in self.of(ev.BindingUpdateProcessed):
+            bu, ba = self.packet(p.bu_frame), self.packet(p.ba_frame)
+            if bu is not None and ba is not None and bu.mobility and ba.mobility \
+                    and isinstance(ba.mobility.body, BindingAck):
+                found.append((p, bu, ba))
+        return tuple(found)
 
     def packet(self, frame: int | None) -> Packet | None:
         return None if frame is None else self.packets.get(frame)
@@ -125,6 +193,18 @@ class HistoryContext:
         return tuple(done)
 
     @cached_property
+    def data_run_ends(self) -> dict[tuple[object, ...], ev.DataWithoutBindingEnded]:
+        """The end of each run of unbound data, by (key, CoA, via, direction, first time, first
+        frame): the ``DataWithoutBinding`` that started it has the same values."""
+        return {(e.key, e.coa, e.via, e.direction, e.first_time, e.first_frame): e
+                for e in self.of(ev.DataWithoutBindingEnded)}
+
+    @cached_property
+    def pre_existing_intervals(self) -> frozenset[tuple[BindingKey, str, float]]:
+        """(key, CoA, start) of the bindings the engine found older than the capture."""
+        return frozenset((e.key, e.coa, e.time) for e in self.of(ev.BindingStarted) if e.pre_existing)
+
+    @cached_property
     def _intervals_by_peer(self) -> dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]]:
         index: dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]] = {}
         for row in self.binding_intervals:
@@ -165,9 +245,87 @@ class HistoryContext:
         return tuple(self.packets[f] for f in sorted(self.packets)
                      if (icmp := self.packets[f].icmp6) is not None and icmp.type == 134)
 
+    # ---- indexes for the home-link rules (MCOA409-419): built once, one pass each
+
+    @cached_property
+    def nd_by_target(self) -> dict[str, list[Packet]]:
+        """NS / NA by target address, in frame order."""
+        index: dict[str, list[Packet]] = {}
+        for p in self.nd_packets:
+            if p.icmp6 is not None and p.icmp6.target:
+                index.setdefault(p.icmp6.target, []).append(p)
+        return index
+
+    @cached_property
+    def mn_macs(self) -> dict[str, set[bytes]]:
+        """Home address -> source MACs of the mobile node: its untunnelled BUs and its packets
+        sent from the home address (how the home-link rules tell its frames from others')."""
+        index: dict[str, set[bytes]] = {}
+        for p in self.packets.values():
+            path = p.path
+            if not path.mac_src or path.tunnel is not None:
+                continue
+            if p.mobility is not None and p.mobility.type_name == "BU":
+                hoa = path.home_address_option or path.src
+                if hoa:
+                    index.setdefault(hoa, set()).add(path.mac_src)
+            elif path.src and path.src != "::":
+                index.setdefault(path.src, set()).add(path.mac_src)
+        return index
+
+    @cached_property
+    def _macs_by_source(self) -> dict[str, set[bytes]]:
+        index: dict[str, set[bytes]] = {}
+        for p in self.packets.values():
+            if p.path.src and p.path.mac_src and p.path.tunnel is None:
+                index.setdefault(p.path.src, set()).add(p.path.mac_src)
+        return index
+
+    def macs_of(self, address: str) -> set[bytes]:
+        """Source MACs of signalling frames sent untunnelled from ``address`` (e.g. the HA's BAs)."""
+        return self._macs_by_source.get(address, set())
+
+    @cached_property
+    def home_link_interfaces(self) -> dict[int, set[int]]:
+        """/64 prefix (as an int) -> capture interfaces that see that link: RAs advertising it,
+        or ND about an address in it."""
+        index: dict[int, set[int]] = {}
+        for p in self.ra_packets:
+            for pfx in p.icmp6.prefixes:  # type: ignore[union-attr]
+                key = prefix64(pfx.split("/")[0])
+                if key is not None:
+                    index.setdefault(key, set()).add(p.interface)
+        for target, found in self.nd_by_target.items():
+            key = prefix64(target)
+            if key is not None:
+                index.setdefault(key, set()).update(p.interface for p in found)
+        return index
+
+    @cached_property
+    def nd_owners_by_hoa(self) -> dict[str, list[ev.HomeNdOwner]]:
+        index: dict[str, list[ev.HomeNdOwner]] = {}
+        for o in self.of(ev.HomeNdOwner):
+            index.setdefault(o.key.hoa, []).append(o)
+        return index
+
+    @cached_property
+    def ike_packets(self) -> tuple[Packet, ...]:
+        """IKE messages (UDP 500 / 4500), in frame order."""
+        return tuple(self.packets[f] for f in sorted(self.packets) if self.packets[f].ike is not None)
+
+    @cached_property
+    def capture_end(self) -> float:
+        """Time of the last event or signalling packet: how long the capture kept looking."""
+        times = [p.time for p in self.packets.values()]
+        times += [t for e in self.events if isinstance(t := getattr(e, "time", None), float)]
+        times += [d.last for d in self.watched_data]
+        return max(times, default=0.0)
+
     def dialect_of(self, frame: int | None) -> Dialect:
-        """The dialect of a message's BID options, else the capture's."""
+        """The dialect of a message's BID options, else its pair's, else the capture's."""
         mh = self.message(frame)
         if mh is not None and mh.bids:
             return mh.bids[0].dialect
+        if frame is not None and frame in self.frame_dialects:
+            return self.frame_dialects[frame]
         return self.config.dialect

@@ -11,7 +11,7 @@ import re
 from mcoaviz.checker.coverage import COVERAGE
 from mcoaviz.checker.registry import BY_CODE, FAMILIES, RULES, Rule, family_of
 
-CODE = re.compile(r"MCOA\d{3}")
+CODE = re.compile(r"MCOA\d{3,4}")  # MCOA1xx-9xx, MCOA10xx
 
 
 def is_checked(covered: str) -> bool:
@@ -67,7 +67,9 @@ def render_markdown() -> str:
         "",
         "Adding a rule: write a function `(PacketContext | HistoryContext) -> list[Hit]` with a",
         "What/Why/Example docstring in `mcoaviz/checker/rules/<family>.py` (stateless rules read the",
-        "decoded packet; stateful rules read only the engine's events and the packets they name), add",
+        "decoded packet; stateful rules read only the engine's events and the packets they name:",
+        "`ctx.of(Kind)`, `ctx.in_order(KindA, KindB)` for a replay with the rule's own small per-key",
+        "state, `ctx.answered` for BU/BA pairs; no scan over all bindings per event), add",
         "one line to `RULES` in `mcoaviz/checker/registry.py` with a new code (codes are never",
         "reused), a violating and a clean fixture with hand-written frames to `CASES` in",
         "`tests/checker/test_rules.py`, map the requirement in `mcoaviz/checker/coverage.py`, and",
@@ -98,9 +100,10 @@ def render_markdown() -> str:
         "## Coverage of the draft's requirements",
         "",
         "Every MUST / MUST NOT / SHOULD of draft-05 §4-§9 (rows Q01-Q114 of the project's",
-        "draft05-vs-rfc5648.md §4), then those of §2/§3 and two RFC-only ones, mapped to the rules",
-        "that check them or to the reason they cannot be checked from packets: **N** = not",
-        "observable (internal to a node), **P** = partly observable (what is missing is said).",
+        "draft05-vs-rfc5648.md §4), then those of §2/§3, further draft ones without a Q row",
+        "(§9.2, §9.3.1) and RFC-only ones (\"RFC §\"), mapped to the rules that check them or to",
+        "the reason they cannot be checked from packets: **N** = not observable (what a capture",
+        "cannot contain is said), **P** = partly observable (what is missing is said).",
         "",
         "| # | draft § | requirement | who | covered by |",
         "|---|---|---|---|---|",
@@ -109,5 +112,10 @@ def render_markdown() -> str:
         covered_cell = _cell(_link_codes(covered))
         out.append(f"| {qid} | {section} | {_cell(requirement)} | {_cell(who)} | {covered_cell} |")
     checked = sum(1 for row in COVERAGE if is_checked(row[4]))
-    out += ["", f"{checked} of {len(COVERAGE)} requirements are checked by at least one rule.", ""]
+    reasons = [row[4] for row in COVERAGE if not is_checked(row[4])]
+    kinds = {kind: sum(1 for r in reasons if r.startswith(prefix))
+             for kind, prefix in (("not observable (N)", "N:"), ("partly observable (P)", "P:"),
+                                  ("deliberately not flagged", "Not"))}
+    out += ["", f"{checked} of {len(COVERAGE)} requirements are checked by at least one rule; "
+            f"{len(reasons)} are not: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()) + ".", ""]
     return "\n".join(out)

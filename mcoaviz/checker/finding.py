@@ -33,6 +33,10 @@ class Hit:
     # hits of one rule with the same episode (e.g. "node|HoA|CoA") close together in time are one
     # finding with a count (Expert Info style); "" = every hit is its own finding
     episode: str = ""
+    # a hit that is already a run (e.g. data packets of one flow): how many, and the last one
+    count: int = 1
+    last_frame: int | None = None
+    last_time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

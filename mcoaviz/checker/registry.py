@@ -3,7 +3,7 @@
 
 Families: 1xx BID option format, 2xx bulk registration, 3xx acknowledgement / status and the
 mobile node's reactions, 4xx returning home, 5xx return routability / BRR, 6xx data plane /
-security, 7xx DSMIPv6 / NEMO, 9xx generic Mobile IPv6.
+security, 7xx DSMIPv6 / NEMO, 9xx generic Mobile IPv6, 10xx IKEv2 / IPsec.
 
 Severity: error = a MUST / MUST NOT, warning = a SHOULD (or a MUST the capture can only suggest),
 info = noteworthy. ``severity_rfc`` overrides it for RFC 5648 captures where the RFC's keyword
@@ -22,15 +22,23 @@ from mcoaviz.checker.rules import (
     acknowledgement as ack,
 )
 from mcoaviz.checker.rules import (
-    bid_option as bid,
-)
-from mcoaviz.checker.rules import (
+    bid_flags_rfc,
+    bid_state,
     bulk,
     data_plane,
     dsmip,
     generic,
+    home_link,
+    ike,
     return_home,
     return_routability,
+    route_tokens,
+)
+from mcoaviz.checker.rules import (
+    bid_option as bid,
+)
+from mcoaviz.checker.rules import (
+    first_registration as first,
 )
 
 BOTH = ("draft05", "rfc5648")
@@ -85,6 +93,9 @@ RULES: tuple[Rule, ...] = (
     R("MCOA116", "Ipv4CoaToCorrespondent",              ERROR,   "-",            "§4.3",          "IPv4 care-of address in a BU to a correspondent node",                PACKET,  bid.ipv4_coa_to_correspondent, RFC),
     R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC),
     R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT),
+    R("MCOA130", "FirstRegistrationWithoutCoa",          ERROR,   "-",            "§5.1",          "first registration of a BID (prepared in the capture) without its CoA",  HISTORY, first.first_registration_without_coa, RFC),
+    R("MCOA119", "RfcBidFlagsOutsideBindingUpdate",     WARNING, "-",            "§4.3",          "H flag in an RFC CoTI/CoT/BRR BID option, or reserved bits in a CoT's", PACKET,  bid_flags_rfc.flags_outside_binding_update, RFC),
+    R("MCOA120", "RfcAckBidFlagsNotCopied",             WARNING, "-",            "§4.3, §6.2",    "RFC BA BID option sets flag bits its BU's option did not",            HISTORY, bid_flags_rfc.ack_flags_not_copied, RFC),
     R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
     R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
     R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),
@@ -109,6 +120,15 @@ RULES: tuple[Rule, ...] = (
     R("MCOA313", "LiteralRetryAfterOutOfWindow",        INFO,    "§5.10",        "-",             "retry after status 135 reuses the BA's sequence number",              HISTORY, ack.literal_retry_after_135, DRAFT),
     R("MCOA314", "BootstrapWithoutOverwrite",           WARNING, "§5.10",        "§5.9",          "first multiple-CoA registration without the O flag",                  HISTORY, ack.bootstrap_without_overwrite),
     R("MCOA315", "RegularBindingConflictNotReported",   ERROR,   "§6.3",         "§6.2",          "BID BU without O accepted over a regular binding (no 165)",           HISTORY, ack.conflict_not_reported, severity_rfc=WARNING),
+    R("MCOA316", "KnownBidRejected",                    ERROR,   "§3, §6.3",     "§3, §6.2",      "refresh of a BID the receiver still holds answered 133/165/167",      HISTORY, ack.known_bid_rejected),
+    R("MCOA317", "NoCoaAfterUnknownCoa",                WARNING, "-",            "§5.7",          "BID re-sent without its care-of address after MCOA UNKNOWN COA",     HISTORY, bid_state.no_coa_after_unknown_coa, RFC),
+    R("MCOA318", "UnknownBidWithoutCoaAccepted",        ERROR,   "-",            "§6.2",          "Length-4 BID option for a deleted BID accepted instead of 167",       HISTORY, bid_state.unknown_bid_without_coa_accepted, RFC),
+    R("MCOA319", "NonRoutableCoaAccepted",              ERROR,   "-",            "§6.2",          "BID option with a non-unicast-routable CoA accepted (not 164)",       HISTORY, bid_state.non_routable_coa_accepted, RFC),
+    R("MCOA320", "SameCoaUnderTwoBids",                 WARNING, "§3, §5.1",     "§5.1",          "two live BIDs of one home address bound to the same CoA",             HISTORY, bid_state.same_coa_under_two_bids),
+    R("MCOA321", "UseAfterDeregistrationWithoutBid",    WARNING, "§5.5",         "§5.4",          "CoAs still used after a Lifetime-0 BU without BID removed them all",  HISTORY, bid_state.use_after_full_deregistration),
+    R("MCOA322", "ForeignUseAfterHomeAckWithoutBid",    WARNING, "-",            "§6.3",          "foreign CoA still used after a BA without BID to the home registration", HISTORY, bid_state.foreign_use_after_legacy_home_ack, RFC),
+    R("MCOA323", "SeveralCoasWithoutBids",              WARNING, "§5.3",         "§5.1",          "regular binding refreshed while data also comes from another CoA",    HISTORY, bid_state.several_coas_without_bids),
+    R("MCOA324", "CoaUsedAfterBidMoved",                WARNING, "§3, §5.1",     "§5.1",          "data still from a CoA after its BID moved to another CoA",           HISTORY, bid_state.use_of_coa_after_bid_moved),
     R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link),
     R("MCOA402", "HomeBindingUnexpectedStatus",         ERROR,   "§5.6.3",       "§6.3",          "HA accepted an H-flag BU with a status other than 0 / RETURNHOME",    HISTORY, return_home.home_unexpected_status),
     R("MCOA403", "NdForHomeAddressBeforeAck",           ERROR,   "§5.6.3",       "§5.6.3",        "MN does NDP for its home address before the H-flag BA",               HISTORY, return_home.nd_before_home_ack),
@@ -117,6 +137,17 @@ RULES: tuple[Rule, ...] = (
     R("MCOA406", "HomeFlagWithZeroLifetime",            ERROR,   "-",            "§5.6.3",        "RFC H flag in a BU with Lifetime 0",                                  PACKET,  return_home.rfc_home_flag_with_zero_lifetime, RFC),
     R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC),
     R("MCOA408", "NotOnlyRouterAllowedNd",              ERROR,   "§5.6.3",       "§6.3",          "HA answered 0 to an H-flag BU while another router serves the home link", HISTORY, return_home.not_only_router_allowed_nd),
+    R("MCOA409", "HomeDadMissing",                      WARNING, "§6.3",         "6275 §10.3.1",  "HA accepted a first registration without DAD on the home link",      HISTORY, home_link.home_dad_missing),
+    R("MCOA410", "HomeDadWhileBindingHeld",             ERROR,   "§6.3",         "6275 §10.3.1",  "DAD NS for a home address while its HA holds a binding",              HISTORY, home_link.home_dad_while_bound),
+    R("MCOA411", "ProxyNdUnansweredAfterReturnHome",    ERROR,   "§5.6.3",       "§5.6.2, §6.3",  "NS for the home address unanswered after RETURNHOME WO/NDP",           HISTORY, home_link.proxy_nd_unanswered),
+    R("MCOA412", "NsFromHomeAddressAfterReturnHome",    WARNING, "§5.6.3",       "§5.6.4",        "MN solicits its router from the home link after RETURNHOME WO/NDP",   HISTORY, home_link.ns_from_home_address_after_returnhome),
+    R("MCOA413", "HomeAddressUsedBeforeHomeAck",        ERROR,   "§5.6.3",       "§5.6.4",        "data from the home address on the home link before the H-flag BA",    HISTORY, home_link.home_address_used_before_ack, severity_rfc=WARNING),
+    R("MCOA414", "CorrespondentBindingAfterReturnHome", WARNING, "§5.6.1",       "-",             "first BU to a CN for a foreign CoA after de-registering from home",   HISTORY, home_link.correspondent_binding_after_return, DRAFT),
+    R("MCOA415", "HomeInterfaceNotDeregisteredAbroad",  WARNING, "§5.6.2",       "-",             "home interface's BID de-registered from the home link or expired",    HISTORY, home_link.home_interface_not_deregistered_from_foreign, DRAFT),
+    R("MCOA416", "HomeBindingWithoutLinkLayerAddress",  WARNING, "-",            "§5.6.3",        "H-flag BU without MH-LLA option (code 2)",                            PACKET,  home_link.home_binding_without_lla, RFC),
+    R("MCOA417", "SecondHomeBinding",                   WARNING, "-",            "§5.6.3",        "second home binding while another BID's is held",                     HISTORY, home_link.second_home_binding, RFC),
+    R("MCOA418", "HomeAgentSolicitsDespiteLla",         WARNING, "-",            "§6.3",          "HA sends NS for the home address although the BU gave its MAC",       HISTORY, home_link.ha_solicits_despite_lla, RFC),
+    R("MCOA419", "NdForHomeAddressWithOtherRouters",    ERROR,   "§5.6.3",       "§5.6.2",        "MN does ND for its home address while other routers serve the link",  HISTORY, home_link.nd_with_other_routers),
     R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT),
     R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT),
     R("MCOA503", "CotDoesNotEchoBid",                   ERROR,   "§6.2",         "-",             "CoT with BID options omits the CoTI's BID",                           HISTORY, return_routability.cot_does_not_echo_bid, DRAFT),
@@ -125,6 +156,9 @@ RULES: tuple[Rule, ...] = (
     R("MCOA506", "BrrAnswerLacksBid",                   ERROR,   "§5.8",         "§5.8",          "BU answering a BRR with BID lacks that BID",                          HISTORY, return_routability.brr_answer_lacks_bid, severity_rfc=WARNING),
     R("MCOA507", "BrrAnswerRefreshesOtherBids",         WARNING, "§5.8",         "-",             "BU answering a BRR with BID also refreshes other BIDs",               HISTORY, return_routability.brr_answer_extra_bids, DRAFT),
     R("MCOA508", "BrrWithoutBid",                       WARNING, "§6.4",         "§6.4",          "BRR for a BID binding carries no BID option",                         HISTORY, return_routability.brr_without_bid),
+    R("MCOA509", "NonceIndexWithoutTest",               ERROR,   "§3, §5.2, §5.3", "§5.2",        "BU to a CN with a nonce index from no recent CoT/HoT for that address", HISTORY, route_tokens.nonce_index_without_test),
+    R("MCOA510", "CotSentToBidCoa",                     WARNING, "§4.2.1",       "§4.3",          "CoT sent to the CoTI's BID-option CoA instead of the CoTI's source",  HISTORY, route_tokens.cot_to_bid_coa),
+    R("MCOA511", "FirstBidBuOutOfWindow",               INFO,    "§5.10",        "-",             "first BU to a CN has BIDs and the CN shows older state (135, RH2)",  HISTORY, route_tokens.first_bid_bu_out_of_window, DRAFT),
     R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa),
     R("MCOA606", "NoBindingErrorForUnboundHao",         WARNING, "§6.5",         "§6.5",          "no Binding Error after data with a HAO from an unregistered CoA",     HISTORY, data_plane.no_binding_error_for_hao),
     R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa),
@@ -132,6 +166,9 @@ RULES: tuple[Rule, ...] = (
     R("MCOA603", "HaoTowardsHomeAgent",                 INFO,    "§5.9",         "-",             "MN uses the Home Address option instead of the tunnel to its HA",     HISTORY, data_plane.hao_towards_home_agent),
     R("MCOA604", "CoaSharedByHomeAddresses",            WARNING, "§10",          "§10",           "one CoA bound by several home addresses at once",                     HISTORY, data_plane.coa_shared_by_home_addresses),
     R("MCOA605", "ManyCoasPerHomeAddress",              INFO,    "§10",          "§10",           "unusually many simultaneous bindings for one home address",           HISTORY, data_plane.many_coas_per_home_address),
+    R("MCOA608", "HaoAtNodeWithoutBinding",              WARNING, "§6.5",         "§6.5",          "route-optimised data at a node holding no binding (another node does)", HISTORY, data_plane.hao_at_node_without_binding),
+    R("MCOA620", "TrafficToBuSourceNotBidCoa",          WARNING, "§6.3",         "§6.2",          "HA/CN sends traffic to a BU's source instead of its BID option's CoA", HISTORY, data_plane.tunnel_to_bu_source),
+    R("MCOA621", "BindingErrorForBindingUpdate",        ERROR,   "§6.5",         "§6.5",          "Binding Error (status 1) in answer to a BU with a Home Address option", HISTORY, data_plane.binding_error_for_binding_update),
     R("MCOA701", "Ipv4CoaFirstRegisteredInBulk",        ERROR,   "§8.1",         "§8.1",          "first registration of an IPv4 CoA in a bulk BU",                      HISTORY, dsmip.ipv4_first_registration_in_bulk),
     R("MCOA702", "BulkAfterNatDetected",                ERROR,   "§8.1",         "§8.1",          "IPv4 CoA bulk-registered after NAT detection",                        HISTORY, dsmip.bulk_after_nat, severity_rfc=WARNING),
     R("MCOA703", "Ipv4AddressAckAfterBid",              ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement after a BID option",                     PACKET,  dsmip.ipv4_ack_after_bid),
@@ -140,12 +177,17 @@ RULES: tuple[Rule, ...] = (
     R("MCOA706", "Ipv4CoaOptionWithBid",                WARNING, "§8.1",         "§8.1",          "IPv4 Care-of Address option beside BID options",                      PACKET,  dsmip.ipv4_coa_option_with_bid, severity_rfc=ERROR),
     R("MCOA707", "Ipv4CoaFirstBuNotOverUdp",            ERROR,   "§8.1",         "§8.1",          "first BU for an IPv4 CoA not sent over IPv4/UDP",                     HISTORY, dsmip.ipv4_first_registration_not_udp),
     R("MCOA708", "NatNotReported",                      ERROR,   "§8.1",         "-",             "IPv4 CoA registered from behind a NAT without NAT Detection option",  HISTORY, dsmip.nat_not_reported, severity_rfc=WARNING),
+    R("MCOA713", "Ipv4AddressAckMissing",               ERROR,   "-",            "§8.2",          "no IPv4 Address Acknowledgement for an IPv4 home address registration", HISTORY, dsmip.ipv4_address_ack_missing, RFC),
+    R("MCOA714", "Ipv4AddressAckForeignStatus",         ERROR,   "-",            "§8.2",          "IPv4 Address Acknowledgement status not an RFC 5555 code",            HISTORY, dsmip.ipv4_address_ack_foreign_status, RFC),
+    R("MCOA709", "Ipv4HomeAddressOptionDropped",        ERROR,   "§8.2",         "§8.2",          "BU omits the IPv4 HoA option while the assigned IPv4 HoA is in use",  HISTORY, dsmip.ipv4_hoa_option_dropped),
     R("MCOA901", "BadMobilityChecksum",                 ERROR,   "6275 §6.1.1",  None,            "Mobility Header checksum does not verify",                            PACKET,  generic.bad_checksum),
     R("MCOA902", "AckWithoutBindingUpdate",             WARNING, "6275 §11.7.3", None,            "BA matching no captured BU",                                          HISTORY, generic.ack_without_update),
     R("MCOA903", "BindingUpdateNeverAcknowledged",      WARNING, "6275 §9.5.1",  None,            "BU with the A flag never acknowledged",                               HISTORY, generic.update_never_acknowledged),
     R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested),
     R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry),
     R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
+    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas),
+    R("MCOA1002", "IkeNotRerunAfterCoaRemoved",        ERROR,   "§9.1",         "§9.1",          "IKE CoA removed without K and no new IKE_SA_INIT while ESP continues", HISTORY, ike.ike_not_rerun_after_coa_removed),
 )
 # fmt: on
 
@@ -155,9 +197,10 @@ assert len(BY_CODE) == len(RULES), "duplicate rule code"
 FAMILIES: dict[str, str] = {
     "1": "BID option format", "2": "Bulk registration", "3": "Acknowledgement and status",
     "4": "Returning home", "5": "Return routability and BRR", "6": "Data plane and security",
-    "7": "DSMIPv6 and NEMO", "9": "Generic Mobile IPv6",
+    "7": "DSMIPv6 and NEMO", "9": "Generic Mobile IPv6", "10": "IKEv2 and IPsec",
 }
 
 
 def family_of(code: str) -> str:
-    return FAMILIES.get(code[4:5], "other")
+    # MCOA1xx-9xx: one family digit; MCOA10xx and later: the digits before the last two
+    return FAMILIES.get(code[4:-2], "other")

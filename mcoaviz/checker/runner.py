@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
+from dissector.codepoints import Dialect
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext
 from mcoaviz.checker.finding import Finding, Hit
 from mcoaviz.checker.registry import HISTORY, PACKET, RULES, Rule
@@ -14,9 +15,10 @@ def selected_rules(config: CheckerConfig, kind: str) -> tuple[Rule, ...]:
     return tuple(r for r in RULES if r.kind == kind and config.selected(r.code))
 
 
-def complete(rule: Rule, hit: Hit, config: CheckerConfig) -> Finding | None:
-    """A hit plus its rule's registry line; None when the rule does not apply to the dialect."""
-    dialect = (hit.dialect or config.dialect).value
+def complete(rule: Rule, hit: Hit, config: CheckerConfig, fallback: Dialect | None = None) -> Finding | None:
+    """A hit plus its rule's registry line; None when the rule does not apply to the dialect.
+    A hit without a dialect of its own takes ``fallback`` (its frame's pair), else the capture's."""
+    dialect = (hit.dialect or fallback or config.dialect).value
     if dialect not in rule.dialects:
         return None
     # RFC-only rules have no draft section: fall back to the RFC's so `section` is never "-"
@@ -35,13 +37,16 @@ def complete(rule: Rule, hit: Hit, config: CheckerConfig) -> Finding | None:
         bid=hit.bid,
         identifier=identifier,
         episode=hit.episode,
+        count=hit.count,
+        last_frame=hit.last_frame if hit.count > 1 else None,
+        last_time=hit.last_time if hit.count > 1 else None,
     )
 
 
 def run_packet_rules(rules: Sequence[Rule], ctx: PacketContext) -> Iterable[Finding]:
     for rule in rules:
         for hit in rule.check(ctx):
-            finding = complete(rule, hit, ctx.config)
+            finding = complete(rule, hit, ctx.config, ctx.pair_dialect)
             if finding is not None:
                 yield finding
 
@@ -49,7 +54,8 @@ def run_packet_rules(rules: Sequence[Rule], ctx: PacketContext) -> Iterable[Find
 def run_history_rules(rules: Sequence[Rule], ctx: HistoryContext) -> Iterable[Finding]:
     for rule in rules:
         for hit in rule.check(ctx):
-            finding = complete(rule, hit, ctx.config)
+            fallback = ctx.frame_dialects.get(hit.frame) if hit.frame is not None else None
+            finding = complete(rule, hit, ctx.config, fallback)
             if finding is not None:
                 yield finding
 
@@ -82,8 +88,9 @@ def merge_episodes(findings: Iterable[Finding]) -> list[Finding]:
             current = out[at]
             last = current.last_time if current.last_time is not None else current.time
             if last is not None and f.time - last <= EPISODE_GAP:
-                out[at] = dataclasses.replace(current, count=current.count + 1, last_frame=f.frame,
-                                              last_time=f.time)
+                ends = (f.last_frame, f.last_time) if f.count > 1 else (f.frame, f.time)
+                out[at] = dataclasses.replace(current, count=current.count + f.count, last_frame=ends[0],
+                                              last_time=ends[1])
                 continue
         running[(f.rule, f.episode)] = len(out)
         out.append(f)

@@ -19,6 +19,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.export",
     "mcoaviz.cli.report",
     "mcoaviz.cli.check",
+    "mcoaviz.cli.explain",
     "mcoaviz.cli.rules",
     "mcoaviz.cli.simulate",
     "mcoaviz.cli.tui",

@@ -62,6 +62,27 @@ def table_rows(analysis: Analysis, max_findings: int) -> int:
 
 # --------------------------------------------------------------------------- header
 
+MAX_PAIRS = 8  # (MN, peer) dialect lines in the header; the export has them all
+
+
+def _pair_dialects(analysis: Analysis, w: Writer) -> None:
+    """One line per (MN, peer) pair when they do not all follow the capture-wide dialect, else a
+    count (I-1: the dialect is decided per pair; the export's ``dialects`` table has the reasons)."""
+    rows = analysis.dialects
+    if not rows:
+        return
+    capture = analysis.capture.get("dialect")
+    if all(r["dialect"] == capture for r in rows):
+        count = "1 (mobile node, peer) pair" if len(rows) == 1 else \
+            f"all {len(rows)} (mobile node, peer) pairs"
+        w.line(f"  pairs       {count}: {capture}")
+        return
+    for r in rows[:MAX_PAIRS]:
+        w.line(f"  pair        {printable(r['hoa'])} <-> {printable(r['peer'])}: {r['dialect']} "
+               f"({r['basis']}: {printable(r['reason'])})")
+    if len(rows) > MAX_PAIRS:
+        w.line(f"  pair        ... {len(rows) - MAX_PAIRS} more (mcoaviz export: dialects)")
+
 
 def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
     cap = analysis.capture
@@ -76,7 +97,8 @@ def _header(analysis: Analysis, w: Writer, times: TimeFormat) -> None:
         start = utc_text(first)  # times no calendar can show are printed as seconds
         span = (cap.get("last_time") or first) - first
         w.line(f"  time span   {span:.3f} s from {start} (times below: {times.legend()})")
-    w.line(f"  dialect     {cap.get('dialect')} ({cap.get('dialect_reason')})")
+    w.line(f"  dialect     {cap.get('dialect')} ({printable(cap.get('dialect_reason'))})")
+    _pair_dialects(analysis, w)
     total = cap.get("messages_total", len(analysis.messages))
     query = cap.get("query") or {}
     shown_messages = f" ({len(analysis.messages)} shown)" if query and "at" not in query else ""

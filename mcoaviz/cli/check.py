@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from mcoaviz.checker.finding import SEVERITIES, SEVERITY_RANK
@@ -90,9 +91,20 @@ def _frames_text(frames: list[int | None]) -> str:
     return ", ".join(shown) + more
 
 
-def render_text(groups: list[dict[str, Any]], capture: dict[str, Any]) -> str:
+MAX_PAIRS = 8  # (MN, peer) pairs of another dialect listed under the first line
+
+
+def render_text(groups: list[dict[str, Any]], capture: dict[str, Any],
+                dialects: Sequence[dict[str, Any]] = ()) -> str:
     lines = [f"{printable(capture.get('file'))}: {capture.get('frames', 0)} frames, dialect "
-             f"{capture.get('dialect')} ({capture.get('dialect_reason', '')})"]
+             f"{capture.get('dialect')} ({printable(capture.get('dialect_reason', ''))})"]
+    # pairs read in the other dialect (I-1): the findings about them follow their text
+    other = [d for d in dialects if d.get("dialect") != capture.get("dialect")]
+    for d in other[:MAX_PAIRS]:
+        lines.append(f"  but {printable(d['hoa'])} <-> {printable(d['peer'])}: {d['dialect']} ({d['basis']})")
+    if len(other) > MAX_PAIRS:
+        lines.append(f"  and {len(other) - MAX_PAIRS} more pairs in another dialect "
+                     "(mcoaviz export: dialects)")
     if not groups:
         return "\n".join(lines + ["no findings"]) + "\n"
     lines.append(f"{'Severity':8}  {'Section':14}  {'Rule':8}  {'Count':>5}  Summary / frames")
@@ -161,13 +173,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
     groups = group_findings(findings)
     if args.json:
-        json.dump({"capture": analysis.capture, "findings": findings,
+        json.dump({"capture": analysis.capture, "dialects": analysis.dialects, "findings": findings,
                    "groups": [{k: v for k, v in g.items() if k != "findings"} for g in groups]},
                   sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         writer = Writer(sys.stdout, wants_colour(sys.stdout, args.no_color))
-        write_text(render_text(groups, analysis.capture), writer)
+        write_text(render_text(groups, analysis.capture, analysis.dialects), writer)
     from mcoaviz.cli.analyse import stopped_status
 
     if stopped_status(analysis, "check"):

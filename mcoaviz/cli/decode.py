@@ -3,8 +3,9 @@
 -V prints a detail tree per message, --json a list of message records (mcoaviz/messages.py).
 It is a view of the analysis pipeline (``Pipeline`` without engine or checker): bulk data is
 skipped by the fast classification, IPv6 fragments are reassembled, and with --dialect auto
-messages wait until the dialect detector decides (or the input ends), then are re-read in that
-dialect, exactly as `analyse` sees them; which dialect and why goes to stderr.
+messages wait until the dialect of their (mobile node, peer) pair is decided (or the input ends),
+then are re-read in that dialect, exactly as `analyse` sees them; which dialect and why goes to
+stderr: the capture's first, then each pair's before its first message.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def bid_type(text: str) -> int:
 
 def add_dialect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dialect", choices=("auto", "rfc5648", "draft05"), default="auto",
-                        help="how to read Binding Identifier flags (default: auto, decided per capture)")
+                        help="how to read Binding Identifier flags (default: auto, decided per (mobile node, "
+                        "peer) pair)")
     parser.add_argument("--bid-type", type=bid_type, default=35, metavar="N",
                         help="mobility option type of the Binding Identifier (default 35)")
 
@@ -104,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                                         udp_ports=decode.udp_ports, run_checker=False,
                                         run_engine=False), name=args.capture)
     count = 0
+    announced: set[tuple[str, str]] = set()
 
     def show(packet: Packet) -> None:
         nonlocal count
@@ -111,10 +114,9 @@ def run(args: argparse.Namespace) -> int:
             return
         if asked.rows.active and not asked.rows.message(message_row(packet)):
             return  # only the messages the filters ask for are listed
+        if args.dialect == "auto":
+            announce_pair(packet)
         if count == 0:
-            if args.dialect == "auto":
-                print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
-                      f"({pipeline.dialect_reason})", file=sys.stderr)
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if args.json:
@@ -126,6 +128,21 @@ def run(args: argparse.Namespace) -> int:
             if args.verbose:
                 out.write("".join(printable(line, limit=0) + "\n" for line in detail_lines(packet)))
         count += 1
+
+    def announce_pair(packet: Packet) -> None:
+        """Before a pair's first message: the capture's dialect (once), then the pair's and why."""
+        if not announced:
+            print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
+                  f"({printable(pipeline.dialect_reason)})", file=sys.stderr)
+        pair = pipeline.pairs.pair_of(packet)
+        state = pipeline.pairs.pairs.get(pair) if pair is not None else None
+        if pair is None or state is None or pair in announced:
+            announced.add(("", ""))
+            return
+        announced.add(pair)
+        print(f"dialect of {printable(pair[0])} <-> {printable(pair[1])}: "
+              f"{state.dialect.value if state.dialect else '?'} ({state.basis}: {printable(state.reason)})",
+              file=sys.stderr)
 
     pipeline.listener = show
     with source:

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         width = max(len(name) for name in scenarios)
         for name, spec in sorted(scenarios.items()):
-            dialects = ",".join(d.value for d in spec.dialects)
+            dialects = "mixed" if spec.mixed else ",".join(d.value for d in spec.dialects)
             note = "" if spec.sample else "  (not in sample-captures/)"
             print(f"{name:<{width}}  {spec.section:<28}  [{dialects}]  {spec.title}{note}")
         return 0

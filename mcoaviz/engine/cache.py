@@ -108,6 +108,7 @@ class BindingCache:
         self, key: BindingKey, *, role: str, coa: str, time: float, frame: int,
         lifetime: int | None, expires: float | None, home: bool, confirmed: bool,
         pre_existing: bool = False, claimed_coa: str | None = None, start: float | None = None,
+        why: str = "", first_registration: str = "",
     ) -> list[Event]:
         """Open a row. ``start`` overrides the row's start time (pre-existing bindings)."""
         old = self.active.get(key)
@@ -132,12 +133,12 @@ class BindingCache:
         return [BindingStarted(
             time=row.start, frame=frame, key=key, role=role, coa=coa, lifetime=lifetime,
             expires=expires, home=home, confirmed=confirmed, pre_existing=pre_existing,
-            claimed_coa=claimed_coa,
+            claimed_coa=claimed_coa, why=why, first_registration=first_registration,
         )]
 
     def refresh(
         self, key: BindingKey, *, time: float, frame: int, lifetime: int | None,
-        expires: float | None, confirmed: bool, claimed_coa: str | None = None,
+        expires: float | None, confirmed: bool, claimed_coa: str | None = None, why: str = "",
     ) -> list[Event]:
         row = self.active[key]
         if claimed_coa is not None:  # behind the same NAT address the MN's own address changed
@@ -153,11 +154,12 @@ class BindingCache:
         self._schedule(key, expires)
         return [BindingRefreshed(
             time=time, frame=frame, key=key, coa=row.coa, lifetime=lifetime, expires=expires,
-            confirmed=confirmed,
+            confirmed=confirmed, why=why,
         )]
 
     def end(
         self, key: BindingKey, *, time: float, frame: int | None, kind: type[BindingEnded],
+        why: str = "",
     ) -> list[Event]:
         row = self.active.pop(key)
         how = {
@@ -173,7 +175,7 @@ class BindingCache:
             if not keys:
                 del self._by_node_hoa[(key.node, key.hoa)]
         self.generation += 1
-        return [kind(time=time, frame=frame, key=key, coa=row.coa, start=row.start)]
+        return [kind(time=time, frame=frame, key=key, coa=row.coa, start=row.start, why=why)]
 
     def due_before(self, t: float) -> bool:
         """An expiry may lie before ``t`` (stale heap entries make this conservative)."""
@@ -193,7 +195,9 @@ class BindingCache:
         events: list[Event] = []
         while (when := self.next_expiry()) is not None and when < t:
             _, _, key = heapq.heappop(self._expiry)
-            events += self.end(key, time=when, frame=None, kind=BindingExpired)
+            events += self.end(key, time=when, frame=None, kind=BindingExpired,
+                               why="no refresh within the granted lifetime: last acceptance + lifetime "
+                                   "(6275 §9.5.2 / RFC §6.2; BA lifetime, else BU lifetime: I-29)")
         return events
 
     def _schedule(self, key: BindingKey, expires: float | None) -> None:

@@ -33,6 +33,7 @@ from mcoaviz.engine.events import (
     BrrSeen,
     CareOfTestSeen,
     DataWithoutBinding,
+    DataWithoutBindingEnded,
     DuplicateSighting,
     Event,
     MessageSeen,
@@ -98,6 +99,9 @@ class BindingEngine:
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
+        # the open run of each flagged marker, counted at the interface where it was flagged:
+        # [DataWithoutBinding, last time, last frame, packets, interface]
+        self._unbound_runs: dict[tuple[Any, ...], list[Any]] = {}
         self._locate_memo: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
         self._locate_token: tuple[int, int] = (-1, -1)
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
@@ -212,6 +216,8 @@ class BindingEngine:
             events += self._unanswered(bu, "capture-end", t_end)
         events += self.cache.expire_until(t_end)
         events += self.bul_table.expire_until(t_end)
+        events += [self._run_ended(run) for run in self._unbound_runs.values()]
+        self._unbound_runs.clear()
         self.last_time = t_end if self.last_time is None else max(self.last_time, t_end)
         return self._keep(events)
 
@@ -367,11 +373,15 @@ class BindingEngine:
         if isinstance(body, CareOfTestInit) and path.src and path.dst:
             test = TestKey(path.src, path.dst)
             self._cot_pending[(path.src, path.dst, body.cookie)] = packet.frame
+            self.registrar.preparation.care_of_test("CoTI", packet.time, packet.frame, path.dst, path.src,
+                                                    bids)
             return [self._seen(packet, m, test, None, path.dst),
                     CareOfTestSeen(packet.time, packet.frame, test, "CoTI", self._bid_detail(m))]
         if isinstance(body, CareOfTest) and path.src and path.dst:
             test = TestKey(path.dst, path.src)
             answers = self._cot_pending.pop((path.dst, path.src, body.cookie), None)
+            self.registrar.preparation.care_of_test("CoT", packet.time, packet.frame, path.src, path.dst,
+                                                    bids)
             return [self._seen(packet, m, test, None, path.src),
                     CareOfTestSeen(packet.time, packet.frame, test, "CoT", self._bid_detail(m), answers)]
         peer_to_mn = isinstance(body, BindingRefreshRequest) or m.type_name in ("HoT", "CoT", "BE")
@@ -380,6 +390,8 @@ class BindingEngine:
         else:
             hoa, peer = path.home_address_option or path.src, path.dst
         key = PeerKey(hoa, peer) if hoa and peer else None
+        if m.type_name in ("HoTI", "HoT") and hoa and peer:
+            self.registrar.preparation.home_test(m.type_name, packet.time, packet.frame, peer, hoa)
         events: list[Event] = [self._seen(packet, m, key, hoa, peer)]
         if isinstance(body, BindingRefreshRequest) and key is not None:
             events.append(BrrSeen(packet.time, packet.frame, key, bids))
@@ -484,11 +496,27 @@ class BindingEngine:
             self._unbound_seen.clear()
         marker = (who.node, who.hoa, who.coa, via, who.direction)
         if marker in self._unbound_seen:
+            run = self._unbound_runs[marker]
+            if run[4] == interface:  # one capture point: each packet once, not once per sighting
+                if last >= run[1]:
+                    run[1], run[2] = last, frame
+                run[3] += packets
             return events
         self._unbound_seen.add(marker)
         reason = "unregistered-coa" if who.any_binding else "no-binding"
-        return events + [DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
-                                   who.direction, packets, reason)]
+        flagged = DataWithoutBinding(first, frame, PeerKey(who.hoa, who.node), who.coa, via,
+                                     who.direction, packets, reason)
+        old = self._unbound_runs.get(marker)
+        if old is not None:
+            events.append(self._run_ended(old))
+        self._unbound_runs[marker] = [flagged, last, frame, packets, interface]
+        return events + [flagged]
+
+    @staticmethod
+    def _run_ended(run: list[Any]) -> DataWithoutBindingEnded:
+        flagged: DataWithoutBinding = run[0]
+        return DataWithoutBindingEnded(run[1], run[2], flagged.key, flagged.coa, flagged.via,
+                                       flagged.direction, run[3], flagged.time, flagged.frame)
 
     def _keep(self, events: list[Event]) -> list[Event]:
         if self.config.keep_events and events:

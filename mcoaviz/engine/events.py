@@ -184,6 +184,11 @@ class BindingStarted:
     confirmed: bool
     pre_existing: bool  # first seen as a refresh of a binding older than the capture
     claimed_coa: str | None = None  # IPv4 CoA written in the option when NAT made it differ (I-22)
+    # why the engine read it so: the draft/RFC rule and the I-n applied (``mcoaviz explain``)
+    why: str = ""
+    # a Length-4 (no CoA) registration of a BID the capture never saw, read as a first registration
+    # because the capture shows it being prepared: that evidence (frames); "" otherwise (issue 11.4)
+    first_registration: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +202,7 @@ class BindingRefreshed:
     lifetime: int | None
     expires: float | None
     confirmed: bool
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +216,7 @@ class BindingEnded:
     key: BindingKey
     coa: str
     start: float
+    why: str = ""
 
     @property
     def reason(self) -> str:
@@ -254,6 +261,7 @@ class BindingRejected:
     coa: str | None
     status: int
     bu_frame: int
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +354,24 @@ class DataWithoutBinding:
 
 
 @dataclass(frozen=True, slots=True)
+class DataWithoutBindingEnded:
+    """The end of the run a ``DataWithoutBinding`` started (the same key, CoA, via and
+    direction): emitted when that data is flagged again after a binding change, and at the end
+    of the capture. ``time``/``frame`` are the run's last packet (frame None: fast path),
+    ``first_time``/``first_frame`` its first, ``packets`` the whole run."""
+
+    time: float
+    frame: int | None
+    key: PeerKey  # (hoa, node)
+    coa: str
+    via: str
+    direction: str
+    packets: int
+    first_time: float
+    first_frame: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class DialectNote:
     """An interpretation the engine applied where the dialects differ or the text is silent
     (``interpretation`` is the I-n of draft05-vs-rfc5648.md §5)."""
@@ -360,7 +386,8 @@ class DialectNote:
 Event = (
     MessageSeen | DuplicateSighting | RetransmissionSeen | UnansweredBU | UnmatchedBA
     | BindingUpdateProcessed | BindingStarted | BindingRefreshed | BindingEnded | BindingRejected
-    | HomeNdOwner | BulEntryChanged | BrrSeen | CareOfTestSeen | DataWithoutBinding | DialectNote
+    | HomeNdOwner | BulEntryChanged | BrrSeen | CareOfTestSeen | DataWithoutBinding
+    | DataWithoutBindingEnded | DialectNote
 )
 
 BINDING_END_REASONS: tuple[str, ...] = ("expired", "deregistered", "replaced", "overwritten")

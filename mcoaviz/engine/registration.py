@@ -30,6 +30,8 @@ from mcoaviz.engine.events import (
 )
 from mcoaviz.engine.keys import BindingKey, BulKey, Role
 from mcoaviz.engine.pairing import PendingBU
+from mcoaviz.engine.preparation import Preparation
+from mcoaviz.engine.reasons import coa_reason, processing
 
 REJECTED_FROM = 128
 SEQUENCE_OUT_OF_WINDOW = 135
@@ -87,6 +89,7 @@ class Registrar:
         self.prefix_version = 0  # bumped when a prefix is learnt (the engine memoises attribution)
         self.evidence: set[tuple[str, str, str]] = set()  # (node, hoa, coa) seen in data
         self.tunnel_seen_before: Callable[[str, str], bool] | None = None  # set by the engine
+        self.preparation = Preparation()  # RR tests and binding-set resets (first registrations)
 
     # ------------------------------------------------------------------ CoA selection
     def coa_for(self, bu: PendingBU, option: BindingIdentifier) -> tuple[str, str | None]:
@@ -115,8 +118,21 @@ class Registrar:
                 # one BU is sent from one CoA: only a bulk BU needs the MN's BID -> CoA mapping
                 known = self._known_coa(bu.key.hoa, bu.key.node, option.bid) if len(bu.bids) > 1 else None
                 coa = known or bu.source_coa
+            elif coa is None and alive and self._first_without_coa(bu, option.bid):
+                coa = bu.source_coa  # the MN's side of I-6: a first registration from its source
             entries.append((option.bid, coa if alive else None))
         return tuple(entries)
+
+    def _first_without_coa(self, bu: PendingBU, bid: int) -> bool:
+        """An RFC Length-4 option for a BID the MN has no entry for, and the capture shows the
+        registration prepared (``preparation.py``): the MN's BUL starts an entry for its source."""
+        if self.bul.coa_of(BulKey(bu.key.hoa, bu.key.node, bid)) is not None:
+            return False
+        key = BindingKey(bu.key.node, bu.key.hoa, bid)
+        if self.cache.ever_registered(key, bu.source_coa):
+            return False
+        return bool(self.preparation.evidence(node=bu.key.node, hoa=bu.key.hoa, bid=bid,
+                                              coa=bu.source_coa, bu_time=bu.time))
 
     def _known_coa(self, hoa: str, peer: str, bid: int) -> str | None:
         """The CoA the MN already uses for ``bid``: draft §3, the MN uses the same BID towards
@@ -191,18 +207,27 @@ class Registrar:
         key = BindingKey(node, hoa, None)
         coa = bu.source_coa
         events: list[Event] = []
+        sec = processing(bu)
+        legacy_note = " (a BA without BID option answered a BID BU: legacy receiver, I-10)" if legacy else ""
         if status is not None and status >= REJECTED_FROM:
-            events.append(BindingRejected(t, f, key, coa, status, bu.frame))
+            events.append(BindingRejected(t, f, key, coa, status, bu.frame,
+                                          why=f"{sec}: the BA status {status} (>= 128) refuses the BU"))
             return [BidResult(None, coa, None, status, False, "rejected")], events
+        self.preparation.set_complete(node, hoa, t, bu.frame, ())
         if bu.bu.lifetime == 0 or (legacy and any(rfc_home(bu, o) for o in bu.bids)):
+            why = f"{sec}: a lifetime-0 BU without BID option deletes every binding of the home address"
             for other in self.cache.keys_of(node, hoa):
-                events += self.cache.end(other, time=t, frame=f, kind=BindingDeregistered)
+                events += self.cache.end(other, time=t, frame=f, kind=BindingDeregistered,
+                                         why=why + legacy_note)
             return [BidResult(None, None, None, status, True, "deregistered")], events
+        why = f"{sec}: a BU without BID option replaces every binding by one regular binding (Q66-Q68)"
         for other in self.cache.keys_of(node, hoa):
             if other.bid is not None:
-                events += self.cache.end(other, time=t, frame=f, kind=BindingOverwritten)
+                events += self.cache.end(other, time=t, frame=f, kind=BindingOverwritten,
+                                         why=why + legacy_note)
+        regular = f"{sec}: regular binding, CoA = Alternate CoA or source (6275 §9.5.1)"
         action, more = self._register(bu, outcome, key, coa, None, self._granted(bu, outcome),
-                                      home=False, refresh_hint=False)
+                                      home=False, refresh_hint=False, why=regular + legacy_note)
         return [BidResult(None, coa, None, status, True, action)], events + more
 
     def _with_bids(
@@ -230,7 +255,9 @@ class Registrar:
             for o in bu.bids:
                 coa, claimed = self.coa_for(bu, o)
                 key = BindingKey(node, hoa, o.bid)
-                events.append(BindingRejected(t, f, key, coa, BID_CONFLICT, bu.frame))
+                events.append(BindingRejected(t, f, key, coa, BID_CONFLICT, bu.frame,
+                                              why="RFC §6.2: NON-MCOA BINDING EXISTS (165): nothing "
+                                                  "changes (I-8)"))
                 results.append(BidResult(o.bid, coa, claimed, BID_CONFLICT, False, "kept"))
             return results, events
         conflict = draft and BID_CONFLICT in statuses.values()
@@ -247,35 +274,52 @@ class Registrar:
             unconfirmed = True
         accepted = [o for o in bu.bids if (s := statuses[o.bid]) is None or s < REJECTED_FROM]
         lifetime = bu.bu.lifetime if conflict else self._granted(bu, outcome)
+        sec = processing(bu)
+        conflict_note = " (draft BID CONFLICT: installed unconfirmed, I-7)" if conflict else ""
         if accepted and bu.bu.lifetime > 0:
             doomed: list[BindingKey] = []
+            why = ""
             if overwrite_flag(bu):  # every binding goes, then the BU's are registered (§6.3)
                 doomed = self.cache.keys_of(node, hoa)
-                if len(accepted) < len(bu.bids):
+                partial = len(accepted) < len(bu.bids)
+                if partial:
                     used.append("I-28")
+                why = (f"{sec}: O flag: every binding of the home address is replaced by the BU's (I-26"
+                       + (", NOTCOMPLETE does not stop the removal: I-28)" if partial else ")"))
+                self.preparation.set_complete(node, hoa, t, bu.frame, tuple(o.bid for o in accepted))
             elif self.cache.get(BindingKey(node, hoa, None)) is not None:
                 doomed = [BindingKey(node, hoa, None)]  # draft §6.3 (I-7), or a node that accepted
+                why = f"{sec}: BID bindings accepted while a regular binding existed: it is removed (I-7)"
             for key in doomed:
-                events += self.cache.end(key, time=t, frame=f, kind=BindingOverwritten)
+                events += self.cache.end(key, time=t, frame=f, kind=BindingOverwritten, why=why)
         results = []
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]
             coa, claimed = self.coa_for(bu, o)
             if status is not None and status >= REJECTED_FROM:
-                events.append(BindingRejected(t, f, key, coa, status, bu.frame))
+                source = "BID option" if ba_bids.get(o.bid) is not None and ba_bids[o.bid].status else "BA"
+                events.append(BindingRejected(t, f, key, coa, status, bu.frame,
+                                              why=f"{sec}: effective status {status} (>= 128, from the "
+                                                  f"{source} Status: I-9) refuses BID {o.bid}"))
                 results.append(BidResult(o.bid, coa, claimed, status, False, "rejected"))
                 continue
             if draft_home(bu, o):
                 used.append("I-13")
                 action, more = self._register(bu, outcome, key, hoa, None, None, home=True,
-                                              refresh_hint=False, unconfirmed=unconfirmed)
+                                              refresh_hint=False, unconfirmed=unconfirmed,
+                                              why="draft §5.6.3/§6.3: H flag in a lifetime-0 BU to the HA: "
+                                                  "home binding, no expiry (I-13, I-14)" + conflict_note)
                 events += more + self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
                 results.append(BidResult(o.bid, hoa, o.coa, reported[o.bid], True, action, home=True))
                 continue
             if bu.bu.lifetime == 0:
                 if self.cache.get(key) is not None:
-                    events += self.cache.end(key, time=t, frame=f, kind=BindingDeregistered)
+                    events += self.cache.end(key, time=t, frame=f, kind=BindingDeregistered,
+                                             why=f"{sec}: lifetime-0 BU with BID {o.bid}: that binding "
+                                                 "is de-registered" + (" (RFC H with lifetime 0 read as a "
+                                                 "de-registration: I-16, R2)" if o.home_flag and not draft
+                                                 else ""))
                     results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, "deregistered"))
                 else:
                     used.append("I-11")
@@ -285,8 +329,14 @@ class Registrar:
             if home:
                 used.append("I-15")
             hint = o.coa is None and bu.dialect is Dialect.RFC5648
+            answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
+            overruled = conflict and reported[o.bid] == BID_CONFLICT
+            verb = "installed although refused" if overruled else "accepted"
+            why = (f"{sec}: BID {o.bid} {verb} ({answer}); "
+                   f"{'home binding, CoA = HoA (I-15, I-30)' if home else coa_reason(bu, o, self.cache)}"
+                   + conflict_note)
             action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
-                                          refresh_hint=hint, unconfirmed=unconfirmed)
+                                          refresh_hint=hint, unconfirmed=unconfirmed, why=why)
             events += more
             if home:
                 events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
@@ -296,42 +346,63 @@ class Registrar:
     def _register(
         self, bu: PendingBU, outcome: Outcome, key: BindingKey, coa: str, claimed: str | None,
         lifetime: int | None, *, home: bool, refresh_hint: bool, unconfirmed: bool = False,
+        why: str = "",
     ) -> tuple[str, list[Event]]:
         """Start, refresh or replace one binding; returns (action, events)."""
         t, f = outcome.time, outcome.frame
         confirmed = outcome.confirmed and not unconfirmed
+        if not outcome.confirmed:
+            why += ("; no BA captured: the node later sent data to this CoA, so it accepted the BU "
+                    "(unconfirmed, from the BU's time, BU lifetime: I-29)")
+        elif outcome.ba is None:
+            why += "; BU without the A flag: it takes effect when sent"
         expires = None if lifetime is None else t + lifetime
         row = self.cache.get(key)
         if row is not None and row.coa == coa and row.home == home:
             return "refreshed", self.cache.refresh(key, time=t, frame=f, lifetime=lifetime,
                                                    expires=expires, confirmed=confirmed,
-                                                   claimed_coa=claimed)
+                                                   claimed_coa=claimed, why=why + "; same CoA: a refresh")
         events: list[Event] = []
         action = "home" if home else "started"
         if row is not None:
-            events += self.cache.end(key, time=t, frame=f, kind=BindingReplaced)
+            events += self.cache.end(key, time=t, frame=f, kind=BindingReplaced,
+                                     why=f"{processing(bu)}: a new CoA ({coa}) was registered under "
+                                         "the same BID")
             action = "replaced"
-        pre_existing = row is None and self._pre_existing(key, coa, refresh_hint)
+        pre_existing, note, first = (False, "", "") if row is not None else \
+            self._pre_existing(bu, key, coa, refresh_hint)
         events += self.cache.start(
             key, role=bu.role.value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,
             home=home, confirmed=confirmed, pre_existing=pre_existing, claimed_coa=claimed,
-            start=self._capture_start[0] if pre_existing else None,
+            start=self._capture_start[0] if pre_existing else None, why=why + note,
+            first_registration=first,
         )
         return action, events
 
-    def _pre_existing(self, key: BindingKey, coa: str, refresh_hint: bool) -> bool:
-        """A binding first seen as a refresh: data the node sent to (HoA, CoA), or a tunnel
-        between the node and the CoA, before any registration of it; or an RFC Length-4 BID
-        option (only a re-registration may omit the CoA, RFC §5.1). Never once the capture has
+    def _pre_existing(self, bu: PendingBU, key: BindingKey, coa: str,
+                      refresh_hint: bool) -> tuple[bool, str, str]:
+        """(pre-existing?, why, first-registration evidence). A binding first seen as a refresh:
+        data the node sent to (HoA, CoA), or a tunnel between the node and the CoA, before any
+        registration of it; or an RFC Length-4 BID option (only a re-registration may omit the
+        CoA, RFC §5.1) unless the capture shows the registration being prepared (then it is a
+        first registration without the CoA: ``preparation.py``). Never once the capture has
         shown this BID, or this CoA at this node, registered (data after a binding ended is
         just data in flight)."""
         if self.cache.ever_registered(key, coa):
-            return False
+            return False, "", ""
+        older = "; the binding is older than the capture (start = first record): "
         if (key.node, key.hoa, coa) in self.evidence:
-            return True
+            return True, older + "the node sent data to this CoA before any registration of it", ""
         if self.tunnel_seen_before is not None and self.tunnel_seen_before(key.node, coa):
-            return True
-        return refresh_hint
+            return True, older + "a tunnel between the node and this CoA was seen before any registration", ""
+        if not refresh_hint or key.bid is None:
+            return False, "", ""
+        first = self.preparation.evidence(node=key.node, hoa=key.hoa, bid=key.bid, coa=coa, bu_time=bu.time)
+        if first:
+            return False, (f"; a first registration, not a refresh ({first}): RFC §5.1 requires the CoA "
+                           "in it; CoA = the BU's source (I-6)"), first
+        return True, older + ("a Length-4 BID option for a BID the capture never saw: only a "
+                              "re-registration may omit the CoA (RFC §5.1)"), ""
 
     def _nd_owner(self, t: float, f: int, key: BindingKey, echoed: BindingIdentifier | None,
                   ba_status: int | None) -> list[Event]:

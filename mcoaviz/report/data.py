@@ -22,6 +22,7 @@ from mcoaviz.timings import timing_tables
 
 TRAFFIC_POINT_BUDGET = 300_000  # traffic buckets over all home addresses (bounds the file size)
 MIN_BUCKETS, MAX_BUCKETS = 12, 400  # per series
+MAX_EXPLAIN_LINES = 400  # "how each binding was read" lines per home address (bounds the file size)
 MAX_FINDINGS_PER_HOA = 1000  # timeline markers; a node flooding findings must not bloat the file
 STATES = ("confirmed", "unconfirmed", "home", "pre-existing")
 DIRECTIONS = ("to-mn", "from-mn")
@@ -109,6 +110,7 @@ def prepare(analysis: Analysis, hoas: list[str] | None = None) -> dict[str, Any]
         if isinstance(event, MessageSeen) and event.hoa is not None:
             seen[event.hoa].append(event)
     busiest = busiest_interface(analysis.traffic)
+    explained = explanations(analysis)
     bins: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in analysis.traffic_bins:
         if busiest.get((row["hoa"], row["coa"], row["direction"])) == row["interface"]:
@@ -130,6 +132,7 @@ def prepare(analysis: Analysis, hoas: list[str] | None = None) -> dict[str, Any]
         detail = _detail(hoa, t0, width, bindings.get(hoa, []), seen.get(hoa, []), messages,
                          bins.get(hoa, []), latencies.get(hoa, []), gaps.get(hoa, []),
                          findings.get(hoa, []), statuses)
+        detail["explain"] = explained.get(hoa, [])
         details[hoa] = detail
         index.append(_index_row(hoa, bindings.get(hoa, []), bul.get(hoa, []), findings.get(hoa, []),
                                 traffic_by_hoa.get(hoa, []), busiest))
@@ -147,6 +150,27 @@ def prepare(analysis: Analysis, hoas: list[str] | None = None) -> dict[str, Any]
     }
 
 
+def explanations(analysis: Analysis) -> dict[str, list[str]]:
+    """Per home address, the text of ``mcoaviz explain`` (times from the first frame), cut to
+    ``MAX_EXPLAIN_LINES`` lines."""
+    from mcoaviz.query import TimeFormat
+    from mcoaviz.query.explain import render, stories
+
+    point = TimeFormat("relative", analysis.capture.get("first_time")).point
+    out: dict[str, list[str]] = defaultdict(list)
+    for story in stories(analysis.events, None):
+        lines = out[story.hoa]
+        if len(lines) < MAX_EXPLAIN_LINES:
+            if lines:
+                lines.append("")  # a blank line between two bindings
+            lines.extend(printable(line, 0) for line in render(story, point))
+    for hoa, lines in out.items():
+        if len(lines) > MAX_EXPLAIN_LINES:
+            out[hoa] = lines[:MAX_EXPLAIN_LINES] + [f"… (first {MAX_EXPLAIN_LINES} lines; "
+                                                    "`mcoaviz explain` shows everything)"]
+    return out
+
+
 def capture_summary(analysis: Analysis) -> dict[str, Any]:
     cap = analysis.capture
     t0 = cap.get("first_time")
@@ -159,6 +183,10 @@ def capture_summary(analysis: Analysis) -> dict[str, Any]:
                         "linktype": i.get("linktype")} for i in cap.get("interfaces", [])],
         "dialect": cap.get("dialect"),
         "dialect_reason": printable(cap.get("dialect_reason")),
+        # (MN, peer) pairs read in the other dialect (I-1), as text lines; bounded like problems
+        "pair_dialects": [printable(f"{d['hoa']} <-> {d['peer']}: {d['dialect']} "
+                                    f"({d['basis']}: {d['reason']})")
+                          for d in analysis.dialects if d.get("dialect") != cap.get("dialect")][:50],
         "first_time": t0,
         "span": None if t0 is None else (cap.get("last_time") or t0) - t0,
         "problem_count": cap.get("problem_count") or 0,

@@ -60,6 +60,7 @@
       ["time span", c.span === null ? "–" : c.span.toFixed(3) + " s from " + start +
         " (times below: seconds from the first frame)"],
       ["dialect", (c.dialect || "–") + " — " + c.dialect_reason],
+      ...(c.pair_dialects || []).map(text => ["pair", text]),
       ["problems", c.problem_count + " decoding problem(s)" +
         (c.unattributed_packets ? ", " + c.unattributed_packets + " tunnelled packet(s) not attributed" : "")]];
     for (const [k, v] of rows) {
@@ -353,6 +354,7 @@
                          Plotly.react("ladder", l.data, l.layout, CONFIG),
                          Plotly.react("latency", lat.data, lat.layout, CONFIG)]);
       gapTable(d);
+      document.getElementById("explain-text").textContent = (d.explain || []).join("\n");
       current = hoa;
     }
     if (zoomTo !== undefined && zoomTo !== null) {

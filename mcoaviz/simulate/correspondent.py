@@ -77,6 +77,7 @@ class CorrespondentNode(Registrar):
         spec = message.spec
         assert isinstance(spec.body, CareOfTestInit)
         coa = spec.src
+        self.serving = coa
         options: tuple[MobilityOption, ...] = ()
         if self.policy.mcoa:
             copies = []
@@ -112,6 +113,7 @@ class CorrespondentNode(Registrar):
         binding = self.cache.of(hoa).get(bid)
         if binding is None:
             return
+        self.serving = hoa
         target = self.sim.network.iface_for(binding.coa)
         if target is None:
             return

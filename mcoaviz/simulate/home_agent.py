@@ -22,7 +22,7 @@ from dissector.records import BindingRefreshRequest, BindingUpdate
 from dissector.sequence import seq_newer
 from mcoaviz.simulate.bindings import Binding
 from mcoaviz.simulate.messages import MobilitySpec
-from mcoaviz.simulate.model import Simulation
+from mcoaviz.simulate.model import Simulation, Transmission
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.node import Received
 from mcoaviz.simulate.registrar import DSMIP_PORT, Registrar
@@ -124,19 +124,20 @@ class HomeAgent(Registrar):
         if fresh and self.cache.of(hoa) and hoa in self.defends:
             self.sim.after(0.0002, lambda: self.proxy_neighbor_advertisement(hoa))
 
-    def duplicate_address_detection(self, hoa: str) -> None:
+    def duplicate_address_detection(self, hoa: str) -> Transmission:
         """DAD NS for the home address: from ::, to its solicited-node group, no SLLA (RFC 4862)."""
         from dissector.encode import neighbor_solicitation, solicited_node
 
         group = solicited_node(hoa)
         packet = ipv6_packet("::", group, 58, neighbor_solicitation(hoa), hop_limit=255)
-        self.sim.network.multicast(self.home, group, packet, kind="nd")
+        return self.sim.network.multicast(self.home, group, packet, kind="nd")
 
     def send_brr(self, hoa: str, bids: list[int]) -> None:
         """BRR for the given BIDs (§6.4), sent to the home address through the tunnel of the
         first named binding (any binding when the HA holds none of them)."""
         from dissector.encode import binding_identifier
 
+        self.serving = hoa
         options = tuple(
             binding_identifier(bid, dialect=self.dialect, bid_type=self.sim.bid_type) for bid in bids
         )

@@ -11,7 +11,7 @@ from mcoaviz.simulate.network import Iface
 from mcoaviz.simulate.node import Node
 
 if TYPE_CHECKING:
-    from mcoaviz.simulate.model import Simulation
+    from mcoaviz.simulate.model import Simulation, Transmission
 
 LINK_LOCAL = "fe80::f:1"
 
@@ -29,7 +29,7 @@ class HomeRouter(Node):
         packet = ipv6_packet(LINK_LOCAL, "ff02::1", 58, body, hop_limit=255)
         self.sim.network.multicast(self.iface, "ff02::1", packet, kind="nd")
 
-    def resolve(self, target: str, on_answer: Iface | None = None) -> None:
+    def resolve(self, target: str, on_answer: Iface | None = None) -> Transmission:
         """NS for ``target`` to its solicited-node group; the HA answers when it defends it."""
         group = solicited_node(target)
         packet = ipv6_packet(
@@ -41,4 +41,4 @@ class HomeRouter(Node):
             if ha is not None and iface is ha.interfaces["home"] and getattr(ha, "defends", set()) & {target}:
                 ha.proxy_neighbor_advertisement(target, to=LINK_LOCAL, dst_mac=self.iface.mac)
 
-        self.sim.network.multicast(self.iface, group, packet, kind="nd", on_arrival=answered)
+        return self.sim.network.multicast(self.iface, group, packet, kind="nd", on_arrival=answered)

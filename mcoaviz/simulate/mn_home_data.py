@@ -14,6 +14,7 @@ from dissector.encode import (
 from dissector.encode.ip import dsmip_udp, ip6ip6
 from dissector.records import LinkLayerAddress
 from mcoaviz.simulate.mn_state import PendingBU
+from mcoaviz.simulate.model import Transmission
 from mcoaviz.simulate.network import Iface, TrafficMeta
 from mcoaviz.simulate.registrar import DSMIP_PORT
 from mcoaviz.simulate.truth import BulRow
@@ -137,6 +138,22 @@ class HomeAndDataMixin(MobileNodeBase):
             kind="data",
             traffic=meta,
             on_arrival=lambda p, _i: self.ha.forward_from_mn(inner, cn.address, p),
+        )
+
+    def send_unbound_ro_data(self, cn: CorrespondentNode, bid: int, size: int) -> Transmission | None:
+        """A datagram to ``cn`` with a Home Address option from interface ``bid`` although the CN
+        holds no binding for it (a misbehaving MN: only its home agent has that CoA). The CN
+        discards it and answers with a Binding Error (§6.5, 6275 §9.3.1)."""
+        iface = self.iface_of_bid(bid)
+        if not iface.up or not iface.address:
+            return None
+        datagram = udp_datagram(self.hoa, cn.address, 5001, 5001, bytes(max(0, size)))
+        packet = ipv6_packet(iface.address, cn.address, 17, datagram, hao=self.hoa)
+        coa = iface.address
+        return self.sim.network.send(
+            iface, cn.interfaces["eth0"], packet, kind="data",
+            traffic=TrafficMeta(cn.address, self.hoa, None, "from-mn", "route-optimised"),
+            on_arrival=lambda _p, _i: cn.receive_home_address_data(self.hoa, coa, iface),
         )
 
     def _usable(self, row: BulRow | None, peer: str, iface: Iface) -> bool:

@@ -74,9 +74,11 @@ class MobileNode(AckMixin, BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, N
         mac_base: int = 0x0B01,
         prefixes: Sequence[str] = (),
         lifetime: int = 400,
+        dialect: Dialect | None = None,
     ) -> None:
         super().__init__(sim, name, mac_base)
         self.hoa = hoa
+        self.own_dialect = dialect  # None: the simulation's; else this node's own text (interop)
         self.ha = ha
         self.prefixes = tuple(prefixes)  # NEMO mobile network prefixes (router when non-empty)
         self.lifetime = lifetime
@@ -148,7 +150,11 @@ class MobileNode(AckMixin, BulMixin, ReturnRoutabilityMixin, HomeAndDataMixin, N
 
     @property
     def dialect(self) -> Dialect:
-        return self.sim.dialect
+        return self.own_dialect or self.sim.dialect
+
+    def owns(self, address: str) -> bool:
+        """``address`` is this node's home address or one of its care-of addresses."""
+        return address == self.hoa or any(i.address == address for i in self.interfaces.values())
 
     # ----------------------------------------------------------------- registration with the HA
     def register(

@@ -86,6 +86,23 @@ class Simulation:
         self.network: Network = Network(self)
         self.truth: Truth = Truth(self)
 
+    def dialect_of(self, address: str | None) -> Dialect:
+        """The dialect of the mobile node with this home or care-of address: a node may follow
+        another text than the simulation's (interop, I-1); everything else follows ``dialect``.
+        Home agents and CNs answer each mobile node in that node's dialect."""
+        for node in self.nodes.values():
+            own = getattr(node, "own_dialect", None)
+            if own is not None and address is not None and node.owns(address):
+                return own
+        return self.dialect
+
+    def node_dialects(self) -> dict[str, Dialect]:
+        """Mobile node name -> its dialect, when any mobile node has one of its own (else empty)."""
+        mns = {name: n for name, n in self.nodes.items() if getattr(n, "role", "") == "mobile-node"}
+        if all(getattr(n, "own_dialect", None) is None for n in mns.values()):
+            return {}
+        return {name: n.own_dialect or self.dialect for name, n in sorted(mns.items())}
+
     # ----------------------------------------------------------------- events
     def at(self, when: float, action: Callable[[], object]) -> None:
         """Run ``action`` at about ``when`` seconds after the scenario start.

@@ -57,6 +57,9 @@ class RegistrarPolicy:
     omit_bid_in_ba: bool = False
     max_bindings: int | None = None  # per HoA; further new BIDs get 130 (insufficient resources)
     dad: bool = True  # HA: Duplicate Address Detection for a HoA without bindings (6275 §10.3.1)
+    # RFC: accept a Length-4 BID option for a BID it does not hold, with the BU's source as the CoA
+    # (a deviating node: RFC §6.2 answers 167; the analyser reads it as I-6 does)
+    accept_unknown_bid_without_coa: bool = False
 
 
 @dataclass
@@ -90,10 +93,12 @@ class Registrar(Node):
         self.cache = BindingCache(sim, address, self.role)
         self.last_seq: dict[str, int] = {}
         self.esp_seq = 0
+        self.serving: str | None = None  # address of the mobile node being answered
 
     @property
     def dialect(self) -> Dialect:
-        return self.sim.dialect
+        """The dialect of the mobile node being answered (each MN may have its own: I-1)."""
+        return self.sim.dialect_of(self.serving)
 
     def receive_mh(self, message: Received) -> None:
         if isinstance(message.spec.body, BindingUpdate):
@@ -154,6 +159,7 @@ class Registrar(Node):
         bu = spec.body
         assert isinstance(bu, BindingUpdate)
         hoa = spec.hao or spec.src
+        self.serving = hoa
         bids = [o for o in spec.options if isinstance(o, BindingIdentifier)]
         copies = [self._copy(b, 0) for b in bids]
         last = self.last_seq.get(hoa)
@@ -289,6 +295,8 @@ class Registrar(Node):
                 if option.coa is None:
                     if option.bid in known and not overwrite:
                         coa: str | None = known[option.bid].coa
+                    elif self.policy.accept_unknown_bid_without_coa:
+                        coa = self._source_coa(message)
                     else:
                         outcomes.append(_Outcome(option, UNKNOWN_COA, None, "none"))
                         continue

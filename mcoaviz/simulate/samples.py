@@ -1,8 +1,9 @@
 """The sample-captures/ library: which files exist, how each is made, and the README table.
 
 Every registered scenario with ``sample=True`` gives one capture per dialect it lists,
-``NAME-DIALECT.pcapng`` plus ``NAME-DIALECT.truth.json``, made with seed 1. The README table
-is generated from the registry, so it cannot drift from the files.
+``NAME-DIALECT.pcapng`` plus ``NAME-DIALECT.truth.json``, made with seed 1; a scenario whose
+mobile nodes follow different dialects (``mixed=True``) gives one, ``NAME-mixed.pcapng``. The
+README table is generated from the registry, so it cannot drift from the files.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ sample-captures/figure8-rfc5648.pcapng`. With tshark, DSMIPv6 needs `-d udp.port
 and ESP-NULL needs `-o esp.enable_null_encryption_decode_heuristic:TRUE`. Draft-05 files use
 the IANA numbers (BID option 35, statuses 4/5/164-168) with draft flag bits C/O/H/D
 (0x80/0x40/0x20/0x10): `--dialect auto` recognises them, `--dialect draft05` forces it
-(Wireshark knows only the RFC layout and shows C, 0x80, as "H").
+(Wireshark knows only the RFC layout and shows C, 0x80, as "H"). A `-mixed` file holds mobile
+nodes of both dialects; `--dialect auto` decides per (mobile node, peer) pair.
 
 | file | draft figure / section | dialect | what to look at |
 |---|---|---|---|
@@ -43,7 +45,9 @@ def sample_files() -> list[tuple[str, str, Dialect]]:
     """(file stem, scenario name, dialect) for every sample capture."""
     files = []
     for name, spec in sorted(load_all().items()):
-        if spec.sample:
+        if spec.sample and spec.mixed:
+            files.append((f"{name}-mixed", name, spec.dialects[0]))
+        elif spec.sample:
             for dialect in spec.dialects:
                 files.append((f"{name}-{dialect.value}", name, dialect))
     return files
@@ -66,7 +70,8 @@ def readme_text() -> str:
     for stem, name, dialect in sample_files():
         spec = scenarios[name]
         what = spec.look_at or spec.title
-        lines.append(f"| `{stem}.pcapng` | {spec.section} | {dialect.value} | {spec.title}: {what} |")
+        shown = "mixed" if spec.mixed else dialect.value
+        lines.append(f"| `{stem}.pcapng` | {spec.section} | {shown} | {spec.title}: {what} |")
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +85,7 @@ def write_all(folder: Path) -> list[Path]:
     current = {stem for stem, _, _ in sample_files()}
     for old in folder.glob("*-*.pcapng"):
         stem = old.name.removesuffix(".pcapng")
-        if stem.endswith(("-rfc5648", "-draft05")) and stem not in current:
+        if stem.endswith(("-rfc5648", "-draft05", "-mixed")) and stem not in current:
             old.unlink()
             old.with_name(stem + ".truth.json").unlink(missing_ok=True)
     written = []

@@ -261,7 +261,17 @@ class Truth:
             "bul": sorted(bul, key=lambda b: (b["start"] or 0, b["peer"], b["bid"] or 0)),
             "traffic": traffic,
             "violations": violations,
-        }
+        } | self._dialects()
+
+    def _dialects(self) -> dict[str, Any]:
+        """Mobile nodes of different dialects in one capture (I-1): each node's home address and
+        dialect, and "mixed" as the capture's dialect. Nothing is added otherwise."""
+        own = self.sim.node_dialects()
+        if len(set(own.values())) < 2:
+            return {}
+        return {"dialect": "mixed", "dialects": [
+            {"node": name, "hoa": self.sim.nodes[name].hoa, "dialect": dialect.value}
+            for name, dialect in own.items()]}
 
 
 def dump(truth: dict[str, Any]) -> str:

@@ -44,6 +44,7 @@ from mcoaviz.tui import model
 from mcoaviz.tui.model import ViewData
 from mcoaviz.tui.session import UI_LOCK_WAIT, Session
 from mcoaviz.tui.widgets import (
+    ExplainScreen,
     HelpScreen,
     HexView,
     count,
@@ -78,6 +79,7 @@ class McoaApp(App[int]):
         Binding("question_mark", "help", "Help"),
         Binding("slash", "filter", "Filter"),
         Binding("e", "export", "Export"),
+        Binding("x", "explain", "Explain", show=False),  # in the help; the footer is full
         Binding("r", "report", "Report"),
         Binding("left_square_bracket", "step(-1)", "◀ event"),
         Binding("right_square_bracket", "step(1)", "event ▶"),
@@ -242,6 +244,17 @@ class McoaApp(App[int]):
             event.input.display = False
         self._widget("#bindings", DataTable).focus()
         self.refresh_screen(force=True)
+
+    def action_explain(self) -> None:
+        """How the highlighted binding was read (``mcoaviz explain`` for that node, HoA, BID)."""
+        table = self._widget("#bindings", DataTable)
+        if self.selected_hoa is None or table.row_count == 0:
+            self.notify("select a binding first")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        node, _, bid = key.rpartition("|")
+        lines = self.session.explanation(self.selected_hoa, node, None if bid == "None" else int(bid))
+        self.push_screen(ExplainScreen(lines))
 
     def action_tab(self, name: str) -> None:
         self._widget("#bottom", TabbedContent).active = name

@@ -26,6 +26,7 @@ from typing import Any
 from dissector.capture import RawRecord
 from dissector.codepoints import Dialect
 from dissector.decode import DecodeOptions, decode_frame
+from dissector.dialect import with_dialect
 from dissector.records import Frame, Interface, Packet
 from mcoaviz.checker import Finding
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
@@ -33,7 +34,7 @@ from mcoaviz.tui.model import ViewData, view_of_analysis
 
 BATCH_FRAMES = 512  # frames fed per lock hold (the UI waits at most one batch: ~20 ms)
 RING_FRAMES = 4096  # recent frames kept until the engine says which carried a message
-RING_FRAMES_UNDECIDED = 65_536  # while the dialect is undecided messages are reported late
+RING_FRAMES_UNDECIDED = 65_536  # while a pair's dialect is undecided messages are reported late
 LIVE_RETAIN = 900.0  # live: capture seconds of history the engine and checker keep
 MAX_LIVE_FINDINGS = 5000  # live: newest findings kept (older ones counted)
 RING_BYTES = 32 << 20
@@ -204,7 +205,7 @@ class Session:
         ring = self._ring
         ring[frame.number] = frame
         self._ring_bytes += len(frame.data)
-        limit = RING_FRAMES if self.pipeline.dialect is not None else RING_FRAMES_UNDECIDED
+        limit = RING_FRAMES_UNDECIDED if self.pipeline.holding else RING_FRAMES
         while len(ring) > limit or self._ring_bytes > RING_BYTES:
             _, old = ring.popitem(last=False)
             self._ring_bytes -= len(old.data)
@@ -296,14 +297,30 @@ class Session:
 
         Without the lock: the UI asks this on every redraw that moves the message cursor, and
         waiting out an ingest chunk (or a run of the history rules) froze the screen. Each read
-        below is one atomic operation on a structure only the ingest thread changes."""
+        here is one atomic operation on a structure only the ingest thread changes."""
         frame = self._kept.get(number) or self._ring.get(number)
-        dialect = self.pipeline.dialect or Dialect.RFC5648
         if frame is None:
             return None, None
-        options = DecodeOptions(dialect=dialect, bid_type=self.options.bid_type,
+        options = DecodeOptions(dialect=Dialect.RFC5648, bid_type=self.options.bid_type,
                                 udp_ports=self.options.udp_ports)
-        return decode_frame(frame, options), frame.data
+        packet = decode_frame(frame, options)
+        dialect = self.pipeline.dialect_for(packet)  # its (MN, peer) pair's (I-1); lookups only
+        return with_dialect(packet, dialect), frame.data
+
+    def explanation(self, hoa: str, node: str, bid: int | None) -> list[str]:
+        """How one binding was read, as ``mcoaviz explain`` prints it (the events so far)."""
+        import ipaddress
+
+        from mcoaviz.query import TimeFormat
+        from mcoaviz.query.explain import render, stories
+
+        with self.lock:
+            events = list(self.pipeline.engine.events)
+            first = self.pipeline.first_time
+        found = [s for s in stories(events, (ipaddress.ip_network(hoa),), (bid,)) if s.node == node]
+        if not found:
+            return [f"{hoa} BID {bid if bid is not None else 'none'} at {node}: no step recorded"]
+        return render(found[0], TimeFormat("relative", first).point)
 
     def analysis(self) -> Analysis:
         """The analysis so far (the final one once ingest is done), findings included: for export."""

@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -31,6 +31,7 @@ HELP_TEXT = """\
   tab        next pane            m / f   messages / findings tab
   enter      on a finding: jump to its message
   /          filter (HoA, CoA, BID, message type, rule); esc clears it
+  x          on a binding: how it was read (steps, frames, rule, I-n)
   e          export the analysis as JSON
   r          write the HTML timeline report (as mcoaviz report)
   ctrl+p     command palette      ?       this help      q  quit
@@ -48,6 +49,28 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(HELP_TEXT, id="help-text")
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(None)
+
+
+class ExplainScreen(ModalScreen[None]):
+    """``mcoaviz explain`` for the highlighted binding (text from ``mcoaviz.query.explain``)."""
+
+    BINDINGS = [Binding("escape,q,x", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    ExplainScreen { align: center middle; }
+    ExplainScreen > VerticalScroll { width: 90%; height: 80%; border: round $accent;
+                                     background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("\n".join(self.lines)), id="explain-text")
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)

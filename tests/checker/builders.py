@@ -19,7 +19,9 @@ from dissector.records import (
     BindingUpdate,
     CareOfTest,
     CareOfTestInit,
+    EspInfo,
     Icmp6Message,
+    IkeHeader,
     MobilityMessage,
     MobilityOption,
     Packet,
@@ -124,16 +126,35 @@ def raw_mh(type_name: str, mh_type: int, *options: MobilityOption, src: str = CO
     return _packet(path, _mh(type_name, mh_type, RawMessage(b""), options))
 
 
-def nd(icmp_type: int, target: str, *, src: str = HOA, mac_src: bytes | None = MN_MAC) -> Packet:
-    """Neighbor Solicitation (135) / Advertisement (136) about ``target``."""
+def nd(icmp_type: int, target: str, *, src: str = HOA, mac_src: bytes | None = MN_MAC,
+       at: float | None = None) -> Packet:
+    """Neighbor Solicitation (135) / Advertisement (136) about ``target`` (DAD: ``src="::"``)."""
     path = PacketPath(src=src, dst="ff02::1", mac_src=mac_src, protocol=58)
-    return _packet(path, icmp6=Icmp6Message(type=icmp_type, code=0, target=target))
+    return _packet(path, icmp6=Icmp6Message(type=icmp_type, code=0, target=target), at=at)
 
 
 def ra(prefix: str, *, mac_src: bytes, src: str = "fe80::1") -> Packet:
     """Router Advertisement with one prefix, from the router with ``mac_src``."""
     path = PacketPath(src=src, dst="ff02::1", mac_src=mac_src, protocol=58)
     return _packet(path, icmp6=Icmp6Message(type=134, code=0, prefixes=(prefix,)))
+
+
+IKE_SA_INIT, IKE_AUTH, INFORMATIONAL = 34, 35, 37
+
+
+def ike(exchange: int, *, src: str = COA1, dst: str = HA, ispi: int = 0x11, rspi: int = 0x22,
+        initiator: bool = True, response: bool = False) -> Packet:
+    """An IKEv2 message on UDP 500: only its header (RFC 7296 §3.1)."""
+    flags = (0x08 if initiator else 0) | (0x20 if response else 0)
+    header = IkeHeader(ispi, rspi, 33, 2, 0, exchange, flags, 1, 28)
+    path = PacketPath(src=src, dst=dst, protocol=17)
+    return dataclasses.replace(_packet(path), ike=header)
+
+
+def esp(*, src: str = COA1, dst: str = HA, spi: int = 0x100) -> Packet:
+    """An (encrypted) ESP packet between ``src`` and ``dst``."""
+    path = PacketPath(src=src, dst=dst, protocol=50)
+    return dataclasses.replace(_packet(path), esp=EspInfo(spi, 1, False))
 
 
 def data(*, src: str, dst: str, hao: str | None = None, outer_src: str | None = None,

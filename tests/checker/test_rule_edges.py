@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from tests.checker.builders import CN, COA1, COA2, HOA, ba, bid, bu, check, data, hits
+from tests.checker.builders import CN, COA1, COA2, DRAFT, HOA, ba, bid, bu, check, data, hits, to_draft
 
 
-def test_single_bid_ba_may_carry_its_status_in_the_option() -> None:
-    # draft §6.3 / RFC §6.2: only a status "specific to one of bindings in the bulk" must use 4
-    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129)))
+def test_single_bid_draft_ba_may_carry_its_status_in_the_option() -> None:
+    # draft §6.3: only a status "specific to one of bindings in the bulk" must use NOTCOMPLETE
+    found = check(to_draft(bu(1, bid(1, COA1))), to_draft(ba(1, bid(1, status=129))), dialect=DRAFT)
+    assert hits(found, "MCOA304") == []
+
+
+def test_single_bid_rfc_ba_with_the_same_status_in_both_fields_is_not_flagged() -> None:
+    # RFC §6.2: the status "can be stored in" either field; stored in both, they agree
+    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=129), status=129))
     assert hits(found, "MCOA304") == []
 
 
@@ -51,3 +57,29 @@ def test_traffic_after_full_deregistration_is_flagged_but_not_packets_in_flight(
     packets = [bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, lifetime=0), ba(2, lifetime=0)]
     assert hits(check(*packets, to_mn(COA1, at=1004.5)), "MCOA607") == []  # 0.5 s after the BA
     assert hits(check(*packets, to_mn(COA1, at=1010.0)), "MCOA607") == [5]
+
+
+def test_hao_data_at_a_cn_without_any_binding_is_flagged_once_older_bindings_would_have_expired() -> None:
+    # 6275 §12: a CN binding lasts at most 420 s; 500 s into the capture it would need a refresh
+    first = data(src=COA2, dst=CN, hao=HOA, at=1000.0)
+    late = data(src=COA2, dst=CN, hao=HOA, at=1500.0)
+    assert hits(check(first), "MCOA608") == []
+    found = [f for f in check(bu(1, bid(1, COA1), at=1000.0), late) if f.rule == "MCOA608"]
+    assert [(f.frame, f.message) for f in found] == [
+        (2, "Data with a Home Address option for 2001:db8:a::100 came from 2001:db8:2::100 to "
+            "2001:db8:c::1, which holds no binding for that home address.")]
+
+
+def test_hao_data_names_the_home_agent_binding_it_does_not_rely_on() -> None:
+    found = [f for f in check(bu(1, bid(1, COA1)), ba(1, bid(1)), data(src=COA1, dst=CN, hao=HOA))
+             if f.rule == "MCOA608"]
+    assert [f.frame for f in found] == [3]
+    assert found[0].message.endswith("although 2001:db8:a::1 holds a binding for it.")
+    assert hits(check(bu(1, bid(1, COA1)), ba(1, bid(1)), data(src=COA1, dst=CN, hao=HOA)), "MCOA601") == []
+
+
+def test_tunnel_after_deregistering_a_regular_binding_is_not_a_missing_bid() -> None:
+    # MCOA321 is about a de-registration that should have named BIDs: none were held here
+    tunnel = data(src=HOA, dst=CN, outer_src=COA2, outer_dst="2001:db8:a::1", tunnel="ip6ip6")
+    found = check(bu(1), ba(1), bu(2, lifetime=0), ba(2, lifetime=0), tunnel)
+    assert hits(found, "MCOA321") == []

@@ -7,6 +7,7 @@ Fixtures are hand-made decoded records fed through the real engine and checker
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,9 @@ from dissector.records import (
     IPv4AddressAck,
     IPv4CareOfAddress,
     IPv4HomeAddress,
+    LinkLayerAddress,
     NATDetection,
+    NonceIndices,
     Packet,
     Problem,
 )
@@ -33,6 +36,9 @@ from tests.checker.builders import (
     HA_MAC,
     HOA,
     HOA2,
+    IKE_AUTH,
+    IKE_SA_INIT,
+    INFORMATIONAL,
     MN_MAC,
     RFC,
     ROUTER_MAC,
@@ -47,7 +53,9 @@ from tests.checker.builders import (
     coti,
     data,
     dbid,
+    esp,
     hits,
+    ike,
     nd,
     ra,
     raw_mh,
@@ -60,8 +68,11 @@ V4HOA = IPv4HomeAddress(offset=12, prefix_length=24, p_flag=False, address="0.0.
 V4ACK = IPv4AddressAck(offset=12, status=0, prefix_length=24, address="203.0.113.9")
 NAT = NATDetection(offset=12, f_flag=True, refresh_time=110)
 V4COA_OPT = IPv4CareOfAddress(offset=12, address=V4COA)
+V4ACK_MCOA = IPv4AddressAck(offset=12, status=164, prefix_length=24, address="203.0.113.9")  # not RFC 5555's
 HOME = 0x80  # RFC 5648 H flag
 HOME_PREFIX = "2001:db8:a::/64"  # the home link's prefix (HOA is 2001:db8:a::100)
+LLA = LinkLayerAddress(offset=12, option_code=2, address=MN_MAC)  # MH-LLA: the MN's MAC (RFC 5568)
+V4HOA_ASSIGNED = "203.0.113.9"  # the IPv4 home address V4ACK assigns
 NAT_V4 = "203.0.113.5"  # the NAT's public address: outer source differs from the BID's IPv4 CoA
 
 
@@ -97,6 +108,48 @@ def to_mn(coa: str, at: float | None = None) -> Packet:
     return data(src=CN, dst=HOA, outer_src=HA, outer_dst=coa, tunnel="ip6ip6", at=at)
 
 
+def at(packet: Packet, time: float) -> Packet:
+    return dataclasses.replace(packet, time=time)
+
+
+def nonces(careof: int, home: int = 1) -> NonceIndices:
+    return NonceIndices(offset=12, home_nonce_index=home, careof_nonce_index=careof)
+
+
+def care_of_test_then_bu(careof_index: int) -> list[Packet]:
+    """Capture from t=1001; CoTI/CoT (nonce index 1) for CoA 1 at t=1300; BU to the CN at t=1301."""
+    return reg(1, bid(1, COA1)) + [at(coti(bid(1)), 1300.0), at(cot(bid(1)), 1300.5),
+                                   at(bu(2, bid(1), nonces(careof_index), flags="A", dst=CN), 1301.0)]
+
+
+def tunnel_from(coa: str) -> Packet:
+    """Data from the MN reverse-tunnelled to the HA from ``coa``."""
+    return data(src=HOA, dst=CN, outer_src=coa, outer_dst=HA, tunnel="ip6ip6")
+def lla_home_bu(seq: int = 1, *options, **kw) -> Packet:  # noqa: ANN002, ANN003
+    """The RFC home-binding BU with the MH-LLA option (code 2) it SHOULD carry."""
+    return bu(seq, bid(1, HOA, flags=HOME), LLA, *options, src=HOA, mac_src=MN_MAC, **kw)
+
+
+def returnhome(status: int = 5, *, draft: bool = False) -> list[Packet]:
+    """H-flag BU from the home link and the HA's BA (status 5: the HA keeps proxy ND). Draft-05:
+    a Lifetime-0 BU, the status in the BID option (§5.6.3)."""
+    if draft:
+        return [draft_home_bu(), ba(1, dbid(1, status=status), lifetime=0, dst=HOA, mac_src=HA_MAC)]
+    return [rfc_home_bu(), ba(1, bid(1), status=status, dst=HOA, mac_src=HA_MAC)]
+
+
+def proxy_nd(*, answered: bool = False, draft: bool = False) -> list[Packet]:
+    """RETURNHOME, then a router's NS for the home address (frame 3), answered by the HA or not;
+    the RA at frame 4 shows the capture went on past RetransTimer."""
+    answer = [nd(136, HOA, src="fe80::a:1", mac_src=HA_MAC, at=1003.5)] if answered else []
+    return [*returnhome(draft=draft), nd(135, HOA, src="fe80::f:1", mac_src=ROUTER_MAC), *answer,
+            ra(HOME_PREFIX, mac_src=ROUTER_MAC)]
+
+
+def dad(target: str = HOA, mac: bytes = HA_MAC) -> Packet:
+    return nd(135, target, src="::", mac_src=mac)
+
+
 def draft_home_bu(seq: int = 1) -> Packet:
     return bu(seq, dbid(1, None, "H"), src=HOA, mac_src=MN_MAC, lifetime=0)
 
@@ -125,11 +178,22 @@ CASES: dict[str, Case] = {
     "MCOA114": Case(lambda: [bu(1, dbid(1))], [1], lambda: [bu(1, dbid(1, COA1, "C"))], DRAFT),
     "MCOA115": Case(lambda: [bu(1, bid(7)), ba(1, bid(7, status=167))], [1],
                     lambda: [bu(1, bid(7)), ba(1, bid(7))]),
+    "MCOA130": Case(lambda: [coti(src=COA2), cot(dst=COA2), bu(1, bid(2), flags="A", src=COA2, dst=CN),
+                             ba(1, bid(2), src=CN, dst=COA2)], [3],
+                    # no preparation in the capture: a refresh of a binding older than the capture
+                    lambda: [bu(1, bid(2), flags="A", src=COA2, dst=CN), ba(1, bid(2), src=CN, dst=COA2)]),
     "MCOA116": Case(lambda: [bu(1, bid(1, V4COA), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), flags="A", dst=CN)]),
     "MCOA117": Case(lambda: [bu(1, o_header=True)], [1], lambda: [bu(1, bid(1, COA1), o_header=True)]),
     "MCOA118": Case(lambda: [bu(1, dbid(1, COA1, "C"), o_header=True)], [1],
                     lambda: [bu(1, dbid(1, COA1, "CO"))], DRAFT),
+    # RFC H outside a BU (CoTI, CoT, BRR) and reserved bits in a CoT; clean: no flags, and the
+    # reserved bits of a CoTI (MCOA106's) are not reported twice
+    "MCOA119": Case(lambda: [coti(bid(1, flags=HOME)), cot(bid(1, flags=0x01)), brr(bid(2, flags=HOME | 0x02))],
+                    [1, 2, 3], lambda: [coti(bid(1)), coti(bid(2, flags=0x02)), cot(bid(1)), brr(bid(2))]),
+    # BA bits the BU did not set (H; reserved 0x04); clean: a BA that copies the BU's H and reserved bit
+    "MCOA120": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2)), ba(1, bid(1, flags=HOME), bid(2, flags=0x04))],
+                    [2, 2], lambda: reg(1, bid(1, HOA, flags=HOME | 0x01), src=HOA)),
     # ---------------------------------------------------------------- 2xx bulk
     "MCOA201": Case(lambda: [bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN)], [1],
                     lambda: [bu(1, bid(1, COA1), bid(2, COA2))]),
@@ -186,7 +250,31 @@ CASES: dict[str, Case] = {
     "MCOA314": Case(lambda: reg(1, bid(1, COA1)), [1], lambda: reg(1, bid(1, COA1), o_header=True)),
     "MCOA315": Case(lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1))], [4],
                     lambda: [bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1), status=165)]),
+    "MCOA316": Case(lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1)), ba(2, bid(1, status=167))], [4],
+                    lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1)), ba(2, bid(1))]),
+    "MCOA317": Case(lambda: [bu(1, bid(7)), ba(1, bid(7), status=167), bu(2, bid(7))], [3],
+                    lambda: [bu(1, bid(7)), ba(1, bid(7), status=167), bu(2, bid(7, COA1))]),
+    "MCOA318": Case(lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                                                    bu(3, bid(1)), ba(3, bid(1))], [6],
+                    lambda: reg(1, bid(1, COA1)) + [bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                                                    bu(3, bid(1)), ba(3, bid(1), status=167)]),
+    "MCOA319": Case(lambda: [bu(1, bid(1, "fe80::1")), ba(1, bid(1))], [2],
+                    lambda: [bu(1, bid(1, "fe80::1")), ba(1, bid(1), status=164)]),
+    "MCOA320": Case(lambda: reg(1, bid(1, COA1)) + reg(2, bid(2, COA1)), [4],
+                    lambda: reg(1, bid(1, COA1)) + reg(2, bid(2, COA2))),
+    "MCOA321": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [bu(2, lifetime=0), ba(2, lifetime=0),
+                                                                  tunnel_from(COA2)], [5],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [bu(2, bid(1), lifetime=0),
+                                                                  ba(2, bid(1), lifetime=0), tunnel_from(COA2)]),
+    "MCOA322": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [rfc_home_bu(2), ba(2, dst=HOA),
+                                                                  tunnel_from(COA2)], [5],
+                    lambda: reg(1, bid(1, COA1), bid(2, COA2)) + [rfc_home_bu(2), ba(2, bid(1), dst=HOA),
+                                                                  tunnel_from(COA2)]),
     # ---------------------------------------------------------------- 4xx returning home
+    "MCOA323": Case(lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2), ba(2)], [4],
+                    lambda: [bu(1), ba(1), tunnel_from(COA2), bu(2, src=COA2), ba(2, dst=COA2)]),
+    "MCOA324": Case(lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA1)], [5],
+                    lambda: reg(1, bid(1, COA1)) + reg(2, bid(1, COA2)) + [tunnel_from(COA2)]),
     "MCOA401": Case(lambda: [bu(1, bid(1, HOA, flags=HOME), src=COA1)], [1], lambda: [rfc_home_bu()]),
     "MCOA402": Case(lambda: [rfc_home_bu(), ba(1, bid(1), status=1, dst=HOA)], [2],
                     lambda: [rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA)]),
@@ -207,6 +295,37 @@ CASES: dict[str, Case] = {
                              ba(1, bid(1), dst=HOA, mac_src=HA_MAC)], [3],
                     lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), rfc_home_bu(),
                              ba(1, bid(1), status=5, dst=HOA, mac_src=HA_MAC)]),
+    "MCOA409": Case(lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), *reg(1, bid(1, COA1))], [3],
+                    lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), bu(1, bid(1, COA1)), dad(), ba(1, bid(1))]),
+    "MCOA410": Case(lambda: [bu(1, bid(1, COA1)), ba(1, bid(1), mac_src=HA_MAC), dad()], [3],
+                    # DAD before any binding; later the MN's own DAD and a third node's (a duplicate)
+                    lambda: [dad(), bu(1, bid(1, COA1), mac_src=MN_MAC), ba(1, bid(1), mac_src=HA_MAC),
+                             dad(mac=MN_MAC), dad(mac=ROUTER_MAC)]),
+    "MCOA411": Case(lambda: proxy_nd(), [3], lambda: proxy_nd(answered=True),
+                    draft=Case(lambda: proxy_nd(draft=True), [3], lambda: proxy_nd(answered=True, draft=True),
+                               DRAFT)),
+    "MCOA412": Case(lambda: [*returnhome(), nd(135, "fe80::f:1")], [3],
+                    lambda: [*returnhome(status=0), nd(135, "fe80::f:1")],
+                    draft=Case(lambda: [*returnhome(draft=True), nd(135, "fe80::f:1")], [3],
+                               lambda: [*returnhome(status=0, draft=True), nd(135, "fe80::f:1")], DRAFT)),
+    "MCOA413": Case(lambda: [rfc_home_bu(), data(src=HOA, dst=CN), ba(1, bid(1), dst=HOA)], [2],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA), data(src=HOA, dst=CN)]),
+    "MCOA414": Case(lambda: [bu(1, src=HOA, lifetime=0), bu(1, flags="A", dst=CN)], [2],
+                    lambda: [bu(1, flags="A", dst=CN), bu(1, src=HOA, lifetime=0)], DRAFT),
+    "MCOA415": Case(lambda: [*reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")),
+                             bu(2, dbid(1), src=HOA, lifetime=0), ba(2, dbid(1), dst=HOA, lifetime=0)], [3],
+                    lambda: [*reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")),
+                             bu(2, dbid(1), src=COA2, lifetime=0), ba(2, dbid(1), dst=COA2, lifetime=0)], DRAFT),
+    "MCOA416": Case(lambda: [rfc_home_bu()], [1], lambda: [lla_home_bu()]),
+    "MCOA417": Case(lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA),
+                             bu(2, bid(2, HOA, flags=HOME), src=HOA, mac_src=MN_MAC), ba(2, bid(2), dst=HOA)], [4],
+                    lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA), rfc_home_bu(2), ba(2, bid(1), dst=HOA)]),
+    "MCOA418": Case(lambda: [lla_home_bu(), nd(135, HOA, src="fe80::a:1", mac_src=HA_MAC),
+                             ba(1, bid(1), dst=HOA, mac_src=HA_MAC)], [2],
+                    lambda: [lla_home_bu(), ba(1, bid(1), dst=HOA, mac_src=HA_MAC),
+                             nd(135, HOA, src="fe80::a:1", mac_src=HA_MAC)]),
+    "MCOA419": Case(lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), *returnhome(status=0), nd(136, HOA)], [4],
+                    lambda: [ra(HOME_PREFIX, mac_src=HA_MAC), *returnhome(status=0), nd(136, HOA)]),
     # ---------------------------------------------------------------- 5xx return routability / BRR
     "MCOA501": Case(lambda: reg(1, dbid(1, COA1, "C")) + [coti()], [3],
                     lambda: reg(1, dbid(1, COA1, "C")) + [coti(dbid(1))], DRAFT),
@@ -223,6 +342,12 @@ CASES: dict[str, Case] = {
                     lambda: reg(1, dbid(1, COA1, "C"), dbid(2, COA2, "C")) + [brr(dbid(2)), bu(2, dbid(2, COA2, "C"))],
                     DRAFT),
     "MCOA508": Case(lambda: reg(1, bid(1, COA1)) + [brr()], [3], lambda: reg(1, bid(1, COA1)) + [brr(bid(1))]),
+    "MCOA509": Case(lambda: care_of_test_then_bu(7), [5], lambda: care_of_test_then_bu(1)),
+    "MCOA510": Case(lambda: [coti(bid(1, COA2)), cot(bid(1), dst=COA2)], [2],
+                    lambda: [coti(bid(1, COA2)), cot(bid(1))]),
+    "MCOA511": Case(lambda: [bu(1, dbid(1), flags="A", dst=CN), ba(1, dbid(1), status=135, src=CN)], [2],
+                    lambda: [bu(1, flags="A", dst=CN), ba(1, src=CN), bu(2, dbid(1), flags="A", dst=CN),
+                             ba(2, dbid(1), status=135, src=CN)], DRAFT),
     # ---------------------------------------------------------------- 6xx data plane / security
     "MCOA601": Case(lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA)], [3],
                     lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA1, dst=CN, hao=HOA)]),
@@ -241,6 +366,14 @@ CASES: dict[str, Case] = {
                     lambda: reg(1, bid(1, COA1)) + reg(1, bid(1, COA2), src=COA2, hoa=HOA2)),
     "MCOA605": Case(lambda: reg(1, bid(1, COA1), bid(2, COA2)), [2], lambda: reg(1, bid(1, COA1)),
                     config=CheckerConfig(max_coas_per_hoa=1)),
+    "MCOA608": Case(lambda: reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)], [3],
+                    # the same data already flowed before the HA registration: the CN's binding may be older
+                    lambda: [data(src=COA1, dst=CN, hao=HOA)] + reg(1, bid(1, COA1)) + [data(src=COA1, dst=CN, hao=HOA)]),
+    "MCOA620": Case(lambda: [bu(1, bid(1, COA2)), ba(1, bid(1)), to_mn(COA1)], [3],
+                    lambda: [bu(1, bid(1, COA2)), ba(1, bid(1)), to_mn(COA2)]),
+    "MCOA621": Case(lambda: [bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), be()], [2],
+                    lambda: [bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), data(src=COA2, dst=CN, hao=HOA),
+                             be()]),
     # ---------------------------------------------------------------- 7xx DSMIPv6
     "MCOA701": Case(lambda: reg(1, bid(1, COA1), bid(2, V4COA)), [1],
                     lambda: reg(1, bid(2, V4COA)) + reg(2, bid(1, COA1), bid(2, V4COA))),
@@ -257,6 +390,14 @@ CASES: dict[str, Case] = {
                     lambda: [udp_bu(1, bid(2, V4COA), outer_src=V4COA), ba(1, bid(2), dst=HOA)]),
     "MCOA708": Case(lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), dst=HOA)], [2],
                     lambda: [udp_bu(1, bid(2, V4COA), outer_src=NAT_V4), ba(1, bid(2), NAT, dst=HOA)]),
+    "MCOA713": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, bid(1))], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA714": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK_MCOA, bid(1))], [2],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1))]),
+    "MCOA709": Case(lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1)), *reg(2, bid(1, COA1)),
+                             data(src=V4HOA_ASSIGNED, dst="198.51.100.50")], [3],
+                    lambda: [bu(1, V4HOA, bid(1, COA1)), ba(1, V4ACK, bid(1)), bu(2, V4HOA, bid(1, COA1)),
+                             ba(2, V4ACK, bid(1)), data(src=V4HOA_ASSIGNED, dst="198.51.100.50")]),
     # ---------------------------------------------------------------- 9xx generic
     "MCOA901": Case(lambda: [bu(1, bid(1, COA1), checksum_ok=False)], [1], lambda: [bu(1, bid(1, COA1))]),
     "MCOA902": Case(lambda: [ba(7, bid(1))], [1], lambda: reg(7, bid(1, COA1))),
@@ -269,6 +410,14 @@ CASES: dict[str, Case] = {
                              data(src=HOA, dst=CN, outer_src=COA1, outer_dst=HA, tunnel="ip6ip6")]),
     "MCOA906": Case(lambda: [bu(1, bid(1, COA1), problems=(Problem("option:35", 60, "option overruns"),))], [1],
                     lambda: [bu(1, bid(1, COA1))]),
+    # ---------------------------------------------------------------- 10xx IKEv2
+    "MCOA1001": Case(lambda: [ike(IKE_AUTH), ike(INFORMATIONAL, src=COA2)], [2],
+                     lambda: [ike(IKE_AUTH), *reg(1, bid(2, COA2), flags="AHK"), ike(INFORMATIONAL, src=COA2)]),
+    "MCOA1002": Case(lambda: [ike(IKE_SA_INIT, rspi=0), *reg(1, bid(1, COA1), bid(2, COA2)),
+                              *reg(2, bid(1), lifetime=0), esp(src=COA2)], [5],
+                     lambda: [ike(IKE_SA_INIT, rspi=0), *reg(1, bid(1, COA1), bid(2, COA2)),
+                              *reg(2, bid(1), lifetime=0), ike(IKE_SA_INIT, src=COA2, ispi=0x33, rspi=0),
+                              esp(src=COA2)]),
 }
 
 
@@ -319,6 +468,7 @@ DIALECT_SEVERITIES = {
     "MCOA106": ("error", "warning"),  # RFC 6089 BID-PRI reuses the bits (I-27)
     "MCOA308": ("warning", "error"),  # draft HA SHOULD 133 vs RFC MUST 133
     "MCOA311": ("warning", "error"),  # draft SHOULD use O vs RFC MUST set O
+    "MCOA413": ("error", "warning"),  # draft MUST NOT assign the HoA vs RFC "can configure" after the BA
     "MCOA315": ("error", "warning"),  # draft MUST return BID CONFLICT vs RFC lowercase must/should
     "MCOA506": ("error", "warning"),  # draft MUST put a BID option vs RFC SHOULD "at least"
     "MCOA702": ("error", "warning"),  # draft MUST NOT vs RFC only implied

@@ -64,3 +64,22 @@ def test_truncated_capture_says_where_it_was_cut(
     assert main(["analyse", str(cut)]) == 0
     summary = capsys.readouterr().out.split("Binding caches")[0]
     assert "warning     capture truncated at byte" in summary
+
+
+def test_summary_names_each_pairs_dialect_when_they_differ(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    assert main(["analyse", str(SAMPLES / "two-dialects-one-ha-mixed.pcapng")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  pair")]
+    assert [line.split(" (")[0] for line in lines] == [
+        "  pair        2001:db8:1::100 <-> 2001:db8:1::1: rfc5648",
+        "  pair        2001:db8:1::200 <-> 2001:db8:1::1: draft05",
+        "  pair        2001:db8:1::200 <-> 2001:db8:c0::10: draft05"]
+
+
+def test_summary_counts_pairs_of_one_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    assert main(["analyse", str(SAMPLES / "return-routability-draft05.pcapng")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "  pairs       all 3 (mobile node, peer) pairs: draft05" in out

@@ -100,3 +100,16 @@ def test_bad_select_and_unreadable_capture_exit_2(tmp_path: Path, capsys) -> Non
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["check", str(bad), "--select", "NOPE"]) == 2
     assert "matches no rule" in capsys.readouterr().err
+
+
+def test_pairs_of_the_other_dialect_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    sample = str(SAMPLES / "two-dialects-one-ha-mixed.pcapng")
+    assert main(["check", sample]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:3] == ["  but 2001:db8:1::200 <-> 2001:db8:1::1: draft05 (own evidence)",
+                          "  but 2001:db8:1::200 <-> 2001:db8:c0::10: draft05 (same mobile node)"]
+    assert main(["check", "--json", sample]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["dialect"] for d in data["dialects"]] == ["rfc5648", "draft05", "draft05"]

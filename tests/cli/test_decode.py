@@ -94,9 +94,9 @@ def test_auto_detects_draft05_and_rereads_flags(tmp_path: Path, capsys: pytest.C
     out, err = capsys.readouterr()
     rows = json.loads(out)
     assert [b["flags"] for r in rows for b in r["bids"]] == [["C", "D"], ["C", "D"]]
-    assert err.splitlines() == [
-        "dialect: draft05 (BU frame 1 BID 1 has Length 8 with flags 0x90 (draft C+D; an RFC H binding "
-        "needs an IPv6 CoA))"]
+    why = "BU frame 1 BID 1 has Length 8 with flags 0x90 (draft C+D; an RFC H binding needs an IPv6 CoA)"
+    assert err.splitlines() == [f"dialect: draft05 ({why})",
+                                f"dialect of {MN_HOA} <-> {HA}: draft05 (own evidence: {why})"]
     assert main(["decode", "--json", "--dialect", "rfc5648", str(capture)]) == 0
     forced = json.loads(capsys.readouterr().out)
     assert forced[0]["bids"][0]["flags"] == ["H"]
@@ -159,3 +159,17 @@ def test_fragmented_bu_is_listed_once_reassembled(tmp_path: Path, capsys: pytest
     assert row["frame"] == len(frames) and row["seq"] == 11 and len(row["bids"]) == 5
     assert row["checksum_ok"] is True
     assert "1 fragmented datagram(s) could not be reassembled" in err
+
+
+def test_each_pair_says_its_dialect(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    assert main(["decode", "-q", "-V", str(SAMPLES / "two-dialects-one-ha-mixed.pcapng")]) == 0
+    out, err = capsys.readouterr()
+    pairs = [line for line in err.splitlines() if line.startswith("dialect of ")]
+    assert [line.split(" (")[0] for line in pairs] == [
+        "dialect of 2001:db8:1::100 <-> 2001:db8:1::1: rfc5648",
+        "dialect of 2001:db8:1::200 <-> 2001:db8:1::1: draft05",
+        "dialect of 2001:db8:1::200 <-> 2001:db8:c0::10: draft05"]
+    # the draft node's C flag is shown as C, the RFC node's BIDs carry no flag letters
+    assert "[C] (draft05)" in out and "(rfc5648)" in out

@@ -61,3 +61,21 @@ def test_unreadable_capture_gives_one_line_and_exit_2(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot read" in err[0]
     assert main(["export", str(tmp_path / "missing.pcap")]) == 2
+
+
+def test_dialects_table_in_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    sample = str(SAMPLES / "two-dialects-one-ha-mixed.pcapng")
+    assert main(["export", sample]) == 0
+    rows = json.loads(capsys.readouterr().out)["dialects"]
+    assert [(r["hoa"], r["peer"], r["dialect"], r["basis"]) for r in rows] == [
+        ("2001:db8:1::100", "2001:db8:1::1", "rfc5648", "own evidence"),
+        ("2001:db8:1::200", "2001:db8:1::1", "draft05", "own evidence"),
+        ("2001:db8:1::200", "2001:db8:c0::10", "draft05", "same mobile node")]
+    folder = tmp_path / "csv"
+    assert main(["export", sample, "--format", "csv", "-o", str(folder)]) == 0
+    with (folder / "dialects.csv").open(newline="") as f:
+        table = list(csv.reader(f))
+    assert table[0] == ["hoa", "peer", "dialect", "basis", "reason", "first_frame", "messages"]
+    assert [row[2] for row in table[1:]] == ["rfc5648", "draft05", "draft05"]

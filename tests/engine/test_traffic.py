@@ -89,3 +89,14 @@ def test_fold_before_keeps_totals_and_bounds_the_bins() -> None:
     assert sum(p for p, _ in seconds.values()) == 4000
     assert table.rows()[0]["packets"] == 4000
     assert table.fold_before(2500) == 0  # nothing older left
+
+
+def test_the_run_of_unbound_data_ends_with_its_last_packet() -> None:
+    packets = [data(1.0 + i / 10, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst="2001:db8:9::1")
+               for i in range(5)]
+    packets.append(data(1.45, via="tunnel", src=CN, dst=HOA, outer_src=HA, outer_dst="2001:db8:9::1",
+                        interface=1))  # the same data seen at a second capture point: not counted twice
+    e = run(*REG, *packets)
+    ended = [x for x in e.events if isinstance(x, ev.DataWithoutBindingEnded)]
+    assert [(x.first_time, x.first_frame, x.time, x.frame, x.packets, x.coa) for x in ended] == [
+        (1.0, packets[0].frame, 1.4, packets[4].frame, 5, "2001:db8:9::1")]

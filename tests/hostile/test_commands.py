@@ -60,7 +60,7 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_2(command: list[str]) -> Non
     with open("/dev/full", "wb") as full:
         done = run_process(*command, str(SAMPLE), stdout=full.fileno())
     assert done.returncode == 2
-    errors = [line for line in done.stderr.decode().splitlines() if not line.startswith("dialect:")]
+    errors = [line for line in done.stderr.decode().splitlines() if not line.startswith("dialect")]
     assert len(errors) == 1 and "No space left on device" in errors[0], done.stderr
     assert errors[0].startswith(f"mcoaviz {command[0]}: ")
     assert "None" not in errors[0]

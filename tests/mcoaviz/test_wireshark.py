@@ -157,3 +157,22 @@ def test_fields_wireshark_leaves_out_of_a_snapped_message_are_not_differences() 
     findings = second_opinion(capture, [1, 2], Dialect.RFC5648)
     assert [(f["frame"], f["rule"]) for f in findings] == [(1, "WS-KNOWN"), (2, "WS-KNOWN")]
     assert all(KNOWN_O_FLAG in f["message"] for f in findings)
+
+
+def test_each_frame_is_compared_in_its_pairs_dialect() -> None:
+    from mcoaviz.pipeline import analyse
+    from mcoaviz.wireshark import analysis_second_opinion, frame_dialects
+
+    sample = SAMPLES / "two-dialects-one-ha-mixed.pcapng"
+    analysis = analyse(sample)
+    dialects = frame_dialects(analysis)
+    by_hoa = {(m["hoa"] or "CoTI/CoT", dialects[m["frame"]]) for m in analysis.messages}
+    # the draft node's care-of tests (no home address in them) are joined to it through its CoAs
+    assert by_hoa == {("2001:db8:1::100", Dialect.RFC5648), ("2001:db8:1::200", Dialect.DRAFT05),
+                      ("CoTI/CoT", Dialect.DRAFT05)}
+    require_tool("tshark")
+    findings = analysis_second_opinion(sample, analysis)
+    known = {f["message"].split(" (known: ")[1] for f in findings}
+    # the RFC node's O flag and the draft node's C flag: both documented, nothing else
+    assert {f["rule"] for f in findings} == {"WS-KNOWN"}
+    assert known == {KNOWN_O_FLAG + ")", KNOWN_BID_DRAFT + ")"}

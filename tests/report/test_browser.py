@@ -173,3 +173,31 @@ def test_compressed_details_open_the_same(browser: Any, tmp_path: Path) -> None:
         assert opened.errors == []
     finally:
         opened.close()
+
+
+def test_opening_a_home_address_fills_how_its_bindings_were_read(browser: Any, tmp_path: Path) -> None:
+    path, model = _write(tmp_path, SAMPLES / "first-registration-without-coa-rfc5648.pcapng")
+    opened = Opened(browser, path)
+    try:
+        _open_first_hoa(opened, model)
+        opened.page.click("#explain-block summary")
+        text = opened.page.locator("#explain-text").inner_text()
+        assert "2001:db8:1::100 BID 2 at 2001:db8:c0::10 (correspondent)" in text
+        assert "(BU frame 85, BA frame 87)" in text  # read with tshark
+        assert opened.errors == []
+    finally:
+        opened.close()
+
+
+def test_pairs_of_the_other_dialect_are_listed(browser: Any, tmp_path: Path) -> None:
+    path, model = _write(tmp_path, SAMPLES / "two-dialects-one-ha-mixed.pcapng")
+    pairs = [line.split(" (")[0] for line in model["capture"]["pair_dialects"]]
+    assert pairs == ["2001:db8:1::200 <-> 2001:db8:1::1: draft05",
+                     "2001:db8:1::200 <-> 2001:db8:c0::10: draft05"]
+    opened = Opened(browser, path)
+    try:
+        facts = opened.page.locator("#capture-facts").inner_text()
+        assert "pair\t2001:db8:1::200 <-> 2001:db8:1::1: draft05 (own evidence" in facts
+        assert opened.errors == [] and opened.blocked == [] and opened.dialogs == []
+    finally:
+        opened.close()

@@ -120,3 +120,17 @@ def test_a_truncated_capture_is_named_in_the_summary(tmp_path: Path) -> None:
     capture = prepare(analyse(cut, AnalysisOptions(run_checker=False)))["capture"]
     assert capture["problem_count"] == 1
     assert capture["problems"][0].startswith("capture truncated at byte ")
+
+
+def test_each_home_address_carries_how_its_bindings_were_read() -> None:
+    # frames read with tshark: BU to the CN at 85, its BA at 87, the bulk BU to the HA at 1, BA at 6
+    from tests.conftest import SAMPLES as FOLDER
+
+    model = prepare(analyse(FOLDER / "first-registration-without-coa-rfc5648.pcapng", AnalysisOptions()))
+    lines = model["hoas"]["2001:db8:1::100"]["explain"]
+    titles = [line for line in lines if line and not line.startswith(" ")]
+    assert titles == ["2001:db8:1::100 BID 1 at 2001:db8:1::1 (home-agent)",
+                      "2001:db8:1::100 BID 2 at 2001:db8:1::1 (home-agent)",
+                      "2001:db8:1::100 BID 2 at 2001:db8:c0::10 (correspondent)"]
+    text = " ".join(" ".join(lines).split())
+    assert "(BU frame 1, BA frame 6)" in text and "(BU frame 85, BA frame 87)" in text

@@ -232,3 +232,23 @@ def _walk(node: Any) -> list[Any]:
         out.append(child)
         out.extend(_walk(child))
     return out
+
+
+async def test_x_explains_the_highlighted_binding() -> None:
+    from mcoaviz.tui.widgets import ExplainScreen
+
+    async with loaded("first-registration-without-coa-rfc5648") as (app, pilot):
+        await pilot.press("G")
+        table = app.query_one("#bindings", DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        at_cn = next(i for i, r in enumerate(rows) if str(r[7]) == "2001:db8:c0::10")
+        table.focus()
+        table.move_cursor(row=at_cn)
+        await pilot.press("x")
+        assert isinstance(app.screen, ExplainScreen)
+        text = " ".join(str(app.screen.query_one("#explain-text", Static).render()).split())
+        # frames read with tshark: BU to the CN at 85, its BA at 87, the CoT at 78
+        assert "BID 2 at 2001:db8:c0::10 (correspondent)" in text
+        assert "(BU frame 85, BA frame 87)" in text and "CoT for BID 2 at frame 78" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ExplainScreen)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingAck, Packet
+from dissector.records import Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 NOTCOMPLETE = 4
 RETURNHOME = 5
@@ -27,11 +28,7 @@ UNKNOWN_COA = 167
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
     """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
-        if bu is not None and ba is not None and bu.mobility and ba.mobility \
-                and isinstance(ba.mobility.body, BindingAck):
-            yield p, bu, ba
+    yield from ctx.answered
 
 
 def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
@@ -85,19 +82,23 @@ def notcomplete_without_bid_error(ctx: HistoryContext) -> list[Hit]:
 
 
 def bid_error_without_notcomplete(ctx: HistoryContext) -> list[Hit]:
-    """What: a home agent's BA to a bulk BU with a per-BID error status while the BA Status is not
-    MCOA NOTCOMPLETE.
+    """What: a home agent's BA with a non-zero BID option Status while the BA Status is not MCOA
+    NOTCOMPLETE: in RFC 5648 any such BA, in draft-05 a BA to a bulk BU.
     Why: draft §6.3 "If the status value is specific to one of bindings in the bulk registration,
     the status value MUST be stored in the Status field in the corresponding Binding Identifier
-    mobility option. In this case, [MCOA NOTCOMPLETE] MUST be set"; RFC §6.2 the same. For a
-    single-BID BU the status "can be stored in" either field, so it is not checked; status 5
-    (RETURNHOME, draft §5.6.3, I-18) and a BID Status equal to the BA Status are accepted.
-    Example: bulk BU -> BA status 0, BID 2 status 164 -> finding at the BA.
+    mobility option. In this case, [MCOA NOTCOMPLETE] MUST be set"; RFC §6.2 the same, and
+    "Otherwise, the Status field of the Binding Identifier mobility option MUST be set to zero"
+    (so a single-BID RFC BA is checked too). The draft lets a single-BID status be stored in
+    either field, so single-BID draft BAs are not checked. Accepted everywhere: status 5
+    (RETURNHOME, §5.6.3, RFC §6.3, I-18) and a BID Status equal to the BA Status (the status
+    "can be stored in" either field, RFC §6.2; stored in both, they agree).
+    Example: RFC BU with BID 1 -> BA status 0, BID 1 status 164 -> finding at the BA.
     """
     hits = []
     for p, _bu, ba in _answered(ctx):
         status = ba.mobility.body.status  # type: ignore[union-attr]
-        if p.role != "home-agent" or not p.bulk or status == NOTCOMPLETE:
+        draft = _dialect(p) is Dialect.DRAFT05
+        if p.role != "home-agent" or (draft and not p.bulk) or status == NOTCOMPLETE:
             continue
         odd = [b.bid for b in ba.mobility.bids  # type: ignore[union-attr]
                if b.status not in (0, RETURNHOME, status)]
@@ -220,6 +221,8 @@ def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
     mobility option" when it first registers a BID (only re-registrations may omit it); §6.2
     answers 167. Judged from the peer's 167, because a BID bound before the capture started
     legitimately goes without a CoA (I-6).
+    A BID the peer accepted earlier and still holds is not unknown: then the 167 is the peer's
+    error (MCOA316), not the MN's.
     Example: RFC BU Lifetime 400 with BID 7 Length 4 -> BA with BID 7 status 167 -> finding at the BU.
     """
     hits = []
@@ -227,11 +230,57 @@ def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
         if p.deregistration or _dialect(p) is not Dialect.RFC5648:
             continue
         unknown = {r.bid for r in p.results if r.status == UNKNOWN_COA}
+        if unknown:  # a BID the peer still held is its mistake, not the MN's (MCOA316)
+            unknown -= _held_bids(ctx, p)
         for b in bu.mobility.bids:  # type: ignore[union-attr]
             if b.bid in unknown and b.coa is None:
                 hits.append(Hit(f"BID {b.bid} was registered without a care-of address although the peer "
                                 "did not know it (MCOA UNKNOWN COA).", bu.frame, bu.time, p.key.hoa, b.bid,
                                 Dialect.RFC5648))
+    return hits
+
+
+def _held_bids(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> set[int]:
+    """BIDs the BU's receiver held for the home address when the BU arrived."""
+    return {k.bid for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
+            if k.bid is not None}
+
+
+def known_bid_rejected(ctx: HistoryContext) -> list[Hit]:
+    """What: the receiver answered a registering BU for a BID it had accepted earlier and still
+    held with 133 (unknown BID), 167 (MCOA UNKNOWN COA) or 165 (BID CONFLICT / NON-MCOA BINDING
+    EXISTS, while it held no regular binding).
+    Why: draft §3 / §6.3 and RFC §6.2: a BID present in the binding cache "MUST update the
+    associated binding entry" and return 0 (Q86). The engine's binding events say the BID was
+    held, so the rejection is the receiver's error, not the mobile node's (MCOA115 stays quiet).
+    Other rejections (6275 statuses such as 135) are base-protocol reasons and not checked, nor
+    is a BID the engine installed only unconfirmed (draft BID CONFLICT, I-7; no BA seen).
+    Example: BU BID 1 CoA c -> BA 0; BU BID 1 Length 4 -> BA with BID 1 status 167 -> finding at the BA.
+    """
+    starts: dict[BindingKey, list[ev.BindingStarted]] | None = None
+    hits = []
+    for p, _bu, ba in _answered(ctx):
+        if p.deregistration:
+            continue
+        odd = [r for r in p.results
+               if r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)]
+        if not odd:
+            continue
+        held = ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
+        if any(k.bid is None for k, _coa in held):  # a regular binding: 165 is the right answer
+            odd = [r for r in odd if r.status != CONFLICT]
+        if starts is None:  # built once, only when some BA has one of these statuses
+            starts = {}
+            for b in ctx.of(ev.BindingStarted):
+                starts.setdefault(b.key, []).append(b)
+        bids = {k.bid for k, _coa in held
+                if (last := next((b for b in reversed(starts.get(k, [])) if b.time <= p.bu_time), None))
+                and last.confirmed}
+        for r in odd:
+            if r.bid in bids:
+                hits.append(_ba_hit(p, ba, f"BID {r.bid} was accepted earlier and is still bound, yet the "
+                                    f"BU refreshing it was answered {r.status} instead of updating it.",
+                                    r.bid))
     return hits
 
 

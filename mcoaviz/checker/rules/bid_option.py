@@ -264,7 +264,7 @@ def overwrite_without_bid(ctx: PacketContext) -> list[Hit]:
     Example: RFC BU flags A, H, O without options -> warning at the BU.
     """
     bu = ctx.bu
-    if bu is None or ctx.config.dialect is not Dialect.RFC5648 or ctx.message.bids:  # type: ignore[union-attr]
+    if bu is None or ctx.dialect is not Dialect.RFC5648 or ctx.message.bids:  # type: ignore[union-attr]
         return []
     if "O" in bu.flags and "P" not in bu.flags:
         return [packet_hit(ctx, "BU sets the O flag but carries no BID option.")]

@@ -6,10 +6,12 @@ classify it. Route-optimised data towards home agents is read from the HAO rows 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from dissector.records import BindingError
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
@@ -21,6 +23,15 @@ TUNNELS = frozenset({"tunnel", "udp"})
 def _episode(d: ev.DataWithoutBinding) -> str:
     """Data of one node, home address, CoA, path and direction: repeats are one episode."""
     return f"{d.key.peer}|{d.key.hoa}|{d.coa}|{d.via}|{d.direction}"
+
+
+def _run_hit(ctx: HistoryContext, d: ev.DataWithoutBinding, message: str) -> Hit:
+    """A hit for the whole run ``d`` started: its first packet, and its last and size when the
+    engine reported the run's end (data-plane findings carry the run's first and last frames)."""
+    end = ctx.data_run_ends.get((d.key, d.coa, d.via, d.direction, d.time, d.frame))
+    count, last_frame, last_time = (1, None, None) if end is None else (end.packets, end.frame, end.time)
+    return Hit(message, d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}", episode=_episode(d),
+               count=max(count, 1), last_frame=last_frame, last_time=last_time)
 
 
 def _unbound_from_mn(ctx: HistoryContext, vias: frozenset[str]) -> list[ev.DataWithoutBinding]:
@@ -48,10 +59,64 @@ def hao_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     (the registration may predate the capture).
     Example: bindings for CoA a only; data HAO=HoA from CoA b -> warning at that frame/second.
     """
-    return [Hit(f"{d.packets} packet(s) with a Home Address option came from {d.coa}, which is not "
-                f"registered for {d.key.hoa} at {d.key.peer}.", d.frame, d.time, d.key.hoa, None,
-                key=f"{d.coa}:{d.time}", episode=_episode(d))
+    return [_run_hit(ctx, d, f"Data with a Home Address option came from {d.coa}, which is not "
+                             f"registered for {d.key.hoa} at {d.key.peer}.")
             for d in _unbound_from_mn(ctx, frozenset({"route-optimised"}))]
+
+
+MAX_RR_BINDING_LIFETIME = 420.0  # 6275 §12: a CN binding older than this would need a refresh
+
+
+def _registered_elsewhere(ctx: HistoryContext, d: ev.DataWithoutBinding) -> str | None:
+    """Another node (the home agent) holding a binding of this HoA for this CoA when the data
+    came, registered in the capture (not older than it): its node, else None."""
+    for key, coa, start, end in ctx.binding_intervals:
+        if key.hoa == d.key.hoa and coa == d.coa and key.node != d.key.peer and start <= d.time < end \
+                and (key, coa, start) not in ctx.pre_existing_intervals:
+            return key.node
+    return None
+
+
+def hao_at_node_without_binding(ctx: HistoryContext) -> list[Hit]:
+    """What: route-optimised data (Home Address option) arrives at a node (a correspondent) that
+    holds no binding for that home address at all, while the capture shows the CoA registered at
+    another node (the home agent) and no data from that CoA to this node before that
+    registration; or later than 420 s into the capture. The HA's binding does not make the data
+    valid: the check is per receiving node. The finding carries the frames of the run's first
+    and last packets.
+    Why: draft §6.5 / RFC §6.5 (and 6275 §9.3.1): the receiver "MUST check that the care-of
+    address ... [is] in the binding cache entry. If no binding is found, the packets MUST be
+    silently discarded"; a route-optimised packet needs a binding *at its receiver*. Skipped
+    when the receiver's binding may predate the capture (data from that CoA before the HA
+    registration was seen, within 420 s of the start: 6275 §12 MAX_RR_BINDING_LIFETIME).
+    Example: HA binds BID 1 -> CoA a; MN sends data HAO=HoA from a to the CN, which never
+    received a BU -> warning at the data frame.
+    """
+    first_seen: dict[str, float] = {}
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via == "route-optimised" and d.direction == "from-mn":
+            first_seen.setdefault(_episode(d), d.time)
+    start = ctx.capture_start
+    hits = []
+    for d in ctx.of(ev.DataWithoutBinding):
+        if d.via != "route-optimised" or d.direction != "from-mn" or d.reason != "no-binding":
+            continue
+        node, hoa = d.key.peer, d.key.hoa
+        if any(s <= d.time for _k, _c, s, _e in ctx.held_before(node=node, hoa=hoa)):
+            continue  # the node held one before: MCOA601's case
+        elsewhere = _registered_elsewhere(ctx, d)
+        old_enough = start is not None and d.time - start > MAX_RR_BINDING_LIFETIME
+        if not old_enough:
+            if elsewhere is None:
+                continue
+            since = min(s for k, c, s, e in ctx.binding_intervals
+                        if k.node == elsewhere and k.hoa == hoa and c == d.coa and s <= d.time < e)
+            if first_seen[_episode(d)] < since:
+                continue  # the data flowed before the capture showed the CoA registered
+        held = f", although {elsewhere} holds a binding for it" if elsewhere else ""
+        hits.append(_run_hit(ctx, d, f"Data with a Home Address option for {hoa} came from {d.coa} to "
+                                     f"{node}, which holds no binding for that home address{held}."))
+    return hits
 
 
 BE_WAIT = 5.0  # seconds within which the Binding Error should follow the offending data
@@ -88,9 +153,8 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     whether the home agent forwarded it.
     Example: tunnel from outer source c (never registered) with inner source HoA -> warning.
     """
-    return [Hit(f"{d.packets} reverse-tunnelled packet(s) for {d.key.hoa} came from {d.coa}, not a "
-                "registered care-of address.", d.frame, d.time, d.key.hoa, None, key=f"{d.coa}:{d.time}",
-                episode=_episode(d))
+    return [_run_hit(ctx, d, f"Reverse-tunnelled data for {d.key.hoa} came from {d.coa}, not a "
+                             "registered care-of address.")
             for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
@@ -110,7 +174,8 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     MUST have only a binding"; a de-registration "MUST delete all existing bindings"; RFC §6.2.
     The node keeps using a binding it should have removed. A warning: the capture shows the
     symptom, not the node's cache.
-    Example: HA holds BID 1 -> CoA a only; HA tunnels data for the HoA to CoA b -> warning.
+    Example: HA holds BID 1 -> CoA a only; HA tunnels data for the HoA to CoA b -> warning
+    (first and last frame of the run).
     """
     hits = []
     for d in ctx.of(ev.DataWithoutBinding):
@@ -124,9 +189,8 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
         elif any(c == d.coa and e <= d.time < e + IN_FLIGHT
                  for _k, c, _s, e in ctx.held_before(node=node, hoa=hoa)):
             continue
-        hits.append(Hit(f"{node} sends {d.packets} packet(s) for {hoa} to {d.coa}, which is not one of its "
-                        "bindings.", d.frame, d.time, hoa, None, key=f"{d.coa}:{d.time}",
-                        episode=_episode(d)))
+        hits.append(_run_hit(ctx, d, f"{node} sends data for {hoa} to {d.coa}, which is not one of its "
+                                     "bindings."))
     return hits
 
 
@@ -210,4 +274,80 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
             hits.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
                             f"{started.key.node} (more than {ctx.config.max_coas_per_hoa}).",
                             started.frame, started.time, started.key.hoa, started.key.bid))
+    return hits
+
+
+def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
+    """What: the home agent or correspondent node sends the mobile node's traffic to the source
+    address of a BU whose BID option(s) named other care-of addresses, which it accepted; the
+    source itself was never registered there for that home address (stale traffic to a CoA
+    that once was bound is MCOA607's).
+    Why: draft §6.3 "(lc must)" with C set the care-of address is the BID option's field, not the
+    IPv6 source (Q83, Q84); RFC §6.2 "the care-of address is the IPv6 address copied from the
+    Care-of Address field". The engine registers the option's CoA, so this traffic is to an
+    address the node holds no binding for (also MCOA607, which does not say why). A warning:
+    the capture shows the symptom, not the node's cache. DSMIPv6 (UDP) BUs are left out: behind
+    a NAT the outer source is the right address (I-22).
+    Example: BU from CoA a with BID 1 CoA b -> BA 0; HA tunnels data for the HoA to a -> warning.
+    """
+    if not any(d.direction == "to-mn" for d in ctx.of(ev.DataWithoutBinding)):
+        return []
+    sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
+    hits = []
+    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.DataWithoutBinding):
+        if isinstance(e, ev.BindingUpdateProcessed):
+            bu = ctx.packet(e.bu_frame)
+            mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
+            src = bu.path.src if bu is not None else None
+            accepted = {r.bid for r in e.results if r.accepted}
+            registered = {b.coa for b in mh.bids} | {r.coa for r in e.results} if mh is not None else set()
+            if mh is not None and src and src not in registered \
+                    and any(b.coa and b.bid in accepted for b in mh.bids):
+                sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
+        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" \
+                and e.coa in sources.get((e.key.peer, e.key.hoa), ()) \
+                and not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa)):
+            hits.append(Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
+                            "source of a BU whose BID option registered another care-of address.", e.frame,
+                            e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e)))
+    return hits
+
+
+BU_ERROR_WAIT = 5.0  # s: a Binding Error this soon after a BU from the same CoA answers the BU
+
+
+def binding_error_for_binding_update(ctx: HistoryContext) -> list[Hit]:
+    """What: a Binding Error with status 1 (unknown binding for Home Address destination option)
+    sent to a care-of address within 5 s of a BU with a Home Address option from that address,
+    with no other data carrying that Home Address option to the node in between.
+    Why: draft §6.5 / RFC §6.5: the check of a Home Address option against the binding cache
+    "MUST NOT be done" for a Binding Update, which brings its new CoA with it (Q93); 6275
+    §9.3.1 the same.
+    Example: BU from new CoA b with HAO -> Binding Error status 1 to b -> finding at the BE.
+    """
+    data_times: dict[tuple[str, str], list[float]] = defaultdict(list)  # (HoA, node) -> HAO data times
+    for _frame, time, hoa, dst in ctx.hao_data:
+        data_times[(hoa, dst)].append(time)
+    for times in data_times.values():
+        times.sort()
+    last_bu: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, CoA, HoA) -> BU frame, time
+    hits = []
+    for m in ctx.of(ev.MessageSeen):
+        if m.kind == "BU" and m.peer and m.src and m.hoa and m.src != m.hoa:
+            last_bu[(m.peer, m.src, m.hoa)] = (m.frame, m.time)
+        elif m.kind == "BE" and m.src and m.dst:
+            packet = ctx.packet(m.frame)
+            body = packet.mobility.body if packet is not None and packet.mobility else None
+            if not isinstance(body, BindingError) or body.status != 1:
+                continue
+            found = last_bu.get((m.src, m.dst, body.home_address))
+            if found is None or not 0 <= m.time - found[1] <= BU_ERROR_WAIT:
+                continue
+            times = data_times.get((body.home_address, m.src), [])
+            i = bisect_left(times, found[1] - 1.0)  # fast-path rows carry their second's first time
+            if i < len(times) and times[i] <= m.time:
+                continue  # data with a HAO in between may be what the error answers
+            hits.append(Hit(f"Binding Error (status 1) answers the BU of frame {found[0]} from {m.dst}; the "
+                            "Home Address option check must not apply to a Binding Update.", m.frame, m.time,
+                            body.home_address, None))
     return hits

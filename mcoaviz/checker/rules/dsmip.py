@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
+from dissector.codepoints import Dialect
 from dissector.records import (
     BindingAck,
     BindingIdentifier,
@@ -96,11 +98,7 @@ def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
 
 
 def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
-        if bu is not None and ba is not None and ba.mobility is not None and bu.mobility is not None \
-                and isinstance(ba.mobility.body, BindingAck):
-            yield p, bu, ba
+    yield from ctx.answered
 
 
 def bulk_after_nat(ctx: HistoryContext) -> list[Hit]:
@@ -200,3 +198,75 @@ def ipv4_coa_option_with_bid(ctx: PacketContext) -> list[Hit]:
                        mh.bids[0])]  # type: ignore[union-attr]
 
 
+
+
+RFC5555_STATUSES = frozenset({0, 128, 129, 130, 131, 132, 133})  # RFC 5555 §3.2.1
+
+
+def _ipv4_hoa_registrations(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet]]:
+    """(outcome, BA) of RFC 5648 registrations (Lifetime > 0) that requested an IPv4 home address."""
+    for p, bu, ba in _acks(ctx):
+        if p.dialect != Dialect.RFC5648.value or p.deregistration:
+            continue
+        if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
+            yield p, ba
+
+
+def ipv4_address_ack_missing(ctx: HistoryContext) -> list[Hit]:
+    """What: (RFC 5648) a BA to a registration carrying the IPv4 Home Address option has no IPv4
+    Address Acknowledgement option.
+    Why: RFC §8.2 "The home agent MUST always include the IPv4 Address Acknowledgement mobility
+    option in the Binding Acknowledgement for the IPv4 home address registration". (Draft §8.2
+    only says "only when"; I-23.)
+    Example: BU with IPv4 HoA option and BID 1 -> BA 0 with BID 1 only -> finding at the BA.
+    """
+    return [Hit("BA to an IPv4 home address registration carries no IPv4 Address Acknowledgement.",
+                ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648)
+            for p, ba in _ipv4_hoa_registrations(ctx)
+            if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options)]  # type: ignore[union-attr]
+
+
+def ipv4_address_ack_foreign_status(ctx: HistoryContext) -> list[Hit]:
+    """What: (RFC 5648) an IPv4 Address Acknowledgement whose Status is not one of RFC 5555's
+    (0, 128-133), e.g. an MCoA status copied from the BA or a BID option.
+    Why: RFC §8.2 "The Status field of the IPv4 Address Acknowledgement option contains only the
+    error code defined in Section 3.2.1 of [RFC5555]": it has its own status.
+    Example: BA status 4 with an IPv4AA status 164 -> finding at the BA.
+    """
+    hits = []
+    for p, ba in _ipv4_hoa_registrations(ctx):
+        for o in ba.mobility.options:  # type: ignore[union-attr]
+            if isinstance(o, IPv4AddressAck) and o.status not in RFC5555_STATUSES:
+                hits.append(Hit(f"IPv4 Address Acknowledgement carries status {o.status}, not an RFC 5555 "
+                                "code (0, 128-133).", ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648))
+    return hits
+
+
+def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
+    """What: after the home agent assigned an IPv4 home address A (IPv4 Address Acknowledgement
+    with a success status), a later registering BU of the same home address to that HA omits the
+    IPv4 Home Address option while IPv4 traffic from A continues after it.
+    Why: draft §8.2 "the mobile node MUST include the IPv4 home address option in the Binding
+    Update"; RFC §8.2 "for any purposes". Traffic from A after the BU shows the MN still holds A.
+    Example: BU with IPv4 HoA -> BA with IPv4AA 203.0.113.9 -> BU without the option (frame 3) ->
+    UDP from 203.0.113.9 -> finding at 3.
+    """
+    assigned: dict[tuple[str, str], tuple[str, int]] = {}  # (HA, HoA) -> (IPv4 HoA, BA frame)
+    hits = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        if p.role != "home-agent":
+            continue
+        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
+        pair = (p.key.node, p.key.hoa)
+        if bu is not None and bu.mobility is not None and not p.deregistration and pair in assigned \
+                and not any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):
+            address, at = assigned[pair]
+            if ctx.ipv4_hoa_last.get(address, -math.inf) > bu.time:
+                hits.append(Hit(f"BU omits the IPv4 Home Address option although {address} was assigned "
+                                f"(BA frame {at}) and traffic from it continues.", bu.frame, bu.time,
+                                p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
+        if ba is not None and ba.mobility is not None:
+            for o in ba.mobility.options:
+                if isinstance(o, IPv4AddressAck) and o.status < 128:
+                    assigned[pair] = (o.address, ba.frame)
+    return hits

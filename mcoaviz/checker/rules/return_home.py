@@ -16,6 +16,7 @@ from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
 from mcoaviz.engine import events as ev
 
 RETURNHOME = 5
+MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
 def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
@@ -166,12 +167,15 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
 
 def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
     """What: the home agent answered an H-flag BU with 0 (ND allowed) although another router
-    advertised the home prefix on the home link before the BA.
+    advertises the home prefix on the home link: an RA from it before the BA, or within
+    MAX_RTR_ADV_INTERVAL (600 s) after it.
     Why: draft §5.6.3 "if the home agent is not the only router, it MUST continue defending the
     home address by proxy NDP ... returns [MCOA RETURNHOME WO/NDP]"; RFC §6.3 "Only if the home
     agent is the only router in the home link MAY it ... respond with the [Binding Update
-    Accepted] status". Routers are told apart by source MAC: the HA's is the BA frame's.
-    Example: RA for the home /64 from another router, H BU, BA status 0 -> finding at the BA.
+    Accepted] status". Routers send unsolicited RAs 200-600 s apart (RFC 4861 §6.2.1 defaults), so a
+    router present at the BA may show itself only after it. Routers are told apart by source MAC:
+    the HA's is the BA frame's.
+    Example: H BU, BA status 0, then an RA for the home /64 from another router -> finding at the BA.
     """
     hits = []
     for p, _bu, home in _home_bus(ctx):
@@ -180,11 +184,16 @@ def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
         if ba is None or ha_mac is None:
             continue
         allowed = [r for r in p.results if r.bid in home and r.status == 0]
-        other = next((ra for ra in ctx.ra_packets if ra.frame < ba.frame and ra.path.mac_src
-                      and ra.path.mac_src != ha_mac and any(same_prefix64(pfx.split("/")[0], p.key.hoa)
-                                                            for pfx in ra.icmp6.prefixes)), None)  # type: ignore[union-attr]
-        if allowed and other is not None:
+        if not allowed:
+            continue
+        other = next((ra for ra in ctx.ra_packets
+                      if (ra.frame < ba.frame or ra.time - ba.time <= MAX_RTR_ADV_INTERVAL)
+                      and ra.path.mac_src and ra.path.mac_src != ha_mac
+                      and any(same_prefix64(pfx.split("/")[0], p.key.hoa)
+                              for pfx in ra.icmp6.prefixes)), None)  # type: ignore[union-attr]
+        if other is not None:
             hits.append(Hit(f"Home agent allowed ND (status 0) for the home address although another router "
                             f"advertises the home link (RA frame {other.frame}).", ba.frame, ba.time,
                             p.key.hoa, allowed[0].bid, ctx.dialect_of(p.bu_frame)))
     return hits
+home_bus = _home_bus  # shared with home_link (MCOA413, MCOA418, MCOA419)

@@ -27,11 +27,9 @@ def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
     so the MN is recognised by the engine's bindings for that CoA.
     Example: BID 1 bound to CoA c at the HA, then CoTI from c without BID -> finding at the CoTI.
     """
-    if ctx.config.dialect is not Dialect.DRAFT05:
-        return []
     hits = []
     for c in ctx.of(ev.CareOfTestSeen):
-        if c.kind != "CoTI" or c.has_bid:
+        if c.kind != "CoTI" or c.has_bid or not _draft(ctx, c.frame):
             continue
         held = [k for k, _coa in ctx.held_at(c.time, coa=c.key.coa) if k.bid is not None]
         if held:
@@ -100,22 +98,38 @@ def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
+def _owner_of_coa(ctx: HistoryContext) -> dict[str, str]:
+    """CoA -> the home address of the MN that sent BUs from it (a CoT names only the CoA)."""
+    owners: dict[str, str] = {}
+    for m in ctx.bu_seen:
+        if m.src and m.hoa and m.src != m.hoa:
+            owners.setdefault(m.src, m.hoa)
+    return owners
+
+
 def bid_after_cot_without_bid(ctx: HistoryContext) -> list[Hit]:
     """What: (draft-05) the MN sends a BU with BID options to a correspondent node whose CoT,
-    answering a CoTI with a BID option, carried none.
+    answering a CoTI with a BID option, carried none, from any of its care-of addresses.
     Why: draft §5.2 "the correspondent node does not support the Multiple Care-of Address
     registration. Thus, the mobile node MUST NOT use a Binding Identifier mobility option in the
-    future Binding Update".
-    Example: CoTI BID 1 -> CoT without BID -> BU BID 1 to that CN -> finding at the BU.
+    future Binding Update": the MUST is per correspondent node, so a BU from another CoA counts.
+    The CoT names only a CoA; the MN behind it is the home address of the BUs sent from that CoA
+    (else the CoA itself).
+    Example: CoTI BID 1 from c1 -> CoT without BID -> BU BID 2 from c2 to that CN -> finding at the BU.
     """
-    legacy: dict[tuple[str, str], int] = {}
+    owners = _owner_of_coa(ctx)
+    legacy: dict[tuple[str, str], int] = {}  # (HoA or CoA, CN) -> frame of the first legacy CoT
     for cot, coti in _answered_tests(ctx):
         if coti.bids and not cot.bids:
-            legacy.setdefault((cot.key.coa, cot.key.peer), cot.frame)
+            who = owners.get(cot.key.coa, cot.key.coa)
+            legacy.setdefault((who, cot.key.peer), cot.frame)
     hits = []
     for m in ctx.bu_seen:
-        since = legacy.get((m.src or "", m.peer or ""))
-        if since is not None and m.frame > since and m.bids:
+        if not m.bids or m.peer is None:
+            continue
+        since = min((f for f in (legacy.get((m.hoa or "", m.peer)), legacy.get((m.src or "", m.peer)))
+                     if f is not None), default=None)
+        if since is not None and m.frame > since:
             hits.append(Hit(f"BU with BID option(s) sent to a correspondent node whose CoT (frame {since}) "
                             "had no BID option.", m.frame, m.time, m.hoa, m.bids[0], Dialect.DRAFT05))
     return hits

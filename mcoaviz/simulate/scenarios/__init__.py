@@ -69,6 +69,10 @@ The pieces a scenario can use:
 * ``mn.reboot()`` drops the MN's mobility state (BUL, pending BUs, sequence numbers: §5.10);
   ``mn.auto_refresh = False`` stops refreshes; ``mn.ipv4_hoa_request = True`` adds an IPv4
   Home Address request to HA BUs; ``sim.network.add_link(name, ...)`` adds a capture point.
+* ``MobileNode(..., dialect=Dialect.DRAFT05)``: a mobile node that follows another text than
+  the simulation (interop, I-1); home agents and CNs answer each MN in its own dialect
+  (``sim.dialect_of(address)``). Register such a scenario with ``mixed=True`` and one base
+  dialect: its sample is ``NAME-mixed.pcapng`` and its truth lists each MN's dialect.
 * ``sim.truth.violation(tx, section, description, rule=None)`` marks any transmission;
   ``sim.network.drop(predicate, count)`` loses matching transmissions after the sender's link.
 * ``common.steady_traffic(sim, net, start, end, rate=...)``: bidirectional data over every
@@ -104,6 +108,7 @@ class Scenario:
     dialects: tuple[Dialect, ...] = BOTH  # dialects where the scenario is meaningful
     esp: bool = False  # ESP-NULL protected MN-HA signalling by default
     sample: bool = True  # part of sample-captures/
+    mixed: bool = False  # its mobile nodes follow different dialects: one sample, NAME-mixed
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -118,11 +123,12 @@ def scenario(
     dialects: tuple[Dialect, ...] = BOTH,
     esp: bool = False,
     sample: bool = True,
+    mixed: bool = False,
 ) -> Callable[[Callable[[Simulation], float]], Callable[[Simulation], float]]:
     """Decorator: register ``fn`` as scenario ``name``."""
 
     def wrap(fn: Callable[[Simulation], float]) -> Callable[[Simulation], float]:
-        SCENARIOS[name] = Scenario(name, fn, title, section, look_at, dialects, esp, sample)
+        SCENARIOS[name] = Scenario(name, fn, title, section, look_at, dialects, esp, sample, mixed)
         return fn
 
     return wrap

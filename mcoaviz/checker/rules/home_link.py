@@ -1,0 +1,465 @@
+"""MCOA409-MCOA419: what a capture on the home link shows around returning home.
+
+Duplicate Address Detection by the home agent, proxy Neighbor Discovery after MCOA RETURNHOME
+WO/NDP, the mobile node's use of its home address before and after the H-flag BA, and the
+draft's rules for which link de-registers what (§5.6.1, §5.6.2). Nodes on the home link are told
+apart by source MAC: the mobile node's are the MACs of frames it sent from its home address or
+with a BU; "the home link" is a capture interface that shows ND or RAs for the home /64.
+Every rule reads the engine's events and the ND packets they name; ND packets are rare, so the
+per-home-address scans below stay cheap.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from dissector.records import BindingUpdate, LinkLayerAddress, Packet
+from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import is_draft, packet_hit
+from mcoaviz.checker.rules.return_home import RETURNHOME, home_bus
+from mcoaviz.engine import events as ev
+
+NS, NA = 135, 136
+RETRANS_TIMER = 1.0  # RFC 4861 §10 RetransTimer: how long a solicitation waits for its answer
+UNSPECIFIED = "::"
+
+
+_NO_MACS: frozenset[bytes] = frozenset()
+
+
+def _mn_macs(ctx: HistoryContext, hoa: str) -> set[bytes] | frozenset[bytes]:
+    """Source MACs of the mobile node: frames of its BUs and frames sent from its home address."""
+    return ctx.mn_macs.get(hoa, _NO_MACS)
+
+
+def _by_mn(pkt: Packet, hoa: str, macs: set[bytes] | frozenset[bytes]) -> bool:
+    return pkt.path.src == hoa or (pkt.path.mac_src is not None and pkt.path.mac_src in macs)
+
+
+def _home_link_interfaces(ctx: HistoryContext, hoa: str) -> set[int]:
+    """Capture interfaces that see the home link: RAs for the home /64, or ND about its addresses."""
+    key = prefix64(hoa)
+    return set() if key is None else ctx.home_link_interfaces.get(key, set())
+
+
+def _nd(ctx: HistoryContext, target: str) -> list[Packet]:
+    return ctx.nd_by_target.get(target, [])
+
+
+def _is_dad(pkt: Packet, hoa: str) -> bool:
+    icmp = pkt.icmp6
+    return icmp is not None and icmp.type == NS and icmp.target == hoa and pkt.path.src == UNSPECIFIED
+
+
+def _home_agents(ctx: HistoryContext) -> dict[str, set[str]]:
+    """Home address -> the home agents that held a binding for it."""
+    out: dict[str, set[str]] = {}
+    for s in ctx.of(ev.BindingStarted):
+        if s.role == "home-agent":
+            out.setdefault(s.key.hoa, set()).add(s.key.node)
+    return out
+
+
+def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
+    ba = ctx.packet(p.ba_frame)
+    return None if ba is None else ba.time
+
+
+# ---------------------------------------------------------------- DAD (Q69, Q70)
+
+
+def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
+    """What: on a capture of the home link, the home agent accepts the first registration of a
+    home address without a Duplicate Address Detection NS (source ::, target the home address)
+    between the BU and its BA.
+    Why: draft §6.3 "the home agent MUST carefully operate Duplicate Address Detection (DAD) for
+    the received Home Address"; RFC 6275 §10.3.1 "Unless this home agent already has a binding
+    for the given home address, the home agent MUST perform Duplicate Address Detection". Only
+    checked when some capture interface sees the home link (RAs or ND for the home /64), for the
+    first registration the capture shows; a proxy NA for the home address before it means the HA
+    already held a binding from before the capture.
+    Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
+    NS -> warning at 3.
+    """
+    hits = []
+    first_seen: set[tuple[str, str]] = set()
+    pre_existing = {(s.key.node, s.key.hoa, s.frame) for s in ctx.of(ev.BindingStarted) if s.pre_existing}
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        pair = (p.key.node, p.key.hoa)
+        if p.role != "home-agent" or pair in first_seen:
+            continue
+        if not any(r.accepted for r in p.results) and not (p.regular and p.ba_status is not None
+                                                            and p.ba_status < 128):
+            continue
+        first_seen.add(pair)
+        ba_time = _ba_time(ctx, p)
+        if ba_time is None or p.deregistration or not _home_link_interfaces(ctx, p.key.hoa):
+            continue
+        if (p.key.node, p.key.hoa, p.frame) in pre_existing or any(r.home for r in p.results):
+            continue
+        macs = _mn_macs(ctx, p.key.hoa)
+        if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < p.bu_time
+               and not _by_mn(n, p.key.hoa, macs) for n in _nd(ctx, p.key.hoa)):
+            continue  # someone (the HA's proxy ND) defended the address already: an older binding
+        if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in _nd(ctx, p.key.hoa)):
+            hits.append(Hit(f"Home agent accepted the first registration of {p.key.hoa} without a DAD "
+                            "Neighbor Solicitation on the home link.", p.ba_frame, ba_time, p.key.hoa,
+                            p.results[0].bid if p.results else None, ctx.dialect_of(p.bu_frame)))
+    return hits
+
+
+def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
+    """What: a DAD Neighbor Solicitation for a home address, not sent by the mobile node, while
+    its home agent holds a binding for that address.
+    Why: draft §6.3 "If the home agent has already had a binding(s) for the Mobile Node, it MUST
+    avoid running DAD check when it receives the Binding Update"; RFC 6275 §10.3.1 (DAD only
+    "unless this home agent already has a binding"). The DAD NS must come from a MAC the HA is
+    known by: its proxy NAs for the home address, or frames from its own address (another
+    node's DAD for the address is not the HA's doing; the MN's own is MCOA403 / MCOA404).
+    Example: BU + BA 0 from the HA's MAC (frames 1-2), DAD NS for the home address from the same
+    MAC (frame 3) -> error at 3.
+    """
+    hits = []
+    agents = _home_agents(ctx)
+    for hoa, nodes in agents.items():
+        macs = _mn_macs(ctx, hoa)
+        ha_macs = {mac for n in _nd(ctx, hoa) if (mac := n.path.mac_src) and n.icmp6 is not None
+                   and n.icmp6.type == NA and not _by_mn(n, hoa, macs)}
+        ha_macs |= {mac for node in nodes for mac in ctx.macs_of(node)}
+        for n in _nd(ctx, hoa):
+            if not _is_dad(n, hoa) or n.path.mac_src not in ha_macs:
+                continue
+            held = [node for node in nodes if ctx.held_at(n.time, node=node, hoa=hoa)]
+            if held:
+                hits.append(Hit(f"DAD Neighbor Solicitation for {hoa} while home agent {held[0]} holds a "
+                                "binding for it.", n.frame, n.time, hoa, None))
+    return hits
+
+
+# ---------------------------------------------------------------- proxy ND after RETURNHOME (Q32, Q36, Q42)
+
+
+def _returnhome_windows(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, float]]:
+    """(RETURNHOME event, time the HA stops owning ND): the next ND-owner change or binding end."""
+    for owners in ctx.nd_owners_by_hoa.values():
+        for i, o in enumerate(owners):
+            if o.owner != "home-agent" or o.status != RETURNHOME:
+                continue
+            end = owners[i + 1].time if i + 1 < len(owners) else float("inf")
+            end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)
+                               if e.key == o.key and e.time > o.time])
+            yield o, end
+
+
+def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
+    """What: after MCOA RETURNHOME WO/NDP, a Neighbor Solicitation for the home address from
+    another node stays unanswered (no NA for it from a node other than the mobile node within
+    RetransTimer, 1 s).
+    Why: draft §5.6.3 "it MUST continue defending the home address by proxy NDP" and "the home
+    agent MUST intercept all the packets meant for the mobile node"; RFC §5.6.2 (the HA keeps proxy ND and so
+    receives all packets for the home address), §6.3.
+    Example: BA with RETURNHOME (frame 2), NS for the home address from a router (frame 3), no NA
+    in the next second -> error at 3.
+    """
+    hits = []
+    for o, end in _returnhome_windows(ctx):
+        hoa = o.key.hoa
+        macs = _mn_macs(ctx, hoa)
+        about = _nd(ctx, hoa)
+        for n in about:
+            icmp = n.icmp6
+            if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
+                continue  # the mobile node's own NS is MCOA404
+            if n.time + RETRANS_TIMER > ctx.capture_end:
+                continue  # the capture stopped before the answer was due
+            answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
+                           + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
+                           for a in about)
+            if not answered:
+                hits.append(Hit(f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
+                                f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).", n.frame,
+                                n.time, hoa, o.key.bid, ctx.dialect_of(o.frame), episode=f"proxy-nd|{hoa}"))
+    return hits
+
+
+def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
+    """What: after MCOA RETURNHOME WO/NDP the mobile node sends a Neighbor Solicitation for another
+    address (e.g. its router) from its home address or its home-link MAC.
+    Why: draft §5.6.3 "it MUST learn the layer2 address (i.e. MAC address) of the next hop ...
+    during the binding de-registration"; RFC §5.6.4 "it MUST learn the link-layer address of the next
+    hop ... from a Source Link-Layer Address option in Router Advertisements". Its NS puts the
+    home address in other nodes' neighbor caches, which the HA's proxy ND owns.
+    Example: BA with RETURNHOME (frame 2), NS from the home address for fe80::1 (frame 3) ->
+    warning at 3.
+    """
+    hits = []
+    solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
+    for n in ctx.nd_packets:
+        if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
+            for key in (n.path.src, n.path.mac_src):
+                if key:
+                    solicitations.setdefault(key, []).append(n)
+    for o, end in _returnhome_windows(ctx):
+        hoa = o.key.hoa
+        mine = {n.frame: n for key in (hoa, *_mn_macs(ctx, hoa)) for n in solicitations.get(key, [])}
+        for n in sorted(mine.values(), key=lambda n: n.frame):
+            target = n.icmp6.target if n.icmp6 is not None else None
+            if target != hoa and o.time < n.time < end:
+                hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
+                                "WO/NDP instead of using the router's link-layer address it learned.",
+                                n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
+    return hits
+
+
+# ---------------------------------------------------------------- home address before the BA (Q37)
+
+
+def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
+    """What: untunnelled data from the home address (as on the home link) after the H-flag BU
+    and before its BA.
+    Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface attached
+    to the home link ... before the completion of binding de-registration" (data sent from it
+    shows the assignment); RFC
+    §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
+    Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
+    """
+    hits = []
+    data: dict[str, list[WatchedData]] = {}
+    for d in ctx.watched_data:
+        data.setdefault(d.src, []).append(d)
+    for p, bu, home in home_bus(ctx):
+        ba_time = _ba_time(ctx, p)
+        if ba_time is None:
+            continue
+        for d in data.get(p.key.hoa, []):
+            if d.tunnel is None and d.first < ba_time and d.last > bu.time:
+                hits.append(Hit("Mobile node sent data from its home address before the home agent "
+                                f"acknowledged its H-flag BU (frame {bu.frame}).", d.frame,
+                                max(d.first, bu.time), p.key.hoa, home[0], ctx.dialect_of(bu.frame),
+                                episode=f"hoa-before-ba|{p.key.hoa}|{bu.frame}"))
+    return hits
+
+
+# ---------------------------------------------------------------- which link de-registers what (Q30, Q31)
+
+
+def _from_home_link(pkt: Packet, hoa: str) -> bool:
+    return pkt.path.tunnel is None and pkt.path.home_address_option is None and pkt.path.src == hoa
+
+
+def _bu_of(ctx: HistoryContext, frame: int) -> BindingUpdate | None:
+    mh = ctx.message(frame)
+    return mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
+
+
+def correspondent_binding_after_return(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) after the mobile node de-registered from the home link (Lifetime-0 BU to
+    the HA sent from the home address, no H flag), it sends its first BU to a correspondent node
+    for a foreign care-of address.
+    Why: draft §5.6.1 "These bindings at correspondent node MUST be created before a mobile node
+    returns home". Needs the MN's side of both BUs (MN-side or merged captures); RFC 5648 dropped
+    the sentence (§5.5.1).
+    Example: de-registration from the home address (frame 1), first BU to a CN from a CoA with a
+    Home Address option (frame 2) -> warning at 2.
+    """
+    returned: dict[str, ev.MessageSeen] = {}
+    for m in ctx.bu_seen:
+        bu = _bu_of(ctx, m.frame)
+        pkt = ctx.packet(m.frame)
+        if bu is None or pkt is None or m.hoa is None or "H" not in bu.flags or bu.lifetime != 0:
+            continue
+        if _from_home_link(pkt, m.hoa) and not any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
+            returned.setdefault(m.hoa, m)
+    hits = []
+    earlier: set[tuple[str | None, str | None, str | None]] = set()
+    for m in ctx.bu_seen:
+        pkt, bu = ctx.packet(m.frame), _bu_of(ctx, m.frame)
+        if pkt is None or bu is None or "H" in bu.flags:
+            continue
+        key = (m.hoa, m.peer, pkt.path.src)
+        first = key not in earlier
+        earlier.add(key)
+        back = returned.get(m.hoa) if m.hoa else None
+        if first and back is not None and back.frame < m.frame and pkt.path.src != m.hoa and bu.lifetime:
+            hits.append(Hit(f"First BU to correspondent {m.peer} for care-of address {pkt.path.src} comes "
+                            f"after the de-registration from the home link (frame {back.frame}).", m.frame,
+                            m.time, m.hoa, None, ctx.dialect_of(m.frame)))
+    return hits
+
+
+def _iid(address: str | None) -> str | None:
+    if not address or ":" not in address:
+        return None
+    return f"{int(ipaddress.IPv6Address(address)) & ((1 << 64) - 1):016x}"
+
+
+def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hit]:
+    """What: (draft-05) the binding of the interface that returned home is de-registered from the
+    home link (Lifetime-0 BU from the home address, no H flag, other bindings kept), or left to
+    expire. The home interface's BID is the one whose care-of address has the home address's
+    interface identifier (EUI-64) or whose BUs were captured on the pcapng interface that later
+    sends from the home address.
+    Why: draft §5.6.2 "The binding of the home attached interface MUST be deleted by sending a
+    de-registration binding update from one of active interface attached to the foreign links".
+    RFC §5.5.2 only says it "should be deleted" before shutdown, with no source rule.
+    Example: bindings 1 (CoA with the HoA's IID) and 2, then a Lifetime-0 BU for BID 1 from the
+    home address (frame 5) while BID 2 stays -> warning at 5.
+    """
+    hits = []
+    home_if: dict[str, set[int]] = {}  # hoa -> capture interfaces that sent from the home address
+    for sent in ctx.packets.values():
+        mh = sent.mobility
+        if mh is not None and mh.type_name == "BU" and sent.path.src and _from_home_link(sent, sent.path.src):
+            home_if.setdefault(sent.path.src, set()).add(sent.interface)
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        pkt = ctx.packet(p.bu_frame)
+        if p.role != "home-agent" or not p.deregistration or pkt is None or not p.results:
+            continue
+        if not _from_home_link(pkt, p.key.hoa) or any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
+            continue
+        gone = {r.bid for r in p.results}
+        kept = [k for k, _c in ctx.held_at(p.time, node=p.key.node, hoa=p.key.hoa) if k.bid not in gone]
+        if kept:
+            hits.append(Hit(f"BID {p.results[0].bid} (the interface at home) was de-registered from the home "
+                            "link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
+                            p.results[0].bid, ctx.dialect_of(p.bu_frame)))
+    hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
+    registered_on: dict[tuple[str, int | None], set[int]] = {}  # (HoA, BID) -> capture interfaces of its BUs
+    for m in ctx.bu_seen:
+        seen = ctx.packet(m.frame)
+        if m.hoa is not None and m.hoa in home_if and seen is not None:
+            for b in m.bids:
+                registered_on.setdefault((m.hoa, b), set()).add(seen.interface)
+    for e in ctx.of(ev.BindingExpired):
+        ifaces = home_if.get(e.key.hoa)
+        if not ifaces or e.coa == e.key.hoa:
+            continue
+        if _iid(e.coa) == hoa_iids[e.key.hoa] or registered_on.get((e.key.hoa, e.key.bid), set()) & ifaces:
+            hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired instead "
+                            "of being de-registered from a foreign interface.", e.frame, e.time, e.key.hoa,
+                            e.key.bid, ctx.config.dialect))
+    return hits
+
+
+# ---------------------------------------------------------------- RFC 5648 home binding (§5.6.2-§6.3)
+
+
+def _lla_options(pkt: Packet) -> list[LinkLayerAddress]:
+    mh = pkt.mobility
+    return [] if mh is None else [o for o in mh.options if isinstance(o, LinkLayerAddress)]
+
+
+def home_binding_without_lla(ctx: PacketContext) -> list[Hit]:
+    """What: (RFC 5648) a registering H-flag BU without a Mobility Header Link-Layer Address
+    option, or with one whose option code is not 2.
+    Why: RFC §5.6.3 "The mobile node SHOULD include the Mobility Header Link-Layer Address option
+    ... The option code ... MUST be set to '2' (link-layer address of the mobile node)".
+    Example: RFC BU Lifetime 400, BID H with CoA = HoA, no MH-LLA -> warning at the BU.
+    """
+    bu = ctx.bu
+    home = [b for b in (ctx.message.bids if ctx.message else ()) if b.home_flag and not is_draft(b)]
+    if bu is None or not home or bu.lifetime == 0:
+        return []
+    options = _lla_options(ctx.packet)
+    if not options:
+        return [packet_hit(ctx, f"H-flag BU for BID {home[0].bid} carries no Mobility Header Link-Layer "
+                           "Address option.", home[0])]
+    return [packet_hit(ctx, f"Mobility Header Link-Layer Address option code {o.option_code}, not 2, in the "
+                       "H-flag BU.", home[0]) for o in options if o.option_code != 2]
+
+
+def second_home_binding(ctx: HistoryContext) -> list[Hit]:
+    """What: (RFC 5648) a home binding is registered for a second BID while another BID's home
+    binding for the same home address is still held.
+    Why: RFC §5.6.3 "The mobile node registers only one home binding at a time, even if it
+    attaches to the home link by multiple interfaces" (no keyword: a warning).
+    Example: home binding BID 1 accepted, then home binding BID 2 accepted -> warning at the
+    second BA.
+    """
+    hits = []
+    for s in ctx.of(ev.BindingStarted):
+        if not s.home:
+            continue
+        other = [k for k, c in ctx.held_at(s.time, node=s.key.node, hoa=s.key.hoa)
+                 if k.bid != s.key.bid and c == s.key.hoa]
+        if other:
+            hits.append(Hit(f"Second home binding (BID {s.key.bid}) while BID {other[0].bid} is still the "
+                            "home binding.", s.frame, s.time, s.key.hoa, s.key.bid, ctx.config.dialect))
+    return hits
+
+
+def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
+    """What: (RFC 5648) the home agent sends a Neighbor Solicitation for the home address after an
+    H-flag BU that carried the mobile node's link-layer address, before the BA or while it owns
+    ND after MCOA RETURNHOME WO/NDP.
+    Why: RFC §6.3 "the home agent SHOULD use the link-layer address carried by the Mobility Header
+    Link-Layer Address option"; with RETURNHOME "It stores the link-layer address as a neighbor
+    cache entry". The MN does not answer NS then, so the NS cannot succeed.
+    The HA is recognised by the source MAC of the BA's frame.
+    Example: H BU with MH-LLA (frame 1), NS for the home address from the HA's MAC (frame 2),
+    BA from the same MAC (frame 3) -> warning at 2.
+    """
+    hits = []
+    windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
+    for p, bu, home in home_bus(ctx):
+        if not _lla_options(bu) or is_draft(bu.mobility.bids[0]):  # type: ignore[union-attr]
+            continue
+        ba_time = _ba_time(ctx, p)
+        if ba_time is None:
+            continue
+        end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
+        ba = ctx.packet(p.ba_frame)
+        ha_mac = None if ba is None else ba.path.mac_src  # the HA's home-link MAC: the BA's frame
+        if ha_mac is None:
+            continue
+        for n in _nd(ctx, p.key.hoa):
+            icmp = n.icmp6
+            if icmp is None or icmp.type != NS or not bu.time < n.time < end:
+                continue
+            if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
+                continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
+            hits.append(Hit(f"Neighbor Solicitation for {p.key.hoa} although the H-flag BU (frame "
+                            f"{bu.frame}) gave the mobile node's link-layer address.", n.frame, n.time,
+                            p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
+    return hits
+
+
+def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
+    """What: the mobile node does Neighbor Discovery for its home address on the home link after
+    an H-flag BA with status 0 while another router (not the HA) advertises the home prefix.
+    Why: RFC §5.6.2 "If there are routers other than the home agent on the home link ... the
+    mobile node MUST NOT operate the Neighbor Discovery protocol for the home address"; draft
+    §5.6.3 (only the HA as only router lets the MN do ND). The HA's wrong status 0 is MCOA408;
+    this is the MN's side. Routers are told apart by source MAC (the HA's is the BA frame's).
+    Example: RA for the home /64 from another router, H BU, BA 0, NA for the home address from
+    the MN -> error at the NA.
+    """
+    hits = []
+    routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
+    for ra in ctx.ra_packets:
+        for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
+            key = prefix64(pfx.split("/")[0])
+            if key is not None:
+                routers.setdefault(key, []).append(ra)
+    for p, bu, home in home_bus(ctx):
+        ba = ctx.packet(p.ba_frame)
+        if ba is None or ba.path.mac_src is None:
+            continue
+        if not any(r.bid in home and r.status == 0 for r in p.results):
+            continue
+        other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
+                      if ra.path.mac_src != ba.path.mac_src), None)
+        if other is None:
+            continue
+        macs = _mn_macs(ctx, p.key.hoa)
+        for n in _nd(ctx, p.key.hoa):
+            if n.time <= ba.time or n.time < other.time:
+                continue
+            if _by_mn(n, p.key.hoa, macs):
+                hits.append(Hit(f"Mobile node did Neighbor Discovery for its home address although router "
+                                f"{other.path.src} (RA frame {other.frame}) also serves the home link.",
+                                n.frame, n.time, p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
+                break
+    return hits

@@ -1,0 +1,112 @@
+"""MCOA10xx: IKEv2 and the care-of address (draft §9.1, RFC 5648 §9.1).
+
+Only the IKE header is read (``dissector.ike``): the SPI pair names the IKE SA, the I flag says
+whether the original initiator (the mobile node) sent it, the exchange type shows a new
+IKE_SA_INIT. An IKE SA belongs to a home address through the home agent it talks to and the
+care-of address it is sent from (a binding of that HA). Per IKE SA the rules keep one small
+record (current source), so they stay linear in the number of IKE messages, which are rare.
+"""
+
+from __future__ import annotations
+
+from dissector.ike import IKE_SA_INIT
+from dissector.records import BindingUpdate, Packet
+from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.engine import events as ev
+
+
+def _mn_side(pkt: Packet) -> tuple[str, str] | None:
+    """(the MN's address, the HA's address) of an IKE message the original initiator sent."""
+    ike = pkt.ike
+    if ike is None or ike.major_version != 2 or not pkt.path.src or not pkt.path.dst:
+        return None
+    if ike.initiator:
+        return pkt.path.src, pkt.path.dst
+    return pkt.path.dst, pkt.path.src
+
+
+def _k_moves(ctx: HistoryContext) -> list[tuple[float, str, str]]:
+    """(time, HA, CoA) of accepted BUs with the K flag: the MN moving its IKE SA to that CoA."""
+    moves = []
+    for p in ctx.of(ev.BindingUpdateProcessed):
+        mh = ctx.message(p.bu_frame)
+        if mh is None or not isinstance(mh.body, BindingUpdate) or "K" not in mh.body.flags:
+            continue
+        moves += [(p.time, p.key.node, r.coa) for r in p.results if r.accepted and r.coa]
+    return moves
+
+
+def ike_sa_from_several_coas(ctx: HistoryContext) -> list[Hit]:
+    """What: messages of one IKE SA (same SPI pair) come from a second care-of address of the
+    mobile node without an accepted K-flag BU that moved the SA to that address.
+    Why: draft §9.1 "the mobile node must pick one care-of address and use that as the source
+    address for all IKEv2 messages" and moves it with "a Binding Update with the care-of address
+    it wants to use ... and with the 'K' bit set"; RFC §9.1 the same. Lowercase "must": a warning.
+    Example: IKE_AUTH from CoA 1 (frame 1), INFORMATIONAL of the same SA from CoA 2 (frame 2) ->
+    finding at 2.
+    """
+    moves = _k_moves(ctx)
+    current: dict[tuple[int, int], str] = {}  # IKE SA -> the MN address it is bound to
+    hits = []
+    for pkt in ctx.ike_packets:
+        side = _mn_side(pkt)
+        ike = pkt.ike
+        if side is None or ike is None or ike.responder_spi == 0:
+            continue  # an IKE_SA_INIT request has no SA yet
+        mn, ha = side
+        sa = (ike.initiator_spi, ike.responder_spi)
+        was = current.setdefault(sa, mn)
+        if was == mn:
+            continue
+        current[sa] = mn
+        if not any(node == ha and coa == mn and t <= pkt.time for t, node, coa in moves):
+            # IKE carries no home address: name it only when a binding at that HA ties a CoA to one
+            hoa = next((k.hoa for address in (was, mn) for k, _c in ctx.held_at(pkt.time, coa=address)
+                        if k.node == ha), None)
+            hits.append(Hit(f"IKE SA {ike.initiator_spi:016x}/{ike.responder_spi:016x} used from {mn} after "
+                            f"{was} without a BU with the K flag for the new care-of address.", pkt.frame,
+                            pkt.time, hoa, None, None, episode=f"ike|{sa}"))
+    return hits
+
+
+def ike_not_rerun_after_coa_removed(ctx: HistoryContext) -> list[Hit]:
+    """What: the care-of address the IKE SA with the home agent runs on is de-registered (or
+    replaced) by a BU without the K flag, and no new IKE_SA_INIT follows while ESP with the home
+    agent continues.
+    Why: draft §9.1 "If the 'K' bit is not supported on the mobile node or the home agent, the
+    mobile node MUST re-establish the IKEv2 security association with the new care-of address";
+    RFC §9.1 the same.
+    Example: IKE_SA_INIT from CoA 1, binding of CoA 1 de-registered without K (frame 5), ESP to
+    the HA later, no new IKE_SA_INIT -> finding at 5.
+    """
+    ike_coa: dict[str, tuple[str, float]] = {}  # HA -> (MN address of the latest IKE message, time)
+    inits: list[tuple[float, str]] = []  # (time, HA) of IKE_SA_INIT requests
+    for pkt in ctx.ike_packets:
+        side = _mn_side(pkt)
+        if side is None or pkt.ike is None:
+            continue
+        ike_coa[side[1]] = (side[0], pkt.time)
+        if pkt.ike.exchange_type == IKE_SA_INIT and not pkt.ike.response:
+            inits.append((pkt.time, side[1]))
+    hits = []
+    for e in ctx.of(ev.BindingEnded):
+        if not isinstance(e, (ev.BindingDeregistered, ev.BindingReplaced)) or e.frame is None:
+            continue
+        found = ike_coa.get(e.key.node)
+        if found is None or found[0] != e.coa or found[1] > e.time:
+            continue
+        mh = ctx.message(e.frame)
+        if mh is not None and mh.type_name == "BA":
+            p = next((q for q in ctx.of(ev.BindingUpdateProcessed) if q.ba_frame == e.frame), None)
+            mh = ctx.message(p.bu_frame) if p is not None else None
+        if mh is None or not isinstance(mh.body, BindingUpdate) or "K" in mh.body.flags:
+            continue
+        if any(t > e.time and ha == e.key.node for t, ha in inits):
+            continue
+        esp_after = any(t > e.time for (a, b), t in ctx.esp_last.items() if e.key.node in (a, b))
+        if esp_after:
+            hits.append(Hit(f"Care-of address {e.coa} of the IKE SA with {e.key.node} was removed without "
+                            "the K flag and IKEv2 was not re-run while ESP continues.", e.frame, e.time,
+                            e.key.hoa, e.key.bid, ctx.dialect_of(e.frame)))
+    return hits
