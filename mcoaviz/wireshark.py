@@ -82,8 +82,14 @@ def tshark_path() -> str:
 
 def read_wireshark(capture: str | PathLike[str]) -> dict[int, WiresharkFrame]:
     """Wireshark's view of every frame of ``capture``: its mip6 fields and Expert Infos."""
+    import asyncio
+
     import pyshark  # imported here: only --wireshark needs it, and it pulls in asyncio machinery
 
+    try:  # pyshark runs tshark on this thread's event loop and raises when there is none
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # e.g. after an earlier asyncio.run() (the TUI) closed and unset it
+        asyncio.set_event_loop(asyncio.new_event_loop())
     found: dict[int, WiresharkFrame] = {}
     capture_obj = pyshark.FileCapture(str(capture), keep_packets=False, decode_as=DECODE_AS,
                                       override_prefs=PREFERENCES, tshark_path=tshark_path())

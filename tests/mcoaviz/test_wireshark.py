@@ -176,3 +176,16 @@ def test_each_frame_is_compared_in_its_pairs_dialect() -> None:
     # the RFC node's O flag and the draft node's C flag: both documented, nothing else
     assert {f["rule"] for f in findings} == {"WS-KNOWN"}
     assert known == {KNOWN_O_FLAG + ")", KNOWN_BID_DRAFT + ")"}
+
+
+def test_second_opinion_after_an_event_loop_was_closed_and_unset() -> None:
+    # the TUI's asyncio.run() leaves the main thread without a current loop; pyshark needs one
+    require_tool("tshark")
+    import asyncio
+
+    asyncio.run(asyncio.sleep(0))
+    asyncio.set_event_loop(None)
+    from mcoaviz.wireshark import read_wireshark
+
+    frames = read_wireshark(SAMPLES / "figure8-rfc5648.pcapng")
+    assert frames[1].fields.get("mip6.bu.seqnr")  # frame 1 is the first BU
