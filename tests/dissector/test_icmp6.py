@@ -47,15 +47,16 @@ def test_router_advertisement_home_agent_flag_and_prefixes() -> None:
 
 
 def test_haad_request_and_reply() -> None:
-    assert icmp(144, struct.pack("!HH", 7, 0)).icmp6 == Icmp6Message(144, 0)
+    assert icmp(144, struct.pack("!HH", 7, 0)).icmp6 == Icmp6Message(144, 0, identifier=7)
     reply = icmp(145, struct.pack("!HH", 7, 0) + a6(HA) + a6("2001:db8:1::2"))
-    assert reply.icmp6 == Icmp6Message(145, 0, addresses=(HA, "2001:db8:1::2"))
+    assert reply.icmp6 == Icmp6Message(145, 0, addresses=(HA, "2001:db8:1::2"), identifier=7)
 
 
 def test_mobile_prefix_solicitation_and_advertisement() -> None:
-    assert icmp(146, struct.pack("!HH", 9, 0)).icmp6 == Icmp6Message(146, 0)
+    assert icmp(146, struct.pack("!HH", 9, 0)).icmp6 == Icmp6Message(146, 0, identifier=9)
     mpa = icmp(147, struct.pack("!HBB", 9, 0x80, 0) + prefix_info("2001:db8:1::", 64))
-    assert mpa.icmp6 == Icmp6Message(147, 0, None, ("M",), prefixes=("2001:db8:1::/64",))
+    assert mpa.icmp6 == Icmp6Message(147, 0, None, ("M",), prefixes=("2001:db8:1::/64",), identifier=9)
+    assert icmp(146, b"").icmp6 == Icmp6Message(146, 0)  # too short for an identifier: none, no raise
 
 
 def test_nd_option_with_zero_length_is_a_problem() -> None:
