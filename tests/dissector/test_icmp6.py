@@ -5,6 +5,12 @@ from __future__ import annotations
 import struct
 
 from dissector.decode import decode_frame
+from dissector.encode import (
+    ethernet_for,
+    ipv6_packet,
+    mobile_prefix_advertisement,
+    mobile_prefix_solicitation,
+)
 from dissector.records import Icmp6Message, Packet
 from tests.dissector.handbuilt import HA, MN_HOA, a6, ethernet, frame, ipv6
 
@@ -69,3 +75,21 @@ def test_truncated_ns_keeps_type() -> None:
     packet = icmp(135, bytes(4) + a6(MN_HOA)[:6])
     assert packet.icmp6 == Icmp6Message(135, 0)
     assert [(p.layer, p.offset) for p in packet.problems] == [("icmpv6", ICMP_AT + 8)]
+
+
+def test_encoded_mobile_prefix_messages_under_esp_null_decode() -> None:
+    # what the simulator sends: MPS with the Home Address option, MPA with a type 2 routing
+    # header, both ESP-NULL transport mode (RFC 6275 §11.4.2, §10.6.2)
+    mac = b"\x02\x00\x00\x00\x00\x01"
+    mps = ipv6_packet("2001:db8:a2::100", "2001:db8:1::1", 58, mobile_prefix_solicitation(0x1234),
+                      hao="2001:db8:1::100", esp=(0x1001, 1))
+    mpa = ipv6_packet("2001:db8:1::1", "2001:db8:a2::100", 58,
+                      mobile_prefix_advertisement(0x1234, [("2001:db8:1::", 64)]), rh2="2001:db8:1::100",
+                      esp=(0x2001, 1))
+    sol = decode_frame(frame(ethernet_for(mac, mac, mps)))
+    adv = decode_frame(frame(ethernet_for(mac, mac, mpa)))
+    assert sol.esp is not None and sol.esp.null_decoded
+    assert sol.icmp6 == Icmp6Message(146, 0, identifier=0x1234)
+    assert sol.path.home_address_option == "2001:db8:1::100"
+    assert adv.icmp6 == Icmp6Message(147, 0, prefixes=("2001:db8:1::/64",), identifier=0x1234)
+    assert adv.path.routing_type2 == "2001:db8:1::100"
