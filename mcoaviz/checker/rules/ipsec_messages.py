@@ -8,6 +8,7 @@ per (HA, HoA, CoA) / cookie: O(1) amortised per packet.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 
 from dissector.records import HomeTestInit, Packet
@@ -30,6 +31,16 @@ def _registered(ctx: HistoryContext, t: float, ha: str, hoa: str, coa: str) -> b
 
 def _outer(p: Packet) -> tuple[str | None, str | None]:
     return (p.path.outer_src or p.path.src), (p.path.outer_dst or p.path.dst)
+
+
+def _answered(sent: list[tuple[float, int | None]], t: float, ident: int | None) -> bool:
+    """An MPA (time-sorted ``sent``) within MPA_WAIT of ``t`` whose Identifier matches (or is unknown)."""
+    at = bisect_left(sent, t, key=lambda a: a[0])
+    while at < len(sent) and sent[at][0] <= t + MPA_WAIT:
+        if sent[at][1] is None or ident is None or sent[at][1] == ident:
+            return True
+        at += 1
+    return False
 
 
 def prefix_solicitation_unanswered(ctx: HistoryContext) -> list[Hit]:
@@ -60,6 +71,8 @@ def prefix_solicitation_unanswered(ctx: HistoryContext) -> list[Hit]:
             visible.add((p.interface, src, dst))
         if p.icmp6 is not None and p.icmp6.type == MPA and src and dst:
             answers[(src, dst)].append((p.time, p.icmp6.identifier))
+    for times in answers.values():
+        times.sort(key=lambda a: a[0])
     end = ctx.capture_end
     judged: dict[tuple[str, str, str, int | None], float] = {}  # one MPS seen at several points
     hits = []
@@ -76,9 +89,7 @@ def prefix_solicitation_unanswered(ctx: HistoryContext) -> list[Hit]:
         if (p.interface, ha, coa) not in visible or p.time + MPA_WAIT > end \
                 or not _registered(ctx, p.time, ha, hoa, coa):
             continue
-        ident = icmp.identifier
-        if any(p.time <= t <= p.time + MPA_WAIT and (i is None or ident is None or i == ident)
-               for t, i in answers.get((ha, coa), ())):
+        if _answered(answers.get((ha, coa), []), p.time, icmp.identifier):
             continue
         hits.append(Hit(f"Home agent {ha} sent no Mobile Prefix Advertisement to {coa} within {MPA_WAIT:g} s "
                         f"of its Mobile Prefix Solicitation, although {coa} is a registered care-of address "

@@ -21,8 +21,6 @@ and MCOA607 (traffic to an unregistered CoA) also report as warnings; the truth 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from dissector.codepoints import Dialect
 from dissector.encode import binding_identifier, binding_update, ip6ip6, ipv6_packet, udp_datagram
 from mcoaviz.simulate.messages import MobilitySpec
@@ -139,10 +137,13 @@ def data_after_signalling_violations(sim: Simulation) -> float:
     # MCOA322 (RFC 5648): BID bindings again, then the H-flag BU from home answered without BID
     sim.at(32.0, lambda: mn.register([1, 2, 3], bulk=True))
     sim.at(36.0, lambda: mn.attach_home("if3"))
-    if sim.dialect is Dialect.RFC5648:
-        sim.at(36.5, lambda: ha.mangle_next("BA", lambda spec: replace(spec, options=()),
-                                            violation=("6.2", "home registration acknowledged without BID",
-                                                       "MCOA301")))
+    if sim.dialect is Dialect.RFC5648:  # the HA handles this one BU as a legacy RFC 6275 HA would:
+        # CoA = HoA deletes every binding, and its BA carries no BID option (RFC §6.3, I-10)
+        sim.at(36.4, lambda: setattr(ha.policy, "mcoa", False))
+        sim.at(37.0, lambda: setattr(ha.policy, "mcoa", True))
+        home_bu = [0]
+        sim.at(36.45, lambda: home_bu.__setitem__(0, len(sim.transmissions)))
+        mark_next_ba(36.9, home_bu, "6.2", "home registration acknowledged without BID", "MCOA301")
     sim.at(36.5, lambda: mn.return_home_simultaneous("if3"))
     if sim.dialect is Dialect.RFC5648:
         sim.at(39.0, lambda: tunnel_from(1, "MCOA322", "6.3", "foreign CoA 1 used after a BID-less home BA",
