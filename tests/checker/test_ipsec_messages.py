@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 
-from dissector.records import Packet
-from tests.checker.builders import COA1, COA2, COA3, ba, bid, brr, bu, check, hits, hoti, mpa, mps
+from dissector.decode import decode_frame
+from dissector.encode import ethernet_for, ipv6_packet, mobility_header
+from dissector.records import HomeTestInit, Packet
+from tests.checker.builders import (
+    CN,
+    COA1,
+    COA2,
+    COA3,
+    HA,
+    HOA,
+    ba,
+    bid,
+    brr,
+    bu,
+    check,
+    hits,
+    hoti,
+    mpa,
+    mps,
+)
+from tests.dissector.handbuilt import frame
 
 
 def reg2() -> list[Packet]:
@@ -71,4 +90,21 @@ def test_hoti_seen_twice_before_the_ha_is_judged_once() -> None:
     tunnelled = hoti(outer_src=COA2, cookie=b"2" * 8, at=1005.0)
     again = dataclasses.replace(hoti(outer_src=COA2, cookie=b"2" * 8, at=1005.01), interface=1)
     found = check(*reg2(), hoti(outer_src=COA1), hoti(), tunnelled, again, brr(at=1010.0))
+    assert hits(found, "MCOA512") == [5]
+
+
+def _wire(packet_bytes: bytes) -> Packet:
+    """Decode real bytes; time -1 lets ``check`` number it like the hand-built records."""
+    mac = b"\x02\x00\x00\x00\x00\x01"
+    return dataclasses.replace(decode_frame(frame(ethernet_for(mac, mac, packet_bytes))), time=-1.0)
+
+
+def test_esp_null_tunnel_mode_hoti_from_the_wire_is_judged() -> None:
+    # 6275 §5.2.5: the HoTI goes through the HA in an ESP tunnel; ESP-NULL leaves it readable
+    def tunnelled(coa: str, cookie: bytes) -> Packet:
+        inner = ipv6_packet(HOA, CN, 135, mobility_header(HomeTestInit(cookie), []))
+        return _wire(ipv6_packet(coa, HA, 41, inner, esp=(0x3001, 1)))
+
+    forwarded = _wire(ipv6_packet(HOA, CN, 135, mobility_header(HomeTestInit(b"1" * 8), [])))
+    found = check(*reg2(), tunnelled(COA1, b"1" * 8), forwarded, tunnelled(COA2, b"2" * 8), brr(at=1010.0))
     assert hits(found, "MCOA512") == [5]

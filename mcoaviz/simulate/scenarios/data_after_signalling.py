@@ -12,11 +12,13 @@ ordinary 6in6 tunnel packets (MN CoA <-> HA), each a truth violation at its fram
 * Lifetime-0 BU without BID option (removes every binding); data still from CoA 3 (MCOA321);
 * regular (no BID) binding from CoA 1; data also from CoA 2; the MN refreshes the regular
   binding for CoA 1 (MCOA323, at that BU);
-* (RFC 5648) the HA answers the home-link H-flag BU without BID option; data still from the
-  foreign CoA 1 (MCOA322).
+* (RFC 5648) the HA handles the home-link H-flag BU as a legacy RFC 6275 HA (CoA = HoA deletes
+  every binding) and answers without BID option (MCOA301); data still from the foreign CoA 1
+  (MCOA322).
 
 The receiver discards data from unbound CoAs, which MCOA602 (tunnel from an unregistered CoA)
-and MCOA607 (traffic to an unregistered CoA) also report as warnings; the truth lists them too.
+and MCOA607 (traffic to an unregistered CoA) also report as warnings; the truth lists them too,
+so the sample has no finding outside its truth file.
 """
 
 from __future__ import annotations
