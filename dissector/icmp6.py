@@ -41,6 +41,9 @@ def decode_icmp6(r: Reader, state: WalkState) -> None:
     target: str | None = None
     flags: tuple[str, ...] = ()
     addresses: tuple[str, ...] = ()
+    identifier: int | None = None
+    if kind in (HAAD_REQUEST, HAAD_REPLY, MPS, MPA) and r.remaining() >= 2:
+        identifier = r.peek_u8() << 8 | r.peek_u8(r.tell() + 1)
     if kind == RA:
         r.skip(1)
         flags = _letters(r.pull_u8(), _RA_FLAGS)
@@ -57,12 +60,13 @@ def decode_icmp6(r: Reader, state: WalkState) -> None:
         while r.remaining() >= 16:
             found.append(r.pull_ipv6())
         addresses = tuple(found)
-    state.icmp6 = Icmp6Message(kind, code, target, flags, addresses=addresses)
+    state.icmp6 = Icmp6Message(kind, code, target, flags, addresses=addresses, identifier=identifier)
     if kind not in _OPTIONS_AT:
         return
     r.seek(start + 4 + _OPTIONS_AT[kind])
     source_lla, target_lla, prefixes = _nd_options(r, state)
-    state.icmp6 = Icmp6Message(kind, code, target, flags, source_lla, target_lla, prefixes, addresses)
+    state.icmp6 = Icmp6Message(kind, code, target, flags, source_lla, target_lla, prefixes, addresses,
+                               identifier)
 
 
 def _nd_options(r: Reader, state: WalkState) -> tuple[bytes | None, bytes | None, tuple[str, ...]]:

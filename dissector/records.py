@@ -320,6 +320,7 @@ class Icmp6Message:
     target_lla: bytes | None = None
     prefixes: tuple[str, ...] = ()  # RA / MPA prefixes ("2001:db8::/64")
     addresses: tuple[str, ...] = ()  # HAAD reply home agent addresses
+    identifier: int | None = None  # MPS/MPA and HAAD: pairs a reply with its request (6275 §6.5-6.8)
 
 
 @dataclass(frozen=True, slots=True)

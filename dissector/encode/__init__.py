@@ -16,6 +16,8 @@ Typical use::
 from dissector.encode.checksum import inet_checksum, ipv4_pseudo_header, ipv6_pseudo_header
 from dissector.encode.icmp6 import (
     echo,
+    mobile_prefix_advertisement,
+    mobile_prefix_solicitation,
     multicast_mac,
     neighbor_advertisement,
     neighbor_solicitation,
@@ -53,6 +55,8 @@ __all__ = [
     "bu_flags",
     "dsmip_udp",
     "echo",
+    "mobile_prefix_advertisement",
+    "mobile_prefix_solicitation",
     "encode_option",
     "esp_null",
     "ethernet",

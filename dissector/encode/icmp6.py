@@ -75,6 +75,19 @@ def echo(request: bool, identifier: int, sequence: int, data: bytes = b"") -> by
     return struct.pack("!BBHHH", 128 if request else 129, 0, 0, identifier, sequence) + data
 
 
+def mobile_prefix_solicitation(identifier: int) -> bytes:
+    """Mobile Prefix Solicitation (RFC 6275 §6.7): type 146, Identifier, Reserved."""
+    return struct.pack("!BBHHH", 146, 0, 0, identifier, 0)
+
+
+def mobile_prefix_advertisement(identifier: int, prefixes: list[tuple[str, int]], *, managed: bool = False,
+                                other: bool = False) -> bytes:
+    """Mobile Prefix Advertisement (RFC 6275 §6.8): type 147, Identifier, M/O, Prefix Information."""
+    flags = (0x80 if managed else 0) | (0x40 if other else 0)
+    return struct.pack("!BBHHBB", 147, 0, 0, identifier, flags, 0) + b"".join(
+        prefix_information(p, n) for p, n in prefixes)
+
+
 def solicited_node(address: str) -> str:
     """ff02::1:ffXX:XXXX for ``address`` (RFC 4291 §2.7.1)."""
     raw = socket.inet_pton(socket.AF_INET6, address)

@@ -155,6 +155,6 @@ COVERAGE: tuple[tuple[str, str, str, str, str], ...] = (
     ('RFC §5.6.5', '5.6.5', '(RFC) after leaving the home link the MN SHOULD immediately send a BU with H clear', 'MN', "P: not flagged; detaching from a link puts no frame on the wire, so a capture has no moment to measure 'immediately' from"),
     ('RFC §6.3-b', '6.3', '(RFC) the HA SHOULD use the MH-LLA address instead of soliciting the MN', 'HA', 'MCOA418'),
     ('RFC §5.6.2', '5.6.2', '(RFC) with other routers on the home link the MN MUST NOT do ND for the HoA', 'MN', 'MCOA419 MCOA404'),
-    ('§9.2', '9.2', 'Mobile Prefix Discovery from any registered CoA is answered', 'HA', "P: not checked; MPS/MPA between MN and HA are ESP-protected (6275 §11.4.3), so a capture without NULL encryption or keys cannot contain them"),
-    ('§9.3.1', '9.3.1', 'Tunnelled HoTI from any registered CoA is forwarded', 'HA', "P: not checked; the reverse-tunnelled HoTI is ESP-protected (6275 §5.2.5), so a capture without NULL encryption or keys cannot contain it, and its forwarded copy needs a second capture point beyond the HA"),
+    ('§9.2', '9.2', 'Mobile Prefix Discovery from any registered CoA is answered', 'HA', 'MCOA920 (where the capture shows MPS/MPA in the clear or ESP-NULL; encrypted ESP hides them)'),
+    ('§9.3.1', '9.3.1', 'Tunnelled HoTI from any registered CoA is forwarded', 'HA', 'MCOA512 (where the HoTI is in the clear or ESP-NULL and the capture has a point beyond the HA showing home-path HoTI/HoT outside a tunnel)'),
 )

@@ -30,6 +30,7 @@ from mcoaviz.checker.rules import (
     generic,
     home_link,
     ike,
+    ipsec_messages,
     return_home,
     return_routability,
     route_tokens,
@@ -159,6 +160,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA509", "NonceIndexWithoutTest",               ERROR,   "§3, §5.2, §5.3", "§5.2",        "BU to a CN with a nonce index from no recent CoT/HoT for that address", HISTORY, route_tokens.nonce_index_without_test),
     R("MCOA510", "CotSentToBidCoa",                     WARNING, "§4.2.1",       "§4.3",          "CoT sent to the CoTI's BID-option CoA instead of the CoTI's source",  HISTORY, route_tokens.cot_to_bid_coa),
     R("MCOA511", "FirstBidBuOutOfWindow",               INFO,    "§5.10",        "-",             "first BU to a CN has BIDs and the CN shows older state (135, RH2)",  HISTORY, route_tokens.first_bid_bu_out_of_window, DRAFT),
+    R("MCOA512", "TunnelledHotiNotForwarded",           WARNING, "§9.3.1",       "§9.3.1",        "HoTI reverse-tunnelled from a registered CoA not forwarded beyond the HA", HISTORY, ipsec_messages.tunnelled_hoti_not_forwarded),
     R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa),
     R("MCOA606", "NoBindingErrorForUnboundHao",         WARNING, "§6.5",         "§6.5",          "no Binding Error after data with a HAO from an unregistered CoA",     HISTORY, data_plane.no_binding_error_for_hao),
     R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa),
@@ -186,6 +188,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested),
     R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry),
     R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
+    R("MCOA920", "PrefixSolicitationUnanswered",        WARNING, "§9.2",         "§9.2",          "Mobile Prefix Solicitation from a registered CoA not answered in 3 s", HISTORY, ipsec_messages.prefix_solicitation_unanswered),
     R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas),
     R("MCOA1002", "IkeNotRerunAfterCoaRemoved",        ERROR,   "§9.1",         "§9.1",          "IKE CoA removed without K and no new IKE_SA_INIT while ESP continues", HISTORY, ike.ike_not_rerun_after_coa_removed),
 )

@@ -14,6 +14,7 @@ from dataclasses import replace
 from dissector.encode import (
     ip6ip6,
     ipv6_packet,
+    mobile_prefix_advertisement,
     neighbor_advertisement,
     router_advertisement,
 )
@@ -51,6 +52,9 @@ class HomeAgent(Registrar):
         self.home = self.add_iface("home", sim.network.links[home_link], self.link_local())
         self._turn: dict[str, int] = {}
         self._dad_running: dict[str, list[Received]] = {}  # HoA -> BUs waiting for its DAD
+        # RFC 3775 alone: relay tunnelled HoTIs and answer MPSs only from the primary CoA (the
+        # lowest BID); draft/RFC 5648 §9.2, §9.3.1 require any registered CoA (a violation)
+        self.primary_only = False
         sim.network.route(address, self.uplink)
         sim.network.route(ipv4, self.uplink)
 
@@ -67,6 +71,8 @@ class HomeAgent(Registrar):
     def receive_mh(self, message: Received) -> None:
         spec = message.spec
         if spec.tunnel is not None and spec.dst != self.address:
+            if not self._accepts_from(spec.src, spec.tunnel[0]):
+                return  # silently dropped (RFC 3775 check against the primary CoA only)
             inner = replace(spec, tunnel=None)  # reverse-tunnelled HoTI: forward it plainly
             target = self.sim.network.iface_for(inner.dst)
             if target is not None:
@@ -76,6 +82,23 @@ class HomeAgent(Registrar):
             self.sim.after(0.0001, lambda: self.tunnel_mh(spec))  # e.g. a HoT for the home address
             return
         super().receive_mh(message)
+
+    def _accepts_from(self, hoa: str, coa: str) -> bool:
+        """A registered CoA of ``hoa`` (draft §9.2/§9.3.1); with ``primary_only`` its lowest BID's."""
+        bound = [b for _, b in sorted(self.cache.of(hoa).items(), key=lambda kv: kv[0] or 0) if not b.home]
+        if self.primary_only:
+            bound = bound[:1]
+        return any(b.coa == coa for b in bound)
+
+    def answer_prefix_solicitation(self, hoa: str, coa: str, identifier: int) -> Transmission | None:
+        """Mobile Prefix Advertisement to the soliciting CoA, type 2 routing header to the HoA,
+        ESP-NULL transport mode (RFC 6275 §10.6.2, §11.4.3); None when the HA drops the MPS."""
+        target = self.sim.network.iface_for(coa)
+        if target is None or not self._accepts_from(hoa, coa):
+            return None
+        body = mobile_prefix_advertisement(identifier, [(self.home_prefix, 64)])
+        packet = ipv6_packet(self.address, coa, 58, body, rh2=hoa, esp=self.next_esp())
+        return self.sim.network.send(self.uplink, target, packet, kind="mpd")
 
     def tunnel_mh(self, spec: MobilitySpec, via: Binding | None = None) -> None:
         binding = via or self.pick_binding(spec.dst, foreign_only=True)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from dissector.codepoints import Dialect
 from dissector.encode import (
     ipv6_packet,
+    mobile_prefix_solicitation,
     neighbor_advertisement,
     router_solicitation,
     udp_datagram,
@@ -28,6 +29,8 @@ else:
 
 class HomeAndDataMixin(MobileNodeBase):
     """Returning home and data of ``MobileNode``."""
+
+    mpd_esp_seq = 0  # ESP sequence number of the MN's Mobile Prefix Solicitations
 
     # ----------------------------------------------------------------- returning home (§5.6)
     def attach_home(self, name: str) -> None:
@@ -78,6 +81,24 @@ class HomeAndDataMixin(MobileNodeBase):
         body = neighbor_advertisement(self.hoa, iface.mac, solicited=True, override=True)
         packet = ipv6_packet(self.hoa, asker, 58, body, hop_limit=255)
         self.sim.network.multicast(iface, asker, packet, kind="nd", dst_mac=asker_mac)
+
+    # ----------------------------------------------------------------- Mobile Prefix Discovery
+    def solicit_prefixes(self, bid: int) -> Transmission | None:
+        """Mobile Prefix Solicitation from the CoA of ``bid`` with the Home Address option,
+        ESP-NULL transport mode (RFC 6275 §11.4.2); the HA answers from any registered CoA."""
+        iface = self.iface_of_bid(bid)
+        if not iface.up or not iface.address:
+            return None
+        identifier = self.sim.rng.randrange(1, 0x10000)  # "a random value" (6275 §11.4.2)
+        coa = iface.address
+        self.mpd_esp_seq += 1
+        packet = ipv6_packet(coa, self.ha.address, 58, mobile_prefix_solicitation(identifier), hao=self.hoa,
+                             esp=(0x1001, self.mpd_esp_seq))
+        return self.sim.network.send(
+            iface, self.ha.interfaces["uplink"], packet, kind="mpd",
+            on_arrival=lambda _p, _i: self.sim.after(
+                0.0005, lambda: self.ha.answer_prefix_solicitation(self.hoa, coa, identifier)),
+        )
 
     # ----------------------------------------------------------------- data
     def send_data(self, cn: CorrespondentNode, bid: int, size: int, src: str | None = None) -> None:

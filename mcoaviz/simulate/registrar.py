@@ -212,7 +212,7 @@ class Registrar(Node):
         lifetime = self.grant(bu.lifetime) if bu.lifetime else 0
         extra, port = self._ipv4_extras(message, None)
         tx = self.send_ba(message, _Reply(0, lifetime, [], extra), bu.seq)
-        if bu.lifetime == 0:
+        if bu.lifetime == 0 or self._source_coa(message) == hoa:  # 6275 §9.5.1: CoA = HoA deletes
             self.cache.remove_all(hoa, "deregistered", tx)
             return
         for bid in [b for b in self.cache.of(hoa) if b is not None]:

@@ -20,6 +20,7 @@ from dissector.records import (
     CareOfTest,
     CareOfTestInit,
     EspInfo,
+    HomeTestInit,
     Icmp6Message,
     IkeHeader,
     MobilityMessage,
@@ -100,9 +101,10 @@ def ba(seq: int, *options: MobilityOption, status: int = 0, lifetime: int = 400,
     return _packet(path, _mh("BA", 6, body, options), at=at)
 
 
-def brr(*options: MobilityOption, src: str = HA, dst: str = COA1, hoa: str = HOA) -> Packet:
+def brr(*options: MobilityOption, src: str = HA, dst: str = COA1, hoa: str = HOA,
+        at: float | None = None) -> Packet:
     path = PacketPath(src=src, dst=dst, routing_type2=hoa, protocol=135)
-    return _packet(path, _mh("BRR", 0, BindingRefreshRequest(), options))
+    return _packet(path, _mh("BRR", 0, BindingRefreshRequest(), options), at=at)
 
 
 def be(*, home_address: str = HOA, status: int = 1, src: str = CN, dst: str = COA2) -> Packet:
@@ -119,6 +121,29 @@ def coti(*options: MobilityOption, src: str = COA1, dst: str = CN, cookie: bytes
 def cot(*options: MobilityOption, src: str = CN, dst: str = COA1, cookie: bytes = b"c" * 8) -> Packet:
     path = PacketPath(src=src, dst=dst, protocol=135)
     return _packet(path, _mh("CoT", 4, CareOfTest(1, cookie, b"k" * 8), options))
+
+
+def hoti(*, src: str = HOA, dst: str = CN, cookie: bytes = b"h" * 8, outer_src: str | None = None,
+         outer_dst: str = HA, at: float | None = None) -> Packet:
+    """HoTI HoA -> CN: reverse-tunnelled (6in6 from ``outer_src`` to the HA) or, without
+    ``outer_src``, as the HA forwards it."""
+    path = PacketPath(src=src, dst=dst, outer_src=outer_src, outer_dst=outer_dst if outer_src else None,
+                      tunnel="ip6ip6" if outer_src else None, protocol=135)
+    return _packet(path, _mh("HoTI", 1, HomeTestInit(cookie), ()), at=at)
+
+
+def mps(*, src: str = COA1, dst: str = HA, hoa: str = HOA, identifier: int = 9,
+        at: float | None = None) -> Packet:
+    """Mobile Prefix Solicitation (ICMPv6 146) from a CoA with the Home Address option."""
+    path = PacketPath(src=src, dst=dst, home_address_option=hoa, protocol=58)
+    return _packet(path, icmp6=Icmp6Message(type=146, code=0, identifier=identifier), at=at)
+
+
+def mpa(*, src: str = HA, dst: str = COA1, hoa: str = HOA, identifier: int = 9,
+        at: float | None = None) -> Packet:
+    """Mobile Prefix Advertisement (ICMPv6 147) to a CoA with a type 2 routing header."""
+    path = PacketPath(src=src, dst=dst, routing_type2=hoa, protocol=58)
+    return _packet(path, icmp6=Icmp6Message(type=147, code=0, identifier=identifier), at=at)
 
 
 def raw_mh(type_name: str, mh_type: int, *options: MobilityOption, src: str = COA1, dst: str = HA) -> Packet:

@@ -55,7 +55,10 @@ from tests.checker.builders import (
     dbid,
     esp,
     hits,
+    hoti,
     ike,
+    mpa,
+    mps,
     nd,
     ra,
     raw_mh,
@@ -349,6 +352,11 @@ CASES: dict[str, Case] = {
                     lambda: [bu(1, flags="A", dst=CN), ba(1, src=CN), bu(2, dbid(1), flags="A", dst=CN),
                              ba(2, dbid(1), status=135, src=CN)], DRAFT),
     # ---------------------------------------------------------------- 6xx data plane / security
+    # §9.3.1: HoTIs from CoA 1 and CoA 2 tunnelled; only CoA 1's is forwarded (frame 4)
+    "MCOA512": Case(lambda: [*reg(1, bid(1, COA1), bid(2, COA2)), hoti(outer_src=COA1), hoti(),
+                             hoti(outer_src=COA2, cookie=b"2" * 8), brr()], [5],
+                    lambda: [*reg(1, bid(1, COA1), bid(2, COA2)), hoti(outer_src=COA1), hoti(),
+                             hoti(outer_src=COA2, cookie=b"2" * 8), hoti(cookie=b"2" * 8), brr()]),
     "MCOA601": Case(lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA2, dst=CN, hao=HOA)], [3],
                     lambda: reg(1, bid(1, COA1), flags="A", dst=CN) + [data(src=COA1, dst=CN, hao=HOA)]),
     "MCOA602": Case(lambda: reg(1, bid(1, COA1)) + [data(src=HOA, dst=CN, outer_src=COA2, outer_dst=HA,
@@ -411,6 +419,12 @@ CASES: dict[str, Case] = {
     "MCOA906": Case(lambda: [bu(1, bid(1, COA1), problems=(Problem("option:35", 60, "option overruns"),))], [1],
                     lambda: [bu(1, bid(1, COA1))]),
     # ---------------------------------------------------------------- 10xx IKEv2
+    # §9.2: MPS from the primary CoA 1 answered, from CoA 2 (also registered) not within 3 s
+    "MCOA920": Case(lambda: [*reg(1, bid(1, COA1), bid(2, COA2)), mps(identifier=1), mpa(identifier=1),
+                             mps(src=COA2, identifier=2), brr(dst=COA2, at=1010.0)], [5],
+                    lambda: [*reg(1, bid(1, COA1), bid(2, COA2)), mps(identifier=1), mpa(identifier=1),
+                             mps(src=COA2, identifier=2), mpa(dst=COA2, identifier=2, at=1007.0),
+                             brr(dst=COA2, at=1010.0)]),
     "MCOA1001": Case(lambda: [ike(IKE_AUTH), ike(INFORMATIONAL, src=COA2)], [2],
                      lambda: [ike(IKE_AUTH), *reg(1, bid(2, COA2), flags="AHK"), ike(INFORMATIONAL, src=COA2)]),
     "MCOA1002": Case(lambda: [ike(IKE_SA_INIT, rspi=0), *reg(1, bid(1, COA1), bid(2, COA2)),

@@ -47,6 +47,7 @@ The pieces a scenario can use:
 * ``MobileNode``: ``register(bids=None, bulk=True, overwrite=False, lifetime=None, via=None)``,
   ``register_regular(via)``, ``deregister(bids=None, peer=None, via=None)``,
   ``route_optimise(cn, bids=None, bulk=False)``, ``move(if_name, link, address)``,
+  ``solicit_prefixes(bid)`` (ESP-NULL Mobile Prefix Solicitation; the HA answers with an MPA),
   ``attach_home(if_name)``, ``return_home_deregister_all(if_name)``,
   ``return_home_simultaneous(if_name)``, ``send_data(cn, bid, size)``, ``next_seq(peer)``;
   attributes ``hoa``, ``interfaces`` (name -> Iface with ``.address``), ``bids`` (name -> BID),
@@ -56,6 +57,7 @@ The pieces a scenario can use:
   the HA runs DAD and proxy ND for a HoA's first binding and forwards reverse-tunnelled data
   only from registered CoAs; the CN answers HAO data from an unbound CoA with a Binding Error;
   ``cache`` (the binding cache), ``send_brr(hoa, bids)`` / ``send_brr(hoa, bid)``,
+  ``primary_only`` (HA: relay tunnelled HoTIs and answer MPSs only from the lowest-BID CoA),
   ``address``, ``uplink`` / ``home`` (HA interfaces), ``iface`` (CN interface).
 * Any node: ``mangle_next(kind, fn, violation=(section, description[, rule]))`` rewrites the
   next outgoing message of that kind ("BU", "BA", "BRR", "CoTI", "CoT", "HoTI", "HoT", "BE")
