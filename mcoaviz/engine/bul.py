@@ -64,6 +64,8 @@ class BulTable:
         # (hoa, peer) -> keys in ``current`` / pending keys: the per-MN scans are O(its entries)
         self._current_of: dict[tuple[str, str], set[BulKey]] = {}
         self._pending_of: dict[tuple[str, str], set[tuple[BulKey, str]]] = {}
+        # (hoa, bid) -> keys in ``current``, in ``current``'s order (``first_coa`` without a scan)
+        self._by_hoa_bid: dict[tuple[str, int | None], dict[BulKey, None]] = {}
 
     def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
         return sorted(self._current_of.get((hoa, peer), ()), key=BulKey.sort_key)
@@ -71,6 +73,7 @@ class BulTable:
     def _set_current(self, key: BulKey, row: BulRow) -> None:
         self.current[key] = row
         self._current_of.setdefault((key.hoa, key.peer), set()).add(key)
+        self._by_hoa_bid.setdefault((key.hoa, key.bid), {})[key] = None
 
     def _drop_current(self, key: BulKey) -> BulRow:
         row = self.current.pop(key)
@@ -78,6 +81,10 @@ class BulTable:
         keys.discard(key)
         if not keys:
             del self._current_of[(key.hoa, key.peer)]
+        same = self._by_hoa_bid[(key.hoa, key.bid)]
+        del same[key]
+        if not same:
+            del self._by_hoa_bid[(key.hoa, key.bid)]
         return row
 
     def _add_pending(self, key: BulKey, coa: str, row: BulRow) -> None:
@@ -98,6 +105,12 @@ class BulTable:
     def coa_of(self, key: BulKey) -> str | None:
         row = self.current.get(key)
         return row.coa if row is not None else None
+
+    def first_coa(self, hoa: str, bid: int) -> str | None:
+        """The CoA of the oldest entry in force for (HoA, BID) towards any peer (the first in
+        ``current``'s order), found in an index instead of a scan of every MN's entries."""
+        keys = self._by_hoa_bid.get((hoa, bid))
+        return self.current[next(iter(keys))].coa if keys else None
 
     # ------------------------------------------------------------------ the MN sends
     def sent(self, key: BulKey, coa: str | None, *, peer_role: str, time: float, frame: int, seq: int,

@@ -140,8 +140,7 @@ class Registrar:
         own = self.bul.coa_of(BulKey(hoa, peer, bid))
         if own is not None:
             return own
-        return next((row.coa for key, row in self.bul.current.items()
-                     if key.hoa == hoa and key.bid == bid), None)
+        return self.bul.first_coa(hoa, bid)
 
     def bu_sent(self, bu: PendingBU) -> list[Event]:
         bu.entries = self.mn_entries(bu)
