@@ -8,6 +8,7 @@ assigned (draft05-vs-rfc5648.md, interpretation I-2) and show both names.
 
 from __future__ import annotations
 
+import functools
 from enum import Enum, IntEnum
 
 
@@ -165,8 +166,10 @@ class LinkType(IntEnum):
     LINUX_SLL2 = 276
 
 
+@functools.lru_cache(maxsize=4096)
 def flag_letters(value: int, table: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
-    """Letters of the set flags, in the table's (wire) order."""
+    """Letters of the set flags, in the table's (wire) order (memoised: a few values per table
+    recur in every message)."""
     return tuple(letter for letter, mask in table if value & mask)
 
 
