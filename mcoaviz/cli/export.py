@@ -7,6 +7,7 @@ CAPTURE's name with ``.csv.d``). Keys follow the export contract in docs/archite
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def load(args: argparse.Namespace) -> Analysis | None:
 
         asked = query_options.requested(args)
         analysis = analyse(args.capture, options_from(args), ProgressBar() if wanted(args) else None)
+        # the analysis lives until the command ends: spare its millions of objects the automatic
+        # collector's full scans while the tables are built and written (~0.2 s per 200 k packets)
+        gc.freeze()
         return restrict(analysis, asked.query(analysis.capture.get("first_time")))
     except CaptureSourceError as exc:
         print(f"mcoaviz {command}: {exc}", file=sys.stderr)
