@@ -74,7 +74,8 @@ def option_row(option: MobilityOption) -> dict[str, Any]:
     """type, name, offset and the typed fields (bytes as hex)."""
     name = "Binding Identifier" if isinstance(option, BindingIdentifier) else option_name(option.type, -1)
     row: dict[str, Any] = {"type": option.type, "name": name}
-    for item, convert in _fields(type(option)):
+    kind: type = type(option)
+    for item, convert in _fields(kind):
         value = getattr(option, item)
         if convert:
             if isinstance(value, bytes):
