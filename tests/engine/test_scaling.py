@@ -6,8 +6,9 @@ from __future__ import annotations
 from dissector.codepoints import Dialect
 from dissector.records import BindingUpdate, MobilityMessage
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.bul import BulTable
 from mcoaviz.engine.engine import BindingEngine
-from mcoaviz.engine.keys import ExchangeKey, Role
+from mcoaviz.engine.keys import BulKey, ExchangeKey, Role
 from mcoaviz.engine.pairing import Pairing, PendingBU
 from mcoaviz.engine.traffic import MAX_BIN_POINTS, TrafficTable
 from tests.engine.helpers import CN, COA1, COA2, HA, HOA, ba, bid, bu, count
@@ -98,3 +99,30 @@ def test_expiry_between_rows_is_seen_by_the_next_row() -> None:
     assert kinds == [ev.BindingExpired, ev.DataWithoutBinding]
     assert events[0].time == 8.1
     assert {(t["bid"], t["packets"]) for t in engine.traffic()} == {(None, 1), (1, 1)}
+
+
+def test_first_coa_is_the_oldest_entry_in_force_for_the_home_address_and_bid() -> None:
+    """BulTable.first_coa replaces a scan of every entry: same answer, in the same order."""
+    table = BulTable()
+
+    def register(peer: str, bid: int, coa: str, t: float) -> None:
+        key = BulKey(HOA, peer, bid)
+        table.sent(key, coa, peer_role="home-agent", time=t, frame=int(t), seq=int(t), lifetime=100,
+                   home=False)
+        table.accept(key, coa, time=t, frame=int(t), status=0, lifetime=100, seq=int(t))
+
+    assert table.first_coa(HOA, 1) is None
+    register(HA, 1, COA1, 1.0)
+    register(CN, 1, COA2, 2.0)
+    register(HA, 2, COA2, 3.0)
+    assert table.first_coa(HOA, 1) == COA1
+    assert table.first_coa(HOA, 2) == COA2
+    assert table.first_coa("2001:db8:1::99", 1) is None
+    table.end(HOA, HA, [1], "deregistered", time=4.0, frame=4)  # the oldest one goes: the next answers
+    assert table.first_coa(HOA, 1) == COA2
+    register(HA, 1, COA1, 5.0)  # back, but now the newest
+    assert table.first_coa(HOA, 1) == COA2
+    table.end(HOA, CN, None, "deregistered", time=6.0, frame=6)
+    assert table.first_coa(HOA, 1) == COA1
+    table.end(HOA, HA, None, "deregistered", time=7.0, frame=7)
+    assert table.first_coa(HOA, 1) is None and table.first_coa(HOA, 2) is None
