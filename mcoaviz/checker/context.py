@@ -51,6 +51,13 @@ class PacketContext:
     packet: Packet
     config: CheckerConfig
     pair_dialect: Dialect | None = None  # the dialect of the packet's (MN, peer) pair (I-1)
+    # the Binding Update, if the packet is one: most packet rules ask, so it is found once
+    bu: BindingUpdate | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        mh = self.packet.mobility
+        bu = mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
+        object.__setattr__(self, "bu", bu)
 
     @property
     def dialect(self) -> Dialect:
@@ -60,11 +67,6 @@ class PacketContext:
     @property
     def message(self) -> MobilityMessage | None:
         return self.packet.mobility
-
-    @property
-    def bu(self) -> BindingUpdate | None:
-        mh = self.packet.mobility
-        return mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
 
     @property
     def hoa(self) -> str | None:
