@@ -8,8 +8,10 @@ The revision's files (``git archive REV``, default HEAD) are unpacked into a scr
 pyproject.toml: mutate ``mcoaviz/engine/*`` and ``mcoaviz/checker/*``, run the fast engine and
 checker tests against each mutant: ``tests/engine`` and ``tests/checker`` without the whole-capture
 ones (simulated scenarios and samples vs truth, third-party captures) and without the two
-Hypothesis properties (random, hundreds of examples each); of those, only the tests that reach
-the mutated function (mutmut's own coverage-based selection). The repository itself is
+Hypothesis properties (random, hundreds of examples each), plus ``tests/cli/test_rules.py``
+(the tests of ``mcoaviz/checker/docs.py``: docs/rules.md is its output, and ``mcoaviz rules``
+renders it); of those, only the tests that reach the mutated function (mutmut's own
+coverage-based selection). The repository itself is
 never touched, so the score of an older revision (``--rev main``) can be measured the same way.
 
 ``--every N`` runs a deterministic sample: the N-th, 2N-th, ... mutant in mutmut's sorted list
@@ -47,7 +49,7 @@ only_mutate = ["mcoaviz/engine/*", "mcoaviz/checker/*"]
 also_copy = ["dissector", "docs", "sample-captures"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 pytest_add_cli_args_test_selection = [
-    "tests/engine", "tests/checker",
+    "tests/engine", "tests/checker", "tests/cli/test_rules.py",
     "--ignore=tests/engine/test_truth.py", "--ignore=tests/checker/test_samples.py",
     "--ignore=tests/checker/test_third_party.py",
     "-k", "not never_raises_and_rows_are_consistent and not any_record_sequence_gives_findings",
