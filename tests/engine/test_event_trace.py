@@ -26,6 +26,7 @@ from mcoaviz.engine.engine import BindingEngine, binding_keys
 from mcoaviz.engine.events import BidResult
 from mcoaviz.engine.events import TestKey as CoTestKey
 from mcoaviz.engine.keys import BindingKey, BulKey, ExchangeKey, PeerKey
+from mcoaviz.engine.states import BindingState
 from mcoaviz.engine.traffic import Attribution, TrafficTable
 from tests.engine.helpers import CN, COA1, COA2, COA3, HA, HOA, ba, bid, bu, count, data, mnp, run
 
@@ -376,3 +377,17 @@ def test_binding_refresh_request_with_a_bid() -> None:
                      options=(bid(1),)), end=1.0)
     assert engine.events == [ev.MessageSeen(0.0, 1, peer, "BRR", 0, HA, COA1, HOA, HA, None, (1,)),
                              ev.BrrSeen(0.0, 1, peer, (1,))]
+
+
+def test_a_home_binding_refreshed_stays_a_home_binding() -> None:
+    # RFC §5.6.3: the same home registration again (seq 2) refreshes the CoA = HoA binding
+    engine = run(bu(0.0, seq=1, bids=(bid(1, HOA, flags=0x80),), frame=1),
+                 ba(0.1, seq=1, bids=(bid(1),), frame=2),
+                 bu(10.0, seq=2, bids=(bid(1, HOA, flags=0x80),), frame=3),
+                 ba(10.1, seq=2, bids=(bid(1),), frame=4), end=11.0)
+    [processed] = [e for e in engine.events if isinstance(e, ev.BindingUpdateProcessed) and e.frame == 4]
+    assert processed.results == (BidResult(1, HOA, None, 0, True, "refreshed", home=True),)
+    assert [e for e in engine.events if isinstance(e, ev.BindingRefreshed)] == [
+        ev.BindingRefreshed(10.1, 4, K1, HOA, 60, 70.1, True)]
+    [row] = engine.bindings()
+    assert (row.home, row.state, row.expires) == (True, BindingState.HOME, 70.1)
