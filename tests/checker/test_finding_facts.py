@@ -15,6 +15,7 @@ import dataclasses
 from dissector.records import IPv4AddressAck, IPv4HomeAddress, NATDetection, Packet, TrafficCount
 from mcoaviz.checker import Checker, CheckerConfig, Finding
 from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.rules._common import seq_before
 from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.keys import BindingKey
 from tests.checker.builders import (
@@ -268,3 +269,99 @@ def test_held_at_without_a_filter_lists_every_binding_held() -> None:
     assert sorted(ctx.held_at(1004.5), key=lambda kc: kc[1]) == [
         (BindingKey(HA, HOA, 1), COA1), (BindingKey(CN, HOA, 2), COA2)]
     assert ctx.held_at(1003.0) == [(BindingKey(HA, HOA, 1), COA1)]
+
+
+# ---------------------------------------------------------------- second sample's survivors
+def test_mcoa108_says_where_a_care_of_address_belongs() -> None:
+    [f] = of(check(coti(bid(1, COA1))), "MCOA108")
+    assert f.message.endswith("allowed only in a Binding Update.") and "CoTI" in f.message
+
+
+def test_mcoa105_first_branch_names_the_length_expected() -> None:
+    [f] = of(check(bu(1, dbid(1, COA1, "CD")), dialect=DRAFT), "MCOA105")
+    assert "D (IPv4) flag" in f.message and "Length 20" in f.message and "instead of 8" in f.message
+
+
+def test_mcoa107_a_draft_h_flag_alone_towards_a_cn() -> None:
+    # draft §4.2.1: C, O and H are valid only towards the home agent; H alone is enough
+    [f] = of(check(bu(1, dbid(1, None, "H"), flags="A", dst=CN), dialect=DRAFT), "MCOA107")
+    assert (f.frame, f.bid) == (1, 1) and "H" in f.message
+
+
+def test_mcoa209_is_about_the_ba_as_a_whole() -> None:
+    found = check(bu(1, bid(1, COA1), bid(2, COA2), flags="A", dst=CN),
+                  ba(1, bid(1), bid(2), status=129, src=CN))
+    [f] = of(found, "MCOA209")
+    assert (f.frame, f.bid) == (2, None) and "status 129" in f.message and "168" in f.message
+
+
+def test_mcoa402_names_the_status_and_the_expected_ones() -> None:
+    found = check(bu(1, bid(1, HOA, flags=HOME), src=HOA, mac_src=MN_MAC), ba(1, bid(1), status=1, dst=HOA))
+    [f] = of(found, "MCOA402")
+    assert "status 1" in f.message and "RETURNHOME WO/NDP (5)" in f.message
+
+
+def test_mcoa306_a_draft_c_flag_without_care_of_address_accepted() -> None:
+    # draft §6.3: C set but Length 4 is malformed; accepting it is the finding, at the BA
+    found = check(bu(1, dbid(1, None, "C")), ba(1, dbid(1)), dialect=DRAFT)
+    assert [(f.frame, f.bid) for f in of(found, "MCOA306")] == [(2, 1)]
+
+
+def test_mcoa308_rfc5648_allows_167_for_an_unknown_bid() -> None:
+    # RFC §6.2 / §5.7 (I-11): 133 or 167; draft §6.3: 133 only (from a home agent)
+    rfc = check(bu(1, bid(9, COA1), lifetime=0), ba(1, bid(9, status=167), status=167, lifetime=0))
+    draft = check(bu(1, dbid(9, COA1, "C"), lifetime=0), ba(1, dbid(9, status=167), status=167, lifetime=0),
+                  dialect=DRAFT)
+    assert (hits(rfc, "MCOA308"), hits(draft, "MCOA308")) == ([], [2])
+
+
+def test_mcoa312_the_draft_retries_with_the_number_the_ba_gave() -> None:
+    # draft §5.10: retry "with the last accepted sequence number" (40 is right); 6275 §11.7.3:
+    # the next BU must be newer than 40 (RFC 5648)
+    draft = check(bu(5, dbid(1, COA1, "C")), ba(40, dbid(1), status=135), bu(40, dbid(1, COA1, "C")),
+                  dialect=DRAFT)
+    rfc = check(bu(5, bid(1, COA1)), ba(40, bid(1), status=135), bu(40, bid(1, COA1)))
+    assert (hits(draft, "MCOA312"), hits(rfc, "MCOA312")) == ([], [3])
+
+
+def test_mcoa312_only_after_status_135() -> None:
+    # an unmatched BA with status 0 is no out-of-window answer
+    found = check(ba(9, bid(1)), bu(3, bid(1, COA1)))
+    assert hits(found, "MCOA312") == []
+
+
+def test_mcoa606_a_binding_error_to_the_home_address_counts() -> None:
+    # 6275 §9.3.3: the Binding Error names the home address; it may go to another address
+    found = check(*reg(1, bid(1, COA1), flags="A", dst=CN), data(src=COA2, dst=CN, hao=HOA),
+                  be(home_address=HOA, dst=COA3))
+    assert hits(found, "MCOA606") == []
+
+
+def test_mcoa607_one_second_after_a_deregistration_is_no_longer_in_flight() -> None:
+    # de-registered at the BA, t=1004; a packet to COA1 at exactly 1005.0 is reported
+    found = check(*reg(1, bid(1, COA1)), bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                  to_mn(COA1, at=1005.0))
+    assert hits(found, "MCOA607") == [5]
+
+
+def test_mcoa704_not_705_when_the_rejected_bid_is_no_ipv4_coa() -> None:
+    found = check(bu(1, bid(1, COA1)), ba(1, V4ACK, bid(1, status=129), status=129))
+    assert (hits(found, "MCOA704"), hits(found, "MCOA705")) == ([2], [])
+
+
+def test_mcoa702_draft_severity_in_a_capture_checked_as_rfc5648() -> None:
+    found = check(bu(1, dbid(2, V4COA, "CD")), ba(1, dbid(2), NAT),
+                  bu(2, dbid(1, COA1, "C"), dbid(2, V4COA, "CD")), dialect=RFC)
+    assert [(f.frame, f.severity) for f in of(found, "MCOA702")] == [(3, "error")]
+
+
+def test_mcoa503_draft_care_of_test_in_a_capture_checked_as_rfc5648() -> None:
+    # the CoTI's BID option is a draft one, so the draft-only rule applies to its CoT
+    found = check(coti(dbid(1)), cot(dbid(2)), dialect=RFC)
+    assert hits(found, "MCOA503") == [2]
+
+
+def test_sequence_numbers_wrap_at_16_bits() -> None:
+    # 6275 §9.5.1: modulo 2**16; 32769 is older than 0 (0 is 32767 ahead), 32768 ahead is not
+    assert seq_before(32769, 0) and seq_before(65535, 0)
+    assert not seq_before(32768, 0) and not seq_before(0, 32768) and not seq_before(5, 5)
