@@ -83,3 +83,15 @@ def test_history_rules_work_when_the_engine_keeps_no_events() -> None:
     checker.observe_traffic([], engine.finish(1010.0))
     assert engine.events == []
     assert [(f.frame, f.rule) for f in checker.finish(engine) if f.rule == "MCOA301"] == [(2, "MCOA301")]
+
+
+def test_at_one_frame_errors_come_before_warnings_and_infos() -> None:
+    # runner: "sort by frame, then severity" (most severe first), then rule code
+    config = CheckerConfig()
+    info = complete(BY_CODE["MCOA603"], Hit("info", 3, 3.0), config)  # registry: info
+    warning = complete(BY_CODE["MCOA902"], Hit("warning", 3, 3.0), config)  # registry: warning
+    error = complete(BY_CODE["MCOA904"], Hit("error", 3, 3.0), config)  # registry: error
+    earlier = complete(BY_CODE["MCOA902"], Hit("earlier", 2, 2.0), config)
+    assert info and warning and error and earlier
+    ordered = [f.message for f in finalise([info, warning, error, earlier])]
+    assert ordered == ["earlier", "error", "warning", "info"]
