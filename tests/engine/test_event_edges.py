@@ -190,3 +190,16 @@ def test_bul_key_of_the_sent_rows() -> None:
     # (kept small: the list's rows name their key as the events do)
     engine = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1), end=1.0)
     assert [r.key for r in engine.bul()] == [BulKey(HOA, HA, 1)]
+
+
+def test_a_refused_draft_return_home_leaves_the_list_entry() -> None:
+    # the HA refuses (129) the lifetime-0 H BU: it keeps BID 1 at COA1, and so does the MN's list
+    # (6275 §11.7.3: a rejected BU changes nothing); accepted (0), both end at the BA
+    def home(status: int) -> BindingEngine:
+        return run(bu(0.0, seq=1, bids=(_dbid(1, COA1),), frame=1), ba(0.1, seq=1, bids=(_dbid(1),), frame=2),
+                   bu(5.0, seq=2, lifetime=0, src=HOA, bids=(_dbid(1, flags=0x20),), frame=3),
+                   ba(5.1, seq=2, status=status, lifetime=0, dst=HOA, bids=(_dbid(1),), frame=4), end=10.0)
+    refused, accepted = home(129), home(0)
+    assert [(r.coa, r.end) for r in refused.bindings()] == [(COA1, None)]
+    assert [(r.coa, r.end, r.end_reason) for r in refused.bul()] == [(COA1, None, None)]
+    assert [(r.coa, r.end, r.end_reason) for r in accepted.bul()] == [(COA1, 5.1, "deregistered")]
