@@ -15,6 +15,9 @@ import dataclasses
 from dissector.records import IPv4AddressAck, IPv4HomeAddress, NATDetection, Packet, TrafficCount
 from mcoaviz.checker import Checker, CheckerConfig, Finding
 from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.registry import BY_CODE
+from mcoaviz.checker.runner import complete, finalise
 from mcoaviz.checker.rules._common import seq_before
 from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.keys import BindingKey
@@ -365,3 +368,40 @@ def test_sequence_numbers_wrap_at_16_bits() -> None:
     # 6275 §9.5.1: modulo 2**16; 32769 is older than 0 (0 is 32767 ahead), 32768 ahead is not
     assert seq_before(32769, 0) and seq_before(65535, 0)
     assert not seq_before(32768, 0) and not seq_before(0, 32768) and not seq_before(5, 5)
+
+
+# ---------------------------------------------------------------- third sample's survivors
+def test_mcoa302_names_the_bids_not_copied() -> None:
+    found = check(bu(1, bid(1, COA1), bid(2, COA2), bid(3, COA3)), ba(1, bid(1)))
+    [f] = of(found, "MCOA302")
+    assert "2, 3" in f.message and (f.frame, f.bid) == (2, 2)
+
+
+def test_mcoa107_lists_every_home_agent_only_flag() -> None:
+    [f] = of(check(bu(1, dbid(1, COA1, "CO"), flags="A", dst=CN), dialect=DRAFT), "MCOA107")
+    assert "C/O" in f.message
+
+
+def test_mcoa315_says_what_was_expected() -> None:
+    [f] = of(check(bu(1), ba(1), bu(2, bid(1, COA1)), ba(2, bid(1))), "MCOA315")
+    assert "status 0" in f.message and "expected BID CONFLICT / 165" in f.message
+
+
+def test_a_draft_bid_option_in_a_capture_checked_as_rfc5648_gets_the_draft_severity() -> None:
+    # MCOA106 is an error in draft-05, a warning in RFC 5648 (I-27): the option's dialect decides
+    [f] = of(check(bu(1, bid(1, COA1, flags=0x81, dialect=DRAFT)), dialect=RFC), "MCOA106")
+    assert f.severity == "error"
+
+
+def test_mcoa504_a_bid_without_flags_is_answered_with_status_0() -> None:
+    # draft §6.2: MALFORMED only for C or O in the CoTI's option; without flags 0 is right
+    assert hits(check(coti(dbid(1)), cot(dbid(1)), dialect=DRAFT), "MCOA504") == []
+
+
+def test_an_episode_runs_on_while_each_hit_follows_the_last_within_60_s() -> None:
+    config = CheckerConfig()
+    found = [complete(BY_CODE["MCOA607"], Hit("x", frame, t, HOA, episode="e"), config)
+             for frame, t in ((1, 1000.0), (2, 1050.0), (3, 1100.0), (4, 1200.0))]
+    merged = finalise([f for f in found if f is not None])
+    # 1050 is 50 s after 1000, 1100 is 50 s after 1050: one episode; 1200 is 100 s later: a new one
+    assert [(f.frame, f.count, f.last_frame) for f in merged] == [(1, 3, 3), (4, 1, None)]

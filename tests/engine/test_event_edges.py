@@ -203,3 +203,89 @@ def test_a_refused_draft_return_home_leaves_the_list_entry() -> None:
     assert [(r.coa, r.end) for r in refused.bindings()] == [(COA1, None)]
     assert [(r.coa, r.end, r.end_reason) for r in refused.bul()] == [(COA1, None, None)]
     assert [(r.coa, r.end, r.end_reason) for r in accepted.bul()] == [(COA1, 5.1, "deregistered")]
+
+
+# ---------------------------------------------------------------- third sample's survivors
+def test_retransmissions_count_their_attempts() -> None:
+    # the same BU (same peer, HoA, sequence) sent again on the same interface: attempts 2 and 3
+    engine = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1), bu(1.0, seq=1, bids=(bid(1, COA1),), frame=2),
+                 bu(3.0, seq=1, bids=(bid(1, COA1),), frame=3), end=4.0)
+    resent = [(e.frame, e.first_frame, e.attempt) for e in engine.events
+              if isinstance(e, ev.RetransmissionSeen)]
+    assert resent == [(2, 1, 2), (3, 1, 3)]
+
+
+def test_the_superseding_bu_is_still_seen() -> None:
+    engine = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1), bu(1.0, seq=2, bids=(bid(1, COA1),), frame=2),
+                 end=2.0)
+    # frame 2's events: seen, its list entry refreshed, and at the end of the capture its own
+    # unanswered decision (the superseded BU's carries frame 1, the BU it concerns)
+    assert [type(e).__name__ for e in engine.events if e.frame == 2] == [
+        "MessageSeen", "BulEntryChanged", "UnansweredBU"]
+
+
+def test_bus_of_the_same_instant_time_out_in_the_order_sent() -> None:
+    # 6275 §13 timeout; "oldest first (ties: order added)"
+    engine = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1),
+                 bu(0.0, seq=1, flags="A", dst=CN, bids=(bid(1, COA1),), frame=2),
+                 bu(40.0, seq=2, hoa=HOA2, bids=(bid(1, COA2),), frame=3), end=41.0)
+    assert [(e.frame, e.reason) for e in engine.events if isinstance(e, ev.UnansweredBU)][:2] == [
+        (1, "timeout"), (2, "timeout")]
+
+
+def test_interpretations_named_i8_i10_i32() -> None:
+    i8 = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1), ba(0.1, seq=1, status=165, frame=2), end=1.0)
+    assert _processed(i8, 2).interpretations == ("I-8",)
+    i10 = run(bu(0.0, seq=1, bids=(bid(1, COA1),), frame=1), ba(0.1, seq=1, frame=2), end=1.0)
+    assert _processed(i10, 2).interpretations == ("I-10",)
+    [note] = [e for e in i10.events if isinstance(e, ev.DialectNote)]
+    assert (note.time, note.frame, note.interpretation) == (0.1, 2, "I-10")
+    # I-32: C (0x80) in a draft BID option towards a CN is ignored by the CN's state
+    i32 = run(bu(0.0, seq=1, flags="A", dst=CN, bids=(_dbid(1, COA1),), frame=1),
+              ba(0.1, seq=1, src=CN, bids=(_dbid(1),), frame=2), end=1.0)
+    assert _processed(i32, 2).interpretations == ("I-32",)
+
+
+def test_a_bid_refused_with_128_does_not_overwrite_the_regular_binding() -> None:
+    # effective status 128 (the BA's, I-9) is the first refusal code: nothing is accepted
+    engine = run(bu(0.0, seq=1, frame=1), ba(0.1, seq=1, frame=2),
+                 bu(1.0, seq=2, bids=(bid(1, COA2),), frame=3),
+                 ba(1.1, seq=2, status=128, bids=(bid(1),), frame=4), end=2.0)
+    assert [(r.bid, r.coa, r.end) for r in engine.bindings()] == [(None, COA1, None)]
+
+
+def test_a_dsmipv6_regular_bu_registers_the_outer_ipv4_source() -> None:
+    # RFC 5555: the IPv4 CoA is the outer source of the UDP-encapsulated BU
+    engine = run(bu(0.0, seq=1, src=HOA, hao=False, tunnel="udp", outer_src="198.51.100.7",
+                    outer_dst="192.0.2.1", frame=1),
+                 ba(0.1, seq=1, dst=HOA, rh2=False, frame=2), end=1.0)
+    assert [(r.bid, r.coa) for r in engine.bindings()] == [(None, "198.51.100.7")]
+
+
+def test_the_claimed_ipv4_coa_is_in_the_exported_row() -> None:
+    # I-22: behind a NAT the row's CoA is the outer source, the option's address is kept
+    engine = run(bu(0.0, seq=1, src=HOA, hao=False, tunnel="udp", outer_src="203.0.113.5",
+                    outer_dst="192.0.2.1", bids=(bid(1, "192.168.1.10"),), frame=1),
+                 ba(0.1, seq=1, dst=HOA, rh2=False, bids=(bid(1),), frame=2), end=1.0)
+    [row] = [r.to_dict() for r in engine.bindings()]
+    assert (row["coa"], row["claimed_coa"]) == ("203.0.113.5", "192.168.1.10")
+
+
+def test_data_to_a_coa_before_its_registration_makes_the_binding_pre_existing() -> None:
+    # the CN sent the MN's traffic to COA1 (type 2 routing header) before any BU: its binding
+    # is older than the capture, so the row starts at the capture's start (docs/engine.md)
+    engine = run(data(0.0, via="route-optimised", src=CN, dst=COA1, rh2=HOA),
+                 bu(1.0, seq=1, flags="A", dst=CN, bids=(bid(1, COA1),), frame=2),
+                 ba(1.1, seq=1, src=CN, bids=(bid(1),), frame=3), end=2.0)
+    assert [(r.coa, r.start, r.pre_existing) for r in engine.bindings()] == [(COA1, 0.0, True)]
+
+
+def test_bins_widen_again_at_the_first_second_needing_it() -> None:
+    # seconds 1 and 4095: width 2 (bins 0..2047); second 4096 is bin 2048, one too many: width 4
+    table = TrafficTable()
+    key = (0, HA, HOA, COA1, 1, "to-mn", "tunnel")
+    for second in (1, 4095):
+        table.add(key, 1, 100, float(second), float(second), second)
+    assert table.width == 2
+    table.add(key, 1, 100, 4096.0, 4096.0, 4096)
+    assert table.width == 4
