@@ -17,8 +17,8 @@ from mcoaviz.checker import Checker, CheckerConfig, Finding
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.registry import BY_CODE
-from mcoaviz.checker.runner import complete, finalise
 from mcoaviz.checker.rules._common import seq_before
+from mcoaviz.checker.runner import complete, finalise
 from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.keys import BindingKey
 from tests.checker.builders import (
