@@ -289,3 +289,22 @@ def test_bins_widen_again_at_the_first_second_needing_it() -> None:
     assert table.width == 2
     table.add(key, 1, 100, 4096.0, 4096.0, 4096)
     assert table.width == 4
+
+
+def test_a_bootstrap_accepted_ends_the_entries_the_mobile_node_forgot() -> None:
+    # draft §5.10: O-flag BU with a number below the last (10 -> 3): the MN lost its list; when
+    # that BU is accepted (frame 4) its old BID 1 entry ends "overwritten" at the BA
+    engine = run(bu(0.0, seq=10, bids=(_dbid(1, COA1),), frame=1), ba(0.1, seq=10, bids=(_dbid(1),), frame=2),
+                 bu(1.0, seq=3, bids=(_dbid(2, COA2, flags=0x40),), frame=3),
+                 ba(1.1, seq=3, dst=COA2, bids=(_dbid(2),), frame=4), end=2.0)
+    assert [(r.bid, r.coa, r.end, r.end_frame, r.end_reason) for r in engine.bul()] == [
+        (1, COA1, 1.1, 4, "overwritten"), (2, COA2, None, None, None)]
+
+
+def test_a_deregistration_ends_only_the_bids_whose_own_status_accepts() -> None:
+    # BA status 0, but BID 2's option says 133 (I-9: the option's status wins): BID 2 stays
+    engine = run(bu(0.0, seq=1, bids=(bid(1, COA1), bid(2, COA2)), frame=1),
+                 ba(0.1, seq=1, bids=(bid(1), bid(2)), frame=2),
+                 bu(1.0, seq=2, lifetime=0, bids=(bid(1), bid(2)), frame=3),
+                 ba(1.1, seq=2, lifetime=0, bids=(bid(1), bid(2, status=133)), frame=4), end=2.0)
+    assert [(r.bid, r.end, r.end_reason) for r in engine.bul()] == [(1, 1.1, "deregistered"), (2, None, None)]
