@@ -67,7 +67,11 @@ class Checker:
 
     @property
     def returned_home(self) -> frozenset[str]:
-        """Home addresses after MCOA RETURNHOME WO/NDP whose data frames the checker wants decoded."""
+        """Home addresses after MCOA RETURNHOME WO/NDP whose data frames the checker wants decoded;
+        none once MAX_WATCHED packets are kept (later frames could add nothing: bulk data goes
+        back to the fast path)."""
+        if len(self._home_data) >= MAX_WATCHED:
+            return frozenset()
         return frozenset(self._returned_home)
 
     def _track_returned(self, events: Sequence[object]) -> None:
@@ -128,6 +132,8 @@ class Checker:
         if returned and path.tunnel is None and (src in returned or path.dst in returned) \
                 and len(self._home_data) < MAX_WATCHED:
             self._home_data.append(packet)
+            if len(self._home_data) == MAX_WATCHED:
+                self.returned_version += 1  # full: the pipeline stops declining these frames
         if src in self._returning and path.tunnel is None and len(self._watched_data) < MAX_WATCHED:
             self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, src,
                                                   path.dst, path.tunnel, packet.interface))

@@ -206,3 +206,16 @@ def test_home_data_kept_only_for_watched_addresses_untunnelled() -> None:
     for p in number(packets):
         checker.observe(p, engine.feed(p))
     assert [p.frame for p in checker._home_data] == [4, 5]
+
+
+def test_returned_home_is_released_once_the_kept_data_is_full(monkeypatch) -> None:  # noqa: ANN001
+    import mcoaviz.checker as checker_module
+
+    monkeypatch.setattr(checker_module, "MAX_WATCHED", 2)
+    engine, checker = BindingEngine(), Checker(CheckerConfig())
+    versions = []
+    for p in number([*returnhome(), data(src=HOA, dst=CN), data(src=HOA, dst=CN), data(src=HOA, dst=CN)]):
+        checker.observe(p, engine.feed(p))
+        versions.append((checker.returned_version, checker.returned_home))
+    assert versions == [(0, frozenset()), (1, {HOA}), (1, {HOA}), (2, frozenset()), (2, frozenset())]
+    assert [p.frame for p in checker._home_data] == [3, 4]
