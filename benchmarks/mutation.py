@@ -1,19 +1,23 @@
 """Mutation score of the engine and the checker with mutmut (issue 16).
 
     .venv/bin/pip install mutmut==3.8.1
-    .venv/bin/python benchmarks/mutation.py [--rev REV] [--every N] [--max-children 2]
+    .venv/bin/python benchmarks/mutation.py [--rev REV] [--every N [--offset K]] [--max-children 2]
 
 The revision's files (``git archive REV``, default HEAD) are unpacked into a scratch folder
 (``--workdir``, default /tmp/mcoaviz-mutation-REV), where a ``[tool.mutmut]`` section is added to
 pyproject.toml: mutate ``mcoaviz/engine/*`` and ``mcoaviz/checker/*``, run the fast engine and
 checker tests against each mutant: ``tests/engine`` and ``tests/checker`` without the whole-capture
 ones (simulated scenarios and samples vs truth, third-party captures) and without the two
-Hypothesis properties (random, hundreds of examples each); of those, only the tests that reach
-the mutated function (mutmut's own coverage-based selection). The repository itself is
+Hypothesis properties (random, hundreds of examples each), plus ``tests/cli/test_rules.py``
+(the tests of ``mcoaviz/checker/docs.py``: docs/rules.md is its output, and ``mcoaviz rules``
+renders it); of those, only the tests that reach the mutated function (mutmut's own
+coverage-based selection). The repository itself is
 never touched, so the score of an older revision (``--rev main``) can be measured the same way.
 
 ``--every N`` runs a deterministic sample: the N-th, 2N-th, ... mutant in mutmut's sorted list
-of names (all of them with N = 1); the names run are written to WORKDIR/sample.txt.
+of names (all of them with N = 1); ``--offset K`` (0 <= K < N) shifts it K places along the
+list (the (N+K)-th, (2N+K)-th, ..., taken modulo N so the first one is not lost), giving a
+second sample disjoint from the first; the names run are written to WORKDIR/sample.txt.
 ``--sample-from FILE`` runs the names listed in FILE instead (those this revision has), so a
 "before" and an "after" score are taken over the same mutants. ``--keep`` reuses WORKDIR's
 mutants and test map and does not rerun mutants that already have a result. The machine is
@@ -45,7 +49,7 @@ only_mutate = ["mcoaviz/engine/*", "mcoaviz/checker/*"]
 also_copy = ["dissector", "docs", "sample-captures"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 pytest_add_cli_args_test_selection = [
-    "tests/engine", "tests/checker",
+    "tests/engine", "tests/checker", "tests/cli/test_rules.py",
     "--ignore=tests/engine/test_truth.py", "--ignore=tests/checker/test_samples.py",
     "--ignore=tests/checker/test_third_party.py",
     "-k", "not never_raises_and_rows_are_consistent and not any_record_sequence_gives_findings",
@@ -92,11 +96,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rev", default="HEAD", help="git revision to measure (default HEAD)")
     parser.add_argument("--every", type=int, default=1, help="run every N-th mutant (default all)")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="shift the --every sample K places (0 <= K < N; default 0)")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--sample-from", type=Path, help="run the mutants named in this file")
     parser.add_argument("--keep", action="store_true", help="reuse WORKDIR and its results")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
+    if args.every < 1 or not 0 <= args.offset < args.every:
+        parser.error("need --every N >= 1 and 0 <= --offset K < N")
     workdir = args.workdir or Path(f"/tmp/mcoaviz-mutation-{args.rev.replace('/', '-')}")
     began = time.perf_counter()
     if not (args.keep and (workdir / "mutants").is_dir()):
@@ -113,8 +121,8 @@ def main() -> int:
         sample = [name for name in names if name in wanted]
         how = f"{len(sample)} of the {len(wanted)} named in {args.sample_from}"
     else:
-        sample = names[args.every - 1 :: args.every]
-        how = f"{len(sample)} (every {args.every}.)"
+        sample = names[(args.every - 1 + args.offset) % args.every :: args.every]
+        how = f"{len(sample)} (every {args.every}., offset {args.offset})"
     (workdir / "sample.txt").write_text("".join(f"{name}\n" for name in sample))
     print(f"{args.rev}: {len(names)} mutants in mcoaviz/engine + mcoaviz/checker; running {how}", flush=True)
     todo = [name for name in sample if not args.keep or status[name] == "not checked"]

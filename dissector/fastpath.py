@@ -89,6 +89,41 @@ class FastPath:
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
+        self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
+
+    def watch(self, addresses: Iterable[str]) -> None:
+        """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
+        outer, inner, Home Address option or type 2 routing header -- is one of ``addresses``.
+
+        Flows already learned stop being counted when an address is added: the caches (both
+        levels, and the C accelerator's table, whose pending counts are written back first)
+        are emptied, so the next frame of every flow is classified again. Entries still counting
+        stay reachable through the dirty list, so nothing counted is lost. An empty set (the
+        usual case) costs nothing; changes are rare.
+        """
+        raw = set()
+        for address in addresses:
+            try:
+                raw.add(socket.inet_pton(socket.AF_INET6, address))
+            except (OSError, ValueError):  # not an IPv6 address: nothing the fast path would count
+                continue
+        watched = frozenset(raw)
+        if watched == self._watched:
+            return
+        added = not watched <= self._watched
+        self._watched = watched
+        if added:
+            for flows in self._flows.values():
+                flows.clear()
+            for exacts in self._exact.values():
+                exacts.clear()
+            if self._table is not None:
+                self._table.clear()
+
+    @property
+    def watched(self) -> frozenset[str]:
+        """The addresses ``watch`` was last given (as text), for reports and tests."""
+        return frozenset(socket.inet_ntop(socket.AF_INET6, a) for a in self._watched)
 
     # ------------------------------------------------------------------ public API
 
@@ -326,6 +361,8 @@ class FastPath:
         if found is None:
             return False
         canonical, ip, header_end = found
+        if self._watched and _involves(canonical, self._watched):
+            return False
         second = int(time)
         plan = plan_for(linktype, frame, 0, caplen)
         if plan is not None and plan.ip == ip and header_end == ip + KEY_SPAN[frame[ip + 6]]:
@@ -444,6 +481,15 @@ class _Accelerator:
         except (AttributeError, OSError, ValueError):  # a platform without madvise
             pass
         self._released = end
+
+
+def _involves(canonical: Canonical, watched: frozenset[bytes]) -> bool:
+    """Whether an IPv6 address of the canonical key (either pair, HAO, RH2) is watched."""
+    _via, outer, inner, hao, rh2 = canonical
+    for pair in (outer, inner):
+        if pair is not None and len(pair) == 32 and (pair[:16] in watched or pair[16:] in watched):
+            return True
+    return hao in watched or rh2 in watched
 
 
 def _text_pair(pair: bytes | None) -> tuple[str | None, str | None]:

@@ -125,6 +125,7 @@ class Pipeline:
                                      bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
         self._fast = FastPath(self._decode) if self.options.fast_path else None
         self.checker: Checker | None = self._make_checker()
+        self._returned_version = 0  # the checker's returned_version the fast path was last aimed at
         self._finished = False
         self.format: str | None = None  # "pcap" | "pcapng" once known
         self.unreadable: str | None = None  # why the input is not a capture at all
@@ -308,6 +309,8 @@ class Pipeline:
         events = self.engine.feed(packet)
         if self.checker is not None:
             self.checker.observe(packet, events, dialect)
+            if self.checker.returned_version != self._returned_version:
+                self._aim_fast_path()
         return events
 
     def _rows_to_engine(self, rows: list[TrafficCount]) -> list[Event]:
@@ -316,7 +319,18 @@ class Pipeline:
         events = self.engine.feed_traffic(rows)
         if self.checker is not None:
             self.checker.observe_traffic(rows, events)
+            if self.checker.returned_version != self._returned_version:
+                self._aim_fast_path()
         return events
+
+    def _aim_fast_path(self) -> None:
+        """After MCOA RETURNHOME WO/NDP the home-link rules (MCOA420/421) need the link-layer
+        addresses of the home address's data frames, which only decoded packets carry: the fast
+        path hands those frames over while the checker watches the address."""
+        assert self.checker is not None
+        self._returned_version = self.checker.returned_version
+        if self._fast is not None:
+            self._fast.watch(self.checker.returned_home)
 
     # ------------------------------------------------------------------ output
     def finish(self, interfaces: dict[int, Interface] | None = None,

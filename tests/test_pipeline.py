@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from dissector.codepoints import Dialect
 from dissector.encode import (
     binding_ack,
@@ -20,6 +22,7 @@ from dissector.encode import (
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, analyse
 from mcoaviz.simulate.pcapng import InterfaceSpec, PcapngWriter
 from mcoaviz.sources import open_capture
+from tests.conftest import SAMPLES
 
 HOA, HA, CN = "2001:db8:a::100", "2001:db8:a::1", "2001:db8:c::1"
 COA1, COA2 = "2001:db8:1::100", "2001:db8:2::100"
@@ -213,3 +216,33 @@ def test_stepwise_collector_restores_the_collector_and_frees_young_cycles() -> N
         assert not gc.isenabled()  # left as it was
     finally:
         gc.enable()
+
+
+RETURNHOME_DATA = SAMPLES / "returnhome-data-violations-rfc5648.pcapng"
+
+
+@pytest.mark.parametrize("pure", ["0", "1"])
+def test_returned_home_address_frames_reach_the_checker_with_macs(
+    pure: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the RETURNHOME BA the fast path hands the home address's frames to the slow path, so
+    MCOA420/MCOA421 see their MACs (frames 244 and 268: the truth file's), on both fast paths."""
+    monkeypatch.setenv("MCOAVIZ_PURE_PYTHON", pure)
+    pipeline = Pipeline(name=str(RETURNHOME_DATA))
+    with open_capture(RETURNHOME_DATA) as capture:
+        pipeline.feed_records(capture.records())
+        analysis = pipeline.finish(capture.interfaces, capture.problems, capture.format)
+    assert pipeline._fast is not None and pipeline._fast.watched == {"2001:db8:1::100"}
+    found = {(f["rule"], f["frame"]) for f in analysis.findings if f["rule"] in ("MCOA420", "MCOA421")}
+    assert found == {("MCOA420", 244), ("MCOA421", 268)}
+
+
+def test_without_the_watch_the_data_frames_stay_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path alone keeps no MACs: with ``watch`` switched off neither rule can fire, and
+    every other table of the analysis is the same (declined frames are counted alike)."""
+    watched = analyse(RETURNHOME_DATA).to_dict()
+    monkeypatch.setattr("dissector.fastpath.FastPath.watch", lambda self, addresses: None)
+    counted = analyse(RETURNHOME_DATA).to_dict()
+    assert not [f for f in counted["findings"] if f["rule"] in ("MCOA420", "MCOA421")]
+    assert {k: v for k, v in watched.items() if k != "findings"} == \
+        {k: v for k, v in counted.items() if k != "findings"}

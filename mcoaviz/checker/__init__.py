@@ -29,7 +29,10 @@ from mcoaviz.checker.runner import (
     run_packet_rules,
     selected_rules,
 )
-from mcoaviz.engine.events import DuplicateSighting
+from mcoaviz.engine.events import BindingEnded, DuplicateSighting, HomeNdOwner
+from mcoaviz.engine.keys import BindingKey
+
+RETURNHOME = 5  # MCOA RETURNHOME WO/NDP: the HA keeps proxy ND for the home address (I-18)
 
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 
@@ -55,11 +58,44 @@ class Checker:
         self._watched_data: list[WatchedData] = []
         self._ipv4_hoas: dict[str, float] = {}
         self._esp_last: dict[tuple[str, str], float] = {}
+        # home addresses whose HA returned RETURNHOME WO/NDP, until the HA stops owning ND for them
+        # (next ND-owner change, the home binding's end or a foreign registration): their
+        # untunnelled data packets, with MACs, feed MCOA420/MCOA421 (at most MAX_WATCHED kept)
+        self._returned_home: dict[str, BindingKey] = {}  # HoA -> the home binding's key
+        self.returned_version = 0  # bumped when the set changes (the pipeline re-aims the fast path)
+        self._home_data: list[Packet] = []
+
+    @property
+    def returned_home(self) -> frozenset[str]:
+        """Home addresses after MCOA RETURNHOME WO/NDP whose data frames the checker wants decoded;
+        none once MAX_WATCHED packets are kept (later frames could add nothing: bulk data goes
+        back to the fast path)."""
+        if len(self._home_data) >= MAX_WATCHED:
+            return frozenset()
+        return frozenset(self._returned_home)
+
+    def _track_returned(self, events: Sequence[object]) -> None:
+        """The home addresses the HA owns ND for after RETURNHOME WO/NDP, as ``_returnhome_windows``
+        (rules/home_link.py) bounds them: until the next ND-owner change or the home binding's end."""
+        returned = self._returned_home
+        for e in events:
+            if isinstance(e, HomeNdOwner):
+                if e.owner == "home-agent" and e.status == RETURNHOME:
+                    if e.key.hoa not in returned:
+                        self.returned_version += 1
+                    returned[e.key.hoa] = e.key
+                elif returned.pop(e.key.hoa, None) is not None:
+                    self.returned_version += 1
+            elif isinstance(e, BindingEnded) and returned.get(e.key.hoa) == e.key:
+                del returned[e.key.hoa]
+                self.returned_version += 1
 
     def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
         """One decoded packet and the events the engine produced for it; ``dialect``: its
         (MN, peer) pair's (I-1), for rules about messages without BID options."""
         self._events.extend(events)
+        if events:
+            self._track_returned(events)
         if self._start is None or packet.time < self._start:
             self._start = packet.time
         # the same message seen again at another capture point is one message (engine contract)
@@ -92,6 +128,12 @@ class Checker:
     def _watched_packet(self, packet: Packet) -> None:
         path = packet.path
         src = path.src
+        returned = self._returned_home
+        if returned and path.tunnel is None and (src in returned or path.dst in returned) \
+                and len(self._home_data) < MAX_WATCHED:
+            self._home_data.append(packet)
+            if len(self._home_data) == MAX_WATCHED:
+                self.returned_version += 1  # full: the pipeline stops declining these frames
         if src in self._returning and path.tunnel is None and len(self._watched_data) < MAX_WATCHED:
             self._watched_data.append(WatchedData(packet.frame, packet.time, packet.time, src,
                                                   path.dst, path.tunnel, packet.interface))
@@ -117,6 +159,8 @@ class Checker:
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
         self._events.extend(events)
+        if events:
+            self._track_returned(events)
         if rows and not isinstance(rows, list):
             rows = list(rows)
         if rows:
@@ -168,6 +212,11 @@ class Checker:
         while n < len(watched) and watched[n].last < cut:
             n += 1
         del watched[:n]
+        home = self._home_data
+        n = 0
+        while n < len(home) and home[n].time < cut:
+            n += 1
+        del home[:n]
         self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
 
     def finish(self, engine: object | None = None) -> list[Finding]:
@@ -184,7 +233,8 @@ class Checker:
         ctx = HistoryContext(list(events), dict(self._signalling), self.config,
                              hao_data=tuple(self._hao_data), capture_start=self._start,
                              frame_dialects=dict(self._dialects), watched_data=tuple(self._watched_data),
-                             ipv4_hoa_last=dict(self._ipv4_hoas), esp_last=dict(self._esp_last))
+                             ipv4_hoa_last=dict(self._ipv4_hoas), esp_last=dict(self._esp_last),
+                             home_data=tuple(self._home_data))
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

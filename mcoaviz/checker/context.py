@@ -105,6 +105,8 @@ class HistoryContext:
     watched_data: Sequence[WatchedData] = field(default_factory=tuple)  # HoA data between H BU and BA
     ipv4_hoa_last: Mapping[str, float] = field(default_factory=dict)  # assigned IPv4 HoA -> last data
     esp_last: Mapping[tuple[str, str], float] = field(default_factory=dict)  # sorted address pair -> time
+    # untunnelled data packets (with MACs) from / to a home address after RETURNHOME WO/NDP
+    home_data: Sequence[Packet] = field(default_factory=tuple)
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 

@@ -433,7 +433,10 @@ class Registrar:
             return events  # the MN retries with a newer number; its entries stay pending
         if bu.bu.lifetime == 0:
             if any(draft_home(bu, o) for o in bu.bids):
-                return self.bul.end(hoa, peer, list(sent), "deregistered", time=t, frame=f)
+                # back home: the BIDs the HA accepted (0 or RETURNHOME) end; a refused one stays,
+                # as the HA kept that binding (6275 §11.7.3)
+                home: list[int | None] = [bid for bid in sent if status_of(bid) < REJECTED_FROM]
+                return self.bul.end(hoa, peer, home, "deregistered", time=t, frame=f) if home else events
             done: list[int | None] = [bid for bid, _ in bu.entries if status_of(bid) < REJECTED_FROM]
             if done:
                 events += self.bul.end(hoa, peer, None if not sent else done, "deregistered", time=t, frame=f)

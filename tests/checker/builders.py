@@ -183,9 +183,10 @@ def esp(*, src: str = COA1, dst: str = HA, spi: int = 0x100) -> Packet:
 
 
 def data(*, src: str, dst: str, hao: str | None = None, outer_src: str | None = None,
-         outer_dst: str | None = None, tunnel: str | None = None, at: float | None = None) -> Packet:
+         outer_dst: str | None = None, tunnel: str | None = None, at: float | None = None,
+         mac_src: bytes | None = None, mac_dst: bytes | None = None) -> Packet:
     path = PacketPath(src=src, dst=dst, outer_src=outer_src, outer_dst=outer_dst, tunnel=tunnel,
-                      home_address_option=hao, protocol=17)
+                      home_address_option=hao, protocol=17, mac_src=mac_src, mac_dst=mac_dst)
     return _packet(path, at=at)
 
 

@@ -110,3 +110,15 @@ def test_forget_before_drops_the_history_and_findings_before_the_cut() -> None:
     assert after and all(f.time is not None and f.time >= cut for f in after)
     # the rules only see the window: a packet rule's finding after the cut is still there
     assert ("MCOA901", 229) in {(f.rule, f.frame) for f in after}
+
+
+def test_at_one_frame_errors_come_before_warnings_and_infos() -> None:
+    # runner: "sort by frame, then severity" (most severe first), then rule code
+    config = CheckerConfig()
+    info = complete(BY_CODE["MCOA603"], Hit("info", 3, 3.0), config)  # registry: info
+    warning = complete(BY_CODE["MCOA902"], Hit("warning", 3, 3.0), config)  # registry: warning
+    error = complete(BY_CODE["MCOA904"], Hit("error", 3, 3.0), config)  # registry: error
+    earlier = complete(BY_CODE["MCOA902"], Hit("earlier", 2, 2.0), config)
+    assert info and warning and error and earlier
+    ordered = [f.message for f in finalise([info, warning, error, earlier])]
+    assert ordered == ["earlier", "error", "warning", "info"]

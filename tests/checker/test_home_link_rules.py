@@ -180,3 +180,42 @@ def test_mcoa410_knows_the_ha_by_its_proxy_na() -> None:
     uplink_ba = ba(1, bid(1), mac_src=b"\x02\x00\x00\x00\x01\x01")
     assert hits(check(bu(1, bid(1, COA1)), uplink_ba, proxy_na, dad()), "MCOA410") == [4]
     assert hits(check(bu(1, bid(1, COA1)), uplink_ba, dad()), "MCOA410") == []  # HA's MAC unknown
+
+
+def _returned_after_each(packets: list) -> list[frozenset[str]]:  # noqa: ANN001 - test helper
+    engine, checker = BindingEngine(), Checker(CheckerConfig())
+    seen = []
+    for p in number(packets):
+        checker.observe(p, engine.feed(p))
+        seen.append(checker.returned_home)
+    return seen
+
+
+def test_returned_home_addresses_follow_the_returnhome_window() -> None:
+    # RETURNHOME BA (frame 2) starts the watch; registering BID 1 from a foreign CoA again ends it
+    foreign = [bu(2, bid(1, COA1)), ba(2, bid(1))]
+    assert _returned_after_each([*returnhome(), *foreign]) == [frozenset(), {HOA}, {HOA}, frozenset()]
+    assert _returned_after_each([*returnhome(status=0), *foreign]) == [frozenset()] * 4
+
+
+def test_home_data_kept_only_for_watched_addresses_untunnelled() -> None:
+    engine, checker = BindingEngine(), Checker(CheckerConfig())
+    packets = [data(src=HOA, dst=CN, mac_src=MN_MAC), *returnhome(), data(src=HOA, dst=CN, mac_src=MN_MAC),
+               data(src=CN, dst=HOA, mac_dst=MN_MAC), data(src=CN, dst=HOA, outer_src=HA, outer_dst=COA1,
+                                                          tunnel="ip6ip6")]
+    for p in number(packets):
+        checker.observe(p, engine.feed(p))
+    assert [p.frame for p in checker._home_data] == [4, 5]
+
+
+def test_returned_home_is_released_once_the_kept_data_is_full(monkeypatch) -> None:  # noqa: ANN001
+    import mcoaviz.checker as checker_module
+
+    monkeypatch.setattr(checker_module, "MAX_WATCHED", 2)
+    engine, checker = BindingEngine(), Checker(CheckerConfig())
+    versions = []
+    for p in number([*returnhome(), data(src=HOA, dst=CN), data(src=HOA, dst=CN), data(src=HOA, dst=CN)]):
+        checker.observe(p, engine.feed(p))
+        versions.append((checker.returned_version, checker.returned_home))
+    assert versions == [(0, frozenset()), (1, {HOA}), (1, {HOA}), (2, frozenset()), (2, frozenset())]
+    assert [p.frame for p in checker._home_data] == [3, 4]

@@ -149,6 +149,22 @@ def proxy_nd(*, answered: bool = False, draft: bool = False) -> list[Packet]:
             ra(HOME_PREFIX, mac_src=ROUTER_MAC)]
 
 
+OTHER_MAC = b"\x02\x00\x00\x00\x00\xcc"  # a home-link node that sent no RA
+
+
+def returned_data(*frames: Packet, draft: bool = False, status: int = 5) -> list[Packet]:
+    """Router R's RA for the home /64 (frame 1), RETURNHOME (frames 2-3), then data frames (4-)."""
+    return [ra(HOME_PREFIX, mac_src=ROUTER_MAC), *returnhome(status, draft=draft), *frames]
+
+
+def from_router(mac_dst: bytes = MN_MAC, mac_src: bytes = ROUTER_MAC) -> Packet:
+    return data(src=CN, dst=HOA, mac_src=mac_src, mac_dst=mac_dst)
+
+
+def to_next_hop(mac_dst: bytes, dst: str = CN) -> Packet:
+    return data(src=HOA, dst=dst, mac_src=MN_MAC, mac_dst=mac_dst)
+
+
 def dad(target: str = HOA, mac: bytes = HA_MAC) -> Packet:
     return nd(135, target, src="::", mac_src=mac)
 
@@ -311,6 +327,19 @@ CASES: dict[str, Case] = {
                     lambda: [*returnhome(status=0), nd(135, "fe80::f:1")],
                     draft=Case(lambda: [*returnhome(draft=True), nd(135, "fe80::f:1")], [3],
                                lambda: [*returnhome(status=0, draft=True), nd(135, "fe80::f:1")], DRAFT)),
+    # two frames: one episode at the first; the HA's own delivery and frames before the BA are fine
+    "MCOA420": Case(lambda: returned_data(from_router(), from_router()), [4],
+                    lambda: [ra(HOME_PREFIX, mac_src=ROUTER_MAC), from_router(), *returnhome(),
+                             from_router(mac_src=HA_MAC), from_router(mac_dst=OTHER_MAC)],
+                    draft=Case(lambda: returned_data(from_router(), draft=True), [4],
+                               lambda: returned_data(from_router(), draft=True, status=0), DRAFT)),
+    # to an unknown MAC (twice: one episode); clean: to R and the HA, on-link and multicast
+    "MCOA421": Case(lambda: returned_data(to_next_hop(OTHER_MAC), to_next_hop(OTHER_MAC)), [4],
+                    lambda: returned_data(to_next_hop(ROUTER_MAC), to_next_hop(HA_MAC),
+                                          to_next_hop(OTHER_MAC, dst="2001:db8:a::7"),
+                                          to_next_hop(b"\x33\x33\x00\x00\x00\x01", dst="ff02::1")),
+                    draft=Case(lambda: returned_data(to_next_hop(OTHER_MAC), draft=True), [4],
+                               lambda: returned_data(to_next_hop(OTHER_MAC), draft=True, status=0), DRAFT)),
     "MCOA413": Case(lambda: [rfc_home_bu(), data(src=HOA, dst=CN), ba(1, bid(1), dst=HOA)], [2],
                     lambda: [rfc_home_bu(), ba(1, bid(1), dst=HOA), data(src=HOA, dst=CN)]),
     "MCOA414": Case(lambda: [bu(1, src=HOA, lifetime=0), bu(1, flags="A", dst=CN)], [2],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import random
+import socket
 import struct
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,60 @@ def test_edited_span_tables_are_refused(edit: dict[int, int], why: str) -> None:
     # the shipped tables are accepted (the same call with them walks nothing and returns)
     state = (bytes(KEY_SPAN), bytes(MIN_PAYLOAD), {}, {}, {}, [], [], 8, None)
     assert _fastscan.pcap(state, bytes(40), 0, 40, 0, 16, False, 1e-6, 1) == (0, 0, 0)
+
+
+def run_watching(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch, after: int) -> tuple[Any, ...]:
+    """A filtered walk that starts watching the first row's inner source address at the
+    ``after``-th declined record (as the pipeline does at a RETURNHOME BA)."""
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
+    fast = FastPath(DecodeOptions())
+    rows: list[Any] = []
+    declined = []
+    watched = None
+    cut = 0
+    for number, *_rest in fast.filter(CaptureParser().records(data)):
+        rows.extend(fast.flush())
+        declined.append(number)
+        if watched is None and len(declined) >= after and rows:
+            watched = next(row.src for row in rows if row.src and ":" in row.src)
+            fast.watch([watched])
+            cut = number
+    rows.extend(fast.flush())
+    return rows, declined, fast.accepted, (watched, cut), fast.accelerated
+
+
+@pytest.mark.parametrize("after", [1, 5])
+def test_watched_addresses_are_declined_on_both_paths(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    accelerated = run_watching(scale_capture, False, monkeypatch, after)
+    pure = run_watching(scale_capture, True, monkeypatch, after)
+    assert accelerated[:4] == pure[:4]
+    assert accelerated[4] > 0, "the accelerator counted nothing"
+    rows, declined, _accepted, (watched, cut), _ = pure
+    records, records_time = {}, {}
+    for number, time, _i, linktype, buf, offset, caplen, _w in CaptureParser().records(scale_capture):
+        records[number] = (bytes(buf[offset : offset + caplen]), linktype)
+        records_time[number] = time
+    raw = socket.inet_pton(socket.AF_INET6, watched)
+    # every later frame carrying the address was handed over, none counted
+    later = [n for n, (frame, _) in records.items() if n > cut and raw in bytes(frame)]
+    assert later, "the watched address has no later frames"
+    assert set(later) <= set(declined)
+    addressing = ("src", "dst", "outer_src", "outer_dst")
+    last_counted = max(row.last for row in rows if watched in [getattr(row, a) for a in addressing])
+    assert last_counted <= records_time[cut]
+    unwatched = run(scale_capture, True, monkeypatch)
+    assert len(declined) == len(unwatched[1]) + len(later)
+
+
+def test_watch_without_change_keeps_the_caches() -> None:
+    fast = FastPath(DecodeOptions())
+    fast._flows[0] = {(b"k",): [0] * 7}
+    fast.watch([])
+    assert fast._flows[0]
+    fast.watch(["2001:db8::1", "not an address"])
+    assert fast.watched == {"2001:db8::1"} and not fast._flows[0]
+    fast._flows[0][(b"k",)] = [0] * 7
+    fast.watch([])  # fewer addresses: learned flows stay valid
+    assert fast._flows[0] and fast.watched == frozenset()

@@ -1,4 +1,4 @@
-"""MCOA409-MCOA419: what a capture on the home link shows around returning home.
+"""MCOA409-MCOA421: what a capture on the home link shows around returning home.
 
 Duplicate Address Detection by the home agent, proxy Neighbor Discovery after MCOA RETURNHOME
 WO/NDP, the mobile node's use of its home address before and after the H-flag BA, and the
@@ -210,6 +210,105 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
                 hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
                                 "WO/NDP instead of using the router's link-layer address it learned.",
                                 n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
+    return hits
+
+
+# ------------------------------------------------------------ data frames' MACs after RETURNHOME (Q32, Q42)
+
+
+def _router_macs(ctx: HistoryContext) -> set[bytes]:
+    """MACs the capture identifies as routers: sources of Router Advertisements."""
+    return {mac for ra in ctx.ra_packets if (mac := ra.path.mac_src)}
+
+
+def _ha_macs(ctx: HistoryContext, o: ev.HomeNdOwner) -> set[bytes]:
+    """The HA's home-link MACs: the RETURNHOME BA's frame and its untunnelled frames."""
+    ba = ctx.packet(o.frame)
+    macs = set(ctx.macs_of(o.key.node))
+    if ba is not None and ba.path.mac_src:
+        macs.add(ba.path.mac_src)
+    return macs
+
+
+def _returned_data(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, Packet]]:
+    """(RETURNHOME event, untunnelled data packet of its home address inside the window, on a
+    capture interface that sees the home link)."""
+    if not ctx.home_data:
+        return
+    for o, end in _returnhome_windows(ctx):
+        hoa = o.key.hoa
+        links = _home_link_interfaces(ctx, hoa)
+        for d in ctx.home_data:
+            if o.time < d.time < end and d.interface in links and hoa in (d.path.src, d.path.dst):
+                yield o, d
+
+
+def returnhome_not_intercepted(ctx: HistoryContext) -> list[Hit]:
+    """What: after MCOA RETURNHOME WO/NDP, a data frame to the home address on the home link whose
+    source MAC is another router's (it sent a Router Advertisement; not the home agent's MAC) and
+    whose destination MAC is the mobile node's: the router reached the mobile node directly, so
+    the home agent did not intercept the packet.
+    Why: draft §5.6.3 "the home agent MUST intercept all the packets meant for the mobile node
+    and decide whether to send the traffic directly to the home address on the link or tunnel to
+    the care-of address" and, when it is not the only router, "it MUST continue defending the
+    home address by proxy NDP"; RFC §5.6.2 (the HA keeps proxy ND, so it receives all packets
+    for the home address). MCOA411 is the unanswered NS; this is the data it lets through.
+    Example: RA for the home /64 from router R, H BU + BA RETURNHOME from the HA's MAC, UDP to
+    the home address from R's MAC to the MN's MAC (frame 4) -> error at 4.
+    """
+    hits = []
+    routers = _router_macs(ctx)
+    ha_macs: dict[int | None, set[bytes]] = {}
+    for o, d in _returned_data(ctx):
+        hoa = o.key.hoa
+        src, dst = d.path.mac_src, d.path.mac_dst
+        if d.path.dst != hoa or src is None or dst is None or src not in routers:
+            continue
+        if src in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
+            continue
+        if dst in _mn_macs(ctx, hoa):
+            hits.append(Hit(f"Router {src.hex(':')} delivered data for {hoa} straight to the mobile node's "
+                            f"MAC although the home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).",
+                            d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                            episode=f"not-intercepted|{hoa}|{o.frame}"))
+    return hits
+
+
+def _off_link(destination: str | None, hoa: str) -> bool:
+    try:
+        address = ipaddress.IPv6Address(destination or "")
+    except ValueError:
+        return False
+    if address.is_link_local or address.is_multicast:
+        return False
+    return prefix64(destination) != prefix64(hoa)
+
+
+def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
+    """What: after MCOA RETURNHOME WO/NDP, a data frame from the home address to an off-link
+    destination (outside the home /64) whose destination MAC no Router Advertisement (and not the
+    home agent's BA) identifies as a router.
+    Why: draft §5.6.3 "it MUST learn the layer2 address (i.e. MAC address) of the next hop (i.e.
+    default router, it can be home agent) during the binding de-registration and construct the
+    packet including layer 2 header with the learned home agent's layer-2 address"; RFC §5.6.4
+    (learned from the RA's Source Link-Layer Address option). A warning: a router whose RA the
+    capture missed looks the same.
+    Example: RA from the HA's MAC, H BU + BA RETURNHOME, UDP from the home address to a
+    correspondent from the MN's MAC to an unknown MAC (frame 4) -> warning at 4.
+    """
+    hits = []
+    routers = _router_macs(ctx)
+    ha_macs: dict[int | None, set[bytes]] = {}
+    for o, d in _returned_data(ctx):
+        hoa = o.key.hoa
+        dst = d.path.mac_dst
+        if d.path.src != hoa or dst is None or dst[0] & 1 or not _off_link(d.path.dst, hoa):
+            continue  # group MACs are multicast, not a next hop
+        if dst not in routers and dst not in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
+            hits.append(Hit(f"Mobile node sent data from {hoa} to {d.path.dst} via MAC {dst.hex(':')}, which "
+                            "no Router Advertisement identifies as a router, after MCOA RETURNHOME WO/NDP "
+                            f"(frame {o.frame}).", d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                            episode=f"non-router-next-hop|{hoa}|{o.frame}"))
     return hits
 
 

@@ -18,6 +18,8 @@ with these misbehaviours, each a truth violation at its frame:
 
 A second scenario (draft-05 only) breaks §5.6.1 and §5.6.2: MCOA414, MCOA415. A third has the
 HA answer 0 beside another router (MCOA408) and the MN then do ND for its home address (MCOA419).
+A fourth breaks RETURNHOME WO/NDP in data frames: router R delivers home-address data straight to
+the MN's MAC (MCOA420) and the MN sends off-link data to a MAC that is no router (MCOA421).
 """
 
 from __future__ import annotations
@@ -245,5 +247,54 @@ def other_router_nd_violations(sim: Simulation) -> float:
                 return
 
     sim.at(11.5, mark_mn_na)
+    steady_traffic(sim, net, start=2.0, end=16.0, rate=3.0)
+    return 18.0
+
+
+STRAY_MAC = bytes.fromhex("02005e0e0099")  # a home-link host that is no router (it never sends an RA)
+
+
+@scenario(
+    "returnhome-data-violations",
+    title="Deliberate violations of RETURNHOME WO/NDP in data frames: router R reaches the MN's MAC "
+    "directly, the MN sends off-link data to a MAC that is no router",
+    section="§5.6.3; RFC 5648 §5.6.2, §5.6.4",
+    look_at="after the RETURNHOME BA, router R's frame to the home address addressed to the MN's MAC "
+    "(MCOA420) and the MN's frame to the CN addressed to a host's MAC (MCOA421), each sent twice: one "
+    "finding per episode at the truth frame",
+    dialects=(Dialect.RFC5648, Dialect.DRAFT05),
+)
+def returnhome_data_violations(sim: Simulation) -> float:
+    net = standard(sim, interfaces=3, cns=1, home_router=True)
+    mn, ha, cn, router = net.mn, net.ha, net.cn, net.router
+    assert cn is not None and router is not None
+    ha.policy.only_router = False  # router R serves the home link too: RETURNHOME WO/NDP
+    sim.at(0.5, router.advertise)
+    sim.at(1.0, lambda: mn.register(bulk=True))
+    sim.at(10.0, lambda: mn.attach_home("if3"))
+    sim.at(10.5, lambda: mn.return_home_simultaneous("if3"))
+
+    def udp(src: str, dst: str) -> bytes:
+        return ipv6_packet(src, dst, 17, udp_datagram(src, dst, 5003, 5003, bytes(64)))
+
+    def router_delivers(mark: bool) -> None:  # MCOA420: R resolved the HoA to the MN's MAC itself
+        home = mn.interfaces["if3"]
+        tx = sim.network.multicast(router.iface, mn.hoa, udp(cn.address, mn.hoa), kind="data",
+                                   dst_mac=home.mac)
+        if mark:
+            sim.truth.violation(tx, "5.6.3", "router R delivers home-address data to the MN's MAC after "
+                                "RETURNHOME (the HA did not intercept it)", "MCOA420")
+
+    def to_stray_mac(mark: bool) -> None:  # MCOA421: next hop is a host, not the router it learned
+        home = mn.interfaces["if3"]
+        tx = sim.network.multicast(home, cn.address, udp(mn.hoa, cn.address), kind="data", dst_mac=STRAY_MAC)
+        if mark:
+            sim.truth.violation(tx, "5.6.3", "off-link data from the home address to a MAC that is no "
+                                "router after RETURNHOME", "MCOA421")
+
+    sim.at(12.0, lambda: router_delivers(True))
+    sim.at(12.7, lambda: router_delivers(False))  # the same episode
+    sim.at(13.0, lambda: to_stray_mac(True))
+    sim.at(13.6, lambda: to_stray_mac(False))
     steady_traffic(sim, net, start=2.0, end=16.0, rate=3.0)
     return 18.0
