@@ -27,6 +27,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,11 +299,15 @@ def timed(argv: list[str], stdout: Path | None = None) -> tuple[float, float, fl
     machine the CPU time (user + system) is the steadier figure; wall time is what a user waits."""
     sink = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115 - closed below
     began = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - began
+    # stderr to a file, not a pipe: nobody reads a pipe during wait4, and a child that writes
+    # more than the pipe holds would block for ever
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(argv, stdout=sink, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - began
+        errors.seek(0)
+        err = errors.read().decode(errors="replace").strip()
     child.returncode = os.waitstatus_to_exitcode(status)
-    err = child.stderr.read().decode(errors="replace").strip() if child.stderr else ""
     if stdout:
         sink.close()  # type: ignore[union-attr]
     if child.returncode not in (0, 1):

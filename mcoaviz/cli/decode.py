@@ -31,6 +31,7 @@ NAME = "decode"
 HELP = "List the Mobility Header messages of a capture (-V details, --json records)."
 
 MAX_WARNINGS = 20  # capture problems listed on stderr; the rest are counted
+MAX_PAIR_LINES = 20  # (MN, peer) pairs in the capture's dialect listed on stderr; the rest are counted
 
 
 def bid_type(text: str) -> int:
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                                         run_engine=False), name=args.capture)
     count = 0
     announced: set[tuple[str, str]] = set()
+    listed_pairs = quiet_pairs = 0  # pairs in the capture's dialect listed / not listed on stderr
 
     def show(packet: Packet) -> None:
         nonlocal count
@@ -131,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     def announce_pair(packet: Packet) -> None:
         """Before a pair's first message: the capture's dialect (once), then the pair's and why."""
+        nonlocal quiet_pairs, listed_pairs
         if not announced:
             print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
                   f"({printable(pipeline.dialect_reason)})", file=sys.stderr)
@@ -140,6 +143,11 @@ def run(args: argparse.Namespace) -> int:
             announced.add(("", ""))
             return
         announced.add(pair)
+        if state.dialect == pipeline.dialect:
+            if listed_pairs >= MAX_PAIR_LINES:  # a home agent's thousands of pairs: only those that differ
+                quiet_pairs += 1
+                return
+            listed_pairs += 1
         print(f"dialect of {printable(pair[0])} <-> {printable(pair[1])}: "
               f"{state.dialect.value if state.dialect else '?'} ({state.basis}: {printable(state.reason)})",
               file=sys.stderr)
@@ -153,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if args.json:
             out.write("\n]\n" if count else "[]\n")
+        if quiet_pairs:
+            print(f"dialect: {quiet_pairs} more (mobile node, peer) pairs in "
+                  f"{pipeline.dialect.value if pipeline.dialect else '?'} not listed "
+                  "(`mcoaviz export` has every pair in its dialects table)", file=sys.stderr)
         lost = pipeline.reassembler.pending + pipeline.reassembler.dropped
         if lost:
             print(f"mcoaviz decode: warning: {lost} fragmented datagram(s) could not be reassembled",

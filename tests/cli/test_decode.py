@@ -173,3 +173,17 @@ def test_each_pair_says_its_dialect(capsys: pytest.CaptureFixture[str]) -> None:
         "dialect of 2001:db8:1::200 <-> 2001:db8:c0::10: draft05"]
     # the draft node's C flag is shown as C, the RFC node's BIDs carry no flag letters
     assert "[C] (draft05)" in out and "(rfc5648)" in out
+
+
+def test_a_home_agents_many_pairs_in_one_dialect_are_counted_not_listed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 40 mobile nodes, one pair each with the home agent, all RFC 5648: 20 lines, then a count
+    path = tmp_path / "s40.pcapng"
+    assert main(["simulate", "scale", "--mobile-nodes", "40", "--coas", "2", "--duration", "4",
+                 "--rate", "400", "-o", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["decode", "-q", "--json", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert {row["hoa"] for row in json.loads(out)} and len({row["hoa"] for row in json.loads(out)}) == 40
+    assert len([line for line in err.splitlines() if line.startswith("dialect of ")]) == 20
+    assert "dialect: 20 more (mobile node, peer) pairs in rfc5648 not listed" in err
