@@ -1,0 +1,93 @@
+"""Facts of findings from the rules merged with issues 11 and 15 that the suite did not yet pin
+(issue 16: survivors of the mutation run on the merged code). Frames follow builders.py: the
+n-th packet is frame n at time 1000 + n unless it sets ``at=``.
+"""
+
+from __future__ import annotations
+
+from mcoaviz.checker import CheckerConfig, Finding
+from mcoaviz.checker.rules.bid_state import routable
+from tests.checker.builders import (
+    COA1,
+    COA2,
+    COA3,
+    DRAFT,
+    HA,
+    HOA,
+    ba,
+    bid,
+    bu,
+    check,
+    data,
+    dbid,
+    hits,
+)
+from tests.checker.test_rules import proxy_nd, tunnel_from
+
+
+def of(found: list[Finding], code: str) -> list[Finding]:
+    return [f for f in found if f.rule == code]
+
+
+def reg(seq: int, *bids) -> list:  # noqa: ANN002 - test shorthand
+    return [bu(seq, *bids), ba(seq, *[bid(b.bid) for b in bids])]
+
+
+# ---------------------------------------------------------------- IPv4 "unicast routable" (RFC 6275 §5.2)
+def test_routable_ipv4_addresses() -> None:
+    assert routable("192.0.2.7") and routable("10.1.2.3") and routable("223.255.255.254")
+    assert not routable("169.254.3.4")  # IPv4 link-local (RFC 3927)
+    assert not routable("127.0.0.1") and not routable("0.0.0.0") and not routable("224.0.0.1")
+    assert not routable("255.255.255.255")
+
+
+# ---------------------------------------------------------------- reported once per pair
+def test_mcoa603_once_per_home_address_and_home_agent() -> None:
+    # two data packets CoA -> HA with a HAO: one info, at the first (frame 3)
+    found = check(*reg(1, bid(1, COA1)), data(src=COA1, dst=HA, hao=HOA), data(src=COA1, dst=HA, hao=HOA))
+    assert hits(found, "MCOA603") == [3]
+
+
+def test_mcoa605_once_per_node_and_home_address() -> None:
+    # threshold 1: the BA of frame 2 binds BIDs 1-3 -> 2 and 3 both exceed it, reported once
+    found = check(*reg(1, bid(1, COA1), bid(2, COA2), bid(3, COA3)), config=CheckerConfig(max_coas_per_hoa=1))
+    assert hits(found, "MCOA605") == [2]
+    assert "more than 1" in of(found, "MCOA605")[0].message
+
+
+def test_mcoa605_ended_binding_is_not_counted() -> None:
+    # threshold 2: BIDs 1, 2 (2); BID 1 de-registered (1); BID 3 makes 2 again: never more than 2
+    found = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, bid(1), lifetime=0), ba(2, bid(1), lifetime=0),
+                  *reg(3, bid(3, COA3)), config=CheckerConfig(max_coas_per_hoa=2))
+    assert hits(found, "MCOA605") == []
+
+
+# ---------------------------------------------------------------- MCOA411: the episode the NSs merge into
+def test_mcoa411_names_the_home_address_and_status() -> None:
+    [f] = of(check(*proxy_nd()), "MCOA411")
+    assert (f.frame, f.hoa) == (3, HOA)
+    assert f.episode  # NSs for one HoA after RETURNHOME merge into one episode
+
+
+# ---------------------------------------------------------------- messages name the facts
+def test_mcoa306_c_flag_without_care_of_address_names_bid_and_status() -> None:
+    # draft-05 §6.3: a BID with the C flag but no CoA must be rejected MALFORMED; HA accepted it
+    [f] = of(check(bu(1, dbid(3, None, "C")), ba(1, dbid(3)), dialect=DRAFT), "MCOA306")
+    assert (f.frame, f.bid) == (2, 3)
+    assert "BID 3" in f.message and "C flag" in f.message and "MALFORMED" in f.message
+
+
+def test_mcoa301_message_names_mcoa_support() -> None:
+    [f] = of(check(bu(1, bid(1, COA1)), ba(1)), "MCOA301")
+    assert f.frame == 2 and "MCoA" in f.message
+
+
+# ---------------------------------------------------------------- MCOA321: only an accepted wipe counts
+def test_mcoa321_rejected_deregistration_wipes_nothing() -> None:
+    # BA status 128 (reason unspecified, a rejection, RFC 6275 §6.1.8): the bindings stay
+    found = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, lifetime=0), ba(2, status=128, lifetime=0),
+                  tunnel_from(COA2))
+    assert hits(found, "MCOA321") == []
+    accepted = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, lifetime=0), ba(2, status=0, lifetime=0),
+                     tunnel_from(COA2))
+    assert hits(accepted, "MCOA321") == [5]
