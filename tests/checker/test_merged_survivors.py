@@ -18,11 +18,13 @@ from tests.checker.builders import (
     bid,
     bu,
     check,
+    cot,
+    coti,
     data,
     dbid,
     hits,
 )
-from tests.checker.test_rules import proxy_nd, tunnel_from
+from tests.checker.test_rules import proxy_nd, to_mn, tunnel_from
 
 
 def of(found: list[Finding], code: str) -> list[Finding]:
@@ -91,3 +93,30 @@ def test_mcoa321_rejected_deregistration_wipes_nothing() -> None:
     accepted = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, lifetime=0), ba(2, status=0, lifetime=0),
                      tunnel_from(COA2))
     assert hits(accepted, "MCOA321") == [5]
+
+
+# ---------------------------------------------------------------- more rule branches
+def test_mcoa101_zero_bid_in_a_coti() -> None:
+    # draft §2 / RFC §4.3: BID 0 is reserved, in a CoTI as in a BU
+    assert hits(check(coti(bid(0))), "MCOA101") == [1]
+
+
+def test_mcoa501_only_the_coti_from_the_registered_coa() -> None:
+    # draft §5.2: BID 1 registered for CoA 1; a CoTI from CoA 2 (not registered) is not MCOA501's
+    registered = [bu(1, dbid(1, COA1, "C")), ba(1, dbid(1))]
+    assert hits(check(*registered, coti(src=COA2), dialect=DRAFT), "MCOA501") == []
+    [f] = of(check(*registered, coti(src=COA1), dialect=DRAFT), "MCOA501")
+    assert (f.frame, f.hoa, f.bid) == (3, HOA, 1)
+
+
+def test_mcoa119_reserved_bits_alone_do_not_name_the_h_flag() -> None:
+    [f] = of(check(cot(bid(1, flags=0x01))), "MCOA119")
+    assert f.frame == 1 and "reserved 0x01" in f.message and "H," not in f.message and "(H" not in f.message
+
+
+def test_episode_of_two_hits_keeps_the_last_time() -> None:
+    # MCOA607: two tunnelled packets to the unregistered CoA 3 (frames 3 at 1010 s, 6 at 1020 s)
+    found = check(*reg(1, bid(1, COA1)), to_mn(COA3, at=1010.0), *reg(2, bid(2, COA2)),
+                  to_mn(COA3, at=1020.0))
+    [f] = of(found, "MCOA607")
+    assert (f.count, f.last_frame, f.last_time) == (2, 6, 1020.0)
