@@ -5,6 +5,7 @@ exchange. Expected values from RFC 6275 / RFC 5648 as cited, not from the engine
 from __future__ import annotations
 
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.retention import forget_before
 from tests.engine.helpers import COA1, HA, HOA, ba, bid, bu, run
 
 
@@ -48,3 +49,15 @@ def test_retransmission_names_the_exchange() -> None:
             ba(1.1, seq=1, bids=(bid(1),)), end=5)
     [r] = [x for x in e.events if isinstance(x, ev.RetransmissionSeen)]
     assert (r.attempt, r.key.node, r.key.hoa, r.key.seq) == (2, HA, HOA, 1)
+
+
+def test_retention_keeps_the_last_bu_and_ba_of_each_bid() -> None:
+    # docs/engine.md retention: aged messages are dropped except the newest BU and BA of each
+    # node, HoA and BID, so a live view still shows what set up the bindings held
+    e = run(bu(0.0, seq=1, bids=(bid(1, COA1),)), ba(0.1, seq=1, bids=(bid(1),)),
+            bu(1.0, seq=2, bids=(bid(2, COA1),)), ba(1.1, seq=2, bids=(bid(2),)),
+            bu(6.0, seq=3, bids=(bid(1, COA1),)), ba(6.1, seq=3, bids=(bid(1),)))
+    forget_before(e, 5.0)
+    assert e.messages_aged == 4
+    assert sorted((m["type"], m["seq"]) for m in e.messages()) == \
+        [("BA", 1), ("BA", 2), ("BA", 3), ("BU", 1), ("BU", 2), ("BU", 3)]
