@@ -5,6 +5,8 @@ n-th packet is frame n at time 1000 + n unless it sets ``at=``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from mcoaviz.checker import CheckerConfig, Finding
 from mcoaviz.checker.rules.bid_state import routable
 from tests.checker.builders import (
@@ -23,6 +25,7 @@ from tests.checker.builders import (
     data,
     dbid,
     hits,
+    ike,
 )
 from tests.checker.test_rules import proxy_nd, to_mn, tunnel_from
 
@@ -120,3 +123,19 @@ def test_episode_of_two_hits_keeps_the_last_time() -> None:
                   to_mn(COA3, at=1020.0))
     [f] = of(found, "MCOA607")
     assert (f.count, f.last_frame, f.last_time) == (2, 6, 1020.0)
+
+
+# ---------------------------------------------------------------- MCOA1001 (draft/RFC §9.1)
+def test_mcoa1001_two_sas_from_two_coas_are_fine() -> None:
+    # each SA (SPI pair) stays on its own CoA; only the same SA moving is a finding
+    two_sas = check(ike(35, src=COA1, ispi=0x11, rspi=0x22), ike(35, src=COA2, ispi=0x33, rspi=0x44))
+    assert hits(two_sas, "MCOA1001") == []
+    moved = check(ike(35, src=COA1, ispi=0x11, rspi=0x22), ike(37, src=COA2, ispi=0x11, rspi=0x22))
+    assert hits(moved, "MCOA1001") == [2]
+
+
+def test_mcoa1001_ignores_a_non_ikev2_header() -> None:
+    # a UDP 500 header with major version 1 is not IKEv2 (RFC 7296 §3.1): it moves no SA
+    v1 = ike(37, src=COA2, ispi=0x11, rspi=0x22)
+    v1 = dataclasses.replace(v1, ike=dataclasses.replace(v1.ike, major_version=1))
+    assert hits(check(ike(35, src=COA1, ispi=0x11, rspi=0x22), v1), "MCOA1001") == []
