@@ -18,6 +18,7 @@ from tests.checker.builders import (
     HOA,
     ba,
     bid,
+    brr,
     bu,
     check,
     cot,
@@ -139,3 +140,10 @@ def test_mcoa1001_ignores_a_non_ikev2_header() -> None:
     v1 = ike(37, src=COA2, ispi=0x11, rspi=0x22)
     v1 = dataclasses.replace(v1, ike=dataclasses.replace(v1.ike, major_version=1))
     assert hits(check(ike(35, src=COA1, ispi=0x11, rspi=0x22), v1), "MCOA1001") == []
+
+
+def test_mcoa506_a_brr_without_bid_does_not_hide_a_later_one() -> None:
+    # BIDs 1, 2 bound; BRR without BID (frame 3), BRR for BID 2 (frame 4); BU refreshes only BID 1
+    found = check(*reg(1, bid(1, COA1), bid(2, COA2)), brr(), brr(bid(2)), bu(2, bid(1, COA1)))
+    [f] = of(found, "MCOA506")
+    assert (f.frame, f.bid) == (5, 2) and "frame 4" in f.message
