@@ -10,6 +10,7 @@ import dataclasses
 from mcoaviz.checker import CheckerConfig, Finding
 from mcoaviz.checker.rules.bid_state import routable
 from tests.checker.builders import (
+    CN,
     COA1,
     COA2,
     COA3,
@@ -17,6 +18,7 @@ from tests.checker.builders import (
     HA,
     HOA,
     ba,
+    be,
     bid,
     brr,
     bu,
@@ -147,3 +149,11 @@ def test_mcoa506_a_brr_without_bid_does_not_hide_a_later_one() -> None:
     found = check(*reg(1, bid(1, COA1), bid(2, COA2)), brr(), brr(bid(2)), bu(2, bid(1, COA1)))
     [f] = of(found, "MCOA506")
     assert (f.frame, f.bid) == (5, 2) and "frame 4" in f.message
+
+
+def test_mcoa621_earlier_unrelated_binding_errors_do_not_stop_the_rule() -> None:
+    # BE status 2 (frame 1) and a BE with no BU before it (frame 2) answer no BU; the BU from CoA 2
+    # to the CN (frame 3) with its HAO is answered by BE status 1 (frame 4): RFC §6.5 / Q93
+    found = check(be(status=2), be(), bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), be())
+    [f] = of(found, "MCOA621")
+    assert (f.frame, f.hoa) == (4, HOA) and "frame 3" in f.message
