@@ -16,7 +16,9 @@ from tests.checker.builders import (
     COA3,
     DRAFT,
     HA,
+    HA_MAC,
     HOA,
+    ROUTER_MAC,
     ba,
     be,
     bid,
@@ -29,8 +31,10 @@ from tests.checker.builders import (
     dbid,
     hits,
     ike,
+    nd,
+    ra,
 )
-from tests.checker.test_rules import proxy_nd, to_mn, tunnel_from
+from tests.checker.test_rules import HOME_PREFIX, lla_home_bu, proxy_nd, rfc_home_bu, to_mn, tunnel_from
 
 
 def of(found: list[Finding], code: str) -> list[Finding]:
@@ -157,3 +161,28 @@ def test_mcoa621_earlier_unrelated_binding_errors_do_not_stop_the_rule() -> None
     found = check(be(status=2), be(), bu(1, bid(1, COA2), src=COA2, flags="A", dst=CN), be())
     [f] = of(found, "MCOA621")
     assert (f.frame, f.hoa) == (4, HOA) and "frame 3" in f.message
+
+
+# ---------------------------------------------------------------- home link: an earlier exchange that
+# does not qualify must not end the scan (each rule looks at every registration)
+def test_mcoa409_first_accepted_registration_after_a_rejected_one() -> None:
+    # BID 1 rejected (status 128 in its option, frame 3); accepted at frame 5, no DAD on the home link
+    found = check(ra(HOME_PREFIX, mac_src=HA_MAC), bu(1, bid(1, COA1)), ba(1, bid(1, status=128)),
+                  bu(2, bid(1, COA1)), ba(2, bid(1)))
+    assert hits(found, "MCOA409") == [5]
+
+
+def test_mcoa418_after_an_exchange_whose_ba_shows_no_mac() -> None:
+    # the first BA (frame 2) was not seen on the home link; the second (frame 5) was, and the HA
+    # solicited the MN (frame 4) although the BU carried its MH-LLA
+    found = check(lla_home_bu(1), ba(1, bid(1), dst=HOA), lla_home_bu(2),
+                  nd(135, HOA, src="fe80::a:1", mac_src=HA_MAC), ba(2, bid(1), dst=HOA, mac_src=HA_MAC))
+    assert hits(found, "MCOA418") == [4]
+
+
+def test_mcoa419_after_a_foreign_registration() -> None:
+    # router R's RA (frame 1); BID 1 registered from CoA 1 (BA seen on the home link, frame 3);
+    # RETURNHOME accepted (frames 4, 5) while R is another router: the MN's NA (frame 6)
+    found = check(ra(HOME_PREFIX, mac_src=ROUTER_MAC), bu(1, bid(1, COA1)), ba(1, bid(1), mac_src=HA_MAC),
+                  rfc_home_bu(2), ba(2, bid(1), dst=HOA, mac_src=HA_MAC), nd(136, HOA))
+    assert hits(found, "MCOA419") == [6]
