@@ -34,7 +34,15 @@ from tests.checker.builders import (
     nd,
     ra,
 )
-from tests.checker.test_rules import HOME_PREFIX, lla_home_bu, proxy_nd, rfc_home_bu, to_mn, tunnel_from
+from tests.checker.test_rules import (
+    HOME_PREFIX,
+    lla_home_bu,
+    proxy_nd,
+    returnhome,
+    rfc_home_bu,
+    to_mn,
+    tunnel_from,
+)
 
 
 def of(found: list[Finding], code: str) -> list[Finding]:
@@ -186,3 +194,22 @@ def test_mcoa419_after_a_foreign_registration() -> None:
     found = check(ra(HOME_PREFIX, mac_src=ROUTER_MAC), bu(1, bid(1, COA1)), ba(1, bid(1), mac_src=HA_MAC),
                   rfc_home_bu(2), ba(2, bid(1), dst=HOA, mac_src=HA_MAC), nd(136, HOA))
     assert hits(found, "MCOA419") == [6]
+
+
+def test_mcoa412_names_the_solicited_router() -> None:
+    # RETURNHOME WO/NDP (status 5, frames 1-2); the MN solicits its router fe80::f:1 (frame 3)
+    [f] = of(check(*returnhome(), nd(135, "fe80::f:1")), "MCOA412")
+    assert (f.frame, f.hoa, f.bid) == (3, HOA, 1) and "fe80::f:1" in f.message
+
+
+def test_mcoa419_needs_the_router_mac() -> None:
+    # an RA whose link-layer source is unknown cannot show another router than the HA
+    found = check(ra(HOME_PREFIX, mac_src=None), *returnhome(status=0), nd(136, HOA))  # type: ignore[arg-type]
+    assert hits(found, "MCOA419") == []
+
+
+def test_mcoa321_registering_again_ends_the_wipe() -> None:
+    # after the wipe (frames 3-4) the MN registers BID 2 again (5-6): its data (7) is fine
+    found = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, lifetime=0), ba(2, lifetime=0),
+                  *reg(3, bid(2, COA2)), tunnel_from(COA2))
+    assert hits(found, "MCOA321") == []
