@@ -61,3 +61,10 @@ def test_retention_keeps_the_last_bu_and_ba_of_each_bid() -> None:
     assert e.messages_aged == 4
     assert sorted((m["type"], m["seq"]) for m in e.messages()) == \
         [("BA", 1), ("BA", 2), ("BA", 3), ("BU", 1), ("BU", 2), ("BU", 3)]
+
+
+def test_capture_end_before_the_last_packet_does_not_move_time_back() -> None:
+    # the last message was at 10.1 s; an end mark of 5 s (e.g. a stale live-capture stop time)
+    # leaves the engine's latest time at 10.1
+    e = run(bu(10.0, seq=1, bids=(bid(1, COA1),)), ba(10.1, seq=1, bids=(bid(1),)), end=5.0)
+    assert e.last_time == 10.1
