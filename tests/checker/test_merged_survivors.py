@@ -213,3 +213,10 @@ def test_mcoa321_registering_again_ends_the_wipe() -> None:
     found = check(*reg(1, bid(1, COA1), bid(2, COA2)), bu(2, lifetime=0), ba(2, lifetime=0),
                   *reg(3, bid(2, COA2)), tunnel_from(COA2))
     assert hits(found, "MCOA321") == []
+
+
+def test_mcoa414_a_home_registration_abroad_is_not_a_correspondent_binding() -> None:
+    # draft §5.6.1: de-registered from the home address (frame 1); the next BU is an H-flag BU to
+    # the home agent from CoA 1 (frame 2), not a BU to a correspondent node
+    found = check(bu(1, src=HOA, lifetime=0), bu(2, dbid(1, COA1, "C")), dialect=DRAFT)
+    assert hits(found, "MCOA414") == []
