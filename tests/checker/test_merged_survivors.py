@@ -220,3 +220,21 @@ def test_mcoa414_a_home_registration_abroad_is_not_a_correspondent_binding() -> 
     # the home agent from CoA 1 (frame 2), not a BU to a correspondent node
     found = check(bu(1, src=HOA, lifetime=0), bu(2, dbid(1, COA1, "C")), dialect=DRAFT)
     assert hits(found, "MCOA414") == []
+
+
+# ---------------------------------------------------------------- statuses the MN must read
+def test_mcoa309_prohibited_in_the_bid_option_counts() -> None:
+    # BA status 0 but BID 1's option says MCOA PROHIBITED (166): the effective status (I-9) is
+    # 166, so the next BID BU to that HA (frame 3) ignores it
+    found = check(bu(1, bid(1, COA1)), ba(1, bid(1, status=166)), bu(2, bid(2, COA2)))
+    [f] = of(found, "MCOA309")
+    assert f.frame == 3 and "frame 2" in f.message
+
+
+def test_mcoa312_only_after_status_135() -> None:
+    # BA status 0 for seq 5, then the same seq again: no 135 was sent, so no retry rule applies
+    found = check(bu(5, bid(1, COA1)), ba(5, bid(1)), bu(5, bid(1, COA1), lifetime=300))
+    assert hits(found, "MCOA312") == []
+    # with 135 (seq 40 in the BA): BU seq 6 is not newer than 40 -> warning at frame 3
+    found = check(bu(5, bid(1, COA1)), ba(40, bid(1), status=135), bu(6, bid(1, COA1)))
+    assert hits(found, "MCOA312") == [3]
