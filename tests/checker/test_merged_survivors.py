@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from mcoaviz.checker import CheckerConfig, Finding
+from mcoaviz.checker import Checker, CheckerConfig, Finding
 from mcoaviz.checker.rules.bid_state import routable
+from mcoaviz.engine.engine import BindingEngine
 from tests.checker.builders import (
     CN,
     COA1,
@@ -32,7 +33,9 @@ from tests.checker.builders import (
     hits,
     ike,
     nd,
+    number,
     ra,
+    rows,
 )
 from tests.checker.test_rules import (
     HOME_PREFIX,
@@ -238,3 +241,20 @@ def test_mcoa312_only_after_status_135() -> None:
     # with 135 (seq 40 in the BA): BU seq 6 is not newer than 40 -> warning at frame 3
     found = check(bu(5, bid(1, COA1)), ba(40, bid(1), status=135), bu(6, bid(1, COA1)))
     assert hits(found, "MCOA312") == [3]
+
+
+# ---------------------------------------------------------------- fast-path rows with a HAO
+def _with_rows(packets: list, data_rows: list, end: float) -> list[Finding]:  # noqa: ANN001
+    engine, checker = BindingEngine(), Checker(CheckerConfig())
+    for p in number(packets):
+        checker.observe(p, engine.feed(p))
+    checker.observe_traffic(data_rows, engine.feed_traffic(data_rows))
+    checker.observe_traffic([], engine.finish(end))
+    return checker.finish(engine)
+
+
+def test_mcoa603_from_fast_path_rows() -> None:
+    # draft §5.9: data to the HA with a HAO, counted by the fast path (no frame; the row's time)
+    found = _with_rows([bu(1, bid(1, COA1)), ba(1, bid(1))],
+                       [rows(1010.0, via="route-optimised", src=COA1, dst=HA, hao=HOA)], end=1020.0)
+    assert [(f.frame, f.time, f.hoa) for f in of(found, "MCOA603")] == [(None, 1010.0, HOA)]
