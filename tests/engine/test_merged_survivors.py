@@ -5,8 +5,9 @@ exchange. Expected values from RFC 6275 / RFC 5648 as cited, not from the engine
 from __future__ import annotations
 
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.retention import forget_before
-from tests.engine.helpers import COA1, HA, HOA, ba, bid, bu, run
+from tests.engine.helpers import CN, COA1, HA, HOA, ba, bid, bu, count, run
 
 
 def processed(engine: object) -> list[ev.BindingUpdateProcessed]:
@@ -68,3 +69,16 @@ def test_capture_end_before_the_last_packet_does_not_move_time_back() -> None:
     # leaves the engine's latest time at 10.1
     e = run(bu(10.0, seq=1, bids=(bid(1, COA1),)), ba(10.1, seq=1, bids=(bid(1),)), end=5.0)
     assert e.last_time == 10.1
+
+
+def test_plain_fast_path_rows_are_not_mobile_traffic() -> None:
+    # a native row CN -> HoA (no tunnel, no HAO, no type 2 header) reached the MN on its home
+    # link: it belongs to no binding, whereas the same flow tunnelled to CoA 1 does
+    for via, outer, expected in (("plain", None, 0), ("tunnel", COA1, 3)):
+        e = BindingEngine()
+        for p in (bu(0.0, seq=1, bids=(bid(1, COA1),)), ba(0.1, seq=1, bids=(bid(1),))):
+            e.feed(p)
+        e.feed_traffic([count(1.0, via=via, packets=3, nbytes=300, src=CN, dst=HOA,
+                              outer_src=HA if outer else None, outer_dst=outer)])
+        e.finish(2.0)
+        assert sum(r["packets"] for r in e.traffic()) == expected
