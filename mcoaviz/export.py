@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from mcoaviz.engine.rowspool import ROW_ENCODER, RowSpool
 from mcoaviz.pipeline import Analysis
-from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, timing_tables
+from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows, timing_tables
 
 # Column order for each table (extra keys found in rows are appended after these).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -44,25 +46,47 @@ def to_json_object(analysis: Analysis) -> dict[str, Any]:
     return out
 
 
+RowsOf = Callable[[], Iterable[dict[str, Any]]]
+
+
+def tables(analysis: Analysis) -> Iterator[tuple[str, RowsOf | RowSpool]]:
+    """(name, rows) of every exported table after ``capture``, in the order of the export
+    contract. Each table is made only when its turn comes (and only its rows are held while it
+    is written): the timing tables are computed from the analysis then; a ``RowSpool`` (message
+    rows on disk) is handed over as it is; ``rows()`` may be called again for a second pass."""
+    for name in Analysis.TABLES:
+        value = getattr(analysis, name)
+        yield name, value if isinstance(value, RowSpool) else _given(value)
+    yield "latencies", lambda: latency_rows(analysis)
+    yield "gaps", lambda: gap_rows(analysis)
+
+
+def _given(rows: Iterable[dict[str, Any]]) -> RowsOf:
+    return lambda: rows
+
+
 def write_json(analysis: Analysis, out: IO[str]) -> None:
     """The JSON object, written table by table and row by row (one row per line): nothing the
-    size of the output is built in memory, and each row goes through json's C encoder."""
-    encode = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
-    separator = "{"
-    for name, value in to_json_object(analysis).items():
-        out.write(f'{separator}\n"{name}": ')
-        separator = ","
-        if not isinstance(value, list):
-            out.write(json.dumps(value, indent=1))
-            continue
-        out.write("[")
+    size of the output is built in memory, and each row goes through json's C encoder. Rows
+    spooled as JSON lines (``RowSpool``, made by the same encoder) are copied as they are."""
+    encode = ROW_ENCODER.encode
+    out.write("{\n\"capture\": ")
+    out.write(json.dumps(analysis.capture, indent=1))
+    for name, rows in tables(analysis):
+        out.write(f',\n"{name}": [')
         comma = "\n"
-        for row in value:
-            out.write(comma)
-            out.write(encode(row))
-            comma = ",\n"
+        if isinstance(rows, RowSpool):
+            for line in rows.lines():
+                out.write(comma)
+                out.write(line)
+                comma = ",\n"
+        else:
+            for row in rows():
+                out.write(comma)
+                out.write(encode(row))
+                comma = ",\n"
         out.write("\n]")
-    out.write("}\n" if separator == "," else "{}\n")
+    out.write("}\n")
 
 
 def _cell(value: Any) -> Any:
@@ -75,7 +99,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def columns_of(table: str, rows: list[dict[str, Any]]) -> list[str]:
+def columns_of(table: str, rows: Iterable[dict[str, Any]]) -> list[str]:
     columns = list(COLUMNS.get(table, ()))
     seen = set(columns)
     for row in rows:
@@ -86,11 +110,14 @@ def columns_of(table: str, rows: list[dict[str, Any]]) -> list[str]:
     return columns
 
 
-def write_csv_table(table: str, rows: list[dict[str, Any]], out: TextIO) -> None:
-    columns = columns_of(table, rows)
+def write_csv_table(table: str, rows: Iterable[dict[str, Any]] | RowsOf, out: TextIO) -> None:
+    """One table; ``rows`` may be a callable giving the rows (called twice: once for the
+    columns, once to write) so that a table made on demand is never held whole."""
+    rows_of = rows if callable(rows) else _given(rows)
+    columns = columns_of(table, rows_of())
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
+    for row in rows_of():
         writer.writerow([_cell(row.get(column)) for column in columns])
 
 
@@ -100,13 +127,9 @@ def write_csv_folder(analysis: Analysis, folder: str | os.PathLike[str]) -> list
     path.mkdir(parents=True, exist_ok=True)
     written = []
     capture = dict(analysis.capture)
-    tables: dict[str, list[dict[str, Any]]] = {"capture": [capture]}
-    for name in Analysis.TABLES:
-        tables[name] = getattr(analysis, name)
-    tables.update(timing_tables(analysis))
-    for name, rows in tables.items():
+    for name, rows in [("capture", _given([capture])), *tables(analysis)]:
         target = path / f"{name}.csv"
         with target.open("w", newline="", encoding="utf-8") as out:
-            write_csv_table(name, rows, out)
+            write_csv_table(name, _given(rows) if isinstance(rows, RowSpool) else rows, out)
         written.append(target)
     return written

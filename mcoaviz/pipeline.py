@@ -25,7 +25,7 @@ import gc
 import mmap
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,6 +60,9 @@ class AnalysisOptions:
     fast_path: bool = True
     udp_ports: frozenset[int] = frozenset({4191})
     run_engine: bool = True  # False: decode only (``mcoaviz decode``: packets to ``listener``)
+    # whole-file export / analyse: message rows spooled to a temporary file (``RowSpool``) and
+    # the final tables handed over in their compact form, not as lists of dicts
+    stream: bool = False
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Analysis:
     """Everything one run concluded, as plain data (the export contract's tables)."""
 
     capture: dict[str, Any]
-    messages: list[dict[str, Any]]
+    messages: Sequence[dict[str, Any]]  # a RowSpool (on disk) with ``AnalysisOptions.stream``
     bindings: list[dict[str, Any]]
     bul: list[dict[str, Any]]
     traffic: list[dict[str, Any]]
@@ -104,7 +107,10 @@ class Pipeline:
     def __init__(self, options: AnalysisOptions | None = None, name: str | None = None) -> None:
         self.options = options or AnalysisOptions()
         self.name = name
-        self.engine = BindingEngine(self.options.engine)
+        engine = self.options.engine
+        if self.options.stream:
+            engine = dataclasses.replace(engine, spool_messages=True)
+        self.engine = BindingEngine(engine)
         self.frames = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
@@ -378,7 +384,7 @@ class Pipeline:
             findings = [f.to_dict() for f in self.checker.finish(self.engine)]
         return Analysis(
             capture=self.capture_info(),
-            messages=self.engine.messages(),
+            messages=self.engine.message_rows() if final else self.engine.messages(),
             bindings=[r.to_dict() for r in self.engine.bindings()],
             bul=[r.to_dict() for r in self.engine.bul()],
             traffic=self.engine.traffic(),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from mcoaviz.engine.events import (
@@ -44,6 +44,11 @@ GAP_COLUMNS = ("node", "role", "hoa", "bid", "change", "time", "frame", "old_coa
 
 def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
     """BU -> BA latency per BID of every acknowledged-or-awaited BU, in BU order."""
+    return list(iter_latencies(events))
+
+
+def iter_latencies(events: Iterable[Event]) -> Iterator[dict[str, Any]]:
+    """``latencies`` one row at a time (the streaming export never holds the table)."""
     sent: dict[int, dict[int | None, str | None]] = defaultdict(dict)  # BU frame -> bid -> coa
     processed: dict[int, BindingUpdateProcessed] = {}
     unanswered: dict[int, str] = {}
@@ -57,7 +62,6 @@ def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
             processed[event.bu_frame] = event
         elif isinstance(event, UnansweredBU):
             unanswered[event.frame] = event.reason
-    rows: list[dict[str, Any]] = []
     # (hoa, peer, bid, coa) -> [attempts, first BU time] since the last answered BU
     pending: dict[tuple[Any, ...], list[Any]] = {}
     for bu in bus:
@@ -86,8 +90,7 @@ def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
                            status=status, accepted=status is not None and status < 128,
                            outcome="answered", since_first_attempt=done.time - attempt[1])
                 del pending[chain]
-            rows.append(row)
-    return rows
+            yield row
 
 
 class _DataTimes:
@@ -181,8 +184,18 @@ def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
     """The ``latencies`` and ``gaps`` tables of an ``Analysis``. A restricted analysis
     (``mcoaviz.query.restrict``: filters, ``--at``, ``--between``) keeps every engine event, so
     its latencies are those of the BUs its ``messages`` table still holds."""
-    rows = latencies(analysis.events)
+    return {"latencies": list(latency_rows(analysis)), "gaps": gap_rows(analysis)}
+
+
+def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
+    """The ``latencies`` table of an ``Analysis``, one row at a time."""
+    rows = iter_latencies(analysis.events)
     if analysis.capture.get("query"):
         shown = {m["frame"] for m in analysis.messages}
-        rows = [r for r in rows if r["bu_frame"] in shown]
-    return {"latencies": rows, "gaps": gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)}
+        rows = (r for r in rows if r["bu_frame"] in shown)
+    return rows
+
+
+def gap_rows(analysis: Any) -> list[dict[str, Any]]:
+    """The ``gaps`` table of an ``Analysis``."""
+    return gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)

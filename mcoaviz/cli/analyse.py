@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except QueryError as exc:
         print(f"mcoaviz analyse: error: {exc}", file=sys.stderr)
         return 2
-    analysis = load(args)  # restricted to what the filters and --at / --between ask
+    analysis = load(args, stream=True)  # restricted to what the filters and --at / --between ask
     if analysis is None:
         return 2
     if analysis.unreadable:

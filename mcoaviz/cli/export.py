@@ -7,6 +7,7 @@ CAPTURE's name with ``.csv.d``). Keys follow the export contract in docs/archite
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import sys
 from pathlib import Path
@@ -46,8 +47,10 @@ def options_from(args: argparse.Namespace) -> AnalysisOptions:
                            udp_ports=frozenset(ports) if ports else frozenset({DSMIPV6_UDP_PORT}))
 
 
-def load(args: argparse.Namespace) -> Analysis | None:
+def load(args: argparse.Namespace, *, stream: bool = False) -> Analysis | None:
     """Run the analysis; on unreadable input print one line to stderr and return None.
+    ``stream``: the analysis keeps its tables compact (``AnalysisOptions.stream``: message rows
+    on disk) for a command that only writes or counts them.
     What the output filters and --at / --between ask (when the command has them) restricts the
     result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
     from mcoaviz.query import QueryError, restrict
@@ -57,7 +60,8 @@ def load(args: argparse.Namespace) -> Analysis | None:
         from mcoaviz.cli.progress import ProgressBar, wanted
 
         asked = query_options.requested(args)
-        analysis = analyse(args.capture, options_from(args), ProgressBar() if wanted(args) else None)
+        options = dataclasses.replace(options_from(args), stream=stream)
+        analysis = analyse(args.capture, options, ProgressBar() if wanted(args) else None)
         # the analysis lives until the command ends: spare its millions of objects the automatic
         # collector's full scans while the tables are built and written (~0.2 s per 200 k packets)
         gc.freeze()
@@ -70,7 +74,7 @@ def load(args: argparse.Namespace) -> Analysis | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    analysis = load(args)
+    analysis = load(args, stream=True)
     if analysis is None:
         return 2
     if analysis.unreadable:

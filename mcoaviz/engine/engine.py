@@ -9,7 +9,7 @@ packets. Interpretations taken are listed in docs/engine.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,7 @@ from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_
 from mcoaviz.engine.messages import message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
+from mcoaviz.engine.rowspool import RowSpool
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = 135
@@ -61,6 +62,9 @@ class EngineConfig:
     # live: capture seconds of history kept (messages, events, ended rows); older ones are only
     # counted in ``BindingEngine.aged`` (``mcoaviz.engine.retention``). None: keep everything.
     retain: float | None = None
+    # whole-file export: message rows go to a temporary file as JSON lines (``RowSpool``), not
+    # kept as dicts; ``message_rows()`` reads them back. Not with ``retain`` (that trims a list).
+    spool_messages: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,9 @@ class BindingEngine:
         self._pairing = Pairing()
         self._sightings = Sightings(self.config.duplicate_window)
         self._messages: list[dict[str, Any]] = []
+        self.spool: RowSpool | None = (
+            RowSpool() if self.config.spool_messages and self.config.retain is None else None)
+        self._keep_message = self._messages.append if self.spool is None else self.spool.append
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
@@ -124,7 +131,7 @@ class BindingEngine:
             if packet.icmp6 is None:
                 events += self._count_packet(packet)
             return self._keep(events)
-        self._messages.append(message_row(packet))
+        self._keep_message(message_row(packet))
         if m.body is None:
             return self._keep(events)
         fingerprint = self._fingerprint(packet, m)
@@ -244,7 +251,13 @@ class BindingEngine:
     def traffic_bins(self) -> list[dict[str, Any]]:
         return self.traffic_table.bin_rows()
 
+    def message_rows(self) -> Sequence[dict[str, Any]]:
+        """The message rows without copying them (the spool itself when spooling)."""
+        return self.spool if self.spool is not None else self.messages()
+
     def messages(self) -> list[dict[str, Any]]:
+        if self.spool is not None:
+            return list(self.spool)
         if self.pinned:  # retention: the newest aged BU / BA of each node, HoA and BID come first
             held = {id(row): row for row in self.pinned.values()}.values()
             return sorted(held, key=lambda m: m["time"]) + self._messages
@@ -253,7 +266,7 @@ class BindingEngine:
     @property
     def message_total(self) -> int:
         """Messages fed so far, aged-out ones included (``messages()`` has the retained ones)."""
-        return self.messages_aged + len(self._messages)
+        return self.messages_aged + len(self.spool if self.spool is not None else self._messages)
 
     def messages_after(self, total: int) -> list[dict[str, Any]]:
         """The retained messages that came after the first ``total`` ever fed."""

@@ -1,0 +1,103 @@
+"""Rows kept on disk as JSON lines instead of Python dicts (a whole-file export's message rows).
+
+A message row is a dict of ~25 keys with nested lists and dicts (~3 KB of Python objects); a
+home agent's capture has one per signalling message, so holding them grows the memory with the
+capture's length. ``RowSpool`` encodes each row once, when it is made, with the exporter's JSON
+encoder (``ROW_ENCODER``) into an anonymous temporary file and keeps only each line's offset
+(8 bytes). The JSON exporter copies the lines as they are (the same bytes the in-memory writer
+makes); every other reader sees a read-only sequence of dicts decoded on demand. JSON keeps
+every value a row can hold (str, int, float, bool, None, lists, dicts with str keys) except
+that a tuple comes back as a list: the exported text is the same either way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, overload
+
+# the export's row encoder (mcoaviz.export.write_json uses this one too: same bytes)
+ROW_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False)
+BLOCK = 1 << 20  # bytes read at once when the rows are read back
+
+
+class RowSpool(Sequence[dict[str, Any]]):
+    """An append-only sequence of dict rows stored as JSON lines in a temporary file."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="mcoaviz-rows-")
+        self._offsets = array("q", [0])  # start of each line; the last is the end of the file
+        self._encode = ROW_ENCODER.encode
+        self._pending: list[bytes] = []  # encoded lines not yet written (written in batches)
+        self._pending_bytes = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        line = (self._encode(row) + "\n").encode("ascii")  # ensure_ascii: ASCII only
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        self._offsets.append(self._offsets[-1] + len(line))
+        if self._pending_bytes >= 1 << 16:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self._file.seek(0, 2)
+            self._file.write(b"".join(self._pending))
+            self._pending.clear()
+            self._pending_bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def lines(self) -> Iterator[str]:
+        """Each row's JSON text (without the newline), in order. Reads with ``os.pread`` in
+        blocks, so several passes (and ``[i]``) may run at once."""
+        self._write_pending()
+        self._file.flush()
+        fd, offsets = self._file.fileno(), self._offsets
+        count = len(self)
+        i = 0
+        while i < count:
+            start = offsets[i]
+            j = i + 1  # rows i..j-1 in this block: at least one, else up to BLOCK bytes
+            while j < count and offsets[j + 1] - start <= BLOCK:
+                j += 1
+            block = os.pread(fd, offsets[j] - start, start)
+            for k in range(i, j):
+                yield block[offsets[k] - start:offsets[k + 1] - start - 1].decode("ascii")
+            i = j
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        loads = json.loads
+        for line in self.lines():
+            yield loads(line)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("row index out of range")
+        self._write_pending()
+        self._file.flush()
+        start, end = self._offsets[index], self._offsets[index + 1]
+        return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (RowSpool, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def close(self) -> None:
+        self._file.close()

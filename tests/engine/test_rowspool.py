@@ -1,0 +1,66 @@
+"""RowSpool: dict rows kept as JSON lines on disk read back as the same rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mcoaviz.engine import rowspool
+from mcoaviz.engine.rowspool import RowSpool
+
+
+def _rows(n: int) -> list[dict[str, Any]]:
+    return [{"frame": i, "time": 1700000000.0 + i / 3, "hoa": f"2001:db8::{i:x}", "bids": [{"bid": i % 3}],
+             "ok": i % 2 == 0, "none": None, "text": "caf\u00e9 \"q\""} for i in range(n)]
+
+
+def test_rows_come_back_equal_in_order_and_by_index() -> None:
+    rows = _rows(500)
+    spool = RowSpool()
+    for row in rows:
+        spool.append(row)
+    assert len(spool) == 500
+    assert list(spool) == rows
+    assert spool[0] == rows[0] and spool[499] == rows[499] and spool[-1] == rows[-1]
+    assert spool[10:13] == rows[10:13]
+    assert spool[::-100] == rows[::-100]
+    with pytest.raises(IndexError):
+        spool[500]
+    assert spool == rows and spool != rows[:-1]
+
+
+def test_lines_are_the_json_text_of_each_row() -> None:
+    rows = _rows(20)
+    spool = RowSpool()
+    for row in rows:
+        spool.append(row)
+    # json.dumps with its defaults is the export's row encoding (ASCII, ", " and ": ")
+    assert list(spool.lines()) == [json.dumps(row) for row in rows]
+
+
+def test_a_tuple_comes_back_as_a_list_with_the_same_text() -> None:
+    spool = RowSpool()
+    spool.append({"flags": ("H", "A"), "pair": [1, (2, 3)]})
+    assert spool[0] == {"flags": ["H", "A"], "pair": [1, [2, 3]]}
+    assert next(spool.lines()) == json.dumps({"flags": ["H", "A"], "pair": [1, [2, 3]]})
+
+
+def test_rows_larger_than_a_read_block_and_nested_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rowspool, "BLOCK", 64)  # every few rows cross a block boundary
+    rows = _rows(50) + [{"big": "x" * 300}] + _rows(5)
+    spool = RowSpool()
+    for row in rows:
+        spool.append(row)
+    pairs = [(a["frame"], b.get("frame")) for a in spool if "frame" in a for b in spool[:2]]
+    assert len(pairs) == 55 * 2
+    assert list(spool) == rows
+
+
+def test_rows_appended_after_a_pass_are_read_in_the_next_one() -> None:
+    spool = RowSpool()
+    spool.append({"a": 1})
+    assert list(spool) == [{"a": 1}]
+    spool.append({"a": 2})
+    assert list(spool) == [{"a": 1}, {"a": 2}] and spool[1] == {"a": 2}
