@@ -44,6 +44,7 @@ from mcoaviz.checker.context import CheckerConfig
 from mcoaviz.dataframes import resolve_data_frames
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
+from mcoaviz.engine.rowspool import RowView
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 
@@ -73,8 +74,8 @@ class Analysis:
     messages: Sequence[dict[str, Any]]  # a RowSpool (on disk) with ``AnalysisOptions.stream``
     bindings: list[dict[str, Any]]
     bul: list[dict[str, Any]]
-    traffic: list[dict[str, Any]]
-    traffic_bins: list[dict[str, Any]]
+    traffic: Sequence[dict[str, Any]]  # RowView (made on demand) with ``stream``
+    traffic_bins: Sequence[dict[str, Any]]
     findings: list[dict[str, Any]]
     problems: list[dict[str, Any]]
     dialects: list[dict[str, Any]] = field(default_factory=list)  # one row per (MN, peer) pair
@@ -382,13 +383,16 @@ class Pipeline:
         findings: list[dict[str, Any]] = []
         if final and self.checker is not None:
             findings = [f.to_dict() for f in self.checker.finish(self.engine)]
+        engine = self.engine
+        table = engine.traffic_table
+        lazy = final and self.options.stream  # the finished engine's tables, rows made on demand
         return Analysis(
             capture=self.capture_info(),
-            messages=self.engine.message_rows() if final else self.engine.messages(),
-            bindings=[r.to_dict() for r in self.engine.bindings()],
-            bul=[r.to_dict() for r in self.engine.bul()],
-            traffic=self.engine.traffic(),
-            traffic_bins=self.engine.traffic_bins(),
+            messages=engine.message_rows() if final else engine.messages(),
+            bindings=[r.to_dict() for r in engine.bindings()],
+            bul=[r.to_dict() for r in engine.bul()],
+            traffic=RowView(table.iter_rows, len(table.totals)) if lazy else engine.traffic(),
+            traffic_bins=RowView(table.iter_bin_rows, table.bin_count) if lazy else engine.traffic_bins(),
             findings=findings,
             problems=list(self.problems),
             dialects=self.pairs.rows(),

@@ -12,11 +12,12 @@ that a tuple comes back as a list: the exported text is the same either way.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, overload
 
 # the export's row encoder (mcoaviz.export.write_json uses this one too: same bytes)
@@ -93,7 +94,7 @@ class RowSpool(Sequence[dict[str, Any]]):
         return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (RowSpool, list)):
+        if isinstance(other, (RowSpool, RowView, list)):
             return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
@@ -101,3 +102,39 @@ class RowSpool(Sequence[dict[str, Any]]):
 
     def close(self) -> None:
         self._file.close()
+
+
+class RowView(Sequence[dict[str, Any]]):
+    """A read-only sequence of rows made on demand by ``make()`` (one pass per iteration): a
+    finished engine's table handed to the exporter without building every dict at once."""
+
+    def __init__(self, make: Callable[[], Iterable[dict[str, Any]]], length: int) -> None:
+        self._make = make
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._make())
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("row index out of range")
+        return next(itertools.islice(self, index, None))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (RowView, RowSpool, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

@@ -19,7 +19,10 @@ node holds none (then a ``DataWithoutBinding`` event is raised once per key and 
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+from array import array
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
@@ -51,11 +54,16 @@ class TrafficTable:
     Bins start one second wide. When the capture's time span would give a series more than
     ``MAX_BIN_POINTS`` bins, the width doubles and the existing bins merge (bin start =
     ``second // width * width``), so long captures keep bounded series; ``width`` is stated in
-    every bin row and in the capture summary."""
+    every bin row and in the capture summary.
+
+    Storage is columnar: each key's series is one ``array('q')`` of (start, packets, bytes)
+    triples sorted by start (24 bytes a bin instead of a dict entry, a list and its ints, ~150
+    bytes). Data arrives in time order, so a bin is nearly always the last one or a new last
+    one. Rows (dicts) are made only when asked for, one at a time (``iter_bin_rows``)."""
 
     def __init__(self) -> None:
         self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
-        self.bins: dict[TrafficKey, dict[int, list[int]]] = {}  # key -> bin start -> [packets, bytes]
+        self.series: dict[TrafficKey, array[int]] = {}  # key -> start, packets, bytes, start, ...
         self.unattributed_packets = 0
         self.width = 1  # seconds per bin
         self._first_second: int | None = None
@@ -80,15 +88,18 @@ class TrafficTable:
         width = self.width
         if width > 1:
             second -= second % width
-        seconds = self.bins.get(key)
-        if seconds is None:
-            seconds = self.bins[key] = {}
-        cell = seconds.get(second)
-        if cell is None:
-            seconds[second] = [packets, nbytes]
+        series = self.series.get(key)
+        if series is None:
+            self.series[key] = array("q", (second, packets, nbytes))
+            return
+        newest = series[-3]
+        if second == newest:
+            series[-2] += packets
+            series[-1] += nbytes
+        elif second > newest:
+            series.extend((second, packets, nbytes))
         else:
-            cell[0] += packets
-            cell[1] += nbytes
+            _add_before(series, second, packets, nbytes)
 
     def _widen(self, second: int) -> None:
         """Make room for ``second``: double the width (merging bins) while the span needs it."""
@@ -101,13 +112,8 @@ class TrafficTable:
             width *= 2
         if width != self.width:
             self.width = width
-            for key, seconds in self.bins.items():
-                merged: dict[int, list[int]] = {}
-                for start, (packets, nbytes) in seconds.items():
-                    cell = merged.setdefault(start - start % width, [0, 0])
-                    cell[0] += packets
-                    cell[1] += nbytes
-                self.bins[key] = merged
+            for key, series in self.series.items():
+                self.series[key] = _merged(series, width)
         self._limit = (first // width + MAX_BIN_POINTS) * width  # first second that needs more
 
     def fold_before(self, second: int) -> int:
@@ -117,40 +123,98 @@ class TrafficTable:
         folded = 0
         target = second - 1
         target -= target % self.width  # a bin start (bins may be wider than a second)
-        for seconds in self.bins.values():
-            old = [s for s in seconds if s < target]
+        for key, series in self.series.items():
+            old = 0  # triples before ``target`` (a prefix: the series is sorted)
+            while old * 3 < len(series) and series[old * 3] < target:
+                old += 1
             if not old:
                 continue
-            cell = seconds.setdefault(target, [0, 0])
-            for s in old:
-                packets, nbytes = seconds.pop(s)
-                cell[0] += packets
-                cell[1] += nbytes
-            folded += len(old)
+            packets = sum(series[1:old * 3:3])
+            nbytes = sum(series[2:old * 3:3])
+            rest = series[old * 3:]
+            if rest and rest[0] == target:
+                rest[1] += packets
+                rest[2] += nbytes
+                self.series[key] = rest
+            else:
+                self.series[key] = array("q", (target, packets, nbytes)) + rest
+            folded += old
         return folded
 
+    @property
+    def bins(self) -> dict[TrafficKey, dict[int, list[int]]]:
+        """The series as {key: {bin start: [packets, bytes]}} (a copy: for tests and tools)."""
+        return {key: {series[i]: [series[i + 1], series[i + 2]] for i in range(0, len(series), 3)}
+                for key, series in self.series.items()}
+
+    @property
+    def bin_count(self) -> int:
+        return sum(len(series) for series in self.series.values()) // 3
+
     def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for key, (packets, nbytes, first, last) in self.totals.items():
+        return list(self.iter_rows())
+
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """The totals rows in row order, made one at a time."""
+        totals = self.totals
+        for key in sorted(totals, key=_key_order):
+            packets, nbytes, first, last = totals[key]
             row = dict(zip(KEY_FIELDS, key, strict=True))
             row.update(packets=packets, bytes=nbytes, first=first, last=last)
-            out.append(row)
-        return sorted(out, key=_row_order)
+            yield row
 
     def bin_rows(self) -> list[dict[str, Any]]:
-        out = []
+        return list(self.iter_bin_rows())
+
+    def iter_bin_rows(self) -> Iterator[dict[str, Any]]:
+        """The bin rows by (bin start, row order), made one at a time: a merge of the sorted
+        series (memory: one heap entry per key, never every row)."""
         width = self.width
-        for key, seconds in self.bins.items():
-            for second, (packets, nbytes) in seconds.items():
-                row = dict(zip(KEY_FIELDS, key, strict=True))
-                row.update(second=second, packets=packets, bytes=nbytes, width=width)
-                out.append(row)
-        return sorted(out, key=lambda r: (r["second"], *_row_order(r)))
+        keys = sorted(self.series, key=_key_order)
+        columns = [self.series[key] for key in keys]
+        heap = [(series[0], rank, 0) for rank, series in enumerate(columns)]
+        heapq.heapify(heap)
+        while heap:
+            start, rank, at = heap[0]
+            series = columns[rank]
+            row = dict(zip(KEY_FIELDS, keys[rank], strict=True))
+            row.update(second=start, packets=series[at + 1], bytes=series[at + 2], width=width)
+            yield row
+            at += 3
+            if at < len(series):
+                heapq.heapreplace(heap, (series[at], rank, at))
+            else:
+                heapq.heappop(heap)
 
 
-def _row_order(row: dict[str, Any]) -> tuple[Any, ...]:
-    bid = -1 if row["bid"] is None else row["bid"]
-    return (row["interface"], row["node"], row["hoa"], row["coa"], bid, row["direction"], row["via"])
+def _add_before(series: array[int], second: int, packets: int, nbytes: int) -> None:
+    """A bin older than the newest (rows flushed out of order): find it from the end."""
+    i = len(series) - 3
+    while i >= 0 and series[i] > second:
+        i -= 3
+    if i >= 0 and series[i] == second:
+        series[i + 1] += packets
+        series[i + 2] += nbytes
+    else:
+        series[i + 3:i + 3] = array("q", (second, packets, nbytes))
+
+
+def _merged(series: array[int], width: int) -> array[int]:
+    """The series with its starts rounded down to ``width`` (sorted: equal starts are adjacent)."""
+    out = array("q")
+    for i in range(0, len(series), 3):
+        start = series[i] - series[i] % width
+        if out and out[-3] == start:
+            out[-2] += series[i + 1]
+            out[-1] += series[i + 2]
+        else:
+            out.extend((start, series[i + 1], series[i + 2]))
+    return out
+
+
+def _key_order(key: TrafficKey) -> tuple[Any, ...]:
+    interface, node, hoa, coa, bid, direction, via = key
+    return (interface, node, hoa, coa, -1 if bid is None else bid, direction, via)
 
 
 class Attributor:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,7 +94,7 @@ def restrict(analysis: Analysis, query: Query) -> Analysis:
                    traffic=traffic, traffic_bins=bins, findings=findings)
 
 
-def traffic_from_bins(bins: list[dict[str, Any]], totals: list[dict[str, Any]], t1: float,
+def traffic_from_bins(bins: list[dict[str, Any]], totals: Iterable[dict[str, Any]], t1: float,
                       t2: float) -> list[dict[str, Any]]:
     """Traffic rows recounted from ``bins``; first/last are the whole rows' clipped to the
     seconds counted (bins do not keep packet times)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from dissector.codepoints import Dialect, ba_status_name
@@ -60,7 +61,7 @@ class _Strings:
         return i
 
 
-def _by_hoa(rows: list[dict[str, Any]], key: str = "hoa") -> dict[str, list[dict[str, Any]]]:
+def _by_hoa(rows: Iterable[dict[str, Any]], key: str = "hoa") -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.get(key) is not None:
@@ -76,7 +77,7 @@ def handover_count(bindings: list[dict[str, Any]]) -> int:
     return sum(1 for r in rows if r.get("end_reason") == "replaced")
 
 
-def busiest_interface(traffic: list[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
+def busiest_interface(traffic: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
     """(hoa, coa, direction) -> the capture interface that counted the most packets for it.
     Traffic is counted at every interface it crossed; one interface per series avoids counting
     a packet twice."""

@@ -1,0 +1,92 @@
+"""TrafficTable's columnar bins give the rows a plain per-(key, bin) sum gives.
+
+The reference here adds every row into a dict keyed by (key, second) and rounds the seconds down
+to the table's final width at the end (rounding to 2, then 4, ... is rounding to the last width
+once), then sorts the rows by bin start and key fields as the export contract orders them."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from typing import Any
+
+from mcoaviz.engine.traffic import KEY_FIELDS, MAX_BIN_POINTS, TrafficTable
+
+KEYS = [(0, "ha", f"hoa{n}", f"coa{c}", bid, direction, "tunnel")
+        for n in range(7) for c in range(2) for bid in (1, None) for direction in ("to-mn", "from-mn")]
+
+
+def _feed(table: TrafficTable, rows: list[tuple[Any, int, int, int]]) -> None:
+    for key, second, packets, nbytes in rows:
+        table.add(key, packets, nbytes, second + 0.25, second + 0.75, second)
+
+
+def _reference(rows: list[tuple[Any, int, int, int]], width: int) -> list[dict[str, Any]]:
+    sums: dict[tuple[Any, int], list[int]] = defaultdict(lambda: [0, 0])
+    for key, second, packets, nbytes in rows:
+        cell = sums[(key, second - second % width)]
+        cell[0] += packets
+        cell[1] += nbytes
+    out = []
+    for (key, start), (packets, nbytes) in sums.items():
+        row = dict(zip(KEY_FIELDS, key, strict=True))
+        row.update(second=start, packets=packets, bytes=nbytes, width=width)
+        out.append(row)
+    return sorted(out, key=lambda r: (r["second"], r["interface"], r["node"], r["hoa"], r["coa"],
+                                      -1 if r["bid"] is None else r["bid"], r["direction"], r["via"]))
+
+
+def _rows(seed: int, span: int, count: int) -> list[tuple[Any, int, int, int]]:
+    rng = random.Random(seed)
+    rows = []
+    t = 1000
+    for _ in range(count):
+        t += rng.choice((0, 0, 1, 2))  # mostly in time order, as the fast path flushes them
+        second = min(t, 1000 + span) - (rng.randrange(30) if rng.random() < 0.1 else 0)  # some late
+        rows.append((rng.choice(KEYS), second, rng.randrange(1, 20), rng.randrange(60, 90_000)))
+    return rows
+
+
+def test_bins_equal_a_plain_sum_in_export_order() -> None:
+    rows = _rows(seed=1, span=900, count=4000)
+    table = TrafficTable()
+    _feed(table, rows)
+    assert table.width == 1
+    expected = _reference(rows, 1)
+    assert table.bin_rows() == expected
+    assert list(table.iter_bin_rows()) == expected and table.bin_count == len(expected)
+
+
+def test_widened_bins_equal_a_plain_sum_rounded_to_the_final_width() -> None:
+    rows = _rows(seed=2, span=3 * MAX_BIN_POINTS, count=30_000)
+    table = TrafficTable()
+    _feed(table, rows)
+    assert table.width == 4  # 3 x MAX seconds: width 2 would leave 1.5 x MAX bins
+    assert table.bin_rows() == _reference(rows, 4)
+    per_key = defaultdict(int)
+    for row in table.bin_rows():
+        per_key[tuple(row[f] for f in KEY_FIELDS)] += 1
+    assert max(per_key.values()) <= MAX_BIN_POINTS
+
+
+def test_totals_rows_come_in_key_order_with_exact_first_and_last() -> None:
+    rows = _rows(seed=3, span=300, count=2000)
+    table = TrafficTable()
+    _feed(table, rows)
+    got = table.rows()
+    assert [tuple(r[f] for f in KEY_FIELDS) for r in got] == sorted(
+        {key for key, *_ in rows}, key=lambda k: (*k[:4], -1 if k[4] is None else k[4], *k[5:]))
+    for row in got:
+        mine = [r for r in rows if r[0] == tuple(row[f] for f in KEY_FIELDS)]
+        assert row["packets"] == sum(r[2] for r in mine) and row["bytes"] == sum(r[3] for r in mine)
+        assert row["first"] == min(r[1] for r in mine) + 0.25
+        assert row["last"] == max(r[1] for r in mine) + 0.75
+
+
+def test_a_late_row_lands_in_its_own_bin_between_others() -> None:
+    table = TrafficTable()
+    key = KEYS[0]
+    for second, packets in ((10, 1), (14, 2), (12, 4), (14, 8), (9, 16), (12, 32)):
+        table.add(key, packets, 100 * packets, float(second), float(second), second)
+    assert table.bins[key] == {9: [16, 1600], 10: [1, 100], 12: [36, 3600], 14: [10, 1000]}
+    assert [r["second"] for r in table.bin_rows()] == [9, 10, 12, 14]
