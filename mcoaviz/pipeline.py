@@ -72,8 +72,8 @@ class Analysis:
 
     capture: dict[str, Any]
     messages: Sequence[dict[str, Any]]  # a RowSpool (on disk) with ``AnalysisOptions.stream``
-    bindings: list[dict[str, Any]]
-    bul: list[dict[str, Any]]
+    bindings: Sequence[dict[str, Any]]  # RowView with ``stream``
+    bul: Sequence[dict[str, Any]]
     traffic: Sequence[dict[str, Any]]  # RowView (made on demand) with ``stream``
     traffic_bins: Sequence[dict[str, Any]]
     findings: list[dict[str, Any]]
@@ -389,8 +389,8 @@ class Pipeline:
         return Analysis(
             capture=self.capture_info(),
             messages=engine.message_rows() if final else engine.messages(),
-            bindings=[r.to_dict() for r in engine.bindings()],
-            bul=[r.to_dict() for r in engine.bul()],
+            bindings=_dict_rows(engine.bindings(), lazy),
+            bul=_dict_rows(engine.bul(), lazy),
             traffic=RowView(table.iter_rows, len(table.totals)) if lazy else engine.traffic(),
             traffic_bins=RowView(table.iter_bin_rows, table.bin_count) if lazy else engine.traffic_bins(),
             findings=findings,
@@ -423,6 +423,13 @@ class Pipeline:
         if not self.options.run_checker:
             return None
         return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
+
+
+def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:
+    """Engine rows (``to_dict()``) as dicts: all now, or one at a time when read (``lazy``)."""
+    if lazy:
+        return RowView(lambda: (r.to_dict() for r in rows), len(rows))
+    return [r.to_dict() for r in rows]
 
 
 GC_STEP = 1 << 11  # slow-path records between two young-generation collections (StepwiseCollector)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -29,7 +30,8 @@ def bucket_width(span: float) -> float:
     return max(1.0, math.ceil(span / MAX_POINTS))
 
 
-def live_bindings(bindings: list[dict[str, Any]], t0: float, t_end: float) -> dict[str, tuple[list, list]]:
+def live_bindings(bindings: Sequence[dict[str, Any]], t0: float,
+                  t_end: float) -> dict[str, tuple[list, list]]:
     """Per node: a step series (x, y) of bindings held, sampled at change points (bounded)."""
     changes: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for row in bindings:
