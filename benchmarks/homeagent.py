@@ -346,13 +346,31 @@ def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
     for name in only:
         target = out / "decode.jsonl" if name == "decode-json" else None
         seconds, cpu, rss, _ = timed(COMMANDS[name](path, out), target)
-        times[name], times[name + "-cpu"] = seconds, cpu
+        times[name], times[name + "-cpu"], times[name + "-rss"] = seconds, cpu, rss
         ratio = (f"{times['tshark'] / seconds:6.2f}x tshark wall, {times['tshark-cpu'] / cpu:6.2f}x CPU"
                  if "tshark" in times else "")
         print(f"  {'mcoaviz ' + name:<24} {seconds:7.1f} s wall {cpu:7.1f} s CPU "
               f"{packets / cpu / 1e3:8.1f} k pkt/s CPU  {rss:6.0f} MiB  {ratio}", flush=True)
     print(f"  load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return times
+
+
+def memory_mode(args: argparse.Namespace, only: list[str]) -> int:
+    """Peak RSS of each command at N and 10 N packets of the same shape (10x the duration keeps
+    the packet rate, the nodes and their refresh interval): what grows with the capture's length."""
+    runs = []
+    for scale in (1, 10):
+        path = capture(args.mobile_nodes, args.packets * scale, args.duration * scale, args.seed,
+                       args.stale_share)
+        runs.append((path, run_all(path, only, False)))
+        if scale == 10 and args.delete_large:
+            path.unlink()
+    sizes = "".join(f"{p.name.split('-')[1]:>12} pkts" for p, _ in runs)
+    print(f"\npeak RSS (MiB)       {sizes}   ratio")
+    for name in only:
+        small, large = (times[name + "-rss"] for _, times in runs)
+        print(f"  mcoaviz {name:<12}" + f"{small:17.0f}{large:17.0f}   {large / small:5.2f}x")
+    return 0
 
 
 def main() -> int:
@@ -369,11 +387,19 @@ def main() -> int:
                         help=f"comma-separated subset of {','.join(COMMANDS)}")
     parser.add_argument("--no-tshark", action="store_true")
     parser.add_argument("--write-only", action="store_true", help="write the capture(s) and stop")
+    parser.add_argument("--memory", action="store_true",
+                        help="peak RSS of export and analyse at --packets and at 10x --packets over 10x "
+                             "--duration (same rate and refresh interval): flat means memory does not "
+                             "grow with the capture's length")
+    parser.add_argument("--delete-large", action="store_true",
+                        help="with --memory: delete the 10x capture afterwards (~9.7 GB at 10 M packets)")
     args = parser.parse_args()
     only = [name for name in args.only.split(",") if name]
     unknown = [name for name in only if name not in COMMANDS]
     if unknown:
         parser.error(f"unknown command(s): {', '.join(unknown)}")
+    if args.memory:
+        return memory_mode(args, only if "--only" in sys.argv else ["export", "analyse"])
     main_capture = capture(args.mobile_nodes, args.packets, args.duration, args.seed, args.stale_share)
     other = (capture(args.compare, args.packets, args.duration, args.seed, args.stale_share)
              if args.compare else None)
