@@ -64,3 +64,22 @@ def test_rows_appended_after_a_pass_are_read_in_the_next_one() -> None:
     assert list(spool) == [{"a": 1}]
     spool.append({"a": 2})
     assert list(spool) == [{"a": 1}, {"a": 2}] and spool[1] == {"a": 2}
+
+
+def test_memory_held_is_an_offset_per_row_not_the_rows() -> None:
+    import tracemalloc
+
+    row = _rows(1)[0] | {"options": [{"type": 1, "name": "PadN", "data": "00" * 40}] * 3}
+    tracemalloc.start()
+    try:
+        spool = RowSpool()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(10_000):
+            spool.append(row)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(spool) == 10_000 and spool[9_999] == json.loads(json.dumps(row))
+    # ~8 bytes an offset (+ array growth) and at most one 64 KiB batch of lines not yet written;
+    # as dicts the same rows would hold ~10 000 x 1.5 KB
+    assert held < 10_000 * 12 + (1 << 17)

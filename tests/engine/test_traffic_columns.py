@@ -90,3 +90,19 @@ def test_a_late_row_lands_in_its_own_bin_between_others() -> None:
         table.add(key, packets, 100 * packets, float(second), float(second), second)
     assert table.bins[key] == {9: [16, 1600], 10: [1, 100], 12: [36, 3600], 14: [10, 1000]}
     assert [r["second"] for r in table.bin_rows()] == [9, 10, 12, 14]
+
+
+def test_a_bin_costs_a_triple_of_machine_integers() -> None:
+    import tracemalloc
+
+    rows = [(KEYS[i % 8], 1000 + i // 8, 3, 4500) for i in range(8 * 2000)]  # 8 series x 2000 bins
+    tracemalloc.start()
+    try:
+        table = TrafficTable()
+        before = tracemalloc.get_traced_memory()[0]
+        _feed(table, rows)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert table.bin_count == 16_000
+    assert held < 16_000 * 24 * 1.5 + 8 * 1024  # 24 bytes a bin (+ array over-allocation, totals)
