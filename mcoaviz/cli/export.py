@@ -53,6 +53,7 @@ def load(args: argparse.Namespace, *, stream: bool = False) -> Analysis | None:
     on disk) for a command that only writes or counts them.
     What the output filters and --at / --between ask (when the command has them) restricts the
     result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
+    from mcoaviz.engine.rowspool import SpoolError
     from mcoaviz.query import QueryError, restrict
 
     command = getattr(args, "command", None) or NAME
@@ -70,6 +71,8 @@ def load(args: argparse.Namespace, *, stream: bool = False) -> Analysis | None:
         print(f"mcoaviz {command}: {exc}", file=sys.stderr)
     except QueryError as exc:
         print(f"mcoaviz {command}: error: {exc}", file=sys.stderr)
+    except SpoolError as exc:
+        print(f"mcoaviz {command}: {exc}", file=sys.stderr)
     return None
 
 

@@ -25,11 +25,24 @@ ROW_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False)
 BLOCK = 1 << 20  # bytes read at once when the rows are read back
 
 
+class SpoolError(OSError):
+    """The temporary file could not be made or written (no room in the temporary directory)."""
+
+
+def _spool_error(exc: OSError) -> SpoolError:
+    return SpoolError(f"cannot keep message rows in a temporary file in {tempfile.gettempdir()} "
+                      f"({exc.strerror or exc}); set TMPDIR to a directory with room")
+
+
 class RowSpool(Sequence[dict[str, Any]]):
-    """An append-only sequence of dict rows stored as JSON lines in a temporary file."""
+    """An append-only sequence of dict rows stored as JSON lines in a temporary file (in
+    ``TMPDIR``; unlinked at once, so it disappears with the process)."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="mcoaviz-rows-")
+        try:
+            self._file: IO[bytes] = tempfile.TemporaryFile(prefix="mcoaviz-rows-")
+        except OSError as exc:
+            raise _spool_error(exc) from exc
         self._offsets = array("q", [0])  # start of each line; the last is the end of the file
         self._encode = ROW_ENCODER.encode
         self._pending: list[bytes] = []  # encoded lines not yet written (written in batches)
@@ -45,8 +58,12 @@ class RowSpool(Sequence[dict[str, Any]]):
 
     def _write_pending(self) -> None:
         if self._pending:
-            self._file.seek(0, 2)
-            self._file.write(b"".join(self._pending))
+            try:
+                self._file.seek(0, 2)
+                self._file.write(b"".join(self._pending))
+                self._file.flush()
+            except OSError as exc:
+                raise _spool_error(exc) from exc
             self._pending.clear()
             self._pending_bytes = 0
 
@@ -57,7 +74,6 @@ class RowSpool(Sequence[dict[str, Any]]):
         """Each row's JSON text (without the newline), in order. Reads with ``os.pread`` in
         blocks, so several passes (and ``[i]``) may run at once."""
         self._write_pending()
-        self._file.flush()
         fd, offsets = self._file.fileno(), self._offsets
         count = len(self)
         i = 0
@@ -89,7 +105,6 @@ class RowSpool(Sequence[dict[str, Any]]):
         if not 0 <= index < len(self):
             raise IndexError("row index out of range")
         self._write_pending()
-        self._file.flush()
         start, end = self._offsets[index], self._offsets[index + 1]
         return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
 

@@ -79,3 +79,20 @@ def test_dialects_table_in_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFi
         table = list(csv.reader(f))
     assert table[0] == ["hoa", "peer", "dialect", "basis", "reason", "first_frame", "messages"]
     assert [row[2] for row in table[1:]] == ["rfc5648", "draft05", "draft05"]
+
+
+@pytest.mark.parametrize("command", ["export", "analyse"])
+def test_no_room_for_the_message_spool_is_one_line(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mcoaviz.engine import rowspool
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    capture = write_capture(tmp_path / "c.pcapng")
+    monkeypatch.setattr(rowspool.tempfile, "TemporaryFile", full)
+    assert main([command, str(capture), "-q"] if command == "export" else [command, str(capture)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mcoaviz {command}: cannot keep message rows in a temporary file")
+    assert "No space left on device" in err and "TMPDIR" in err and "Traceback" not in err
