@@ -87,9 +87,12 @@ class Analysis:
     TABLES = ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings", "problems", "dialects")
 
     def to_dict(self) -> dict[str, Any]:
+        """Every table as a list of dicts (a streamed analysis's spooled and lazy tables are read
+        into memory here: the exporter writes them from ``mcoaviz.export.tables`` instead)."""
         out: dict[str, Any] = {"capture": self.capture}
         for name in self.TABLES:
-            out[name] = getattr(self, name)
+            rows = getattr(self, name)
+            out[name] = rows if isinstance(rows, list) else list(rows)
         return out
 
 

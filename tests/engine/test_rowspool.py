@@ -83,3 +83,32 @@ def test_memory_held_is_an_offset_per_row_not_the_rows() -> None:
     # ~8 bytes an offset (+ array growth) and at most one 64 KiB batch of lines not yet written;
     # as dicts the same rows would hold ~10 000 x 1.5 KB
     assert held < 10_000 * 12 + (1 << 17)
+
+
+def test_a_row_view_makes_its_rows_on_each_pass() -> None:
+    from mcoaviz.engine.rowspool import RowView
+
+    made = []
+
+    def make() -> Any:
+        made.append(1)
+        return ({"n": i} for i in range(5))
+
+    view = RowView(make, 5)
+    assert len(view) == 5 and not made  # nothing is made until read
+    assert list(view) == [{"n": i} for i in range(5)]
+    assert view[-1] == {"n": 4} and view[1:3] == [{"n": 1}, {"n": 2}]
+    assert view == [{"n": i} for i in range(5)] and view != [{"n": 0}]
+    with pytest.raises(IndexError):
+        view[5]
+    assert len(made) >= 3
+
+
+def test_a_streamed_analysis_to_dict_is_plain_lists() -> None:
+    from mcoaviz.pipeline import AnalysisOptions, analyse
+    from tests.conftest import SAMPLES
+
+    streamed = analyse(SAMPLES / "figure8-rfc5648.pcapng", AnalysisOptions(stream=True)).to_dict()
+    memory = analyse(SAMPLES / "figure8-rfc5648.pcapng", AnalysisOptions()).to_dict()
+    assert all(isinstance(streamed[name], list) for name in memory if name != "capture")
+    assert json.dumps(streamed) == json.dumps(memory)
