@@ -111,8 +111,9 @@ def columns_of(table: str, rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def write_csv_table(table: str, rows: Iterable[dict[str, Any]] | RowsOf, out: TextIO) -> None:
-    """One table; ``rows`` may be a callable giving the rows (called twice: once for the
-    columns, once to write) so that a table made on demand is never held whole."""
+    """One table. ``rows`` is read twice (once for the columns, once to write): a list or
+    sequence, or a callable giving the rows each time, so that a table made on demand is never
+    held whole (not a one-shot iterator)."""
     rows_of = rows if callable(rows) else _given(rows)
     columns = columns_of(table, rows_of())
     writer = csv.writer(out, lineterminator="\n")
