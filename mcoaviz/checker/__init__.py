@@ -24,6 +24,7 @@ from mcoaviz.checker.registry import BY_CODE, RULES, Rule
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
+    PacketRuleIndex,
     finalise,
     run_history_rules,
     run_packet_rules,
@@ -42,7 +43,7 @@ class Checker:
 
     def __init__(self, config: CheckerConfig | None = None) -> None:
         self.config = config or CheckerConfig()
-        self._packet_rules = selected_rules(self.config, PACKET)
+        self._packet_rules = PacketRuleIndex(selected_rules(self.config, PACKET))
         self._history_rules = selected_rules(self.config, HISTORY)
         self._findings: list[Finding] = []
         self._events: list[object] = []
@@ -111,7 +112,9 @@ class Checker:
                 self._watched_packet(packet)  # e.g. an echo request from the home address: data, not ND
             if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config, dialect)
-                self._findings.extend(run_packet_rules(self._packet_rules, ctx))
+                mh = packet.mobility
+                rules = self._packet_rules.for_message(mh.type_name if mh is not None else None)
+                self._findings.extend(run_packet_rules(rules, ctx))
             return
         if packet.ike is not None:
             self._signalling[packet.frame] = packet

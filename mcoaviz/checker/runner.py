@@ -43,6 +43,30 @@ def complete(rule: Rule, hit: Hit, config: CheckerConfig, fallback: Dialect | No
     )
 
 
+class PacketRuleIndex:
+    """The selected packet rules by Mobility Header type (``Rule.messages``), in catalogue order:
+    a BA meets the handful of rules about BAs, not all of them (their findings are the same, as
+    a rule returns nothing for a type outside its ``messages``)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self._any = tuple(r for r in self.rules if r.messages is None)
+        self._by_type: dict[str, tuple[Rule, ...]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def for_message(self, type_name: str | None) -> tuple[Rule, ...]:
+        """The rules that can hit a message of this type (None: not a Mobility Header)."""
+        if type_name is None:
+            return self._any
+        found = self._by_type.get(type_name)
+        if found is None:
+            found = self._by_type[type_name] = tuple(
+                r for r in self.rules if r.messages is None or type_name in r.messages)
+        return found
+
+
 def run_packet_rules(rules: Sequence[Rule], ctx: PacketContext) -> Iterable[Finding]:
     for rule in rules:
         for hit in rule.check(ctx):
@@ -103,5 +127,5 @@ def _where(frame: int | None, time: float | None) -> str:
     return f"frame {frame}" if frame is not None else f"time {time:.6f}"
 
 
-__all__ = ["HISTORY", "PACKET", "complete", "finalise", "run_history_rules", "run_packet_rules",
-           "selected_rules"]
+__all__ = ["HISTORY", "PACKET", "PacketRuleIndex", "complete", "finalise", "run_history_rules",
+           "run_packet_rules", "selected_rules"]
