@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dissector.codepoints import BU_FLAG_O, BU_FLAG_P, BAStatus, Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
 from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
@@ -56,12 +56,19 @@ def _draft_cn(bu: PendingBU) -> bool:
 
 
 def overwrite_flag(bu: PendingBU) -> bool:
-    """O lives in the BID option in draft-05 and in the BU header (0x0040, P=0) in RFC 5648."""
-    if not bu.bids or _draft_cn(bu):
-        return False
-    if bu.dialect is Dialect.DRAFT05:
-        return any(b.overwrite_flag for b in bu.bids)
-    return bool(bu.bu.flags_word & BU_FLAG_O) and not bu.bu.flags_word & BU_FLAG_P
+    """O lives in the BID option in draft-05 and in the BU header (P=0) in RFC 5648: the
+    dissector's flag letters say which, read in the BU's dialect. Decided once per BU."""
+    found = bu.overwrite
+    if found is None:
+        if not bu.bids or _draft_cn(bu):
+            found = False
+        elif bu.dialect is Dialect.DRAFT05:
+            found = any(b.overwrite_flag for b in bu.bids)
+        else:
+            flags = bu.bu.flags
+            found = "O" in flags and "P" not in flags
+        bu.overwrite = found
+    return found
 
 
 def draft_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
@@ -237,7 +244,7 @@ class Registrar:
         ba_status = ba.status if ba is not None else None
         draft = bu.dialect is Dialect.DRAFT05
         events: list[Event] = []
-        if _draft_cn(bu) and any(o.flags_byte & 0xE0 for o in bu.bids):
+        if _draft_cn(bu) and any(o.coa_flag or o.overwrite_flag or o.home_flag for o in bu.bids):
             used.append("I-32")
 
         def effective(bid: int) -> int | None:  # I-9
