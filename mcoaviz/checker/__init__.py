@@ -112,9 +112,7 @@ class Checker:
                 self._watched_packet(packet)  # e.g. an echo request from the home address: data, not ND
             if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config, dialect)
-                mh = packet.mobility
-                rules = self._packet_rules.for_message(mh.type_name if mh is not None else None)
-                self._findings.extend(run_packet_rules(rules, ctx))
+                self._findings.extend(run_packet_rules(self._packet_rules.for_packet(ctx), ctx))
             return
         if packet.ike is not None:
             self._signalling[packet.frame] = packet
