@@ -31,7 +31,7 @@ from mcoaviz.engine.events import (
 from mcoaviz.engine.keys import BindingKey, BulKey, Role
 from mcoaviz.engine.pairing import PendingBU
 from mcoaviz.engine.preparation import Preparation
-from mcoaviz.engine.reasons import coa_reason, processing
+from mcoaviz.engine.reasons import coa_reason, has_alternate_coa, processing
 
 REJECTED_FROM = 128
 SEQUENCE_OUT_OF_WINDOW = 135
@@ -299,6 +299,7 @@ class Registrar:
             for key in doomed:
                 events += self.cache.end(key, time=t, frame=f, kind=BindingOverwritten, why=why)
         results = []
+        alternate: bool | None = None  # the BU has an Alternate CoA option (asked once, if at all)
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]
@@ -338,9 +339,13 @@ class Registrar:
             answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
             overruled = conflict and reported[o.bid] == BID_CONFLICT
             verb = "installed although refused" if overruled else "accepted"
-            why = (f"{sec}: BID {o.bid} {verb} ({answer}); "
-                   f"{'home binding, CoA = HoA (I-15, I-30)' if home else coa_reason(bu, o, self.cache)}"
-                   + conflict_note)
+            if home:
+                reason = "home binding, CoA = HoA (I-15, I-30)"
+            else:
+                if alternate is None:
+                    alternate = has_alternate_coa(bu)
+                reason = coa_reason(bu, o, self.cache, alternate)
+            why = f"{sec}: BID {o.bid} {verb} ({answer}); {reason}{conflict_note}"
             action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
                                           refresh_hint=hint, unconfirmed=unconfirmed, why=why)
             events += more
