@@ -232,7 +232,7 @@ class _Held:
 
 def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted, _Held]]:
     held = _Held()
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):  # the binding events, in order
         if isinstance(e, ev.BindingStarted):
             old = held.coa_of.get(e.key)
             if old is not None:
