@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from dissector.codepoints import Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import IPv4AddressAck, Packet, TrafficCount
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
@@ -33,7 +33,7 @@ from mcoaviz.checker.runner import (
 from mcoaviz.engine.events import BindingEnded, DuplicateSighting, HomeNdOwner
 from mcoaviz.engine.keys import BindingKey
 
-RETURNHOME = 5  # MCOA RETURNHOME WO/NDP: the HA keeps proxy ND for the home address (I-18)
+RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
 
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 

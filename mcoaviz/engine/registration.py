@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dissector.codepoints import BAStatus, Dialect
+from dissector.codepoints import ACCEPTED_BELOW, BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
 from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
@@ -34,8 +34,8 @@ from mcoaviz.engine.preparation import Preparation
 from mcoaviz.engine.reasons import coa_reason, has_alternate_coa, processing
 from mcoaviz.engine.states import BindingState, Input, Step, step_for
 
-REJECTED_FROM = 128
-SEQUENCE_OUT_OF_WINDOW = 135
+REJECTED_FROM = ACCEPTED_BELOW  # effective status >= 128 refuses
+SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
 BID_CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT (I-2)
 
