@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from dissector.codepoints import Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import IPv4AddressAck, Packet, TrafficCount
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
@@ -24,6 +24,7 @@ from mcoaviz.checker.registry import BY_CODE, RULES, Rule
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
+    PacketRuleIndex,
     finalise,
     run_history_rules,
     run_packet_rules,
@@ -32,7 +33,7 @@ from mcoaviz.checker.runner import (
 from mcoaviz.engine.events import BindingEnded, DuplicateSighting, HomeNdOwner
 from mcoaviz.engine.keys import BindingKey
 
-RETURNHOME = 5  # MCOA RETURNHOME WO/NDP: the HA keeps proxy ND for the home address (I-18)
+RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
 
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 
@@ -42,7 +43,7 @@ class Checker:
 
     def __init__(self, config: CheckerConfig | None = None) -> None:
         self.config = config or CheckerConfig()
-        self._packet_rules = selected_rules(self.config, PACKET)
+        self._packet_rules = PacketRuleIndex(selected_rules(self.config, PACKET))
         self._history_rules = selected_rules(self.config, HISTORY)
         self._findings: list[Finding] = []
         self._events: list[object] = []
@@ -111,7 +112,7 @@ class Checker:
                 self._watched_packet(packet)  # e.g. an echo request from the home address: data, not ND
             if self._packet_rules and not repeated:
                 ctx = PacketContext(packet, self.config, dialect)
-                self._findings.extend(run_packet_rules(self._packet_rules, ctx))
+                self._findings.extend(run_packet_rules(self._packet_rules.for_packet(ctx), ctx))
             return
         if packet.ike is not None:
             self._signalling[packet.frame] = packet

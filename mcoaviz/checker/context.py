@@ -147,6 +147,26 @@ class HistoryContext:
                 found.append((p, bu, ba))
         return tuple(found)
 
+    @cached_property
+    def first_started_frame(self) -> dict[tuple[str, str], int]:
+        """(HoA, CoA) -> frame of the first ``BindingStarted`` with that CoA or claimed CoA."""
+        first: dict[tuple[str, str], int] = {}
+        for s in self.of(ev.BindingStarted):
+            for coa in (s.coa, s.claimed_coa):
+                pair = (s.key.hoa, coa or "")
+                if s.frame < first.get(pair, 1 << 62):
+                    first[pair] = s.frame
+        return first
+
+    @cached_property
+    def processed_by_ba(self) -> dict[int, ev.BindingUpdateProcessed]:
+        """The first ``BindingUpdateProcessed`` of each BA frame."""
+        index: dict[int, ev.BindingUpdateProcessed] = {}
+        for p in self.of(ev.BindingUpdateProcessed):
+            if p.ba_frame is not None:
+                index.setdefault(p.ba_frame, p)
+        return index
+
     def packet(self, frame: int | None) -> Packet | None:
         return None if frame is None else self.packets.get(frame)
 
@@ -221,6 +241,31 @@ class HistoryContext:
         for row in self.binding_intervals:
             index.setdefault(row[1], []).append(row)
         return index
+
+    @cached_property
+    def _intervals_by_hoa_coa(self) -> dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]]:
+        index: dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]] = {}
+        for row in self.binding_intervals:
+            index.setdefault((row[0].hoa, row[1]), []).append(row)
+        return index
+
+    def covering(self, t: float, *, hoa: str, coa: str) -> list[tuple[BindingKey, str, float, float]]:
+        """The binding intervals (key, CoA, start, end) of (HoA, CoA), at any node, that cover
+        time ``t`` (in the order of ``binding_intervals``): one dictionary look-up, not a scan."""
+        return [row for row in self._intervals_by_hoa_coa.get((hoa, coa), ()) if row[2] <= t < row[3]]
+
+    @cached_property
+    def _first_start(self) -> dict[tuple[str, str], float]:
+        first: dict[tuple[str, str], float] = {}
+        for key, _coa, start, _end in self.binding_intervals:
+            pair = (key.node, key.hoa)
+            if start < first.get(pair, math.inf):
+                first[pair] = start
+        return first
+
+    def held_since(self, *, node: str, hoa: str) -> float | None:
+        """When the first binding of (node, HoA) in the capture started; None if it never held one."""
+        return self._first_start.get((node, hoa))
 
     def held_at(self, t: float, *, node: str | None = None, hoa: str | None = None,
                 coa: str | None = None) -> list[tuple[BindingKey, str]]:

@@ -47,6 +47,15 @@ DRAFT = ("draft05",)
 RFC = ("rfc5648",)
 PACKET = "packet"  # stateless: runs on each decoded packet
 HISTORY = "history"  # stateful: runs once at the end on the engine's events
+# Mobility Header types a packet rule can report on (``Rule.messages``): the checker runs on each
+# message only the rules for its type (``runner.PacketRuleIndex``); None = every packet.
+BU = frozenset({"BU"})
+BA = frozenset({"BA"})
+COTI = frozenset({"CoTI"})
+BU_COTI = frozenset({"BU", "CoTI"})
+SENT_BID = frozenset({"BU", "CoTI", "BRR"})  # BID options the mobile node sends
+REPLIES = frozenset({"BA", "CoT", "BRR"})  # BID options copied from the mobile node's
+NOT_BU_CARRIERS = frozenset({"CoTI", "CoT", "BRR"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,7 @@ class Rule:
     severity_rfc: str | None = None
     status: str = "stable"
     since: str = "0.1"
+    messages: frozenset[str] | None = None  # packet rules: the MH types it can hit; None = any packet
 
     @property
     def doc(self) -> str:
@@ -76,32 +86,32 @@ R = Rule
 # fmt: off
 RULES: tuple[Rule, ...] = (
     # code       name                                   severity draft §         RFC §            summary                                                                kind     check                                   dialects, rfc severity
-    R("MCOA101", "ZeroBindingIdentifier",               ERROR,   "§2, §5.1",     "§4.3, §5.1",    "BID 0 used in a BU or CoTI",                                          PACKET,  bid.zero_bid, severity_rfc=WARNING),
+    R("MCOA101", "ZeroBindingIdentifier",               ERROR,   "§2, §5.1",     "§4.3, §5.1",    "BID 0 used in a BU or CoTI",                                          PACKET,  bid.zero_bid, severity_rfc=WARNING, messages=BU_COTI),
     R("MCOA102", "InvalidBidOptionLength",              ERROR,   "§4.2.1, §6.3", "§4.3, §6.2",    "BID option Length is not 4, 8 or 20",                                 PACKET,  bid.invalid_length),
-    R("MCOA103", "CoaFlagWithoutCareOfAddress",         ERROR,   "§4.2.1, §6.3", "-",             "C flag set but no care-of address in the BID option",                 PACKET,  bid.coa_flag_without_coa, DRAFT),
-    R("MCOA104", "CareOfAddressWithoutCoaFlag",         ERROR,   "§4.2.1",       "-",             "care-of address in the BID option but C flag clear",                  PACKET,  bid.coa_without_coa_flag, DRAFT),
-    R("MCOA105", "Ipv4FlagLengthMismatch",              ERROR,   "§4.2.1",       "-",             "D (IPv4) flag disagrees with the care-of address length",             PACKET,  bid.ipv4_flag_mismatch, DRAFT),
-    R("MCOA106", "ReservedBidFlagsSet",                 ERROR,   "§4.2.1",       "§4.3",          "reserved BID flag bits set",                                          PACKET,  bid.reserved_bits, severity_rfc=WARNING),
-    R("MCOA107", "HomeAgentOnlyFlagToCorrespondent",    WARNING, "§4.2.1",       "§4.3",          "C/O/H BID flags in a BU to a correspondent node",                     PACKET,  bid.ha_only_flag_to_correspondent),
+    R("MCOA103", "CoaFlagWithoutCareOfAddress",         ERROR,   "§4.2.1, §6.3", "-",             "C flag set but no care-of address in the BID option",                 PACKET,  bid.coa_flag_without_coa, DRAFT, messages=BU),
+    R("MCOA104", "CareOfAddressWithoutCoaFlag",         ERROR,   "§4.2.1",       "-",             "care-of address in the BID option but C flag clear",                  PACKET,  bid.coa_without_coa_flag, DRAFT, messages=BU),
+    R("MCOA105", "Ipv4FlagLengthMismatch",              ERROR,   "§4.2.1",       "-",             "D (IPv4) flag disagrees with the care-of address length",             PACKET,  bid.ipv4_flag_mismatch, DRAFT, messages=BU),
+    R("MCOA106", "ReservedBidFlagsSet",                 ERROR,   "§4.2.1",       "§4.3",          "reserved BID flag bits set",                                          PACKET,  bid.reserved_bits, severity_rfc=WARNING, messages=SENT_BID),
+    R("MCOA107", "HomeAgentOnlyFlagToCorrespondent",    WARNING, "§4.2.1",       "§4.3",          "C/O/H BID flags in a BU to a correspondent node",                     PACKET,  bid.ha_only_flag_to_correspondent, messages=BU),
     R("MCOA108", "CareOfAddressOutsideBindingUpdate",   ERROR,   "§4.2.1",       "§4.3",          "care-of address field in a BID option of a CoTI or other non-BU",     PACKET,  bid.coa_outside_bu),
-    R("MCOA109", "CareOfAddressCopiedIntoReply",        INFO,    "§4.2.1, §6.3", "§4.3, §6.2",    "BA/CoT/BRR BID option still carries a care-of address",               PACKET,  bid.coa_copied_into_reply),
+    R("MCOA109", "CareOfAddressCopiedIntoReply",        INFO,    "§4.2.1, §6.3", "§4.3, §6.2",    "BA/CoT/BRR BID option still carries a care-of address",               PACKET,  bid.coa_copied_into_reply, messages=REPLIES),
     R("MCOA110", "BidOptionInUnexpectedMessage",        WARNING, "§4.2.1",       "§4.3",          "BID option in a message other than BU, BA, BRR, CoTI, CoT",           PACKET,  bid.bid_in_unexpected_message),
-    R("MCOA111", "DuplicateBidInBindingUpdate",         ERROR,   "§5.1",         "§5.1",          "the same BID twice in one Binding Update",                            PACKET,  bid.duplicate_bid),
-    R("MCOA112", "AlternateCoaWithBid",                 ERROR,   "§5.3, §5.4",   "§5.2",          "Alternate CoA option beside BID options in a home registration",      PACKET,  bid.alternate_coa_with_bid),
-    R("MCOA113", "AuthorizationDataBeforeBid",          ERROR,   "§5.3",         "§5.2",          "Binding Authorization Data not after the BID option",                 PACKET,  bid.auth_data_before_bid),
-    R("MCOA114", "HomeRegistrationWithoutCoaInBid",     WARNING, "§4.2.1, §5.3", "-",             "home registration BID option without C and care-of address",          PACKET,  bid.home_registration_without_coa, DRAFT),
+    R("MCOA111", "DuplicateBidInBindingUpdate",         ERROR,   "§5.1",         "§5.1",          "the same BID twice in one Binding Update",                            PACKET,  bid.duplicate_bid, messages=BU),
+    R("MCOA112", "AlternateCoaWithBid",                 ERROR,   "§5.3, §5.4",   "§5.2",          "Alternate CoA option beside BID options in a home registration",      PACKET,  bid.alternate_coa_with_bid, messages=BU),
+    R("MCOA113", "AuthorizationDataBeforeBid",          ERROR,   "§5.3",         "§5.2",          "Binding Authorization Data not after the BID option",                 PACKET,  bid.auth_data_before_bid, messages=BU),
+    R("MCOA114", "HomeRegistrationWithoutCoaInBid",     WARNING, "§4.2.1, §5.3", "-",             "home registration BID option without C and care-of address",          PACKET,  bid.home_registration_without_coa, DRAFT, messages=BU),
     R("MCOA115", "CoaMissingForUnknownBid",             ERROR,   "-",            "§5.1",          "first registration of a BID without its care-of address (167)",       HISTORY, ack.coa_missing_for_unknown_bid, RFC),
-    R("MCOA116", "Ipv4CoaToCorrespondent",              ERROR,   "-",            "§4.3",          "IPv4 care-of address in a BU to a correspondent node",                PACKET,  bid.ipv4_coa_to_correspondent, RFC),
-    R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC),
-    R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT),
+    R("MCOA116", "Ipv4CoaToCorrespondent",              ERROR,   "-",            "§4.3",          "IPv4 care-of address in a BU to a correspondent node",                PACKET,  bid.ipv4_coa_to_correspondent, RFC, messages=BU),
+    R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC, messages=BU),
+    R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT, messages=BU),
     R("MCOA130", "FirstRegistrationWithoutCoa",          ERROR,   "-",            "§5.1",          "first registration of a BID (prepared in the capture) without its CoA",  HISTORY, first.first_registration_without_coa, RFC),
-    R("MCOA119", "RfcBidFlagsOutsideBindingUpdate",     WARNING, "-",            "§4.3",          "H flag in an RFC CoTI/CoT/BRR BID option, or reserved bits in a CoT's", PACKET,  bid_flags_rfc.flags_outside_binding_update, RFC),
+    R("MCOA119", "RfcBidFlagsOutsideBindingUpdate",     WARNING, "-",            "§4.3",          "H flag in an RFC CoTI/CoT/BRR BID option, or reserved bits in a CoT's", PACKET,  bid_flags_rfc.flags_outside_binding_update, RFC, messages=NOT_BU_CARRIERS),
     R("MCOA120", "RfcAckBidFlagsNotCopied",             WARNING, "-",            "§4.3, §6.2",    "RFC BA BID option sets flag bits its BU's option did not",            HISTORY, bid_flags_rfc.ack_flags_not_copied, RFC),
-    R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent),
-    R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT),
-    R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT),
-    R("MCOA204", "BulkRegistrationWithoutCoa",          ERROR,   "§4.2.1, §5.4", "-",             "bulk registration whose options carry no care-of address",            PACKET,  bulk.bulk_without_coa, DRAFT),
-    R("MCOA205", "CareOfAddressInBulkDeregistration",   WARNING, "§5.5",         "-",             "bulk de-registration still carries care-of addresses",                PACKET,  bulk.coa_in_bulk_deregistration, DRAFT),
+    R("MCOA201", "BulkRegistrationToCorrespondent",     ERROR,   "§2, §5.4",     "§2, §5.3",      "several BID options in a BU to a correspondent node",                 PACKET,  bulk.bulk_to_correspondent, messages=BU),
+    R("MCOA202", "MixedCoaFlagsInBulk",                 ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without C",                            PACKET,  bulk.mixed_coa_flags, DRAFT, messages=BU),
+    R("MCOA203", "MixedOverwriteFlagsInBulk",           ERROR,   "§5.7",         "-",             "bulk BU mixes options with and without O",                            PACKET,  bulk.mixed_overwrite_flags, DRAFT, messages=BU),
+    R("MCOA204", "BulkRegistrationWithoutCoa",          ERROR,   "§4.2.1, §5.4", "-",             "bulk registration whose options carry no care-of address",            PACKET,  bulk.bulk_without_coa, DRAFT, messages=BU),
+    R("MCOA205", "CareOfAddressInBulkDeregistration",   WARNING, "§5.5",         "-",             "bulk de-registration still carries care-of addresses",                PACKET,  bulk.coa_in_bulk_deregistration, DRAFT, messages=BU),
     R("MCOA206", "BulkSequenceBelowBinding",            WARNING, "§5.4",         "§4.1",          "bulk BU sequence number older than a bulked binding's last",          HISTORY, bulk.bulk_sequence_below_binding),
     R("MCOA207", "BulkAfterBulkRefused",                WARNING, "§5.7",         "§5.7",          "bulk BU sent after the peer refused bulk registration (168)",         HISTORY, bulk.bulk_after_refusal),
     R("MCOA208", "CorrespondentAcceptedBulk",           ERROR,   "§6.3",         "§6.2",          "correspondent node accepted a bulk registration",                     HISTORY, bulk.correspondent_accepted_bulk),
@@ -130,13 +140,13 @@ RULES: tuple[Rule, ...] = (
     R("MCOA322", "ForeignUseAfterHomeAckWithoutBid",    WARNING, "-",            "§6.3",          "foreign CoA still used after a BA without BID to the home registration", HISTORY, bid_state.foreign_use_after_legacy_home_ack, RFC),
     R("MCOA323", "SeveralCoasWithoutBids",              WARNING, "§5.3",         "§5.1",          "regular binding refreshed while data also comes from another CoA",    HISTORY, bid_state.several_coas_without_bids),
     R("MCOA324", "CoaUsedAfterBidMoved",                WARNING, "§3, §5.1",     "§5.1",          "data still from a CoA after its BID moved to another CoA",           HISTORY, bid_state.use_of_coa_after_bid_moved),
-    R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link),
+    R("MCOA401", "HomeFlagBuNotFromHomeLink",           WARNING, "§5.6.3",       "§5.6.3",        "H-flag BU not sent from the home link",                               PACKET,  return_home.home_bu_not_from_home_link, messages=BU),
     R("MCOA402", "HomeBindingUnexpectedStatus",         ERROR,   "§5.6.3",       "§6.3",          "HA accepted an H-flag BU with a status other than 0 / RETURNHOME",    HISTORY, return_home.home_unexpected_status),
     R("MCOA403", "NdForHomeAddressBeforeAck",           ERROR,   "§5.6.3",       "§5.6.3",        "MN does NDP for its home address before the H-flag BA",               HISTORY, return_home.nd_before_home_ack),
     R("MCOA404", "NdForHomeAddressAfterReturnHome",     ERROR,   "§4.3, §5.6.3", "§4.4, §5.6.4",  "MN does NDP for its home address after RETURNHOME WO/NDP",            HISTORY, return_home.nd_after_returnhome),
-    R("MCOA405", "HomeFlagWithNonZeroLifetime",         WARNING, "§5.6.3",       "-",             "draft H flag in a registration instead of a de-registration",         PACKET,  return_home.draft_home_flag_with_lifetime, DRAFT),
-    R("MCOA406", "HomeFlagWithZeroLifetime",            ERROR,   "-",            "§5.6.3",        "RFC H flag in a BU with Lifetime 0",                                  PACKET,  return_home.rfc_home_flag_with_zero_lifetime, RFC),
-    R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC),
+    R("MCOA405", "HomeFlagWithNonZeroLifetime",         WARNING, "§5.6.3",       "-",             "draft H flag in a registration instead of a de-registration",         PACKET,  return_home.draft_home_flag_with_lifetime, DRAFT, messages=BU),
+    R("MCOA406", "HomeFlagWithZeroLifetime",            ERROR,   "-",            "§5.6.3",        "RFC H flag in a BU with Lifetime 0",                                  PACKET,  return_home.rfc_home_flag_with_zero_lifetime, RFC, messages=BU),
+    R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC, messages=BU),
     R("MCOA408", "NotOnlyRouterAllowedNd",              ERROR,   "§5.6.3",       "§6.3",          "HA answered 0 to an H-flag BU while another router serves the home link", HISTORY, return_home.not_only_router_allowed_nd),
     R("MCOA409", "HomeDadMissing",                      WARNING, "§6.3",         "6275 §10.3.1",  "HA accepted a first registration without DAD on the home link",      HISTORY, home_link.home_dad_missing),
     R("MCOA410", "HomeDadWhileBindingHeld",             ERROR,   "§6.3",         "6275 §10.3.1",  "DAD NS for a home address while its HA holds a binding",              HISTORY, home_link.home_dad_while_bound),
@@ -145,14 +155,14 @@ RULES: tuple[Rule, ...] = (
     R("MCOA413", "HomeAddressUsedBeforeHomeAck",        ERROR,   "§5.6.3",       "§5.6.4",        "data from the home address on the home link before the H-flag BA",    HISTORY, home_link.home_address_used_before_ack, severity_rfc=WARNING),
     R("MCOA414", "CorrespondentBindingAfterReturnHome", WARNING, "§5.6.1",       "-",             "first BU to a CN for a foreign CoA after de-registering from home",   HISTORY, home_link.correspondent_binding_after_return, DRAFT),
     R("MCOA415", "HomeInterfaceNotDeregisteredAbroad",  WARNING, "§5.6.2",       "-",             "home interface's BID de-registered from the home link or expired",    HISTORY, home_link.home_interface_not_deregistered_from_foreign, DRAFT),
-    R("MCOA416", "HomeBindingWithoutLinkLayerAddress",  WARNING, "-",            "§5.6.3",        "H-flag BU without MH-LLA option (code 2)",                            PACKET,  home_link.home_binding_without_lla, RFC),
+    R("MCOA416", "HomeBindingWithoutLinkLayerAddress",  WARNING, "-",            "§5.6.3",        "H-flag BU without MH-LLA option (code 2)",                            PACKET,  home_link.home_binding_without_lla, RFC, messages=BU),
     R("MCOA417", "SecondHomeBinding",                   WARNING, "-",            "§5.6.3",        "second home binding while another BID's is held",                     HISTORY, home_link.second_home_binding, RFC),
     R("MCOA418", "HomeAgentSolicitsDespiteLla",         WARNING, "-",            "§6.3",          "HA sends NS for the home address although the BU gave its MAC",       HISTORY, home_link.ha_solicits_despite_lla, RFC),
     R("MCOA419", "NdForHomeAddressWithOtherRouters",    ERROR,   "§5.6.3",       "§5.6.2",        "MN does ND for its home address while other routers serve the link",  HISTORY, home_link.nd_with_other_routers),
     R("MCOA420", "DataNotInterceptedAfterReturnHome",   ERROR,   "§5.6.3",       "§5.6.2",        "router sends home-address data to the MN's MAC after RETURNHOME WO/NDP", HISTORY, home_link.returnhome_not_intercepted),
     R("MCOA421", "FrameToNonRouterAfterReturnHome",     WARNING, "§5.6.3",       "§5.6.4",        "MN sends off-link data to a MAC no RA identifies as a router after RETURNHOME", HISTORY, home_link.returnhome_frame_to_non_router),
     R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT),
-    R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT),
+    R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT, messages=COTI),
     R("MCOA503", "CotDoesNotEchoBid",                   ERROR,   "§6.2",         "-",             "CoT with BID options omits the CoTI's BID",                           HISTORY, return_routability.cot_does_not_echo_bid, DRAFT),
     R("MCOA504", "CotBidWrongStatus",                   ERROR,   "§6.2",         "-",             "CoT BID status is not MALFORMED for C/O, or not 0 otherwise",         HISTORY, return_routability.cot_wrong_status, DRAFT),
     R("MCOA505", "BidAfterCotWithoutBid",               ERROR,   "§5.2",         "-",             "BID BU to a CN whose CoT carried no BID option",                      HISTORY, return_routability.bid_after_cot_without_bid, DRAFT),
@@ -175,10 +185,10 @@ RULES: tuple[Rule, ...] = (
     R("MCOA621", "BindingErrorForBindingUpdate",        ERROR,   "§6.5",         "§6.5",          "Binding Error (status 1) in answer to a BU with a Home Address option", HISTORY, data_plane.binding_error_for_binding_update),
     R("MCOA701", "Ipv4CoaFirstRegisteredInBulk",        ERROR,   "§8.1",         "§8.1",          "first registration of an IPv4 CoA in a bulk BU",                      HISTORY, dsmip.ipv4_first_registration_in_bulk),
     R("MCOA702", "BulkAfterNatDetected",                ERROR,   "§8.1",         "§8.1",          "IPv4 CoA bulk-registered after NAT detection",                        HISTORY, dsmip.bulk_after_nat, severity_rfc=WARNING),
-    R("MCOA703", "Ipv4AddressAckAfterBid",              ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement after a BID option",                     PACKET,  dsmip.ipv4_ack_after_bid),
+    R("MCOA703", "Ipv4AddressAckAfterBid",              ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement after a BID option",                     PACKET,  dsmip.ipv4_ack_after_bid, messages=BA),
     R("MCOA704", "Ipv4AddressAckWithoutRequest",        ERROR,   "§8.2",         "§8.2",          "IPv4 Address Acknowledgement without an IPv4 HoA request",            HISTORY, dsmip.ipv4_ack_without_request),
     R("MCOA705", "Ipv4AddressAckWhileRejectingCoa",     ERROR,   "§8.1",         "§8.1",          "IPv4 Address Acknowledgement in a BA rejecting an IPv4 CoA",          HISTORY, dsmip.ipv4_ack_while_rejecting_ipv4_coa, severity_rfc=WARNING),
-    R("MCOA706", "Ipv4CoaOptionWithBid",                WARNING, "§8.1",         "§8.1",          "IPv4 Care-of Address option beside BID options",                      PACKET,  dsmip.ipv4_coa_option_with_bid, severity_rfc=ERROR),
+    R("MCOA706", "Ipv4CoaOptionWithBid",                WARNING, "§8.1",         "§8.1",          "IPv4 Care-of Address option beside BID options",                      PACKET,  dsmip.ipv4_coa_option_with_bid, severity_rfc=ERROR, messages=BU),
     R("MCOA707", "Ipv4CoaFirstBuNotOverUdp",            ERROR,   "§8.1",         "§8.1",          "first BU for an IPv4 CoA not sent over IPv4/UDP",                     HISTORY, dsmip.ipv4_first_registration_not_udp),
     R("MCOA708", "NatNotReported",                      ERROR,   "§8.1",         "-",             "IPv4 CoA registered from behind a NAT without NAT Detection option",  HISTORY, dsmip.nat_not_reported, severity_rfc=WARNING),
     R("MCOA713", "Ipv4AddressAckMissing",               ERROR,   "-",            "§8.2",          "no IPv4 Address Acknowledgement for an IPv4 home address registration", HISTORY, dsmip.ipv4_address_ack_missing, RFC),

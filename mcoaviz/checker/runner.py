@@ -43,6 +43,42 @@ def complete(rule: Rule, hit: Hit, config: CheckerConfig, fallback: Dialect | No
     )
 
 
+class PacketRuleIndex:
+    """The selected packet rules by Mobility Header type (``Rule.messages``) and dialect, in
+    catalogue order: a BA meets the handful of rules about BAs, not all of them, and an RFC 5648
+    message not the draft-only ones. The findings are the same: a rule returns nothing for a
+    type outside its ``messages``, and ``complete`` drops every hit of a rule in a dialect the
+    rule does not apply to (a packet rule's hit has its BID option's dialect, else the pair's)."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self._by_type: dict[tuple[str | None, str | None], tuple[Rule, ...]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def for_message(self, type_name: str | None, dialect: str | None = None) -> tuple[Rule, ...]:
+        """The rules that can report on a message of this type (None: not a Mobility Header)
+        whose hits all have ``dialect`` (None: they may have either)."""
+        found = self._by_type.get((type_name, dialect))
+        if found is None:
+            found = self._by_type[(type_name, dialect)] = tuple(
+                r for r in self.rules
+                if (r.messages is None or type_name in (r.messages or ()))
+                and (dialect is None or dialect in r.dialects))
+        return found
+
+    def for_packet(self, ctx: PacketContext) -> tuple[Rule, ...]:
+        """``for_message`` for a packet: its hits have one dialect when every BID option is in
+        the dialect a hit without a BID option takes (the pair's, else the capture's)."""
+        mh = ctx.packet.mobility
+        if mh is None:
+            return self.for_message(None, None)
+        fallback = ctx.pair_dialect or ctx.config.dialect
+        uniform = all(b.dialect is fallback for b in mh.bids)
+        return self.for_message(mh.type_name, fallback.value if uniform else None)
+
+
 def run_packet_rules(rules: Sequence[Rule], ctx: PacketContext) -> Iterable[Finding]:
     for rule in rules:
         for hit in rule.check(ctx):
@@ -103,5 +139,5 @@ def _where(frame: int | None, time: float | None) -> str:
     return f"frame {frame}" if frame is not None else f"time {time:.6f}"
 
 
-__all__ = ["HISTORY", "PACKET", "complete", "finalise", "run_history_rules", "run_packet_rules",
-           "selected_rules"]
+__all__ = ["HISTORY", "PACKET", "PacketRuleIndex", "complete", "finalise", "run_history_rules",
+           "run_packet_rules", "selected_rules"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dissector.codepoints import Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import (
     AlternateCoA,
     BindingAck,
@@ -49,7 +49,7 @@ from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
 from mcoaviz.engine.rowspool import RowSpool
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
-SEQUENCE_OUT_OF_WINDOW = 135
+SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` (a memory bound)
 
 

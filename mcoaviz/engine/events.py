@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mcoaviz.engine.keys import BindingKey, BulKey, ExchangeKey, PeerKey
+from mcoaviz.engine.quickinit import quick_init
 
 # --------------------------------------------------------------------------- messages
 
@@ -391,3 +392,8 @@ Event = (
 )
 
 BINDING_END_REASONS: tuple[str, ...] = ("expired", "deregistered", "replaced", "overwritten")
+
+# every event class (and TestKey) is built many times per message: the quicker __init__
+for _cls in (TestKey, BidResult, *(c for c in Event.__args__ if c is not BindingEnded),
+             BindingEnded, BindingReplaced, BindingOverwritten, BindingDeregistered, BindingExpired):
+    quick_init(_cls)

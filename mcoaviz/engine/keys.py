@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dissector.records import BindingUpdate
+from mcoaviz.engine.quickinit import quick_init
 
 
 class Role(StrEnum):
@@ -70,3 +71,7 @@ class PeerKey:
 
     hoa: str
     peer: str
+
+
+for _key in (BindingKey, BulKey, ExchangeKey, PeerKey):  # built several times per message
+    quick_init(_key)

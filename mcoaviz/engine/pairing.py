@@ -64,6 +64,7 @@ class PendingBU:
     outer_ipv4: str | None  # outer IPv4 source of a DSMIPv6 BU (I-22)
     attempts: int = 1
     entries: tuple[tuple[int | None, str | None], ...] = ()  # (BID, CoA) as the MN's BUL sees them
+    overwrite: bool | None = None  # ``registration.overwrite_flag``, decided once (None: not yet)
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:

@@ -23,9 +23,16 @@ def processing(bu: PendingBU) -> str:
     return "draft-05 §6.3" if bu.dialect is Dialect.DRAFT05 else "RFC 5648 §6.2"
 
 
-def coa_reason(bu: PendingBU, option: BindingIdentifier, cache: BindingCache) -> str:
-    """Where the registered CoA of one BID option came from (mirrors ``Registrar.coa_for``)."""
-    alternate = any(isinstance(o, AlternateCoA) for o in bu.message.options)
+def has_alternate_coa(bu: PendingBU) -> bool:
+    return any(isinstance(o, AlternateCoA) for o in bu.message.options)
+
+
+def coa_reason(bu: PendingBU, option: BindingIdentifier, cache: BindingCache,
+               alternate: bool | None = None) -> str:
+    """Where the registered CoA of one BID option came from (mirrors ``Registrar.coa_for``);
+    ``alternate``: whether the BU has an Alternate CoA option, when the caller knows."""
+    if alternate is None:
+        alternate = has_alternate_coa(bu)
     source = "the Alternate CoA option" if alternate else "the BU's source address"
     if bu.dialect is Dialect.DRAFT05 and bu.role is Role.CORRESPONDENT:
         return f"draft-05 BU to a CN: C, O and H are ignored, CoA = {source} (I-32)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dissector.codepoints import BU_FLAG_O, BU_FLAG_P, BAStatus, Dialect
+from dissector.codepoints import ACCEPTED_BELOW, BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
 from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
@@ -31,10 +31,11 @@ from mcoaviz.engine.events import (
 from mcoaviz.engine.keys import BindingKey, BulKey, Role
 from mcoaviz.engine.pairing import PendingBU
 from mcoaviz.engine.preparation import Preparation
-from mcoaviz.engine.reasons import coa_reason, processing
+from mcoaviz.engine.reasons import coa_reason, has_alternate_coa, processing
+from mcoaviz.engine.states import BindingState, Input, Step, step_for
 
-REJECTED_FROM = 128
-SEQUENCE_OUT_OF_WINDOW = 135
+REJECTED_FROM = ACCEPTED_BELOW  # effective status >= 128 refuses
+SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
 BID_CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT (I-2)
 
@@ -56,12 +57,19 @@ def _draft_cn(bu: PendingBU) -> bool:
 
 
 def overwrite_flag(bu: PendingBU) -> bool:
-    """O lives in the BID option in draft-05 and in the BU header (0x0040, P=0) in RFC 5648."""
-    if not bu.bids or _draft_cn(bu):
-        return False
-    if bu.dialect is Dialect.DRAFT05:
-        return any(b.overwrite_flag for b in bu.bids)
-    return bool(bu.bu.flags_word & BU_FLAG_O) and not bu.bu.flags_word & BU_FLAG_P
+    """O lives in the BID option in draft-05 and in the BU header (P=0) in RFC 5648: the
+    dissector's flag letters say which, read in the BU's dialect. Decided once per BU."""
+    found = bu.overwrite
+    if found is None:
+        if not bu.bids or _draft_cn(bu):
+            found = False
+        elif bu.dialect is Dialect.DRAFT05:
+            found = any(b.overwrite_flag for b in bu.bids)
+        else:
+            flags = bu.bu.flags
+            found = "O" in flags and "P" not in flags
+        bu.overwrite = found
+    return found
 
 
 def draft_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
@@ -237,7 +245,7 @@ class Registrar:
         ba_status = ba.status if ba is not None else None
         draft = bu.dialect is Dialect.DRAFT05
         events: list[Event] = []
-        if _draft_cn(bu) and any(o.flags_byte & 0xE0 for o in bu.bids):
+        if _draft_cn(bu) and any(o.coa_flag or o.overwrite_flag or o.home_flag for o in bu.bids):
             used.append("I-32")
 
         def effective(bid: int) -> int | None:  # I-9
@@ -292,18 +300,32 @@ class Registrar:
             for key in doomed:
                 events += self.cache.end(key, time=t, frame=f, kind=BindingOverwritten, why=why)
         results = []
+        alternate: bool | None = None  # the BU has an Alternate CoA option (asked once, if at all)
+        confirmed = outcome.confirmed and not unconfirmed
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]
             coa, claimed = self.coa_for(bu, o)
-            if status is not None and status >= REJECTED_FROM:
+            how = self._read(bu, o, status, confirmed)
+            row = self.cache.get(key)
+            step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+            if step is Step.KEEP:
                 source = "BID option" if ba_bids.get(o.bid) is not None and ba_bids[o.bid].status else "BA"
-                events.append(BindingRejected(t, f, key, coa, status, bu.frame,
+                events.append(BindingRejected(t, f, key, coa, status, bu.frame,  # type: ignore[arg-type]  # KEEP: status >= 128
                                               why=f"{sec}: effective status {status} (>= 128, from the "
                                                   f"{source} Status: I-9) refuses BID {o.bid}"))
                 results.append(BidResult(o.bid, coa, claimed, status, False, "rejected"))
-                continue
-            if draft_home(bu, o):
+            elif step is Step.IGNORE:
+                used.append("I-11")
+                results.append(BidResult(o.bid, None, o.coa, reported[o.bid], True, "unknown-bid"))
+            elif step is Step.END:
+                events += self.cache.end(key, time=t, frame=f, kind=BindingDeregistered,
+                                         why=f"{sec}: lifetime-0 BU with BID {o.bid}: that binding "
+                                             "is de-registered" + (" (RFC H with lifetime 0 read as a "
+                                             "de-registration: I-16, R2)" if o.home_flag and not draft
+                                             else ""))
+                results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, "deregistered"))
+            elif how is Input.ACCEPT_HOME and bu.bu.lifetime == 0:  # draft home binding (I-13)
                 used.append("I-13")
                 action, more = self._register(bu, outcome, key, hoa, None, None, home=True,
                                               refresh_hint=False, unconfirmed=unconfirmed,
@@ -311,36 +333,40 @@ class Registrar:
                                                   "home binding, no expiry (I-13, I-14)" + conflict_note)
                 events += more + self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
                 results.append(BidResult(o.bid, hoa, o.coa, reported[o.bid], True, action, home=True))
-                continue
-            if bu.bu.lifetime == 0:
-                if self.cache.get(key) is not None:
-                    events += self.cache.end(key, time=t, frame=f, kind=BindingDeregistered,
-                                             why=f"{sec}: lifetime-0 BU with BID {o.bid}: that binding "
-                                                 "is de-registered" + (" (RFC H with lifetime 0 read as a "
-                                                 "de-registration: I-16, R2)" if o.home_flag and not draft
-                                                 else ""))
-                    results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, "deregistered"))
+            else:
+                home = how is Input.ACCEPT_HOME  # RFC home binding, CoA = HoA (I-15)
+                if home:
+                    used.append("I-15")
+                    reason = "home binding, CoA = HoA (I-15, I-30)"
                 else:
-                    used.append("I-11")
-                    results.append(BidResult(o.bid, None, o.coa, reported[o.bid], True, "unknown-bid"))
-                continue
-            home = rfc_home(bu, o)
-            if home:
-                used.append("I-15")
-            hint = o.coa is None and bu.dialect is Dialect.RFC5648
-            answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
-            overruled = conflict and reported[o.bid] == BID_CONFLICT
-            verb = "installed although refused" if overruled else "accepted"
-            why = (f"{sec}: BID {o.bid} {verb} ({answer}); "
-                   f"{'home binding, CoA = HoA (I-15, I-30)' if home else coa_reason(bu, o, self.cache)}"
-                   + conflict_note)
-            action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
-                                          refresh_hint=hint, unconfirmed=unconfirmed, why=why)
-            events += more
-            if home:
-                events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
-            results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, action, home=home))
+                    if alternate is None:
+                        alternate = has_alternate_coa(bu)
+                    reason = coa_reason(bu, o, self.cache, alternate)
+                hint = o.coa is None and bu.dialect is Dialect.RFC5648
+                answer = "no BA" if reported[o.bid] is None else f"effective status {reported[o.bid]}, I-9"
+                overruled = conflict and reported[o.bid] == BID_CONFLICT
+                verb = "installed although refused" if overruled else "accepted"
+                why = f"{sec}: BID {o.bid} {verb} ({answer}); {reason}{conflict_note}"
+                action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
+                                              refresh_hint=hint, unconfirmed=unconfirmed, why=why)
+                events += more
+                if home:
+                    events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
+                results.append(BidResult(o.bid, coa, claimed, reported[o.bid], True, action, home=home))
         return results, events
+
+    @staticmethod
+    def _read(bu: PendingBU, option: BindingIdentifier, status: int | None, confirmed: bool) -> Input:
+        """One BID option's outcome as an input of the transition table (``states.STEPS``)."""
+        if status is not None and status >= REJECTED_FROM:
+            return Input.REJECT  # effective status >= 128 (I-9)
+        if draft_home(bu, option):
+            return Input.ACCEPT_HOME  # draft: H in a lifetime-0 BU to the HA (I-13)
+        if bu.bu.lifetime == 0:
+            return Input.DEREGISTER
+        if rfc_home(bu, option):
+            return Input.ACCEPT_HOME  # RFC: H, lifetime > 0, CoA = HoA (I-15)
+        return Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED
 
     def _register(
         self, bu: PendingBU, outcome: Outcome, key: BindingKey, coa: str, claimed: str | None,
@@ -357,18 +383,20 @@ class Registrar:
             why += "; BU without the A flag: it takes effect when sent"
         expires = None if lifetime is None else t + lifetime
         row = self.cache.get(key)
-        if row is not None and row.coa == coa and row.home == home:
+        how = Input.ACCEPT_HOME if home else (Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED)
+        step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+        if step is Step.RENEW and row is not None and row.coa == coa and row.home == home:
             return "refreshed", self.cache.refresh(key, time=t, frame=f, lifetime=lifetime,
                                                    expires=expires, confirmed=confirmed,
                                                    claimed_coa=claimed, why=why + "; same CoA: a refresh")
         events: list[Event] = []
         action = "home" if home else "started"
-        if row is not None:
+        if step is Step.RENEW:
             events += self.cache.end(key, time=t, frame=f, kind=BindingReplaced,
                                      why=f"{processing(bu)}: a new CoA ({coa}) was registered under "
                                          "the same BID")
             action = "replaced"
-        pre_existing, note, first = (False, "", "") if row is not None else \
+        pre_existing, note, first = (False, "", "") if step is Step.RENEW else \
             self._pre_existing(bu, key, coa, refresh_hint)
         events += self.cache.start(
             key, role=bu.role.value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,

@@ -58,6 +58,30 @@ TRANSITIONS: dict[tuple[BindingState, Input], BindingState] = {
 }
 
 
+class Step(StrEnum):
+    """What the registrar does with one BID option (``STEPS``)."""
+
+    KEEP = "keep"  # refused: the node keeps what it had
+    IGNORE = "ignore"  # de-registration of a BID the node does not hold (I-11)
+    END = "end"  # de-registration: the binding ends
+    START = "start"  # a new binding
+    RENEW = "renew"  # a held binding: refreshed (same CoA and kind) or replaced (new CoA)
+
+
+_ACCEPTING = (In.ACCEPT, In.INSTALL_UNCONFIRMED, In.ACCEPT_HOME)
+
+# The registrar reads a BID option's outcome as an ``Input``, looks up the binding's state and
+# does what this table says; the cache then moves the state through ``TRANSITIONS``.
+STEPS: dict[tuple[BindingState, Input], Step] = {
+    (S.ABSENT, In.REJECT): Step.KEEP,
+    (S.ABSENT, In.DEREGISTER): Step.IGNORE,
+    **{(S.ABSENT, i): Step.START for i in _ACCEPTING},
+    **{(s, In.REJECT): Step.KEEP for s in _REGISTERED},
+    **{(s, In.DEREGISTER): Step.END for s in _REGISTERED},
+    **{(s, i): Step.RENEW for s in _REGISTERED for i in _ACCEPTING},
+}
+
+
 class StateError(RuntimeError):
     """The engine tried a transition the table does not allow (an engine bug)."""
 
@@ -67,6 +91,14 @@ def next_state(state: BindingState, event: Input) -> BindingState:
         return TRANSITIONS[(state, event)]
     except KeyError:
         raise StateError(f"no transition from {state} on {event}") from None
+
+
+def step_for(state: BindingState, event: Input) -> Step:
+    """The registrar's step for a BID option read as ``event`` while the binding is in ``state``."""
+    try:
+        return STEPS[(state, event)]
+    except KeyError:
+        raise StateError(f"no registration step from {state} on {event}") from None
 
 
 def mermaid() -> str:

@@ -234,6 +234,8 @@ class Attributor:
         self.early_tunnels: set[frozenset[str]] = set()
 
     def tunnel_seen_before(self, node: str, coa: str) -> bool:
+        if not self.early_tunnels:  # the usual case: asked for every new binding
+            return False
         ends = {node, *(alias for alias, real in self.aliases.items() if real == node)}
         return any(frozenset((end, coa)) in self.early_tunnels for end in ends)
 

@@ -7,7 +7,7 @@ from mcoaviz.checker import CheckerConfig
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.engine import BindingEngine
-from tests.checker.builders import COA1, COA2, ba, bid, bu, number
+from tests.checker.builders import CN, COA1, COA2, HA, HOA, HOA2, ba, bid, bu, number
 
 
 def _context(*packets):  # noqa: ANN002, ANN202 - test shorthand
@@ -35,3 +35,23 @@ def test_answered_pairs_each_bu_with_its_ba_packet() -> None:
     ctx, _events = _context(bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, bid(2, COA2)))
     assert [(p.bu_frame, bu_packet.frame, ba_packet.frame) for p, bu_packet, ba_packet in ctx.answered] \
         == [(1, 1, 2)]
+
+
+def test_covering_finds_the_bindings_of_a_hoa_and_coa_at_any_node_at_a_time() -> None:
+    # HA: BID 1 -> CoA 1 from the BA at 1002 until BID 1 moves to CoA 2 at 1004 (then expires at 2000);
+    # CN: BID 1 -> CoA 1 from 1006
+    ctx, _events = _context(bu(1, bid(1, COA1)), ba(1, bid(1)), bu(2, bid(1, COA2)), ba(2, bid(1)),
+                            bu(3, bid(1, COA1), dst=CN, flags="A"), ba(3, bid(1), src=CN))
+    assert ctx.covering(1001.5, hoa=HOA, coa=COA1) == []
+    covered = ctx.covering(1003.0, hoa=HOA, coa=COA1)
+    assert [(k.node, s, e) for k, _c, s, e in covered] == [(HA, 1002.0, 1004.0)]
+    assert ctx.covering(1004.0, hoa=HOA, coa=COA1) == []  # the end is exclusive
+    assert [k.node for k, _c, _s, _e in ctx.covering(1007.0, hoa=HOA, coa=COA1)] == [CN]
+    assert [(k.node, c) for k, c, _s, _e in ctx.covering(1007.0, hoa=HOA, coa=COA2)] == [(HA, COA2)]
+    assert ctx.covering(1007.0, hoa=HOA2, coa=COA1) == []
+    assert ctx.held_since(node=HA, hoa=HOA) == 1002.0
+    assert ctx.held_since(node=CN, hoa=HOA) == 1006.0
+    assert ctx.held_since(node=HA, hoa=HOA2) is None
+    assert ctx.first_started_frame[(HOA, COA1)] == 2
+    assert ctx.first_started_frame[(HOA, COA2)] == 4
+    assert {f: p.bu_frame for f, p in ctx.processed_by_ba.items()} == {2: 1, 4: 3, 6: 5}

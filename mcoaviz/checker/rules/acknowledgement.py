@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dissector.codepoints import Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
@@ -16,14 +16,14 @@ from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_befor
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
-NOTCOMPLETE = 4
-RETURNHOME = 5
-OUT_OF_WINDOW = 135
-NOT_HOME_AGENT = 133
-MALFORMED = 164
-CONFLICT = 165  # draft MCOA BID CONFLICT / RFC MCOA NON-MCOA BINDING EXISTS
-PROHIBITED = 166
-UNKNOWN_COA = 167
+NOTCOMPLETE = int(BAStatus.MCOA_NOTCOMPLETE)
+RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
+OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
+NOT_HOME_AGENT = int(BAStatus.NOT_HOME_AGENT)
+MALFORMED = int(BAStatus.MCOA_MALFORMED)
+CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT
+PROHIBITED = int(BAStatus.MCOA_PROHIBITED)
+UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:

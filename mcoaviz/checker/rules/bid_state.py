@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from dissector.codepoints import Dialect
+from dissector.codepoints import BAStatus, Dialect
 from dissector.records import BindingIdentifier, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
-UNKNOWN_COA = 167
+UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
 IN_FLIGHT = 1.0  # seconds: data already on its way when the bindings went is not a finding
 
 

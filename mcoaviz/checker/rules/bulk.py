@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dissector.codepoints import BAStatus
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit, seq_before
 from mcoaviz.engine import events as ev
 
-BULK_REFUSED = 168  # draft MCOA BULK REGISTRATION NOT SUPPORTED / RFC BULK REGISTRATION PROHIBITED
+# draft MCOA BULK REGISTRATION NOT SUPPORTED / RFC BULK REGISTRATION PROHIBITED
+BULK_REFUSED = int(BAStatus.MCOA_BULK_REGISTRATION_PROHIBITED)
 
 
 def bulk_to_correspondent(ctx: PacketContext) -> list[Hit]:

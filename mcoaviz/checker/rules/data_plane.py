@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from dissector.records import BindingError
+from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
@@ -42,8 +42,8 @@ def _unbound_from_mn(ctx: HistoryContext, vias: frozenset[str]) -> list[ev.DataW
     for d in ctx.of(ev.DataWithoutBinding):
         if d.via not in vias or d.direction != "from-mn":
             continue
-        if d.reason == "no-binding" and not any(
-                start <= d.time for _k, _c, start, _e in ctx.held_before(node=d.key.peer, hoa=d.key.hoa)):
+        since = ctx.held_since(node=d.key.peer, hoa=d.key.hoa)
+        if d.reason == "no-binding" and (since is None or since > d.time):
             continue
         out.append(d)
     return out
@@ -70,9 +70,8 @@ MAX_RR_BINDING_LIFETIME = 420.0  # 6275 §12: a CN binding older than this would
 def _registered_elsewhere(ctx: HistoryContext, d: ev.DataWithoutBinding) -> str | None:
     """Another node (the home agent) holding a binding of this HoA for this CoA when the data
     came, registered in the capture (not older than it): its node, else None."""
-    for key, coa, start, end in ctx.binding_intervals:
-        if key.hoa == d.key.hoa and coa == d.coa and key.node != d.key.peer and start <= d.time < end \
-                and (key, coa, start) not in ctx.pre_existing_intervals:
+    for key, coa, start, _end in ctx.covering(d.time, hoa=d.key.hoa, coa=d.coa):
+        if key.node != d.key.peer and (key, coa, start) not in ctx.pre_existing_intervals:
             return key.node
     return None
 
@@ -102,15 +101,15 @@ def hao_at_node_without_binding(ctx: HistoryContext) -> list[Hit]:
         if d.via != "route-optimised" or d.direction != "from-mn" or d.reason != "no-binding":
             continue
         node, hoa = d.key.peer, d.key.hoa
-        if any(s <= d.time for _k, _c, s, _e in ctx.held_before(node=node, hoa=hoa)):
+        held_since = ctx.held_since(node=node, hoa=hoa)
+        if held_since is not None and held_since <= d.time:
             continue  # the node held one before: MCOA601's case
         elsewhere = _registered_elsewhere(ctx, d)
         old_enough = start is not None and d.time - start > MAX_RR_BINDING_LIFETIME
         if not old_enough:
             if elsewhere is None:
                 continue
-            since = min(s for k, c, s, e in ctx.binding_intervals
-                        if k.node == elsewhere and k.hoa == hoa and c == d.coa and s <= d.time < e)
+            since = min(s for k, _c, s, _e in ctx.covering(d.time, hoa=hoa, coa=d.coa) if k.node == elsewhere)
             if first_seen[_episode(d)] < since:
                 continue  # the data flowed before the capture showed the CoA registered
         held = f", although {elsewhere} holds a binding for it" if elsewhere else ""
@@ -130,13 +129,23 @@ def no_binding_error_for_hao(ctx: HistoryContext) -> list[Hit]:
     Error may be rate-limited or sent past the capture point.
     Example: CN binds CoA a; data HAO=HoA from CoA b; no BE from the CN -> warning.
     """
-    errors = [p for p in ctx.packets.values() if p.mobility is not None and p.mobility.type_name == "BE"]
+    errors: dict[str | None, list[tuple[float, int, Packet]]] = {}  # sender -> its BEs by time
+    for p in ctx.packets.values():
+        if p.mobility is not None and p.mobility.type_name == "BE":
+            errors.setdefault(p.path.src, []).append((p.time, p.frame, p))
+    for sent in errors.values():
+        sent.sort(key=lambda e: (e[0], e[1]))
     hits = []
     for d in _unbound_from_mn(ctx, frozenset({"route-optimised"})):
-        answered = any(
-            be.path.src == d.key.peer and d.time <= be.time <= d.time + BE_WAIT
-            and (getattr(be.mobility.body, "home_address", None) == d.key.hoa or be.path.dst == d.coa)  # type: ignore[union-attr]
-            for be in errors)
+        sent = errors.get(d.key.peer, [])
+        i = bisect_left(sent, d.time, key=lambda e: e[0])
+        answered = False
+        while i < len(sent) and sent[i][0] <= d.time + BE_WAIT:
+            be = sent[i][2]
+            if getattr(be.mobility.body, "home_address", None) == d.key.hoa or be.path.dst == d.coa:  # type: ignore[union-attr]
+                answered = True
+                break
+            i += 1
         if not answered:
             hits.append(Hit(f"No Binding Error from {d.key.peer} followed data with a Home Address option "
                             f"from unregistered {d.coa}.", d.frame, d.time, d.key.hoa, None,
@@ -223,7 +232,7 @@ class _Held:
 
 def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted, _Held]]:
     held = _Held()
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):  # the binding events, in order
         if isinstance(e, ev.BindingStarted):
             old = held.coa_of.get(e.key)
             if old is not None:

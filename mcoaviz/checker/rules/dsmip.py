@@ -27,10 +27,9 @@ def _ipv4_bids(packet: Packet | None) -> tuple[BindingIdentifier, ...]:
     return tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
 
 
-def _registered_before(ctx: HistoryContext, frame: int) -> set[tuple[str, str | None]]:
-    """(HoA, CoA) pairs, claimed IPv4 CoAs included, of bindings started before ``frame``."""
-    started = [s for s in ctx.of(ev.BindingStarted) if s.frame < frame]
-    return {(s.key.hoa, s.coa) for s in started} | {(s.key.hoa, s.claimed_coa) for s in started}
+def _new_to(ctx: HistoryContext, hoa: str | None, coa: str | None, frame: int) -> bool:
+    """No binding with (HoA, CoA), claimed IPv4 CoAs included, started before ``frame``."""
+    return ctx.first_started_frame.get((hoa or "", coa or ""), 1 << 62) >= frame
 
 
 def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
@@ -43,10 +42,8 @@ def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
     for m in ctx.bu_seen:
         if len(m.bids) < 2:
             continue
-        v4 = _ipv4_bids(ctx.packet(m.frame))
-        known = _registered_before(ctx, m.frame) if v4 else set()
-        for b in v4:
-            if (m.hoa, b.coa) not in known:
+        for b in _ipv4_bids(ctx.packet(m.frame)):
+            if _new_to(ctx, m.hoa, b.coa, m.frame):
                 hits.append(Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is first registered in a bulk "
                                 "BU.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
     return hits
@@ -65,10 +62,8 @@ def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
         packet = ctx.packet(m.frame)
         if packet is None or packet.path.tunnel == "udp":
             continue
-        v4 = _ipv4_bids(packet)
-        known = _registered_before(ctx, m.frame) if v4 else set()
-        for b in v4:
-            if (m.hoa, b.coa) not in known:
+        for b in _ipv4_bids(packet):
+            if _new_to(ctx, m.hoa, b.coa, m.frame):
                 hits.append(Hit(f"First BU for IPv4 care-of address {b.coa} (BID {b.bid}) was not sent over "
                                 "IPv4/UDP.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
     return hits

@@ -27,9 +27,11 @@ def first_registration_without_coa(ctx: HistoryContext) -> list[Hit]:
     Example: CoTI/CoT from CoA b with the CN, then BU to the CN with BID 2 Length 4, BA 0 ->
     error at the BU.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not any(s.first_registration for s in ctx.of(ev.BindingStarted)):
+        return hits
     processed: ev.BindingUpdateProcessed | None = None
-    for e in ctx.events:
+    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.BindingStarted):
         if isinstance(e, ev.BindingUpdateProcessed):
             processed = e
         elif isinstance(e, ev.BindingStarted) and e.first_registration and processed is not None:

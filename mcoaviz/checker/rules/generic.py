@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dissector.codepoints import BAStatus
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import packet_hit
 from mcoaviz.engine import events as ev
 
-OUT_OF_WINDOW = 135
+OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 MAX_BINDACK_TIMEOUT = 32.0  # 6275 §13: a BA later than this is not coming
 
 

@@ -98,7 +98,7 @@ def ike_not_rerun_after_coa_removed(ctx: HistoryContext) -> list[Hit]:
             continue
         mh = ctx.message(e.frame)
         if mh is not None and mh.type_name == "BA":
-            p = next((q for q in ctx.of(ev.BindingUpdateProcessed) if q.ba_frame == e.frame), None)
+            p = ctx.processed_by_ba.get(e.frame)
             mh = ctx.message(p.bu_frame) if p is not None else None
         if mh is None or not isinstance(mh.body, BindingUpdate) or "K" in mh.body.flags:
             continue

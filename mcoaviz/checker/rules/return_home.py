@@ -111,11 +111,8 @@ def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
 
 def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi: int) -> Iterator[Packet]:
     """NS/NA about ``hoa`` sent by the mobile node between frames lo and hi (exclusive)."""
-    for pkt in ctx.nd_packets:
+    for pkt in ctx.nd_by_target.get(hoa, ()):  # NS / NA about ``hoa``, in frame order
         if not lo < pkt.frame < hi:
-            continue
-        icmp = pkt.icmp6
-        if icmp is None or icmp.target != hoa:
             continue
         by_mn = pkt.path.mac_src == mn_mac if (mn_mac and pkt.path.mac_src) else pkt.path.src == hoa
         if by_mn:
@@ -151,18 +148,27 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     macs: dict[str, bytes | None] = {}
     for _p, bu, _home in _home_bus(ctx):
         macs[_p.key.hoa] = bu.path.mac_src
-    owners = ctx.of(ev.HomeNdOwner)
     hits = []
-    for i, o in enumerate(owners):
+    for o, following in _with_next_owner(ctx):
         if o.owner != "home-agent" or o.status != RETURNHOME or o.frame is None:
             continue
         hoa = o.key.hoa
-        end = next((n.frame or 1 << 62 for n in owners[i + 1:] if n.key.hoa == hoa), 1 << 62)
+        end = (following.frame or 1 << 62) if following is not None else 1 << 62
         for pkt in _nd_from_mn(ctx, hoa, macs.get(hoa), o.frame, end):
             hits.append(Hit("Mobile node did Neighbor Discovery for its home address after MCOA "
                             f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
                             ctx.dialect_of(o.frame)))
     return hits
+
+
+def _with_next_owner(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, ev.HomeNdOwner | None]]:
+    """Each ND-owner change (processing order) with the next one for the same home address."""
+    following: dict[int, ev.HomeNdOwner | None] = {}
+    for changes in ctx.nd_owners_by_hoa.values():
+        for i, o in enumerate(changes):
+            following[id(o)] = changes[i + 1] if i + 1 < len(changes) else None
+    for o in ctx.of(ev.HomeNdOwner):
+        yield o, following[id(o)]
 
 
 def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
