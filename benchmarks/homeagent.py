@@ -325,7 +325,10 @@ COMMANDS = {
     "export-csv": lambda cap, out: mcoaviz("export", str(cap), "--format", "csv", "-o", str(out / "csv.d")),
     "analyse": lambda cap, out: mcoaviz("analyse", str(cap)),
     "decode-json": lambda cap, out: mcoaviz("decode", str(cap), "--json"),
+    "decode": lambda cap, out: mcoaviz("decode", str(cap)),
+    "decode-V": lambda cap, out: mcoaviz("decode", str(cap), "-V"),
 }
+OUTPUTS = {"decode-json": "decode.jsonl", "decode": "decode.txt", "decode-V": "decode.V.txt"}
 
 
 def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
@@ -344,7 +347,7 @@ def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
         print(f"  {'tshark -T fields':<24} {seconds:7.1f} s wall {cpu:7.1f} s CPU "
               f"{packets / cpu / 1e3:8.1f} k pkt/s CPU  {rss:6.0f} MiB")
     for name in only:
-        target = out / "decode.jsonl" if name == "decode-json" else None
+        target = out / OUTPUTS[name] if name in OUTPUTS else None
         seconds, cpu, rss, _ = timed(COMMANDS[name](path, out), target)
         times[name], times[name + "-cpu"] = seconds, cpu
         ratio = (f"{times['tshark'] / seconds:6.2f}x tshark wall, {times['tshark-cpu'] / cpu:6.2f}x CPU"
