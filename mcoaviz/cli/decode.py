@@ -11,7 +11,6 @@ stderr: the capture's first, then each pair's before its first message.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
@@ -22,7 +21,7 @@ from dissector.fragments import Reassembler
 from dissector.records import Frame, Packet
 from mcoaviz.cli.decode_view import detail_lines, summary_line
 from mcoaviz.cli.progress import ProgressBar, add_quiet_argument, wanted
-from mcoaviz.messages import message_row
+from mcoaviz.messages import message_json, message_row
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole, run_pipeline
 from mcoaviz.safetext import printable
 from mcoaviz.sources import CaptureSourceError, open_capture
@@ -122,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if args.json:
-            out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
+            out.write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
         else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
             line = summary_line(packet, first, times.point(packet.time))
