@@ -94,6 +94,7 @@ class FastPath:
         # the counts and keeps the time span they covered in ``span`` (the caller's clock)
         self.count_only = False
         self.span: tuple[float, float] | None = None  # (first, last) of what count_only flush forgot
+        self._swept = -1  # count_only: the latest second whose past ``_other`` entries were dropped
 
     def watch(self, addresses: Iterable[str]) -> None:
         """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
@@ -305,8 +306,10 @@ class FastPath:
             entry[SECOND] = -1
         self._dirty.clear()
         self._done.clear()
-        for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
-            del self._other[key]
+        if latest > self._swept:  # once per new second, not per flush: nothing reads these counts
+            self._swept = latest
+            for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
+                del self._other[key]
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]

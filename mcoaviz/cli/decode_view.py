@@ -82,18 +82,13 @@ def summary_line(packet: Packet, first_time: float, time_text: str | None = None
 
 
 def option_text(option: MobilityOption) -> str:
-    name = "Binding Identifier" if isinstance(option, BindingIdentifier) else option_name(option.type, -1)
-    head = f"{name} ({option.type}) at MH offset {option.offset}"
-    if isinstance(option, Pad1):
-        return head
+    if isinstance(option, BindingIdentifier):  # the two options of every bulk message first
+        return _bid_option_text(option)
+    head = f"{option_name(option.type, -1)} ({option.type}) at MH offset {option.offset}"
     if isinstance(option, PadN):
         return f"{head}: {option.length} bytes" + (" [non-zero padding]" if option.nonzero_padding else "")
-    if isinstance(option, BindingIdentifier):
-        flags = "".join(option.flags) or "none"
-        coa = option.coa or "(none)"
-        reserved = f", reserved bits 0x{option.reserved_bits:02x}" if option.reserved_bits else ""
-        return (f"{head}: Length {option.length}, BID {option.bid}, Status {option.status}, flags "
-                f"0x{option.flags_byte:02x} [{flags}] ({option.dialect.value}){reserved}, CoA {coa}")
+    if isinstance(option, Pad1):
+        return head
     if isinstance(option, BindingRefreshAdvice):
         return f"{head}: refresh interval {option.interval} s"
     if isinstance(option, (AlternateCoA, IPv4CareOfAddress)):
@@ -115,6 +110,19 @@ def option_text(option: MobilityOption) -> str:
     if isinstance(option, UnknownOption):
         return f"{head}: {len(option.data)} bytes {option.data.hex()}"
     return head
+
+
+_DIALECT_VALUES = {dialect: dialect.value for dialect in Dialect}  # Enum.value is a slow descriptor
+
+
+def _bid_option_text(option: BindingIdentifier) -> str:
+    flags = "".join(option.flags) or "none"
+    coa = option.coa or "(none)"
+    reserved = option.reserved_bits
+    reserved_text = f", reserved bits 0x{reserved:02x}" if reserved else ""
+    return (f"Binding Identifier ({option.type}) at MH offset {option.offset}: Length {option.length}, "
+            f"BID {option.bid}, Status {option.status}, flags 0x{option.flags_byte:02x} [{flags}] "
+            f"({_DIALECT_VALUES[option.dialect]}){reserved_text}, CoA {coa}")
 
 
 def detail_lines(packet: Packet) -> list[str]:
