@@ -131,7 +131,7 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
             rel = start - mh_start
             kind = buf[pos]
             pos += 1
-            if kind == OptionType.PAD1:
+            if kind == 0:  # Pad1
                 pads += 1
                 if pads <= MAX_PADS_KEPT:
                     out.append(_PAD1(rel))
@@ -150,7 +150,7 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
                 return
             data = bytes(buf[pos : pos + length])
             pos += length
-            if kind == OptionType.PADN:
+            if kind == 1:  # PadN
                 pads += 1
                 if pads <= MAX_PADS_KEPT:
                     out.append(_PADN(rel, length, any(data)))
@@ -161,7 +161,7 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
                 bid, status, flags_byte = _BID_VALUE.unpack_from(data)
                 option = _BID(rel, length, bid, status, flags_byte,
                               None if family is None else socket.inet_ntop(family, data[4:]), dialect)
-                if kind != OptionType.BINDING_IDENTIFIER:
+                if kind != 35:  # a configured pre-standard type
                     option = _retype(option, kind)
                 x, y = _BID_ALIGNMENT[length]
                 if rel % x != y:
