@@ -181,7 +181,8 @@ def _bid_json(option: BindingIdentifier) -> str:
     name = _quote(ba_status_name(status, option.dialect)) if status else "null"
     coa = option.coa
     return (f'{{"bid": {option.bid}, "status": {status}, "status_name": {name}, '
-            f'"coa": {"null" if coa is None else _quote(coa)}, "flags": {_letters(option.flags)}, '
+            f'"coa": {"null" if coa is None else _quote(coa)}, '
+            f'"flags": {_letters(option.flags) if option.flags_byte else "[]"}, '  # no bit, no letter
             f'"flags_byte": {option.flags_byte}}}')
 
 
@@ -213,6 +214,11 @@ def _problem_json(problem: Problem) -> str:
             f'"reason": {_json(problem.reason)}, "severity": {_json(problem.severity)}}}')
 
 
+def _text(value: str | None) -> str:
+    """A str-or-None field (addresses, names) as json.dumps writes it."""
+    return "null" if value is None else _quote(value)
+
+
 def message_json(packet: Packet) -> str:
     """``json.dumps(message_row(packet))``, byte for byte, without building the row: the text
     ``mcoaviz decode --json`` writes per message (tests/mcoaviz/test_messages_json.py holds
@@ -228,16 +234,19 @@ def message_json(packet: Packet) -> str:
     if isinstance(body, (BindingAck, BindingError)):
         status = _json(body.status)
     path = packet.path
-    bids = ", ".join(map(_bid_json, m.bids))
-    options = ", ".join(map(_option_json, m.options))
-    problems = ", ".join(map(_problem_json, packet.problems))
-    return (f'{{"frame": {_json(packet.frame)}, "time": {_json(packet.time)}, '
-            f'"interface": {_json(packet.interface)}, "src": {_json(path.src)}, "dst": {_json(path.dst)}, '
-            f'"outer_src": {_json(path.outer_src)}, "outer_dst": {_json(path.outer_dst)}, '
-            f'"tunnel": {_json(path.tunnel)}, "hoa": {_json(home_address(packet))}, '
-            f'"home_address_option": {_json(path.home_address_option)}, '
-            f'"routing_type2": {_json(path.routing_type2)}, "type": {_json(m.type_name)}, '
+    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
+    options = ", ".join(map(_option_json, m.options)) if m.options else ""
+    problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
+    time = packet.time
+    return (f'{{"frame": {_json(packet.frame)}, '
+            f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
+            f'"interface": {_json(packet.interface)}, "src": {_text(path.src)}, "dst": {_text(path.dst)}, '
+            f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
+            f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
+            f'"home_address_option": {_text(path.home_address_option)}, '
+            f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
             f'"mh_type": {_json(m.mh_type)}, "seq": {seq}, "lifetime": {lifetime}, "status": {status}, '
-            f'"status_name": {_json(status_name(packet))}, "flags": {flags}, "bids": [{bids}], '
+            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, "bids": [{bids}], '
             f'"options": [{options}], "checksum_ok": {_json(m.checksum_ok)}, '
-            f'"malformed": {_json(packet.malformed)}, "problems": [{problems}]}}')
+            f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
+            f'"problems": [{problems}]}}')
