@@ -72,12 +72,12 @@ def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648)
 
 
 def _printable_lines(lines: list[str]) -> str:
-    """Each line through ``printable``, newline-terminated. ``printable`` leaves text without a
-    control character or backslash as it is, so lines that are all clean (the usual case) are
-    checked in one call instead of one per line; a newline inside a line is unsafe, so joining
-    without a separator hides nothing."""
+    """Each line through ``printable``, newline-terminated. ``printable`` changes only control
+    and format characters (all of which ``str.isprintable`` refuses) and backslashes, so lines
+    that have none (the usual case) are checked in one pass instead of one call per line; a
+    newline inside a line is not printable, so joining without a separator hides nothing."""
     joined = "".join(lines)
-    if printable(joined, limit=0) == joined:
+    if joined.isprintable() and "\\" not in joined:
         return "\n".join(lines) + "\n"
     return "".join(printable(line, limit=0) + "\n" for line in lines)
 

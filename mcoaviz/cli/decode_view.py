@@ -36,7 +36,7 @@ def _bid_text(option: BindingIdentifier, in_ba: bool) -> str:
     parts = [f"BID {option.bid}"]
     if option.coa:
         parts.append(f"coa={option.coa}")
-    if option.flags:
+    if option.flags_byte and option.flags:  # no bit set, no letter (skips the flags lookup)
         parts.append("".join(option.flags))
     if option.status or in_ba:
         parts.append(f"status={option.status}" + (f" ({ba_status_name(option.status, option.dialect)})"
@@ -116,9 +116,9 @@ _DIALECT_VALUES = {dialect: dialect.value for dialect in Dialect}  # Enum.value 
 
 
 def _bid_option_text(option: BindingIdentifier) -> str:
-    flags = "".join(option.flags) or "none"
+    flags = ("".join(option.flags) if option.flags_byte else "") or "none"
     coa = option.coa or "(none)"
-    reserved = option.reserved_bits
+    reserved = option.reserved_bits if option.flags_byte else 0
     reserved_text = f", reserved bits 0x{reserved:02x}" if reserved else ""
     return (f"Binding Identifier ({option.type}) at MH offset {option.offset}: Length {option.length}, "
             f"BID {option.bid}, Status {option.status}, flags 0x{option.flags_byte:02x} [{flags}] "

@@ -20,3 +20,12 @@ def test_one_unsafe_line_is_escaped_and_the_others_are_not() -> None:
 def test_a_newline_inside_a_line_is_escaped_not_written() -> None:
     assert _printable_lines(["a\nb", "c"]) == "a\\x0ab\nc\n"
     assert _printable_lines(["x" * 300]) == "x" * 300 + "\n"  # no cut: decode lines are never shortened
+
+
+def test_printable_changes_no_character_that_isprintable_accepts() -> None:
+    """The shortcut's premise, over every code point (surrogates cannot be printed at all)."""
+    accepted = "".join(c for c in map(chr, range(0x110000)) if c.isprintable() and c != "\\")
+    assert len(accepted) > 100_000
+    assert printable(accepted, limit=0) == accepted
+    head, tail = accepted[:5000], accepted[5000:]
+    assert _printable_lines([head, tail]) == head + "\n" + tail + "\n"
