@@ -113,6 +113,7 @@ def option_text(option: MobilityOption) -> str:
 
 
 _DIALECT_VALUES = {dialect: dialect.value for dialect in Dialect}  # Enum.value is a slow descriptor
+_VERDICTS = {True: "correct", False: "INCORRECT", None: "not verified"}  # checksum_ok
 
 
 def _bid_option_text(option: BindingIdentifier) -> str:
@@ -143,13 +144,13 @@ def detail_lines(packet: Packet) -> list[str]:
     if packet.esp:
         lines.append(f"    ESP: SPI 0x{packet.esp.spi:08x}, sequence {packet.esp.sequence}"
                      + (" (NULL, decoded)" if packet.esp.null_decoded else ""))
-    verdict = {True: "correct", False: "INCORRECT", None: "not verified"}[m.checksum_ok]
+    verdict = _VERDICTS[m.checksum_ok]
     lines.append(f"  Mobility Header: {m.type_name} (type {m.mh_type}), Payload Proto {m.payload_proto}, "
                  f"length {m.header_len} bytes, checksum 0x{m.checksum:04x} [{verdict}]")
-    lines.extend("    " + line for line in _body_lines(m.body, message_dialect(packet)))
+    lines += ["    " + line for line in _body_lines(m.body, message_dialect(packet))]
     if m.options:
         lines.append("    Mobility Options")
-        lines.extend("      " + option_text(o) for o in m.options)
+        lines += ["      " + option_text(o) for o in m.options]
     for problem in packet.problems:
         lines.append(f"  [{problem.severity}] {problem.layer} at offset {problem.offset}: {problem.reason}")
     return lines
