@@ -44,3 +44,12 @@ def test_a_run_of_decode_does_not_import_the_other_subcommands() -> None:
     for other in ("analyse", "export", "report", "check", "explain", "simulate", "tui", "live"):
         assert f"'mcoaviz.cli.{other}'" not in loaded
     assert "'mcoaviz.cli.decode'" in loaded
+
+
+def test_version_and_a_subcommands_help_still_work(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("mcoaviz ")
+    assert main(["decode", "--help"]) == 0
+    assert "--json" in capsys.readouterr().out
+    assert main(["no-such-command"]) == 2
+    assert "invalid choice: 'no-such-command'" in capsys.readouterr().err
