@@ -301,7 +301,8 @@ class MobilityMessage:
     _bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_bids", tuple([o for o in self.options if isinstance(o, BindingIdentifier)]))
+        bids = [o for o in self.options if isinstance(o, BindingIdentifier)]
+        object.__setattr__(self, "_bids", tuple(bids))
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:
