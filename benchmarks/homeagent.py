@@ -10,6 +10,7 @@ which the checker reports (repeated findings).
     python benchmarks/homeagent.py                       # 1 M packets, 3 000 nodes x 3 CoAs
     python benchmarks/homeagent.py --compare 300         # + the same packets/signalling, 300 nodes
     python benchmarks/homeagent.py --packets 10000000 --only export --no-tshark
+    python benchmarks/homeagent.py --only decode-json,decode,decode-V --no-tshark   # the three decode views
 
 Each command runs in a fresh process; the script prints wall time, packets/s, ratio to
 ``tshark -T fields``, and the child's peak RSS (``wait4``), plus the load average (the machine
