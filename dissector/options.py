@@ -111,6 +111,14 @@ def _bid_alignment(length: int) -> tuple[int, int]:
 _BID_ALIGNMENT = {length: _bid_alignment(length) for length in _BID_LENGTHS}
 
 
+# Options areas walked without a problem -> their records. The records are a function of the
+# area's bytes, its offset in the Mobility Header, the BID type and the dialect only, and they
+# are frozen, so messages with the same area share them: a home agent's BAs all carry the same
+# few areas, and each mobile node's refresh BUs repeat theirs. Emptied when full.
+_WALKS: dict[tuple[bytes, int, int, Dialect], tuple[MobilityOption, ...]] = {}
+WALK_CACHE_LIMIT = 1 << 13
+
+
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
                  bid_type: int, dialect: Dialect, snapped: bool = False) -> None:
     """Walk options from reader.pos to reader.end, appending to ``out`` as it goes.
@@ -119,10 +127,27 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
     ``snapped``: the options end where the capture's snap length cut them, so an option running
     past the end is a warning, not a malformed packet.
 
-    Every signalling message comes through here, so the loop indexes the buffer itself (no
-    Reader call per byte) and reads padding and well-formed Binding Identifiers inline;
-    anything else goes through ``_decode_one``.
+    An area seen before without a problem gets the records of that walk (``_WALKS``).
     """
+    key = (bytes(reader.buf[reader.pos : reader.end]), reader.pos - mh_start, bid_type, dialect)
+    known = _WALKS.get(key)
+    if known is not None:
+        out.extend(known)
+        reader.pos = max(reader.pos, reader.end)
+        return
+    kept, problems, dropped = len(out), len(state.problems), state.problems_dropped
+    _walk(reader, mh_start, state, out, bid_type, dialect, snapped)
+    if len(state.problems) == problems and state.problems_dropped == dropped:
+        if len(_WALKS) >= WALK_CACHE_LIMIT:
+            _WALKS.clear()
+        _WALKS[key] = tuple(out[kept:])
+
+
+def _walk(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
+          bid_type: int, dialect: Dialect, snapped: bool) -> None:
+    """walk_options' walk. Every signalling message comes through here, so the loop indexes the
+    buffer itself (no Reader call per byte) and reads padding and well-formed Binding
+    Identifiers inline; anything else goes through ``_decode_one``."""
     buf, pos, end = reader.buf, reader.pos, reader.end
     pads = others = 0
     try:

@@ -11,9 +11,11 @@ import dataclasses
 import inspect
 import struct
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dissector import options as options_module
 from dissector import records
 from dissector.codepoints import Dialect
 from dissector.decode import decode_frame
@@ -135,3 +137,39 @@ def test_makers_build_the_same_records_as_the_classes() -> None:
     assert message.bids == (bid_record,)  # __post_init__ ran
     signature = "(offset, length, nonzero_padding=False, type=1)"
     assert str(inspect.signature(records.maker(records.PadN))) == signature
+
+
+def test_an_options_area_seen_before_shares_its_records_and_problems_are_never_cached(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(options_module, "_WALKS", {})
+    first = decode_frame(frame(ethernet(bu_packet())))
+    again = decode_frame(frame(ethernet(bu_packet()), number=2))
+    assert first.mobility is not None and again.mobility is not None
+    assert again.mobility.options == first.mobility.options
+    assert all(a is b for a, b in zip(again.mobility.options, first.mobility.options, strict=True))
+    assert len(options_module._WALKS) == 1
+    # the same options one byte later in the Mobility Header: other offsets, another walk
+    area = bid(1, coa=a6(MN_COA))
+    state, out = WalkState(40, False), []
+    walk_options(Reader(b"\0" + area), 0, state, out, 35, Dialect.RFC5648)
+    assert out[1].offset == 1 and state.problems  # misaligned: reported ...
+    state, out = WalkState(40, False), []
+    walk_options(Reader(b"\0" + area), 0, state, out, 35, Dialect.RFC5648)
+    assert state.problems  # ... again: a walk with a problem is not kept
+    assert len(options_module._WALKS) == 1
+    # other dialect, other records
+    state, out = WalkState(40, False), []
+    walk_options(Reader(b"\0\0" + area), 0, state, out, 35, Dialect.DRAFT05)
+    assert out[2].dialect is Dialect.DRAFT05 and not state.problems
+    assert len(options_module._WALKS) == 2
+
+
+def test_the_walk_cache_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(options_module, "_WALKS", {})
+    monkeypatch.setattr(options_module, "WALK_CACHE_LIMIT", 3)
+    for value in range(1, 6):
+        state, out = WalkState(40, False), []
+        walk_options(Reader(b"\0\0" + bid(value)), 0, state, out, 35, Dialect.RFC5648)
+        assert out == [records.Pad1(0), records.Pad1(1), records.BindingIdentifier(2, 4, value, 0, 0, None,
+                                                                                   Dialect.RFC5648)]
+    assert len(options_module._WALKS) <= 3
