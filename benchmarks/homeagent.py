@@ -10,6 +10,7 @@ which the checker reports (repeated findings).
     python benchmarks/homeagent.py                       # 1 M packets, 3 000 nodes x 3 CoAs
     python benchmarks/homeagent.py --compare 300         # + the same packets/signalling, 300 nodes
     python benchmarks/homeagent.py --packets 10000000 --only export --no-tshark
+    python benchmarks/homeagent.py --only decode-json,decode,decode-V --no-tshark   # the three decode views
 
 Each command runs in a fresh process; the script prints wall time, packets/s, ratio to
 ``tshark -T fields``, and the child's peak RSS (``wait4``), plus the load average (the machine
@@ -325,7 +326,10 @@ COMMANDS = {
     "export-csv": lambda cap, out: mcoaviz("export", str(cap), "--format", "csv", "-o", str(out / "csv.d")),
     "analyse": lambda cap, out: mcoaviz("analyse", str(cap)),
     "decode-json": lambda cap, out: mcoaviz("decode", str(cap), "--json"),
+    "decode": lambda cap, out: mcoaviz("decode", str(cap)),
+    "decode-V": lambda cap, out: mcoaviz("decode", str(cap), "-V"),
 }
+OUTPUTS = {"decode-json": "decode.jsonl", "decode": "decode.txt", "decode-V": "decode.V.txt"}
 
 
 def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
@@ -344,7 +348,7 @@ def run_all(path: Path, only: list[str], tshark: bool) -> dict[str, float]:
         print(f"  {'tshark -T fields':<24} {seconds:7.1f} s wall {cpu:7.1f} s CPU "
               f"{packets / cpu / 1e3:8.1f} k pkt/s CPU  {rss:6.0f} MiB")
     for name in only:
-        target = out / "decode.jsonl" if name == "decode-json" else None
+        target = out / OUTPUTS[name] if name in OUTPUTS else None
         seconds, cpu, rss, _ = timed(COMMANDS[name](path, out), target)
         times[name], times[name + "-cpu"], times[name + "-rss"] = seconds, cpu, rss
         ratio = (f"{times['tshark'] / seconds:6.2f}x tshark wall, {times['tshark-cpu'] / cpu:6.2f}x CPU"

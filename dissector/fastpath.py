@@ -90,6 +90,11 @@ class FastPath:
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
         self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
+        # True (``mcoaviz decode``: no engine to feed): ``flush`` builds no rows, it only forgets
+        # the counts and keeps the time span they covered in ``span`` (the caller's clock)
+        self.count_only = False
+        self.span: tuple[float, float] | None = None  # (first, last) of what count_only flush forgot
+        self._swept = -1  # count_only: the latest second whose past ``_other`` entries were dropped
 
     def watch(self, addresses: Iterable[str]) -> None:
         """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
@@ -268,6 +273,9 @@ class FastPath:
         """Rows counted since the last flush, one per (interface, second, addressing)."""
         if self._table is not None:  # counts the accelerator left pending (normally none here)
             self._table.write_back()
+        if self.count_only:
+            self._forget()
+            return []
         texts = self._texts
         if len(texts) >= CACHE_LIMIT:
             texts.clear()
@@ -284,6 +292,24 @@ class FastPath:
         if fast and _PLAIN_ROWS:  # ... and built without a dataclass __init__ per row
             return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)
         return [TrafficCount(*item) for item in items]
+
+    def _forget(self) -> None:
+        """``flush`` in count_only mode: the same bookkeeping as ``_flush_items`` without rows."""
+        counts: list[Any] = self._done + self._dirty  # finished tuples and counting entries alike
+        if not counts:
+            self.span = None
+            return
+        self.span = (min(map(_GET_FIRST, counts)), max(map(_GET_LAST, counts)))
+        latest = max(map(_GET_SECOND, counts))
+        for entry in self._dirty:  # keep the entries (and their keys), with zero counts
+            entry[PACKETS] = entry[BYTES] = 0
+            entry[SECOND] = -1
+        self._dirty.clear()
+        self._done.clear()
+        if latest > self._swept:  # once per new second, not per flush: nothing reads these counts
+            self._swept = latest
+            for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
+                del self._other[key]
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]
@@ -413,6 +439,8 @@ _ROW_FIELDS = tuple(field.name for field in dataclasses.fields(TrafficCount))
 _PLAIN_ROWS = not hasattr(TrafficCount, "__post_init__")  # else rows need their __init__
 _FIRST_AT, _INTERFACE_AT = _ROW_FIELDS.index("first"), _ROW_FIELDS.index("interface")
 _BY_FIRST, _BY_INTERFACE = operator.itemgetter(_FIRST_AT), operator.itemgetter(_INTERFACE_AT)
+_GET_FIRST, _GET_LAST = operator.itemgetter(FIRST), operator.itemgetter(LAST)
+_GET_SECOND = operator.itemgetter(SECOND)
 _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
 _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
 VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (VLAN_LINKTYPE in fastscan.h)

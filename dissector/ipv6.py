@@ -114,50 +114,61 @@ def walk_ipv4(r: Reader, state: WalkState, opts: WalkOptions, tunnel_kind: str |
     _walk_next(body, state, opts, protocol, ipv6=False)
 
 
+# next header values as plain ints: _walk_next compares every header of every message with them
+_NH_HOP, _NH_IPV4, _NH_UDP, _NH_IPV6 = 0, 4, 17, 41
+_NH_ROUTING, _NH_FRAGMENT, _NH_ESP, _NH_AH, _NH_ICMPV6, _NH_DEST_OPTS = 43, 44, 50, 51, 58, 60
+assert (_NH_HOP, _NH_IPV4, _NH_UDP, _NH_IPV6, _NH_ROUTING, _NH_FRAGMENT, _NH_ESP, _NH_AH, _NH_ICMPV6,
+        _NH_DEST_OPTS) == (NextHeader.HOP_BY_HOP, NextHeader.IPV4, NextHeader.UDP, NextHeader.IPV6,
+                           NextHeader.ROUTING, NextHeader.FRAGMENT, NextHeader.ESP, NextHeader.AH,
+                           NextHeader.ICMPV6, NextHeader.DEST_OPTS)
+_NH_MOBILITY = frozenset(int(value) for value in MOBILITY_NEXT_HEADERS)
+
+
 def _walk_next(r: Reader, state: WalkState, opts: WalkOptions, next_header: int, ipv6: bool) -> None:
-    """Follow the next-header chain inside one IP payload."""
+    """Follow the next-header chain inside one IP payload (the branches test distinct values, so
+    their order is only for speed: a binding message's headers first)."""
     seen_headers = 0
     while True:
         state.protocol = next_header
-        if next_header == NextHeader.HOP_BY_HOP and ipv6:
+        if next_header in _NH_MOBILITY:
+            if not ipv6:
+                state.problem(r.tell(), "Mobility Header inside IPv4", "warning", "mobility")
+            decode_mobility(r, state, next_header, opts.bid_type, opts.dialect)
+            return
+        elif next_header == _NH_DEST_OPTS and ipv6:
+            next_header = _destination_options(r, state)
+        elif next_header == _NH_ROUTING and ipv6:
+            next_header = _routing(r, state)
+        elif next_header == _NH_HOP and ipv6:
             if seen_headers:
                 state.problem(r.tell(), "Hop-by-Hop Options header not first", layer="hop-by-hop")
             next_header = _skip_generic(r, state, "hop-by-hop")
-        elif next_header == NextHeader.DEST_OPTS and ipv6:
-            next_header = _destination_options(r, state)
-        elif next_header == NextHeader.ROUTING and ipv6:
-            next_header = _routing(r, state)
-        elif next_header == NextHeader.FRAGMENT and ipv6:
+        elif next_header == _NH_FRAGMENT and ipv6:
             following = _fragment(r, state)
             if following is None:
                 return
             next_header = following
-        elif next_header == NextHeader.AH:
+        elif next_header == _NH_AH:
             state.layer = "ah"
             start = r.tell()
             following, length = r.pull_u8(), r.pull_u8()
             _header_end(r, start, start + (length + 2) * 4, "Authentication")
             next_header = following
-        elif next_header == NextHeader.ESP:
+        elif next_header == _NH_ESP:
             following_esp = _esp(r, state)
             if following_esp is None:
                 return
             next_header, r = following_esp
-        elif next_header in MOBILITY_NEXT_HEADERS:
-            if not ipv6:
-                state.problem(r.tell(), "Mobility Header inside IPv4", "warning", "mobility")
-            decode_mobility(r, state, next_header, opts.bid_type, opts.dialect)
-            return
-        elif next_header == NextHeader.ICMPV6:
+        elif next_header == _NH_ICMPV6:
             decode_icmp6(r, state)
             return
-        elif next_header == NextHeader.IPV6:
+        elif next_header == _NH_IPV6:
             walk_ipv6(r, state, opts, "ip6ip6" if ipv6 else "ip6ip4")
             return
-        elif next_header == NextHeader.IPV4:
+        elif next_header == _NH_IPV4:
             walk_ipv4(r, state, opts, "ip4ip6" if ipv6 else "ip4ip4")
             return
-        elif next_header == NextHeader.UDP:
+        elif next_header == _NH_UDP:
             _udp(r, state, opts)
             return
         else:

@@ -33,9 +33,11 @@ from dissector.records import (
     HomeTestInit,
     MessageBody,
     RawMessage,
+    maker,
 )
 from dissector.walkstate import MobilityDraft, WalkState
 
+_BINDING_UPDATE, _BINDING_ACK = maker(BindingUpdate), maker(BindingAck)
 _BU_FLAGS_B = tuple(("B", mask) if letter == "O" else (letter, mask) for letter, mask in BU_FLAGS)
 _BU_FLAGS_DRAFT = tuple((letter, mask) for letter, mask in BU_FLAGS if letter != "O")
 
@@ -65,10 +67,10 @@ def _body(mh_type: int, r: Reader, total_end: int, dialect: Dialect) -> MessageB
     fields = layout.struct.unpack_from(r.buf, start)  # in the order of the mh_layouts table
     if mh_type == 5:
         seq, word, lifetime = fields
-        return BindingUpdate(seq, word, lifetime * 4, bu_flag_letters(word, dialect))
+        return _BINDING_UPDATE(seq, word, lifetime * 4, bu_flag_letters(word, dialect))
     if mh_type == 6:
         status, fbyte, seq, lifetime = fields
-        return BindingAck(status, fbyte, seq, lifetime * 4, flag_letters(fbyte, BA_FLAGS))
+        return _BINDING_ACK(status, fbyte, seq, lifetime * 4, flag_letters(fbyte, BA_FLAGS))
     if mh_type in (3, 4):
         return (HomeTest if mh_type == 3 else CareOfTest)(*fields)
     if mh_type in (1, 2):
@@ -80,9 +82,20 @@ def _body(mh_type: int, r: Reader, total_end: int, dialect: Dialect) -> MessageB
 
 def mh_checksum(src: str, dst: str, mh: bytes | memoryview, next_header: int = NextHeader.MOBILITY) -> int:
     """The value the Checksum field must hold (computed with the field zeroed)."""
-    body = bytearray(mh)
-    body[4:6] = b"\0\0"
-    return inet_checksum(ipv6_pseudo_header(src, dst, len(body), next_header) + bytes(body))
+    if len(mh) < 6:
+        body = bytearray(mh)
+        body[4:6] = b"\0\0"
+        return inet_checksum(ipv6_pseudo_header(src, dst, len(body), next_header) + bytes(body))
+    raw = bytes(mh)
+    data = ipv6_pseudo_header(src, dst, len(raw), next_header) + raw[:4] + b"\0\0" + raw[6:]
+    if len(data) % 2:
+        data += b"\0"
+    # inet_checksum's one's complement sum of 16-bit words without the word loop: 2**16 = 1
+    # (mod 0xFFFF), so the sum is the number itself mod 0xFFFF; the folded sum is 0 only for
+    # all-zero words, else 0xFFFF where the remainder is 0
+    total = int.from_bytes(data, "big")
+    folded = total % 0xFFFF or (0xFFFF if total else 0)
+    return ~folded & 0xFFFF
 
 
 def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int,

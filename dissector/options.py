@@ -30,8 +30,11 @@ from dissector.records import (
     Pad1,
     PadN,
     UnknownOption,
+    maker,
 )
 from dissector.walkstate import WalkState
+
+_PAD1, _PADN, _BID = maker(Pad1), maker(PadN), maker(BindingIdentifier)  # the options of every message
 
 # type -> (required Length or None for variable, alignment (x, y) meaning offset % x == y, or None),
 # from the mh_layouts classes; the Binding Identifier is read under the configured type instead.
@@ -105,6 +108,17 @@ def _bid_alignment(length: int) -> tuple[int, int]:
     return BindingIdentifierLayout.alignment
 
 
+_BID_ALIGNMENT = {length: _bid_alignment(length) for length in _BID_LENGTHS}
+
+
+# Options areas walked without a problem -> their records. The records are a function of the
+# area's bytes, its offset in the Mobility Header, the BID type and the dialect only, and they
+# are frozen, so messages with the same area share them: a home agent's BAs all carry the same
+# few areas, and each mobile node's refresh BUs repeat theirs. Emptied when full.
+_WALKS: dict[tuple[bytes, int, int, Dialect], tuple[MobilityOption, ...]] = {}
+WALK_CACHE_LIMIT = 1 << 13
+
+
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
                  bid_type: int, dialect: Dialect, snapped: bool = False) -> None:
     """Walk options from reader.pos to reader.end, appending to ``out`` as it goes.
@@ -112,55 +126,91 @@ def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[Mobi
     Problems are recorded on ``state`` directly: a bad option is never fatal for the message.
     ``snapped``: the options end where the capture's snap length cut them, so an option running
     past the end is a warning, not a malformed packet.
+
+    An area seen before without a problem gets the records of that walk (``_WALKS``).
     """
-    cut = "warning" if snapped else "error"
+    key = (bytes(reader.buf[reader.pos : reader.end]), reader.pos - mh_start, bid_type, dialect)
+    known = _WALKS.get(key)
+    if known is not None:
+        out.extend(known)
+        reader.pos = max(reader.pos, reader.end)
+        return
+    kept, problems, dropped = len(out), len(state.problems), state.problems_dropped
+    _walk(reader, mh_start, state, out, bid_type, dialect, snapped)
+    if len(state.problems) == problems and state.problems_dropped == dropped:
+        if len(_WALKS) >= WALK_CACHE_LIMIT:
+            _WALKS.clear()
+        _WALKS[key] = tuple(out[kept:])
+
+
+def _walk(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
+          bid_type: int, dialect: Dialect, snapped: bool) -> None:
+    """walk_options' walk. Every signalling message comes through here, so the loop indexes the
+    buffer itself (no Reader call per byte) and reads padding and well-formed Binding
+    Identifiers inline; anything else goes through ``_decode_one``."""
+    buf, pos, end = reader.buf, reader.pos, reader.end
     pads = others = 0
-    while not reader.eof():
-        start = reader.tell()
-        rel = start - mh_start
-        kind = reader.pull_u8()
-        if kind == OptionType.PAD1:
-            pads += 1
-            if pads <= MAX_PADS_KEPT:
-                out.append(Pad1(rel))
-            continue
-        layer = f"option:{kind}"
-        if reader.eof():
-            state.problem(start, f"option type {kind} at MH offset {rel}: Length byte past the end of "
-                                 "the options", cut, layer)
-            return
-        length = reader.pull_u8()
-        if length > reader.remaining():
-            state.problem(start, f"option type {kind} at MH offset {rel}: Length {length} runs "
-                                 f"{length - reader.remaining()} bytes past the end of the options",
-                          cut, layer)
-            return
-        data = reader.pull_bytes(length)
-        option = _decode_one(kind, rel, start, length, data, state, layer, bid_type, dialect)
-        if isinstance(option, PadN):
-            pads += 1
-            if pads <= MAX_PADS_KEPT:
-                out.append(option)
-        else:
+    try:
+        while pos < end:
+            start = pos
+            rel = start - mh_start
+            kind = buf[pos]
+            pos += 1
+            if kind == 0:  # Pad1
+                pads += 1
+                if pads <= MAX_PADS_KEPT:
+                    out.append(_PAD1(rel))
+                continue
+            cut = "warning" if snapped else "error"
+            if pos >= end:
+                state.problem(start, f"option type {kind} at MH offset {rel}: Length byte past the end of "
+                                     "the options", cut, f"option:{kind}")
+                return
+            length = buf[pos]
+            pos += 1
+            if length > end - pos:
+                state.problem(start, f"option type {kind} at MH offset {rel}: Length {length} runs "
+                                     f"{length - (end - pos)} bytes past the end of the options",
+                              cut, f"option:{kind}")
+                return
+            data = bytes(buf[pos : pos + length])
+            pos += length
+            if kind == 1:  # PadN
+                pads += 1
+                if pads <= MAX_PADS_KEPT:
+                    out.append(_PADN(rel, length, any(data)))
+                continue
+            option: MobilityOption
+            if kind == bid_type and length in _BID_LENGTHS:  # decode_bid without its error paths
+                family = _BID_LENGTHS[length]
+                bid, status, flags_byte = _BID_VALUE.unpack_from(data)
+                option = _BID(rel, length, bid, status, flags_byte,
+                              None if family is None else socket.inet_ntop(family, data[4:]), dialect)
+                if kind != 35:  # a configured pre-standard type
+                    option = _retype(option, kind)
+                x, y = _BID_ALIGNMENT[length]
+                if rel % x != y:
+                    state.problem(start, f"Binding Identifier at MH offset {rel} is misaligned "
+                                         f"(needs {x}n+{y})", "warning", f"option:{kind}")
+            else:
+                option = _decode_one(kind, rel, start, length, data, state, bid_type, dialect)
             others += 1
             if others <= MAX_OPTIONS:
                 out.append(option)
             elif others == MAX_OPTIONS + 1:
                 state.problem(start, f"more than {MAX_OPTIONS} options in one message: the rest are "
-                                     "checked but not kept", "warning", layer)
-        if kind == OptionType.BINDING_AUTH_DATA and not _only_padding_after(reader):
-            state.problem(start, "Binding Authorization Data is not the last option (RFC 6275 §6.2.7)",
-                          "warning", layer)
-
-
-def _only_padding_after(reader: Reader) -> bool:
-    return reader.eof()
+                                     "checked but not kept", "warning", f"option:{kind}")
+            if kind == OptionType.BINDING_AUTH_DATA and pos < end:  # not the last option
+                state.problem(start, "Binding Authorization Data is not the last option (RFC 6275 §6.2.7)",
+                              "warning", f"option:{kind}")
+    finally:
+        reader.pos = pos
 
 
 def _decode_one(kind: int, rel: int, start: int, length: int, data: bytes, state: WalkState,
-                layer: str, bid_type: int, dialect: Dialect) -> MobilityOption:
+                bid_type: int, dialect: Dialect) -> MobilityOption:
     def report(reason: str, severity: str) -> None:
-        state.problem(start, reason, severity, layer)
+        state.problem(start, reason, severity, f"option:{kind}")
 
     if kind == OptionType.PADN:
         return PadN(rel, length, nonzero_padding=any(data))

@@ -10,6 +10,7 @@ from dissector.errors import Truncated
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
+_new = object.__new__
 
 
 class Reader:
@@ -41,7 +42,9 @@ class Reader:
 
     def bounded(self, start: int, end: int) -> Reader:
         """A reader over [start, end), clipped to this reader's end."""
-        return Reader(self.buf, start, min(end, self.end))
+        reader = _new(Reader)  # Reader(self.buf, start, end) without re-checking the buffer
+        reader.buf, reader.pos, reader.end = self.buf, start, max(0, min(end, self.end))
+        return reader
 
     # ------------------------------------------------------------------ pulls
     def _need(self, count: int) -> int:

@@ -7,7 +7,10 @@ Lifetimes and intervals are in seconds (the wire carries 4-second units). Frame 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from dissector.codepoints import (
     BID_FLAGS_DRAFT05,
@@ -298,7 +301,8 @@ class MobilityMessage:
     _bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_bids", tuple(o for o in self.options if isinstance(o, BindingIdentifier)))
+        bids = [o for o in self.options if isinstance(o, BindingIdentifier)]
+        object.__setattr__(self, "_bids", tuple(bids))
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:
@@ -430,3 +434,42 @@ class TrafficCount:
     bytes: int  # wire bytes (frame length)
     first: float
     last: float
+
+
+# --------------------------------------------------------------------------- fast constructors
+
+_T = TypeVar("_T")
+
+
+def maker(cls: type[_T]) -> Callable[..., _T]:
+    """A constructor equal to ``cls(...)`` (same parameters, defaults and ``__post_init__``) for a
+    frozen slotted dataclass, about twice as fast: each slot is set through its own descriptor
+    instead of ``object.__setattr__`` by name. The decoder makes some 20 records per signalling
+    message (dissector/decode.py); the classes themselves stay ordinary dataclasses."""
+    params = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    names: dict[str, Any] = {"_new_": object.__new__, "_cls_": cls}
+    args, body = [], ["    o = _new_(_cls_)"]
+    for f in params:
+        names[f"_s_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is not dataclasses.MISSING:
+            names[f"_d_{f.name}"] = f.default
+            args.append(f"{f.name}=_d_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            names[f"_f_{f.name}"] = f.default_factory
+            args.append(f"{f.name}=_d_missing_")
+            names["_d_missing_"] = _MISSING
+            body.append(f"    if {f.name} is _d_missing_: {f.name} = _f_{f.name}()")
+        else:
+            args.append(f.name)
+        body.append(f"    _s_{f.name}(o, {f.name})")
+    if hasattr(cls, "__post_init__"):
+        body.append("    o.__post_init__()")
+    body.append("    return o")
+    source = f"def make({', '.join(args)}):\n" + "\n".join(body) + "\n"
+    exec(source, names)  # noqa: S102 - our own field names, as dataclasses itself does
+    make: Callable[..., _T] = names["make"]
+    make.__qualname__ = make.__name__ = f"make_{cls.__name__}"
+    return make
+
+
+_MISSING = object()

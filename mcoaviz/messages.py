@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 from dissector.codepoints import BE_STATUS_NAMES, Dialect, ba_status_name, option_name
@@ -18,6 +21,8 @@ from dissector.records import (
     HomeTestInit,
     MobilityOption,
     Packet,
+    PadN,
+    Problem,
 )
 
 
@@ -136,3 +141,112 @@ def message_row(packet: Packet) -> dict[str, Any]:
         "malformed": packet.malformed,
         "problems": [dataclasses.asdict(p) for p in packet.problems],
     }
+
+
+# --------------------------------------------------------------------------- the JSON text
+
+_quote = json.encoder.encode_basestring_ascii  # what json.dumps uses for str (ensure_ascii)
+_NAN, _INF = float("nan"), float("inf")
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value)`` for the scalars of a row (anything else goes to json.dumps)."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is float and value == value and value not in (_INF, -_INF):
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+def _letters(letters: tuple[str, ...]) -> str:
+    return "[" + ", ".join(map(_quote, letters)) + "]" if letters else "[]"
+
+
+# Integer fields below are formatted directly (f"{n}" is json.dumps's text for an int): the
+# decoder fills them from struct unpacks and byte indexing, never with a bool; a str or None
+# field, a float or a bool goes through _json.
+
+
+def _bid_json(option: BindingIdentifier) -> str:
+    status = option.status
+    name = _quote(ba_status_name(status, option.dialect)) if status else "null"
+    coa = option.coa
+    return (f'{{"bid": {option.bid}, "status": {status}, "status_name": {name}, '
+            f'"coa": {"null" if coa is None else _quote(coa)}, '
+            f'"flags": {_letters(option.flags) if option.flags_byte else "[]"}, '  # no bit, no letter
+            f'"flags_byte": {option.flags_byte}}}')
+
+
+def _bid_option_json(option: BindingIdentifier) -> str:
+    coa = option.coa
+    return (f'{{"type": {option.type}, "name": "Binding Identifier", "offset": {option.offset}, '
+            f'"length": {option.length}, "bid": {option.bid}, "status": {option.status}, '
+            f'"flags_byte": {option.flags_byte}, "coa": {"null" if coa is None else _quote(coa)}, '
+            f'"dialect": "{_DIALECT_VALUES[option.dialect]}"}}')
+
+
+def _padn_json(option: PadN) -> str:
+    if option.type != 1:  # not a PadN the decoder made: its name would differ
+        return json.dumps(option_row(option))
+    return (f'{{"type": 1, "name": "PadN", "offset": {option.offset}, "length": {option.length}, '
+            f'"nonzero_padding": {"true" if option.nonzero_padding else "false"}}}')
+
+
+_OPTION_JSON: dict[type, Callable[[Any], str]] = {BindingIdentifier: _bid_option_json, PadN: _padn_json}
+
+
+def _option_json(option: MobilityOption) -> str:
+    encode = _OPTION_JSON.get(type(option))
+    return json.dumps(option_row(option)) if encode is None else encode(option)
+
+
+def _problem_json(problem: Problem) -> str:
+    return (f'{{"layer": {_json(problem.layer)}, "offset": {_json(problem.offset)}, '
+            f'"reason": {_json(problem.reason)}, "severity": {_json(problem.severity)}}}')
+
+
+def _text(value: str | None) -> str:
+    """A str-or-None field (addresses, names) as json.dumps writes it."""
+    return "null" if value is None else _quote(value)
+
+
+def message_json(packet: Packet) -> str:
+    """``json.dumps(message_row(packet))``, byte for byte, without building the row: the text
+    ``mcoaviz decode --json`` writes per message (tests/mcoaviz/test_messages_json.py holds
+    it to json.dumps on every sample capture and on odd records)."""
+    m = packet.mobility
+    if m is None:
+        raise ValueError(f"frame {packet.frame} carries no Mobility Header")
+    body = m.body
+    seq = lifetime = status = "null"
+    flags = "[]"
+    if isinstance(body, (BindingUpdate, BindingAck)):
+        seq, lifetime, flags = _json(body.seq), _json(body.lifetime), _letters(body.flags)
+    if isinstance(body, (BindingAck, BindingError)):
+        status = _json(body.status)
+    path = packet.path
+    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
+    options = ", ".join(map(_option_json, m.options)) if m.options else ""
+    problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
+    time = packet.time
+    return (f'{{"frame": {_json(packet.frame)}, '
+            f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
+            f'"interface": {_json(packet.interface)}, "src": {_text(path.src)}, "dst": {_text(path.dst)}, '
+            f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
+            f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
+            f'"home_address_option": {_text(path.home_address_option)}, '
+            f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
+            f'"mh_type": {_json(m.mh_type)}, "seq": {seq}, "lifetime": {lifetime}, "status": {status}, '
+            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, "bids": [{bids}], '
+            f'"options": [{options}], "checksum_ok": {_json(m.checksum_ok)}, '
+            f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
+            f'"problems": [{problems}]}}')

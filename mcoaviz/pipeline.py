@@ -134,6 +134,8 @@ class Pipeline:
         self._decode = DecodeOptions(dialect=forced or Dialect.RFC5648,
                                      bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
         self._fast = FastPath(self._decode) if self.options.fast_path else None
+        if self._fast is not None and not self.options.run_engine:
+            self._fast.count_only = True  # no engine to hand traffic rows to
         self.checker: Checker | None = self._make_checker()
         self._returned_version = 0  # the checker's returned_version the fast path was last aimed at
         self._finished = False
@@ -304,6 +306,8 @@ class Pipeline:
             return []
         rows = self._fast.flush()
         if not rows:
+            if self._fast.span is not None:  # count_only: no rows, but time moved on
+                self._saw(*self._fast.span)
             return []
         self._saw(rows[0].first, max(row.last for row in rows))
         if self._held:

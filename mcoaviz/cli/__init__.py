@@ -26,8 +26,38 @@ SUBCOMMANDS: tuple[str, ...] = (
     "mcoaviz.cli.live",
 )
 
+# Each subcommand's NAME and HELP, so that `mcoaviz --help` and a run of one subcommand import
+# only what they use (the others pull in the report, the TUI, the simulator...); the modules
+# stay the source: tests/cli/test_main.py holds this table to their NAME and HELP.
+SUMMARIES: dict[str, tuple[str, str]] = {
+    "mcoaviz.cli.analyse": ("analyse", "Reconstruct binding caches, binding update lists and per-CoA "
+                            "traffic; list findings."),
+    "mcoaviz.cli.decode": ("decode", "List the Mobility Header messages of a capture (-V details, --json "
+                           "records)."),
+    "mcoaviz.cli.export": ("export", "Export messages, bindings, BULs, traffic and findings as JSON or CSV."),
+    "mcoaviz.cli.report": ("report", "Write a self-contained HTML timeline report (bindings, traffic, "
+                           "ladder, latencies, findings)."),
+    "mcoaviz.cli.check": ("check", "Check a capture against draft-05 / RFC 5648 rules; findings grouped "
+                          "like Expert Info."),
+    "mcoaviz.cli.explain": ("explain", "Explain how each binding of one home address was read: steps, "
+                            "frames, rules, interpretations."),
+    "mcoaviz.cli.rules": ("rules", "List the conformance rules (codes, severities, sections); --markdown "
+                          "writes docs/rules.md."),
+    "mcoaviz.cli.simulate": ("simulate", "Simulate an MCoA scenario into a pcapng capture with its ground "
+                             "truth (NAME.truth.json)."),
+    "mcoaviz.cli.tui": ("tui", "Browse a capture's binding state over time in a terminal UI (Textual)."),
+    "mcoaviz.cli.live": ("live", "Capture from interfaces (dumpcap) and show binding state live, or export "
+                         "it (--no-tui)."),
+}
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+
+def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    """The parser and the subcommand modules by name.
+
+    Without ``argv`` every subcommand module is imported and its arguments added. With ``argv``
+    (what ``main`` parses) only the subcommand it names is: the others are listed by ``--help``
+    from ``SUMMARIES`` but never imported, which keeps a command's start-up to what it uses.
+    """
     parser = argparse.ArgumentParser(
         prog="mcoaviz",
         description="Analyse Mobile IPv6 Multiple Care-of Addresses Registration (MCoA) in captures.",
@@ -36,17 +66,33 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
 
     parser.add_argument("--version", action="version", version=f"mcoaviz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = None if argv is None else _chosen(argv)
     handlers: dict[str, object] = {}
-    for name in SUBCOMMANDS:
-        module = importlib.import_module(name)
+    for module_name in SUBCOMMANDS:
+        name, text = SUMMARIES[module_name]
+        if argv is not None and name != chosen:
+            sub.add_parser(name, help=text, description=text)
+            continue
+        module = importlib.import_module(module_name)
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         handlers[module.NAME] = module
     return parser, handlers
 
 
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: its first argument that is not an option (the top-level
+    options, --help and --version, take no value)."""
+    for arg in argv:
+        if arg == "--":
+            continue
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, handlers = build_parser()
+    parser, handlers = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (exit 2) and --help: a status, as from any command

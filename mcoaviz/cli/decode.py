@@ -11,7 +11,6 @@ stderr: the capture's first, then each pair's before its first message.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
@@ -22,8 +21,8 @@ from dissector.fragments import Reassembler
 from dissector.records import Frame, Packet
 from mcoaviz.cli.decode_view import detail_lines, summary_line
 from mcoaviz.cli.progress import ProgressBar, add_quiet_argument, wanted
-from mcoaviz.messages import message_row
-from mcoaviz.pipeline import AnalysisOptions, Pipeline, decode_whole, run_pipeline
+from mcoaviz.messages import message_json, message_row
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, StepwiseCollector, decode_whole, run_pipeline
 from mcoaviz.safetext import printable
 from mcoaviz.sources import CaptureSourceError, open_capture
 
@@ -70,6 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def decode_options(args: argparse.Namespace, dialect: Dialect = Dialect.RFC5648) -> DecodeOptions:
     ports = frozenset(args.udp_port) if getattr(args, "udp_port", None) else frozenset({DSMIPV6_UDP_PORT})
     return DecodeOptions(dialect=dialect, bid_type=args.bid_type, udp_ports=ports)
+
+
+def _printable_lines(lines: list[str]) -> str:
+    """Each line through ``printable``, newline-terminated. ``printable`` changes only control
+    and format characters (all of which ``str.isprintable`` refuses) and backslashes, so lines
+    that have none (the usual case) are checked in one pass instead of one call per line; a
+    newline inside a line is not printable, so joining without a separator hides nothing."""
+    joined = "".join(lines)
+    if joined.isprintable() and "\\" not in joined:
+        return "\n".join(lines) + "\n"
+    return "".join(printable(line, limit=0) + "\n" for line in lines)
 
 
 def whole_packets(frames: Iterable[Frame], options: DecodeOptions, report: TextIO) -> Iterator[Packet]:
@@ -122,13 +132,13 @@ def run(args: argparse.Namespace) -> int:
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if args.json:
-            out.write(("[\n  " if count == 0 else ",\n  ") + json.dumps(message_row(packet)))
+            out.write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
         else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
-            line = summary_line(packet, first, times.point(packet.time))
-            out.write(printable(line, limit=0) + "\n")
+            lines = [summary_line(packet, first, times.point(packet.time))]
             if args.verbose:
-                out.write("".join(printable(line, limit=0) + "\n" for line in detail_lines(packet)))
+                lines += detail_lines(packet)
+            out.write(_printable_lines(lines))
         count += 1
 
     def announce_pair(packet: Packet) -> None:
@@ -153,7 +163,10 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
 
     pipeline.listener = show
-    with source:
+    # the collector in steps, as `analyse` does: the fast path's flow tables are hundreds of
+    # thousands of long-lived objects that automatic full collections would scan again and again
+    with source, StepwiseCollector() as collector:
+        pipeline.collector = collector
         try:
             run_pipeline(pipeline, source, ProgressBar() if wanted(args) else None)
         except CaptureSourceError as exc:

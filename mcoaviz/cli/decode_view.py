@@ -36,7 +36,7 @@ def _bid_text(option: BindingIdentifier, in_ba: bool) -> str:
     parts = [f"BID {option.bid}"]
     if option.coa:
         parts.append(f"coa={option.coa}")
-    if option.flags:
+    if option.flags_byte and option.flags:  # no bit set, no letter (skips the flags lookup)
         parts.append("".join(option.flags))
     if option.status or in_ba:
         parts.append(f"status={option.status}" + (f" ({ba_status_name(option.status, option.dialect)})"
@@ -82,18 +82,13 @@ def summary_line(packet: Packet, first_time: float, time_text: str | None = None
 
 
 def option_text(option: MobilityOption) -> str:
-    name = "Binding Identifier" if isinstance(option, BindingIdentifier) else option_name(option.type, -1)
-    head = f"{name} ({option.type}) at MH offset {option.offset}"
-    if isinstance(option, Pad1):
-        return head
+    if isinstance(option, BindingIdentifier):  # the two options of every bulk message first
+        return _bid_option_text(option)
+    head = f"{option_name(option.type, -1)} ({option.type}) at MH offset {option.offset}"
     if isinstance(option, PadN):
         return f"{head}: {option.length} bytes" + (" [non-zero padding]" if option.nonzero_padding else "")
-    if isinstance(option, BindingIdentifier):
-        flags = "".join(option.flags) or "none"
-        coa = option.coa or "(none)"
-        reserved = f", reserved bits 0x{option.reserved_bits:02x}" if option.reserved_bits else ""
-        return (f"{head}: Length {option.length}, BID {option.bid}, Status {option.status}, flags "
-                f"0x{option.flags_byte:02x} [{flags}] ({option.dialect.value}){reserved}, CoA {coa}")
+    if isinstance(option, Pad1):
+        return head
     if isinstance(option, BindingRefreshAdvice):
         return f"{head}: refresh interval {option.interval} s"
     if isinstance(option, (AlternateCoA, IPv4CareOfAddress)):
@@ -117,6 +112,20 @@ def option_text(option: MobilityOption) -> str:
     return head
 
 
+_DIALECT_VALUES = {dialect: dialect.value for dialect in Dialect}  # Enum.value is a slow descriptor
+_VERDICTS = {True: "correct", False: "INCORRECT", None: "not verified"}  # checksum_ok
+
+
+def _bid_option_text(option: BindingIdentifier) -> str:
+    flags = ("".join(option.flags) if option.flags_byte else "") or "none"
+    coa = option.coa or "(none)"
+    reserved = option.reserved_bits if option.flags_byte else 0
+    reserved_text = f", reserved bits 0x{reserved:02x}" if reserved else ""
+    return (f"Binding Identifier ({option.type}) at MH offset {option.offset}: Length {option.length}, "
+            f"BID {option.bid}, Status {option.status}, flags 0x{option.flags_byte:02x} [{flags}] "
+            f"({_DIALECT_VALUES[option.dialect]}){reserved_text}, CoA {coa}")
+
+
 def detail_lines(packet: Packet) -> list[str]:
     """A Wireshark-like detail tree for one message."""
     m = packet.mobility
@@ -135,13 +144,13 @@ def detail_lines(packet: Packet) -> list[str]:
     if packet.esp:
         lines.append(f"    ESP: SPI 0x{packet.esp.spi:08x}, sequence {packet.esp.sequence}"
                      + (" (NULL, decoded)" if packet.esp.null_decoded else ""))
-    verdict = {True: "correct", False: "INCORRECT", None: "not verified"}[m.checksum_ok]
+    verdict = _VERDICTS[m.checksum_ok]
     lines.append(f"  Mobility Header: {m.type_name} (type {m.mh_type}), Payload Proto {m.payload_proto}, "
                  f"length {m.header_len} bytes, checksum 0x{m.checksum:04x} [{verdict}]")
-    lines.extend("    " + line for line in _body_lines(m.body, message_dialect(packet)))
+    lines += ["    " + line for line in _body_lines(m.body, message_dialect(packet))]
     if m.options:
         lines.append("    Mobility Options")
-        lines.extend("      " + option_text(o) for o in m.options)
+        lines += ["      " + option_text(o) for o in m.options]
     for problem in packet.problems:
         lines.append(f"  [{problem.severity}] {problem.layer} at offset {problem.offset}: {problem.reason}")
     return lines
