@@ -47,11 +47,15 @@ from dissector.fastclassify import (
     KEY_PLANS,
     KEY_SPAN,
     MIN_PAYLOAD,
+    PLAIN,
+    ROUTE_OPTIMISED,
+    TUNNEL,
     VLAN_PLAN,
     Canonical,
     Classifier,
     plan_for,
 )
+from dissector.ike import IKE_PORTS
 from dissector.records import Frame, TrafficCount
 
 try:  # the optional C accelerator (setup.py); the pure-Python code below is the reference
@@ -90,6 +94,9 @@ class FastPath:
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
         self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
+        self._watching: set[bytes] = set()  # the same, one set changed in place (the C walk reads it)
+        # UDP ports whose packets level 3 must leave to Python (DSMIPv6: not cacheable; IKE: refused)
+        self._decline_ports = _port_map(self.classifier.udp_ports | IKE_PORTS)
 
     def watch(self, addresses: Iterable[str]) -> None:
         """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
@@ -112,6 +119,8 @@ class FastPath:
             return
         added = not watched <= self._watched
         self._watched = watched
+        self._watching.clear()
+        self._watching.update(watched)
         if added:
             for flows in self._flows.values():
                 flows.clear()
@@ -170,6 +179,8 @@ class FastPath:
         C flow table ``self._table``, filled from ``self._flows``; counts it keeps pending
         are written back before a record is yielded, at ``flush`` and at the end); this loop
         then only sees the others (with identical results: tests/dissector/test_fastscan.py).
+        It also takes level 3's commonest case (``_fastscan_src/admit.c``): the first packet of
+        a new flow that ``_admit`` would learn as a flow is classified and learned in C.
         """
         accelerator = _Accelerator(self) if accelerated() else None
         if accelerator is not None and not getattr(records, "accelerate", lambda _: False)(accelerator):
@@ -419,6 +430,19 @@ VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (
 _PLANS[VLAN_LINKTYPE] = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need)
 
 
+_VIAS = (PLAIN, TUNNEL, ROUTE_OPTIMISED)  # admit.c's via codes 0, 1, 2
+C_ADMIT_VARIABLE = "MCOAVIZ_C_ADMIT"  # "0": the accelerator leaves every new flow to _admit (tests)
+
+
+def _port_map(ports: Iterable[int]) -> bytes:
+    """A 65536-bit map of ``ports`` (bit ``port & 7`` of byte ``port >> 3``) for the C walk."""
+    bits = bytearray(8192)
+    for port in ports:
+        if 0 <= port < 65536:
+            bits[port >> 3] |= 1 << (port & 7)
+    return bytes(bits)
+
+
 WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)
 TABLE_LIMIT = CACHE_LIMIT  # flows the C table keeps at most (then it starts over, as the dicts do)
 
@@ -439,10 +463,14 @@ class _Accelerator:
         assert _fastscan is not None
         if fast._table is None:
             fast._table = _fastscan.FlowTable(TABLE_LIMIT)
+        # level 3 in C (first packets of cacheable flows; _fastscan_src/admit.c), unless switched off
+        admit = None if os.environ.get(C_ADMIT_VARIABLE, "") == "0" else (
+            fast._decline_ports, fast._watching, _VIAS, CACHE_LIMIT,
+        )  # fmt: skip
         # the dicts and lists themselves: C reads and updates them in place
         self._state = (
             _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT,
-            fast._table,
+            fast._table, admit,
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released

@@ -7,9 +7,11 @@
  * Python object at all; the dict levels remain for a FastPath without a table. At
  * the first record it cannot settle that way (another block type, a failed check, a cache
  * miss, anything unusual) it stops *before* that record and returns, so the Python reader
- * yields it and the Python code handles it (and learns new flows). Classification itself
- * is never done here: the tables (KEY_SPAN, MIN_PAYLOAD, key plans, EXACT_LIMIT) come from
- * Python, so the results are those of the pure-Python path by construction.
+ * yields it and the Python code handles it. The tables (KEY_SPAN, MIN_PAYLOAD, key plans,
+ * EXACT_LIMIT) come from Python, so levels 1-2 give the pure-Python path's results by
+ * construction. One piece of classification is done here (admit.c): the first packet of a new
+ * flow whose class depends only on fixed-offset bytes is classified and learned as
+ * FastPath._admit would; anything else about a new flow is left to Python's _admit.
  *
  * Never raises on bad bytes: every read is bounds-checked against the buffer; a Python error
  * is only possible for bad *arguments* (or out of memory).
@@ -45,6 +47,11 @@ typedef struct {
     PyObject *dirty, *done;       /* FastPath._dirty, FastPath._done */
     Py_ssize_t exact_limit;
     struct FlowTable *table;      /* C-native flow cache, or NULL (then only the dicts) */
+    /* level 3 (admit.c), from the state's optional 10th item; decline_ports NULL: off */
+    const unsigned char *decline_ports; /* 65536-bit map: UDP ports Python must see (DSMIPv6, IKE) */
+    PyObject *watched;            /* FastPath's watched addresses (a set): non-empty -> Python admits */
+    PyObject *vias;               /* (PLAIN, TUNNEL, ROUTE_OPTIMISED): the canonical keys' strings */
+    Py_ssize_t cache_limit;       /* CACHE_LIMIT: flows kept per interface */
     /* caches for the current interface / link type */
     long long cur_if;
     PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */
@@ -106,8 +113,12 @@ extern PyTypeObject FlowTableType;
 int table_write_back(struct FlowTable *t);
 void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                    long long interface, long linktype);
-int offer_table(State *st, struct FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
-                long long interface, long linktype, double time);
+int offer_table(State *st, struct FlowTable *t, const unsigned char *frame, uint32_t caplen, int nh,
+                uint32_t wire_length, long long interface, long linktype, double time);
+
+/* admit.c: level 3 for the cacheable case (1 learned and counted, 0 declined, -1 error) */
+int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+               long long interface, long linktype, double time, PyObject *flow, long plen, PyObject **learned);
 
 /* walk.c: the record walks */
 extern const char pcapng_doc[], pcap_doc[];

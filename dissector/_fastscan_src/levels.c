@@ -2,11 +2,23 @@
 #include "fastscan.h"
 
 int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay) {
-    PyObject *sp, *mp, *table;
-    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
+    PyObject *sp, *mp, *table, *admit = Py_None;
+    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO|O", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
                           &st->exact_by_if, &PyDict_Type, &st->flows_by_if, &PyList_Type, &st->dirty,
-                          &PyList_Type, &st->done, &st->exact_limit, &table))
+                          &PyList_Type, &st->done, &st->exact_limit, &table, &admit))
         return -1;
+    st->decline_ports = NULL;
+    if (admit != Py_None) { /* (decline-ports bitmap, watched set, vias, cache limit): level 3 in C */
+        PyObject *ports;
+        if (!PyArg_ParseTuple(admit, "O!O!O!n", &PyBytes_Type, &ports, &PySet_Type, &st->watched, &PyTuple_Type,
+                              &st->vias, &st->cache_limit))
+            return -1;
+        if (PyBytes_GET_SIZE(ports) != 8192 || PyTuple_GET_SIZE(st->vias) != 3 || st->cache_limit < 1) {
+            PyErr_SetString(PyExc_ValueError, "admit state: 8192-byte port map, 3 vias, a positive limit");
+            return -1;
+        }
+        st->decline_ports = (const unsigned char *)PyBytes_AS_STRING(ports);
+    }
     if (table != Py_None && !PyObject_TypeCheck(table, &FlowTableType)) {
         PyErr_SetString(PyExc_TypeError, "the state's table must be a FlowTable or None");
         return -1;

@@ -15,7 +15,7 @@ static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_
         if (!span || (long)caplen < st->ip + span) return 0;
         /* a miss here is a flow Python's dict does not know (or a packet it must see) */
         if (st->ip - st->start + 4 + span - 6 <= FLOW_KEY_MAX)
-            return offer_table(st, st->table, frame + st->start, nh, wire_length, interface, linktype, time);
+            return offer_table(st, st->table, frame, caplen, nh, wire_length, interface, linktype, time);
     }
     return offer_dicts(st, frame, caplen, wire_length, interface, linktype, time);
 }
