@@ -50,6 +50,7 @@ from dissector.fastclassify import (
     PLAIN,
     ROUTE_OPTIMISED,
     TUNNEL,
+    UDP,
     VLAN_PLAN,
     Canonical,
     Classifier,
@@ -86,6 +87,7 @@ class FastPath:
         self._flows: dict[int, dict[tuple[bytes, ...], list[Any]]] = {}
         self._exact: dict[int, dict[bytes, tuple[int, list[Any]]]] = {}
         self._other: dict[tuple[int, int, Canonical], list[Any]] = {}  # not cacheable, per second
+        self._other_oldest = [1 << 62]  # no key of _other has an earlier second (a lower bound)
         self._dirty: list[list[Any]] = []  # entries counting since the last flush
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
@@ -95,8 +97,8 @@ class FastPath:
         self.accelerated = 0  # of which counted by the C accelerator
         self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
         self._watching: set[bytes] = set()  # the same, one set changed in place (the C walk reads it)
-        # UDP ports whose packets level 3 must leave to Python (DSMIPv6: not cacheable; IKE: refused)
-        self._decline_ports = _port_map(self.classifier.udp_ports | IKE_PORTS)
+        # the classifier's UDP ports (DSMIPv6, IKE) as maps for the C walk's level 3
+        self._port_maps = (_port_map(self.classifier.udp_ports), _port_map(IKE_PORTS))
 
     def watch(self, addresses: Iterable[str]) -> None:
         """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
@@ -276,9 +278,14 @@ class FastPath:
         return counted
 
     def flush(self) -> list[TrafficCount]:
-        """Rows counted since the last flush, one per (interface, second, addressing)."""
+        """Rows counted since the last flush, one per (interface, second, addressing).
+
+        Costs what was counted since the last flush (the entries rolled since then), not what
+        the tables hold: flushing before every signalling record stays cheap."""
         if self._table is not None:  # counts the accelerator left pending (normally none here)
             self._table.write_back()
+        if not self._dirty and not self._done:  # nothing counted since the last flush
+            return []
         texts = self._texts
         if len(texts) >= CACHE_LIMIT:
             texts.clear()
@@ -287,8 +294,10 @@ class FastPath:
             items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)
         else:
             items, latest = self._flush_items(texts)
-        for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
-            del self._other[key]
+        if self._other_oldest[0] < latest:  # past seconds get no more packets
+            for key in [k for k in self._other if k[1] < latest]:
+                del self._other[key]
+            self._other_oldest[0] = latest
         if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):
             items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
             items.sort(key=_BY_FIRST)
@@ -393,6 +402,8 @@ class FastPath:
                 return True
         entry = self._other.get((interface, second, canonical))
         if entry is None:
+            if second < self._other_oldest[0]:
+                self._other_oldest[0] = second
             entry = self._other[(interface, second, canonical)] = [
                 0,
                 0,
@@ -430,8 +441,8 @@ VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (
 _PLANS[VLAN_LINKTYPE] = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need)
 
 
-_VIAS = (PLAIN, TUNNEL, ROUTE_OPTIMISED)  # admit.c's via codes 0, 1, 2
-C_ADMIT_VARIABLE = "MCOAVIZ_C_ADMIT"  # "0": the accelerator leaves every new flow to _admit (tests)
+_VIAS = (PLAIN, TUNNEL, ROUTE_OPTIMISED, UDP)  # admit.c's via codes 0-3
+C_ADMIT_VARIABLE = "MCOAVIZ_C_ADMIT"  # "0": the accelerator leaves all of level 3 to _admit (tests)
 
 
 def _port_map(ports: Iterable[int]) -> bytes:
@@ -465,7 +476,7 @@ class _Accelerator:
             fast._table = _fastscan.FlowTable(TABLE_LIMIT)
         # level 3 in C (first packets of cacheable flows; _fastscan_src/admit.c), unless switched off
         admit = None if os.environ.get(C_ADMIT_VARIABLE, "") == "0" else (
-            fast._decline_ports, fast._watching, _VIAS, CACHE_LIMIT,
+            *fast._port_maps, fast._watching, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
         )  # fmt: skip
         # the dicts and lists themselves: C reads and updates them in place
         self._state = (

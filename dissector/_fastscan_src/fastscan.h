@@ -47,11 +47,13 @@ typedef struct {
     PyObject *dirty, *done;       /* FastPath._dirty, FastPath._done */
     Py_ssize_t exact_limit;
     struct FlowTable *table;      /* C-native flow cache, or NULL (then only the dicts) */
-    /* level 3 (admit.c), from the state's optional 10th item; decline_ports NULL: off */
-    const unsigned char *decline_ports; /* 65536-bit map: UDP ports Python must see (DSMIPv6, IKE) */
+    /* level 3 (admit.c), from the state's optional 10th item; udp_ports NULL: off */
+    const unsigned char *udp_ports, *ike_ports; /* 65536-bit maps: DSMIPv6 UDP ports, IKE ports */
     PyObject *watched;            /* FastPath's watched addresses (a set): non-empty -> Python admits */
-    PyObject *vias;               /* (PLAIN, TUNNEL, ROUTE_OPTIMISED): the canonical keys' strings */
+    PyObject *vias;               /* (PLAIN, TUNNEL, ROUTE_OPTIMISED, UDP): the canonical keys' strings */
     Py_ssize_t cache_limit;       /* CACHE_LIMIT: flows kept per interface */
+    PyObject *other;              /* FastPath._other: {(interface, second, canonical): entry} */
+    PyObject *oldest;             /* FastPath._other_oldest: [no key of _other has an earlier second] */
     /* caches for the current interface / link type */
     long long cur_if;
     PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */
@@ -116,9 +118,12 @@ void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint3
 int offer_table(State *st, struct FlowTable *t, const unsigned char *frame, uint32_t caplen, int nh,
                 uint32_t wire_length, long long interface, long linktype, double time);
 
-/* admit.c: level 3 for the cacheable case (1 learned and counted, 0 declined, -1 error) */
+/* admit.c: level 3 (1 counted, 0 declined: Python's _admit decides, -1 error) -- a new flow
+ * whose class is cacheable (learned, *learned its entry), or other bulk data (per second) */
 int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                long long interface, long linktype, double time, PyObject *flow, long plen, PyObject **learned);
+int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                long long interface, long linktype, double time);
 
 /* walk.c: the record walks */
 extern const char pcapng_doc[], pcap_doc[];

@@ -1,5 +1,60 @@
 /* _fastscan flush: FastPath.flush's rows (flush_items, order_rows, instances). */
 #include "fastscan.h"
+#ifdef _WIN32
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h> /* inet_ntop */
+#endif
+
+/* One address as text, as socket.inet_ntop gives it (both call the C library's inet_ntop). */
+static PyObject *address_text(const char *raw, int family) {
+    char text[64];
+    if (inet_ntop(family, raw, text, sizeof text) == NULL) return NULL;
+    return PyUnicode_FromString(text);
+}
+
+/* fastpath._texts(canonical) for the canonical keys Classifier makes: (via, outer pair | None,
+ * inner pair, HAO | None, RH2 | None), pairs of 8 (IPv4) or 32 (IPv6) bytes. NULL without an
+ * error set for any other shape (then Python's _texts decides), NULL with one on failure. */
+static PyObject *canonical_texts(PyObject *canonical) {
+    if (!PyTuple_CheckExact(canonical) || PyTuple_GET_SIZE(canonical) != 5) return NULL;
+    PyObject *via = PyTuple_GET_ITEM(canonical, 0);
+    if (!PyUnicode_CheckExact(via)) return NULL;
+    PyObject *out[7] = {via, NULL, NULL, NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) { /* outer, inner, hao, rh2 */
+        PyObject *part = PyTuple_GET_ITEM(canonical, i + 1);
+        if (part == Py_None && i != 1) continue;
+        if (!PyBytes_CheckExact(part)) return NULL;
+        Py_ssize_t size = PyBytes_GET_SIZE(part);
+        if (i < 2 ? size != 8 && size != 32 : size != 16) return NULL; /* (an empty HAO/RH2: Python) */
+    }
+    PyObject *texts = PyTuple_New(7);
+    if (texts == NULL) return NULL;
+    for (int i = 0; i < 4; i++) {
+        PyObject *part = PyTuple_GET_ITEM(canonical, i + 1);
+        const char *raw = part == Py_None ? NULL : PyBytes_AS_STRING(part);
+        if (i < 2) { /* a pair: two texts */
+            Py_ssize_t half = raw && PyBytes_GET_SIZE(part) == 32 ? 16 : 4;
+            int family = half == 16 ? AF_INET6 : AF_INET;
+            out[1 + 2 * i] = raw ? address_text(raw, family) : Py_NewRef(Py_None);
+            out[2 + 2 * i] = raw ? address_text(raw + half, family) : Py_NewRef(Py_None);
+        } else {
+            out[3 + i] = raw ? address_text(raw, AF_INET6) : Py_NewRef(Py_None);
+        }
+    }
+    Py_INCREF(via);
+    int bad = 0;
+    for (int i = 0; i < 7; i++) {
+        if (out[i] == NULL) bad = 1;
+        PyTuple_SET_ITEM(texts, i, out[i]); /* NULL slots are fine for Py_DECREF of the tuple */
+    }
+    if (bad) {
+        Py_DECREF(texts);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "inet_ntop failed");
+        return NULL;
+    }
+    return texts;
+}
 
 /* Add one count (packets, size, first, last, canonical, interface, second) to merged. */
 static int merge_count(PyObject *merged, PyObject *const *f, PyObject **latest) {
@@ -132,7 +187,8 @@ PyObject *flush_items(PyObject *Py_UNUSED(self), PyObject *args) {
         PyObject *text = PyDict_GetItemWithError(texts, canonical);
         if (text == NULL) {
             if (PyErr_Occurred()) goto failed_items;
-            text = PyObject_CallOneArg(make_texts, canonical);
+            text = canonical_texts(canonical);
+            if (text == NULL && !PyErr_Occurred()) text = PyObject_CallOneArg(make_texts, canonical);
             if (text == NULL) goto failed_items;
             int bad = PyDict_SetItem(texts, canonical, text);
             Py_DECREF(text); /* texts holds it (borrowed below: nothing removes it meanwhile) */

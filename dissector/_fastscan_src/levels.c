@@ -7,17 +7,21 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
                           &st->exact_by_if, &PyDict_Type, &st->flows_by_if, &PyList_Type, &st->dirty,
                           &PyList_Type, &st->done, &st->exact_limit, &table, &admit))
         return -1;
-    st->decline_ports = NULL;
-    if (admit != Py_None) { /* (decline-ports bitmap, watched set, vias, cache limit): level 3 in C */
-        PyObject *ports;
-        if (!PyArg_ParseTuple(admit, "O!O!O!n", &PyBytes_Type, &ports, &PySet_Type, &st->watched, &PyTuple_Type,
-                              &st->vias, &st->cache_limit))
+    st->udp_ports = st->ike_ports = NULL;
+    if (admit != Py_None) { /* level 3 in C (admit.c) */
+        PyObject *udp, *ike;
+        if (!PyArg_ParseTuple(admit, "O!O!O!O!nO!O!", &PyBytes_Type, &udp, &PyBytes_Type, &ike, &PySet_Type,
+                              &st->watched, &PyTuple_Type, &st->vias, &st->cache_limit, &PyDict_Type, &st->other,
+                              &PyList_Type, &st->oldest))
             return -1;
-        if (PyBytes_GET_SIZE(ports) != 8192 || PyTuple_GET_SIZE(st->vias) != 3 || st->cache_limit < 1) {
-            PyErr_SetString(PyExc_ValueError, "admit state: 8192-byte port map, 3 vias, a positive limit");
+        if (PyBytes_GET_SIZE(udp) != 8192 || PyBytes_GET_SIZE(ike) != 8192 || PyTuple_GET_SIZE(st->vias) != 4 ||
+            st->cache_limit < 1 || PyList_GET_SIZE(st->oldest) != 1) {
+            PyErr_SetString(PyExc_ValueError,
+                            "admit state: (udp ports, ike ports (8192-byte maps), watched, 4 vias, limit, other, [oldest])");
             return -1;
         }
-        st->decline_ports = (const unsigned char *)PyBytes_AS_STRING(ports);
+        st->udp_ports = (const unsigned char *)PyBytes_AS_STRING(udp);
+        st->ike_ports = (const unsigned char *)PyBytes_AS_STRING(ike);
     }
     if (table != Py_None && !PyObject_TypeCheck(table, &FlowTableType)) {
         PyErr_SetString(PyExc_TypeError, "the state's table must be a FlowTable or None");

@@ -2,10 +2,8 @@
 #include "fastscan.h"
 
 /* FastPath.filter's cache levels for one packet: 1 counted, 0 for Python, -1 error. */
-static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
-                 long long interface, long linktype, double time) {
-    st->new_flow = 0;
-    linktype = plan_linktype(frame, caplen, linktype);
+static int cache_levels(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                        long long interface, long linktype, double time) {
     if (st->table != NULL) {
         int ok = select_plan(st, linktype);
         if (ok <= 0) return ok;
@@ -18,6 +16,17 @@ static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_
             return offer_table(st, st->table, frame, caplen, nh, wire_length, interface, linktype, time);
     }
     return offer_dicts(st, frame, caplen, wire_length, interface, linktype, time);
+}
+
+/* FastPath.filter for one packet: the cache levels (level 3 for new cacheable flows inside
+ * them), then level 3 for other bulk data. */
+static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                 long long interface, long linktype, double time) {
+    st->new_flow = 0;
+    linktype = plan_linktype(frame, caplen, linktype);
+    int done = cache_levels(st, frame, caplen, wire_length, interface, linktype, time);
+    if (done != 0 || st->udp_ports == NULL) return done;
+    return admit_other(st, frame, caplen, wire_length, interface, linktype, time);
 }
 
 /* Units per second and offset of an interface as C numbers; *exact = 0 when they are not
