@@ -92,6 +92,7 @@ class FastPath:
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self._table: Any = None  # the accelerator's C flow table (``_Accelerator``), made on first use
+        self._c_flush = accelerated()  # flush in C (read again by each filter(): the environment may change)
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
@@ -184,7 +185,8 @@ class FastPath:
         It also takes level 3's commonest case (``_fastscan_src/admit.c``): the first packet of
         a new flow that ``_admit`` would learn as a flow is classified and learned in C.
         """
-        accelerator = _Accelerator(self) if accelerated() else None
+        self._c_flush = accelerated()
+        accelerator = _Accelerator(self) if self._c_flush else None
         if accelerator is not None and not getattr(records, "accelerate", lambda _: False)(accelerator):
             accelerator = None
         flows_by_interface, exact_by_interface = self._flows, self._exact
@@ -201,6 +203,7 @@ class FastPath:
         plain_plan = (start, ip, need, unpackers)
         vlan_plan = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need, VLAN_PLAN.unpackers)
         accepted = 0
+        refused_at = accelerator.refused_at if accelerator is not None else [-1]
         try:
             for record in records:
                 _, time, interface, linktype, buf, offset, caplen, wire_length = record
@@ -258,7 +261,9 @@ class FastPath:
                         entry[0], entry[1], entry[2], entry[3], entry[6] = 1, wire_length, time, time, second
                     accepted += 1
                     continue
-                if admit(time, interface, linktype, buf, offset, caplen, wire_length):
+                if refused_at[0] == offset:  # C's level 3 found it refused: _admit would too
+                    refused_at[0] = -1
+                elif admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
                 if accelerator is not None:
                     accepted += self._take(accelerator)
@@ -289,7 +294,7 @@ class FastPath:
         texts = self._texts
         if len(texts) >= CACHE_LIMIT:
             texts.clear()
-        fast = accelerated()
+        fast = self._c_flush
         if fast:  # tens of thousands of rows per second: the same merge in C
             items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)
         else:
@@ -468,15 +473,19 @@ class _Accelerator:
     a hint: a page read again is read back from the file.
     """
 
-    __slots__ = ("_state", "counted", "_released", "_fast")
+    __slots__ = ("_state", "counted", "_released", "_fast", "refused_at")
 
     def __init__(self, fast: FastPath) -> None:
         assert _fastscan is not None
         if fast._table is None:
             fast._table = _fastscan.FlowTable(TABLE_LIMIT)
         # level 3 in C (first packets of cacheable flows; _fastscan_src/admit.c), unless switched off
+        # the frame offset of the record the walk stopped at when level 3 found it refused by
+        # Classifier (filter() then skips its _admit), else -1
+        self.refused_at = [-1]
         admit = None if os.environ.get(C_ADMIT_VARIABLE, "") == "0" else (
             *fast._port_maps, fast._watching, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
+            self.refused_at,
         )  # fmt: skip
         # the dicts and lists themselves: C reads and updates them in place
         self._state = (

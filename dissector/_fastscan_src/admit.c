@@ -116,9 +116,10 @@ typedef struct {
     int outer_size, inner_size;  /* 8 (IPv4) or 32 (IPv6) bytes */
 } Class;
 
-#define DECLINE 0
+#define DECLINE 0 /* below classify(): Classifier.classify returns None */
 #define CACHEABLE 1 /* _admit learns it as a flow */
 #define PER_SECOND 2 /* _admit counts it in _other */
+#define UNSURE 3 /* a link layer the key plan does not describe: Python decides */
 
 /* _udp: DECLINE (refused, or IKE), or the class of UDP at p (outer address pair at pair). */
 static int classify_udp(const State *st, const unsigned char *frame, long caplen, long pair, int pair_size,
@@ -201,13 +202,14 @@ static int classify_ipv4(const State *st, const unsigned char *frame, long caple
 }
 
 /* Classifier.classify (with _admit's cacheability test) for a frame of a link type with a key
- * plan (selected in st). */
+ * plan (selected in st); DECLINE when it returns None (refused: the slow path's packet). */
 static int classify(const State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                     long linktype, Class *c) {
     long n = st->ip;
-    if ((long)caplen < n + 20) return DECLINE;
+    if ((long)caplen < n + 20) return UNSURE;
     int network = link_network(frame, linktype), version = frame[n] >> 4;
-    if (network < 0 || (network && network != version)) return DECLINE;
+    if (network < 0) return UNSURE;
+    if (network && network != version) return DECLINE;
     if (version == 6) return classify_ipv6(st, frame, caplen, wire_length, n, c);
     if (version == 4) return classify_ipv4(st, frame, caplen, wire_length, n, c);
     return DECLINE;
@@ -320,7 +322,9 @@ int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t
         return 0;
     }
     Class c;
-    if (classify(st, frame, caplen, wire_length, linktype, &c) != PER_SECOND) return 0;
+    int kind = classify(st, frame, caplen, wire_length, linktype, &c);
+    if (kind == DECLINE) st->refused = frame; /* Python's _admit would only say so again */
+    if (kind != PER_SECOND) return 0;
     long long second = (long long)time; /* int(time) */
     PyObject *canonical = canonical_key(st, frame, &c);
     PyObject *at_if = PyLong_FromLongLong(interface), *at_second = PyLong_FromLongLong(second);

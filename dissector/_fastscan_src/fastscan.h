@@ -54,6 +54,8 @@ typedef struct {
     Py_ssize_t cache_limit;       /* CACHE_LIMIT: flows kept per interface */
     PyObject *other;              /* FastPath._other: {(interface, second, canonical): entry} */
     PyObject *oldest;             /* FastPath._other_oldest: [no key of _other has an earlier second] */
+    PyObject *refused_at;         /* [buffer offset of the frame the walk stopped at, when refused; else -1] */
+    const unsigned char *refused; /* the frame level 3 found refused by Classifier (set by admit_other) */
     /* caches for the current interface / link type */
     long long cur_if;
     PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */

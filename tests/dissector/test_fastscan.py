@@ -630,3 +630,29 @@ def test_hostile_first_packets_agree(
             units += 400_000
             out += epb("<", 0, units, bytes(frame), max(0, len(frame) + extra * copy))
     assert_same(bytes(out), monkeypatch, engaged=False)
+
+
+def test_records_refused_in_c_skip_pythons_admit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record C's level 3 found refused by Classifier (here: Mobility Header, ICMPv6, fragments,
+    IKE, bad lengths) is handed over without Python's _admit classifying it again; the others
+    it declines still go through _admit."""
+    data = one_packet_flows([1, -2, 113, 0])
+    calls = []
+    for pure in (False, True):
+        monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
+        fast = FastPath(DecodeOptions())
+        admitted: list[int] = []
+        real = fast._admit
+
+        def counting(*args: Any, real: Any = real, admitted: list[int] = admitted) -> bool:
+            admitted.append(args[4])
+            return bool(real(*args))
+
+        fast._admit = counting  # type: ignore[method-assign]
+        declined = [record[0] for record in fast.filter(CaptureParser().records(data))]
+        calls.append((declined, len(admitted)))
+    (c_declined, c_admits), (py_declined, py_admits) = calls
+    assert c_declined == py_declined and len(c_declined) > 40 * 4 * 10
+    # in C, only each interface's first packet (a new flow: Python makes its dicts) reaches _admit
+    assert c_admits == 4 - 1  # Ethernet with and without the VLAN tag: one interface
+    assert py_admits > len(py_declined)
