@@ -459,7 +459,8 @@ def _port_map(ports: Iterable[int]) -> bytes:
     return bytes(bits)
 
 
-WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)
+WINDOW = 8 << 20  # bytes the C walk covers per call at most (then one record goes through Python);
+# also how far behind it the mapped pages are released: up to twice this stays resident
 TABLE_LIMIT = CACHE_LIMIT  # flows the C table keeps at most (then it starts over, as the dicts do)
 
 
