@@ -19,7 +19,8 @@ seconds and flushes; each flow has one counting entry):
 2. *flow*: on a miss, the same bytes without the length fields (``KeyPlan``: one ``struct``
    unpack), with the lengths checked on the spot (inner length + 40 = outer payload length,
    headers fit, the wire holds them). A known flow gets the packet and learns its exact bytes.
-3. Otherwise the packet is classified in full (``Classifier``). Bulk data whose classification
+3. Otherwise the packet is classified in full (``Classifier``; with the C accelerator this
+   level runs in C too, see ``filter``). Bulk data whose classification
    depends only on fixed-offset bytes (IPv6 outer headers: never an IPv4 header with its
    per-packet ID and checksum, never UDP encapsulation; at most one 802.1Q tag, which is part of
    the key) becomes a known flow;
