@@ -10,7 +10,7 @@ from setuptools import Extension, setup
 # Not named dissector/_fastscan/: without a built extension that directory would import as
 # an empty namespace package and FastPath would take it for the accelerator.
 FASTSCAN_DIR = "dissector/_fastscan_src"
-FASTSCAN_PARTS = ("module", "walk", "levels", "flowtable", "flush")
+FASTSCAN_PARTS = ("module", "walk", "levels", "flowtable", "flush", "admit")
 
 setup(
     ext_modules=[

@@ -137,6 +137,8 @@ def main() -> int:
     parser.add_argument("--snaplen", type=int, default=0, help="bytes kept per frame (0 = whole frames)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="reuse the capture if it exists")
+    parser.add_argument("--capture", type=Path,
+                        help="measure this capture instead of a scale-mode one (e.g. a homeagent.py capture)")
     parser.add_argument("--no-tshark", action="store_true")
     parser.add_argument("--pipeline", action="store_true", help="also time the whole analysis")
     parser.add_argument(
@@ -146,9 +148,9 @@ def main() -> int:
 
     print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs, "
           f"Python loop calibration {calibration():.1f} M empty iterations/s")  # fmt: skip
-    path, write_speed = write_capture(args)
+    path, write_speed = (args.capture.absolute(), None) if args.capture else write_capture(args)
     size_mb = path.stat().st_size / 1e6
-    print(f"capture: {path.relative_to(ROOT)} ({size_mb:.0f} MB)")
+    print(f"capture: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({size_mb:.0f} MB)")
     if write_speed is not None:
         print(f"{'scale-mode write':<44} {write_speed:>12,.0f} packets/s")
 

@@ -19,7 +19,8 @@ seconds and flushes; each flow has one counting entry):
 2. *flow*: on a miss, the same bytes without the length fields (``KeyPlan``: one ``struct``
    unpack), with the lengths checked on the spot (inner length + 40 = outer payload length,
    headers fit, the wire holds them). A known flow gets the packet and learns its exact bytes.
-3. Otherwise the packet is classified in full (``Classifier``). Bulk data whose classification
+3. Otherwise the packet is classified in full (``Classifier``; with the C accelerator this
+   level runs in C too, see ``filter``). Bulk data whose classification
    depends only on fixed-offset bytes (IPv6 outer headers: never an IPv4 header with its
    per-packet ID and checksum, never UDP encapsulation; at most one 802.1Q tag, which is part of
    the key) becomes a known flow;
@@ -47,11 +48,16 @@ from dissector.fastclassify import (
     KEY_PLANS,
     KEY_SPAN,
     MIN_PAYLOAD,
+    PLAIN,
+    ROUTE_OPTIMISED,
+    TUNNEL,
+    UDP,
     VLAN_PLAN,
     Canonical,
     Classifier,
     plan_for,
 )
+from dissector.ike import IKE_PORTS
 from dissector.records import Frame, TrafficCount
 
 try:  # the optional C accelerator (setup.py); the pure-Python code below is the reference
@@ -82,10 +88,12 @@ class FastPath:
         self._flows: dict[int, dict[tuple[bytes, ...], list[Any]]] = {}
         self._exact: dict[int, dict[bytes, tuple[int, list[Any]]]] = {}
         self._other: dict[tuple[int, int, Canonical], list[Any]] = {}  # not cacheable, per second
+        self._other_oldest = [1 << 62]  # no key of _other has an earlier second (a lower bound)
         self._dirty: list[list[Any]] = []  # entries counting since the last flush
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self._table: Any = None  # the accelerator's C flow table (``_Accelerator``), made on first use
+        self._c_flush = accelerated()  # flush in C (read again by each filter(): the environment may change)
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
@@ -94,7 +102,9 @@ class FastPath:
         # the counts and keeps the time span they covered in ``span`` (the caller's clock)
         self.count_only = False
         self.span: tuple[float, float] | None = None  # (first, last) of what count_only flush forgot
-        self._swept = -1  # count_only: the latest second whose past ``_other`` entries were dropped
+        self._watching: set[bytes] = set()  # the same, one set changed in place (the C walk reads it)
+        # the classifier's UDP ports (DSMIPv6, IKE) as maps for the C walk's level 3
+        self._port_maps = (_port_map(self.classifier.udp_ports), _port_map(IKE_PORTS))
 
     def watch(self, addresses: Iterable[str]) -> None:
         """Decline (hand to the slow path) every later frame whose IPv6 source or destination --
@@ -117,6 +127,8 @@ class FastPath:
             return
         added = not watched <= self._watched
         self._watched = watched
+        self._watching.clear()
+        self._watching.update(watched)
         if added:
             for flows in self._flows.values():
                 flows.clear()
@@ -175,8 +187,11 @@ class FastPath:
         C flow table ``self._table``, filled from ``self._flows``; counts it keeps pending
         are written back before a record is yielded, at ``flush`` and at the end); this loop
         then only sees the others (with identical results: tests/dissector/test_fastscan.py).
+        It also takes level 3's commonest case (``_fastscan_src/admit.c``): the first packet of
+        a new flow that ``_admit`` would learn as a flow is classified and learned in C.
         """
-        accelerator = _Accelerator(self) if accelerated() else None
+        self._c_flush = accelerated()
+        accelerator = _Accelerator(self) if self._c_flush else None
         if accelerator is not None and not getattr(records, "accelerate", lambda _: False)(accelerator):
             accelerator = None
         flows_by_interface, exact_by_interface = self._flows, self._exact
@@ -193,6 +208,7 @@ class FastPath:
         plain_plan = (start, ip, need, unpackers)
         vlan_plan = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need, VLAN_PLAN.unpackers)
         accepted = 0
+        refused_at = accelerator.refused_at if accelerator is not None else [-1]
         try:
             for record in records:
                 _, time, interface, linktype, buf, offset, caplen, wire_length = record
@@ -250,7 +266,9 @@ class FastPath:
                         entry[0], entry[1], entry[2], entry[3], entry[6] = 1, wire_length, time, time, second
                     accepted += 1
                     continue
-                if admit(time, interface, linktype, buf, offset, caplen, wire_length):
+                if refused_at[0] == offset:  # C's level 3 found it refused: _admit would too
+                    refused_at[0] = -1
+                elif admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
                 if accelerator is not None:
                     accepted += self._take(accelerator)
@@ -270,22 +288,29 @@ class FastPath:
         return counted
 
     def flush(self) -> list[TrafficCount]:
-        """Rows counted since the last flush, one per (interface, second, addressing)."""
+        """Rows counted since the last flush, one per (interface, second, addressing).
+
+        Costs what was counted since the last flush (the entries rolled since then), not what
+        the tables hold: flushing before every signalling record stays cheap."""
         if self._table is not None:  # counts the accelerator left pending (normally none here)
             self._table.write_back()
         if self.count_only:
             self._forget()
             return []
+        if not self._dirty and not self._done:  # nothing counted since the last flush
+            return []
         texts = self._texts
         if len(texts) >= CACHE_LIMIT:
             texts.clear()
-        fast = accelerated()
+        fast = self._c_flush
         if fast:  # tens of thousands of rows per second: the same merge in C
             items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)
         else:
             items, latest = self._flush_items(texts)
-        for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
-            del self._other[key]
+        if self._other_oldest[0] < latest:  # past seconds get no more packets
+            for key in [k for k in self._other if k[1] < latest]:
+                del self._other[key]
+            self._other_oldest[0] = latest
         if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):
             items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
             items.sort(key=_BY_FIRST)
@@ -306,10 +331,10 @@ class FastPath:
             entry[SECOND] = -1
         self._dirty.clear()
         self._done.clear()
-        if latest > self._swept:  # once per new second, not per flush: nothing reads these counts
-            self._swept = latest
-            for key in [k for k in self._other if k[1] < latest]:  # past seconds get no more packets
+        if self._other_oldest[0] < latest:  # past seconds get no more packets
+            for key in [k for k in self._other if k[1] < latest]:
                 del self._other[key]
+            self._other_oldest[0] = latest
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]
@@ -408,6 +433,8 @@ class FastPath:
                 return True
         entry = self._other.get((interface, second, canonical))
         if entry is None:
+            if second < self._other_oldest[0]:
+                self._other_oldest[0] = second
             entry = self._other[(interface, second, canonical)] = [
                 0,
                 0,
@@ -447,7 +474,21 @@ VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (
 _PLANS[VLAN_LINKTYPE] = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need)
 
 
-WINDOW = 32 << 20  # bytes the C walk covers per call at most (then one record goes through Python)
+_VIAS = (PLAIN, TUNNEL, ROUTE_OPTIMISED, UDP)  # admit.c's via codes 0-3
+C_ADMIT_VARIABLE = "MCOAVIZ_C_ADMIT"  # "0": the accelerator leaves all of level 3 to _admit (tests)
+
+
+def _port_map(ports: Iterable[int]) -> bytes:
+    """A 65536-bit map of ``ports`` (bit ``port & 7`` of byte ``port >> 3``) for the C walk."""
+    bits = bytearray(8192)
+    for port in ports:
+        if 0 <= port < 65536:
+            bits[port >> 3] |= 1 << (port & 7)
+    return bytes(bits)
+
+
+WINDOW = 8 << 20  # bytes the C walk covers per call at most (then one record goes through Python);
+# also how far behind it the mapped pages are released: up to twice this stays resident
 TABLE_LIMIT = CACHE_LIMIT  # flows the C table keeps at most (then it starts over, as the dicts do)
 
 
@@ -461,16 +502,24 @@ class _Accelerator:
     a hint: a page read again is read back from the file.
     """
 
-    __slots__ = ("_state", "counted", "_released", "_fast")
+    __slots__ = ("_state", "counted", "_released", "_fast", "refused_at")
 
     def __init__(self, fast: FastPath) -> None:
         assert _fastscan is not None
         if fast._table is None:
             fast._table = _fastscan.FlowTable(TABLE_LIMIT)
+        # level 3 in C (first packets of cacheable flows; _fastscan_src/admit.c), unless switched off
+        # the frame offset of the record the walk stopped at when level 3 found it refused by
+        # Classifier (filter() then skips its _admit), else -1
+        self.refused_at = [-1]
+        admit = None if os.environ.get(C_ADMIT_VARIABLE, "") == "0" else (
+            *fast._port_maps, fast._watching, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
+            self.refused_at,
+        )  # fmt: skip
         # the dicts and lists themselves: C reads and updates them in place
         self._state = (
             _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT,
-            fast._table,
+            fast._table, admit,
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released

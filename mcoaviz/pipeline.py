@@ -188,8 +188,8 @@ class Pipeline:
                 slow += 1
                 self._walked = record[5]
                 self._slow_records = slow
-                if steps is not None and slow & (GC_STEP - 1) == 0:
-                    steps.step()
+                if steps is not None and slow & (GC_CHECK - 1) == 0:
+                    steps.maybe_step()
                 self._saw(frame.time, frame.time)
                 if self.frame_listener is not None:
                     self.frame_listener(frame)
@@ -439,7 +439,8 @@ def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:
     return [r.to_dict() for r in rows]
 
 
-GC_STEP = 1 << 11  # slow-path records between two young-generation collections (StepwiseCollector)
+GC_CHECK = 1 << 8  # slow-path records between two looks at the young generation (StepwiseCollector)
+GC_YOUNG_LIMIT = 1 << 20  # tracked objects allocated (net) that make the next look a collection
 
 
 class StepwiseCollector:
@@ -448,18 +449,32 @@ class StepwiseCollector:
     The analysis keeps millions of long-lived objects (rows, events, messages) and makes few
     reference cycles; Python's automatic collections would scan the long-lived ones again and
     again (a third of the run time on a home agent's capture). Here the automatic collector is
-    off; every ``GC_STEP`` slow-path records the young generations are collected (garbage
-    cycles, e.g. from caught exceptions, are freed) and the survivors are frozen (never scanned
-    again). Leaving restores the collector as it was."""
+    off; once ``GC_YOUNG_LIMIT`` tracked objects have been allocated (net) since the last step,
+    the young generations are collected (garbage cycles, e.g. from caught exceptions, are freed)
+    and the survivors are frozen (never scanned again). Leaving restores the collector as it was.
+
+    A step costs one visit per object allocated since the last one, however often it runs
+    (benchmarks/README.md): stepping by allocation count bounds what may wait for it (in
+    objects, whatever a record allocates) and saves the visits after the last step."""
+
+    def __init__(self, young_limit: int = GC_YOUNG_LIMIT) -> None:
+        self.young_limit = young_limit
+        self.steps = 0
 
     def __enter__(self) -> StepwiseCollector:
         self._was_enabled = gc.isenabled()
         gc.disable()
         return self
 
+    def maybe_step(self) -> None:
+        """``step`` once the young generation holds ``young_limit`` objects."""
+        if gc.get_count()[0] >= self.young_limit:
+            self.step()
+
     def step(self) -> None:
         gc.collect(1)
         gc.freeze()
+        self.steps += 1
 
     def __exit__(self, *exc: object) -> None:
         gc.unfreeze()

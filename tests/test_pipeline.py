@@ -209,6 +209,15 @@ def test_stepwise_collector_restores_the_collector_and_frees_young_cycles() -> N
         collector.step()
         assert alive() is None  # ... a step frees garbage cycles
     assert gc.isenabled() and gc.get_freeze_count() == 0
+    with StepwiseCollector(young_limit=10_000) as collector:
+        gc.collect()  # an empty young generation to start from
+        young = [Node() for _ in range(5_000)]
+        collector.maybe_step()
+        assert collector.steps == 0  # below the limit: no collection
+        young += [Node() for _ in range(6_000)]
+        collector.maybe_step()
+        assert collector.steps == 1 and gc.get_count()[0] < 100  # collected (and frozen)
+        del young
     gc.disable()
     try:
         with StepwiseCollector():

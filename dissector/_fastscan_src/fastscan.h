@@ -7,9 +7,11 @@
  * Python object at all; the dict levels remain for a FastPath without a table. At
  * the first record it cannot settle that way (another block type, a failed check, a cache
  * miss, anything unusual) it stops *before* that record and returns, so the Python reader
- * yields it and the Python code handles it (and learns new flows). Classification itself
- * is never done here: the tables (KEY_SPAN, MIN_PAYLOAD, key plans, EXACT_LIMIT) come from
- * Python, so the results are those of the pure-Python path by construction.
+ * yields it and the Python code handles it. The tables (KEY_SPAN, MIN_PAYLOAD, key plans,
+ * EXACT_LIMIT) come from Python, so levels 1-2 give the pure-Python path's results by
+ * construction. One piece of classification is done here (admit.c): the first packet of a new
+ * flow whose class depends only on fixed-offset bytes is classified and learned as
+ * FastPath._admit would; anything else about a new flow is left to Python's _admit.
  *
  * Never raises on bad bytes: every read is bounds-checked against the buffer; a Python error
  * is only possible for bad *arguments* (or out of memory).
@@ -45,6 +47,15 @@ typedef struct {
     PyObject *dirty, *done;       /* FastPath._dirty, FastPath._done */
     Py_ssize_t exact_limit;
     struct FlowTable *table;      /* C-native flow cache, or NULL (then only the dicts) */
+    /* level 3 (admit.c), from the state's optional 10th item; udp_ports NULL: off */
+    const unsigned char *udp_ports, *ike_ports; /* 65536-bit maps: DSMIPv6 UDP ports, IKE ports */
+    PyObject *watched;            /* FastPath's watched addresses (a set): non-empty -> Python admits */
+    PyObject *vias;               /* (PLAIN, TUNNEL, ROUTE_OPTIMISED, UDP): the canonical keys' strings */
+    Py_ssize_t cache_limit;       /* CACHE_LIMIT: flows kept per interface */
+    PyObject *other;              /* FastPath._other: {(interface, second, canonical): entry} */
+    PyObject *oldest;             /* FastPath._other_oldest: [no key of _other has an earlier second] */
+    PyObject *refused_at;         /* [buffer offset of the frame the walk stopped at, when refused; else -1] */
+    const unsigned char *refused; /* the frame level 3 found refused by Classifier (set by admit_other) */
     /* caches for the current interface / link type */
     long long cur_if;
     PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */
@@ -106,7 +117,14 @@ extern PyTypeObject FlowTableType;
 int table_write_back(struct FlowTable *t);
 void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                    long long interface, long linktype);
-int offer_table(State *st, struct FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
+int offer_table(State *st, struct FlowTable *t, const unsigned char *frame, uint32_t caplen, int nh,
+                uint32_t wire_length, long long interface, long linktype, double time);
+
+/* admit.c: level 3 (1 counted, 0 declined: Python's _admit decides, -1 error) -- a new flow
+ * whose class is cacheable (learned, *learned its entry), or other bulk data (per second) */
+int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+               long long interface, long linktype, double time, PyObject *flow, long plen, PyObject **learned);
+int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                 long long interface, long linktype, double time);
 
 /* walk.c: the record walks */

@@ -329,8 +329,9 @@ void prefetch_slot(State *st, const unsigned char *frame, uint32_t caplen, uint3
 }
 
 /* Level 2 through the table: 1 counted, 0 for the dict path / Python, -1 error. */
-int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh, uint32_t wire_length,
-                long long interface, long linktype, double time) {
+int offer_table(State *st, FlowTable *t, const unsigned char *frame, uint32_t caplen, int nh,
+                uint32_t wire_length, long long interface, long linktype, double time) {
+    const unsigned char *key = frame + st->start;
     unsigned char flow[FLOW_KEY_MAX + 8];
     Py_ssize_t len = flow_bytes(st, key, nh, wire_length, flow);
     if (!len) return 0;
@@ -343,16 +344,27 @@ int offer_table(State *st, FlowTable *t, const unsigned char *key, int nh, uint3
     if (at < 0) { /* a flow Python knows? */
         int ok = select_interface(st, interface);
         if (ok <= 0) return ok;
-        long ignored;
-        PyObject *tuple = flow_key(st, key, nh, &ignored);
+        long plen;
+        PyObject *tuple = flow_key(st, key, nh, &plen);
         if (tuple == NULL) return -1;
         if (tuple == Py_None) return 0;
         PyObject *entry = PyDict_GetItemWithError(st->flows, tuple);
-        Py_DECREF(tuple);
         if (entry == NULL) {
-            st->new_flow = !PyErr_Occurred();
-            return st->new_flow ? 0 : -1;
+            if (PyErr_Occurred()) {
+                Py_DECREF(tuple);
+                return -1;
+            }
+            /* a new flow: level 3 here when its class is cacheable, else Python's _admit */
+            int admitted = admit_flow(st, frame, caplen, wire_length, interface, linktype, time, tuple, plen, &entry);
+            Py_DECREF(tuple);
+            if (admitted <= 0) {
+                st->new_flow = admitted == 0;
+                return admitted;
+            }
+            /* counted (the entry's first roll is done); the table learns the flow for its next packet */
+            return table_insert(t, h, flow, len, interface, linktype, entry) < 0 ? -1 : 1;
         }
+        Py_DECREF(tuple);
         if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) return 0;
         at = table_insert(t, h, flow, len, interface, linktype, entry);
         if (at < 0) return -1;

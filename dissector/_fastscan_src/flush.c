@@ -1,5 +1,60 @@
 /* _fastscan flush: FastPath.flush's rows (flush_items, order_rows, instances). */
 #include "fastscan.h"
+#ifdef _WIN32
+#include <ws2tcpip.h>
+#else
+#include <arpa/inet.h> /* inet_ntop */
+#endif
+
+/* One address as text, as socket.inet_ntop gives it (both call the C library's inet_ntop). */
+static PyObject *address_text(const char *raw, int family) {
+    char text[64];
+    if (inet_ntop(family, raw, text, sizeof text) == NULL) return NULL;
+    return PyUnicode_FromString(text);
+}
+
+/* fastpath._texts(canonical) for the canonical keys Classifier makes: (via, outer pair | None,
+ * inner pair, HAO | None, RH2 | None), pairs of 8 (IPv4) or 32 (IPv6) bytes. NULL without an
+ * error set for any other shape (then Python's _texts decides), NULL with one on failure. */
+static PyObject *canonical_texts(PyObject *canonical) {
+    if (!PyTuple_CheckExact(canonical) || PyTuple_GET_SIZE(canonical) != 5) return NULL;
+    PyObject *via = PyTuple_GET_ITEM(canonical, 0);
+    if (!PyUnicode_CheckExact(via)) return NULL;
+    PyObject *out[7] = {via, NULL, NULL, NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) { /* outer, inner, hao, rh2 */
+        PyObject *part = PyTuple_GET_ITEM(canonical, i + 1);
+        if (part == Py_None && i != 1) continue;
+        if (!PyBytes_CheckExact(part)) return NULL;
+        Py_ssize_t size = PyBytes_GET_SIZE(part);
+        if (i < 2 ? size != 8 && size != 32 : size != 16) return NULL; /* (an empty HAO/RH2: Python) */
+    }
+    PyObject *texts = PyTuple_New(7);
+    if (texts == NULL) return NULL;
+    for (int i = 0; i < 4; i++) {
+        PyObject *part = PyTuple_GET_ITEM(canonical, i + 1);
+        const char *raw = part == Py_None ? NULL : PyBytes_AS_STRING(part);
+        if (i < 2) { /* a pair: two texts */
+            Py_ssize_t half = raw && PyBytes_GET_SIZE(part) == 32 ? 16 : 4;
+            int family = half == 16 ? AF_INET6 : AF_INET;
+            out[1 + 2 * i] = raw ? address_text(raw, family) : Py_NewRef(Py_None);
+            out[2 + 2 * i] = raw ? address_text(raw + half, family) : Py_NewRef(Py_None);
+        } else {
+            out[3 + i] = raw ? address_text(raw, AF_INET6) : Py_NewRef(Py_None);
+        }
+    }
+    Py_INCREF(via);
+    int bad = 0;
+    for (int i = 0; i < 7; i++) {
+        if (out[i] == NULL) bad = 1;
+        PyTuple_SET_ITEM(texts, i, out[i]); /* NULL slots are fine for Py_DECREF of the tuple */
+    }
+    if (bad) {
+        Py_DECREF(texts);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "inet_ntop failed");
+        return NULL;
+    }
+    return texts;
+}
 
 /* Add one count (packets, size, first, last, canonical, interface, second) to merged. */
 static int merge_count(PyObject *merged, PyObject *const *f, PyObject **latest) {
@@ -132,7 +187,8 @@ PyObject *flush_items(PyObject *Py_UNUSED(self), PyObject *args) {
         PyObject *text = PyDict_GetItemWithError(texts, canonical);
         if (text == NULL) {
             if (PyErr_Occurred()) goto failed_items;
-            text = PyObject_CallOneArg(make_texts, canonical);
+            text = canonical_texts(canonical);
+            if (text == NULL && !PyErr_Occurred()) text = PyObject_CallOneArg(make_texts, canonical);
             if (text == NULL) goto failed_items;
             int bad = PyDict_SetItem(texts, canonical, text);
             Py_DECREF(text); /* texts holds it (borrowed below: nothing removes it meanwhile) */
@@ -246,8 +302,8 @@ python_sorts:
 const char instances_doc[] =
     "instances(cls, fields, rows) -> list\n\n"
     "cls(*row) for each tuple in rows, for a slotted dataclass without __post_init__ whose slots\n"
-    "are exactly fields (in that order): each slot set through object.__setattr__, as the generated\n"
-    "__init__ would (FastPath.flush makes tens of thousands of TrafficCount rows per second).";
+    "are exactly fields (in that order): each slot set as object.__setattr__ sets it (the generated\n"
+    "__init__'s way (FastPath.flush makes tens of thousands of TrafficCount rows per second).";
 
 PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
     PyTypeObject *cls;
@@ -261,13 +317,14 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "instances() needs a slotted class whose slots are the fields");
         return NULL;
     }
+    PyMemberDef *slots[64]; /* the slot of each field, in the fields' order */
     for (Py_ssize_t i = 0; i < n; i++) {
         const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(fields, i));
         if (name == NULL) return NULL;
-        int writable = 0;
+        slots[i] = NULL;
         for (m = cls->tp_members; m->name != NULL; m++)
-            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) writable = 1;
-        if (!writable) {
+            if (strcmp(m->name, name) == 0 && m->type == T_OBJECT_EX && !(m->flags & READONLY)) slots[i] = m;
+        if (slots[i] == NULL) {
             PyErr_Format(PyExc_TypeError, "%s has no writable slot %s", cls->tp_name, name);
             return NULL;
         }
@@ -291,9 +348,10 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
         int atoms = 1;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *value = PyTuple_GET_ITEM(row, i);
-            /* object.__setattr__ through the slot's descriptor, as dataclasses' frozen __init__
-             * does: public API, no write into the instance's memory behind CPython's back */
-            if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(fields, i), value) < 0) {
+            /* what object.__setattr__ does through the slot's member descriptor (dataclasses'
+             * frozen __init__): PyMember_SetOne, the public API behind it, without looking the
+             * descriptor up by name for every value */
+            if (PyMember_SetOne((char *)obj, slots[i], value) < 0) {
                 Py_DECREF(obj);
                 Py_DECREF(out);
                 return NULL;

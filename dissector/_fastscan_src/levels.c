@@ -2,11 +2,27 @@
 #include "fastscan.h"
 
 int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay) {
-    PyObject *sp, *mp, *table;
-    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
+    PyObject *sp, *mp, *table, *admit = Py_None;
+    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO|O", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
                           &st->exact_by_if, &PyDict_Type, &st->flows_by_if, &PyList_Type, &st->dirty,
-                          &PyList_Type, &st->done, &st->exact_limit, &table))
+                          &PyList_Type, &st->done, &st->exact_limit, &table, &admit))
         return -1;
+    st->udp_ports = st->ike_ports = NULL;
+    if (admit != Py_None) { /* level 3 in C (admit.c) */
+        PyObject *udp, *ike;
+        if (!PyArg_ParseTuple(admit, "O!O!O!O!nO!O!O!", &PyBytes_Type, &udp, &PyBytes_Type, &ike, &PySet_Type,
+                              &st->watched, &PyTuple_Type, &st->vias, &st->cache_limit, &PyDict_Type, &st->other,
+                              &PyList_Type, &st->oldest, &PyList_Type, &st->refused_at))
+            return -1;
+        if (PyBytes_GET_SIZE(udp) != 8192 || PyBytes_GET_SIZE(ike) != 8192 || PyTuple_GET_SIZE(st->vias) != 4 ||
+            st->cache_limit < 1 || PyList_GET_SIZE(st->oldest) != 1 || PyList_GET_SIZE(st->refused_at) != 1) {
+            PyErr_SetString(PyExc_ValueError, "admit state: (udp ports, ike ports (8192-byte maps), watched, "
+                                              "4 vias, limit, other, [oldest], [refused at])");
+            return -1;
+        }
+        st->udp_ports = (const unsigned char *)PyBytes_AS_STRING(udp);
+        st->ike_ports = (const unsigned char *)PyBytes_AS_STRING(ike);
+    }
     if (table != Py_None && !PyObject_TypeCheck(table, &FlowTableType)) {
         PyErr_SetString(PyExc_TypeError, "the state's table must be a FlowTable or None");
         return -1;
@@ -48,6 +64,7 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
     st->counted = 0;
     st->new_flow = 0;
     st->ahead_key = NULL;
+    st->refused = NULL;
     return 0;
 }
 

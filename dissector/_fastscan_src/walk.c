@@ -2,10 +2,8 @@
 #include "fastscan.h"
 
 /* FastPath.filter's cache levels for one packet: 1 counted, 0 for Python, -1 error. */
-static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
-                 long long interface, long linktype, double time) {
-    st->new_flow = 0;
-    linktype = plan_linktype(frame, caplen, linktype);
+static int cache_levels(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                        long long interface, long linktype, double time) {
     if (st->table != NULL) {
         int ok = select_plan(st, linktype);
         if (ok <= 0) return ok;
@@ -15,9 +13,21 @@ static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_
         if (!span || (long)caplen < st->ip + span) return 0;
         /* a miss here is a flow Python's dict does not know (or a packet it must see) */
         if (st->ip - st->start + 4 + span - 6 <= FLOW_KEY_MAX)
-            return offer_table(st, st->table, frame + st->start, nh, wire_length, interface, linktype, time);
+            return offer_table(st, st->table, frame, caplen, nh, wire_length, interface, linktype, time);
     }
     return offer_dicts(st, frame, caplen, wire_length, interface, linktype, time);
+}
+
+/* FastPath.filter for one packet: the cache levels (level 3 for new cacheable flows inside
+ * them), then level 3 for other bulk data. */
+static int offer(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
+                 long long interface, long linktype, double time) {
+    st->new_flow = 0;
+    st->refused = NULL;
+    linktype = plan_linktype(frame, caplen, linktype);
+    int done = cache_levels(st, frame, caplen, wire_length, interface, linktype, time);
+    if (done != 0 || st->udp_ports == NULL) return done;
+    return admit_other(st, frame, caplen, wire_length, interface, linktype, time);
 }
 
 /* Units per second and offset of an interface as C numbers; *exact = 0 when they are not
@@ -77,6 +87,14 @@ static int end_call(State *st, int error) {
     return error ? -1 : 0;
 }
 
+/* Where the walk stopped, when level 3 found that packet refused by Classifier: FastPath.filter
+ * then skips its _admit. The offset of the frame in the buffer, else -1. */
+static int mark_refused(State *st, const unsigned char *frame, Py_ssize_t offset) {
+    if (st->udp_ports == NULL) return 0;
+    PyObject *at = PyLong_FromSsize_t(st->refused == frame ? offset : -1);
+    return at == NULL ? -1 : PyList_SetItem(st->refused_at, 0, at);
+}
+
 /* The buffers both walks hold for one call: the FastPath state's tables and the capture. */
 static int begin_walk(PyObject *state, PyObject *bufobj, State *st, Py_buffer *view, Py_buffer *spans,
                       Py_buffer *minpay) {
@@ -114,7 +132,7 @@ PyObject *scan_pcapng(PyObject *Py_UNUSED(self), PyObject *args) {
     const unsigned char *b = view.buf;
     if (end > view.len) end = view.len;
     if (pos < 0) pos = end;
-    int error = 0;
+    int error = mark_refused(&st, NULL, -1) < 0; /* nothing refused yet */
     long cached_if = -1;
     long long gid = 0;
     long linktype = 0;
@@ -122,7 +140,7 @@ PyObject *scan_pcapng(PyObject *Py_UNUSED(self), PyObject *args) {
     double div = 1, off = 0;
     int exact_clock = 0;
     Py_ssize_t fetched = pos; /* every line before this has been prefetched */
-    while (pos + 32 <= end) {
+    while (!error && pos + 32 <= end) {
         const unsigned char *p = b + pos;
         /* Blocks are a chain (each one's length says where the next starts): fetching them
          * one by one waits a memory latency per hop. Fetch every line a few pages ahead
@@ -184,6 +202,7 @@ PyObject *scan_pcapng(PyObject *Py_UNUSED(self), PyObject *args) {
                 prefetch_slot(&st, q + 28, qcap, rd32(q + 24, big), gid, linktype);
         }
         int done = offer(&st, p + 28, caplen, wirelen, gid, linktype, time);
+        if (done == 0 && mark_refused(&st, p + 28, pos + 28) < 0) done = -1;
         if (done < 0) error = 1;
         if (done <= 0) break;
         last_time = time;
@@ -217,9 +236,9 @@ PyObject *scan_pcap(PyObject *Py_UNUSED(self), PyObject *args) {
     const unsigned char *b = view.buf;
     if (end > view.len) end = view.len;
     if (pos < 0) pos = end;
-    int error = 0;
+    int error = mark_refused(&st, NULL, -1) < 0; /* nothing refused yet */
     Py_ssize_t fetched = pos; /* as in pcapng(): a stream of prefetches ahead of the chain */
-    while (pos + header <= end) {
+    while (!error && pos + header <= end) {
         const unsigned char *p = b + pos;
         Py_ssize_t horizon = pos + LINEAR_AHEAD < end ? pos + LINEAR_AHEAD : end;
         for (; fetched < horizon; fetched += 64) PREFETCH(b + fetched);
@@ -235,6 +254,7 @@ PyObject *scan_pcap(PyObject *Py_UNUSED(self), PyObject *args) {
                 prefetch_slot(&st, q + header, qcap, rd32(q + 12, big), 0, linktype);
         }
         int done = offer(&st, p + header, caplen, wirelen, 0, linktype, time);
+        if (done == 0 && mark_refused(&st, p + header, pos + header) < 0) done = -1;
         if (done < 0) error = 1;
         if (done <= 0) break;
         number++;

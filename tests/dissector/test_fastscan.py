@@ -423,3 +423,236 @@ def test_watch_without_change_keeps_the_caches() -> None:
     fast._flows[0][(b"k",)] = [0] * 7
     fast.watch([])  # fewer addresses: learned flows stay valid
     assert fast._flows[0] and fast.watched == frozenset()
+
+
+# ---------------------------------------------------------------- level 3 in C (_fastscan_src/admit.c)
+
+# link type -> the link header of an IPv6 frame (VLAN: Ethernet with one 802.1Q tag)
+IPV6_LINKS = {
+    1: b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd",
+    -2: b"\x02" * 6 + b"\x04" * 6 + b"\x81\x00\x00\x64\x86\xdd",
+    113: b"\x00\x00\x00\x01\x00\x06" + b"\x04" * 8 + b"\x86\xdd",
+    276: b"\x86\xdd\x00\x00" + b"\x00\x00\x00\x02\x00\x01\x00\x06" + b"\x04" * 8,
+    101: b"",
+    229: b"",
+    0: struct.pack("<I", 28),
+    108: struct.pack(">I", 24),
+}
+
+
+def addr(n: int, host: int) -> bytes:
+    return socket.inet_pton(socket.AF_INET6, f"2001:db8:{n:x}::{host:x}")
+
+
+def ipv6(nh: int, payload: bytes, src: bytes, dst: bytes, plen: int | None = None) -> bytes:
+    length = len(payload) if plen is None else plen
+    return struct.pack("!IHBB", 0x60000000, length, nh, 64) + src + dst + payload
+
+
+def tcp(size: int = 20) -> bytes:
+    return struct.pack("!HHII", 40000, 80, 1, 2) + bytes(size - 12)
+
+
+def udp(sport: int, dport: int, payload: bytes = bytes(12)) -> bytes:
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def rh2(nh: int, home: bytes) -> bytes:
+    return bytes([nh, 2, 2, 1]) + bytes(4) + home
+
+
+def hao(nh: int, home: bytes, pad: bytes = b"\x01\x02\x00\x00") -> bytes:
+    body = pad + b"\xc9\x10" + home
+    body += bytes((-(len(body) + 2)) % 8)
+    return bytes([nh, (len(body) + 2) // 8 - 1]) + body
+
+
+def network_variants(n: int) -> list[tuple[str, bytes]]:
+    """(name, IPv6 packet) of flow ``n``: every outcome Classifier has for an IPv6 packet."""
+    src, dst, home = addr(n, 1), addr(n, 2), addr(n, 3)
+    inner = ipv6(6, tcp(), addr(n + 0x100, 1), addr(n + 0x100, 2))
+    ipv4 = ipv4_packet(6, tcp(), n)
+    return [
+        ("tcp", ipv6(6, tcp(), src, dst)),
+        ("no next header", ipv6(59, b"", src, dst)),
+        ("udp", ipv6(17, udp(5000 + n, 53), src, dst)),
+        ("dsmipv6 udp", ipv6(17, udp(4191, 4191, inner), src, dst)),
+        ("ike", ipv6(17, udp(500, 500), src, dst)),
+        ("nat-t", ipv6(17, udp(1234, 4500), src, dst)),
+        ("short udp", ipv6(17, udp(1, 2)[:6], src, dst)),
+        ("ip6ip6", ipv6(41, inner, src, dst)),
+        ("ip6ip6 inner length off", ipv6(41, inner[:4] + b"\x00\x07" + inner[6:], src, dst)),
+        ("ip6ip6 carrying icmpv6", ipv6(41, inner[:6] + b"\x3a" + inner[7:], src, dst)),
+        ("ip4in6", ipv6(4, ipv4, src, dst)),
+        ("rh2", ipv6(43, rh2(6, home) + tcp(), src, dst)),
+        ("rh2 udp", ipv6(43, rh2(17, home) + udp(1, 2), src, dst)),
+        ("rh2 bad type", ipv6(43, rh2(6, home)[:2] + b"\x00" + rh2(6, home)[3:] + tcp(), src, dst)),
+        ("hao", ipv6(60, hao(6, home) + tcp(), src, dst)),
+        ("hao 32 bytes", ipv6(60, hao(6, home, b"\x01\x0a" + bytes(10)) + tcp(), src, dst)),
+        ("hao unknown option", ipv6(60, hao(6, home, b"\x05\x02\x00\x00") + tcp(), src, dst)),
+        ("dstopts without hao", ipv6(60, bytes([6, 2, 1, 20]) + bytes(20) + tcp(), src, dst)),
+        ("rh2 and hao", ipv6(43, rh2(60, home) + hao(6, home) + tcp(), src, dst)),
+        ("icmpv6", ipv6(58, bytes(8), src, dst)),
+        ("mobility header", ipv6(135, bytes([59, 1, 5, 0]) + bytes(12), src, dst)),
+        ("fragment", ipv6(44, bytes([6, 0, 0, 1]) + bytes(4) + tcp(), src, dst)),
+        ("payload length beyond the wire", ipv6(6, tcp(), src, dst, plen=400)),
+        ("payload length short", ipv6(6, tcp(), src, dst, plen=8)),
+        ("version 4 nibble", b"\x45" + ipv6(6, tcp(), src, dst)[1:]),
+    ]
+
+
+# link type -> the link header of an IPv4 frame
+IPV4_LINKS = {
+    1: b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00",
+    -2: b"\x02" * 6 + b"\x04" * 6 + b"\x81\x00\x00\xc8\x08\x00",
+    113: b"\x00\x00\x00\x01\x00\x06" + b"\x04" * 8 + b"\x08\x00",
+    276: b"\x08\x00\x00\x00" + b"\x00\x00\x00\x02\x00\x01\x00\x06" + b"\x04" * 8,
+    101: b"",
+    229: b"",  # raw IPv6: an IPv4 packet there is refused
+    0: struct.pack("<I", 2),
+    108: struct.pack(">I", 2),
+}
+
+
+def ipv4_packet(proto: int, payload: bytes, n: int, first: int = 0x45, fragment: int = 0x4000,
+                total: int | None = None) -> bytes:
+    length = 20 + len(payload) if total is None else total
+    src, dst = bytes([10, 1, n, 1]), bytes([192, 0, 2, n])
+    return struct.pack("!BBHHHBBH", first, 0, length, n, fragment, 64, proto, 0) + src + dst + payload
+
+
+def ipv4_variants(n: int) -> list[tuple[str, bytes]]:
+    inner6 = ipv6(6, tcp(), addr(n + 0x200, 1), addr(n + 0x200, 2))
+    return [
+        ("tcp", ipv4_packet(6, tcp(), n)),
+        ("udp", ipv4_packet(17, udp(40000 + n, 53), n)),
+        ("dsmipv6 udp", ipv4_packet(17, udp(4191, 4191, inner6), n)),
+        ("dsmipv6 udp, bad inner", ipv4_packet(17, udp(4191, 4191, b"\x50" + inner6[1:]), n)),
+        ("ike", ipv4_packet(17, udp(500, 500), n)),
+        ("6in4", ipv4_packet(41, inner6, n)),
+        ("6in4 short inner", ipv4_packet(41, inner6[:30], n)),
+        ("options", ipv4_packet(6, bytes(4) + tcp(), n, first=0x46)),
+        ("fragment", ipv4_packet(6, tcp(), n, fragment=0x2000)),
+        ("total length beyond the wire", ipv4_packet(6, tcp(), n, total=900)),
+        ("total length under 20", ipv4_packet(6, tcp(), n, total=12)),
+        ("icmp", ipv4_packet(1, bytes(8), n)),
+    ]
+
+
+def one_packet_flows(linktypes: list[int], copies: int = 1, snaplen: int = 0) -> bytes:
+    """A pcapng capture, one interface per link type, every variant of many flows ``copies``
+    times (later copies of a learned flow go through levels 1-2); VLAN frames on Ethernet."""
+    out = bytearray(shb("<"))
+    interfaces = []
+    for linktype in linktypes:
+        real = 1 if linktype == -2 else linktype
+        if real not in interfaces:
+            interfaces.append(real)
+            out += idb("<", real, tsresol=6)
+    units = 1_700_000_000 * 10**6
+    for n in range(40):
+        for linktype in linktypes:
+            frames = [IPV6_LINKS[linktype] + packet for _name, packet in network_variants(n)]
+            frames += [IPV4_LINKS[linktype] + packet for _name, packet in ipv4_variants(n)]
+            for frame in frames:
+                for copy in range(copies):
+                    units += 137_000 + copy  # ~7 packets per second: flows roll over seconds
+                    data = frame[:snaplen] if snaplen else frame
+                    at = interfaces.index(1 if linktype == -2 else linktype)
+                    out += epb("<", at, units, data, len(frame))
+    return bytes(out)
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+def test_first_packets_are_classified_in_c_as_in_python(monkeypatch: pytest.MonkeyPatch, copies: int) -> None:
+    data = one_packet_flows(list(IPV6_LINKS), copies)
+    with_c = run(data, False, monkeypatch)
+    assert with_c[:5] == run(data, True, monkeypatch)[:5]
+    monkeypatch.setenv(fastpath.C_ADMIT_VARIABLE, "0")  # every new flow through Python's _admit
+    without = run(data, False, monkeypatch)
+    assert without[:5] == with_c[:5]
+    # C counts every packet Python counts -- but for an interface's very first packet, a new
+    # flow (Python makes the interface's dicts); Ethernet with and without a VLAN tag share one
+    # interface. Without level 3 in C, the first packets of flows and all per-second data
+    # (DSMIPv6 UDP, IPv4-in-IPv6, 32-byte HAO headers, HAO + RH2, ...) are Python's.
+    interfaces = len({1 if linktype == -2 else linktype for linktype in IPV6_LINKS})
+    assert with_c[5] == with_c[2] - interfaces
+    # IPv6: dsmipv6 udp, ip4in6, rh2 udp, hao 32 bytes, rh2 and hao; IPv4 (not on raw IPv6):
+    # tcp, udp, dsmipv6 udp, 6in4
+    per_second = (5 * len(IPV6_LINKS) + 4 * (len(IPV4_LINKS) - 1)) * 40 * copies
+    assert with_c[5] - without[5] == per_second + 6 * 40 * len(IPV6_LINKS) - interfaces
+    vias = {row.via for row in with_c[0]}
+    assert vias == {"plain", "tunnel", "udp", "route-optimised"}
+
+
+@pytest.mark.parametrize("snaplen", [54, 60, 78, 96])
+def test_first_packets_cut_by_the_snap_length_agree(monkeypatch: pytest.MonkeyPatch, snaplen: int) -> None:
+    assert_same(one_packet_flows([1, -2, 113], 2, snaplen), monkeypatch, engaged=False)
+
+
+def test_watched_addresses_leave_new_flows_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = one_packet_flows([1], 2)
+    results = []
+    for pure in (False, True):
+        monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
+        fast = FastPath(DecodeOptions())
+        fast.watch([socket.inet_ntop(socket.AF_INET6, addr(7, 1))])
+        declined = [number for number, *_ in fast.filter(CaptureParser().records(data))]
+        results.append((fast.flush(), declined, fast.accepted))
+    assert results[0] == results[1]
+    assert len(results[0][1]) > 40 * 6  # the refused kinds, and every packet of flow 7
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    linktype=st.sampled_from(sorted(IPV6_LINKS)),
+    variant=st.integers(0, 24 + 12),
+    edits=st.lists(st.tuples(st.integers(0, 130), st.integers(0, 255)), min_size=1, max_size=6),
+    extra=st.integers(-8, 8),
+)
+def test_hostile_first_packets_agree(
+    monkeypatch: pytest.MonkeyPatch, linktype: int, variant: int, edits: list[tuple[int, int]], extra: int
+) -> None:
+    """Header bytes overwritten anywhere in the link, IPv6, extension and upper headers, wire
+    lengths off by a few bytes: C's level 3 learns exactly what Python's would, or declines."""
+    real = 1 if linktype == -2 else linktype
+    out = bytearray(shb("<") + idb("<", real, tsresol=6))
+    units = 1_700_000_000 * 10**6
+    for n in range(3):
+        if variant < 25:
+            frame = bytearray(IPV6_LINKS[linktype] + network_variants(n)[variant][1])
+        else:
+            frame = bytearray(IPV4_LINKS[linktype] + ipv4_variants(n)[variant - 25][1])
+        for at, value in edits:
+            if at < len(frame):
+                frame[at] = value
+        for copy in range(3):  # the same hostile flow again: levels 1-2 on what level 3 learned
+            units += 400_000
+            out += epb("<", 0, units, bytes(frame), max(0, len(frame) + extra * copy))
+    assert_same(bytes(out), monkeypatch, engaged=False)
+
+
+def test_records_refused_in_c_skip_pythons_admit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record C's level 3 found refused by Classifier (here: Mobility Header, ICMPv6, fragments,
+    IKE, bad lengths) is handed over without Python's _admit classifying it again; the others
+    it declines still go through _admit."""
+    data = one_packet_flows([1, -2, 113, 0])
+    calls = []
+    for pure in (False, True):
+        monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
+        fast = FastPath(DecodeOptions())
+        admitted: list[int] = []
+        real = fast._admit
+
+        def counting(*args: Any, real: Any = real, admitted: list[int] = admitted) -> bool:
+            admitted.append(args[4])
+            return bool(real(*args))
+
+        fast._admit = counting  # type: ignore[method-assign]
+        declined = [record[0] for record in fast.filter(CaptureParser().records(data))]
+        calls.append((declined, len(admitted)))
+    (c_declined, c_admits), (py_declined, py_admits) = calls
+    assert c_declined == py_declined and len(c_declined) > 40 * 4 * 10
+    # in C, only each interface's first packet (a new flow: Python makes its dicts) reaches _admit
+    assert c_admits == 4 - 1  # Ethernet with and without the VLAN tag: one interface
+    assert py_admits > len(py_declined)
