@@ -9,7 +9,7 @@ packets. Interpretations taken are listed in docs/engine.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from mcoaviz.engine.events import (
     UnmatchedBA,
 )
 from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_bu
-from mcoaviz.engine.messages import message_row
+from mcoaviz.engine.messages import message_json, message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
 from mcoaviz.engine.rowspool import RowSpool
@@ -102,7 +102,9 @@ class BindingEngine:
         self._messages: list[dict[str, Any]] = []
         self.spool: RowSpool | None = (
             RowSpool() if self.config.spool_messages and self.config.retain is None else None)
-        self._keep_message = self._messages.append if self.spool is None else self.spool.append
+        # a spool stores JSON text: encode the row straight from the packet (the same bytes)
+        self._keep_message_of: Callable[[Packet], None] = (
+            self._keep_row if self.spool is None else self._keep_json)
         self._cot_pending: dict[tuple[str, str, bytes], int] = {}
         self._unbound_seen: set[tuple[Any, ...]] = set()
         self._unbound_generation = -1
@@ -122,6 +124,13 @@ class BindingEngine:
         self.aged_before: float | None = None
         self._next_age: float | None = None
 
+    def _keep_row(self, packet: Packet) -> None:
+        self._messages.append(message_row(packet))
+
+    def _keep_json(self, packet: Packet) -> None:
+        assert self.spool is not None
+        self.spool.append_json(message_json(packet))
+
     # ================================================================== feeding
     def feed(self, packet: Packet) -> list[Event]:
         """One slow-path record, in capture order."""
@@ -131,7 +140,7 @@ class BindingEngine:
             if packet.icmp6 is None:
                 events += self._count_packet(packet)
             return self._keep(events)
-        self._keep_message(message_row(packet))
+        self._keep_message_of(packet)
         if m.body is None:
             return self._keep(events)
         fingerprint = self._fingerprint(packet, m)

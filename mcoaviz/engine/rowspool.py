@@ -49,7 +49,11 @@ class RowSpool(Sequence[dict[str, Any]]):
         self._pending_bytes = 0
 
     def append(self, row: dict[str, Any]) -> None:
-        line = (self._encode(row) + "\n").encode("ascii")  # ensure_ascii: ASCII only
+        self.append_json(self._encode(row))
+
+    def append_json(self, text: str) -> None:
+        """Append a row already encoded as ``ROW_ENCODER`` would encode it (one line of ASCII)."""
+        line = (text + "\n").encode("ascii")  # ensure_ascii: ASCII only
         self._pending.append(line)
         self._pending_bytes += len(line)
         self._offsets.append(self._offsets[-1] + len(line))
