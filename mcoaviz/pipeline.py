@@ -399,7 +399,8 @@ class Pipeline:
             bindings=_dict_rows(engine.bindings(), lazy),
             bul=_dict_rows(engine.bul(), lazy),
             traffic=RowView(table.iter_rows, len(table.totals)) if lazy else engine.traffic(),
-            traffic_bins=RowView(table.iter_bin_rows, table.bin_count) if lazy else engine.traffic_bins(),
+            traffic_bins=(RowView(table.iter_bin_rows, table.bin_count, source=table) if lazy
+                          else engine.traffic_bins()),
             findings=findings,
             problems=list(self.problems),
             dialects=self.pairs.rows(),

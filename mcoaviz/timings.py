@@ -33,6 +33,7 @@ from mcoaviz.engine.events import (
     MessageSeen,
     UnansweredBU,
 )
+from mcoaviz.engine.traffic import TrafficTable
 
 LATENCY_COLUMNS = ("hoa", "peer", "peer_role", "bid", "coa", "seq", "lifetime", "bu_frame", "bu_time",
                    "ba_frame", "ba_time", "latency", "status", "accepted", "outcome", "attempts",
@@ -97,11 +98,15 @@ class _DataTimes:
     """When data crossed a (node, HoA, CoA): exact first/last per traffic row, and the seconds
     with packets (from ``traffic_bins``) for everything in between."""
 
-    def __init__(self, traffic: list[dict[str, Any]], bins: list[dict[str, Any]]) -> None:
+    def __init__(self, traffic: Iterable[dict[str, Any]], bins: Iterable[dict[str, Any]]) -> None:
         self.spans: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
         for row in traffic:
             if row.get("packets"):
                 self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
+        table = getattr(bins, "source", None)
+        if isinstance(table, TrafficTable):  # the whole table's bins: read its columns directly
+            self.seconds = table.busy_seconds()
+            return
         seconds: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         for row in bins:
             if row.get("packets"):

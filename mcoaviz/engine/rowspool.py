@@ -127,9 +127,11 @@ class RowView(Sequence[dict[str, Any]]):
     """A read-only sequence of rows made on demand by ``make()`` (one pass per iteration): a
     finished engine's table handed to the exporter without building every dict at once."""
 
-    def __init__(self, make: Callable[[], Iterable[dict[str, Any]]], length: int) -> None:
+    def __init__(self, make: Callable[[], Iterable[dict[str, Any]]], length: int,
+                 source: Any = None) -> None:
         self._make = make
         self._length = length
+        self.source = source  # what the rows are made from (a reader may ask it directly)
 
     def __len__(self) -> int:
         return self._length

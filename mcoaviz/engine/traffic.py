@@ -166,6 +166,16 @@ class TrafficTable:
     def bin_rows(self) -> list[dict[str, Any]]:
         return list(self.iter_bin_rows())
 
+    def busy_seconds(self) -> dict[tuple[str, str, str], list[int]]:
+        """Bin starts with packets, sorted, per (node, HoA, CoA) over every interface, BID,
+        direction and path: what ``mcoaviz.timings`` reads from the bin rows, without making them."""
+        busy: dict[tuple[str, str, str], set[int]] = {}
+        for key, series in self.series.items():
+            starts = [start for start, packets in zip(series[0::3], series[1::3], strict=True) if packets]
+            if starts:
+                busy.setdefault((key[1], key[2], key[3]), set()).update(starts)
+        return {path: sorted(starts) for path, starts in busy.items()}
+
     def iter_bin_rows(self) -> Iterator[dict[str, Any]]:
         """The bin rows by (bin start, row order), made one at a time: a merge of the sorted
         series (memory: one heap entry per key, never every row)."""

@@ -71,3 +71,18 @@ def test_streamed_analysis_still_answers_the_views() -> None:
     assert len(streamed.messages) == len(memory.messages)
     assert list(streamed.messages) == memory.messages
     assert streamed.messages[-1] == memory.messages[-1]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_gaps_read_from_the_bin_columns_match_gaps_read_from_the_bin_rows(name: str) -> None:
+    streamed = analyse(SAMPLES / name, AnalysisOptions(stream=True))
+    rows = list(streamed.traffic_bins)  # a plain list: gaps reads the rows themselves
+    assert getattr(streamed.traffic_bins, "source", None) is not None
+    from_rows = gaps(streamed.bindings, streamed.traffic, rows)
+    assert from_rows, "the capture has binding changes"
+    assert gaps(streamed.bindings, streamed.traffic, streamed.traffic_bins) == from_rows
+    busy: dict[tuple[str, str, str], set[int]] = {}
+    for row in rows:
+        if row["packets"]:
+            busy.setdefault((row["node"], row["hoa"], row["coa"]), set()).add(row["second"])
+    assert streamed.traffic_bins.source.busy_seconds() == {k: sorted(v) for k, v in busy.items()}
