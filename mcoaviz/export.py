@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO
 
 from mcoaviz.engine.rowspool import ROW_ENCODER, RowSpool
+from mcoaviz.engine.traffic import TrafficTable
 from mcoaviz.pipeline import Analysis
 from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows, timing_tables
 
@@ -68,23 +69,25 @@ def _given(rows: Iterable[dict[str, Any]]) -> RowsOf:
 def write_json(analysis: Analysis, out: IO[str]) -> None:
     """The JSON object, written table by table and row by row (one row per line): nothing the
     size of the output is built in memory, and each row goes through json's C encoder. Rows
-    spooled as JSON lines (``RowSpool``, made by the same encoder) are copied as they are."""
+    spooled as JSON lines (``RowSpool``, made by the same encoder) are copied as they are, and
+    the whole traffic table's bins are written from its columns (``iter_bin_json``: same text)."""
     encode = ROW_ENCODER.encode
     out.write("{\n\"capture\": ")
     out.write(json.dumps(analysis.capture, indent=1))
     for name, rows in tables(analysis):
         out.write(f',\n"{name}": [')
         comma = "\n"
+        table = getattr(analysis.traffic_bins, "source", None) if name == "traffic_bins" else None
         if isinstance(rows, RowSpool):
-            for line in rows.lines():
-                out.write(comma)
-                out.write(line)
-                comma = ",\n"
+            lines: Iterable[str] = rows.lines()
+        elif isinstance(table, TrafficTable):  # the whole table's bins: text straight from its columns
+            lines = table.iter_bin_json(encode)
         else:
-            for row in rows():
-                out.write(comma)
-                out.write(encode(row))
-                comma = ",\n"
+            lines = map(encode, rows())
+        for line in lines:
+            out.write(comma)
+            out.write(line)
+            comma = ",\n"
         out.write("\n]")
     out.write("}\n")
 

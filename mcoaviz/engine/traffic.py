@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import ipaddress
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
@@ -180,16 +180,32 @@ class TrafficTable:
         """The bin rows by (bin start, row order), made one at a time: a merge of the sorted
         series (memory: one heap entry per key, never every row)."""
         width = self.width
+        for key, series, at in self._bins_in_order():
+            row = dict(zip(KEY_FIELDS, key, strict=True))
+            row.update(second=series[at], packets=series[at + 1], bytes=series[at + 2], width=width)
+            yield row
+
+    def iter_bin_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
+        """``encode(row)`` of each ``iter_bin_rows`` row, without making the rows: a key's
+        part of the text is encoded once per key (the numbers are ints, written as json does)."""
+        tail = f', "width": {self.width}}}'
+        heads: dict[TrafficKey, str] = {}
+        for key, series, at in self._bins_in_order():
+            head = heads.get(key)
+            if head is None:
+                head = heads[key] = encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1] + ', "second": '
+            yield f'{head}{series[at]}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}'
+
+    def _bins_in_order(self) -> Iterator[tuple[TrafficKey, array[int], int]]:
+        """(key, series, index of a bin in it) by (bin start, row order)."""
         keys = sorted(self.series, key=_key_order)
         columns = [self.series[key] for key in keys]
-        heap = [(series[0], rank, 0) for rank, series in enumerate(columns)]
+        heap = [(series[0], rank, 0) for rank, series in enumerate(columns) if series]
         heapq.heapify(heap)
         while heap:
-            start, rank, at = heap[0]
+            _, rank, at = heap[0]
             series = columns[rank]
-            row = dict(zip(KEY_FIELDS, keys[rank], strict=True))
-            row.update(second=start, packets=series[at + 1], bytes=series[at + 2], width=width)
-            yield row
+            yield keys[rank], series, at
             at += 3
             if at < len(series):
                 heapq.heapreplace(heap, (series[at], rank, at))

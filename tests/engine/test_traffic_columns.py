@@ -106,3 +106,14 @@ def test_a_bin_costs_a_triple_of_machine_integers() -> None:
         tracemalloc.stop()
     assert table.bin_count == 16_000
     assert held < 16_000 * 24 * 1.5 + 8 * 1024  # 24 bytes a bin (+ array over-allocation, totals)
+
+
+def test_bin_json_is_the_json_of_each_bin_row_widened_or_not() -> None:
+    import json
+
+    for seed, span in ((3, 900), (4, 3 * MAX_BIN_POINTS)):
+        rows = _rows(seed=seed, span=span, count=5000)
+        table = TrafficTable()
+        _feed(table, rows)
+        expected = [json.dumps(row) for row in _reference(rows, table.width)]
+        assert list(table.iter_bin_json(json.JSONEncoder().encode)) == expected
