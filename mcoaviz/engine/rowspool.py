@@ -34,7 +34,39 @@ def _spool_error(exc: OSError) -> SpoolError:
                       f"({exc.strerror or exc}); set TMPDIR to a directory with room")
 
 
-class RowSpool(Sequence[dict[str, Any]]):
+class _Rows(Sequence[dict[str, Any]]):
+    """What both row sequences share: indexing (``_row`` gives one row), equality with each
+    other and with lists, no hash (like a list)."""
+
+    def _row(self, index: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _slice(self, index: slice) -> list[dict[str, Any]]:
+        return [self._row(i) for i in range(*index.indices(len(self)))]
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return self._slice(index)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("row index out of range")
+        return self._row(index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (_Rows, list)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+
+class RowSpool(_Rows):
     """An append-only sequence of dict rows stored as JSON lines in a temporary file (in
     ``TMPDIR``; unlinked at once, so it disappears with the process)."""
 
@@ -96,34 +128,16 @@ class RowSpool(Sequence[dict[str, Any]]):
         for line in self.lines():
             yield loads(line)
 
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("row index out of range")
+    def _row(self, index: int) -> dict[str, Any]:
         self._write_pending()
         start, end = self._offsets[index], self._offsets[index + 1]
         return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (RowSpool, RowView, list)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
 
     def close(self) -> None:
         self._file.close()
 
 
-class RowView(Sequence[dict[str, Any]]):
+class RowView(_Rows):
     """A read-only sequence of rows made on demand by ``make()`` (one pass per iteration): a
     finished engine's table handed to the exporter without building every dict at once."""
 
@@ -139,23 +153,8 @@ class RowView(Sequence[dict[str, Any]]):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._make())
 
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def _slice(self, index: slice) -> list[dict[str, Any]]:
+        return list(self)[index]  # one pass, not one per row
 
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += self._length
-        if not 0 <= index < self._length:
-            raise IndexError("row index out of range")
+    def _row(self, index: int) -> dict[str, Any]:
         return next(itertools.islice(self, index, None))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (RowView, RowSpool, list)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
