@@ -307,16 +307,29 @@ class FastPath:
             items, latest = _fastscan.flush_items(self._done, self._dirty, texts, _texts)
         else:
             items, latest = self._flush_items(texts)
-        if self._other_oldest[0] < latest:  # past seconds get no more packets
-            for key in [k for k in self._other if k[1] < latest]:
-                del self._other[key]
-            self._other_oldest[0] = latest
+        self._sweep_other(latest)
         if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):
             items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
             items.sort(key=_BY_FIRST)
         if fast and _PLAIN_ROWS:  # ... and built without a dataclass __init__ per row
             return _fastscan.instances(TrafficCount, _ROW_FIELDS, items)
         return [TrafficCount(*item) for item in items]
+
+    def _reset_counted(self) -> None:
+        """After a flush: the counting entries are kept (and their keys), with zero counts."""
+        for entry in self._dirty:
+            entry[PACKETS] = entry[BYTES] = 0
+            entry[SECOND] = -1
+        self._dirty.clear()
+        self._done.clear()
+
+    def _sweep_other(self, latest: int) -> None:
+        """Drop the uncacheable per-second entries of seconds before ``latest``: past seconds
+        get no more packets (``_other_oldest`` is a lower bound of what ``_other`` holds)."""
+        if self._other_oldest[0] < latest:
+            for key in [k for k in self._other if k[1] < latest]:
+                del self._other[key]
+            self._other_oldest[0] = latest
 
     def _forget(self) -> None:
         """``flush`` in count_only mode: the same bookkeeping as ``_flush_items`` without rows."""
@@ -326,15 +339,8 @@ class FastPath:
             return
         self.span = (min(map(_GET_FIRST, counts)), max(map(_GET_LAST, counts)))
         latest = max(map(_GET_SECOND, counts))
-        for entry in self._dirty:  # keep the entries (and their keys), with zero counts
-            entry[PACKETS] = entry[BYTES] = 0
-            entry[SECOND] = -1
-        self._dirty.clear()
-        self._done.clear()
-        if self._other_oldest[0] < latest:  # past seconds get no more packets
-            for key in [k for k in self._other if k[1] < latest]:
-                del self._other[key]
-            self._other_oldest[0] = latest
+        self._reset_counted()
+        self._sweep_other(latest)
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]
@@ -344,11 +350,7 @@ class FastPath:
         merged: dict[tuple[int, int, Canonical], list[Any]] = {}
         latest = -1
         counts = self._done + [tuple(entry) for entry in self._dirty]
-        for entry in self._dirty:  # keep the entries (and their keys), with zero counts
-            entry[PACKETS] = entry[BYTES] = 0
-            entry[SECOND] = -1
-        self._dirty.clear()
-        self._done.clear()
+        self._reset_counted()
         for packets, size, first, last, canonical, interface, second in counts:
             if second > latest:
                 latest = second
