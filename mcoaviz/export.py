@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from mcoaviz.engine.rowspool import ROW_ENCODER, RowSpool
 from mcoaviz.engine.traffic import TrafficTable
 from mcoaviz.pipeline import Analysis
+from mcoaviz.rowspool import ROW_ENCODER, RowSpool
 from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows, timing_tables
 
 # Column order for each table (extra keys found in rows are appended after these).

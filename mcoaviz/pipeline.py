@@ -44,7 +44,7 @@ from mcoaviz.checker.context import CheckerConfig
 from mcoaviz.dataframes import resolve_data_frames
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
-from mcoaviz.engine.rowspool import RowView
+from mcoaviz.rowspool import RowSpool, RowView
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 
@@ -111,10 +111,8 @@ class Pipeline:
     def __init__(self, options: AnalysisOptions | None = None, name: str | None = None) -> None:
         self.options = options or AnalysisOptions()
         self.name = name
-        engine = self.options.engine
-        if self.options.stream:
-            engine = dataclasses.replace(engine, spool_messages=True)
-        self.engine = BindingEngine(engine)
+        # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
+        self.engine = BindingEngine(self.options.engine, RowSpool() if self.options.stream else None)
         self.frames = 0
         self.first_time: float | None = None
         self.last_time: float | None = None

@@ -53,8 +53,8 @@ def load(args: argparse.Namespace, *, stream: bool = False) -> Analysis | None:
     on disk) for a command that only writes or counts them.
     What the output filters and --at / --between ask (when the command has them) restricts the
     result (mcoaviz.query); a bad value is a one-line error before the capture is read."""
-    from mcoaviz.engine.rowspool import SpoolError
     from mcoaviz.query import QueryError, restrict
+    from mcoaviz.rowspool import SpoolError
 
     command = getattr(args, "command", None) or NAME
     try:

@@ -9,6 +9,7 @@ packets. Interpretations taken are listed in docs/engine.md.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,6 @@ from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_
 from mcoaviz.engine.messages import message_json, message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
-from mcoaviz.engine.rowspool import RowSpool
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
@@ -62,9 +62,6 @@ class EngineConfig:
     # live: capture seconds of history kept (messages, events, ended rows); older ones are only
     # counted in ``BindingEngine.aged`` (``mcoaviz.engine.retention``). None: keep everything.
     retain: float | None = None
-    # whole-file export: message rows go to a temporary file as JSON lines (``RowSpool``), not
-    # kept as dicts; ``message_rows()`` reads them back. Not with ``retain`` (that trims a list).
-    spool_messages: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +79,19 @@ class Snapshot:
         return by_node
 
 
+class MessageSpool(Sequence[dict[str, Any]]):
+    """Where message rows go instead of a list of dicts, as JSON text (a whole-file export's
+    ``mcoaviz.rowspool.RowSpool``: the caller owns the file; the engine only appends)."""
+
+    @abstractmethod
+    def append_json(self, text: str) -> None:
+        """Append one row, encoded as ``json.dumps`` would (``message_json``)."""
+
+
 class BindingEngine:
-    def __init__(self, config: EngineConfig | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, spool: MessageSpool | None = None) -> None:
+        """``spool``: message rows are appended to it as JSON lines, not kept as dicts (not with
+        ``config.retain``, which trims the list of rows)."""
         self.config = config or EngineConfig()
         self.events: list[Event] = []
         self.cache = BindingCache()
@@ -100,8 +108,7 @@ class BindingEngine:
         self._pairing = Pairing()
         self._sightings = Sightings(self.config.duplicate_window)
         self._messages: list[dict[str, Any]] = []
-        self.spool: RowSpool | None = (
-            RowSpool() if self.config.spool_messages and self.config.retain is None else None)
+        self.spool = spool if self.config.retain is None else None
         # a spool stores JSON text: encode the row straight from the packet (the same bytes)
         self._keep_message_of: Callable[[Packet], None] = (
             self._keep_row if self.spool is None else self._keep_json)

@@ -85,7 +85,7 @@ def test_dialects_table_in_json_and_csv(tmp_path: Path, capsys: pytest.CaptureFi
 def test_no_room_for_the_message_spool_is_one_line(
     command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mcoaviz.engine import rowspool
+    from mcoaviz import rowspool
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")

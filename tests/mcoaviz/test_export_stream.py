@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from mcoaviz.engine.rowspool import RowSpool
 from mcoaviz.export import write_csv_folder, write_json
 from mcoaviz.pipeline import AnalysisOptions, analyse
+from mcoaviz.rowspool import RowSpool
 from mcoaviz.timings import gaps, latencies
 from tests.conftest import SAMPLES
 

@@ -20,6 +20,8 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, overload
 
+from mcoaviz.engine.engine import MessageSpool
+
 # the export's row encoder (mcoaviz.export.write_json uses this one too: same bytes)
 ROW_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False)
 BLOCK = 1 << 20  # bytes read at once when the rows are read back
@@ -66,7 +68,7 @@ class _Rows(Sequence[dict[str, Any]]):
     __hash__ = None  # type: ignore[assignment]  # mutable, like a list
 
 
-class RowSpool(_Rows):
+class RowSpool(_Rows, MessageSpool):
     """An append-only sequence of dict rows stored as JSON lines in a temporary file (in
     ``TMPDIR``; unlinked at once, so it disappears with the process)."""
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mcoaviz.engine import rowspool
-from mcoaviz.engine.rowspool import RowSpool
+from mcoaviz import rowspool
+from mcoaviz.rowspool import RowSpool
 
 
 def _rows(n: int) -> list[dict[str, Any]]:
@@ -86,7 +86,7 @@ def test_memory_held_is_an_offset_per_row_not_the_rows() -> None:
 
 
 def test_a_row_view_makes_its_rows_on_each_pass() -> None:
-    from mcoaviz.engine.rowspool import RowView
+    from mcoaviz.rowspool import RowView
 
     made = []
 
