@@ -44,11 +44,15 @@ KEY_SPAN[41], MIN_PAYLOAD[41] = 80, 40  # IPv6-in-IPv6: both headers
 KEY_SPAN[60], MIN_PAYLOAD[60] = 64, 24  # Destination Options of 24 bytes (PadN + Home Address option)
 KEY_SPAN[43], MIN_PAYLOAD[43] = 64, 24  # type 2 routing header (24 bytes)
 IP6IP6 = 41
-# validated keys kept at most, per table (a memory bound). A learned flow costs ~1.5 KB of Python
-# objects (keys, entry, canonical key, row texts); when a table is full it starts over and the
-# active flows are learned again, in the C walk, cheaply. 1 << 19 let a home agent's 3 M packet
-# capture (3 000 MNs, new TCP flights all the time) hold ~75 MiB more for no speed gain.
-CACHE_LIMIT = 1 << 16
+# Learned flows are kept while they are active: every SWEEP_SECONDS of capture time (at a flush)
+# the flows idle for more than IDLE_SECONDS are forgotten, with their exact keys, row texts and the
+# C table's slots; a flow seen again is learned again (level 3, in C). A learned flow costs ~1.5 KB
+# of Python objects, and a home agent's mirror keeps starting new flows (TCP flights to new CoAs):
+# without eviction the caches grew to ~120 MiB at 1 M packets. CACHE_LIMIT bounds a table between
+# two sweeps (or when nothing is flushed: a capture without signalling); a full table starts over.
+IDLE_SECONDS = 16
+SWEEP_SECONDS = 8
+CACHE_LIMIT = 1 << 14
 
 
 class KeyPlan:

@@ -45,11 +45,13 @@ from dissector.capture.limits import RawRecord
 from dissector.fastclassify import (
     CACHE_LIMIT,
     ETHERNET,
+    IDLE_SECONDS,
     KEY_PLANS,
     KEY_SPAN,
     MIN_PAYLOAD,
     PLAIN,
     ROUTE_OPTIMISED,
+    SWEEP_SECONDS,
     TUNNEL,
     UDP,
     VLAN_PLAN,
@@ -93,6 +95,8 @@ class FastPath:
         self._done: list[tuple[Any, ...]] = []  # finished seconds of entries, not flushed yet
         self._texts: dict[Canonical, tuple[str | None, ...]] = {}  # canonical key -> row addressing
         self._table: Any = None  # the accelerator's C flow table (``_Accelerator``), made on first use
+        self._sweep_at: int | None = None  # the second at which ``_evict_idle`` next looks (None: not yet)
+        self.evicted = 0  # flows forgotten for being idle (statistics for tests and benchmarks)
         self._c_flush = accelerated()  # flush in C (read again by each filter(): the environment may change)
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
@@ -308,6 +312,7 @@ class FastPath:
         else:
             items, latest = self._flush_items(texts)
         self._sweep_other(latest)
+        self._evict_idle(latest)
         if not (fast and _fastscan.order_rows(items, _FIRST_AT, _INTERFACE_AT)):
             items.sort(key=_BY_INTERFACE)  # then stably by time: ordered by (first, interface)
             items.sort(key=_BY_FIRST)
@@ -331,6 +336,37 @@ class FastPath:
                 del self._other[key]
             self._other_oldest[0] = latest
 
+    def _evict_idle(self, latest: int) -> None:
+        """Every ``SWEEP_SECONDS`` of capture time: forget the learned flows whose last packet is
+        more than ``IDLE_SECONDS`` before second ``latest`` (their exact keys and row texts too)
+        and empty the C table (it refills from the flows dicts, one look-up per active flow).
+
+        Results do not change: an entry still counting stays reachable through ``_dirty``, and a
+        flow seen again is learned again under the same canonical key, which ``flush`` merges
+        rows by (as after a full table starts over). Memory follows the flows active recently,
+        not the capture's length."""
+        if self._sweep_at is None:
+            self._sweep_at = latest + SWEEP_SECONDS
+        if latest < self._sweep_at:
+            return
+        self._sweep_at = latest + SWEEP_SECONDS
+        cut = latest - IDLE_SECONDS
+        if self._table is not None:
+            self._table.clear()  # writes its pending counts back first
+        kept: set[Canonical] = set()
+        for flows in self._flows.values():
+            idle = [key for key, entry in flows.items() if entry[LAST] < cut]
+            for key in idle:
+                del flows[key]
+            self.evicted += len(idle)
+            kept.update(entry[CANONICAL] for entry in flows.values())
+        for exacts in self._exact.values():
+            for exact in [exact for exact, (_, entry) in exacts.items() if entry[LAST] < cut]:
+                del exacts[exact]
+        texts = self._texts
+        for canonical in [c for c in texts if c not in kept]:
+            del texts[canonical]
+
     def _forget(self) -> None:
         """``flush`` in count_only mode: the same bookkeeping as ``_flush_items`` without rows."""
         counts: list[Any] = self._done + self._dirty  # finished tuples and counting entries alike
@@ -341,6 +377,7 @@ class FastPath:
         latest = max(map(_GET_SECOND, counts))
         self._reset_counted()
         self._sweep_other(latest)
+        self._evict_idle(latest)
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dissector.decode import DecodeOptions, decode_frame
 from dissector.fastpath import FastPath
-from dissector.records import Frame
+from dissector.records import Frame, TrafficCount
 
 HA, CN, HOA, COA, COA2 = "2001:db8::1", "2001:db8:c::1", "2001:db8:1::100", "2001:db8:f1::2", "2001:db8:f2::2"
 V4A, V4B, V4HA = "192.0.2.10", "198.51.100.7", "203.0.113.1"
@@ -408,3 +408,57 @@ def test_filter_and_offer_agree_on_mutated_and_cut_packets(bases: list, edits: l
     ]
     assert [r[0] for r in many.filter(records)] == refused
     assert many.flush() == one.flush()
+
+
+def test_idle_flows_are_forgotten_and_counted_the_same_when_they_return(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A flow idle for more than IDLE_SECONDS leaves the caches at the next sweep (with its exact
+    key and row texts); one still active stays; a forgotten flow that returns is learned again
+    and its rows are those an unbounded cache gives."""
+    import dissector.fastpath as fastpath
+
+    def walk(idle: int) -> tuple[list[TrafficCount], FastPath]:
+        monkeypatch.setattr(fastpath, "IDLE_SECONDS", idle)
+        monkeypatch.setattr(fastpath, "SWEEP_SECONDS", 2)
+        fast = FastPath(DecodeOptions())
+        busy = eth(ip6(HA, COA, 41, DATA_V6))
+        quiet = eth(ip6(HA, COA2, 41, DATA_V6))
+        rows = []
+        for second in range(30):
+            assert fast.offer(frame(busy, time=1000.0 + second))
+            if second in (0, 1, 25):  # quiet: two packets, then silence, then back at 25 s
+                assert fast.offer(frame(quiet, time=1000.5 + second))
+            rows.extend(fast.flush())
+        return rows, fast
+
+    bounded, fast = walk(5)
+    unbounded, never = walk(1 << 30)
+    assert bounded == unbounded
+    assert never.evicted == 0
+    # the quiet flow (last seen at 1001.5) went at the first sweep past 1006, came back at 1025.5
+    # and was learned again; by the end (1029) both flows are recent, so both are cached
+    assert fast.evicted == 1
+    flows = fast._flows[0]
+    assert len(flows) == 2 and sorted(e[fastpath.LAST] for e in flows.values()) == [1025.5, 1029.0]
+    quiet_rows = [(r.first, r.packets) for r in bounded if r.outer_dst == COA2]
+    assert quiet_rows == [(1000.5, 1), (1001.5, 1), (1025.5, 1)]
+
+
+def test_idle_flows_leave_the_exact_keys_and_row_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dissector.fastpath as fastpath
+
+    monkeypatch.setattr(fastpath, "IDLE_SECONDS", 3)
+    monkeypatch.setattr(fastpath, "SWEEP_SECONDS", 1)
+    fast = FastPath(DecodeOptions())
+    old = eth(ip6(HA, COA2, 41, DATA_V6))
+    new = eth(ip6(HA, COA, 41, DATA_V6))
+    assert fast.offer(frame(old, time=100.0)) and fast.offer(frame(old, time=100.1))
+    fast.flush()
+    assert len(fast._exact[0]) == 1 and len(fast._texts) == 1
+    for t in range(101, 110):
+        assert fast.offer(frame(new, time=t + 0.5))
+        fast.flush()
+    assert [e[fastpath.CANONICAL][1][16:] for e in fast._flows[0].values()] == [a6(COA)]
+    assert [entry for _, entry in fast._exact[0].values()] == list(fast._flows[0].values())
+    assert [t[2] for t in fast._texts.values()] == [COA]  # (via, outer_src, outer_dst, ...)

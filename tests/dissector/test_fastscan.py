@@ -62,7 +62,7 @@ def run(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, 
     rows.extend(fast.flush())
     problems = [(p.layer, p.offset, p.reason) for p in parser.problems]
     table = fast._table.stats() if fast._table is not None else None  # the C flow table, if used
-    return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated, table
+    return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated, table, fast.evicted
 
 
 def assert_same(data: bytes, monkeypatch: pytest.MonkeyPatch, *, engaged: bool = True) -> dict[str, int]:
@@ -656,3 +656,20 @@ def test_records_refused_in_c_skip_pythons_admit(monkeypatch: pytest.MonkeyPatch
     # in C, only each interface's first packet (a new flow: Python makes its dicts) reaches _admit
     assert c_admits == 4 - 1  # Ethernet with and without the VLAN tag: one interface
     assert py_admits > len(py_declined)
+
+
+@pytest.mark.parametrize("idle", [-1, 0, 1])
+def test_idle_eviction_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, idle: int) -> None:
+    """Flows forgotten at every sweep (idle -1: all of them; the C table emptied each time)
+    change nothing, accelerated or not, and give the rows an unbounded cache gives."""
+    path = tmp_path / "scale.pcapng"
+    write_scale_capture(path, 8, 3, 12.0, 1500, 2)
+    data = path.read_bytes()
+    unbounded = run(data, True, monkeypatch)
+    monkeypatch.setattr(fastpath, "IDLE_SECONDS", idle)
+    monkeypatch.setattr(fastpath, "SWEEP_SECONDS", 1)
+    assert_same(data, monkeypatch)
+    bounded = run(data, False, monkeypatch)
+    assert bounded[:5] == unbounded[:5]
+    assert unbounded[7] == 0
+    assert bounded[7] > 0  # flows were forgotten (and learned again)
