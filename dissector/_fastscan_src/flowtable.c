@@ -247,8 +247,25 @@ static PyObject *table_stats(FlowTable *t, PyObject *Py_UNUSED(unused)) {
                          "grown", t->grown, "cleared", t->cleared);
 }
 
+/* clear() from Python (FastPath's idle sweep, watch): forget every flow and give the memory
+ * back -- the table starts small again and grows with the flows active from now on, so a
+ * burst of flows long gone does not keep its capacity (~200 bytes a slot) for the rest of
+ * the capture. The internal clear (a full table) keeps its capacity: it refills at once. */
 static PyObject *table_py_clear(FlowTable *t, PyObject *Py_UNUSED(unused)) {
     if (table_clear(t) < 0) return NULL;
+    if (t->capacity > TABLE_START) {
+        Slot *old = t->slots;
+        Py_ssize_t *old_touched = t->touched, old_capacity = t->capacity;
+        if (table_alloc(t, TABLE_START) < 0) { /* keep the cleared large table */
+            PyErr_Clear();
+            t->slots = old;
+            t->touched = old_touched;
+            t->capacity = old_capacity;
+        } else {
+            PyMem_Free(old);
+            PyMem_Free(old_touched);
+        }
+    }
     Py_RETURN_NONE;
 }
 
@@ -261,7 +278,7 @@ static PyMethodDef table_methods[] = {
     {"write_back", (PyCFunction)table_py_write_back, METH_NOARGS,
      "Write every pending count into its entry (before Python looks at the entries)."},
     {"stats", (PyCFunction)table_stats, METH_NOARGS, "{used, capacity, limit, grown, cleared}"},
-    {"clear", (PyCFunction)table_py_clear, METH_NOARGS, "Forget every flow."},
+    {"clear", (PyCFunction)table_py_clear, METH_NOARGS, "Forget every flow and shrink to the starting size."},
     {NULL, NULL, 0, NULL},
 };
 

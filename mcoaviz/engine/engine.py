@@ -50,7 +50,9 @@ from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
-LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` (a memory bound)
+# addressings (flows) ``_attribute`` remembers, per generation: the memo keeps the flows seen
+# recently, not every flow of the capture (at 1 << 18 it held ~24 MiB at 1 M packets, growing)
+LOCATE_MEMO_LIMIT = 1 << 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class BindingEngine:
         # [DataWithoutBinding, last time, last frame, packets, interface]
         self._unbound_runs: dict[tuple[Any, ...], list[Any]] = {}
         self._locate_memo: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
+        self._locate_older: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
         self._locate_token: tuple[int, int] = (-1, -1)
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
         # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
@@ -187,16 +190,28 @@ class BindingEngine:
 
     def _attribute(self, *addressing: Any) -> Attribution | None:
         """``Attributor.attribute`` with its address part memoised per addressing (a flow):
-        valid while no address was learnt; the binding part is looked up every time."""
+        valid while no address was learnt; the binding part is looked up every time.
+
+        Two generations: when the current one is full it becomes the older one (the oldest is
+        dropped), and a hit in the older one moves to the current one -- a bound that keeps the
+        flows seen recently (as the fast path's caches do) at the cost of a dict look-up."""
         token = (self.attributor.version, self.registrar.prefix_version)
         memo = self._locate_memo
-        if token != self._locate_token or len(memo) >= LOCATE_MEMO_LIMIT:
+        if token != self._locate_token:
             memo.clear()
+            self._locate_older.clear()
             self._locate_token = token
         try:
             found = memo[addressing]
         except KeyError:
-            found = memo[addressing] = self.attributor.locate(*addressing)
+            if addressing in self._locate_older:
+                found = self._locate_older[addressing]
+            else:
+                found = self.attributor.locate(*addressing)
+            if len(memo) >= LOCATE_MEMO_LIMIT:
+                self._locate_older, memo = memo, {}
+                self._locate_memo = memo
+            memo[addressing] = found
         return None if found is None else self.attributor.bind(*found)
 
     def _due(self, t: float) -> bool:

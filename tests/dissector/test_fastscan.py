@@ -673,3 +673,28 @@ def test_idle_eviction_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, i
     assert bounded[:5] == unbounded[:5]
     assert unbounded[7] == 0
     assert bounded[7] > 0  # flows were forgotten (and learned again)
+
+
+def test_clearing_the_flow_table_gives_its_memory_back(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The idle sweep's clear() shrinks the C table to its starting size (it grows again with the
+    flows active afterwards); the walk after it still counts what the pure path counts."""
+    table = run(scale_capture, False, monkeypatch)[6]
+    assert table["capacity"] > 8 and table["used"] > 0
+    fast = FastPath(DecodeOptions())
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
+
+    def walk() -> list[Any]:
+        rows: list[Any] = []
+        for _ in fast.filter(CaptureParser().records(scale_capture)):
+            rows.extend(fast.flush())
+        return rows + fast.flush()
+
+    first = walk()
+    grown = fast._table.stats()
+    fast._table.clear()
+    after = fast._table.stats()
+    assert (after["used"], after["capacity"], after["cleared"]) == (0, 8, grown["cleared"] + 1)
+    assert walk() == first  # the same packets again: relearned, the same rows
+    assert fast._table.stats()["capacity"] == grown["capacity"]

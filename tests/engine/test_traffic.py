@@ -100,3 +100,41 @@ def test_the_run_of_unbound_data_ends_with_its_last_packet() -> None:
     ended = [x for x in e.events if isinstance(x, ev.DataWithoutBindingEnded)]
     assert [(x.first_time, x.first_frame, x.time, x.frame, x.packets, x.coa) for x in ended] == [
         (1.0, packets[0].frame, 1.4, packets[4].frame, 5, "2001:db8:9::1")]
+
+
+def test_the_flow_memo_keeps_recent_flows_in_two_bounded_generations(monkeypatch) -> None:
+    """``_attribute``'s memo holds at most two generations of LOCATE_MEMO_LIMIT flows; a flow
+    found in the older one is not located again; the counts do not depend on the bound."""
+    import mcoaviz.engine.engine as engine_module
+
+    peers = [f"2001:db8:c::{i}" for i in range(1, 6)]
+
+    def walk(limit: int) -> tuple[BindingEngine, list[tuple[str, ...]]]:
+        monkeypatch.setattr(engine_module, "LOCATE_MEMO_LIMIT", limit)
+        e = BindingEngine()
+        for p in REG:
+            e.feed(p)
+        located: list[tuple[str, ...]] = []
+        locate = e.attributor.locate
+
+        def spy(*addressing):  # type: ignore[no-untyped-def]
+            located.append(addressing[3])
+            return locate(*addressing)
+
+        monkeypatch.setattr(e.attributor, "locate", spy)
+        order = [0, 1, 2, 1, 3, 4, 0, 4, 4, 2]  # peers by index, one row each, a second apart
+        for t, i in enumerate(order):
+            e.feed_traffic([count(1.0 + t, via="tunnel", packets=1, nbytes=100, src=peers[i], dst=HOA,
+                                  outer_src=HA, outer_dst=COA1)])
+            assert len(e._locate_memo) <= limit and len(e._locate_older) <= limit
+        e.finish(20.0)
+        return e, located
+
+    small, located = walk(2)
+    big, everything_once = walk(1 << 13)
+    assert _rows(small) == _rows(big) == {(HA, HOA, COA1, 1, "to-mn", "tunnel", 10, 1000)}
+    assert small.traffic_bins() == big.traffic_bins()
+    assert everything_once == [peers[i] for i in (0, 1, 2, 3, 4)]
+    # generations of 2: [0 1] -> older, [2 1(from older)] -> older, [3 4] -> older, then 0 is
+    # located again (gone), 4 comes from the older generation, 2 is located again
+    assert located == [peers[i] for i in (0, 1, 2, 3, 4, 0, 2)]
