@@ -38,7 +38,7 @@ import mmap
 import operator
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from dissector.capture.limits import RawRecord
@@ -102,6 +102,11 @@ class FastPath:
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
         self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
+        # called by the accelerated walk every WINDOW bytes it counts (between two C calls, never
+        # inside one): the pipeline flushes there, so a long run of bulk data without a declined
+        # record (a home agent's refreshes come in bursts: minutes of data between them) neither
+        # piles up per-second counts nor keeps idle flows until the next signalling record
+        self.tick: Callable[[], object] | None = None
         # True (``mcoaviz decode``: no engine to feed): ``flush`` builds no rows, it only forgets
         # the counts and keeps the time span they covered in ``span`` (the caller's clock)
         self.count_only = False
@@ -541,7 +546,7 @@ class _Accelerator:
     a hint: a page read again is read back from the file.
     """
 
-    __slots__ = ("_state", "counted", "_released", "_fast", "refused_at")
+    __slots__ = ("_state", "counted", "_released", "_fast", "refused_at", "_since_tick")
 
     def __init__(self, fast: FastPath) -> None:
         assert _fastscan is not None
@@ -562,6 +567,7 @@ class _Accelerator:
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released
+        self._since_tick = 0  # bytes walked in C since the fast path's tick was last called
         self._fast = fast  # its ``position`` follows the walk (progress displays read it)
 
     def pcapng(
@@ -572,9 +578,7 @@ class _Accelerator:
             self._state, buf, pos, min(end, pos + WINDOW), number, last_time, interfaces, big
         )
         self.counted += counted
-        self._fast.position = pos
-        if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
-            self._release(buf, pos)
+        self._walked(buf, pos)
         return pos, number, last_time
 
     def pcap(
@@ -585,10 +589,22 @@ class _Accelerator:
             self._state, buf, pos, min(end, pos + WINDOW), number, header, big, unit, linktype
         )
         self.counted += counted
-        self._fast.position = pos
+        self._walked(buf, pos)
+        return pos, number
+
+    def _walked(self, buf: Any, pos: int) -> None:
+        """After a C call: progress, the pages behind, and the fast path's ``tick`` every WINDOW
+        bytes (the walk's state is all in Python objects now, written back: a flush may run)."""
+        fast = self._fast
+        moved = pos - fast.position
+        fast.position = pos
         if pos - self._released > WINDOW and isinstance(buf, mmap.mmap):
             self._release(buf, pos)
-        return pos, number
+        if fast.tick is not None and moved > 0:
+            self._since_tick += moved
+            if self._since_tick >= WINDOW:
+                self._since_tick = 0
+                fast.tick()
 
     def _release(self, buf: mmap.mmap, pos: int) -> None:
         end = pos - pos % mmap.PAGESIZE

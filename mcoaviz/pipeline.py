@@ -134,6 +134,8 @@ class Pipeline:
         self._fast = FastPath(self._decode) if self.options.fast_path else None
         if self._fast is not None and not self.options.run_engine:
             self._fast.count_only = True  # no engine to hand traffic rows to
+        if self._fast is not None:  # flush during long runs of bulk data too (FastPath.tick)
+            self._fast.tick = self._flush_rows
         self.checker: Checker | None = self._make_checker()
         self._returned_version = 0  # the checker's returned_version the fast path was last aimed at
         self._finished = False

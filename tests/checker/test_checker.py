@@ -122,3 +122,36 @@ def test_at_one_frame_errors_come_before_warnings_and_infos() -> None:
     assert info and warning and error and earlier
     ordered = [f.message for f in finalise([info, warning, error, earlier])]
     assert ordered == ["earlier", "error", "warning", "info"]
+
+
+def test_kept_signalling_packets_share_equal_addressing_and_options() -> None:
+    """The history rules' copy of each message is equal to it; a node's refreshes keep one
+    addressing and one options tuple (the BID options) between them, not one per message."""
+    from mcoaviz.engine.engine import BindingEngine
+
+    first, again, other = number((bu(1, bid(1, COA1), bid(2, COA2)), bu(2, bid(1, COA1), bid(2, COA2)),
+                                  bu(3, bid(1, COA2), src=COA2)))
+    engine, checker = BindingEngine(), Checker()
+    for p in (first, again, other):
+        checker.observe(p, engine.feed(p))
+    kept = checker._signalling
+    assert [kept[p.frame] for p in (first, again, other)] == [first, again, other]
+    assert kept[again.frame].path is kept[first.frame].path
+    assert kept[again.frame].mobility.options is kept[first.frame].mobility.options  # type: ignore[union-attr]
+    assert kept[again.frame].mobility.bids == again.mobility.bids  # type: ignore[union-attr]
+    assert kept[other.frame].path is not kept[first.frame].path
+    assert kept[other.frame].mobility.options[0] is not kept[first.frame].mobility.options[0]  # type: ignore[union-attr]
+    assert kept[other.frame].mobility.body is other.mobility.body  # type: ignore[union-attr]
+
+
+def test_sharing_starts_over_past_its_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import mcoaviz.checker as checker_module
+    from mcoaviz.engine.engine import BindingEngine
+
+    monkeypatch.setattr(checker_module, "SHARED_LIMIT", 3)
+    packets = number(tuple(bu(seq, bid(1, COA1)) for seq in range(1, 6)))
+    engine, checker = BindingEngine(), Checker()
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+        assert len(checker._shared) <= 3
+    assert [checker._signalling[p.frame] for p in packets] == list(packets)

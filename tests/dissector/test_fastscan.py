@@ -698,3 +698,40 @@ def test_clearing_the_flow_table_gives_its_memory_back(
     assert (after["used"], after["capacity"], after["cleared"]) == (0, 8, grown["cleared"] + 1)
     assert walk() == first  # the same packets again: relearned, the same rows
     assert fast._table.stats()["capacity"] == grown["capacity"]
+
+
+def test_tick_flushes_during_long_runs_of_bulk_data(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accelerated walk calls ``tick`` every WINDOW bytes; a flush there (the pipeline's)
+    only splits rows at those points: the counts per (interface, second, addressing) stay."""
+    monkeypatch.setattr(fastpath, "WINDOW", 4096)
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
+
+    def walk(ticking: bool) -> tuple[dict[tuple[Any, ...], list[Any]], int, int]:
+        fast = FastPath(DecodeOptions())
+        rows: list[Any] = []
+        ticks = [0]
+
+        def tick() -> None:
+            ticks[0] += 1
+            rows.extend(fast.flush())
+
+        fast.tick = tick if ticking else None
+        for _ in fast.filter(CaptureParser().records(scale_capture)):
+            rows.extend(fast.flush())
+        rows.extend(fast.flush())
+        merged: dict[tuple[Any, ...], list[Any]] = {}
+        for r in rows:
+            key = (r.interface, r.second, r.via, r.outer_src, r.outer_dst, r.src, r.dst)
+            m = merged.setdefault(key, [0, 0, r.first, r.last])
+            m[0] += r.packets
+            m[1] += r.bytes
+            m[2], m[3] = min(m[2], r.first), max(m[3], r.last)
+        return merged, ticks[0], len(rows)
+
+    ticked, ticks, nrows = walk(True)
+    plain, none, plain_rows = walk(False)
+    assert none == 0
+    assert len(scale_capture) // 8192 <= ticks <= len(scale_capture) // 4096  # about every 4 KiB walked
+    assert ticked == plain and nrows >= plain_rows
