@@ -133,20 +133,23 @@ class Checker:
             self._watched_packet(packet)
 
     def _kept(self, packet: Packet) -> Packet:
-        """The packet as the history rules keep it: equal, with its addressing and its Mobility
-        Header options shared with earlier packets that had the same (a node's refreshes repeat
-        them). A message then costs ~0.5 KB kept instead of ~1.5-2 KB; nothing reads identity."""
+        """The packet as the history rules keep it: equal, with its addressing, its Mobility
+        Header options and fixed part shared with earlier packets that had the same (a node's
+        refreshes repeat them). A message then costs ~0.5 KB kept instead of ~1.5-2 KB; records
+        are frozen and compared by value (their classes included), and nothing reads identity."""
         shared = self._shared
         if len(shared) >= SHARED_LIMIT:
             shared.clear()
         try:
             path = shared.setdefault(packet.path, packet.path)
             mh = packet.mobility
-            if mh is not None and mh.options:
+            if mh is not None:
                 options = tuple(shared.setdefault(o, o) for o in mh.options)
                 options = shared.setdefault(options, options)
-                if options is not mh.options:
-                    mh = dataclasses.replace(mh, options=options)
+                # the fixed part too: a BU's or BA's (seq, flags, lifetime) repeat across nodes
+                body = mh.body if mh.body is None else shared.setdefault(mh.body, mh.body)
+                if options is not mh.options or body is not mh.body:
+                    mh = dataclasses.replace(mh, options=options, body=body)
         except TypeError:  # an unhashable part (none today): keep the packet as it is
             return packet
         if path is packet.path and mh is packet.mobility:

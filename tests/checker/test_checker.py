@@ -142,6 +142,11 @@ def test_kept_signalling_packets_share_equal_addressing_and_options() -> None:
     assert kept[other.frame].path is not kept[first.frame].path
     assert kept[other.frame].mobility.options[0] is not kept[first.frame].mobility.options[0]  # type: ignore[union-attr]
     assert kept[other.frame].mobility.body is other.mobility.body  # type: ignore[union-attr]
+    # two BAs with the same seq, status and lifetime (different nodes) share their fixed part
+    one, two = number((ba(7, bid(1)), ba(7, bid(1), dst=COA2, hoa="2001:db8:a::200")))
+    for p in (one, two):
+        checker.observe(p, engine.feed(p))
+    assert kept[two.frame] == two and kept[two.frame].mobility.body is kept[one.frame].mobility.body  # type: ignore[union-attr]
 
 
 def test_sharing_starts_over_past_its_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -153,5 +158,5 @@ def test_sharing_starts_over_past_its_bound(monkeypatch) -> None:  # type: ignor
     engine, checker = BindingEngine(), Checker()
     for p in packets:
         checker.observe(p, engine.feed(p))
-        assert len(checker._shared) <= 3
+        assert len(checker._shared) <= 3 + 3  # the bound, then one packet's parts (path, option, tuple, body)
     assert [checker._signalling[p.frame] for p in packets] == list(packets)
