@@ -72,26 +72,37 @@ class TrafficTable:
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
+        self.add_to(self.cell(key, second), packets, nbytes, first, last, second)
+
+    def cell(self, key: TrafficKey, second: int) -> tuple[list[Any], array[int]]:
+        """(totals, series) of ``key``, made empty when new (``second``: the first row's). Both
+        keep their identity for the table's life (widening and folding rewrite a series in
+        place), so a caller may hold them and ``add_to`` without looking the key up again."""
         total = self.totals.get(key)
         if total is None:
-            self.totals[key] = [packets, nbytes, first, last]
-        else:
-            total[0] += packets
-            total[1] += nbytes
-            if first < total[2]:
-                total[2] = first
-            if last > total[3]:
-                total[3] = last
-        if second >= self._limit or self._first_second is None or second < self._first_second:
-            # (``_limit`` is 0 until the first row, so the first row always comes here)
+            total = self.totals[key] = [0, 0, float("inf"), float("-inf")]
+            if second >= self._limit or self._first_second is None or second < self._first_second:
+                # (``_limit`` is 0 until the first row, so the first row always comes here)
+                self._widen(second)  # before the first bin: the new series starts at a bin start
+            self.series[key] = array("q", (second - second % self.width, 0, 0))
+        return total, self.series[key]
+
+    def add_to(self, cell: tuple[list[Any], array[int]], packets: int, nbytes: int, first: float,
+               last: float, second: int) -> None:
+        """Count a row into a ``cell``: a few list and array writes (the hot path of the rows)."""
+        total, series = cell
+        total[0] += packets
+        total[1] += nbytes
+        if first < total[2]:
+            total[2] = first
+        if last > total[3]:
+            total[3] = last
+        first_second = self._first_second
+        if second >= self._limit or first_second is None or second < first_second:
             self._widen(second)
         width = self.width
         if width > 1:
             second -= second % width
-        series = self.series.get(key)
-        if series is None:
-            self.series[key] = array("q", (second, packets, nbytes))
-            return
         newest = series[-3]
         if second == newest:
             series[-2] += packets
@@ -112,8 +123,8 @@ class TrafficTable:
             width *= 2
         if width != self.width:
             self.width = width
-            for key, series in self.series.items():
-                self.series[key] = _merged(series, width)
+            for series in self.series.values():
+                series[:] = _merged(series, width)  # in place: callers may hold the series
         self._limit = (first // width + MAX_BIN_POINTS) * width  # first second that needs more
 
     def fold_before(self, second: int) -> int:
@@ -123,7 +134,7 @@ class TrafficTable:
         folded = 0
         target = second - 1
         target -= target % self.width  # a bin start (bins may be wider than a second)
-        for key, series in self.series.items():
+        for series in self.series.values():
             old = 0  # triples before ``target`` (a prefix: the series is sorted)
             while old * 3 < len(series) and series[old * 3] < target:
                 old += 1
@@ -135,9 +146,9 @@ class TrafficTable:
             if rest and rest[0] == target:
                 rest[1] += packets
                 rest[2] += nbytes
-                self.series[key] = rest
+                series[:] = rest  # in place: callers may hold the series
             else:
-                self.series[key] = array("q", (target, packets, nbytes)) + rest
+                series[:] = array("q", (target, packets, nbytes)) + rest
             folded += old
         return folded
 
