@@ -396,7 +396,7 @@ class Pipeline:
             messages=engine.message_rows() if final else engine.messages(),
             bindings=_dict_rows(engine.bindings(), lazy),
             bul=_dict_rows(engine.bul(), lazy),
-            traffic=RowView(table.iter_rows, len(table.totals)) if lazy else engine.traffic(),
+            traffic=RowView(table.iter_rows, len(table.totals), source=table) if lazy else engine.traffic(),
             traffic_bins=(RowView(table.iter_bin_rows, table.bin_count, source=table) if lazy
                           else engine.traffic_bins()),
             findings=findings,

@@ -19,7 +19,6 @@ node holds none (then a ``DataWithoutBinding`` event is raised once per key and 
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
 from array import array
 from collections.abc import Callable, Iterator
@@ -201,27 +200,89 @@ class TrafficTable:
         part of the text is encoded once per key (the numbers are ints, written as json does)."""
         tail = f', "width": {self.width}}}'
         heads: dict[TrafficKey, str] = {}
+        head_of = _KeyHeads(encode)
         for key, series, at in self._bins_in_order():
             head = heads.get(key)
             if head is None:
-                head = heads[key] = encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1] + ', "second": '
+                head = heads[key] = head_of(key) + ', "second": '
             yield f'{head}{series[at]}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}'
 
+    def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
+        """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
+        head_of = _KeyHeads(encode)
+        totals = self.totals
+        for key in sorted(totals, key=_key_order):
+            packets, nbytes, first, last = totals[key]
+            if type(first) is float and type(last) is float and _finite(first) and _finite(last):
+                yield (f'{head_of(key)}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
+                       f'"last": {last!r}}}')
+            else:  # (never for times read from a capture; json's own text for anything else)
+                row = dict(zip(KEY_FIELDS, key, strict=True))
+                row.update(packets=packets, bytes=nbytes, first=first, last=last)
+                yield encode(row)
+
+    def data_spans(self) -> dict[tuple[str, str, str], list[tuple[float, float]]]:
+        """(first, last) of every key with packets, per (node, HoA, CoA): what
+        ``mcoaviz.timings`` reads from the traffic rows, without making them."""
+        spans: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+        for key, total in self.totals.items():
+            if total[0]:
+                spans.setdefault((key[1], key[2], key[3]), []).append((total[2], total[3]))
+        return spans
+
     def _bins_in_order(self) -> Iterator[tuple[TrafficKey, array[int], int]]:
-        """(key, series, index of a bin in it) by (bin start, row order)."""
+        """(key, series, index of a bin in it) by (bin start, row order): each bin's (rank,
+        index) is put in its start's bucket, keys taken in row order, so a bucket is already
+        in row order and only the distinct starts are sorted (no heap: a merge of ~20 000
+        series costs a heap operation per bin). Memory: two ints per bin, in arrays."""
         keys = sorted(self.series, key=_key_order)
         columns = [self.series[key] for key in keys]
-        heap = [(series[0], rank, 0) for rank, series in enumerate(columns) if series]
-        heapq.heapify(heap)
-        while heap:
-            _, rank, at = heap[0]
-            series = columns[rank]
-            yield keys[rank], series, at
-            at += 3
-            if at < len(series):
-                heapq.heapreplace(heap, (series[at], rank, at))
-            else:
-                heapq.heappop(heap)
+        buckets: dict[int, array[int]] = {}
+        for rank, series in enumerate(columns):
+            for at in range(0, len(series), 3):
+                bucket = buckets.get(series[at])
+                if bucket is None:
+                    bucket = buckets[series[at]] = array("q")
+                bucket.append(rank)
+                bucket.append(at)
+        for start in sorted(buckets):
+            bucket = buckets.pop(start)
+            for i in range(0, len(bucket), 2):
+                rank = bucket[i]
+                yield keys[rank], columns[rank], bucket[i + 1]
+
+
+class _KeyHeads:
+    """The JSON text of a key's fields (``{"interface": 0, ... "via": "tunnel"``, no closing
+    brace) as ``encode`` writes them: strings, ints and None written directly (each distinct
+    string escaped once), anything else through ``encode``."""
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        self.encode = encode
+        self.texts: dict[str, str] = {}
+
+    def __call__(self, key: TrafficKey) -> str:
+        interface, node, hoa, coa, bid, direction, via = key
+        if type(interface) is not int or not (bid is None or type(bid) is int):
+            return self.encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1]
+        text = self._text
+        return (f'{{"interface": {interface}, "node": {text(node)}, "hoa": {text(hoa)}, '
+                f'"coa": {text(coa)}, "bid": {"null" if bid is None else bid}, '
+                f'"direction": {text(direction)}, "via": {text(via)}')
+
+    def _text(self, value: Any) -> str:
+        if value is None:
+            return "null"
+        found = self.texts.get(value) if type(value) is str else None
+        if found is None:
+            found = self.encode(value)
+            if type(value) is str:
+                self.texts[value] = found
+        return found
+
+
+def _finite(value: float) -> bool:
+    return value - value == 0.0  # False for inf and NaN
 
 
 def _add_before(series: array[int], second: int, packets: int, nbytes: int) -> None:
