@@ -84,7 +84,7 @@ def write_json(analysis: Analysis, out: IO[str]) -> None:
     size of the output is built in memory, and each row goes through json's C encoder. Rows
     spooled as JSON lines (``RowSpool``, made by the same encoder) are copied as they are, and
     the whole traffic table's totals and bins are written from its columns (``iter_json``,
-    ``iter_bin_json``: the same text)."""
+    ``iter_bin_json``: the same text; a source may hand over several lines joined by ",\n")."""
     encode = row_encoder()
     out.write("{\n\"capture\": ")
     out.write(json.dumps(analysis.capture, indent=1))

@@ -197,15 +197,23 @@ class TrafficTable:
 
     def iter_bin_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_bin_rows`` row, without making the rows: a key's
-        part of the text is encoded once per key (the numbers are ints, written as json does)."""
+        part of the text is encoded once per key (the numbers are ints, written as json does).
+        The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
-        heads: dict[TrafficKey, str] = {}
+        keys, columns, buckets = self._buckets()
         head_of = _KeyHeads(encode)
-        for key, series, at in self._bins_in_order():
-            head = heads.get(key)
-            if head is None:
-                head = heads[key] = head_of(key) + ', "second": '
-            yield f'{head}{series[at]}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}'
+        heads: list[str | None] = [None] * len(keys)
+        for start in sorted(buckets):
+            bucket = buckets.pop(start)
+            lines = []
+            for i in range(0, len(bucket), 2):
+                rank, at = bucket[i], bucket[i + 1]
+                head = heads[rank]
+                if head is None:
+                    head = heads[rank] = head_of(keys[rank]) + ', "second": '
+                series = columns[rank]
+                lines.append(f'{head}{start}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}')
+            yield ",\n".join(lines)
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
@@ -231,25 +239,30 @@ class TrafficTable:
         return spans
 
     def _bins_in_order(self) -> Iterator[tuple[TrafficKey, array[int], int]]:
-        """(key, series, index of a bin in it) by (bin start, row order): each bin's (rank,
-        index) is put in its start's bucket, keys taken in row order, so a bucket is already
-        in row order and only the distinct starts are sorted (no heap: a merge of ~20 000
-        series costs a heap operation per bin). Memory: two ints per bin, in arrays."""
-        keys = sorted(self.series, key=_key_order)
-        columns = [self.series[key] for key in keys]
-        buckets: dict[int, array[int]] = {}
-        for rank, series in enumerate(columns):
-            for at in range(0, len(series), 3):
-                bucket = buckets.get(series[at])
-                if bucket is None:
-                    bucket = buckets[series[at]] = array("q")
-                bucket.append(rank)
-                bucket.append(at)
+        """(key, series, index of a bin in it) by (bin start, row order)."""
+        keys, columns, buckets = self._buckets()
         for start in sorted(buckets):
             bucket = buckets.pop(start)
             for i in range(0, len(bucket), 2):
                 rank = bucket[i]
                 yield keys[rank], columns[rank], bucket[i + 1]
+
+    def _buckets(self) -> tuple[list[TrafficKey], list[array[int]], dict[int, array[int]]]:
+        """The keys in row order, their series, and per bin start the (rank, index) of each of
+        its bins: keys are taken in row order, so a bucket is already in row order and only the
+        distinct starts need sorting (a heap merge of ~20 000 series costs a heap operation per
+        bin). Memory: two machine ints per bin."""
+        keys = sorted(self.series, key=_key_order)
+        columns = [self.series[key] for key in keys]
+        buckets: dict[int, array[int]] = {}
+        for rank, series in enumerate(columns):
+            for at, start in zip(range(0, len(series), 3), series[0::3], strict=True):
+                bucket = buckets.get(start)
+                if bucket is None:
+                    bucket = buckets[start] = array("q")
+                bucket.append(rank)
+                bucket.append(at)
+        return keys, columns, buckets
 
 
 class _KeyHeads:
