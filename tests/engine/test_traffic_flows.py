@@ -124,3 +124,32 @@ def test_a_held_cell_keeps_counting_across_widening_and_folding() -> None:
     table.add_to(cell, 1, 10, float(far + 2), float(far + 2), far + 2)
     assert table.series[key] is cell[1]
     assert cell[1] == array("q", (far - 2, 1, 100, far, 6, 600, far + 2, 1, 10))
+
+
+def test_a_flow_unattributed_before_signalling_is_located_once_addresses_are_learnt() -> None:
+    e = BindingEngine()
+    e.feed_traffic([_to_mn(0.5, COA1, 2)])  # no signalling yet: nobody is known as a home agent
+    assert e.traffic_table.unattributed_packets == 2
+    for p in REG:
+        e.feed(p)
+    e.feed_traffic([_to_mn(1.0, COA1, 3)])  # the HA and the HoA are known now
+    e.finish(2.0)
+    assert e.traffic_table.unattributed_packets == 2
+    assert _totals(e) == [(COA1, 1, 3, 1.0, 1.0)]
+
+
+def test_a_prefix_learnt_later_attributes_a_remembered_flow_to_its_mobile_router() -> None:
+    from tests.engine.helpers import mnp
+
+    host = "2001:db8:99::5"
+    to_host = count(1.0, via="tunnel", packets=1, nbytes=100, src=CN, dst=host, outer_src=HA,
+                    outer_dst=COA1)
+    e = _engine()
+    e.feed_traffic([to_host])  # not a HoA, no prefix yet
+    e.feed(bu(2.0, seq=2, bids=(bid(1, COA1),), options=(mnp("2001:db8:99::"),)))
+    e.feed(ba(2.1, seq=2, bids=(bid(1),)))
+    e.feed_traffic([count(3.0, via="tunnel", packets=4, nbytes=400, src=CN, dst=host, outer_src=HA,
+                          outer_dst=COA1)])
+    e.finish(4.0)
+    assert e.traffic_table.unattributed_packets == 1
+    assert _totals(e) == [(COA1, 1, 4, 3.0, 3.0)]
