@@ -67,7 +67,7 @@ class _Target:
 
 
 _UNATTRIBUTED = _Target("", "", "", "")  # a flow that no node, HoA and CoA were found for
-LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` (a memory bound)
+LOCATE_MEMO_LIMIT = 1 << 18  # addressings remembered by ``_attribute`` and ``feed_traffic`` (a memory bound)
 
 
 @dataclass(frozen=True, slots=True)
