@@ -48,6 +48,7 @@ def to_json_object(analysis: Analysis) -> dict[str, Any]:
 
 
 RowsOf = Callable[[], Iterable[dict[str, Any]]]
+_COLUMNAR = ("traffic", "traffic_bins")  # tables a streamed analysis hands over as the engine's TrafficTable
 
 
 def tables(analysis: Analysis) -> Iterator[tuple[str, RowsOf | RowSpool]]:
@@ -66,22 +67,35 @@ def _given(rows: Iterable[dict[str, Any]]) -> RowsOf:
     return lambda: rows
 
 
+def row_encoder() -> Callable[[Any], str]:
+    """``ROW_ENCODER.encode`` (the same text), without remaking json's C encoder per row."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without json's C accelerator
+        return ROW_ENCODER.encode
+    # the arguments ``JSONEncoder.iterencode`` passes for ROW_ENCODER (no indent, ASCII only,
+    # no circular check, NaN allowed, keys as given)
+    encoder = make(None, ROW_ENCODER.default, json.encoder.encode_basestring_ascii, None,
+                   ROW_ENCODER.key_separator, ROW_ENCODER.item_separator, False, False, True)
+    return lambda row: "".join(encoder(row, 0))
+
+
 def write_json(analysis: Analysis, out: IO[str]) -> None:
     """The JSON object, written table by table and row by row (one row per line): nothing the
     size of the output is built in memory, and each row goes through json's C encoder. Rows
     spooled as JSON lines (``RowSpool``, made by the same encoder) are copied as they are, and
-    the whole traffic table's bins are written from its columns (``iter_bin_json``: same text)."""
-    encode = ROW_ENCODER.encode
+    the whole traffic table's totals and bins are written from its columns (``iter_json``,
+    ``iter_bin_json``: the same text; a source may hand over several lines joined by ",\n")."""
+    encode = row_encoder()
     out.write("{\n\"capture\": ")
     out.write(json.dumps(analysis.capture, indent=1))
     for name, rows in tables(analysis):
         out.write(f',\n"{name}": [')
         comma = "\n"
-        table = getattr(analysis.traffic_bins, "source", None) if name == "traffic_bins" else None
+        table = getattr(getattr(analysis, name), "source", None) if name in _COLUMNAR else None
         if isinstance(rows, RowSpool):
             lines: Iterable[str] = rows.lines()
-        elif isinstance(table, TrafficTable):  # the whole table's bins: text straight from its columns
-            lines = table.iter_bin_json(encode)
+        elif isinstance(table, TrafficTable):  # the whole table: text straight from its columns
+            lines = table.iter_bin_json(encode) if name == "traffic_bins" else table.iter_json(encode)
         else:
             lines = map(encode, rows())
         for line in lines:

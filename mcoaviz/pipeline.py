@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import mmap
+import operator
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +48,7 @@ from mcoaviz.engine.events import Event
 from mcoaviz.rowspool import RowSpool, RowView
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
+_LAST = operator.attrgetter("last")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +311,7 @@ class Pipeline:
             if self._fast.span is not None:  # count_only: no rows, but time moved on
                 self._saw(*self._fast.span)
             return []
-        self._saw(rows[0].first, max(row.last for row in rows))
+        self._saw(rows[0].first, max(map(_LAST, rows)))
         if self._held:
             self._held.append(rows)
             return []
@@ -398,7 +400,7 @@ class Pipeline:
             messages=engine.message_rows() if final else engine.messages(),
             bindings=_dict_rows(engine.bindings(), lazy),
             bul=_dict_rows(engine.bul(), lazy),
-            traffic=RowView(table.iter_rows, len(table.totals)) if lazy else engine.traffic(),
+            traffic=RowView(table.iter_rows, len(table.totals), source=table) if lazy else engine.traffic(),
             traffic_bins=(RowView(table.iter_bin_rows, table.bin_count, source=table) if lazy
                           else engine.traffic_bins()),
             findings=findings,

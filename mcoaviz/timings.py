@@ -99,10 +99,15 @@ class _DataTimes:
     with packets (from ``traffic_bins``) for everything in between."""
 
     def __init__(self, traffic: Iterable[dict[str, Any]], bins: Iterable[dict[str, Any]]) -> None:
-        self.spans: dict[tuple[str, str, str], list[tuple[float, float]]] = defaultdict(list)
-        for row in traffic:
-            if row.get("packets"):
-                self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
+        totals = getattr(traffic, "source", None)
+        self.spans: dict[tuple[str, str, str], list[tuple[float, float]]]
+        if isinstance(totals, TrafficTable):  # the whole table's rows: read its totals directly
+            self.spans = totals.data_spans()
+        else:
+            self.spans = defaultdict(list)
+            for row in traffic:
+                if row.get("packets"):
+                    self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
         table = getattr(bins, "source", None)
         if isinstance(table, TrafficTable):  # the whole table's bins: read its columns directly
             self.seconds = table.busy_seconds()

@@ -82,7 +82,9 @@ class BindingCache:
         return self.active.get(key)
 
     def keys_of(self, node: str, hoa: str) -> list[BindingKey]:
-        """The keys held for (node, HoA), sorted (a shared list: do not modify it)."""
+        """The keys held for (node, HoA), sorted (a shared list: do not modify it). The same list
+        object is returned until one of the pair's rows starts, ends or changes its claimed CoA:
+        traffic attribution (``BindingEngine.feed_traffic``) keeps its lookups while it is."""
         pair = (node, hoa)
         keys = self._sorted.get(pair)
         if keys is None:
@@ -143,6 +145,7 @@ class BindingCache:
         row = self.active[key]
         if claimed_coa is not None:  # behind the same NAT address the MN's own address changed
             row.claimed_coa = claimed_coa
+            self._sorted.pop((key.node, key.hoa), None)  # a new keys_of list: the pair changed
         if row.home:
             how = Input.ACCEPT_HOME if confirmed else Input.INSTALL_UNCONFIRMED
         else:

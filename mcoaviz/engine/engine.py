@@ -13,6 +13,7 @@ import dataclasses
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from dissector.codepoints import BAStatus, Dialect
@@ -63,6 +64,25 @@ SHARED_LIMIT = 1 << 16  # distinct values shared at most (past it the table star
 # addressings (flows) ``_attribute`` remembers, per generation: the memo keeps the flows seen
 # recently, not every flow of the capture (at 1 << 18 it held ~24 MiB at 1 M packets, growing)
 LOCATE_MEMO_LIMIT = 1 << 13
+_FIRST = attrgetter("first")
+
+
+class _Target:
+    """Where the rows of one (interface, node, HoA, CoA, direction, via) go while bound: the
+    table cell of its key (with the BID found), valid while ``keys`` is ``keys_of(node, HoA)``."""
+
+    __slots__ = ("node", "hoa", "coa", "direction", "keys", "cell")
+
+    def __init__(self, node: str, hoa: str, coa: str, direction: str) -> None:
+        self.node, self.hoa, self.coa, self.direction = node, hoa, coa, direction
+        self.keys: list[BindingKey] | None = None  # None: not known bound (look it up)
+        self.cell: Any = None
+
+
+_UNATTRIBUTED = _Target("", "", "", "")  # a flow that no node, HoA and CoA were found for
+# flows ``feed_traffic`` remembers (``_flows``) and their table keys (``_targets``): a memory bound
+# (cleared when full; the flows active at the time are located again)
+FLOW_MEMO_LIMIT = 1 << 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +155,11 @@ class BindingEngine:
         self._locate_memo: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
         self._locate_older: dict[tuple[Any, ...], tuple[str, str, str, str] | None] = {}
         self._locate_token: tuple[int, int] = (-1, -1)
+        # feed_traffic: a flow's (interface, addressing) -> its _Target (or _UNATTRIBUTED), while
+        # the locate token holds; (interface, node, HoA, CoA, direction, via) -> _Target
+        self._flows: dict[tuple[Any, ...], _Target] = {}
+        self._flows_token: tuple[int, int] = (-1, -1)
+        self._targets: dict[tuple[Any, ...], _Target] = {}
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
         # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
         self._unanswered_by_coa: dict[tuple[str, str, str], PendingBU] = {}
@@ -184,21 +209,88 @@ class BindingEngine:
         return self._keep(events)
 
     def feed_traffic(self, rows: Iterable[TrafficCount]) -> list[Event]:
-        """Fast-path rows; each lies between two signalling records (pipeline guarantee)."""
+        """Fast-path rows; each lies between two signalling records (pipeline guarantee).
+
+        Per row this does what ``_due``/``_advance``, ``_attribute`` and ``_count`` do, for a
+        fraction of the cost (a home agent's capture has tens of thousands of flows, each
+        flushed many times):
+        * time is checked once for the whole batch: ``_due`` only grows with ``t``, so when the
+          latest row is not due none is (until an advance or an unbound row changes the state);
+        * a flow's addressing is located once per locate token (``_flows``) and leads to a
+          ``_Target`` shared by every flow of one table key, which holds the bound key's table
+          cell while ``cache.keys_of(node, HoA)`` is the same list (a new list is made whenever
+          one of the pair's bindings starts, ends or changes its claimed CoA);
+        * a row whose (node, HoA, CoA) is not bound takes the full path (``_count``) each time.
+        """
+        batch = rows if isinstance(rows, list) else list(rows)
+        if not batch:
+            return []
         events: list[Event] = []
-        for row in rows:
-            if self._due(row.first):
-                events += self._advance(row.first)
-            else:
-                self._saw_time(row.first)
+        self._flows_valid()
+        flows, targets = self._flows, self._targets
+        latest = max(map(_FIRST, batch))
+        check = self._due(latest)  # False: no row of the batch is due (nothing changes it below)
+        keys_of = self.cache.keys_of
+        attributor = self.attributor
+        table = self.traffic_table
+        add_to = table.add_to
+        for row in batch:
+            first = row.first
+            if check:
+                if self._due(first):
+                    events += self._advance(first)
+                    self._flows_valid()  # (a BU given up on may be applied: addresses learnt)
+                    check = self._due(latest)
+                else:
+                    self._saw_time(first)
+            elif first > self.last_time:  # type: ignore[operator]  # (set: not due => advanced once)
+                self.last_time = first
             via = row.via
             if via == "plain":
                 continue
-            who = self._attribute(via, row.outer_src, row.outer_dst, row.src, row.dst,
-                                  row.home_address_option, row.routing_type2)
-            events += self._count(who, row.interface, via, row.packets, row.bytes, row.first,
+            flow = (row.interface, via, row.outer_src, row.outer_dst, row.src, row.dst,
+                    row.home_address_option, row.routing_type2)
+            target = flows.get(flow)
+            if target is None:
+                located = attributor.locate(*flow[1:])
+                if located is None:
+                    flows[flow] = _UNATTRIBUTED
+                    table.unattributed_packets += row.packets
+                    continue
+                shared = (row.interface, *located, via)
+                target = targets.get(shared)
+                if target is None:
+                    target = targets[shared] = _Target(*located)
+                flows[flow] = target
+            elif target is _UNATTRIBUTED:
+                table.unattributed_packets += row.packets
+                continue
+            if keys_of(target.node, target.hoa) is target.keys:
+                add_to(target.cell, row.packets, row.bytes, first, row.last, row.second)
+                continue
+            who = attributor.bind(target.node, target.hoa, target.coa, target.direction)
+            if who.bound:  # nothing but the table: remember the cell while the keys hold
+                target.keys = keys_of(who.node, who.hoa)
+                target.cell = table.cell((row.interface, who.node, who.hoa, who.coa, who.bid,
+                                          who.direction, via), row.second)
+                add_to(target.cell, row.packets, row.bytes, first, row.last, row.second)
+                continue
+            target.keys = None
+            events += self._count(who, row.interface, via, row.packets, row.bytes, first,
                                   row.last, row.second, None)
+            self._flows_valid()  # evidence for an unanswered BU may have applied it
+            check = self._due(latest)
         return self._keep(events)
+
+    def _flows_valid(self) -> None:
+        """Forget located flows once an address was learnt since (the locate token), and the
+        targets when they fill their bound (they stay valid: each checks its own keys)."""
+        token = (self.attributor.version, self.registrar.prefix_version)
+        if token != self._flows_token or len(self._flows) >= FLOW_MEMO_LIMIT:
+            self._flows.clear()
+            self._flows_token = token
+            if len(self._targets) >= FLOW_MEMO_LIMIT:
+                self._targets.clear()
 
     def _attribute(self, *addressing: Any) -> Attribution | None:
         """``Attributor.attribute`` with its address part memoised per addressing (a flow):

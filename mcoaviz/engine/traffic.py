@@ -19,7 +19,6 @@ node holds none (then a ``DataWithoutBinding`` event is raised once per key and 
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
 from array import array
 from collections.abc import Callable, Iterator
@@ -72,26 +71,37 @@ class TrafficTable:
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
+        self.add_to(self.cell(key, second), packets, nbytes, first, last, second)
+
+    def cell(self, key: TrafficKey, second: int) -> tuple[list[Any], array[int]]:
+        """(totals, series) of ``key``, made empty when new (``second``: the first row's). Both
+        keep their identity for the table's life (widening and folding rewrite a series in
+        place), so a caller may hold them and ``add_to`` without looking the key up again."""
         total = self.totals.get(key)
         if total is None:
-            self.totals[key] = [packets, nbytes, first, last]
-        else:
-            total[0] += packets
-            total[1] += nbytes
-            if first < total[2]:
-                total[2] = first
-            if last > total[3]:
-                total[3] = last
-        if second >= self._limit or self._first_second is None or second < self._first_second:
-            # (``_limit`` is 0 until the first row, so the first row always comes here)
+            total = self.totals[key] = [0, 0, float("inf"), float("-inf")]
+            if second >= self._limit or self._first_second is None or second < self._first_second:
+                # (``_limit`` is 0 until the first row, so the first row always comes here)
+                self._widen(second)  # before the first bin: the new series starts at a bin start
+            self.series[key] = array("q", (second - second % self.width, 0, 0))
+        return total, self.series[key]
+
+    def add_to(self, cell: tuple[list[Any], array[int]], packets: int, nbytes: int, first: float,
+               last: float, second: int) -> None:
+        """Count a row into a ``cell``: a few list and array writes (the hot path of the rows)."""
+        total, series = cell
+        total[0] += packets
+        total[1] += nbytes
+        if first < total[2]:
+            total[2] = first
+        if last > total[3]:
+            total[3] = last
+        first_second = self._first_second
+        if second >= self._limit or first_second is None or second < first_second:
             self._widen(second)
         width = self.width
         if width > 1:
             second -= second % width
-        series = self.series.get(key)
-        if series is None:
-            self.series[key] = array("q", (second, packets, nbytes))
-            return
         newest = series[-3]
         if second == newest:
             series[-2] += packets
@@ -112,8 +122,8 @@ class TrafficTable:
             width *= 2
         if width != self.width:
             self.width = width
-            for key, series in self.series.items():
-                self.series[key] = _merged(series, width)
+            for series in self.series.values():
+                series[:] = _merged(series, width)  # in place: callers may hold the series
         self._limit = (first // width + MAX_BIN_POINTS) * width  # first second that needs more
 
     def fold_before(self, second: int) -> int:
@@ -123,7 +133,7 @@ class TrafficTable:
         folded = 0
         target = second - 1
         target -= target % self.width  # a bin start (bins may be wider than a second)
-        for key, series in self.series.items():
+        for series in self.series.values():
             old = 0  # triples before ``target`` (a prefix: the series is sorted)
             while old * 3 < len(series) and series[old * 3] < target:
                 old += 1
@@ -135,9 +145,9 @@ class TrafficTable:
             if rest and rest[0] == target:
                 rest[1] += packets
                 rest[2] += nbytes
-                self.series[key] = rest
+                series[:] = rest  # in place: callers may hold the series
             else:
-                self.series[key] = array("q", (target, packets, nbytes)) + rest
+                series[:] = array("q", (target, packets, nbytes)) + rest
             folded += old
         return folded
 
@@ -187,30 +197,105 @@ class TrafficTable:
 
     def iter_bin_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_bin_rows`` row, without making the rows: a key's
-        part of the text is encoded once per key (the numbers are ints, written as json does)."""
+        part of the text is encoded once per key (the numbers are ints, written as json does).
+        The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
-        heads: dict[TrafficKey, str] = {}
-        for key, series, at in self._bins_in_order():
-            head = heads.get(key)
-            if head is None:
-                head = heads[key] = encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1] + ', "second": '
-            yield f'{head}{series[at]}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}'
+        keys, columns, buckets = self._buckets()
+        head_of = _KeyHeads(encode)
+        heads: list[str | None] = [None] * len(keys)
+        for start in sorted(buckets):
+            bucket = buckets.pop(start)
+            lines = []
+            for i in range(0, len(bucket), 2):
+                rank, at = bucket[i], bucket[i + 1]
+                head = heads[rank]
+                if head is None:
+                    head = heads[rank] = head_of(keys[rank]) + ', "second": '
+                series = columns[rank]
+                lines.append(f'{head}{start}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}')
+            yield ",\n".join(lines)
+
+    def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
+        """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
+        head_of = _KeyHeads(encode)
+        totals = self.totals
+        for key in sorted(totals, key=_key_order):
+            packets, nbytes, first, last = totals[key]
+            if type(first) is float and type(last) is float and _finite(first) and _finite(last):
+                yield (f'{head_of(key)}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
+                       f'"last": {last!r}}}')
+            else:  # (never for times read from a capture; json's own text for anything else)
+                row = dict(zip(KEY_FIELDS, key, strict=True))
+                row.update(packets=packets, bytes=nbytes, first=first, last=last)
+                yield encode(row)
+
+    def data_spans(self) -> dict[tuple[str, str, str], list[tuple[float, float]]]:
+        """(first, last) of every key with packets, per (node, HoA, CoA): what
+        ``mcoaviz.timings`` reads from the traffic rows, without making them."""
+        spans: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+        for key, total in self.totals.items():
+            if total[0]:
+                spans.setdefault((key[1], key[2], key[3]), []).append((total[2], total[3]))
+        return spans
 
     def _bins_in_order(self) -> Iterator[tuple[TrafficKey, array[int], int]]:
         """(key, series, index of a bin in it) by (bin start, row order)."""
+        keys, columns, buckets = self._buckets()
+        for start in sorted(buckets):
+            bucket = buckets.pop(start)
+            for i in range(0, len(bucket), 2):
+                rank = bucket[i]
+                yield keys[rank], columns[rank], bucket[i + 1]
+
+    def _buckets(self) -> tuple[list[TrafficKey], list[array[int]], dict[int, array[int]]]:
+        """The keys in row order, their series, and per bin start the (rank, index) of each of
+        its bins: keys are taken in row order, so a bucket is already in row order and only the
+        distinct starts need sorting (a heap merge of ~20 000 series costs a heap operation per
+        bin). Memory: two machine ints per bin."""
         keys = sorted(self.series, key=_key_order)
         columns = [self.series[key] for key in keys]
-        heap = [(series[0], rank, 0) for rank, series in enumerate(columns) if series]
-        heapq.heapify(heap)
-        while heap:
-            _, rank, at = heap[0]
-            series = columns[rank]
-            yield keys[rank], series, at
-            at += 3
-            if at < len(series):
-                heapq.heapreplace(heap, (series[at], rank, at))
-            else:
-                heapq.heappop(heap)
+        buckets: dict[int, array[int]] = {}
+        for rank, series in enumerate(columns):
+            for at, start in zip(range(0, len(series), 3), series[0::3], strict=True):
+                bucket = buckets.get(start)
+                if bucket is None:
+                    bucket = buckets[start] = array("q")
+                bucket.append(rank)
+                bucket.append(at)
+        return keys, columns, buckets
+
+
+class _KeyHeads:
+    """The JSON text of a key's fields (``{"interface": 0, ... "via": "tunnel"``, no closing
+    brace) as ``encode`` writes them: strings, ints and None written directly (each distinct
+    string escaped once), anything else through ``encode``."""
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        self.encode = encode
+        self.texts: dict[str, str] = {}
+
+    def __call__(self, key: TrafficKey) -> str:
+        interface, node, hoa, coa, bid, direction, via = key
+        if type(interface) is not int or not (bid is None or type(bid) is int):
+            return self.encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1]
+        text = self._text
+        return (f'{{"interface": {interface}, "node": {text(node)}, "hoa": {text(hoa)}, '
+                f'"coa": {text(coa)}, "bid": {"null" if bid is None else bid}, '
+                f'"direction": {text(direction)}, "via": {text(via)}')
+
+    def _text(self, value: Any) -> str:
+        if value is None:
+            return "null"
+        found = self.texts.get(value) if type(value) is str else None
+        if found is None:
+            found = self.encode(value)
+            if type(value) is str:
+                self.texts[value] = found
+        return found
+
+
+def _finite(value: float) -> bool:
+    return value - value == 0.0  # False for inf and NaN
 
 
 def _add_before(series: array[int], second: int, packets: int, nbytes: int) -> None:

@@ -103,7 +103,7 @@ def test_the_run_of_unbound_data_ends_with_its_last_packet() -> None:
 
 
 def test_the_flow_memo_keeps_recent_flows_in_two_bounded_generations(monkeypatch) -> None:
-    """``_attribute``'s memo holds at most two generations of LOCATE_MEMO_LIMIT flows; a flow
+    """``_attribute``'s memo (slow-path data) keeps two generations of LOCATE_MEMO_LIMIT flows; a flow
     found in the older one is not located again; the counts do not depend on the bound."""
     import mcoaviz.engine.engine as engine_module
 
@@ -122,10 +122,10 @@ def test_the_flow_memo_keeps_recent_flows_in_two_bounded_generations(monkeypatch
             return locate(*addressing)
 
         monkeypatch.setattr(e.attributor, "locate", spy)
-        order = [0, 1, 2, 1, 3, 4, 0, 4, 4, 2]  # peers by index, one row each, a second apart
+        order = [0, 1, 2, 1, 3, 4, 0, 4, 4, 2]  # peers by index, one slow-path packet each
         for t, i in enumerate(order):
-            e.feed_traffic([count(1.0 + t, via="tunnel", packets=1, nbytes=100, src=peers[i], dst=HOA,
-                                  outer_src=HA, outer_dst=COA1)])
+            e.feed(data(1.0 + t, via="tunnel", src=peers[i], dst=HOA, outer_src=HA, outer_dst=COA1,
+                        size=100))
             assert len(e._locate_memo) <= limit and len(e._locate_older) <= limit
         e.finish(20.0)
         return e, located
@@ -138,3 +138,26 @@ def test_the_flow_memo_keeps_recent_flows_in_two_bounded_generations(monkeypatch
     # generations of 2: [0 1] -> older, [2 1(from older)] -> older, [3 4] -> older, then 0 is
     # located again (gone), 4 comes from the older generation, 2 is located again
     assert located == [peers[i] for i in (0, 1, 2, 3, 4, 0, 2)]
+
+
+def test_the_fast_path_flow_memo_is_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``feed_traffic``'s located flows start over at FLOW_MEMO_LIMIT; the counts stay."""
+    import mcoaviz.engine.engine as engine_module
+
+    peers = [f"2001:db8:c::{i}" for i in range(1, 8)]
+
+    def walk(limit: int) -> BindingEngine:
+        monkeypatch.setattr(engine_module, "FLOW_MEMO_LIMIT", limit)
+        e = BindingEngine()
+        for p in REG:
+            e.feed(p)
+        for t in range(20):
+            e.feed_traffic([count(1.0 + t, via="tunnel", packets=2, nbytes=200, src=peers[t % 7], dst=HOA,
+                                  outer_src=HA, outer_dst=COA1)])
+            assert len(e._flows) <= limit
+        e.finish(30.0)
+        return e
+
+    small, big = walk(3), walk(1 << 15)
+    assert _rows(small) == _rows(big) == {(HA, HOA, COA1, 1, "to-mn", "tunnel", 40, 4000)}
+    assert small.traffic_bins() == big.traffic_bins()

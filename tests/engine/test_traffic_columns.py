@@ -116,4 +116,36 @@ def test_bin_json_is_the_json_of_each_bin_row_widened_or_not() -> None:
         table = TrafficTable()
         _feed(table, rows)
         expected = [json.dumps(row) for row in _reference(rows, table.width)]
-        assert list(table.iter_bin_json(json.JSONEncoder().encode)) == expected
+        chunks = list(table.iter_bin_json(json.JSONEncoder().encode))
+        assert ",\n".join(chunks) == ",\n".join(expected)
+        assert len(chunks) == len({row["second"] for row in table.iter_bin_rows()})  # one per start
+
+
+def test_totals_json_is_the_json_of_each_totals_row_whatever_the_values() -> None:
+    import json
+
+    from mcoaviz.export import row_encoder
+
+    table = TrafficTable()
+    _feed(table, _rows(seed=5, span=300, count=2000))
+    odd = [((1, "h\u00e9", 'q"uote', "c\\1", None, "to-mn", "udp"), 1.5, 2.5),  # escaped strings
+           ((True, "h", "a", "c", 2, "to-mn", "udp"), 1.0, 2.0),  # not an int interface
+           ((2, "h", "a", "c", 3, "from-mn", "tunnel"), float("nan"), float("inf")),  # json's NaN
+           ((2, "h", "a", "c", 4, "from-mn", "tunnel"), 7, 9)]  # int times stay ints
+    for key, first, last in odd:
+        table.add(key, 3, 300, first, last, 10)  # type: ignore[arg-type]
+    for encode in (json.JSONEncoder().encode, row_encoder()):
+        expected = [json.dumps(row) for row in table.iter_rows()]
+        assert list(table.iter_json(encode)) == expected
+    assert len(expected) == len(table.totals) > len(odd)
+    bins = ",\n".join(table.iter_bin_json(json.JSONEncoder().encode))
+    assert bins == ",\n".join(json.dumps(row) for row in table.iter_bin_rows())
+
+
+def test_data_spans_are_the_first_and_last_of_each_key_with_packets() -> None:
+    table = TrafficTable()
+    table.add((0, "n", "h", "c", 1, "to-mn", "tunnel"), 2, 20, 5.5, 6.5, 5)
+    table.add((1, "n", "h", "c", 1, "from-mn", "tunnel"), 1, 10, 4.0, 4.0, 4)
+    table.add((0, "n", "h", "c", 1, "to-mn", "tunnel"), 1, 10, 3.0, 9.0, 3)
+    table.add((0, "n", "h", "d", None, "to-mn", "tunnel"), 0, 0, 1.0, 1.0, 1)  # no packets: no span
+    assert table.data_spans() == {("n", "h", "c"): [(3.0, 9.0), (4.0, 4.0)]}
