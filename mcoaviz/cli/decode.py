@@ -151,25 +151,28 @@ def run(args: argparse.Namespace) -> int:
     announced: set[tuple[str, str]] = set()
     listed_pairs = quiet_pairs = 0  # pairs in the capture's dialect listed / not listed on stderr
 
+    # what every message asks, read once
+    filtered, auto, as_json, write = asked.rows.active, args.dialect == "auto", args.json, out.write
+
     def show(packet: Packet) -> None:
         nonlocal count
         if packet.mobility is None:
             return
-        if asked.rows.active and not asked.rows.message(message_row(packet)):
+        if filtered and not asked.rows.message(message_row(packet)):
             return  # only the messages the filters ask for are listed
-        if args.dialect == "auto":
+        if auto:
             announce_pair(packet)
         if count == 0:
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
-        if args.json:
-            out.write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
+        if as_json:
+            write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
         else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
             lines = [summary_line(packet, first, times.point(packet.time))]
             if args.verbose:
                 lines += detail_lines(packet)
-            out.write(_printable_lines(lines))
+            write(_printable_lines(lines))
         count += 1
 
     def announce_pair(packet: Packet) -> None:
@@ -179,8 +182,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
                   f"({printable(pipeline.dialect_reason)})", file=sys.stderr)
         pair = pipeline.pairs.pair_of(packet)
+        if pair in announced:  # the usual case: the pair's messages after its first
+            return
         state = pipeline.pairs.pairs.get(pair) if pair is not None else None
-        if pair is None or state is None or pair in announced:
+        if pair is None or state is None:
             announced.add(("", ""))
             return
         announced.add(pair)
