@@ -76,11 +76,15 @@ def test_count_only_flush_is_the_same_with_and_without_the_accelerator(
         rows = rows_path.flush()
         expected.append((min(r.first for r in rows), max(r.last for r in rows)) if rows else None)
     spans = []
+    uncacheable = 0
     for _ in count_path.filter(records):
+        uncacheable += len(count_path._other)
         count_path.flush()
         spans.append(count_path.span)
         assert not count_path._dirty and not count_path._done
-    assert spans == expected
+        assert not count_path._other  # zeroed by the flush, dropped whole: no sweep by second
+    assert uncacheable > 0  # the capture has uncacheable data counted between flushes
+    assert spans == expected  # ... and the spans are still those of the rows
     for flows in count_path._flows.values():  # every learnt flow waits at zero for its next packet
         assert all(entry[0] == entry[1] == 0 and entry[6] == -1 for entry in flows.values())
 
