@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
+from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64, shared
 from mcoaviz.engine import events as ev
 
 RETURNHOME = 5
@@ -80,14 +80,25 @@ def rfc_home_coa_not_hoa(ctx: PacketContext) -> list[Hit]:
 # ----------------------------------------------------------------------- history rules
 
 
-def _home_bus(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]]:
+HomeBu = tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]
+
+
+def _find_home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
+    found = []
     for p in ctx.of(ev.BindingUpdateProcessed):
         bu = ctx.packet(p.bu_frame)
         if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
             continue
         home = tuple(b.bid for b in bu.mobility.bids if b.home_flag)
         if home:
-            yield p, bu, home
+            found.append((p, bu, home))
+    return tuple(found)
+
+
+def _home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
+    """(outcome, BU packet, its H-flag BIDs) of every processed BU with an H flag: one pass over
+    the outcomes shared by the eight rules that start from them (``shared``)."""
+    return shared(ctx, _find_home_bus)
 
 
 def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
@@ -127,7 +138,9 @@ def nd_before_home_ack(ctx: HistoryContext) -> list[Hit]:
     The MN is recognised by the BU frame's source MAC (else by source = home address).
     Example: H BU (frame 1), NA for the HoA from the MN (frame 2), BA (frame 3) -> finding at 2.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.nd_by_target:  # no ND in the capture: nothing to find (a cost only where ND is)
+        return hits
     for p, bu, home in _home_bus(ctx):
         if p.ba_frame is None:
             continue
@@ -145,6 +158,8 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     the home link" and §5.6.3; RFC §4.4, §5.6.4.
     Example: H BU -> BA 5 (frame 2) -> NA for the HoA from the MN (frame 3) -> finding at 3.
     """
+    if not ctx.nd_by_target:
+        return []
     macs: dict[str, bytes | None] = {}
     for _p, bu, _home in _home_bus(ctx):
         macs[_p.key.hoa] = bu.path.mac_src
@@ -183,7 +198,9 @@ def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
     the HA's is the BA frame's.
     Example: H BU, BA status 0, then an RA for the home /64 from another router -> finding at the BA.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.ra_packets:  # no router advertised anything
+        return hits
     for p, _bu, home in _home_bus(ctx):
         ba = ctx.packet(p.ba_frame)
         ha_mac = ba.path.mac_src if ba is not None else None
