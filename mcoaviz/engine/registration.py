@@ -16,7 +16,7 @@ from dissector.codepoints import ACCEPTED_BELOW, BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
 from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
-from mcoaviz.engine.cache import BindingCache
+from mcoaviz.engine.cache import BindingCache, BindingRow
 from mcoaviz.engine.events import (
     BidResult,
     BindingDeregistered,
@@ -74,14 +74,15 @@ def overwrite_flag(bu: PendingBU) -> bool:
 
 def draft_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
     """Draft §5.6.3: H (0x20) in a lifetime-0 BU to the HA makes a home binding (I-13)."""
-    return (option is not None and bu.dialect is Dialect.DRAFT05 and option.home_flag
-            and bu.bu.lifetime == 0 and bu.role is Role.HOME_AGENT)
+    # the flag (a property of the option) last: most BUs fail a cheaper test first
+    return (option is not None and bu.bu.lifetime == 0 and bu.dialect is Dialect.DRAFT05
+            and bu.role is Role.HOME_AGENT and option.home_flag)
 
 
 def rfc_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
     """RFC §5.6.3: H (0x80), lifetime > 0 and CoA field = HoA (I-15, I-30)."""
-    return (option is not None and bu.dialect is Dialect.RFC5648 and option.home_flag
-            and bu.bu.lifetime > 0 and option.coa == bu.key.hoa)
+    return (option is not None and option.coa == bu.key.hoa and bu.dialect is Dialect.RFC5648
+            and bu.bu.lifetime > 0 and option.home_flag)
 
 
 class Registrar:
@@ -328,7 +329,7 @@ class Registrar:
             elif how is Input.ACCEPT_HOME and bu.bu.lifetime == 0:  # draft home binding (I-13)
                 used.append("I-13")
                 action, more = self._register(bu, outcome, key, hoa, None, None, home=True,
-                                              refresh_hint=False, unconfirmed=unconfirmed,
+                                              refresh_hint=False, unconfirmed=unconfirmed, held=(row, step),
                                               why="draft §5.6.3/§6.3: H flag in a lifetime-0 BU to the HA: "
                                                   "home binding, no expiry (I-13, I-14)" + conflict_note)
                 events += more + self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
@@ -348,7 +349,8 @@ class Registrar:
                 verb = "installed although refused" if overruled else "accepted"
                 why = f"{sec}: BID {o.bid} {verb} ({answer}); {reason}{conflict_note}"
                 action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
-                                              refresh_hint=hint, unconfirmed=unconfirmed, why=why)
+                                              refresh_hint=hint, unconfirmed=unconfirmed, why=why,
+                                              held=(row, step))
                 events += more
                 if home:
                     events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
@@ -371,9 +373,11 @@ class Registrar:
     def _register(
         self, bu: PendingBU, outcome: Outcome, key: BindingKey, coa: str, claimed: str | None,
         lifetime: int | None, *, home: bool, refresh_hint: bool, unconfirmed: bool = False,
-        why: str = "",
+        why: str = "", held: tuple[BindingRow | None, Step] | None = None,
     ) -> tuple[str, list[Event]]:
-        """Start, refresh or replace one binding; returns (action, events)."""
+        """Start, refresh or replace one binding; returns (action, events). ``held``: the row
+        held for ``key`` and the step for this registration, when the caller already looked
+        them up (the same input: ``_read`` gives what ``how`` below gives)."""
         t, f = outcome.time, outcome.frame
         confirmed = outcome.confirmed and not unconfirmed
         if not outcome.confirmed:
@@ -382,9 +386,12 @@ class Registrar:
         elif outcome.ba is None:
             why += "; BU without the A flag: it takes effect when sent"
         expires = None if lifetime is None else t + lifetime
-        row = self.cache.get(key)
-        how = Input.ACCEPT_HOME if home else (Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED)
-        step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+        if held is None:
+            row = self.cache.get(key)
+            how = Input.ACCEPT_HOME if home else (Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED)
+            step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+        else:
+            row, step = held
         if step is Step.RENEW and row is not None and row.coa == coa and row.home == home:
             return "refreshed", self.cache.refresh(key, time=t, frame=f, lifetime=lifetime,
                                                    expires=expires, confirmed=confirmed,

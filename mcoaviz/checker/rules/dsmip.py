@@ -138,12 +138,16 @@ def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
     Why: draft §8.2 "this option MUST be presented before any BID options"; RFC §8.2 the same.
     Example: BA options [BID 1, IPv4AA] -> finding at the BA.
     """
-    mh = ctx.message
+    mh = ctx.packet.mobility
     if mh is None or not isinstance(mh.body, BindingAck) or not mh.bids:
         return []
-    first_bid = next(i for i, o in enumerate(mh.options) if isinstance(o, BindingIdentifier))
-    late = [i for i, o in enumerate(mh.options) if isinstance(o, IPv4AddressAck) and i > first_bid]
-    if not late:
+    after_bid = False  # one pass over the options (this runs on every BA)
+    for o in mh.options:
+        if isinstance(o, BindingIdentifier):
+            after_bid = True
+        elif after_bid and isinstance(o, IPv4AddressAck):
+            break
+    else:
         return []
     return [packet_hit(ctx, "IPv4 Address Acknowledgement option follows a BID option; it must precede "
                        "them.", mh.bids[0])]

@@ -8,6 +8,7 @@ the engine's ``HomeNdOwner`` events.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
@@ -19,10 +20,16 @@ RETURNHOME = 5
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
+_last_home_bids: list[Any] = [None, ()]  # [packet, its H-flag BID options]: four rules ask in a row
+
+
 def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
     if ctx.bu is None:
         return ()
-    return tuple(b for b in ctx.message.bids if b.home_flag)  # type: ignore[union-attr]
+    packet = ctx.packet
+    if _last_home_bids[0] is not packet:  # the packet itself is kept: no id() reuse
+        _last_home_bids[:] = [packet, tuple(b for b in packet.mobility.bids if b.home_flag)]  # type: ignore[union-attr]
+    return _last_home_bids[1]
 
 
 def home_bu_not_from_home_link(ctx: PacketContext) -> list[Hit]:
