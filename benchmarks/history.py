@@ -6,13 +6,15 @@ capture: the rule must ask who else held that CoA). Before issue 8 the rule scan
 binding interval for each such run (N x N); it now looks the (HoA, CoA) up. CPU time of the
 rule alone. ``--against REV`` runs the same on another git revision, in a child process (as
 ``permessage.py`` does). ``--capture FILE`` instead analyses a capture once and times every
-history rule on its history, one by one (CPU time, best of ``--rounds``), costliest first.
+history rule on its history, one by one (CPU time, best of ``--rounds``, the garbage collector
+off as in ``analyse``), costliest first.
 A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -73,6 +75,10 @@ def per_rule(capture: str, rounds: int, top: int) -> str:
                               watched_data=tuple(c._watched_data), ipv4_hoa_last=dict(c._ipv4_hoas),
                               esp_last=dict(c._esp_last), home_data=tuple(c._home_data))
 
+    # as in ``analyse`` (pipeline.StepwiseCollector): no automatic collection scans the history
+    gc.collect()
+    gc.freeze()
+    gc.disable()
     names = [f"{rule.code} {rule.check.__name__}" for rule in checker._history_rules]
     alone: dict[str, float] = {}
     hits: dict[str, int] = {}

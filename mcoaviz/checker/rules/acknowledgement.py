@@ -24,6 +24,7 @@ MALFORMED = int(BAStatus.MCOA_MALFORMED)
 CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT
 PROHIBITED = int(BAStatus.MCOA_PROHIBITED)
 UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
+DRAFT05 = Dialect.DRAFT05.value  # a plain str: an enum's .value is a property call, asked per outcome
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
@@ -32,7 +33,7 @@ def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, 
 
 
 def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
-    return Dialect.DRAFT05 if p.dialect == Dialect.DRAFT05.value else Dialect.RFC5648
+    return Dialect.DRAFT05 if p.dialect == DRAFT05 else Dialect.RFC5648
 
 
 def _ba_hit(p: ev.BindingUpdateProcessed, ba: Packet, message: str, bid: int | None = None) -> Hit:

@@ -20,6 +20,7 @@ from mcoaviz.engine.keys import BindingKey
 
 UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
 IN_FLIGHT = 1.0  # seconds: data already on its way when the bindings went is not a finding
+RFC5648 = Dialect.RFC5648.value  # a plain str: an enum's .value is a property call, asked per outcome
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
@@ -27,7 +28,7 @@ def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, 
 
 
 def _rfc(p: ev.BindingUpdateProcessed) -> bool:
-    return p.dialect == Dialect.RFC5648.value
+    return p.dialect == RFC5648
 
 
 def _option(packet: Packet | None, bid: int) -> BindingIdentifier | None:

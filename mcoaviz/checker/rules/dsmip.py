@@ -210,6 +210,7 @@ def ipv4_coa_option_with_bid(ctx: PacketContext) -> list[Hit]:
 
 
 RFC5555_STATUSES = frozenset({0, 128, 129, 130, 131, 132, 133})  # RFC 5555 §3.2.1
+RFC5648 = Dialect.RFC5648.value  # a plain str (an enum's .value is a property call)
 
 
 def _ipv4_hoa_registrations(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet]]:
@@ -217,7 +218,7 @@ def _ipv4_hoa_registrations(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpd
     if not carried(ctx, IPv4HomeAddress):
         return
     for p, bu, ba in _acks(ctx):
-        if p.dialect != Dialect.RFC5648.value or p.deregistration:
+        if p.dialect != RFC5648 or p.deregistration:
             continue
         if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
             yield p, ba
