@@ -340,7 +340,7 @@ class BindingEngine:
         events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BA", packet.interface,
                                            path.src, path.dst, hoa, node, ba.seq,
                                            tuple([b.bid for b in m.bids]), answers=answered,
-                                           role=pending.role.value if pending else None)]
+                                           role=pending.role_value if pending else None)]
         if pending is None:
             if answered is None:
                 events.append(UnmatchedBA(packet.time, packet.frame, key, ba.status))

@@ -164,10 +164,10 @@ class Registrar:
                                       f"sequence {bu.key.seq} after {last} with O: the mobile node "
                                       "lost its binding update list (draft §5.10)"))
         homes = {o.bid for o in bu.bids if rfc_home(bu, o)}
+        hoa, node, seq, lifetime, sent = bu.key.hoa, bu.key.node, bu.key.seq, bu.bu.lifetime, self.bul.sent
         for bid, coa in bu.entries:
-            events += self.bul.sent(BulKey(bu.key.hoa, bu.key.node, bid), coa, peer_role=bu.role.value,
-                                    time=bu.time, frame=bu.frame, seq=bu.key.seq,
-                                    lifetime=bu.bu.lifetime, home=bid in homes)
+            events += sent(BulKey(hoa, node, bid), coa, peer_role=bu.role_value, time=bu.time,
+                           frame=bu.frame, seq=seq, lifetime=lifetime, home=bid in homes)
         return events
 
     # ------------------------------------------------------------------ node side: outcome
@@ -190,13 +190,13 @@ class Registrar:
             events += self._bul_outcome(bu, outcome, ba_bids)
         self._learn_prefixes(bu, results)
         events.insert(0, BindingUpdateProcessed(
-            time=outcome.time, frame=outcome.frame, key=bu.key, role=bu.role.value,
+            time=outcome.time, frame=outcome.frame, key=bu.key, role=bu.role_value,
             bu_frame=bu.frame, bu_time=bu.time, ba_frame=outcome.frame if ba is not None else None,
             requested_lifetime=bu.bu.lifetime, granted_lifetime=ba.lifetime if ba is not None else None,
             ba_status=ba.status if ba is not None else None, ack_requested="A" in bu.bu.flags,
             regular=not bu.bids, bulk=len(bu.bids) > 1, overwrite=overwrite_flag(bu),
             deregistration=bu.bu.lifetime == 0, legacy_receiver=legacy,
-            confirmed=outcome.confirmed, results=tuple(results), dialect=bu.dialect.value,
+            confirmed=outcome.confirmed, results=tuple(results), dialect=bu.dialect_value,
             interpretations=tuple(dict.fromkeys(used)),
         ))
         return events
@@ -303,12 +303,13 @@ class Registrar:
         results = []
         alternate: bool | None = None  # the BU has an Alternate CoA option (asked once, if at all)
         confirmed = outcome.confirmed and not unconfirmed
+        held = self.cache.active
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]
             coa, claimed = self.coa_for(bu, o)
             how = self._read(bu, o, status, confirmed)
-            row = self.cache.get(key)
+            row = held.get(key)
             step = step_for(row.state if row is not None else BindingState.ABSENT, how)
             if step is Step.KEEP:
                 source = "BID option" if ba_bids.get(o.bid) is not None and ba_bids[o.bid].status else "BA"
@@ -406,7 +407,7 @@ class Registrar:
         pre_existing, note, first = (False, "", "") if step is Step.RENEW else \
             self._pre_existing(bu, key, coa, refresh_hint)
         events += self.cache.start(
-            key, role=bu.role.value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,
+            key, role=bu.role_value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,
             home=home, confirmed=confirmed, pre_existing=pre_existing, claimed_coa=claimed,
             start=self._capture_start[0] if pre_existing else None, why=why + note,
             first_registration=first,
