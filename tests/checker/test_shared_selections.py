@@ -78,3 +78,13 @@ def test_a_non_routable_coa_is_reported_at_every_acceptance() -> None:
     # the rule judges each CoA once: a second BU with the same link-local CoA is still a finding
     ctx = history(bu(1, bid(1, "fe80::1")), ba(1, bid(1)), bu(2, bid(1, "fe80::1")), ba(2, bid(1)))
     assert [h.frame for h in bid_state.non_routable_coa_accepted(ctx)] == [2, 4]
+
+
+def test_the_h_flag_look_is_per_packet_when_packets_alternate() -> None:
+    from mcoaviz.checker.context import PacketContext
+    from mcoaviz.checker.rules import return_home
+
+    home = PacketContext(bu(1, bid(1, HOA, flags=0x80), bid(2, COA2)), CheckerConfig())
+    away = PacketContext(bu(2, bid(1, COA1), bid(2, COA2)), CheckerConfig())
+    seen = [tuple(b.bid for b in return_home._home_bids(ctx)) for ctx in (home, away, home, home, away)]
+    assert seen == [(1,), (), (1,), (1,), ()]

@@ -20,16 +20,22 @@ RETURNHOME = 5
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
-_last_home_bids: list[Any] = [None, ()]  # [packet, its H-flag BID options]: four rules ask in a row
+# (packet, its H-flag BID options) of the last BU asked about: four rules ask in a row. One
+# tuple, replaced whole, so a reader in another thread never pairs one packet with another's
+# options; the packet itself is kept (no id() reuse).
+_last_home_bids: list[tuple[Any, tuple[BindingIdentifier, ...]]] = [(None, ())]
 
 
 def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
     if ctx.bu is None:
         return ()
     packet = ctx.packet
-    if _last_home_bids[0] is not packet:  # the packet itself is kept: no id() reuse
-        _last_home_bids[:] = [packet, tuple(b for b in packet.mobility.bids if b.home_flag)]  # type: ignore[union-attr]
-    return _last_home_bids[1]
+    last = _last_home_bids[0]
+    if last[0] is packet:
+        return last[1]
+    found = tuple(b for b in packet.mobility.bids if b.home_flag)  # type: ignore[union-attr]
+    _last_home_bids[0] = (packet, found)
+    return found
 
 
 def home_bu_not_from_home_link(ctx: PacketContext) -> list[Hit]:
