@@ -5,12 +5,16 @@ correspondent node that holds no binding (one ``DataWithoutBinding`` each, 100 s
 capture: the rule must ask who else held that CoA). Before issue 8 the rule scanned every
 binding interval for each such run (N x N); it now looks the (HoA, CoA) up. CPU time of the
 rule alone. ``--against REV`` runs the same on another git revision, in a child process (as
-``permessage.py`` does). A benchmark, not a test: nothing here asserts.
+``permessage.py`` does). ``--capture FILE`` instead analyses a capture once and times every
+history rule on its history, one by one (CPU time, best of ``--rounds``, the garbage collector
+off as in ``analyse``), costliest first.
+A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -44,6 +48,67 @@ def run(n: int) -> str:
     return f"{n} bindings, {n} unbound route-optimised runs: MCOA608 {len(hits)} hits in {spent:.3f} s CPU"
 
 
+def per_rule(capture: str, rounds: int, top: int) -> str:
+    """Every history rule alone on the capture's history (each rule gets a fresh context, so
+    the indexes it builds are charged to it, as the first rule that needs one pays in ``finish``;
+    the events-by-type pass every rule shares is built before the clock starts)."""
+    from mcoaviz import pipeline as P
+    from mcoaviz.checker import Checker
+
+    kept: list[Checker] = []
+    finish = Checker.finish
+
+    def keep(self: Checker, engine: object | None = None) -> object:
+        kept.append(self)
+        return finish(self, engine)
+
+    Checker.finish = keep  # type: ignore[method-assign]
+    P.analyse(capture)
+    Checker.finish = finish  # type: ignore[method-assign]
+    checker = kept[-1]
+    from mcoaviz.checker.context import HistoryContext
+
+    def context() -> HistoryContext:
+        c = checker
+        return HistoryContext(list(c._events), dict(c._signalling), c.config, hao_data=tuple(c._hao_data),
+                              capture_start=c._start, frame_dialects=dict(c._dialects),
+                              watched_data=tuple(c._watched_data), ipv4_hoa_last=dict(c._ipv4_hoas),
+                              esp_last=dict(c._esp_last), home_data=tuple(c._home_data))
+
+    # as in ``analyse`` (pipeline.StepwiseCollector): no automatic collection scans the history
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    names = [f"{rule.code} {rule.check.__name__}" for rule in checker._history_rules]
+    alone: dict[str, float] = {}
+    hits: dict[str, int] = {}
+    for rule, name in zip(checker._history_rules, names, strict=True):
+        for _ in range(rounds):
+            ctx = context()
+            _ = ctx._positions  # the one pass every ``of`` shares is not charged to any rule
+            t = time.process_time()
+            hits[name] = len(rule.check(ctx))
+            alone[name] = min(alone.get(name, float("inf")), time.process_time() - t)
+    # in one context, in catalogue order (as ``Checker.finish`` runs them): a shared index is
+    # charged to the first rule that builds it
+    shared: dict[str, float] = {}
+    whole = []
+    for _ in range(rounds):
+        ctx = context()
+        start = time.process_time()
+        for rule, name in zip(checker._history_rules, names, strict=True):
+            t = time.process_time()
+            rule.check(ctx)
+            shared[name] = min(shared.get(name, float("inf")), time.process_time() - t)
+        whole.append(time.process_time() - start)
+    ranked = sorted(names, key=lambda n: -shared[n])
+    lines = [f"{len(checker._events)} events, {len(names)} history rules: all in one context best "
+             f"{min(whole):.3f} s CPU (index pass included); in order / alone (fresh context):"]
+    lines += [f"  {1e3 * shared[n]:7.1f} / {1e3 * alone[n]:7.1f} ms  {n} ({hits[n]} hits)"
+              for n in ranked[:top]]
+    return "\n".join(lines)
+
+
 def child(root: Path, n: int) -> str:
     here = str(ROOT / "benchmarks")
     code = f"import sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(1, {here!r}); " \
@@ -57,7 +122,13 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bindings", type=int, nargs="+", default=[1000, 3000, 9000])
     parser.add_argument("--against", metavar="REV", help="also time this git revision")
+    parser.add_argument("--capture", help="time every history rule on this capture's history instead")
+    parser.add_argument("--rounds", type=int, default=3, help="with --capture: best of this many")
+    parser.add_argument("--top", type=int, default=30, help="with --capture: the costliest this many")
     args = parser.parse_args()
+    if args.capture:
+        print(f"load {os.getloadavg()[0]:.2f}: {per_rule(args.capture, args.rounds, args.top)}")
+        return
     with tempfile.TemporaryDirectory() as folder:
         other = Path(folder)
         if args.against:

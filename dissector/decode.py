@@ -19,6 +19,7 @@ from dissector.records import Frame, MobilityMessage, Packet, PacketPath, Proble
 from dissector.walkstate import WalkState
 
 _PACKET, _PATH, _MESSAGE = maker(Packet), maker(PacketPath), maker(MobilityMessage)
+_new = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,8 @@ def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
     try:
         network_at, kind = _link_layer(frame, data, state)
         if kind is not None:
-            reader = Reader(data, network_at)
+            reader = _new(Reader)  # Reader(data, network_at) without re-checking the buffer
+            reader.buf, reader.pos, reader.end = data, network_at, len(data)
             if kind == 6:
                 walk_ipv6(reader, state, walk)
             elif kind == 4:

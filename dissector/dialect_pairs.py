@@ -103,16 +103,24 @@ class PairDialects:
         return pair
 
     def _learn_addresses(self, packet: Packet) -> None:
+        """A BU with a Home Address option maps its care-of addresses (source, Alternate CoA,
+        BID CoAs) to the home address. Every BU comes here: no lists built per message."""
         m = packet.mobility
         path = packet.path
         hoa = path.home_address_option
-        if m is None or not isinstance(m.body, BindingUpdate) or hoa is None:
+        if m is None or hoa is None or not isinstance(m.body, BindingUpdate):
             return
-        coas = [path.src] + [o.address for o in m.options if isinstance(o, AlternateCoA)]
-        coas += [b.coa for b in m.bids]
-        for coa in coas:
+        home_of = self.home_of
+        coa = path.src
+        if coa is not None and coa != hoa:
+            home_of[coa] = hoa
+        for option in m.options:
+            if isinstance(option, AlternateCoA) and option.address != hoa:
+                home_of[option.address] = hoa
+        for bid in m.bids:
+            coa = bid.coa
             if coa is not None and coa != hoa:
-                self.home_of[coa] = hoa
+                home_of[coa] = hoa
 
     # ------------------------------------------------------------------ answers
     def dialect_of(self, pair: Pair | None) -> Dialect | None:

@@ -59,8 +59,8 @@ def _payload_end(r: Reader, state: WalkState, start: int, end: int, layer: str) 
 
 def walk_ipv6(r: Reader, state: WalkState, opts: WalkOptions, tunnel_kind: str | None = None) -> None:
     state.layer = "ipv6"
-    start = r.tell()
-    if r.remaining() < 40:  # let the cursor name the exact byte that is missing
+    start = r.pos
+    if r.end - start < 40:  # let the cursor name the exact byte that is missing
         first = r.pull_u32()
         if first >> 28 != 6:
             raise Malformed(start, f"IP version {first >> 28} in an IPv6 header")
@@ -193,22 +193,31 @@ def _skip_generic(r: Reader, state: WalkState, layer: str) -> int:
 
 
 def _destination_options(r: Reader, state: WalkState) -> int:
+    """Every BU from a care-of address carries one (the Home Address option): the options are
+    read by indexing the buffer, no Reader call per byte; a header whose first two bytes are
+    missing goes through the Reader, which names the byte."""
     state.layer = "dest-options"
-    start = r.tell()
-    following, length = r.pull_u8(), r.pull_u8()
+    start = r.pos
+    if start + 2 > r.end:
+        r.pull_u8()
+        r.pull_u8()
+    buf = r.buf
+    following, length = buf[start], buf[start + 1]
     end = start + (length + 1) * 8
     header_cut = end > r.end  # reported once, by _header_end
-    opts = r.bounded(r.tell(), end)
-    while not opts.eof():
-        at = opts.tell()
-        kind = opts.pull_u8()
+    pos, stop = start + 2, max(0, min(end, r.end))  # the options: r.bounded(start + 2, end)
+    while pos < stop:
+        at = pos
+        kind = buf[pos]
+        pos += 1
         if kind == 0:  # Pad1
             continue
-        if opts.eof() or opts.peek_u8() > opts.remaining() - 1:
+        if pos >= stop or buf[pos] > stop - pos - 1:
             if not header_cut:
                 state.problem(at, f"option {kind} runs past the end of the header")
             break
-        size = opts.pull_u8()
+        size = buf[pos]
+        pos += 1
         if kind == HOME_ADDRESS_OPTION:
             if size != 16:
                 state.problem(at, f"Home Address option Length {size}, must be 16")
@@ -218,16 +227,28 @@ def _destination_options(r: Reader, state: WalkState) -> int:
                                   "(needs 8n+6)", "warning")
             if state.home_address_option is not None:
                 state.problem(at, "more than one Home Address option", "warning")
-            state.home_address_option = opts.pull_ipv6()
-        else:  # PadN and options we do not need
-            opts.skip(size)
+            state.home_address_option = inet_ntop(AF_INET6, buf[pos : pos + 16])  # fits: checked above
+        # PadN and options we do not need are skipped (the Length fits: checked above)
+        pos += size
     _header_end(r, start, end, "Destination Options")
     return following
 
 
 def _routing(r: Reader, state: WalkState) -> int:
     state.layer = "routing"
-    start = r.tell()
+    start = r.pos
+    if start + 24 <= r.end:  # a whole type 2 header's worth of bytes: read them without the Reader
+        buf = r.buf
+        following, length, rtype, segments_left = buf[start], buf[start + 1], buf[start + 2], buf[start + 3]
+        if rtype == 2:
+            if length != 2:
+                state.problem(start + 1, f"type 2 routing header Hdr Ext Len {length}, must be 2")
+            if segments_left != 1:
+                state.problem(start + 3, f"type 2 routing header Segments Left {segments_left}, must be 1")
+            if length >= 2:
+                state.routing_type2 = inet_ntop(AF_INET6, buf[start + 8 : start + 24])
+        _header_end(r, start, start + (length + 1) * 8, "Routing")
+        return following
     following, length, rtype, segments_left = r.pull_u8(), r.pull_u8(), r.pull_u8(), r.pull_u8()
     end = start + (length + 1) * 8
     if rtype == 2:

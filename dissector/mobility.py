@@ -38,6 +38,7 @@ from dissector.records import (
 from dissector.walkstate import MobilityDraft, WalkState
 
 _BINDING_UPDATE, _BINDING_ACK = maker(BindingUpdate), maker(BindingAck)
+_pton, _AF_INET6 = socket.inet_pton, socket.AF_INET6
 _BU_FLAGS_B = tuple(("B", mask) if letter == "O" else (letter, mask) for letter, mask in BU_FLAGS)
 _BU_FLAGS_DRAFT = tuple((letter, mask) for letter, mask in BU_FLAGS if letter != "O")
 
@@ -86,23 +87,24 @@ def mh_checksum(src: str, dst: str, mh: bytes | memoryview, next_header: int = N
         body = bytearray(mh)
         body[4:6] = b"\0\0"
         return inet_checksum(ipv6_pseudo_header(src, dst, len(body), next_header) + bytes(body))
-    raw = bytes(mh)
-    data = ipv6_pseudo_header(src, dst, len(raw), next_header) + raw[:4] + b"\0\0" + raw[6:]
-    if len(data) % 2:
-        data += b"\0"
     # inet_checksum's one's complement sum of 16-bit words without the word loop: 2**16 = 1
-    # (mod 0xFFFF), so the sum is the number itself mod 0xFFFF; the folded sum is 0 only for
-    # all-zero words, else 0xFFFF where the remainder is 0
-    total = int.from_bytes(data, "big")
-    folded = total % 0xFFFF or (0xFFFF if total else 0)
-    return ~folded & 0xFFFF
+    # (mod 0xFFFF), so the sum of the words is the number itself mod 0xFFFF, and so is the sum
+    # of the parts, each an even number of bytes from the end (pseudo-header: source,
+    # destination, length, next header; the MH padded to even length, its Checksum field, at
+    # an even offset from the end, taken out). The folded sum is 0 only for all-zero words,
+    # which a pseudo-header with a non-zero length never is: 0xFFFF where the remainder is 0.
+    size = len(mh)
+    total = (int.from_bytes(_pton(_AF_INET6, src), "big") + int.from_bytes(_pton(_AF_INET6, dst), "big")
+             + size + next_header + (int.from_bytes(mh, "big") << (8 if size % 2 else 0))
+             - (mh[4] << 8 | mh[5]))
+    return ~(total % 0xFFFF or 0xFFFF) & 0xFFFF
 
 
 def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int,
                     dialect: Dialect) -> None:
     """Decode the MH starting at r.pos and bounded by r.end (the end of the IP payload)."""
     state.layer = "mobility"
-    start = r.tell()
+    start = r.pos
     available = r.end - start
     if start + COMMON_HEADER.size > r.end:
         raise COMMON_HEADER.truncated(start, r.end)
@@ -132,7 +134,7 @@ def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int
     if total <= available:
         draft.checksum_ok = _verify(state, r.buf[start : start + total], checksum, next_header)
     # The fixed part is read from the packet even when Header Len is too small (like Wireshark).
-    draft.body = _body(mh_type, r.bounded(r.pos, r.end), msg_end, dialect)
+    draft.body = _body(mh_type, r, msg_end, dialect)  # moves r.pos, which nothing reads after
     if mh_type in FIXED_LENGTH and fixed < total:  # other types' options follow unknown fixed parts
         opts = r.bounded(start + fixed, msg_end)
         snapped = total > available and state.snapped and msg_end >= state.frame_len

@@ -28,7 +28,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dissector.capture import RawRecord, problem_kind, record_to_frame
 from dissector.capture.limits import MAX_PROBLEM_KINDS
@@ -40,12 +40,12 @@ from dissector.fastpath import FastPath
 from dissector.fastpath import accelerated as fast_accelerated
 from dissector.fragments import Reassembler
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
-from mcoaviz.checker import Checker
-from mcoaviz.checker.context import CheckerConfig
-from mcoaviz.dataframes import resolve_data_frames
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
 from mcoaviz.rowspool import RowSpool, RowView
+
+if TYPE_CHECKING:  # the checker is imported when a pipeline runs one (`decode` does not)
+    from mcoaviz.checker import Checker
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 _LAST = operator.attrgetter("last")
@@ -432,6 +432,9 @@ class Pipeline:
         """The checker (each packet comes with its pair's dialect); None with run_checker off."""
         if not self.options.run_checker:
             return None
+        from mcoaviz.checker import Checker
+        from mcoaviz.checker.context import CheckerConfig
+
         return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
 
 
@@ -522,6 +525,7 @@ class Progress(Protocol):
 def analyse(source: str | os.PathLike[str], options: AnalysisOptions | None = None,
             progress: Progress | None = None) -> Analysis:
     """Analyse a whole capture file (or ``-`` for stdin). Raises CaptureSourceError on bad input."""
+    from mcoaviz.dataframes import resolve_data_frames
     from mcoaviz.sources import open_capture
 
     pipeline = Pipeline(options, name=os.fspath(source))

@@ -133,8 +133,9 @@ PyObject *scan_pcapng(PyObject *self, PyObject *args);
 PyObject *scan_pcap(PyObject *self, PyObject *args);
 
 /* flush.c: FastPath.flush's row building */
-extern const char flush_items_doc[], order_rows_doc[], instances_doc[];
+extern const char flush_items_doc[], order_rows_doc[], instances_doc[], forget_doc[];
 PyObject *flush_items(PyObject *self, PyObject *args);
+PyObject *forget(PyObject *self, PyObject *args);
 PyObject *order_rows(PyObject *self, PyObject *args);
 PyObject *instances(PyObject *self, PyObject *args);
 

@@ -365,3 +365,70 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     return out;
 }
+
+/* min (strict <, so the first of equals, as min() keeps) / max (strict >) of two objects. */
+static int keep_extreme(PyObject **kept, PyObject *value, int op) {
+    if (*kept != NULL) {
+        int better;
+        if (PyFloat_CheckExact(*kept) && PyFloat_CheckExact(value)) {
+            double a = PyFloat_AS_DOUBLE(value), b = PyFloat_AS_DOUBLE(*kept);
+            better = op == Py_LT ? a < b : a > b;
+        } else {
+            better = PyObject_RichCompareBool(value, *kept, op);
+            if (better < 0) return -1;
+        }
+        if (!better) return 0;
+    }
+    *kept = value; /* borrowed: the counts stay alive until the lists are emptied below */
+    return 0;
+}
+
+const char forget_doc[] =
+    "forget(done, dirty) -> (first, last, latest) | None\n\n"
+    "FastPath.flush in count_only mode, in C (FastPath._forget is the reference): the least\n"
+    "first time, greatest last time and greatest second of done (tuples) and dirty (entries,\n"
+    "then reset to zero counts), both lists emptied; None when both were empty.";
+
+PyObject *forget(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *done, *dirty;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &done, &PyList_Type, &dirty)) return NULL;
+    Py_ssize_t done_count = PyList_GET_SIZE(done), dirty_count = PyList_GET_SIZE(dirty);
+    if (done_count == 0 && dirty_count == 0) Py_RETURN_NONE;
+    PyObject *first = NULL, *last = NULL, *latest = NULL; /* borrowed from the counts */
+    for (Py_ssize_t i = 0; i < done_count + dirty_count; i++) {
+        PyObject *count = i < done_count ? PyList_GET_ITEM(done, i) : PyList_GET_ITEM(dirty, i - done_count);
+        PyObject **f;
+        if (i < done_count) {
+            if (!PyTuple_CheckExact(count) || PyTuple_GET_SIZE(count) != 7) {
+                PyErr_SetString(PyExc_TypeError, "done counts must be 7-tuples");
+                return NULL;
+            }
+            f = &PyTuple_GET_ITEM(count, 0);
+        } else {
+            if (!PyList_CheckExact(count) || PyList_GET_SIZE(count) != 7) {
+                PyErr_SetString(PyExc_TypeError, "dirty entries must be 7-lists");
+                return NULL;
+            }
+            f = ((PyListObject *)count)->ob_item;
+        }
+        if (keep_extreme(&first, f[2], Py_LT) < 0 || keep_extreme(&last, f[3], Py_GT) < 0 ||
+            keep_extreme(&latest, f[6], Py_GT) < 0)
+            return NULL;
+    }
+    PyObject *span = PyTuple_Pack(3, first, last, latest); /* owned before the counts go */
+    if (span == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < dirty_count; i++) { /* keep the entries, zero counts */
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
+        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
+            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0) {
+            Py_DECREF(span);
+            return NULL;
+        }
+    }
+    if (PyList_SetSlice(dirty, 0, dirty_count, NULL) < 0 || PyList_SetSlice(done, 0, done_count, NULL) < 0) {
+        Py_DECREF(span);
+        return NULL;
+    }
+    return span;
+}

@@ -81,7 +81,10 @@ class PacketRuleIndex:
 
 def run_packet_rules(rules: Sequence[Rule], ctx: PacketContext) -> Iterable[Finding]:
     for rule in rules:
-        for hit in rule.check(ctx):
+        hits = rule.check(ctx)
+        if not hits:  # nearly every rule on nearly every message: no iterator made
+            continue
+        for hit in hits:
             finding = complete(rule, hit, ctx.config, ctx.pair_dialect)
             if finding is not None:
                 yield finding

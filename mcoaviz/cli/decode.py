@@ -31,6 +31,7 @@ HELP = "List the Mobility Header messages of a capture (-V details, --json recor
 
 MAX_WARNINGS = 20  # capture problems listed on stderr; the rest are counted
 MAX_PAIR_LINES = 20  # (MN, peer) pairs in the capture's dialect listed on stderr; the rest are counted
+CHUNK = 1 << 16  # characters of output gathered before one write (a file read whole, not to a terminal)
 
 
 def bid_type(text: str) -> int:
@@ -82,6 +83,36 @@ def _printable_lines(lines: list[str]) -> str:
     return "".join(printable(line, limit=0) + "\n" for line in lines)
 
 
+class ChunkedOutput:
+    """Message text gathered and written ``CHUNK`` characters at a time. One write per message
+    costs a system call each when stdout is unbuffered (``PYTHONUNBUFFERED``, ``python -u``):
+    about a tenth of `decode --json`'s time on a home agent's capture. ``per_message`` (a
+    terminal, or input read from a pipe as it arrives) writes each message at once."""
+
+    __slots__ = ("out", "per_message", "parts", "size")
+
+    def __init__(self, out: TextIO, per_message: bool) -> None:
+        self.out, self.per_message = out, per_message
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        if self.per_message:
+            self.out.write(text)
+            return
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            text = "".join(self.parts)
+            self.parts.clear()
+            self.size = 0
+            self.out.write(text)
+
+
 def whole_packets(frames: Iterable[Frame], options: DecodeOptions, report: TextIO) -> Iterator[Packet]:
     """Every frame decoded, IPv6 fragments reassembled as the pipeline does (for the oracles)."""
     reassembler = Reassembler()
@@ -109,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     except CaptureSourceError as exc:
         print(f"mcoaviz decode: {exc}", file=sys.stderr)
         return 2
-    out = sys.stdout
+    out = ChunkedOutput(sys.stdout, per_message=not source.seekable_file or _is_terminal(sys.stdout))
     decode = decode_options(args)
     # the analysis pipeline without engine or checker: the same fast classification skips bulk
     # data, the same dialect hold-and-replay and fragment reassembly as `analyse`
@@ -120,25 +151,28 @@ def run(args: argparse.Namespace) -> int:
     announced: set[tuple[str, str]] = set()
     listed_pairs = quiet_pairs = 0  # pairs in the capture's dialect listed / not listed on stderr
 
+    # what every message asks, read once
+    filtered, auto, as_json, write = asked.rows.active, args.dialect == "auto", args.json, out.write
+
     def show(packet: Packet) -> None:
         nonlocal count
         if packet.mobility is None:
             return
-        if asked.rows.active and not asked.rows.message(message_row(packet)):
+        if filtered and not asked.rows.message(message_row(packet)):
             return  # only the messages the filters ask for are listed
-        if args.dialect == "auto":
+        if auto:
             announce_pair(packet)
         if count == 0:
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
-        if args.json:
-            out.write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
+        if as_json:
+            write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
         else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
             lines = [summary_line(packet, first, times.point(packet.time))]
             if args.verbose:
                 lines += detail_lines(packet)
-            out.write(_printable_lines(lines))
+            write(_printable_lines(lines))
         count += 1
 
     def announce_pair(packet: Packet) -> None:
@@ -148,8 +182,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"dialect: {pipeline.dialect.value if pipeline.dialect else '?'} "
                   f"({printable(pipeline.dialect_reason)})", file=sys.stderr)
         pair = pipeline.pairs.pair_of(packet)
+        if pair in announced:  # the usual case: the pair's messages after its first
+            return
         state = pipeline.pairs.pairs.get(pair) if pair is not None else None
-        if pair is None or state is None or pair in announced:
+        if pair is None or state is None:
             announced.add(("", ""))
             return
         announced.add(pair)
@@ -170,10 +206,15 @@ def run(args: argparse.Namespace) -> int:
         try:
             run_pipeline(pipeline, source, ProgressBar() if wanted(args) else None)
         except CaptureSourceError as exc:
+            out.flush()  # the messages before the error, as they would have been written
             print(f"mcoaviz decode: {exc}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            out.flush()  # what was decoded before the interrupt is shown, as a buffered stdout would
+            raise
         if args.json:
             out.write("\n]\n" if count else "[]\n")
+        out.flush()
         if quiet_pairs:
             print(f"dialect: {quiet_pairs} more (mobile node, peer) pairs in "
                   f"{pipeline.dialect.value if pipeline.dialect else '?'} not listed "
@@ -201,3 +242,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"mcoaviz decode: warning: {total - MAX_WARNINGS} more capture problems not listed",
                   file=sys.stderr)
     return 0
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: no terminal
+        return False

@@ -181,7 +181,12 @@ class BindingEngine:
     # ================================================================== feeding
     def feed(self, packet: Packet) -> list[Event]:
         """One slow-path record, in capture order."""
-        events = self._advance(packet.time)
+        t = packet.time
+        if self.config.retain is not None or self._due(t):
+            events = self._advance(t)
+        else:  # nothing can fall due before ``t``: the timers are not walked for every message
+            self._saw_time(t)
+            events = []
         m = packet.mobility
         if m is None:
             if packet.icmp6 is None:
@@ -417,7 +422,7 @@ class BindingEngine:
         key = ExchangeKey(node, hoa, bu.seq)
         events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BU", packet.interface,
                                            path.src, path.dst, hoa, node, bu.seq,
-                                           tuple(b.bid for b in m.bids), role=role.value)]
+                                           tuple([b.bid for b in m.bids]), role=role.value)]
         known = self._pairing.known(key)
         if known is not None:
             first = known.frame if isinstance(known, PendingBU) else known
@@ -453,8 +458,8 @@ class BindingEngine:
         answered = pending.frame if pending is not None else self._pairing.answered.get(key)
         events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BA", packet.interface,
                                            path.src, path.dst, hoa, node, ba.seq,
-                                           tuple(b.bid for b in m.bids), answers=answered,
-                                           role=pending.role.value if pending else None)]
+                                           tuple([b.bid for b in m.bids]), answers=answered,
+                                           role=pending.role_value if pending else None)]
         if pending is None:
             if answered is None:
                 events.append(UnmatchedBA(packet.time, packet.frame, key, ba.status))

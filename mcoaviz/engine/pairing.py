@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dissector.codepoints import Dialect
 from dissector.records import BindingIdentifier, BindingUpdate, MobilityMessage
@@ -65,6 +65,14 @@ class PendingBU:
     attempts: int = 1
     entries: tuple[tuple[int | None, str | None], ...] = ()  # (BID, CoA) as the MN's BUL sees them
     overwrite: bool | None = None  # ``registration.overwrite_flag``, decided once (None: not yet)
+    # ``role.value`` and ``dialect.value`` as plain strings, read once: events carry them and an
+    # enum's ``.value`` is a property call (several per message)
+    role_value: str = field(init=False, repr=False, compare=False)
+    dialect_value: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.role_value = self.role.value
+        self.dialect_value = self.dialect.value
 
     @property
     def bids(self) -> tuple[BindingIdentifier, ...]:

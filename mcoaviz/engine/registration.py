@@ -16,7 +16,7 @@ from dissector.codepoints import ACCEPTED_BELOW, BAStatus, Dialect
 from dissector.records import BindingAck, BindingIdentifier, MobileNetworkPrefix, MobilityMessage
 from dissector.sequence import seq_newer
 from mcoaviz.engine.bul import BulTable
-from mcoaviz.engine.cache import BindingCache
+from mcoaviz.engine.cache import BindingCache, BindingRow
 from mcoaviz.engine.events import (
     BidResult,
     BindingDeregistered,
@@ -74,14 +74,15 @@ def overwrite_flag(bu: PendingBU) -> bool:
 
 def draft_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
     """Draft §5.6.3: H (0x20) in a lifetime-0 BU to the HA makes a home binding (I-13)."""
-    return (option is not None and bu.dialect is Dialect.DRAFT05 and option.home_flag
-            and bu.bu.lifetime == 0 and bu.role is Role.HOME_AGENT)
+    # the flag (a property of the option) last: most BUs fail a cheaper test first
+    return (option is not None and bu.bu.lifetime == 0 and bu.dialect is Dialect.DRAFT05
+            and bu.role is Role.HOME_AGENT and option.home_flag)
 
 
 def rfc_home(bu: PendingBU, option: BindingIdentifier | None) -> bool:
     """RFC §5.6.3: H (0x80), lifetime > 0 and CoA field = HoA (I-15, I-30)."""
-    return (option is not None and bu.dialect is Dialect.RFC5648 and option.home_flag
-            and bu.bu.lifetime > 0 and option.coa == bu.key.hoa)
+    return (option is not None and option.coa == bu.key.hoa and bu.dialect is Dialect.RFC5648
+            and bu.bu.lifetime > 0 and option.home_flag)
 
 
 class Registrar:
@@ -163,10 +164,10 @@ class Registrar:
                                       f"sequence {bu.key.seq} after {last} with O: the mobile node "
                                       "lost its binding update list (draft §5.10)"))
         homes = {o.bid for o in bu.bids if rfc_home(bu, o)}
+        hoa, node, seq, lifetime, sent = bu.key.hoa, bu.key.node, bu.key.seq, bu.bu.lifetime, self.bul.sent
         for bid, coa in bu.entries:
-            events += self.bul.sent(BulKey(bu.key.hoa, bu.key.node, bid), coa, peer_role=bu.role.value,
-                                    time=bu.time, frame=bu.frame, seq=bu.key.seq,
-                                    lifetime=bu.bu.lifetime, home=bid in homes)
+            events += sent(BulKey(hoa, node, bid), coa, peer_role=bu.role_value, time=bu.time,
+                           frame=bu.frame, seq=seq, lifetime=lifetime, home=bid in homes)
         return events
 
     # ------------------------------------------------------------------ node side: outcome
@@ -189,13 +190,13 @@ class Registrar:
             events += self._bul_outcome(bu, outcome, ba_bids)
         self._learn_prefixes(bu, results)
         events.insert(0, BindingUpdateProcessed(
-            time=outcome.time, frame=outcome.frame, key=bu.key, role=bu.role.value,
+            time=outcome.time, frame=outcome.frame, key=bu.key, role=bu.role_value,
             bu_frame=bu.frame, bu_time=bu.time, ba_frame=outcome.frame if ba is not None else None,
             requested_lifetime=bu.bu.lifetime, granted_lifetime=ba.lifetime if ba is not None else None,
             ba_status=ba.status if ba is not None else None, ack_requested="A" in bu.bu.flags,
             regular=not bu.bids, bulk=len(bu.bids) > 1, overwrite=overwrite_flag(bu),
             deregistration=bu.bu.lifetime == 0, legacy_receiver=legacy,
-            confirmed=outcome.confirmed, results=tuple(results), dialect=bu.dialect.value,
+            confirmed=outcome.confirmed, results=tuple(results), dialect=bu.dialect_value,
             interpretations=tuple(dict.fromkeys(used)),
         ))
         return events
@@ -302,12 +303,13 @@ class Registrar:
         results = []
         alternate: bool | None = None  # the BU has an Alternate CoA option (asked once, if at all)
         confirmed = outcome.confirmed and not unconfirmed
+        held = self.cache.active
         for o in bu.bids:
             key = BindingKey(node, hoa, o.bid)
             status = statuses[o.bid]
             coa, claimed = self.coa_for(bu, o)
             how = self._read(bu, o, status, confirmed)
-            row = self.cache.get(key)
+            row = held.get(key)
             step = step_for(row.state if row is not None else BindingState.ABSENT, how)
             if step is Step.KEEP:
                 source = "BID option" if ba_bids.get(o.bid) is not None and ba_bids[o.bid].status else "BA"
@@ -328,7 +330,7 @@ class Registrar:
             elif how is Input.ACCEPT_HOME and bu.bu.lifetime == 0:  # draft home binding (I-13)
                 used.append("I-13")
                 action, more = self._register(bu, outcome, key, hoa, None, None, home=True,
-                                              refresh_hint=False, unconfirmed=unconfirmed,
+                                              refresh_hint=False, unconfirmed=unconfirmed, held=(row, step),
                                               why="draft §5.6.3/§6.3: H flag in a lifetime-0 BU to the HA: "
                                                   "home binding, no expiry (I-13, I-14)" + conflict_note)
                 events += more + self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
@@ -348,7 +350,8 @@ class Registrar:
                 verb = "installed although refused" if overruled else "accepted"
                 why = f"{sec}: BID {o.bid} {verb} ({answer}); {reason}{conflict_note}"
                 action, more = self._register(bu, outcome, key, coa, claimed, lifetime, home=home,
-                                              refresh_hint=hint, unconfirmed=unconfirmed, why=why)
+                                              refresh_hint=hint, unconfirmed=unconfirmed, why=why,
+                                              held=(row, step))
                 events += more
                 if home:
                     events += self._nd_owner(t, f, key, ba_bids.get(o.bid), ba_status)
@@ -371,9 +374,11 @@ class Registrar:
     def _register(
         self, bu: PendingBU, outcome: Outcome, key: BindingKey, coa: str, claimed: str | None,
         lifetime: int | None, *, home: bool, refresh_hint: bool, unconfirmed: bool = False,
-        why: str = "",
+        why: str = "", held: tuple[BindingRow | None, Step] | None = None,
     ) -> tuple[str, list[Event]]:
-        """Start, refresh or replace one binding; returns (action, events)."""
+        """Start, refresh or replace one binding; returns (action, events). ``held``: the row
+        held for ``key`` and the step for this registration, when the caller already looked
+        them up (the same input: ``_read`` gives what ``how`` below gives)."""
         t, f = outcome.time, outcome.frame
         confirmed = outcome.confirmed and not unconfirmed
         if not outcome.confirmed:
@@ -382,9 +387,12 @@ class Registrar:
         elif outcome.ba is None:
             why += "; BU without the A flag: it takes effect when sent"
         expires = None if lifetime is None else t + lifetime
-        row = self.cache.get(key)
-        how = Input.ACCEPT_HOME if home else (Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED)
-        step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+        if held is None:
+            row = self.cache.get(key)
+            how = Input.ACCEPT_HOME if home else (Input.ACCEPT if confirmed else Input.INSTALL_UNCONFIRMED)
+            step = step_for(row.state if row is not None else BindingState.ABSENT, how)
+        else:
+            row, step = held
         if step is Step.RENEW and row is not None and row.coa == coa and row.home == home:
             return "refreshed", self.cache.refresh(key, time=t, frame=f, lifetime=lifetime,
                                                    expires=expires, confirmed=confirmed,
@@ -399,7 +407,7 @@ class Registrar:
         pre_existing, note, first = (False, "", "") if step is Step.RENEW else \
             self._pre_existing(bu, key, coa, refresh_hint)
         events += self.cache.start(
-            key, role=bu.role.value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,
+            key, role=bu.role_value, coa=coa, time=t, frame=f, lifetime=lifetime, expires=expires,
             home=home, confirmed=confirmed, pre_existing=pre_existing, claimed_coa=claimed,
             start=self._capture_start[0] if pre_existing else None, why=why + note,
             first_registration=first,

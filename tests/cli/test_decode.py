@@ -187,3 +187,46 @@ def test_a_home_agents_many_pairs_in_one_dialect_are_counted_not_listed(
     assert {row["hoa"] for row in json.loads(out)} and len({row["hoa"] for row in json.loads(out)}) == 40
     assert len([line for line in err.splitlines() if line.startswith("dialect of ")]) == 20
     assert "dialect: 20 more (mobile node, peer) pairs in rfc5648 not listed" in err
+
+
+class _CountingStdout:
+    """A stdout that records each write (what an unbuffered stdout turns into a system call)."""
+
+    def __init__(self, tty: bool = False) -> None:
+        self.writes: list[str] = []
+        self.tty = tty
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("mode", [["--json"], ["-V"], []])
+def test_a_file_is_written_in_chunks_a_terminal_per_message(
+        mode: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import mcoaviz.cli.decode as decode_cli
+
+    path = Path(__file__).parents[2] / "sample-captures" / "handover-storm-rfc5648.pcapng"
+
+    def writes(tty: bool, chunk: int) -> list[str]:
+        monkeypatch.setattr(decode_cli, "CHUNK", chunk)
+        out = _CountingStdout(tty)
+        monkeypatch.setattr("sys.stdout", out)
+        assert main(["decode", str(path), "--quiet", *mode]) == 0
+        return out.writes
+
+    per_message = writes(True, 1 << 16)
+    whole = "".join(per_message)
+    messages = whole.count('"frame"') if mode == ["--json"] else whole.count("\n  Frame ") if mode else \
+        whole.count("\n")
+    assert messages == 52 and len(per_message) >= messages  # a terminal sees each message at once
+    assert writes(False, len(whole) + 1) == [whole]  # a file: one write while the text is below CHUNK
+    small = writes(False, len(whole) // 5)
+    assert "".join(small) == whole and 5 <= len(small) <= 6
+    assert all(len(part) >= len(whole) // 5 for part in small[:-1])

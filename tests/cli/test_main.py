@@ -38,12 +38,14 @@ def test_parsing_one_subcommand_builds_only_its_arguments() -> None:
 def test_a_run_of_decode_does_not_import_the_other_subcommands() -> None:
     capture = str(SAMPLES / "figure8-rfc5648.pcapng")
     code = (f"import sys; from mcoaviz.cli import main; main(['decode', {capture!r}]);"
-            "print(sorted(m for m in sys.modules if m.startswith('mcoaviz.cli.')), file=sys.stderr)")
+            "print(sorted(m for m in sys.modules if m.startswith('mcoaviz.')), file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = done.stderr.strip().splitlines()[-1]
     for other in ("analyse", "export", "report", "check", "explain", "simulate", "tui", "live"):
         assert f"'mcoaviz.cli.{other}'" not in loaded
     assert "'mcoaviz.cli.decode'" in loaded
+    assert "'mcoaviz.checker'" not in loaded  # decode runs no rules: their modules stay unread
+    assert "'mcoaviz.dataframes'" not in loaded
 
 
 def test_version_and_a_subcommands_help_still_work(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,3 +55,22 @@ def test_version_and_a_subcommands_help_still_work(capsys: pytest.CaptureFixture
     assert "--json" in capsys.readouterr().out
     assert main(["no-such-command"]) == 2
     assert "invalid choice: 'no-such-command'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "as_program", "frozen"), [
+    (["decode", "--json"], True, True),  # the program's own run of decode: the survivors are frozen
+    (["decode", "--json"], False, False),  # main(argv) from a caller that goes on: the collector is as it was
+])
+def test_decode_as_the_program_spares_the_final_collection(
+        argv: list[str], as_program: bool, frozen: bool, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    calls: list[str] = []  # the collector's steps freeze too; what counts is the state at the end
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    full = [argv[0], str(SAMPLES / "handover-storm-rfc5648.pcapng"), *argv[1:]]
+    monkeypatch.setattr(sys, "argv", ["mcoaviz", *full])
+    assert (main() if as_program else main(full)) == 0
+    assert calls[-1] == ("freeze" if frozen else "unfreeze")
+    assert capsys.readouterr().out  # the command ran and wrote its output

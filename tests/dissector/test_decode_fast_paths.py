@@ -173,3 +173,111 @@ def test_the_walk_cache_is_emptied_when_full(monkeypatch: pytest.MonkeyPatch) ->
         assert out == [records.Pad1(0), records.Pad1(1), records.BindingIdentifier(2, 4, value, 0, 0, None,
                                                                                    Dialect.RFC5648)]
     assert len(options_module._WALKS) <= 3
+
+
+# ---------------------------------------------------------------- extension headers read by index
+
+
+def _reference_destination_options(r: Reader, state: WalkState) -> int:
+    """The Reader-based walk ``ipv6._destination_options`` replaced (one call per byte)."""
+    from dissector.codepoints import HOME_ADDRESS_OPTION
+    from dissector.ipv6 import _header_end
+
+    state.layer = "dest-options"
+    start = r.tell()
+    following, length = r.pull_u8(), r.pull_u8()
+    end = start + (length + 1) * 8
+    header_cut = end > r.end
+    opts = r.bounded(r.tell(), end)
+    while not opts.eof():
+        at = opts.tell()
+        kind = opts.pull_u8()
+        if kind == 0:
+            continue
+        if opts.eof() or opts.peek_u8() > opts.remaining() - 1:
+            if not header_cut:
+                state.problem(at, f"option {kind} runs past the end of the header")
+            break
+        size = opts.pull_u8()
+        if kind == HOME_ADDRESS_OPTION:
+            if size != 16:
+                state.problem(at, f"Home Address option Length {size}, must be 16")
+                break
+            if (at - start) % 8 != 6:
+                state.problem(at, f"Home Address option at header offset {at - start} is misaligned "
+                                  "(needs 8n+6)", "warning")
+            if state.home_address_option is not None:
+                state.problem(at, "more than one Home Address option", "warning")
+            state.home_address_option = opts.pull_ipv6()
+        else:
+            opts.skip(size)
+    _header_end(r, start, end, "Destination Options")
+    return following
+
+
+def _reference_routing(r: Reader, state: WalkState) -> int:
+    from dissector.ipv6 import _header_end
+
+    state.layer = "routing"
+    start = r.tell()
+    following, length, rtype, segments_left = r.pull_u8(), r.pull_u8(), r.pull_u8(), r.pull_u8()
+    end = start + (length + 1) * 8
+    if rtype == 2:
+        if length != 2:
+            state.problem(start + 1, f"type 2 routing header Hdr Ext Len {length}, must be 2")
+        if segments_left != 1:
+            state.problem(start + 3, f"type 2 routing header Segments Left {segments_left}, must be 1")
+        if length >= 2:
+            r.skip(4)
+            state.routing_type2 = r.pull_ipv6()
+    _header_end(r, start, end, "Routing")
+    return following
+
+
+def _outcome(walk: object, data: bytes, start: int, end: int) -> tuple[object, ...]:
+    state = WalkState(len(data), False)
+    reader = Reader(data, start, end)
+    position: int | None = None  # after an exception nothing reads the reader again
+    try:
+        result: object = walk(reader, state)  # type: ignore[operator]
+        position = reader.pos
+    except Exception as exc:  # noqa: BLE001 - the exception is part of what must match
+        result = (type(exc).__name__, str(exc))
+    return result, position, state.home_address_option, state.routing_type2, state.problems
+
+
+_HAO_AREA = st.one_of(
+    st.binary(max_size=48),
+    st.lists(st.sampled_from([b"\x00", b"\x01\x00", b"\x01\x02\x00\x00", b"\xc9\x10" + bytes(range(16)),
+                              b"\xc9\x04abcd", b"\x05\x01", b"\xc9"]), max_size=5).map(b"".join),
+)
+
+
+@given(st.integers(0, 6), _HAO_AREA, st.integers(0, 4), st.integers(0, 60))
+def test_destination_options_read_by_index_as_the_reader_reads_them(
+        following: int, area: bytes, lead: int, cut: int) -> None:
+    length = (len(area) + 2 + 7) // 8 - 1 if area else 0
+    data = bytes(lead) + bytes((following, max(0, length))) + area
+    end = max(lead, len(data) - cut)
+    from dissector.ipv6 import _destination_options
+
+    assert _outcome(_destination_options, data, lead, end) == _outcome(
+        _reference_destination_options, data, lead, end)
+
+
+@given(st.binary(min_size=0, max_size=40), st.integers(0, 3))
+def test_type_2_routing_read_by_index_as_the_reader_reads_it(data: bytes, lead: int) -> None:
+    from dissector.ipv6 import _routing
+
+    data = bytes(lead) + data
+    for end in (len(data), len(data) - 5, lead + 24, lead + 23):
+        end = max(lead, min(end, len(data)))
+        assert _outcome(_routing, data, lead, end) == _outcome(_reference_routing, data, lead, end)
+
+
+@given(st.sampled_from([2, 0, 3]), st.integers(0, 4), st.integers(0, 3), st.binary(min_size=20, max_size=20))
+def test_type_2_routing_headers_of_every_shape(rtype: int, length: int, segments: int, rest: bytes) -> None:
+    from dissector.ipv6 import _routing
+
+    data = bytes((59, length, rtype, segments)) + rest + bytes(8 * length)
+    assert _outcome(_routing, data, 0, len(data)) == _outcome(_reference_routing, data, 0, len(data))

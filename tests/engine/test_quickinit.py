@@ -65,3 +65,26 @@ def test_classes_it_cannot_handle_exactly_keep_their_own_init() -> None:
         before = cls.__init__
         assert quick_init(cls) is cls and cls.__init__ is before
     assert WithFactory().items == []
+
+
+def test_keyword_only_fields_keep_their_signature() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Mixed:
+        a: int
+        b: int = dataclasses.field(default=2, kw_only=True)
+        c: str = dataclasses.field(kw_only=True, default="c")
+        d: int = 4
+
+    reference = inspect.signature(Mixed.__init__)
+    quick_init(Mixed)
+    assert "__create_fn__" not in Mixed.__init__.__qualname__
+    # the same parameters, kinds and defaults as the dataclass's own __init__ (d before the *)
+    assert [(p.name, p.kind, p.default) for p in inspect.signature(Mixed.__init__).parameters.values()] \
+        == [(p.name, p.kind, p.default) for p in reference.parameters.values()]
+    built = Mixed(1, 5, b=3)
+    assert (built.a, built.b, built.c, built.d) == (1, 3, "c", 5)
+    assert Mixed(1, b=3, c="x") == Mixed(a=1, d=4, c="x", b=3)
+    with pytest.raises(TypeError):
+        Mixed(1, 4, 3)  # b is keyword-only
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.b = 9  # type: ignore[misc]

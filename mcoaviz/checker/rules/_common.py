@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from itertools import chain
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from dissector.codepoints import Dialect
 from dissector.records import BindingIdentifier, BindingUpdate, MobilityMessage, Packet
-from mcoaviz.checker.context import PacketContext
+from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
+
+T = TypeVar("T")
+_SHARED: WeakKeyDictionary[HistoryContext, dict[Callable[..., Any], Any]] = WeakKeyDictionary()
+
+
+def shared(ctx: HistoryContext, build: Callable[[HistoryContext], T]) -> T:
+    """``build(ctx)``, computed once per history context: a selection several rules start from
+    (e.g. the H-flag BUs) is made in one pass, not once per rule."""
+    memo = _SHARED.setdefault(ctx, {})
+    try:
+        return memo[build]
+    except KeyError:
+        found = memo[build] = build(ctx)
+        return found
 
 VALID_BID_LENGTHS = frozenset({4, 8, 20})
 # Messages that may carry a BID option (draft §4.2.1, RFC §4.3).
@@ -62,3 +80,27 @@ def seq_before(a: int, b: int) -> bool:
 def mobility_of(packet: Packet | None) -> MobilityMessage | None:
     return None if packet is None else packet.mobility
 
+
+
+def _option_kinds(ctx: HistoryContext) -> frozenset[type]:
+    # ``type`` over the chained option tuples runs in C: only the per-message step is Python
+    options = chain.from_iterable([mh.options for p in ctx.packets.values()
+                                   if (mh := p.mobility) is not None])
+    return frozenset(map(type, options))
+
+
+def carried(ctx: HistoryContext, kind: type) -> bool:
+    """Some Mobility Header message of the capture carries an option of this type: a rule about
+    an option no message carries has nothing to look at (one pass, shared by every rule)."""
+    return kind in shared(ctx, _option_kinds)
+
+
+def _ipv4_bid_seen(ctx: HistoryContext) -> bool:
+    return any(b.coa is not None and (b.length == 8 or ":" not in b.coa) for packet in ctx.packets.values()
+               if (mh := packet.mobility) is not None for b in mh.bids)
+
+
+def ipv4_bid_carried(ctx: HistoryContext) -> bool:
+    """Some message carries a BID option with an IPv4 care-of address (Length 8, or a CoA
+    written without a colon)."""
+    return shared(ctx, _ipv4_bid_seen)

@@ -12,7 +12,7 @@ from dissector.codepoints import BAStatus, Dialect
 from dissector.records import Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -24,6 +24,7 @@ MALFORMED = int(BAStatus.MCOA_MALFORMED)
 CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLICT
 PROHIBITED = int(BAStatus.MCOA_PROHIBITED)
 UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
+DRAFT05 = Dialect.DRAFT05.value  # a plain str: an enum's .value is a property call, asked per outcome
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
@@ -32,7 +33,7 @@ def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, 
 
 
 def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
-    return Dialect.DRAFT05 if p.dialect == Dialect.DRAFT05.value else Dialect.RFC5648
+    return Dialect.DRAFT05 if p.dialect == DRAFT05 else Dialect.RFC5648
 
 
 def _ba_hit(p: ev.BindingUpdateProcessed, ba: Packet, message: str, bid: int | None = None) -> Hit:
@@ -136,8 +137,11 @@ def malformed_accepted(ctx: HistoryContext) -> list[Hit]:
     """
     hits = []
     for p, bu, ba in _answered(ctx):
+        bids = bu.mobility.bids  # type: ignore[union-attr]
+        bad_length = any(b.length not in VALID_BID_LENGTHS for b in bids)
+        if not bad_length and not any(b.coa_flag and b.length == 4 for b in bids):
+            continue  # nothing malformed in this BU (the usual case): its outcome does not matter
         accepted = {r.bid for r in p.results if r.accepted}
-        bad_length = any(b.length not in VALID_BID_LENGTHS for b in bu.mobility.bids)  # type: ignore[union-attr]
         if bad_length and (accepted or ba.mobility.body.status < 128):  # type: ignore[union-attr]
             hits.append(_ba_hit(p, ba, "BU with a BID option of invalid Length was accepted instead of "
                                 "rejected with MCOA MALFORMED."))
@@ -181,6 +185,8 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
         draft = _dialect(p) is Dialect.DRAFT05
         if draft and p.role != "home-agent":
             continue
+        if not any(r.action == "rejected" for r in p.results):  # the bindings held only matter then
+            continue
         allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
         held = {k.bid for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
         for r in p.results:
@@ -200,11 +206,16 @@ def conflict_not_reported(ctx: HistoryContext) -> list[Hit]:
     regular binding was held comes from the engine's binding events.
     Example: regular BU + BA 0, then BU with BID 1 (no O) -> BA status 0 -> finding at that BA.
     """
-    hits = []
+    hits: list[Hit] = []
+    ever = shared(ctx, _regular_pairs)
+    if not ever:  # no node ever held a regular binding
+        return hits
     for p in ctx.of(ev.BindingUpdateProcessed):
         if p.ba_frame is None or p.regular or p.overwrite or p.deregistration:
             continue
         if p.ba_status is None or p.ba_status >= 128 or p.ba_status == CONFLICT:
+            continue
+        if (p.key.node, p.key.hoa) not in ever:
             continue
         regular = [k for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa) if k.bid is None]
         if regular:
@@ -212,6 +223,12 @@ def conflict_not_reported(ctx: HistoryContext) -> list[Hit]:
                             "although a regular binding existed; expected BID CONFLICT / 165.", p.ba_frame,
                             p.time, p.key.hoa, None, _dialect(p)))
     return hits
+
+
+def _regular_pairs(ctx: HistoryContext) -> frozenset[tuple[str, str]]:
+    """(node, HoA) pairs that held a regular (BID-less) binding at some time."""
+    return frozenset((key.node, key.hoa) for key, _coa, _start, _end in ctx.binding_intervals
+                     if key.bid is None)
 
 
 def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:

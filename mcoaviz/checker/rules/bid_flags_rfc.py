@@ -62,10 +62,12 @@ def ack_flags_not_copied(ctx: HistoryContext) -> list[Hit]:
     """
     hits = []
     for p, bu, ba in _answered(ctx):
+        flagged = [b for b in ba.mobility.bids  # type: ignore[union-attr]
+                   if b.flags_byte and b.dialect is Dialect.RFC5648]
+        if not flagged:  # no flag bit set in the BA's options (the usual case): nothing to explain
+            continue
         sent: dict[int, BindingIdentifier] = {b.bid: b for b in bu.mobility.bids}  # type: ignore[union-attr]
-        for b in ba.mobility.bids:  # type: ignore[union-attr]
-            if b.dialect is not Dialect.RFC5648:
-                continue
+        for b in flagged:
             original = sent.get(b.bid)
             extra = b.flags_byte & ~(original.flags_byte if original is not None else 0) & 0xFF
             if extra:

@@ -198,13 +198,14 @@ def alternate_coa_with_bid(ctx: PacketContext) -> list[Hit]:
     protects the BU, as it does for home registrations); RFC §5.2 MUST NOT be included.
     Example: BU with H, BID option and Alternate CoA option -> finding at the BU.
     """
-    bu = ctx.bu
-    if bu is None or not home_registration(bu) or not ctx.message.bids:  # type: ignore[union-attr]
+    bu, mh = ctx.bu, ctx.packet.mobility
+    if bu is None or mh is None or not mh.bids or not home_registration(bu):
         return []
-    if not any(isinstance(o, AlternateCoA) for o in ctx.message.options):  # type: ignore[union-attr]
-        return []
-    return [packet_hit(ctx, "Home registration with a BID option also carries an Alternate "
-                       "Care-of Address option.", ctx.message.bids[0])]  # type: ignore[union-attr]
+    for o in mh.options:  # a loop, not any(genexpr): this runs on every BU
+        if isinstance(o, AlternateCoA):
+            return [packet_hit(ctx, "Home registration with a BID option also carries an Alternate "
+                               "Care-of Address option.", mh.bids[0])]
+    return []
 
 
 def auth_data_before_bid(ctx: PacketContext) -> list[Hit]:
@@ -213,12 +214,16 @@ def auth_data_before_bid(ctx: PacketContext) -> list[Hit]:
     Binding Identifier mobility option"; RFC §5.2 the same; 6275 §6.2.7 BAD is the last option.
     Example: BU to a CN with options [BAD, BID] -> finding at the BU.
     """
-    mh = ctx.message
+    mh = ctx.packet.mobility
     if ctx.bu is None or mh is None or not mh.bids:
         return []
-    positions = [i for i, o in enumerate(mh.options) if isinstance(o, BindingAuthData)]
-    last_bid = max(i for i, o in enumerate(mh.options) if isinstance(o, BindingIdentifier))
-    if positions and positions[-1] < last_bid:
+    last_auth = last_bid = -1  # one pass over the options (this runs on every BU)
+    for i, o in enumerate(mh.options):
+        if isinstance(o, BindingAuthData):
+            last_auth = i
+        elif isinstance(o, BindingIdentifier):
+            last_bid = i
+    if last_auth >= 0 and last_auth < last_bid:
         return [packet_hit(ctx, "Binding Authorization Data precedes the BID option; it must come "
                            "after it.", mh.bids[-1])]
     return []

@@ -20,6 +20,7 @@ from mcoaviz.engine.keys import BindingKey
 
 UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
 IN_FLIGHT = 1.0  # seconds: data already on its way when the bindings went is not a finding
+RFC5648 = Dialect.RFC5648.value  # a plain str: an enum's .value is a property call, asked per outcome
 
 
 def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
@@ -27,7 +28,7 @@ def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, 
 
 
 def _rfc(p: ev.BindingUpdateProcessed) -> bool:
-    return p.dialect == Dialect.RFC5648.value
+    return p.dialect == RFC5648
 
 
 def _option(packet: Packet | None, bid: int) -> BindingIdentifier | None:
@@ -129,12 +130,22 @@ def non_routable_coa_accepted(ctx: HistoryContext) -> list[Hit]:
     Example: BU BID 1 with CoA fe80::1 -> BA status 0 -> finding at the BA.
     """
     hits = []
+    verdicts: dict[str, bool] = {}  # a CoA comes back with every refresh: each is judged once
     for p, bu, ba in _answered(ctx):
         if not _rfc(p) or p.deregistration:
             continue
-        accepted = {r.bid for r in p.results if r.accepted}
+        accepted: set[int | None] | None = None  # asked only about a non-routable CoA
         for b in bu.mobility.bids:  # type: ignore[union-attr]
-            if b.coa is not None and b.bid in accepted and not routable(b.coa):
+            if b.coa is None:
+                continue
+            ok = verdicts.get(b.coa)
+            if ok is None:
+                ok = verdicts[b.coa] = routable(b.coa)
+            if ok:
+                continue
+            if accepted is None:
+                accepted = {r.bid for r in p.results if r.accepted}
+            if b.bid in accepted:
                 hits.append(Hit(f"BID {b.bid} with care-of address {b.coa}, which is not unicast routable, "
                                 "was accepted instead of rejected with MCOA MALFORMED.", ba.frame, ba.time,
                                 p.key.hoa, b.bid, Dialect.RFC5648))

@@ -105,22 +105,26 @@ def bulk_sequence_below_binding(ctx: HistoryContext) -> list[Hit]:
     RFC §4.1 uses one counter per peer, so every BU must be newer anyway.
     Example: BU seq 10 for BID 1, then bulk BU seq 7 for BIDs 1+2 -> warning at the bulk BU.
     """
-    last: dict[tuple[str | None, str | None, int], int] = {}
+    last: dict[tuple[str | None, str | None], dict[int, int]] = {}  # (HoA, peer) -> BID -> seq
     hits = []
     for m in ctx.bu_seen:
-        if m.seq is None:
+        seq = m.seq
+        if seq is None:
             continue
+        pair = (m.hoa, m.peer)
+        mine = last.get(pair)
+        if mine is None:
+            mine = last[pair] = {}
         if len(m.bids) > 1:
-            older = [b for b in m.bids if (m.hoa, m.peer, b) in last
-                     and seq_before(m.seq, last[(m.hoa, m.peer, b)])]
+            older = [b for b in m.bids if b in mine and seq_before(seq, mine[b])]
             if older:
-                hits.append(Hit(f"Bulk BU uses sequence number {m.seq}, older than the last one used "
-                                f"for BID {older[0]} ({last[(m.hoa, m.peer, older[0])]}).",
+                hits.append(Hit(f"Bulk BU uses sequence number {seq}, older than the last one used "
+                                f"for BID {older[0]} ({mine[older[0]]}).",
                                 m.frame, m.time, m.hoa, older[0], ctx.dialect_of(m.frame)))
         for b in m.bids:
-            prev = last.get((m.hoa, m.peer, b))
-            if prev is None or seq_before(prev, m.seq):
-                last[(m.hoa, m.peer, b)] = m.seq
+            prev = mine.get(b)
+            if prev is None or seq_before(prev, seq):
+                mine[b] = seq
     return hits
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.rules._common import shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -210,9 +211,11 @@ def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
     binding(s) to the home agent" (section removed in RFC 5648). Noteworthy only (info).
     Example: HA 2001:db8::1 registered; data CoA -> 2001:db8::1 with HAO -> info.
     """
+    hits: list[Hit] = []
+    if not ctx.hao_data:  # no data with a Home Address option: nothing to look at
+        return hits
     home_agents = {m.peer for m in ctx.bu_seen if m.role == "home-agent"}
     reported: set[tuple[str, str]] = set()
-    hits = []
     for frame, time, hoa, dst in ctx.hao_data:
         if dst in home_agents and (hoa, dst) not in reported:
             reported.add((hoa, dst))
@@ -254,17 +257,35 @@ def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
     unrelated home addresses is a typical flooding / redirection pattern (warning).
     Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
     """
-    hits = []
+    return shared(ctx, _held_over_time)[0]
+
+
+def _held_over_time(ctx: HistoryContext) -> tuple[list[Hit], list[Hit]]:
+    """MCOA604's and MCOA605's hits from one replay of the binding events (both rules read the
+    bindings held at each start)."""
+    shared_coa: list[Hit] = []
+    crowded: list[Hit] = []
+    reported: set[tuple[str, str]] = set()
+    limit = ctx.config.max_coas_per_hoa
     for started, held in _bindings_over_time(ctx):
+        pair = (started.key.node, started.key.hoa)
+        count = held.per_pair[pair]
+        if count > limit and pair not in reported:
+            reported.add(pair)
+            crowded.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
+                               f"{started.key.node} (more than {limit}).",
+                               started.frame, started.time, started.key.hoa, started.key.bid))
         if started.home:
             continue
-        others = sorted({k.hoa for k in held.by_coa[started.coa]
-                         if k.node == started.key.node and k.hoa != started.key.hoa})
+        holders = held.by_coa[started.coa]
+        if len(holders) < 2:  # only this binding holds the CoA (the usual case)
+            continue
+        others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
         if others:
-            hits.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
-                            f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
-                            started.key.bid, key=started.coa))
-    return hits
+            shared_coa.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
+                                  f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
+                                  started.key.bid, key=started.coa))
+    return shared_coa, crowded
 
 
 def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
@@ -273,17 +294,7 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
     Why: draft §10 / RFC §10 (resource exhaustion by many bindings). Noteworthy only (info).
     Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
     """
-    reported: set[tuple[str, str]] = set()
-    hits = []
-    for started, held in _bindings_over_time(ctx):
-        pair = (started.key.node, started.key.hoa)
-        count = held.per_pair[pair]
-        if count > ctx.config.max_coas_per_hoa and pair not in reported:
-            reported.add(pair)
-            hits.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
-                            f"{started.key.node} (more than {ctx.config.max_coas_per_hoa}).",
-                            started.frame, started.time, started.key.hoa, started.key.bid))
-    return hits
+    return shared(ctx, _held_over_time)[1]
 
 
 def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:

@@ -17,7 +17,7 @@ from dissector.records import (
 )
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import packet_hit
+from mcoaviz.checker.rules._common import carried, ipv4_bid_carried, packet_hit
 from mcoaviz.engine import events as ev
 
 
@@ -38,7 +38,9 @@ def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
     IPv4 care-of address"; RFC §8.1 the same.
     Example: bulk BU with BID 1 (IPv6 CoA) and BID 2 (IPv4 CoA 192.0.2.7, new) -> finding.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ipv4_bid_carried(ctx):
+        return hits
     for m in ctx.bu_seen:
         if len(m.bids) < 2:
             continue
@@ -57,7 +59,9 @@ def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
     address, it MUST follows the Figure 6"); RFC §8.1, Figure 9.
     Example: BU from IPv6 CoA with BID 2 (IPv4 CoA, new), no UDP encapsulation -> finding.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ipv4_bid_carried(ctx):
+        return hits
     for m in ctx.bu_seen:
         packet = ctx.packet(m.frame)
         if packet is None or packet.path.tunnel == "udp":
@@ -77,7 +81,9 @@ def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
     RFC 5555 §4.2 still applies (warning). The NAT is the engine's conclusion (I-22).
     Example: BU over UDP from 203.0.113.5 with BID CoA 192.0.2.7 -> BA status 0, no NAT option.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ipv4_bid_carried(ctx):  # a claimed IPv4 CoA comes only from a BID option's (I-22)
+        return hits
     for p in ctx.of(ev.BindingUpdateProcessed):
         ba = ctx.packet(p.ba_frame)
         if ba is None or ba.mobility is None:
@@ -103,6 +109,8 @@ def bulk_after_nat(ctx: HistoryContext) -> list[Hit]:
     bulk registration for the IPv4 care-of address"; RFC §8.1 only implies it (warning).
     Example: BU BID 2 (IPv4) -> BA with NAT Detection -> bulk BU with BID 2 -> finding.
     """
+    if not carried(ctx, NATDetection):
+        return []
     natted: dict[tuple[str, str], tuple[int, set[int], set[str]]] = {}
     for p, bu, ba in _acks(ctx):
         if any(isinstance(o, NATDetection) for o in ba.mobility.options):  # type: ignore[union-attr]
@@ -130,12 +138,16 @@ def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
     Why: draft §8.2 "this option MUST be presented before any BID options"; RFC §8.2 the same.
     Example: BA options [BID 1, IPv4AA] -> finding at the BA.
     """
-    mh = ctx.message
+    mh = ctx.packet.mobility
     if mh is None or not isinstance(mh.body, BindingAck) or not mh.bids:
         return []
-    first_bid = next(i for i, o in enumerate(mh.options) if isinstance(o, BindingIdentifier))
-    late = [i for i, o in enumerate(mh.options) if isinstance(o, IPv4AddressAck) and i > first_bid]
-    if not late:
+    after_bid = False  # one pass over the options (this runs on every BA)
+    for o in mh.options:
+        if isinstance(o, BindingIdentifier):
+            after_bid = True
+        elif after_bid and isinstance(o, IPv4AddressAck):
+            break
+    else:
         return []
     return [packet_hit(ctx, "IPv4 Address Acknowledgement option follows a BID option; it must precede "
                        "them.", mh.bids[0])]
@@ -143,6 +155,8 @@ def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
 
 def _ipv4aa_cases(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, bool]]:
     """(outcome, BA, an IPv4 CoA was rejected) for BAs with an IPv4AA whose BU asked no IPv4 HoA."""
+    if not carried(ctx, IPv4AddressAck):
+        return
     for p, bu, ba in _acks(ctx):
         if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options):  # type: ignore[union-attr]
             continue
@@ -196,12 +210,15 @@ def ipv4_coa_option_with_bid(ctx: PacketContext) -> list[Hit]:
 
 
 RFC5555_STATUSES = frozenset({0, 128, 129, 130, 131, 132, 133})  # RFC 5555 §3.2.1
+RFC5648 = Dialect.RFC5648.value  # a plain str (an enum's .value is a property call)
 
 
 def _ipv4_hoa_registrations(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet]]:
     """(outcome, BA) of RFC 5648 registrations (Lifetime > 0) that requested an IPv4 home address."""
+    if not carried(ctx, IPv4HomeAddress):
+        return
     for p, bu, ba in _acks(ctx):
-        if p.dialect != Dialect.RFC5648.value or p.deregistration:
+        if p.dialect != RFC5648 or p.deregistration:
             continue
         if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
             yield p, ba
@@ -247,7 +264,9 @@ def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
     UDP from 203.0.113.9 -> finding at 3.
     """
     assigned: dict[tuple[str, str], tuple[str, int]] = {}  # (HA, HoA) -> (IPv4 HoA, BA frame)
-    hits = []
+    hits: list[Hit] = []
+    if not carried(ctx, IPv4AddressAck):  # nothing was ever assigned
+        return hits
     for p in ctx.of(ev.BindingUpdateProcessed):
         if p.role != "home-agent":
             continue

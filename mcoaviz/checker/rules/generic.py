@@ -30,6 +30,8 @@ def malformed_mobility(ctx: PacketContext) -> list[Hit]:
     a short snapshot length produces the same picture.
     Example: BU whose option area overruns the Header Len -> warning at the BU.
     """
+    if not ctx.packet.problems:  # the usual case, on every message
+        return []
     problems = [p for p in ctx.packet.problems if p.severity == "error"
                 and (p.layer.startswith("mobility") or p.layer.startswith("option"))]
     if not problems:

@@ -83,7 +83,9 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
     NS -> warning at 3.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.home_link_interfaces:  # no capture interface sees any home link
+        return hits
     first_seen: set[tuple[str, str]] = set()
     pre_existing = {(s.key.node, s.key.hoa, s.frame) for s in ctx.of(ev.BindingStarted) if s.pre_existing}
     for p in ctx.of(ev.BindingUpdateProcessed):
@@ -121,7 +123,9 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
     Example: BU + BA 0 from the HA's MAC (frames 1-2), DAD NS for the home address from the same
     MAC (frame 3) -> error at 3.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.nd_by_target:  # no NS / NA at all: no DAD to judge
+        return hits
     agents = _home_agents(ctx)
     for hoa, nodes in agents.items():
         macs = _mn_macs(ctx, hoa)
@@ -324,7 +328,9 @@ def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
     §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.watched_data:  # no untunnelled data from a home address was watched
+        return hits
     data: dict[str, list[WatchedData]] = {}
     for d in ctx.watched_data:
         data.setdefault(d.src, []).append(d)
@@ -371,7 +377,9 @@ def correspondent_binding_after_return(ctx: HistoryContext) -> list[Hit]:
             continue
         if _from_home_link(pkt, m.hoa) and not any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
             returned.setdefault(m.hoa, m)
-    hits = []
+    hits: list[Hit] = []
+    if not returned:  # no mobile node de-registered from its home link
+        return hits
     earlier: set[tuple[str | None, str | None, str | None]] = set()
     for m in ctx.bu_seen:
         pkt, bu = ctx.packet(m.frame), _bu_of(ctx, m.frame)
@@ -406,12 +414,14 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
     Example: bindings 1 (CoA with the HoA's IID) and 2, then a Lifetime-0 BU for BID 1 from the
     home address (frame 5) while BID 2 stays -> warning at 5.
     """
-    hits = []
+    hits: list[Hit] = []
     home_if: dict[str, set[int]] = {}  # hoa -> capture interfaces that sent from the home address
     for sent in ctx.packets.values():
         mh = sent.mobility
         if mh is not None and mh.type_name == "BU" and sent.path.src and _from_home_link(sent, sent.path.src):
             home_if.setdefault(sent.path.src, set()).add(sent.interface)
+    if not home_if:  # no BU from a home link: every case below needs one (a BU from the HoA)
+        return hits
     for p in ctx.of(ev.BindingUpdateProcessed):
         pkt = ctx.packet(p.bu_frame)
         if p.role != "home-agent" or not p.deregistration or pkt is None or not p.results:
@@ -500,7 +510,9 @@ def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
     Example: H BU with MH-LLA (frame 1), NS for the home address from the HA's MAC (frame 2),
     BA from the same MAC (frame 3) -> warning at 2.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.nd_by_target:  # no NS at all
+        return hits
     windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
     for p, bu, home in home_bus(ctx):
         if not _lla_options(bu) or is_draft(bu.mobility.bids[0]):  # type: ignore[union-attr]
@@ -535,7 +547,9 @@ def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
     Example: RA for the home /64 from another router, H BU, BA 0, NA for the home address from
     the MN -> error at the NA.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
+        return hits
     routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
     for ra in ctx.ra_packets:
         for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():

@@ -8,21 +8,34 @@ the engine's ``HomeNdOwner`` events.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
+from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64, shared
 from mcoaviz.engine import events as ev
 
 RETURNHOME = 5
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
+# (packet, its H-flag BID options) of the last BU asked about: four rules ask in a row. One
+# tuple, replaced whole, so a reader in another thread never pairs one packet with another's
+# options; the packet itself is kept (no id() reuse).
+_last_home_bids: list[tuple[Any, tuple[BindingIdentifier, ...]]] = [(None, ())]
+
+
 def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
     if ctx.bu is None:
         return ()
-    return tuple(b for b in ctx.message.bids if b.home_flag)  # type: ignore[union-attr]
+    packet = ctx.packet
+    last = _last_home_bids[0]
+    if last[0] is packet:
+        return last[1]
+    found = tuple(b for b in packet.mobility.bids if b.home_flag)  # type: ignore[union-attr]
+    _last_home_bids[0] = (packet, found)
+    return found
 
 
 def home_bu_not_from_home_link(ctx: PacketContext) -> list[Hit]:
@@ -80,14 +93,25 @@ def rfc_home_coa_not_hoa(ctx: PacketContext) -> list[Hit]:
 # ----------------------------------------------------------------------- history rules
 
 
-def _home_bus(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]]:
+HomeBu = tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]
+
+
+def _find_home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
+    found = []
     for p in ctx.of(ev.BindingUpdateProcessed):
         bu = ctx.packet(p.bu_frame)
         if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
             continue
         home = tuple(b.bid for b in bu.mobility.bids if b.home_flag)
         if home:
-            yield p, bu, home
+            found.append((p, bu, home))
+    return tuple(found)
+
+
+def _home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
+    """(outcome, BU packet, its H-flag BIDs) of every processed BU with an H flag: one pass over
+    the outcomes shared by the eight rules that start from them (``shared``)."""
+    return shared(ctx, _find_home_bus)
 
 
 def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
@@ -127,7 +151,9 @@ def nd_before_home_ack(ctx: HistoryContext) -> list[Hit]:
     The MN is recognised by the BU frame's source MAC (else by source = home address).
     Example: H BU (frame 1), NA for the HoA from the MN (frame 2), BA (frame 3) -> finding at 2.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.nd_by_target:  # no ND in the capture: nothing to find (a cost only where ND is)
+        return hits
     for p, bu, home in _home_bus(ctx):
         if p.ba_frame is None:
             continue
@@ -145,6 +171,8 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     the home link" and §5.6.3; RFC §4.4, §5.6.4.
     Example: H BU -> BA 5 (frame 2) -> NA for the HoA from the MN (frame 3) -> finding at 3.
     """
+    if not ctx.nd_by_target:
+        return []
     macs: dict[str, bytes | None] = {}
     for _p, bu, _home in _home_bus(ctx):
         macs[_p.key.hoa] = bu.path.mac_src
@@ -183,7 +211,9 @@ def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
     the HA's is the BA frame's.
     Example: H BU, BA status 0, then an RA for the home /64 from another router -> finding at the BA.
     """
-    hits = []
+    hits: list[Hit] = []
+    if not ctx.ra_packets:  # no router advertised anything
+        return hits
     for p, _bu, home in _home_bus(ctx):
         ba = ctx.packet(p.ba_frame)
         ha_mac = ba.path.mac_src if ba is not None else None
