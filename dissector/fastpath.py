@@ -343,8 +343,8 @@ class FastPath:
 
     def _evict_idle(self, latest: int) -> None:
         """Every ``SWEEP_SECONDS`` of capture time: forget the learned flows whose last packet is
-        more than ``IDLE_SECONDS`` before second ``latest`` (their exact keys and row texts too)
-        and empty the C table (it refills from the flows dicts, one look-up per active flow).
+        more than ``IDLE_SECONDS`` before second ``latest``, and empty the exact keys, the row
+        texts and the C table (they refill from the flows dicts, one look-up per active flow).
 
         Results do not change: an entry still counting stays reachable through ``_dirty``, and a
         flow seen again is learned again under the same canonical key, which ``flush`` merges
@@ -358,19 +358,16 @@ class FastPath:
         cut = latest - IDLE_SECONDS
         if self._table is not None:
             self._table.clear()  # writes its pending counts back first
-        kept: set[Canonical] = set()
         for flows in self._flows.values():
             idle = [key for key, entry in flows.items() if entry[LAST] < cut]
             for key in idle:
                 del flows[key]
             self.evicted += len(idle)
-            kept.update(entry[CANONICAL] for entry in flows.values())
+        # the exact keys and row texts are only shortcuts: emptied whole (cheaper than sorting
+        # out the idle ones), they refill from the flows still known at their next packet / row
         for exacts in self._exact.values():
-            for exact in [exact for exact, (_, entry) in exacts.items() if entry[LAST] < cut]:
-                del exacts[exact]
-        texts = self._texts
-        for canonical in [c for c in texts if c not in kept]:
-            del texts[canonical]
+            exacts.clear()
+        self._texts.clear()
 
     def _forget(self) -> None:
         """``flush`` in count_only mode: the same bookkeeping as ``_flush_items`` without rows.

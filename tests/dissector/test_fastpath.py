@@ -446,6 +446,7 @@ def test_idle_flows_are_forgotten_and_counted_the_same_when_they_return(
 
 
 def test_idle_flows_leave_the_exact_keys_and_row_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep empties the exact keys and row texts; only flows still known refill them."""
     import dissector.fastpath as fastpath
 
     monkeypatch.setattr(fastpath, "IDLE_SECONDS", 3)
@@ -458,7 +459,10 @@ def test_idle_flows_leave_the_exact_keys_and_row_texts(monkeypatch: pytest.Monke
     assert len(fast._exact[0]) == 1 and len(fast._texts) == 1
     for t in range(101, 110):
         assert fast.offer(frame(new, time=t + 0.5))
-        fast.flush()
+        assert fast.offer(frame(new, time=t + 0.6))  # after a sweep: its exact key comes back
+        rows = fast.flush()
+        assert [(r.outer_dst, r.packets) for r in rows] == [(COA, 2)]
     assert [e[fastpath.CANONICAL][1][16:] for e in fast._flows[0].values()] == [a6(COA)]
-    assert [entry for _, entry in fast._exact[0].values()] == list(fast._flows[0].values())
-    assert [t[2] for t in fast._texts.values()] == [COA]  # (via, outer_src, outer_dst, ...)
+    assert [entry for _, entry in fast._exact[0].values()] in ([], list(fast._flows[0].values()))
+    assert all(t[2] == COA for t in fast._texts.values())  # (via, outer_src, outer_dst, ...)
+    assert fast.evicted == 1
