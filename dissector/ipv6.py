@@ -237,29 +237,24 @@ def _destination_options(r: Reader, state: WalkState) -> int:
 def _routing(r: Reader, state: WalkState) -> int:
     state.layer = "routing"
     start = r.pos
-    if start + 24 <= r.end:  # a whole type 2 header's worth of bytes: read them without the Reader
+    whole = start + 24 <= r.end  # a whole type 2 header's worth of bytes: read them by indexing
+    if whole:
         buf = r.buf
         following, length, rtype, segments_left = buf[start], buf[start + 1], buf[start + 2], buf[start + 3]
-        if rtype == 2:
-            if length != 2:
-                state.problem(start + 1, f"type 2 routing header Hdr Ext Len {length}, must be 2")
-            if segments_left != 1:
-                state.problem(start + 3, f"type 2 routing header Segments Left {segments_left}, must be 1")
-            if length >= 2:
-                state.routing_type2 = inet_ntop(AF_INET6, buf[start + 8 : start + 24])
-        _header_end(r, start, start + (length + 1) * 8, "Routing")
-        return following
-    following, length, rtype, segments_left = r.pull_u8(), r.pull_u8(), r.pull_u8(), r.pull_u8()
-    end = start + (length + 1) * 8
+    else:  # the Reader says where it runs out
+        following, length, rtype, segments_left = r.pull_u8(), r.pull_u8(), r.pull_u8(), r.pull_u8()
     if rtype == 2:
         if length != 2:
             state.problem(start + 1, f"type 2 routing header Hdr Ext Len {length}, must be 2")
         if segments_left != 1:
             state.problem(start + 3, f"type 2 routing header Segments Left {segments_left}, must be 1")
         if length >= 2:
-            r.skip(4)
-            state.routing_type2 = r.pull_ipv6()
-    _header_end(r, start, end, "Routing")
+            if whole:
+                state.routing_type2 = inet_ntop(AF_INET6, r.buf[start + 8 : start + 24])
+            else:
+                r.skip(4)
+                state.routing_type2 = r.pull_ipv6()
+    _header_end(r, start, start + (length + 1) * 8, "Routing")
     return following
 
 

@@ -106,6 +106,20 @@ failed:
     return -1;
 }
 
+/* After a flush (FastPath._reset_counted): the counting entries (validated 7-lists) keep their
+ * keys with zero counts and no second; both lists are emptied. */
+static int reset_counted(PyObject *done, PyObject *dirty) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) {
+        PyObject *entry = PyList_GET_ITEM(dirty, i);
+        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
+        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
+            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0)
+            return -1;
+    }
+    if (PyList_SetSlice(dirty, 0, PyList_GET_SIZE(dirty), NULL) < 0) return -1;
+    return PyList_SetSlice(done, 0, PyList_GET_SIZE(done), NULL);
+}
+
 const char flush_items_doc[] =
     "flush_items(done, dirty, texts, make_texts) -> (items, latest)\n\n"
     "FastPath.flush's merge, in C: the counts of done (tuples) and dirty (entries, then reset\n"
@@ -161,16 +175,7 @@ PyObject *flush_items(PyObject *Py_UNUSED(self), PyObject *args) {
         for (int k = 0; k < 7; k++) fields[k] = PyList_GET_ITEM(entry, k);
         if (merge_count(merged, fields, &latest) < 0) goto failed;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dirty); i++) { /* keep the entries, zero counts */
-        PyObject *entry = PyList_GET_ITEM(dirty, i);
-        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
-        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
-            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0)
-            goto failed;
-    }
-    if (PyList_SetSlice(dirty, 0, PyList_GET_SIZE(dirty), NULL) < 0 ||
-        PyList_SetSlice(done, 0, PyList_GET_SIZE(done), NULL) < 0)
-        goto failed;
+    if (reset_counted(done, dirty) < 0) goto failed;
     /* first every row's texts (the tuples are scattered over the heap: each is fetched while
      * the next ones are looked up), then the items, fetching the strings a few rows ahead */
     Py_ssize_t count = PyDict_GET_SIZE(merged);
@@ -417,16 +422,7 @@ PyObject *forget(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     PyObject *span = PyTuple_Pack(3, first, last, latest); /* owned before the counts go */
     if (span == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < dirty_count; i++) { /* keep the entries, zero counts */
-        PyObject *entry = PyList_GET_ITEM(dirty, i);
-        PyObject *zero = PyLong_FromLong(0), *zero2 = PyLong_FromLong(0), *none = PyLong_FromLong(-1);
-        if (zero == NULL || zero2 == NULL || none == NULL || PyList_SetItem(entry, 0, zero) < 0 ||
-            PyList_SetItem(entry, 1, zero2) < 0 || PyList_SetItem(entry, 6, none) < 0) {
-            Py_DECREF(span);
-            return NULL;
-        }
-    }
-    if (PyList_SetSlice(dirty, 0, dirty_count, NULL) < 0 || PyList_SetSlice(done, 0, done_count, NULL) < 0) {
+    if (reset_counted(done, dirty) < 0) {
         Py_DECREF(span);
         return NULL;
     }
