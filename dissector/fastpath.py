@@ -101,7 +101,9 @@ class FastPath:
         self.accepted = 0  # packets counted so far (statistics for benchmarks and reports)
         self.position = 0  # bytes of the file the accelerated walk has passed (progress displays)
         self.accelerated = 0  # of which counted by the C accelerator
-        self._watched: frozenset[bytes] = frozenset()  # raw IPv6 addresses whose frames go to the slow path
+        # raw IPv6 addresses whose frames go to the slow path: one set changed in place (the C
+        # walk holds it)
+        self._watched: set[bytes] = set()
         # called by the accelerated walk every WINDOW bytes it counts (between two C calls, never
         # inside one): the pipeline flushes there, so a long run of bulk data without a declined
         # record (a home agent's refreshes come in bursts: minutes of data between them) neither
@@ -111,7 +113,6 @@ class FastPath:
         # the counts and keeps the time span they covered in ``span`` (the caller's clock)
         self.count_only = False
         self.span: tuple[float, float] | None = None  # (first, last) of what count_only flush forgot
-        self._watching: set[bytes] = set()  # the same, one set changed in place (the C walk reads it)
         # the classifier's UDP ports (DSMIPv6, IKE) as maps for the C walk's level 3
         self._port_maps = (_port_map(self.classifier.udp_ports), _port_map(IKE_PORTS))
 
@@ -131,13 +132,11 @@ class FastPath:
                 raw.add(socket.inet_pton(socket.AF_INET6, address))
             except (OSError, ValueError):  # not an IPv6 address: nothing the fast path would count
                 continue
-        watched = frozenset(raw)
-        if watched == self._watched:
+        if raw == self._watched:
             return
-        added = not watched <= self._watched
-        self._watched = watched
-        self._watching.clear()
-        self._watching.update(watched)
+        added = not raw <= self._watched
+        self._watched.clear()
+        self._watched.update(raw)
         if added:
             for flows in self._flows.values():
                 flows.clear()
@@ -571,7 +570,7 @@ class _Accelerator:
         # Classifier (filter() then skips its _admit), else -1
         self.refused_at = [-1]
         admit = None if os.environ.get(C_ADMIT_VARIABLE, "") == "0" else (
-            *fast._port_maps, fast._watching, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
+            *fast._port_maps, fast._watched, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
             self.refused_at,
         )  # fmt: skip
         # the dicts and lists themselves: C reads and updates them in place
@@ -629,7 +628,7 @@ class _Accelerator:
         self._released = end
 
 
-def _involves(canonical: Canonical, watched: frozenset[bytes]) -> bool:
+def _involves(canonical: Canonical, watched: set[bytes]) -> bool:
     """Whether an IPv6 address of the canonical key (either pair, HAO, RH2) is watched."""
     _via, outer, inner, hao, rh2 = canonical
     for pair in (outer, inner):

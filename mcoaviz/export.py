@@ -17,7 +17,7 @@ from typing import IO, Any, TextIO
 from mcoaviz.engine.traffic import TrafficTable
 from mcoaviz.pipeline import Analysis
 from mcoaviz.rowspool import ROW_ENCODER, RowSpool
-from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows, timing_tables
+from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows
 
 # Column order for each table (extra keys found in rows are appended after these).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -38,13 +38,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "latencies": LATENCY_COLUMNS,
     "gaps": GAP_COLUMNS,
 }
-
-
-def to_json_object(analysis: Analysis) -> dict[str, Any]:
-    """The analysis tables plus the derived ``latencies`` and ``gaps`` (mcoaviz.timings)."""
-    out = analysis.to_dict()
-    out.update(timing_tables(analysis))
-    return out
 
 
 RowsOf = Callable[[], Iterable[dict[str, Any]]]
@@ -148,6 +141,6 @@ def write_csv_folder(analysis: Analysis, folder: str | os.PathLike[str]) -> list
     for name, rows in [("capture", _given([capture])), *tables(analysis)]:
         target = path / f"{name}.csv"
         with target.open("w", newline="", encoding="utf-8") as out:
-            write_csv_table(name, _given(rows) if isinstance(rows, RowSpool) else rows, out)
+            write_csv_table(name, rows, out)
         written.append(target)
     return written

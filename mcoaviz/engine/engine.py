@@ -182,11 +182,7 @@ class BindingEngine:
     def feed(self, packet: Packet) -> list[Event]:
         """One slow-path record, in capture order."""
         t = packet.time
-        if self.config.retain is not None or self._due(t):
-            events = self._advance(t)
-        else:  # nothing can fall due before ``t``: the timers are not walked for every message
-            self._saw_time(t)
-            events = []
+        events = self._advance(t)
         m = packet.mobility
         if m is None:
             if packet.icmp6 is None:
@@ -340,6 +336,9 @@ class BindingEngine:
         return self._keep(self._advance(t))
 
     def _advance(self, t: float) -> list[Event]:
+        if self.config.retain is None and not self._due(t):
+            self._saw_time(t)  # nothing can fall due before ``t``: the timers are not walked
+            return []
         if self._first_time is None:
             self._first_time = t
             self._capture_start[0] = t

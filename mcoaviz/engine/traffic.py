@@ -187,8 +187,8 @@ class TrafficTable:
         return {path: sorted(starts) for path, starts in busy.items()}
 
     def iter_bin_rows(self) -> Iterator[dict[str, Any]]:
-        """The bin rows by (bin start, row order), made one at a time: a merge of the sorted
-        series (memory: one heap entry per key, never every row)."""
+        """The bin rows by (bin start, row order), made one at a time from the columns
+        (``_buckets``: two machine ints per bin, never every row as a dict)."""
         width = self.width
         for key, series, at in self._bins_in_order():
             row = dict(zip(KEY_FIELDS, key, strict=True))

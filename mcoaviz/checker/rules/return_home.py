@@ -8,7 +8,6 @@ the engine's ``HomeNdOwner`` events.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
@@ -20,22 +19,10 @@ RETURNHOME = 5
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
-# (packet, its H-flag BID options) of the last BU asked about: four rules ask in a row. One
-# tuple, replaced whole, so a reader in another thread never pairs one packet with another's
-# options; the packet itself is kept (no id() reuse).
-_last_home_bids: list[tuple[Any, tuple[BindingIdentifier, ...]]] = [(None, ())]
-
-
 def _home_bids(ctx: PacketContext) -> tuple[BindingIdentifier, ...]:
     if ctx.bu is None:
         return ()
-    packet = ctx.packet
-    last = _last_home_bids[0]
-    if last[0] is packet:
-        return last[1]
-    found = tuple(b for b in packet.mobility.bids if b.home_flag)  # type: ignore[union-attr]
-    _last_home_bids[0] = (packet, found)
-    return found
+    return tuple(b for b in ctx.packet.mobility.bids if b.home_flag)  # type: ignore[union-attr]
 
 
 def home_bu_not_from_home_link(ctx: PacketContext) -> list[Hit]:
