@@ -43,6 +43,7 @@ from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
 from mcoaviz.engine.engine import BindingEngine, EngineConfig
 from mcoaviz.engine.events import Event
 from mcoaviz.rowspool import RowSpool, RowView
+from mcoaviz.timings import SentCoas
 
 if TYPE_CHECKING:  # the checker is imported when a pipeline runs one (`decode` does not)
     from mcoaviz.checker import Checker
@@ -66,6 +67,11 @@ class AnalysisOptions:
     # whole-file export / analyse: message rows spooled to a temporary file (``RowSpool``) and
     # the final tables handed over in their compact form, not as lists of dicts
     stream: bool = False
+    # the engine's event history: "all" (every event: views and questions that may read any
+    # kind, e.g. the TUI, ``explain``, ``--at``) or "read" (only the kinds the checker's rules
+    # read, ``Checker.kept_kinds``, and the latencies table's, ``SentCoas``; what else the export
+    # needs of the rest is folded as the events arrive). Same tables and findings; less memory.
+    history: str = "all"
 
 
 @dataclass
@@ -82,6 +88,8 @@ class Analysis:
     problems: list[dict[str, Any]]
     dialects: list[dict[str, Any]] = field(default_factory=list)  # one row per (MN, peer) pair
     events: list[Event] = field(default_factory=list, repr=False)
+    # with ``history="read"``: the BUs' CoAs the latencies table reads (BulEntryChanged not kept)
+    sent_coas: SentCoas | None = field(default=None, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
     stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
@@ -113,8 +121,6 @@ class Pipeline:
     def __init__(self, options: AnalysisOptions | None = None, name: str | None = None) -> None:
         self.options = options or AnalysisOptions()
         self.name = name
-        # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
-        self.engine = BindingEngine(self.options.engine, RowSpool() if self.options.stream else None)
         self.frames = 0
         self.first_time: float | None = None
         self.last_time: float | None = None
@@ -129,6 +135,19 @@ class Pipeline:
         if forced is not None:
             self.dialect, self.dialect_reason = forced, "set by --dialect"
         self.pairs = PairDialects(self.options.bid_type, forced)
+        self.checker: Checker | None = self._make_checker()
+        # history="read": the engine keeps the event kinds that are read; the latencies table's
+        # other input is folded here as events arrive
+        self.sent_coas: SentCoas | None = None
+        engine_config = self.options.engine
+        if self.options.history not in ("all", "read"):
+            raise ValueError(f"history must be 'all' or 'read', not {self.options.history!r}")
+        if self.options.history == "read" and self.options.run_engine:
+            self.sent_coas = SentCoas()
+            kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
+            engine_config = dataclasses.replace(engine_config, keep_kinds=kinds)
+        # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
+        self.engine = BindingEngine(engine_config, RowSpool() if self.options.stream else None)
         self._held: deque[tuple[Packet, Pair | None] | list[TrafficCount]] = deque()
         self._held_packets = 0  # Mobility Header messages among the held records
         self._decode = DecodeOptions(dialect=forced or Dialect.RFC5648,
@@ -138,7 +157,6 @@ class Pipeline:
             self._fast.count_only = True  # no engine to hand traffic rows to
         if self._fast is not None:  # flush during long runs of bulk data too (FastPath.tick)
             self._fast.tick = self._flush_rows
-        self.checker: Checker | None = self._make_checker()
         self._returned_version = 0  # the checker's returned_version the fast path was last aimed at
         self._finished = False
         self.format: str | None = None  # "pcap" | "pcapng" once known
@@ -323,6 +341,8 @@ class Pipeline:
         if not self.options.run_engine:
             return []
         events = self.engine.feed(packet)
+        if self.sent_coas is not None and events:
+            self.sent_coas.observe(events)
         if self.checker is not None:
             self.checker.observe(packet, events, dialect)
             if self.checker.returned_version != self._returned_version:
@@ -333,6 +353,8 @@ class Pipeline:
         if not self.options.run_engine:
             return []
         events = self.engine.feed_traffic(rows)
+        if self.sent_coas is not None and events:
+            self.sent_coas.observe(events)
         if self.checker is not None:
             self.checker.observe_traffic(rows, events)
             if self.checker.returned_version != self._returned_version:
@@ -383,6 +405,8 @@ class Pipeline:
                 self.checker.config = dataclasses.replace(self.checker.config, dialect=self.dialect)
             end = self.last_time if self.last_time is not None else 0.0
             events = self.engine.finish(end)
+            if self.sent_coas is not None and events:
+                self.sent_coas.observe(events)
             if self.checker is not None and events:
                 self.checker.observe_traffic([], events)
         return self.snapshot(final=True)
@@ -407,6 +431,7 @@ class Pipeline:
             problems=list(self.problems),
             dialects=self.pairs.rows(),
             events=self.engine.events,
+            sent_coas=self.sent_coas,
             checker_available=self.checker is not None,
             unreadable=self.unreadable,
         )

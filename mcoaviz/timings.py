@@ -48,8 +48,42 @@ def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
     return list(iter_latencies(events))
 
 
-def iter_latencies(events: Iterable[Event]) -> Iterator[dict[str, Any]]:
-    """``latencies`` one row at a time (the streaming export never holds the table)."""
+class SentCoas:
+    """The one thing the latencies table reads from ``BulEntryChanged`` events: which CoA each BU
+    sent for each BID. Folded as the events arrive (sans-IO: ``observe`` takes the engine's
+    events), so a narrowed history (``AnalysisOptions.history``) need not keep those events
+    (~3 per BU of a home agent's refreshes); what stays is one small tuple per BU sent."""
+
+    READS = (MessageSeen, BindingUpdateProcessed, UnansweredBU)  # what iter_latencies reads of the rest
+
+    def __init__(self) -> None:
+        self._by_frame: dict[int, tuple[Any, ...]] = {}  # BU frame -> (bid, coa, bid, coa, ...)
+
+    def observe(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if event.__class__ is BulEntryChanged and event.change in ("sent", "refreshed") \
+                    and event.frame:
+                self.add(event.frame, event.key.bid, event.coa)
+
+    def add(self, frame: int, bid: int | None, coa: str | None) -> None:
+        flat = self._by_frame.get(frame, ())
+        for i in range(0, len(flat), 2):
+            if flat[i] == bid:  # a later change for the same BID wins (as in a dict)
+                self._by_frame[frame] = (*flat[:i + 1], coa, *flat[i + 2:])
+                return
+        self._by_frame[frame] = (*flat, bid, coa)
+
+    def get(self, frame: int) -> dict[int | None, str | None]:
+        flat = self._by_frame.get(frame, ())
+        return dict(zip(flat[::2], flat[1::2], strict=True))
+
+    def __len__(self) -> int:
+        return len(self._by_frame)
+
+
+def iter_latencies(events: Iterable[Event], folded: SentCoas | None = None) -> Iterator[dict[str, Any]]:
+    """``latencies`` one row at a time (the streaming export never holds the table). ``folded``:
+    the BUs' CoAs folded as the events came (then ``events`` may lack ``BulEntryChanged``)."""
     sent: dict[int, dict[int | None, str | None]] = defaultdict(dict)  # BU frame -> bid -> coa
     processed: dict[int, BindingUpdateProcessed] = {}
     unanswered: dict[int, str] = {}
@@ -58,7 +92,8 @@ def iter_latencies(events: Iterable[Event]) -> Iterator[dict[str, Any]]:
         if isinstance(event, MessageSeen) and event.kind == "BU" and event.key is not None:
             bus.append(event)
         elif isinstance(event, BulEntryChanged) and event.change in ("sent", "refreshed") and event.frame:
-            sent[event.frame][event.key.bid] = event.coa
+            if folded is None:
+                sent[event.frame][event.key.bid] = event.coa
         elif isinstance(event, BindingUpdateProcessed):
             processed[event.bu_frame] = event
         elif isinstance(event, UnansweredBU):
@@ -69,7 +104,7 @@ def iter_latencies(events: Iterable[Event]) -> Iterator[dict[str, Any]]:
         done = processed.get(bu.frame)
         if done is not None and not done.ack_requested:
             continue  # no BA was asked for: there is no latency to measure
-        coas = sent.get(bu.frame, {})
+        coas = sent.get(bu.frame, {}) if folded is None else folded.get(bu.frame)
         bids: list[int | None] = list(bu.bids) or list(coas) or [None]
         for bid in bids:
             coa = coas.get(bid)
@@ -199,7 +234,7 @@ def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
 
 def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
     """The ``latencies`` table of an ``Analysis``, one row at a time."""
-    rows = iter_latencies(analysis.events)
+    rows = iter_latencies(analysis.events, getattr(analysis, "sent_coas", None))
     if analysis.capture.get("query"):
         shown = {m["frame"] for m in analysis.messages}
         rows = (r for r in rows if r["bu_frame"] in shown)

@@ -22,7 +22,7 @@ from dissector.codepoints import BAStatus, Dialect
 from dissector.records import IPv4AddressAck, Packet, TrafficCount
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
-from mcoaviz.checker.registry import BY_CODE, RULES, Rule
+from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
@@ -50,8 +50,17 @@ class Checker:
         self.config = config or CheckerConfig()
         self._packet_rules = PacketRuleIndex(selected_rules(self.config, PACKET))
         self._history_rules = selected_rules(self.config, HISTORY)
+        # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
+        # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
+        self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
         self._findings: list[Finding] = []
         self._events: list[object] = []
+        # the first event's time and the latest event time / signalling packet times seen,
+        # kept or not (``HistoryContext.capture_end``, ``signalling_start``)
+        # (a live session's retention stops this: ``forget_before``)
+        self._event_times: tuple[Any, float | None] | None = None  # (first's time, latest float)
+        self._packet_span: tuple[float, float] | None = None
+        self._track_times = True
         self._signalling: dict[int, Packet] = {}  # MH / ICMPv6 / IKE packets by frame, for history rules
         self._shared: dict[Any, Any] = {}  # equal immutable parts of kept packets -> one object (_kept)
         self._hao_data: list[tuple[int | None, float, str, str]] = []
@@ -100,14 +109,19 @@ class Checker:
     def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
         """One decoded packet and the events the engine produced for it; ``dialect``: its
         (MN, peer) pair's (I-1), for rules about messages without BID options."""
-        self._events.extend(events)
         if events:
+            self._keep_events(events)
             self._track_returned(events)
         if self._start is None or packet.time < self._start:
             self._start = packet.time
         # the same message seen again at another capture point is one message (engine contract)
         repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
         path = packet.path
+        if self._track_times and (packet.mobility is not None or packet.icmp6 is not None
+                                  or packet.ike is not None):
+            span = self._packet_span
+            t = packet.time
+            self._packet_span = (t, t) if span is None else (min(span[0], t), max(span[1], t))
         if packet.mobility is not None or packet.icmp6 is not None:
             self._signalling[packet.frame] = self._kept(packet)
             if dialect is not None:
@@ -131,6 +145,22 @@ class Checker:
             self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
         else:
             self._watched_packet(packet)
+
+    def _keep_events(self, events: Sequence[object]) -> None:
+        """Keep the events of the kinds the selected rules read; note the times of all."""
+        kept = self.kept_kinds
+        if not self._track_times:
+            self._events.extend(e for e in events if e.__class__ in kept)
+            return
+        times = self._event_times
+        first, last = (getattr(events[0], "time", None), None) if times is None else times
+        for e in events:
+            t = getattr(e, "time", None)
+            if isinstance(t, float) and (last is None or t > last):
+                last = t
+            if e.__class__ in kept:
+                self._events.append(e)
+        self._event_times = (first, last)
 
     def _kept(self, packet: Packet) -> Packet:
         """The packet as the history rules keep it: equal, with its addressing, its Mobility
@@ -189,8 +219,8 @@ class Checker:
 
     def observe_traffic(self, rows: Iterable[TrafficCount], events: Sequence[object] = ()) -> None:
         """Fast-path data rows and the events the engine produced for them."""
-        self._events.extend(events)
         if events:
+            self._keep_events(events)
             self._track_returned(events)
         if rows and not isinstance(rows, list):
             rows = list(rows)
@@ -218,7 +248,8 @@ class Checker:
         """A live session's retention (``EngineConfig.retain``): drop what the history rules
         would read from before capture time ``cut`` (events, signalling packets and their
         dialects, HAO data, watched data) and the findings timed before it (the caller has read
-        them). ``finish`` then reruns the history rules on the window only."""
+        them). ``finish`` then reruns the history rules on the window only (its times too)."""
+        self._track_times, self._event_times, self._packet_span = False, None, None
         events = self._events
         n = 0
         for event in events:
@@ -250,6 +281,23 @@ class Checker:
         del home[:n]
         self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
 
+    def history_context(self, engine: object | None = None) -> HistoryContext:
+        """What the stateful rules read: the engine's events (``finish``), the kept packets, the
+        per-key state and the times seen."""
+        # the engine's list (the same events, in the same order) when it kept at least as much
+        engine_events = getattr(engine, "events", None)
+        events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
+            else self._events
+        # the rules only read, and nothing is observed while they run: the containers are handed
+        # over as they are (copies of the events, packets and dialects cost ~50 bytes a message
+        # more at the end of a long capture; the context is dropped when this returns)
+        return HistoryContext(events, self._signalling, self.config,
+                              hao_data=self._hao_data, capture_start=self._start,
+                              frame_dialects=self._dialects, watched_data=self._watched_data,
+                              ipv4_hoa_last=self._ipv4_hoas, esp_last=self._esp_last,
+                              home_data=self._home_data, event_times=self._event_times,
+                              packet_span=self._packet_span)
+
     def finish(self, engine: object | None = None) -> list[Finding]:
         """Run the stateful rules on the engine's events; all findings, sorted and de-duplicated.
 
@@ -258,17 +306,7 @@ class Checker:
         engine runs with ``keep_events=False``); otherwise the observed events. May be called
         again later: it re-runs the stateful rules on the history so far.
         """
-        engine_events = getattr(engine, "events", None)
-        events = engine_events if engine_events is not None and len(engine_events) >= len(self._events) \
-            else self._events
-        # the rules only read, and nothing is observed while they run: the containers are handed
-        # over as they are (copies of the events, packets and dialects cost ~50 bytes a message
-        # more at the end of a long capture; the context is dropped when this returns)
-        ctx = HistoryContext(events, self._signalling, self.config,
-                             hao_data=self._hao_data, capture_start=self._start,
-                             frame_dialects=self._dialects, watched_data=self._watched_data,
-                             ipv4_hoa_last=self._ipv4_hoas, esp_last=self._esp_last,
-                             home_data=self._home_data)
+        ctx = self.history_context(engine)
         findings = list(self._findings)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)

@@ -90,6 +90,10 @@ class WatchedData:
     interface: int
 
 
+class UndeclaredRead(LookupError):
+    """A history rule asked for an event kind its registry line does not declare (``Rule.reads``)."""
+
+
 @dataclass(eq=False)
 class HistoryContext:
     """The whole analysis, for stateful rules: engine events plus the signalling packets."""
@@ -107,6 +111,13 @@ class HistoryContext:
     esp_last: Mapping[tuple[str, str], float] = field(default_factory=dict)  # sorted address pair -> time
     # untunnelled data packets (with MACs) from / to a home address after RETURNHOME WO/NDP
     home_data: Sequence[Packet] = field(default_factory=tuple)
+    # times the checker saw go by, whatever was kept (a narrowed history keeps only the kinds
+    # the rules read, ``registry.kinds_read``): the first event's and the latest one's, and the
+    # signalling packets' earliest and latest. None: taken from ``events`` / ``packets``.
+    event_times: tuple[object, float | None] | None = None
+    packet_span: tuple[float, float] | None = None
+    # strict (tests): the event kinds the rule declared (``Rule.reads``); asking for another raises
+    allowed: frozenset[type] | None = None
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 
@@ -119,6 +130,10 @@ class HistoryContext:
         return index
 
     def _select(self, kinds: tuple[type, ...]) -> tuple[object, ...]:
+        if self.allowed is not None:
+            undeclared = [k.__name__ for k in kinds if not issubclass(k, tuple(self.allowed) or ())]
+            if undeclared:
+                raise UndeclaredRead(f"a rule read {', '.join(undeclared)} without declaring it")
         lists = [pos for t, pos in self._positions.items() if issubclass(t, kinds)]
         order = lists[0] if len(lists) == 1 else sorted(i for pos in lists for i in pos)
         return tuple(self.events[i] for i in order)
@@ -206,7 +221,7 @@ class HistoryContext:
         """(key, CoA, start, end) of every binding the engine reported; end = inf while held."""
         opened: dict[tuple[BindingKey, str], float] = {}
         done: list[tuple[BindingKey, str, float, float]] = []
-        for e in self.events:
+        for e in self.in_order(ev.BindingStarted, ev.BindingEnded):
             if isinstance(e, ev.BindingStarted):
                 opened.setdefault((e.key, e.coa), e.time)
             elif isinstance(e, ev.BindingEnded):
@@ -365,10 +380,29 @@ class HistoryContext:
     @cached_property
     def capture_end(self) -> float:
         """Time of the last event or signalling packet: how long the capture kept looking."""
-        times = [p.time for p in self.packets.values()]
-        times += [t for e in self.events if isinstance(t := getattr(e, "time", None), float)]
-        times += [d.last for d in self.watched_data]
+        times = [d.last for d in self.watched_data]
+        if self.packet_span is not None:
+            times.append(self.packet_span[1])
+        else:
+            times += [p.time for p in self.packets.values()]
+        if self.event_times is None:
+            times += [t for e in self.events if isinstance(t := getattr(e, "time", None), float)]
+        elif self.event_times[1] is not None:
+            times.append(self.event_times[1])
         return max(times, default=0.0)
+
+    @cached_property
+    def signalling_start(self) -> float:
+        """The earliest of the signalling packets' times and the first event's time (0.0 if none)."""
+        span = self.packet_span
+        times = [span[0]] if span is not None else [p.time for p in self.packets.values()]
+        if self.event_times is not None:
+            first = self.event_times[0]
+        else:
+            first = getattr(self.events[0], "time", None) if self.events else None
+        if first is not None:
+            times.append(first)  # type: ignore[arg-type]
+        return min(times, default=0.0)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else its pair's, else the capture's."""

@@ -150,7 +150,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from mcoaviz.cli.progress import ProgressBar, wanted
 
-        analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type),
+        # findings only: the engine keeps the event kinds the rules read (``history="read"``)
+        analysis = analyse(args.capture, AnalysisOptions(dialect=args.dialect, bid_type=args.bid_type,
+                                                         history="read"),
                            ProgressBar() if wanted(args) else None)
     except (CaptureSourceError, OSError) as exc:
         print(f"mcoaviz check: error: {exc}", file=sys.stderr)

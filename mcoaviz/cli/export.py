@@ -61,7 +61,10 @@ def load(args: argparse.Namespace, *, stream: bool = False) -> Analysis | None:
         from mcoaviz.cli.progress import ProgressBar, wanted
 
         asked = query_options.requested(args)
-        options = dataclasses.replace(options_from(args), stream=stream)
+        # a command that only writes or counts the tables keeps of the engine's history only the
+        # kinds its checker and tables read; --at rebuilds the state at an instant from all kinds
+        history = "read" if stream and asked.at is None else "all"
+        options = dataclasses.replace(options_from(args), stream=stream, history=history)
         analysis = analyse(args.capture, options, ProgressBar() if wanted(args) else None)
         # the analysis lives until the command ends: spare its millions of objects the automatic
         # collector's full scans while the tables are built and written (~0.2 s per 200 k packets)

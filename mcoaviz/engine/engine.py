@@ -91,6 +91,9 @@ class EngineConfig:
     duplicate_window: float = 0.5  # same message at another interface within this = one message
     bid_conflict_installs: bool = True  # I-7 (draft BID CONFLICT installs, unconfirmed); False: nothing
     keep_events: bool = True  # keep ``events`` (history); a live view may turn it off
+    # keep only events of these exact classes (what the run's consumers read: the checker's
+    # selected rules and the export's tables, ``AnalysisOptions.history``); None: every kind
+    keep_kinds: frozenset[type] | None = None
     # live: capture seconds of history kept (messages, events, ended rows); older ones are only
     # counted in ``BindingEngine.aged`` (``mcoaviz.engine.retention``). None: keep everything.
     retain: float | None = None
@@ -672,9 +675,11 @@ class BindingEngine:
 
     def _keep(self, events: list[Event]) -> list[Event]:
         if self.config.keep_events and events:
+            kinds = self.config.keep_kinds
             for event in events:
-                self._share(event)
-            self.events.extend(events)
+                if kinds is None or event.__class__ in kinds:
+                    self._share(event)
+                    self.events.append(event)
         return events
 
     def _share(self, event: Event) -> None:

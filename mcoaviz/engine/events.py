@@ -391,6 +391,10 @@ Event = (
     | DataWithoutBindingEnded | DialectNote
 )
 
+# every class of event the engine makes (a BindingEnded is one of its subclasses or itself)
+EVENT_CLASSES: tuple[type, ...] = (*Event.__args__, BindingReplaced, BindingOverwritten,
+                                   BindingDeregistered, BindingExpired)
+
 BINDING_END_REASONS: tuple[str, ...] = ("expired", "deregistered", "replaced", "overwritten")
 
 # every event class (and TestKey) is built many times per message: the quicker __init__

@@ -18,11 +18,7 @@ OUT_OF_WINDOW = 135
 
 
 def _capture_start(ctx: HistoryContext) -> float:
-    times = [p.time for p in ctx.packets.values()]
-    first = getattr(ctx.events[0], "time", None) if ctx.events else None
-    if first is not None:
-        times.append(first)
-    return min(times, default=0.0)
+    return ctx.signalling_start
 
 
 def _nonces(packet: Packet | None) -> NonceIndices | None:

@@ -1,0 +1,99 @@
+"""Each history rule declares the engine event kinds it reads (``Rule.reads``): the checker keeps
+only their union, and the engine with ``history="read"`` only that (issue 8, memory). A rule that
+reads a kind it did not declare is caught here: every history rule runs on the sample captures
+in a context that refuses undeclared kinds and must find exactly what it finds with everything."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from mcoaviz.checker import Checker
+from mcoaviz.checker.context import CheckerConfig, HistoryContext, UndeclaredRead
+from mcoaviz.checker.registry import BUP, HISTORY, RULES, SEEN, Rule, kinds_read
+from mcoaviz.checker.runner import complete
+from mcoaviz.engine import events as ev
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
+from mcoaviz.sources import open_capture
+
+SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
+HISTORY_RULES = [r for r in RULES if r.kind == HISTORY]
+
+
+def finished(path: Path, history: str = "all") -> Pipeline:
+    pipeline = Pipeline(AnalysisOptions(history=history), name=str(path))
+    with open_capture(path) as capture:
+        run_pipeline(pipeline, capture)
+    return pipeline
+
+
+def hits(rule: Rule, ctx: HistoryContext) -> list[str]:
+    found = [complete(rule, h, ctx.config) for h in rule.check(ctx)]
+    return sorted(f.identifier for f in found if f is not None)
+
+
+def strict(ctx: HistoryContext, allowed: frozenset[type]) -> HistoryContext:
+    """A fresh context (no shared caches) over the same data that refuses other kinds."""
+    fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)
+              if f.init and not f.name.startswith("_")}
+    kinds = kinds_read_of(allowed)
+    fields["events"] = [e for e in ctx.events if e.__class__ in kinds]
+    return HistoryContext(**{**fields, "allowed": allowed})
+
+
+def kinds_read_of(allowed: frozenset[type]) -> frozenset[type]:
+    return frozenset(c for c in ev.EVENT_CLASSES if issubclass(c, tuple(allowed))) if allowed else frozenset()
+
+
+def test_every_history_rule_declares_what_it_reads() -> None:
+    assert len(SAMPLES) >= 40
+    assert all(isinstance(r.reads, frozenset) for r in HISTORY_RULES)
+    # nothing declares the kinds only views read: that is what the narrowed history drops
+    kept = kinds_read(HISTORY_RULES)
+    assert ev.BulEntryChanged not in kept and ev.BindingRefreshed not in kept
+    assert ev.BindingExpired in kept  # a declared BindingEnded brings its subclasses
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_rules_find_the_same_with_only_their_declared_kinds(path: Path) -> None:
+    pipeline = finished(path)
+    assert pipeline.checker is not None
+    full = pipeline.checker.history_context(pipeline.engine)
+    for rule in HISTORY_RULES:
+        alone = strict(full, rule.reads)
+        try:
+            narrowed = hits(rule, alone)
+        except UndeclaredRead as exc:
+            pytest.fail(f"{rule.code} on {path.name}: {exc}")
+        assert narrowed == hits(rule, strict(full, frozenset(ev.EVENT_CLASSES))), rule.code
+
+
+def test_a_rule_reading_an_undeclared_kind_is_caught() -> None:
+    def sneaky(ctx: HistoryContext) -> list[object]:
+        ctx.of(ev.BindingUpdateProcessed)
+        return list(ctx.bu_seen)  # MessageSeen: not declared below
+
+    rule = dataclasses.replace(HISTORY_RULES[0], check=sneaky, reads=BUP)
+    ctx = HistoryContext([], {}, CheckerConfig(), allowed=rule.reads)
+    with pytest.raises(UndeclaredRead, match="MessageSeen"):
+        rule.check(ctx)
+    assert rule.check(HistoryContext([], {}, CheckerConfig(), allowed=BUP | SEEN)) == []
+
+
+def test_a_declared_kind_brings_its_subclasses_only() -> None:
+    ctx = HistoryContext([], {}, CheckerConfig(), allowed=frozenset({ev.BindingEnded}))
+    assert ctx.of(ev.BindingExpired) == ()
+    with pytest.raises(UndeclaredRead):
+        ctx.of(ev.BindingStarted)
+    narrow = HistoryContext([], {}, CheckerConfig(), allowed=frozenset({ev.BindingExpired}))
+    with pytest.raises(UndeclaredRead):
+        narrow.of(ev.BindingEnded)
+
+
+def test_the_checker_keeps_only_the_selected_rules_kinds() -> None:
+    only = Checker(CheckerConfig(select=("MCOA903",)))
+    assert only.kept_kinds == frozenset({ev.UnansweredBU})
+    everything = Checker()
+    assert everything.kept_kinds == kinds_read(HISTORY_RULES)
