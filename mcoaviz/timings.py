@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from mcoaviz.engine.events import (
@@ -56,8 +56,12 @@ class SentCoas:
 
     READS = (MessageSeen, BindingUpdateProcessed, UnansweredBU)  # what iter_latencies reads of the rest
 
+    SHARED_LIMIT = 1 << 16  # distinct (bid, coa, ...) tuples shared (past it the table starts over)
+
     def __init__(self) -> None:
         self._by_frame: dict[int, tuple[Any, ...]] = {}  # BU frame -> (bid, coa, bid, coa, ...)
+        # a node's refreshes send the same BIDs and CoAs again and again: one tuple for them all
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def observe(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -69,9 +73,14 @@ class SentCoas:
         flat = self._by_frame.get(frame, ())
         for i in range(0, len(flat), 2):
             if flat[i] == bid:  # a later change for the same BID wins (as in a dict)
-                self._by_frame[frame] = (*flat[:i + 1], coa, *flat[i + 2:])
-                return
-        self._by_frame[frame] = (*flat, bid, coa)
+                flat = (*flat[:i + 1], coa, *flat[i + 2:])
+                break
+        else:
+            flat = (*flat, bid, coa)
+        shared = self._shared
+        if len(shared) >= self.SHARED_LIMIT:
+            shared.clear()
+        self._by_frame[frame] = shared.setdefault(flat, flat)
 
     def get(self, frame: int) -> dict[int | None, str | None]:
         flat = self._by_frame.get(frame, ())
@@ -136,6 +145,7 @@ class _DataTimes:
     def __init__(self, traffic: Iterable[dict[str, Any]], bins: Iterable[dict[str, Any]]) -> None:
         totals = getattr(traffic, "source", None)
         self.spans: dict[tuple[str, str, str], list[tuple[float, float]]]
+        self.seconds: dict[tuple[str, str, str], Sequence[int]]  # sorted distinct busy bin starts
         if isinstance(totals, TrafficTable):  # the whole table's rows: read its totals directly
             self.spans = totals.data_spans()
         else:
@@ -145,7 +155,7 @@ class _DataTimes:
                     self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
         table = getattr(bins, "source", None)
         if isinstance(table, TrafficTable):  # the whole table's bins: read its columns directly
-            self.seconds = table.busy_seconds()
+            self.seconds = dict(table.busy_seconds())
             return
         seconds: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         for row in bins:
@@ -159,7 +169,7 @@ class _DataTimes:
         if not any(last >= t for _, last in spans):  # the rows bound what the bins may claim
             return None, 0.0
         exact = min((first for first, _ in spans if first >= t), default=None)
-        seconds = self.seconds.get(key, [])
+        seconds: Sequence[int] = self.seconds.get(key, ())
         i = bisect.bisect_left(seconds, math.floor(t))
         binned = seconds[i] if i < len(seconds) else None
         if exact is not None and (binned is None or math.floor(exact) <= binned):
@@ -174,7 +184,7 @@ class _DataTimes:
         if not any(first <= t for first, _ in spans):
             return None, 0.0
         exact = max((last for _, last in spans if last <= t), default=None)
-        seconds = self.seconds.get(key, [])
+        seconds: Sequence[int] = self.seconds.get(key, ())
         i = bisect.bisect_right(seconds, math.floor(t))
         binned = seconds[i - 1] if i else None
         if exact is not None and (binned is None or math.floor(exact) >= binned):
@@ -184,38 +194,55 @@ class _DataTimes:
         return min(binned + 1.0, t), 1.0
 
 
-def gaps(bindings: list[dict[str, Any]], traffic: list[dict[str, Any]],
-         bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def gaps(bindings: Iterable[dict[str, Any]], traffic: Iterable[dict[str, Any]],
+         bins: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Data gaps around every binding change, in time order."""
+    return list(iter_gaps(bindings, traffic, bins))
+
+
+# a binding row as ``iter_gaps`` keeps it: the fields it reads, not the row's dict
+_START, _END, _END_REASON, _COA, _ROLE, _START_FRAME, _END_FRAME = range(7)
+
+
+def iter_gaps(bindings: Iterable[dict[str, Any]], traffic: Iterable[dict[str, Any]],
+              bins: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``gaps`` one row at a time. What is held until the sort is done is one small tuple per
+    binding and per change (the rows' dicts and the data look-ups are made as rows are read):
+    a long capture's table is not held as dicts."""
     data = _DataTimes(traffic, bins)
-    lanes: dict[tuple[str, str, Any], list[dict[str, Any]]] = defaultdict(list)
+    lanes: dict[tuple[str, str, Any], list[tuple[Any, ...]]] = defaultdict(list)
     for row in bindings:
-        lanes[(row["node"], row["hoa"], row["bid"])].append(row)
-    out: list[dict[str, Any]] = []
-    for rows in lanes.values():
-        rows.sort(key=lambda r: r["start"])
-        for i, row in enumerate(rows):
+        lanes[(row["node"], row["hoa"], row["bid"])].append(
+            (row["start"], row["end"], row["end_reason"], row["coa"], row["role"], row.get("start_frame"),
+             row.get("end_frame")))
+    # (time, node, hoa, bid, role, change, frame, old CoA, new CoA) per change
+    changes: list[tuple[Any, ...]] = []
+    for (node, hoa, bid), rows in lanes.items():
+        rows.sort(key=lambda r: r[_START])
+        for i, entry in enumerate(rows):
             previous = rows[i - 1] if i else None
-            follows = previous is not None and previous["end"] is not None and previous["end"] == row["start"]
+            follows = previous is not None and previous[_END] is not None and previous[_END] == entry[_START]
             old = previous if follows else None
-            change = old["end_reason"] if old is not None else "start"
-            out.append(_gap(data, row, old, change, row["start"], row.get("start_frame"), row["coa"]))
+            change = old[_END_REASON] if old is not None else "start"
+            changes.append((entry[_START], node, hoa, bid, entry[_ROLE], change, entry[_START_FRAME],
+                            old[_COA] if old is not None else None, entry[_COA]))
             successor = rows[i + 1] if i + 1 < len(rows) else None
-            ends_alone = row["end"] is not None and (successor is None or successor["start"] != row["end"])
+            ends_alone = entry[_END] is not None and (successor is None or successor[_START] != entry[_END])
             if ends_alone:
-                out.append(_gap(data, row, row, row["end_reason"], row["end"], row.get("end_frame"), None))
-    out.sort(key=lambda r: (r["time"], r["node"], r["hoa"], -1 if r["bid"] is None else r["bid"]))
-    return out
+                changes.append((entry[_END], node, hoa, bid, entry[_ROLE], entry[_END_REASON],
+                                entry[_END_FRAME], entry[_COA], None))
+    lanes.clear()
+    changes.sort(key=lambda c: (c[0], c[1], c[2], -1 if c[3] is None else c[3]))
+    for change in changes:
+        yield _gap(data, *change)
 
 
-def _gap(data: _DataTimes, row: dict[str, Any], old: dict[str, Any] | None, change: str | None,
-         time: float, frame: int | None, new_coa: str | None) -> dict[str, Any]:
-    node, hoa = row["node"], row["hoa"]
-    old_coa = old["coa"] if old is not None else None
+def _gap(data: _DataTimes, time: float, node: str, hoa: str, bid: Any, role: Any, change: str | None,
+         frame: int | None, old_coa: str | None, new_coa: str | None) -> dict[str, Any]:
     last, p_last = data.last_before((node, hoa, old_coa), time) if old_coa else (None, 0.0)
     first, p_first = data.first_after((node, hoa, new_coa), time) if new_coa else (None, 0.0)
     return {
-        "node": node, "role": row["role"], "hoa": hoa, "bid": row["bid"], "change": change,
+        "node": node, "role": role, "hoa": hoa, "bid": bid, "change": change,
         "time": time, "frame": frame, "old_coa": old_coa, "new_coa": new_coa,
         "old_last_data": last, "new_first_data": first,
         "silent_before": None if last is None else time - last,
@@ -229,7 +256,7 @@ def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
     """The ``latencies`` and ``gaps`` tables of an ``Analysis``. A restricted analysis
     (``mcoaviz.query.restrict``: filters, ``--at``, ``--between``) keeps every engine event, so
     its latencies are those of the BUs its ``messages`` table still holds."""
-    return {"latencies": list(latency_rows(analysis)), "gaps": gap_rows(analysis)}
+    return {"latencies": list(latency_rows(analysis)), "gaps": list(gap_rows(analysis))}
 
 
 def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
@@ -241,6 +268,6 @@ def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
     return rows
 
 
-def gap_rows(analysis: Any) -> list[dict[str, Any]]:
-    """The ``gaps`` table of an ``Analysis``."""
-    return gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)
+def gap_rows(analysis: Any) -> Iterator[dict[str, Any]]:
+    """The ``gaps`` table of an ``Analysis``, one row at a time."""
+    return iter_gaps(analysis.bindings, analysis.traffic, analysis.traffic_bins)

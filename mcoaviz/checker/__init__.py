@@ -180,6 +180,8 @@ class Checker:
                 body = mh.body if mh.body is None else shared.setdefault(mh.body, mh.body)
                 if options is not mh.options or body is not mh.body:
                     mh = dataclasses.replace(mh, options=options, body=body)
+                    # the BID options picked out again by replace: the same tuple for the same options
+                    object.__setattr__(mh, "_bids", shared.setdefault(mh._bids, mh._bids))
         except TypeError:  # an unhashable part (none today): keep the packet as it is
             return packet
         if path is packet.path and mh is packet.mobility:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -85,4 +86,6 @@ def test_gaps_read_from_the_bin_columns_match_gaps_read_from_the_bin_rows(name: 
     for row in rows:
         if row["packets"]:
             busy.setdefault((row["node"], row["hoa"], row["coa"]), set()).add(row["second"])
-    assert streamed.traffic_bins.source.busy_seconds() == {k: sorted(v) for k, v in busy.items()}
+    compact = streamed.traffic_bins.source.busy_seconds()
+    assert {k: list(v) for k, v in compact.items()} == {k: sorted(v) for k, v in busy.items()}
+    assert all(isinstance(v, array) and v.typecode == "q" for v in compact.values())  # 8 bytes a start
