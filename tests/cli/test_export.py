@@ -96,3 +96,30 @@ def test_no_room_for_the_message_spool_is_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"mcoaviz {command}: cannot keep message rows in a temporary file")
     assert "No space left on device" in err and "TMPDIR" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("command", "extra", "history"), [
+    ("export", ["--format", "json", "-o", "OUT"], "read"),
+    ("export", ["--format", "json", "-o", "OUT", "--at", "1"], "all"),  # --at replays every kind
+    ("analyse", [], "read"),
+    ("analyse", ["--at", "1"], "all"),
+    ("check", [], "read"),
+])
+def test_commands_keep_only_the_history_they_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, extra: list[str], history: str,
+) -> None:
+    import mcoaviz.pipeline as pipeline
+
+    capture = write_capture(tmp_path / "c.pcapng")
+    seen: list[str] = []
+    real = pipeline.Pipeline.__init__
+
+    def spy(self: pipeline.Pipeline, options: pipeline.AnalysisOptions | None = None,
+            name: str | None = None) -> None:
+        seen.append((options or pipeline.AnalysisOptions()).history)
+        real(self, options, name)
+
+    monkeypatch.setattr(pipeline.Pipeline, "__init__", spy)
+    args = [str(tmp_path / "o.json") if a == "OUT" else a for a in extra]
+    assert main([command, str(capture), *args]) in (0, 1)
+    assert seen == [history]
