@@ -14,6 +14,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from sys import intern
 from typing import Any
 
 from dissector.codepoints import BAStatus, Dialect
@@ -421,6 +422,9 @@ class BindingEngine:
         if node is None or hoa is None:
             return []
         role = role_of_bu(bu)
+        # one string object per address: the exchange's key lives as long as the history does
+        # (events, the answered index), and each packet decodes its addresses anew
+        node, hoa = intern(node), intern(hoa)
         key = ExchangeKey(node, hoa, bu.seq)
         events: list[Event] = [MessageSeen(packet.time, packet.frame, key, "BU", packet.interface,
                                            path.src, path.dst, hoa, node, bu.seq,
@@ -453,6 +457,7 @@ class BindingEngine:
         node, hoa = path.src, path.routing_type2 or path.dst
         if node is None or hoa is None:
             return []
+        node, hoa = intern(node), intern(hoa)  # as in _on_bu
         key = ExchangeKey(node, hoa, ba.seq)
         pending = self._pairing.take(key)
         if pending is None and ba.status == SEQUENCE_OUT_OF_WINDOW and key not in self._pairing.pending:
