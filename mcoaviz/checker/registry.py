@@ -95,7 +95,9 @@ class Rule:
     status: str = "stable"
     since: str = "0.1"
     messages: frozenset[str] | None = None  # packet rules: the MH types it can hit; None = any packet
-    reads: frozenset[type] = NONE  # history rules: the engine event kinds it reads (see above)
+    # history rules: the engine event kinds it reads (see above); None = not declared: then
+    # every kind is kept for it (safe, not small; tests/checker/test_rule_reads.py asks for it)
+    reads: frozenset[type] | None = None
 
     @property
     def doc(self) -> str:
@@ -232,13 +234,22 @@ RULES: tuple[Rule, ...] = (
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 
 
+assert len(BY_CODE) == len(RULES), "duplicate rule code"
+
+
 def kinds_read(rules: Iterable[Rule]) -> frozenset[type]:
     """The event classes ``rules`` read, as the exact classes the engine makes (a declared kind
-    brings its subclasses: ENDED covers BindingExpired, BindingReplaced, ...)."""
-    declared = {kind for rule in rules for kind in rule.reads}
+    brings its subclasses: ENDED covers BindingExpired, BindingReplaced, ...). A history rule
+    that declares nothing (``reads`` None) reads every kind."""
+    declared: set[type] = set()
+    for rule in rules:
+        if rule.reads is None:
+            if rule.kind == HISTORY:
+                return frozenset(ev.EVENT_CLASSES)
+            continue
+        declared.update(rule.reads)
     return frozenset(cls for cls in ev.EVENT_CLASSES if issubclass(cls, tuple(declared))) if declared \
         else frozenset()
-assert len(BY_CODE) == len(RULES), "duplicate rule code"
 
 FAMILIES: dict[str, str] = {
     "1": "BID option format", "2": "Bulk registration", "3": "Acknowledgement and status",

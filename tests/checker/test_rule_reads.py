@@ -49,7 +49,8 @@ def kinds_read_of(allowed: frozenset[type]) -> frozenset[type]:
 
 def test_every_history_rule_declares_what_it_reads() -> None:
     assert len(SAMPLES) >= 40
-    assert all(isinstance(r.reads, frozenset) for r in HISTORY_RULES)
+    undeclared = [r.code for r in HISTORY_RULES if r.reads is None]
+    assert undeclared == [], "declare reads= in the registry line"
     # nothing declares the kinds only views read: that is what the narrowed history drops
     kept = kinds_read(HISTORY_RULES)
     assert ev.BulEntryChanged not in kept and ev.BindingRefreshed not in kept
@@ -62,6 +63,7 @@ def test_rules_find_the_same_with_only_their_declared_kinds(path: Path) -> None:
     assert pipeline.checker is not None
     full = pipeline.checker.history_context(pipeline.engine)
     for rule in HISTORY_RULES:
+        assert rule.reads is not None, rule.code
         alone = strict(full, rule.reads)
         try:
             narrowed = hits(rule, alone)
@@ -90,6 +92,13 @@ def test_a_declared_kind_brings_its_subclasses_only() -> None:
     narrow = HistoryContext([], {}, CheckerConfig(), allowed=frozenset({ev.BindingExpired}))
     with pytest.raises(UndeclaredRead):
         narrow.of(ev.BindingEnded)
+
+
+def test_a_history_rule_without_a_declaration_keeps_every_kind() -> None:
+    undeclared = dataclasses.replace(HISTORY_RULES[0], reads=None)
+    assert kinds_read([undeclared]) == frozenset(ev.EVENT_CLASSES)
+    assert kinds_read([dataclasses.replace(undeclared, kind="packet")]) == frozenset()
+    assert kinds_read([HISTORY_RULES[0], undeclared]) == frozenset(ev.EVENT_CLASSES)
 
 
 def test_the_checker_keeps_only_the_selected_rules_kinds() -> None:
