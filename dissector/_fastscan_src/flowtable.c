@@ -386,6 +386,7 @@ int offer_table(State *st, FlowTable *t, const unsigned char *frame, uint32_t ca
         at = table_insert(t, h, flow, len, interface, linktype, entry);
         if (at < 0) return -1;
     }
+    if (st->tally != NULL) return tally(st, time); /* count-only: no pending counts, no entry */
     Slot *s = &t->slots[at];
     if (s->epoch != t->epoch) { /* first use in this call: read the entry's second */
         int overflow;
