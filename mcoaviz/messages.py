@@ -19,6 +19,7 @@ from dissector.records import (
     BindingUpdate,
     HomeTest,
     HomeTestInit,
+    MobilityMessage,
     MobilityOption,
     Packet,
     PadN,
@@ -214,6 +215,28 @@ def _problem_json(problem: Problem) -> str:
             f'"reason": {_json(problem.reason)}, "severity": {_json(problem.severity)}}}')
 
 
+# options tuple's id -> (the tuple, its '"bids": [...], "options": [...]' text). Messages whose options
+# area the decoder saw before share one tuple of records (dissector.options.walk_options): a home
+# agent's BAs a few, each mobile node's refresh BUs theirs, so the text is made once per area. The
+# tuple is kept with its text, so its id cannot be reused while the entry lives. Emptied when full.
+_AREAS: dict[int, tuple[tuple[MobilityOption, ...], str]] = {}
+AREA_CACHE_LIMIT = 1 << 13  # as dissector.options.WALK_CACHE_LIMIT
+
+
+def _area_json(m: MobilityMessage) -> str:
+    """The "bids" and "options" members of a message's JSON: a function of its options alone."""
+    options = m.options
+    known = _AREAS.get(id(options))
+    if known is not None and known[0] is options:
+        return known[1]
+    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
+    text = f'"bids": [{bids}], "options": [{", ".join(map(_option_json, options)) if options else ""}]'
+    if len(_AREAS) >= AREA_CACHE_LIMIT:
+        _AREAS.clear()
+    _AREAS[id(options)] = (options, text)
+    return text
+
+
 def _text(value: str | None) -> str:
     """A str-or-None field (addresses, names) as json.dumps writes it."""
     return "null" if value is None else _quote(value)
@@ -234,8 +257,7 @@ def message_json(packet: Packet) -> str:
     if isinstance(body, (BindingAck, BindingError)):
         status = _json(body.status)
     path = packet.path
-    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
-    options = ", ".join(map(_option_json, m.options)) if m.options else ""
+    area = _area_json(m)
     problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
     time = packet.time
     return (f'{{"frame": {_json(packet.frame)}, '
@@ -246,7 +268,7 @@ def message_json(packet: Packet) -> str:
             f'"home_address_option": {_text(path.home_address_option)}, '
             f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
             f'"mh_type": {_json(m.mh_type)}, "seq": {seq}, "lifetime": {lifetime}, "status": {status}, '
-            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, "bids": [{bids}], '
-            f'"options": [{options}], "checksum_ok": {_json(m.checksum_ok)}, '
+            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, {area}, "checksum_ok": '
+            f'{_json(m.checksum_ok)}, '
             f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
             f'"problems": [{problems}]}}')

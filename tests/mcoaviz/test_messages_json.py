@@ -87,3 +87,26 @@ def test_a_packet_without_a_mobility_header_is_refused() -> None:
     packet = Packet(1, 1.0, 0, 60, PacketPath("::1", "::2"))
     with pytest.raises(ValueError, match="frame 1 carries no Mobility Header"):
         message_json(packet)
+
+
+def test_a_shared_options_area_is_written_once_and_only_for_its_own_tuple() -> None:
+    """Messages whose options tuple is one and the same object (the decoder shares a known area's
+    records) get the area's text from ``_AREAS``; an equal area in another tuple, or options
+    changed under the same id, never gets another message's text."""
+    import mcoaviz.messages as messages
+
+    packet = bulk_bu()
+    m = packet.mobility
+    assert m is not None and m.options
+    shared = tuple(m.options)
+    first = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=shared))
+    text = message_json(first)
+    assert messages._AREAS[id(shared)] == (shared, text[text.index('"bids"'):text.index(', "checksum_ok"')])
+    later = dataclasses.replace(first, frame=99)
+    assert message_json(later) == json.dumps(message_row(later))
+    bids = [o for o in shared if isinstance(o, BindingIdentifier)]
+    other = tuple(dataclasses.replace(o, bid=o.bid + 10) if o in bids else o for o in shared)
+    changed = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=other))
+    messages._AREAS[id(other)] = (shared, text)  # a stale entry under the id: the tuple itself decides
+    assert message_json(changed) == json.dumps(message_row(changed))
+    assert '"bid": 11' in message_json(changed)
