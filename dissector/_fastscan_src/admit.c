@@ -318,6 +318,12 @@ int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t 
     return 1;
 }
 
+int admit_known_class(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length, long linktype,
+                      double time) {
+    Class c;
+    return admitting(st, time) && classify(st, frame, caplen, wire_length, linktype, &c) == CACHEABLE;
+}
+
 int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                 long long interface, long linktype, double time) {
     if (!admitting(st, time) || select_plan(st, linktype) <= 0) {

@@ -146,6 +146,10 @@ int offer_table(State *st, struct FlowTable *t, const unsigned char *frame, uint
  * whose class is cacheable (learned, *learned its entry), or other bulk data (per second) */
 int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                long long interface, long linktype, double time, PyObject *flow, long plen, PyObject **learned);
+/* count-only mode: 1 when admit_flow would learn this packet's flow (the table alone learns it
+ * then: no entry, no canonical key), else 0 (admit_other or Python decides) */
+int admit_known_class(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length, long linktype,
+                      double time);
 int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                 long long interface, long linktype, double time);
 

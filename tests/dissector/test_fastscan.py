@@ -774,4 +774,20 @@ def test_count_only_span_is_the_least_and_greatest_time_counted_in_any_order(
     assert [record[0] for record in declined] == [6]  # the message, frame 6
     assert spans == [(10.05, 10.9), (11.1, 11.4)]  # before the message; at the end
     assert accepted == 7
-    assert in_c == (0 if pure else 6)  # (the first packet makes the interface's caches, in Python)
+    assert in_c == (0 if pure else 7)
+
+
+def test_count_only_learns_new_flows_in_the_c_table_alone(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """count_only (`decode`): C classifies a new flow's first packet and its table alone learns
+    the flow -- no entry, no canonical key in Python's dicts -- with the same packets counted."""
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
+    fast = FastPath(DecodeOptions())
+    fast.count_only = True
+    declined = [record[0] for record in fast.filter(CaptureParser().records(scale_capture))]
+    assert fast._table is not None and len(fast._table) > 0
+    assert fast.accelerated == fast.accepted > 0
+    assert not any(fast._flows.values()) and not any(fast._exact.values()) and not fast._other
+    pure = run(scale_capture, True, monkeypatch, count_only=True)
+    assert ([record[0] for record in pure[1]], pure[2]) == (declined, fast.accepted)
