@@ -39,6 +39,9 @@ class DecodeOptions:
     dialect: Dialect = Dialect.RFC5648  # how to read BID flag bytes (auto is decided above)
     bid_type: int = 35  # option type of the Binding Identifier
     udp_ports: frozenset[int] = field(default_factory=lambda: frozenset({4191}))  # DSMIPv6 UDP
+    # keep problem-free BU/BA for their repeats (``_REPEATS``, up to ~20 MB): `mcoaviz decode`'s
+    # pipeline sets it; where packets are kept anyway (the checker's) it would only add memory
+    repeats: bool = False
 
 
 DEFAULT = DecodeOptions()
@@ -48,10 +51,11 @@ _U16 = struct.Struct("!H")
 def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
     """Decode one frame completely. Never raises on any bytes.
 
-    A frame that equals one decoded before except in its Mobility Header's Checksum and Sequence
-    Number (``_REPEATS``) is made from that one's records (``decode_frame_fully`` is the reference)."""
+    With ``options.repeats``, a frame that equals one decoded before except in its Mobility
+    Header's Checksum and Sequence Number (``_REPEATS``) is made from that one's records
+    (``decode_frame_fully`` is the reference)."""
     data = frame.data
-    if type(data) is bytes:
+    if options.repeats and type(data) is bytes:
         shape = _SHAPES.get((frame.linktype, len(data)))
         if shape is not None:
             packet = _repeat(frame, data, options, shape)

@@ -223,14 +223,18 @@ _AREAS: dict[int, tuple[tuple[MobilityOption, ...], str]] = {}
 AREA_CACHE_LIMIT = 1 << 13  # as dissector.options.WALK_CACHE_LIMIT
 
 
-def _area_json(m: MobilityMessage) -> str:
-    """The "bids" and "options" members of a message's JSON: a function of its options alone."""
+def _area_json(m: MobilityMessage, keep: bool) -> str:
+    """The "bids" and "options" members of a message's JSON: a function of its options alone
+    (``keep``: looked up in and added to ``_AREAS``)."""
     options = m.options
-    known = _AREAS.get(id(options))
-    if known is not None and known[0] is options:
-        return known[1]
+    if keep:
+        known = _AREAS.get(id(options))
+        if known is not None and known[0] is options:
+            return known[1]
     bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
     text = f'"bids": [{bids}], "options": [{", ".join(map(_option_json, options)) if options else ""}]'
+    if not keep:
+        return text
     if len(_AREAS) >= AREA_CACHE_LIMIT:
         _AREAS.clear()
     _AREAS[id(options)] = (options, text)
@@ -242,10 +246,11 @@ def _text(value: str | None) -> str:
     return "null" if value is None else _quote(value)
 
 
-def message_json(packet: Packet) -> str:
+def message_json(packet: Packet, shared_areas: bool = False) -> str:
     """``json.dumps(message_row(packet))``, byte for byte, without building the row: the text
     ``mcoaviz decode --json`` writes per message (tests/mcoaviz/test_messages_json.py holds
-    it to json.dumps on every sample capture and on odd records)."""
+    it to json.dumps on every sample capture and on odd records). ``shared_areas``: keep the
+    options' text per shared options tuple (``_AREAS``, up to ~10 MB; `decode` keeps nothing else)."""
     m = packet.mobility
     if m is None:
         raise ValueError(f"frame {packet.frame} carries no Mobility Header")
@@ -257,7 +262,7 @@ def message_json(packet: Packet) -> str:
     if isinstance(body, (BindingAck, BindingError)):
         status = _json(body.status)
     path = packet.path
-    area = _area_json(m)
+    area = _area_json(m, shared_areas)
     problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
     time = packet.time
     return (f'{{"frame": {_json(packet.frame)}, '

@@ -21,7 +21,8 @@ from dissector.records import Frame, Packet
 from mcoaviz.sources import read_frames
 from tests.conftest import SAMPLES
 
-OPTIONS = [DecodeOptions(), DecodeOptions(dialect=Dialect.DRAFT05), DecodeOptions(bid_type=36)]
+OPTIONS = [DecodeOptions(repeats=True), DecodeOptions(dialect=Dialect.DRAFT05, repeats=True),
+           DecodeOptions(bid_type=36, repeats=True)]
 
 
 def signalling_frames() -> Iterator[Frame]:
@@ -150,3 +151,15 @@ def test_any_other_byte_changed_is_no_repeat(options: DecodeOptions) -> None:
 
 def _seq_at(mh_type: int) -> int:
     return 6 if mh_type == 5 else 8
+
+
+def test_without_repeats_nothing_is_kept() -> None:
+    """The analysis keeps packets itself (the checker's): its DecodeOptions keep no repeats."""
+    frame, _ = bu_ba(DecodeOptions())[0]
+    plain = DecodeOptions()
+    first, again = decode_frame(frame, plain), decode_frame(frame, plain)
+    assert first == again and first.path is not again.path
+    assert not decode_module._REPEATS and not decode_module._SHAPES
+    decode_frame(frame, OPTIONS[0])
+    assert len(decode_module._REPEATS) == 1
+    assert decode_frame(frame, plain).path is not decode_frame(frame, OPTIONS[0]).path  # per options

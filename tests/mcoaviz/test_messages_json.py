@@ -37,6 +37,7 @@ def test_every_sample_message_as_json_dumps_writes_it(path) -> None:
             if packet.mobility is not None:
                 seen += 1
                 assert message_json(packet) == json.dumps(message_row(packet))
+                assert message_json(packet, shared_areas=True) == json.dumps(message_row(packet))
     assert seen > 0
 
 
@@ -100,13 +101,15 @@ def test_a_shared_options_area_is_written_once_and_only_for_its_own_tuple() -> N
     assert m is not None and m.options
     shared = tuple(m.options)
     first = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=shared))
-    text = message_json(first)
+    messages._AREAS.clear()
+    assert message_json(first) == json.dumps(message_row(first)) and not messages._AREAS  # (not asked to)
+    text = message_json(first, shared_areas=True)
     assert messages._AREAS[id(shared)] == (shared, text[text.index('"bids"'):text.index(', "checksum_ok"')])
     later = dataclasses.replace(first, frame=99)
-    assert message_json(later) == json.dumps(message_row(later))
+    assert message_json(later, shared_areas=True) == json.dumps(message_row(later))
     bids = [o for o in shared if isinstance(o, BindingIdentifier)]
     other = tuple(dataclasses.replace(o, bid=o.bid + 10) if o in bids else o for o in shared)
     changed = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=other))
     messages._AREAS[id(other)] = (shared, text)  # a stale entry under the id: the tuple itself decides
-    assert message_json(changed) == json.dumps(message_row(changed))
-    assert '"bid": 11' in message_json(changed)
+    assert message_json(changed, shared_areas=True) == json.dumps(message_row(changed))
+    assert '"bid": 11' in message_json(changed, shared_areas=True)
