@@ -229,6 +229,17 @@ class FastPath:
         try:
             for record in records:
                 _, time, interface, linktype, buf, offset, caplen, wire_length = record
+                if refused_at[0] == offset:
+                    # C's level 3 found it refused by Classifier, so no cache level holds it (their
+                    # keys are the bytes that decide the class) and _admit would refuse it: straight out
+                    refused_at[0] = -1
+                    if accelerator is not None:
+                        accepted += self._take(accelerator)
+                    self.accepted += accepted
+                    accepted = 0
+                    yield record
+                    cur_interface = -1  # re-read the state after the caller's flush
+                    continue
                 if interface != cur_interface:  # an interface has one link type
                     cur_interface = interface
                     flows = flows_by_interface.setdefault(interface, {})
@@ -290,9 +301,7 @@ class FastPath:
                         entry[0], entry[1], entry[2], entry[3], entry[6] = 1, wire_length, time, time, second
                     accepted += 1
                     continue
-                if refused_at[0] == offset:  # C's level 3 found it refused: _admit would too
-                    refused_at[0] = -1
-                elif admit(time, interface, linktype, buf, offset, caplen, wire_length):
+                if admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
                 if accelerator is not None:
                     accepted += self._take(accelerator)
