@@ -255,6 +255,8 @@ def message_json(packet: Packet, shared_areas: bool = False) -> str:
     if m is None:
         raise ValueError(f"frame {packet.frame} carries no Mobility Header")
     body = m.body
+    if shared_areas and isinstance(body, (BindingUpdate, BindingAck)) and not packet.problems:
+        return _bu_ba_json(packet, m, body)
     seq = lifetime = status = "null"
     flags = "[]"
     if isinstance(body, (BindingUpdate, BindingAck)):
@@ -277,3 +279,38 @@ def message_json(packet: Packet, shared_areas: bool = False) -> str:
             f'{_json(m.checksum_ok)}, '
             f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
             f'"problems": [{problems}]}}')
+
+
+# The text of a BU/BA without problems around its frame, time, interface, sequence number and
+# checksum verdict: the same for every message with the same path object (the decoder's repeats
+# of a frame share it, dissector.decode._REPEATS), options tuple and fixed-part values. Key: (id of
+# the path, id of the options, type name, MH type, body type, lifetime, flags, status); value:
+# (path, options, text up to "seq", text from "lifetime" to "checksum_ok"). The path and options
+# are kept with the text, so their ids cannot be reused while an entry lives. Emptied when full.
+_HEADS: dict[tuple[Any, ...], tuple[Any, Any, str, str]] = {}
+
+
+def _bu_ba_json(packet: Packet, m: MobilityMessage, body: BindingUpdate | BindingAck) -> str:
+    path, options = packet.path, m.options
+    status = body.status if isinstance(body, BindingAck) else None
+    key = (id(path), id(options), m.type_name, m.mh_type, type(body), body.lifetime, body.flags, status)
+    known = _HEADS.get(key)
+    if known is None or known[0] is not path or known[1] is not options:
+        before = (f'"src": {_text(path.src)}, "dst": {_text(path.dst)}, '
+                  f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
+                  f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
+                  f'"home_address_option": {_text(path.home_address_option)}, '
+                  f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
+                  f'"mh_type": {_json(m.mh_type)}, "seq": ')
+        status_text = "null" if status is None else _json(status)
+        after = (f', "lifetime": {_json(body.lifetime)}, "status": {status_text}, '
+                 f'"status_name": {_text(status_name(packet))}, "flags": {_letters(body.flags)}, '
+                 f'{_area_json(m, True)}, "checksum_ok": ')
+        if len(_HEADS) >= AREA_CACHE_LIMIT:
+            _HEADS.clear()
+        known = _HEADS[key] = (path, options, before, after)
+    time = packet.time
+    return (f'{{"frame": {_json(packet.frame)}, '
+            f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
+            f'"interface": {_json(packet.interface)}, {known[2]}{_json(body.seq)}{known[3]}'
+            f'{_json(m.checksum_ok)}, "malformed": false, "problems": []}}')
