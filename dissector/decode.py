@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from dissector.codepoints import Dialect
 from dissector.errors import DecodeError
 from dissector.ipv6 import WalkOptions, walk_ip, walk_ipv4, walk_ipv6
 from dissector.link import parse_link
+from dissector.mobility import mh_checksum
 from dissector.reader import Reader
-from dissector.records import Frame, MobilityMessage, Packet, PacketPath, Problem, maker
+from dissector.records import (
+    BindingAck,
+    BindingUpdate,
+    Frame,
+    MobilityMessage,
+    Packet,
+    PacketPath,
+    Problem,
+    maker,
+)
 from dissector.walkstate import WalkState
 
 _PACKET, _PATH, _MESSAGE = maker(Packet), maker(PacketPath), maker(MobilityMessage)
+_BINDING_UPDATE, _BINDING_ACK = maker(BindingUpdate), maker(BindingAck)
 _new = object.__new__
 
 
@@ -27,6 +39,9 @@ class DecodeOptions:
     dialect: Dialect = Dialect.RFC5648  # how to read BID flag bytes (auto is decided above)
     bid_type: int = 35  # option type of the Binding Identifier
     udp_ports: frozenset[int] = field(default_factory=lambda: frozenset({4191}))  # DSMIPv6 UDP
+    # keep problem-free BU/BA for their repeats (``_REPEATS``, up to ~20 MB): `mcoaviz decode`'s
+    # pipeline sets it; where packets are kept anyway (the checker's) it would only add memory
+    repeats: bool = False
 
 
 DEFAULT = DecodeOptions()
@@ -34,7 +49,28 @@ _U16 = struct.Struct("!H")
 
 
 def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
-    """Decode one frame completely. Never raises on any bytes."""
+    """Decode one frame completely. Never raises on any bytes.
+
+    With ``options.repeats``, a frame that equals one decoded before except in its Mobility
+    Header's Checksum and Sequence Number (``_REPEATS``) is made from that one's records
+    (``decode_frame_fully`` is the reference)."""
+    data = frame.data
+    if options.repeats and type(data) is bytes:
+        shape = _SHAPES.get((frame.linktype, len(data)))
+        if shape is not None:
+            packet = _repeat(frame, data, options, shape)
+            if packet is not None:
+                return packet
+        packet = decode_frame_fully(frame, options)
+        m = packet.mobility
+        if m is not None and m.checksum_ok is True and m.mh_type in _SEQUENCE_AT:
+            _remember(frame, data, options, packet, m)
+        return packet
+    return decode_frame_fully(frame, options)
+
+
+def decode_frame_fully(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
+    """``decode_frame`` without the repeat cache: every layer walked."""
     data = memoryview(frame.data)
     state = WalkState(len(data), frame.wire_length > len(data))
     walk = _walk_options(options)
@@ -54,6 +90,69 @@ def decode_frame(frame: Frame, options: DecodeOptions = DEFAULT) -> Packet:
     except Exception as exc:  # noqa: BLE001 - the dissector must never raise; report the bug as data
         state.problems.append(Problem(state.layer, 0, f"internal decoder error: {type(exc).__name__}: {exc}"))
     return _freeze(frame, state)
+
+
+# A mobile node's refresh BUs and its home agent's BAs repeat their frames byte for byte, apart
+# from the Mobility Header's Checksum and Sequence Number (and the frame's number and time). The
+# decoder reads those two fields only as values (the checksum is verified, the sequence number
+# kept), so such a frame decodes like the first one but for them: its records are made from that
+# one's (path, options, flags shared). Only problem-free BU/BA with a correct checksum are kept.
+# Key: (id of the DecodeOptions, link type, snapped, MH offset, Sequence offset, the frame's bytes
+# without those two fields); value: (the DecodeOptions, the packet). The shape of the last frame
+# kept per (link type, length) says which bytes to leave out of a new frame's key.
+_REPEATS: dict[tuple[Any, ...], tuple[DecodeOptions, Packet]] = {}
+_SHAPES: dict[tuple[int, int], tuple[int, int]] = {}
+REPEAT_CACHE_LIMIT = 1 << 14  # frames kept (a home agent's nodes x 2: each BU and its BA); then emptied
+_SEQUENCE_AT = {5: 6, 6: 8}  # BU, BA: offset of the Sequence Number in the Mobility Header
+
+
+def _key(frame: Frame, data: bytes, options: DecodeOptions, mh: int, seq_at: int) -> tuple[Any, ...]:
+    return (id(options), frame.linktype, frame.wire_length > len(data), mh, seq_at,
+            data[: mh + 4] + data[mh + 6 : seq_at] + data[seq_at + 2 :])
+
+
+def _remember(frame: Frame, data: bytes, options: DecodeOptions, packet: Packet, m: MobilityMessage) -> None:
+    if (packet.problems or packet.fragment or packet.esp is not None or packet.icmp6 is not None
+            or packet.ike is not None or m.body is None):
+        return
+    mh = m.offset
+    seq_at = mh + _SEQUENCE_AT[m.mh_type]
+    if seq_at + 2 > mh + m.header_len or mh + m.header_len > len(data):
+        return
+    if len(_REPEATS) >= REPEAT_CACHE_LIMIT:
+        _REPEATS.clear()
+        _SHAPES.clear()
+    _REPEATS[_key(frame, data, options, mh, seq_at)] = (options, packet)
+    _SHAPES[(frame.linktype, len(data))] = (mh, seq_at)
+
+
+def _repeat(frame: Frame, data: bytes, options: DecodeOptions, shape: tuple[int, int]) -> Packet | None:
+    """The packet of a frame that repeats a kept one but for Checksum and Sequence Number, else None.
+    A checksum that does not verify is left to the full decode (its verdict and fallbacks)."""
+    mh, seq_at = shape
+    known = _REPEATS.get(_key(frame, data, options, mh, seq_at))
+    if known is None or known[0] is not options:
+        return None
+    packet = known[1]
+    m = packet.mobility
+    assert m is not None
+    path = packet.path
+    checksum = data[mh + 4] << 8 | data[mh + 5]
+    src, dst = path.home_address_option or path.src, path.routing_type2 or path.dst
+    if src is None or dst is None or mh_checksum(src, dst, data[mh : mh + m.header_len]) != checksum:
+        return None
+    seq = data[seq_at] << 8 | data[seq_at + 1]
+    body = m.body
+    if isinstance(body, BindingUpdate):
+        body = _BINDING_UPDATE(seq, body.flags_word, body.lifetime, body.flags)
+    elif isinstance(body, BindingAck):
+        body = _BINDING_ACK(body.status, body.flags_byte, seq, body.lifetime, body.flags)
+    else:  # pragma: no cover - only BU and BA are kept
+        return None
+    message = _MESSAGE(m.offset, m.mh_type, m.type_name, m.payload_proto, m.header_len, checksum, True, body,
+                       m.options)
+    return _PACKET(frame.number, frame.time, frame.interface, frame.wire_length, path, message, None, None,
+                   False, (), None)
 
 
 _last_walk: tuple[DecodeOptions, WalkOptions] | None = None

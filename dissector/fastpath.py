@@ -109,10 +109,14 @@ class FastPath:
         # record (a home agent's refreshes come in bursts: minutes of data between them) neither
         # piles up per-second counts nor keeps idle flows until the next signalling record
         self.tick: Callable[[], object] | None = None
-        # True (``mcoaviz decode``: no engine to feed): ``flush`` builds no rows, it only forgets
-        # the counts and keeps the time span they covered in ``span`` (the caller's clock)
+        # True (``mcoaviz decode``: no engine to feed; set before the first packet): packets are
+        # only counted, into ``accepted`` and ``_tally`` -- no entry counts per second, no rows, no
+        # idle sweep -- and ``flush`` hands the time span they covered to ``span`` (the caller's clock)
         self.count_only = False
-        self.span: tuple[float, float] | None = None  # (first, last) of what count_only flush forgot
+        self.span: tuple[float, float] | None = None  # count_only: (least, greatest) time of the last flush
+        # count_only: [least, greatest] time of the packets counted since the last flush ([None,
+        # None]: none); one list changed in place (the C walk merges its own into it)
+        self._tally: list[Any] = [None, None]
         # the classifier's UDP ports (DSMIPv6, IKE) as maps for the C walk's level 3
         self._port_maps = (_port_map(self.classifier.udp_ports), _port_map(IKE_PORTS))
 
@@ -171,6 +175,10 @@ class FastPath:
         entry = self._known_entry(interface, linktype, buf, offset, caplen, wire_length)
         if entry is None:
             return self._admit(time, interface, linktype, buf, offset, caplen, wire_length)
+        if self.count_only:
+            self._tally_time(time)
+            self.accepted += 1
+            return True
         second = int(time)
         if entry[SECOND] == second:
             entry[PACKETS] += 1
@@ -217,9 +225,21 @@ class FastPath:
         vlan_plan = (VLAN_PLAN.start, VLAN_PLAN.ip, VLAN_PLAN.need, VLAN_PLAN.unpackers)
         accepted = 0
         refused_at = accelerator.refused_at if accelerator is not None else [-1]
+        tally = self._tally if self.count_only else None
         try:
             for record in records:
                 _, time, interface, linktype, buf, offset, caplen, wire_length = record
+                if refused_at[0] == offset:
+                    # C's level 3 found it refused by Classifier, so no cache level holds it (their
+                    # keys are the bytes that decide the class) and _admit would refuse it: straight out
+                    refused_at[0] = -1
+                    if accelerator is not None:
+                        accepted += self._take(accelerator)
+                    self.accepted += accepted
+                    accepted = 0
+                    yield record
+                    cur_interface = -1  # re-read the state after the caller's flush
+                    continue
                 if interface != cur_interface:  # an interface has one link type
                     cur_interface = interface
                     flows = flows_by_interface.setdefault(interface, {})
@@ -261,6 +281,13 @@ class FastPath:
                                         exacts.clear()
                                     exacts[exact] = (need + plen, entry)
                 if entry is not None:
+                    if tally is not None:  # count_only: _tally_time, inlined
+                        if tally[0] is None or time < tally[0]:
+                            tally[0] = time
+                        if tally[1] is None or time > tally[1]:
+                            tally[1] = time
+                        accepted += 1
+                        continue
                     second = int(time)
                     if entry[6] == second:  # SECOND
                         entry[0] += 1  # PACKETS
@@ -274,9 +301,7 @@ class FastPath:
                         entry[0], entry[1], entry[2], entry[3], entry[6] = 1, wire_length, time, time, second
                     accepted += 1
                     continue
-                if refused_at[0] == offset:  # C's level 3 found it refused: _admit would too
-                    refused_at[0] = -1
-                elif admit(time, interface, linktype, buf, offset, caplen, wire_length):
+                if admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
                 if accelerator is not None:
                     accepted += self._take(accelerator)
@@ -369,33 +394,17 @@ class FastPath:
         self._texts.clear()
 
     def _forget(self) -> None:
-        """``flush`` in count_only mode: the same bookkeeping as ``_flush_items`` without rows.
-        `decode` flushes before every message, with a handful of counts each time: the C
-        accelerator's ``forget`` does it in one call (this code is its reference).
+        """``flush`` in count_only mode: the least and greatest time counted since the last flush
+        into ``span`` (None when nothing was counted), and the tally starts over.
 
-        The uncacheable per-second entries are dropped whole, not swept by second: an entry
-        with counts is always in ``_dirty`` (a count on a zeroed entry rolls it there), so once
-        forgotten every entry of ``_other`` is zero and a later packet of its second starts a
-        new one with the same effect (no rows are made from them)."""
-        if self._c_flush:
-            found = _fastscan.forget(self._done, self._dirty)
-            if found is None:
-                self.span = None
-                return
-            self.span = found[:2]
-            latest = found[2]
-        else:
-            counts: list[Any] = self._done + self._dirty  # finished tuples and counting entries alike
-            if not counts:
-                self.span = None
-                return
-            self.span = (min(map(_GET_FIRST, counts)), max(map(_GET_LAST, counts)))
-            latest = max(map(_GET_SECOND, counts))
-            self._reset_counted()
-        if self._other:
-            self._other.clear()
-            self._other_oldest[0] = 1 << 62  # no key at all now
-        self._evict_idle(latest)
+        `decode` needs nothing else from bulk data: the pipeline's clock (first and last time,
+        for relative times and the dialect hold) and the packet count (``accepted``). So no entry
+        counts per second, nothing piles up between flushes, and the learnt flows need no idle
+        sweep: the caches stay bounded by their limits (``CACHE_LIMIT``, ``EXACT_LIMIT``,
+        ``TABLE_LIMIT``), which is all the memory a decode run needs."""
+        tally = self._tally
+        self.span = None if tally[0] is None else (tally[0], tally[1])
+        tally[0] = tally[1] = None
 
     def _flush_items(
         self, texts: dict[Canonical, tuple[str | None, ...]]
@@ -488,6 +497,10 @@ class FastPath:
                 exacts[frame[plan.start : header_end]] = (plan.need + plen, entry)
                 self._count(entry, time, second, wire_length)
                 return True
+        if self.count_only:  # nothing is counted per second: no entry
+            self._tally_time(time)
+            self.accepted += 1
+            return True
         entry = self._other.get((interface, second, canonical))
         if entry is None:
             if second < self._other_oldest[0]:
@@ -505,13 +518,23 @@ class FastPath:
         return True
 
     def _count(self, entry: list[Any], time: float, second: int, size: int) -> None:
-        if entry[PACKETS] and entry[SECOND] == second:
+        if self.count_only:  # the entry stays at zero counts
+            self._tally_time(time)
+        elif entry[PACKETS] and entry[SECOND] == second:
             entry[PACKETS] += 1
             entry[BYTES] += size
             entry[LAST] = time
         else:
             self._roll(entry, time, second, size)
         self.accepted += 1
+
+    def _tally_time(self, time: float) -> None:
+        """count_only: keep ``time`` if it is the least or greatest counted since the last flush."""
+        tally = self._tally
+        if tally[0] is None or time < tally[0]:
+            tally[0] = time
+        if tally[1] is None or time > tally[1]:
+            tally[1] = time
 
 
 def accelerated() -> bool:
@@ -523,8 +546,6 @@ _ROW_FIELDS = tuple(field.name for field in dataclasses.fields(TrafficCount))
 _PLAIN_ROWS = not hasattr(TrafficCount, "__post_init__")  # else rows need their __init__
 _FIRST_AT, _INTERFACE_AT = _ROW_FIELDS.index("first"), _ROW_FIELDS.index("interface")
 _BY_FIRST, _BY_INTERFACE = operator.itemgetter(_FIRST_AT), operator.itemgetter(_INTERFACE_AT)
-_GET_FIRST, _GET_LAST = operator.itemgetter(FIRST), operator.itemgetter(LAST)
-_GET_SECOND = operator.itemgetter(SECOND)
 _SPANS, _MIN_PAYLOAD = bytes(KEY_SPAN), bytes(MIN_PAYLOAD)
 _PLANS = {linktype: (plan.start, plan.ip, plan.need) for linktype, plan in KEY_PLANS.items()}
 VLAN_LINKTYPE = -2  # the C walk's pseudo link type for single-tagged Ethernet (VLAN_LINKTYPE in fastscan.h)
@@ -573,10 +594,10 @@ class _Accelerator:
             *fast._port_maps, fast._watched, _VIAS, CACHE_LIMIT, fast._other, fast._other_oldest,
             self.refused_at,
         )  # fmt: skip
-        # the dicts and lists themselves: C reads and updates them in place
+        # the dicts and lists themselves: C reads and updates them in place (count_only: the tally)
         self._state = (
             _SPANS, _MIN_PAYLOAD, _PLANS, fast._exact, fast._flows, fast._dirty, fast._done, EXACT_LIMIT,
-            fast._table, admit,
+            fast._table, admit, fast._tally if fast.count_only else None,
         )  # fmt: skip
         self.counted = 0  # since FastPath._take last collected it
         self._released = 0  # the map's bytes before this have been released

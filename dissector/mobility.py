@@ -32,6 +32,7 @@ from dissector.records import (
     HomeTest,
     HomeTestInit,
     MessageBody,
+    MobilityOption,
     RawMessage,
     maker,
 )
@@ -138,7 +139,10 @@ def decode_mobility(r: Reader, state: WalkState, next_header: int, bid_type: int
     if mh_type in FIXED_LENGTH and fixed < total:  # other types' options follow unknown fixed parts
         opts = r.bounded(start + fixed, msg_end)
         snapped = total > available and state.snapped and msg_end >= state.frame_len
-        walk_options(opts, start, state, draft.options, bid_type, dialect, snapped)
+        found: list[MobilityOption] = []
+        known = walk_options(opts, start, state, found, bid_type, dialect, snapped)
+        # an area seen before: its shared tuple, which MobilityMessage keeps as it is (tuple())
+        draft.options = found if known is None else known
 
 
 def _verify(state: WalkState, mh: memoryview, checksum: int, next_header: int) -> bool | None:

@@ -120,27 +120,30 @@ WALK_CACHE_LIMIT = 1 << 13
 
 
 def walk_options(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],
-                 bid_type: int, dialect: Dialect, snapped: bool = False) -> None:
+                 bid_type: int, dialect: Dialect, snapped: bool = False) -> tuple[MobilityOption, ...] | None:
     """Walk options from reader.pos to reader.end, appending to ``out`` as it goes.
 
     Problems are recorded on ``state`` directly: a bad option is never fatal for the message.
     ``snapped``: the options end where the capture's snap length cut them, so an option running
     past the end is a warning, not a malformed packet.
 
-    An area seen before without a problem gets the records of that walk (``_WALKS``).
+    An area seen before without a problem gets the records of that walk (``_WALKS``), and they are
+    returned as the one tuple every message with this area shares (None after a walk): a message
+    made of them alone can keep that tuple, and what is derived from it can be kept by identity.
     """
     key = (bytes(reader.buf[reader.pos : reader.end]), reader.pos - mh_start, bid_type, dialect)
     known = _WALKS.get(key)
     if known is not None:
         out.extend(known)
         reader.pos = max(reader.pos, reader.end)
-        return
+        return known
     kept, problems, dropped = len(out), len(state.problems), state.problems_dropped
     _walk(reader, mh_start, state, out, bid_type, dialect, snapped)
     if len(state.problems) == problems and state.problems_dropped == dropped:
         if len(_WALKS) >= WALK_CACHE_LIMIT:
             _WALKS.clear()
         _WALKS[key] = tuple(out[kept:])
+    return None
 
 
 def _walk(reader: Reader, mh_start: int, state: WalkState, out: list[MobilityOption],

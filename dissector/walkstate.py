@@ -29,7 +29,8 @@ class MobilityDraft:
     checksum: int
     checksum_ok: bool | None = None
     body: MessageBody | None = None
-    options: list[MobilityOption] = field(default_factory=list)
+    # a list while the walk appends; the walk cache's shared tuple when the whole area was known
+    options: list[MobilityOption] | tuple[MobilityOption, ...] = field(default_factory=list)
 
 
 MAX_PACKET_PROBLEMS = 32  # problems kept per packet; the rest are counted in one summary problem

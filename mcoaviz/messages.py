@@ -19,6 +19,7 @@ from dissector.records import (
     BindingUpdate,
     HomeTest,
     HomeTestInit,
+    MobilityMessage,
     MobilityOption,
     Packet,
     PadN,
@@ -214,19 +215,48 @@ def _problem_json(problem: Problem) -> str:
             f'"reason": {_json(problem.reason)}, "severity": {_json(problem.severity)}}}')
 
 
+# options tuple's id -> (the tuple, its '"bids": [...], "options": [...]' text). Messages whose options
+# area the decoder saw before share one tuple of records (dissector.options.walk_options): a home
+# agent's BAs a few, each mobile node's refresh BUs theirs, so the text is made once per area. The
+# tuple is kept with its text, so its id cannot be reused while the entry lives. Emptied when full.
+_AREAS: dict[int, tuple[tuple[MobilityOption, ...], str]] = {}
+AREA_CACHE_LIMIT = 1 << 13  # as dissector.options.WALK_CACHE_LIMIT
+
+
+def _area_json(m: MobilityMessage, keep: bool) -> str:
+    """The "bids" and "options" members of a message's JSON: a function of its options alone
+    (``keep``: looked up in and added to ``_AREAS``)."""
+    options = m.options
+    if keep:
+        known = _AREAS.get(id(options))
+        if known is not None and known[0] is options:
+            return known[1]
+    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
+    text = f'"bids": [{bids}], "options": [{", ".join(map(_option_json, options)) if options else ""}]'
+    if not keep:
+        return text
+    if len(_AREAS) >= AREA_CACHE_LIMIT:
+        _AREAS.clear()
+    _AREAS[id(options)] = (options, text)
+    return text
+
+
 def _text(value: str | None) -> str:
     """A str-or-None field (addresses, names) as json.dumps writes it."""
     return "null" if value is None else _quote(value)
 
 
-def message_json(packet: Packet) -> str:
+def message_json(packet: Packet, shared_areas: bool = False) -> str:
     """``json.dumps(message_row(packet))``, byte for byte, without building the row: the text
     ``mcoaviz decode --json`` writes per message (tests/mcoaviz/test_messages_json.py holds
-    it to json.dumps on every sample capture and on odd records)."""
+    it to json.dumps on every sample capture and on odd records). ``shared_areas``: keep the
+    options' text per shared options tuple (``_AREAS``, up to ~10 MB; `decode` keeps nothing else)."""
     m = packet.mobility
     if m is None:
         raise ValueError(f"frame {packet.frame} carries no Mobility Header")
     body = m.body
+    if shared_areas and isinstance(body, (BindingUpdate, BindingAck)) and not packet.problems:
+        return _bu_ba_json(packet, m, body)
     seq = lifetime = status = "null"
     flags = "[]"
     if isinstance(body, (BindingUpdate, BindingAck)):
@@ -234,8 +264,7 @@ def message_json(packet: Packet) -> str:
     if isinstance(body, (BindingAck, BindingError)):
         status = _json(body.status)
     path = packet.path
-    bids = ", ".join(map(_bid_json, m.bids)) if m.bids else ""
-    options = ", ".join(map(_option_json, m.options)) if m.options else ""
+    area = _area_json(m, shared_areas)
     problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
     time = packet.time
     return (f'{{"frame": {_json(packet.frame)}, '
@@ -246,7 +275,42 @@ def message_json(packet: Packet) -> str:
             f'"home_address_option": {_text(path.home_address_option)}, '
             f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
             f'"mh_type": {_json(m.mh_type)}, "seq": {seq}, "lifetime": {lifetime}, "status": {status}, '
-            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, "bids": [{bids}], '
-            f'"options": [{options}], "checksum_ok": {_json(m.checksum_ok)}, '
+            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, {area}, "checksum_ok": '
+            f'{_json(m.checksum_ok)}, '
             f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
             f'"problems": [{problems}]}}')
+
+
+# The text of a BU/BA without problems around its frame, time, interface, sequence number and
+# checksum verdict: the same for every message with the same path object (the decoder's repeats
+# of a frame share it, dissector.decode._REPEATS), options tuple and fixed-part values. Key: (id of
+# the path, id of the options, type name, MH type, body type, lifetime, flags, status); value:
+# (path, options, text up to "seq", text from "lifetime" to "checksum_ok"). The path and options
+# are kept with the text, so their ids cannot be reused while an entry lives. Emptied when full.
+_HEADS: dict[tuple[Any, ...], tuple[Any, Any, str, str]] = {}
+
+
+def _bu_ba_json(packet: Packet, m: MobilityMessage, body: BindingUpdate | BindingAck) -> str:
+    path, options = packet.path, m.options
+    status = body.status if isinstance(body, BindingAck) else None
+    key = (id(path), id(options), m.type_name, m.mh_type, type(body), body.lifetime, body.flags, status)
+    known = _HEADS.get(key)
+    if known is None or known[0] is not path or known[1] is not options:
+        before = (f'"src": {_text(path.src)}, "dst": {_text(path.dst)}, '
+                  f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
+                  f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
+                  f'"home_address_option": {_text(path.home_address_option)}, '
+                  f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
+                  f'"mh_type": {_json(m.mh_type)}, "seq": ')
+        status_text = "null" if status is None else _json(status)
+        after = (f', "lifetime": {_json(body.lifetime)}, "status": {status_text}, '
+                 f'"status_name": {_text(status_name(packet))}, "flags": {_letters(body.flags)}, '
+                 f'{_area_json(m, True)}, "checksum_ok": ')
+        if len(_HEADS) >= AREA_CACHE_LIMIT:
+            _HEADS.clear()
+        known = _HEADS[key] = (path, options, before, after)
+    time = packet.time
+    return (f'{{"frame": {_json(packet.frame)}, '
+            f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
+            f'"interface": {_json(packet.interface)}, {known[2]}{_json(body.seq)}{known[3]}'
+            f'{_json(m.checksum_ok)}, "malformed": false, "problems": []}}')

@@ -151,7 +151,8 @@ class Pipeline:
         self._held: deque[tuple[Packet, Pair | None] | list[TrafficCount]] = deque()
         self._held_packets = 0  # Mobility Header messages among the held records
         self._decode = DecodeOptions(dialect=forced or Dialect.RFC5648,
-                                     bid_type=self.options.bid_type, udp_ports=self.options.udp_ports)
+                                     bid_type=self.options.bid_type, udp_ports=self.options.udp_ports,
+                                     repeats=not self.options.run_engine)  # decode: nothing kept
         self._fast = FastPath(self._decode) if self.options.fast_path else None
         if self._fast is not None and not self.options.run_engine:
             self._fast.count_only = True  # no engine to hand traffic rows to

@@ -240,13 +240,15 @@ static PyObject *canonical_key(const State *st, const unsigned char *frame, cons
 }
 
 /* A new entry after _count's first roll: [1, size, time, time, canonical, interface, second],
- * appended to the dirty list. Steals canonical; a new reference. */
+ * appended to the dirty list; in count-only mode one that counts nothing, as _admit makes it:
+ * [0, 0, time, time, canonical, interface, -1]. Steals canonical; a new reference. */
 static PyObject *new_entry(State *st, PyObject *canonical, long long interface, double time, long long second,
                            uint32_t wire_length) {
+    int counting = st->tally == NULL;
     PyObject *entry = PyList_New(7);
     PyObject *when = PyFloat_FromDouble(time);
-    PyObject *numbers[4] = {PyLong_FromLong(1), PyLong_FromUnsignedLong(wire_length), PyLong_FromLongLong(interface),
-                            PyLong_FromLongLong(second)};
+    PyObject *numbers[4] = {PyLong_FromLong(counting), PyLong_FromUnsignedLong(counting ? wire_length : 0),
+                            PyLong_FromLongLong(interface), PyLong_FromLongLong(counting ? second : -1)};
     if (!entry || !when || !numbers[0] || !numbers[1] || !numbers[2] || !numbers[3]) {
         Py_XDECREF(entry);
         Py_XDECREF(when);
@@ -262,7 +264,7 @@ static PyObject *new_entry(State *st, PyObject *canonical, long long interface, 
     PyList_SET_ITEM(entry, 4, canonical);
     PyList_SET_ITEM(entry, 5, numbers[2]);
     PyList_SET_ITEM(entry, 6, numbers[3]);
-    if (PyList_Append(st->dirty, entry) < 0) {
+    if (counting && PyList_Append(st->dirty, entry) < 0) {
         Py_DECREF(entry);
         return NULL;
     }
@@ -310,9 +312,16 @@ int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t 
     Py_DECREF(value);
     Py_DECREF(exact);
     if (bad) return -1;
-    st->counted++;
+    if (st->tally != NULL) tally(st, time);
+    else st->counted++;
     *learned = entry; /* borrowed: the flows dict holds it */
     return 1;
+}
+
+int admit_known_class(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length, long linktype,
+                      double time) {
+    Class c;
+    return admitting(st, time) && classify(st, frame, caplen, wire_length, linktype, &c) == CACHEABLE;
 }
 
 int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
@@ -325,6 +334,7 @@ int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t
     int kind = classify(st, frame, caplen, wire_length, linktype, &c);
     if (kind == DECLINE) st->refused = frame; /* Python's _admit would only say so again */
     if (kind != PER_SECOND) return 0;
+    if (st->tally != NULL) return tally(st, time); /* count-only: no entry per second either */
     long long second = (long long)time; /* int(time) */
     PyObject *canonical = canonical_key(st, frame, &c);
     PyObject *at_if = PyLong_FromLongLong(interface), *at_second = PyLong_FromLongLong(second);

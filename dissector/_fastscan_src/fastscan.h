@@ -56,6 +56,13 @@ typedef struct {
     PyObject *oldest;             /* FastPath._other_oldest: [no key of _other has an earlier second] */
     PyObject *refused_at;         /* [buffer offset of the frame the walk stopped at, when refused; else -1] */
     const unsigned char *refused; /* the frame level 3 found refused by Classifier (set by admit_other) */
+    /* count-only mode (FastPath.count_only, `mcoaviz decode`), from the state's optional 11th item:
+     * FastPath._tally, [least, greatest] time of the packets counted since its last flush (None,
+     * None: none). Nothing is counted into entries then: a packet only moves lo/hi here, which
+     * end_call merges into the list. NULL: counting into entries, as for the engine's rows. */
+    PyObject *tally;
+    double lo, hi;
+    int spanned; /* lo and hi hold a packet's time */
     /* caches for the current interface / link type */
     long long cur_if;
     PyObject *exacts, *flows;     /* borrowed from the dicts above (kept alive by them) */
@@ -92,6 +99,20 @@ static inline uint32_t rd32(const unsigned char *p, int big) {
 
 static inline unsigned rd16be(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
 
+/* Count-only mode: one packet counted, its time kept if it is the least or greatest so far. */
+static inline int tally(State *st, double time) {
+    if (!st->spanned) {
+        st->lo = st->hi = time;
+        st->spanned = 1;
+    } else if (time < st->lo) {
+        st->lo = time;
+    } else if (time > st->hi) {
+        st->hi = time;
+    }
+    st->counted++;
+    return 1;
+}
+
 static inline int set_item(PyObject *list, Py_ssize_t i, PyObject *value) {
     if (value == NULL) return -1;
     PyList_SET_ITEM(list, i, value); /* steals value */
@@ -105,6 +126,7 @@ static inline int set_item(PyObject *list, Py_ssize_t i, PyObject *value) {
 
 /* levels.c: the state tuple and the dict levels */
 int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay);
+int merge_tally(State *st);
 int select_plan(State *st, long linktype);
 int select_interface(State *st, long long interface);
 int count(State *st, PyObject *entry, double time, uint32_t wire_length);
@@ -124,6 +146,10 @@ int offer_table(State *st, struct FlowTable *t, const unsigned char *frame, uint
  * whose class is cacheable (learned, *learned its entry), or other bulk data (per second) */
 int admit_flow(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                long long interface, long linktype, double time, PyObject *flow, long plen, PyObject **learned);
+/* count-only mode: 1 when admit_flow would learn this packet's flow (the table alone learns it
+ * then: no entry, no canonical key), else 0 (admit_other or Python decides) */
+int admit_known_class(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length, long linktype,
+                      double time);
 int admit_other(State *st, const unsigned char *frame, uint32_t caplen, uint32_t wire_length,
                 long long interface, long linktype, double time);
 
@@ -133,9 +159,8 @@ PyObject *scan_pcapng(PyObject *self, PyObject *args);
 PyObject *scan_pcap(PyObject *self, PyObject *args);
 
 /* flush.c: FastPath.flush's row building */
-extern const char flush_items_doc[], order_rows_doc[], instances_doc[], forget_doc[];
+extern const char flush_items_doc[], order_rows_doc[], instances_doc[];
 PyObject *flush_items(PyObject *self, PyObject *args);
-PyObject *forget(PyObject *self, PyObject *args);
 PyObject *order_rows(PyObject *self, PyObject *args);
 PyObject *instances(PyObject *self, PyObject *args);
 

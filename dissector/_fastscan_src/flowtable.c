@@ -358,6 +358,16 @@ int offer_table(State *st, FlowTable *t, const unsigned char *frame, uint32_t ca
                      ? st->ahead_hash
                      : key_hash(flow, len, interface, linktype);
     Py_ssize_t free_at, at = table_find(t, h, flow, len, interface, linktype, &free_at);
+    if (at < 0 && st->tally != NULL && st->udp_ports != NULL && PySet_GET_SIZE(st->watched) == 0) {
+        /* count-only, level 3 in C: nothing is counted into entries, so a new flow of a cacheable
+         * class is learnt by the table alone (its slot holds None); Python's dicts are not asked */
+        if (!admit_known_class(st, frame, caplen, wire_length, linktype, time)) {
+            st->new_flow = 1;
+            return 0; /* offer() goes on to admit_other, then Python */
+        }
+        if (table_insert(t, h, flow, len, interface, linktype, Py_None) < 0) return -1;
+        return tally(st, time);
+    }
     if (at < 0) { /* a flow Python knows? */
         int ok = select_interface(st, interface);
         if (ok <= 0) return ok;
@@ -386,7 +396,9 @@ int offer_table(State *st, FlowTable *t, const unsigned char *frame, uint32_t ca
         at = table_insert(t, h, flow, len, interface, linktype, entry);
         if (at < 0) return -1;
     }
+    if (st->tally != NULL) return tally(st, time); /* count-only: no pending counts, no entry */
     Slot *s = &t->slots[at];
+    if (s->entry == Py_None) return 0; /* learnt in count-only mode (never mixed): Python counts */
     if (s->epoch != t->epoch) { /* first use in this call: read the entry's second */
         int overflow;
         long long current = PyLong_AsLongLongAndOverflow(PyList_GET_ITEM(s->entry, 6), &overflow);

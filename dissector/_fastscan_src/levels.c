@@ -2,11 +2,20 @@
 #include "fastscan.h"
 
 int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay) {
-    PyObject *sp, *mp, *table, *admit = Py_None;
-    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO|O", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
+    PyObject *sp, *mp, *table, *admit = Py_None, *tally = Py_None;
+    if (!PyArg_ParseTuple(tuple, "OOO!O!O!O!O!nO|OO", &sp, &mp, &PyDict_Type, &st->plans, &PyDict_Type,
                           &st->exact_by_if, &PyDict_Type, &st->flows_by_if, &PyList_Type, &st->dirty,
-                          &PyList_Type, &st->done, &st->exact_limit, &table, &admit))
+                          &PyList_Type, &st->done, &st->exact_limit, &table, &admit, &tally))
         return -1;
+    st->tally = NULL;
+    st->spanned = 0;
+    if (tally != Py_None) { /* count-only mode */
+        if (!PyList_CheckExact(tally) || PyList_GET_SIZE(tally) != 2) {
+            PyErr_SetString(PyExc_ValueError, "the count-only tally must be a list [least, greatest]");
+            return -1;
+        }
+        st->tally = tally;
+    }
     st->udp_ports = st->ike_ports = NULL;
     if (admit != Py_None) { /* level 3 in C (admit.c) */
         PyObject *udp, *ike;
@@ -33,6 +42,10 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
         PyBuffer_Release(spans);
         return -1;
     }
+    const unsigned char *sp_v = spans->buf, *mp_v = minpay->buf;
+    /* the same two tables as the last call that passed these checks (bytes: immutable) */
+    static PyObject *checked_spans = NULL, *checked_minpay = NULL;
+    if (sp == checked_spans && mp == checked_minpay) goto checked;
     if (spans->len != 256 || minpay->len != 256) {
         PyBuffer_Release(spans);
         PyBuffer_Release(minpay);
@@ -43,7 +56,6 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
      * least an IPv6 header, and IPv6-in-IPv6's layout (two 40-byte headers, split 38 + 34 around the
      * inner payload length in flow_key/flow_bytes) is fixed here. An edit of KEY_SPAN that breaks
      * this must fail loudly, not read out of bounds. */
-    const unsigned char *sp_v = spans->buf, *mp_v = minpay->buf;
     for (int nh = 0; nh < 256; nh++) {
         int bad = sp_v[nh] == 0 ? mp_v[nh] != 0 : sp_v[nh] < MIN_SPAN || (nh == 41 && sp_v[nh] != TUNNEL_SPAN);
         if (bad) {
@@ -55,6 +67,13 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
             return -1;
         }
     }
+    if (PyBytes_CheckExact(sp) && PyBytes_CheckExact(mp)) { /* kept alive here: the pointers stay theirs */
+        Py_INCREF(sp);
+        Py_INCREF(mp);
+        Py_XSETREF(checked_spans, sp);
+        Py_XSETREF(checked_minpay, mp);
+    }
+checked:
     st->spans = sp_v;
     st->minpay = mp_v;
     st->cur_if = -1;
@@ -65,6 +84,26 @@ int parse_state(PyObject *tuple, State *st, Py_buffer *spans, Py_buffer *minpay)
     st->new_flow = 0;
     st->ahead_key = NULL;
     st->refused = NULL;
+    return 0;
+}
+
+/* Count-only mode, before a return to Python: the least and greatest time counted in this call
+ * merged into the tally list (FastPath._tally). 0, or -1 with an error set. */
+int merge_tally(State *st) {
+    if (st->tally == NULL || !st->spanned) return 0;
+    PyObject *lo = PyList_GET_ITEM(st->tally, 0), *hi = PyList_GET_ITEM(st->tally, 1);
+    double known_lo = 0, known_hi = 0;
+    if (lo != Py_None && (known_lo = PyFloat_AsDouble(lo)) == -1.0 && PyErr_Occurred()) return -1;
+    if (hi != Py_None && (known_hi = PyFloat_AsDouble(hi)) == -1.0 && PyErr_Occurred()) return -1;
+    if (lo == Py_None || st->lo < known_lo) {
+        PyObject *value = PyFloat_FromDouble(st->lo);
+        if (value == NULL || PyList_SetItem(st->tally, 0, value) < 0) return -1;
+    }
+    if (hi == Py_None || st->hi > known_hi) {
+        PyObject *value = PyFloat_FromDouble(st->hi);
+        if (value == NULL || PyList_SetItem(st->tally, 1, value) < 0) return -1;
+    }
+    st->spanned = 0;
     return 0;
 }
 
@@ -107,6 +146,7 @@ int select_interface(State *st, long long interface) {
 int count(State *st, PyObject *entry, double time, uint32_t wire_length) {
     if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) != 7) return 0;
     if (!(time > -9.2e18 && time < 9.2e18)) return 0;
+    if (st->tally != NULL) return tally(st, time); /* count-only: the entry is not touched */
     long long second = (long long)time; /* int(time): truncation */
     int overflow;
     long long current = PyLong_AsLongLongAndOverflow(PyList_GET_ITEM(entry, 6), &overflow);

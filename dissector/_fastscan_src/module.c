@@ -5,7 +5,6 @@ static PyMethodDef methods[] = {
     {"instances", instances, METH_VARARGS, instances_doc},
     {"order_rows", order_rows, METH_VARARGS, order_rows_doc},
     {"flush_items", flush_items, METH_VARARGS, flush_items_doc},
-    {"forget", forget, METH_VARARGS, forget_doc},
     {"pcapng", scan_pcapng, METH_VARARGS, pcapng_doc},
     {"pcap", scan_pcap, METH_VARARGS, pcap_doc},
     {NULL, NULL, 0, NULL},

@@ -73,6 +73,7 @@ static int epb_time(uint64_t ts, PyObject *divisor, PyObject *offset, double div
  * (FlowTable.write_back) before anything else can look: flush, a record handed to its
  * caller, the end of the walk. Few walks stop anywhere else. */
 static int end_call(State *st, int error) {
+    if (!error && merge_tally(st) < 0) error = 1; /* count-only mode: what this call counted, for flush */
     if (st->table != NULL && (error || !st->new_flow)) {
         PyObject *type, *value, *traceback;
         PyErr_Fetch(&type, &value, &traceback);

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from dissector.records import Frame, Problem
+from dissector.records import Frame, Problem, maker
 
 # Larger records are treated as corruption rather than waited for (Wireshark uses 16 MiB for
 # pcapng blocks too); otherwise a garbage length would make a stream wait forever.
@@ -74,10 +74,13 @@ RawRecord = tuple[int, float, int, int, Any, int, int, int]
 WalkEnded = Callable[[bool], None]
 
 
+_FRAME = maker(Frame)  # Frame(...) without the frozen __init__'s setattr by name: once per slow-path record
+
+
 def record_to_frame(record: RawRecord) -> Frame:
     """The :class:`Frame` for a raw record (copies the packet bytes out of the buffer)."""
     number, time, interface, linktype, buf, offset, caplen, wire_length = record
-    return Frame(number, time, interface, linktype, bytes(buf[offset : offset + caplen]), wire_length)
+    return _FRAME(number, time, interface, linktype, bytes(buf[offset : offset + caplen]), wire_length)
 
 
 def frame_to_record(frame: Frame) -> RawRecord:

@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
             # times are relative to the first frame, like Wireshark
             times.first_time = pipeline.first_time if pipeline.first_time is not None else packet.time
         if as_json:
-            write(("[\n  " if count == 0 else ",\n  ") + message_json(packet))
+            write(("[\n  " if count == 0 else ",\n  ") + message_json(packet, shared_areas=True))
         else:  # every line through printable: option payloads and names come from the capture
             first = times.first_time if times.first_time is not None else packet.time
             lines = [summary_line(packet, first, times.point(packet.time))]

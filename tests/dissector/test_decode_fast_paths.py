@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from dissector import options as options_module
 from dissector import records
 from dissector.codepoints import Dialect
-from dissector.decode import decode_frame
+from dissector.decode import decode_frame, decode_frame_fully
 from dissector.link import parse_link
 from dissector.mobility import mh_checksum
 from dissector.options import _decode_one, walk_options
@@ -142,10 +142,13 @@ def test_makers_build_the_same_records_as_the_classes() -> None:
 def test_an_options_area_seen_before_shares_its_records_and_problems_are_never_cached(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(options_module, "_WALKS", {})
-    first = decode_frame(frame(ethernet(bu_packet())))
-    again = decode_frame(frame(ethernet(bu_packet()), number=2))
+    first = decode_frame_fully(frame(ethernet(bu_packet())))  # (decode_frame would repeat the first frame)
+    again = decode_frame_fully(frame(ethernet(bu_packet()), number=2))
     assert first.mobility is not None and again.mobility is not None
     assert again.mobility.options == first.mobility.options
+    assert again.mobility.options is not first.mobility.options  # the first walk's list, then the kept tuple
+    again_too = decode_frame_fully(frame(ethernet(bu_packet()), number=3))
+    assert again_too.mobility is not None and again_too.mobility.options is again.mobility.options
     assert all(a is b for a, b in zip(again.mobility.options, first.mobility.options, strict=True))
     assert len(options_module._WALKS) == 1
     # the same options one byte later in the Mobility Header: other offsets, another walk

@@ -46,33 +46,52 @@ def _needs_extension() -> None:
         pytest.skip("dissector._fastscan is not built (pip install -e . with a C compiler)")
 
 
-def run(data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
-    """Everything observable of one filtered walk (rows flushed before each declined record)."""
+def run(
+    data: bytes, pure: bool, monkeypatch: pytest.MonkeyPatch, count_only: bool = False
+) -> tuple[Any, ...]:
+    """Everything observable of one filtered walk (rows flushed before each declined record;
+    ``count_only``: the span of each flush instead of rows, as `mcoaviz decode` runs it)."""
     monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "1" if pure else "0")
     fast = FastPath(DecodeOptions())
+    fast.count_only = count_only
     parser = CaptureParser()
     rows: list[Any] = []
     declined = []
+
+    def flush() -> None:
+        found = fast.flush()
+        if count_only:
+            assert found == [] and not fast._dirty and not fast._done and not fast._other
+            rows.append(fast.span)
+        rows.extend(found)
+
     for number, time, interface, linktype, buf, offset, caplen, wire_length in fast.filter(
         parser.records(data)
     ):
-        rows.extend(fast.flush())
+        flush()
         packet = bytes(buf[offset : offset + caplen])
         declined.append((number, time, interface, linktype, packet, wire_length))
-    rows.extend(fast.flush())
+    flush()
     problems = [(p.layer, p.offset, p.reason) for p in parser.problems]
     table = fast._table.stats() if fast._table is not None else None  # the C flow table, if used
     return rows, declined, fast.accepted, problems, parser.frames, fast.accelerated, table, fast.evicted
 
 
 def assert_same(data: bytes, monkeypatch: pytest.MonkeyPatch, *, engaged: bool = True) -> dict[str, int]:
-    """The accelerated walk equals the pure one; the C flow table's statistics."""
+    """The accelerated walk equals the pure one, counting rows and count_only (`decode`) alike;
+    the C flow table's statistics (of the walk with rows)."""
     accelerated = run(data, False, monkeypatch)
     pure = run(data, True, monkeypatch)
     assert pure[5] == 0
     if engaged:
         assert accelerated[5] > 0, "the accelerator counted nothing"
     assert accelerated[:5] == pure[:5]
+    counted = run(data, False, monkeypatch, count_only=True)
+    counted_pure = run(data, True, monkeypatch, count_only=True)
+    if engaged:
+        assert counted[5] > 0, "the accelerator counted nothing in count_only mode"
+    assert counted[:5] == counted_pure[:5]
+    assert counted[1:5] == pure[1:5]  # the same records declined, packets counted, problems, frames
     return accelerated[6]  # type: ignore[no-any-return]
 
 
@@ -735,3 +754,40 @@ def test_tick_flushes_during_long_runs_of_bulk_data(
     assert none == 0
     assert len(scale_capture) // 8192 <= ticks <= len(scale_capture) // 4096  # about every 4 KiB walked
     assert ticked == plain and nrows >= plain_rows
+
+
+@pytest.mark.parametrize("pure", [True, False])
+def test_count_only_span_is_the_least_and_greatest_time_counted_in_any_order(
+    pure: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stamps out of order (flows going back in time within a second): a count_only flush's span
+    is the least and greatest time of the packets counted since the last flush, however the
+    packets reached it (a new flow classified in full, a known one through the caches)."""
+    ethernet = b"\x02" * 6 + b"\x04" * 6 + b"\x86\xdd"
+    flow = [ethernet + ipv6(6, tcp(), addr(n, 1), addr(n, 2)) for n in range(2)]
+    message = ethernet + ipv6(135, bytes([59, 1, 5, 0]) + bytes(12), addr(9, 1), addr(9, 2))
+    stamps = [(0, 10.5), (0, 10.2), (1, 10.7), (0, 10.9), (1, 10.05), (None, 10.3), (0, 11.4), (0, 11.1)]
+    out = bytearray(shb("<") + idb("<", 1, tsresol=6))
+    for n, time in stamps:
+        out += epb("<", 0, round(time * 10**6), message if n is None else flow[n])
+    spans, declined, accepted, _, _, in_c, *_ = run(bytes(out), pure, monkeypatch, count_only=True)
+    assert [record[0] for record in declined] == [6]  # the message, frame 6
+    assert spans == [(10.05, 10.9), (11.1, 11.4)]  # before the message; at the end
+    assert accepted == 7
+    assert in_c == (0 if pure else 7)
+
+
+def test_count_only_learns_new_flows_in_the_c_table_alone(
+    scale_capture: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """count_only (`decode`): C classifies a new flow's first packet and its table alone learns
+    the flow -- no entry, no canonical key in Python's dicts -- with the same packets counted."""
+    monkeypatch.setenv(fastpath.PURE_PYTHON_VARIABLE, "0")
+    fast = FastPath(DecodeOptions())
+    fast.count_only = True
+    declined = [record[0] for record in fast.filter(CaptureParser().records(scale_capture))]
+    assert fast._table is not None and len(fast._table) > 0
+    assert fast.accelerated == fast.accepted > 0
+    assert not any(fast._flows.values()) and not any(fast._exact.values()) and not fast._other
+    pure = run(scale_capture, True, monkeypatch, count_only=True)
+    assert ([record[0] for record in pure[1]], pure[2]) == (declined, fast.accepted)

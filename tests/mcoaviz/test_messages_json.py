@@ -37,6 +37,7 @@ def test_every_sample_message_as_json_dumps_writes_it(path) -> None:
             if packet.mobility is not None:
                 seen += 1
                 assert message_json(packet) == json.dumps(message_row(packet))
+                assert message_json(packet, shared_areas=True) == json.dumps(message_row(packet))
     assert seen > 0
 
 
@@ -87,3 +88,57 @@ def test_a_packet_without_a_mobility_header_is_refused() -> None:
     packet = Packet(1, 1.0, 0, 60, PacketPath("::1", "::2"))
     with pytest.raises(ValueError, match="frame 1 carries no Mobility Header"):
         message_json(packet)
+
+
+def test_a_shared_options_area_is_written_once_and_only_for_its_own_tuple() -> None:
+    """Messages whose options tuple is one and the same object (the decoder shares a known area's
+    records) get the area's text from ``_AREAS``; an equal area in another tuple, or options
+    changed under the same id, never gets another message's text."""
+    import mcoaviz.messages as messages
+
+    packet = bulk_bu()
+    m = packet.mobility
+    assert m is not None and m.options
+    shared = tuple(m.options)
+    first = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=shared))
+    messages._AREAS.clear()
+    assert message_json(first) == json.dumps(message_row(first)) and not messages._AREAS  # (not asked to)
+    text = message_json(first, shared_areas=True)
+    assert messages._AREAS[id(shared)] == (shared, text[text.index('"bids"'):text.index(', "checksum_ok"')])
+    later = dataclasses.replace(first, frame=99)
+    assert message_json(later, shared_areas=True) == json.dumps(message_row(later))
+    bids = [o for o in shared if isinstance(o, BindingIdentifier)]
+    other = tuple(dataclasses.replace(o, bid=o.bid + 10) if o in bids else o for o in shared)
+    changed = dataclasses.replace(packet, mobility=dataclasses.replace(m, options=other))
+    messages._AREAS[id(other)] = (shared, text)  # a stale entry under the id: the tuple itself decides
+    assert message_json(changed, shared_areas=True) == json.dumps(message_row(changed))
+    assert '"bid": 11' in message_json(changed, shared_areas=True)
+
+
+@pytest.mark.parametrize("dialect", list(Dialect))
+def test_repeats_of_kept_frames_and_their_rereadings_write_their_own_text(dialect: Dialect) -> None:
+    """`decode`'s caches (the decoder's repeats share one path, areas share one options tuple, BU/BA
+    text kept per path): every sample message decoded twice, and re-read in the other dialect
+    (same path, other options and flags), is written as json.dumps writes its row."""
+    import mcoaviz.messages as messages
+    from dissector.dialect import with_dialect
+
+    options = DecodeOptions(dialect=dialect, repeats=True)
+    other = Dialect.DRAFT05 if dialect is Dialect.RFC5648 else Dialect.RFC5648
+    written = bu_ba = 0
+    messages._HEADS.clear()
+    for path in sorted(SAMPLES.glob("*.pcap*")):
+        frames, _ = read_frames(path)
+        for _ in range(2):
+            for frame in frames:
+                packet = decode_frame(frame, options)
+                if packet.mobility is None:
+                    continue
+                for version in (packet, with_dialect(packet, other)):
+                    assert message_json(version, shared_areas=True) == json.dumps(message_row(version))
+                    written += 1
+                    bu_ba += version.mobility is not None and version.mobility.mh_type in (5, 6)
+    assert written > 0
+    assert 0 < len(messages._HEADS) < bu_ba  # repeats were written from kept text ...
+    paths = [value[0] for value in messages._HEADS.values()]
+    assert len(set(map(id, paths))) < len(paths)  # ... and one path's other readings have their own
