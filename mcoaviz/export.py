@@ -17,7 +17,7 @@ from typing import IO, Any, TextIO
 from mcoaviz.engine.traffic import TrafficTable
 from mcoaviz.pipeline import Analysis
 from mcoaviz.rowspool import ROW_ENCODER, RowSpool
-from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_rows
+from mcoaviz.timings import GAP_COLUMNS, LATENCY_COLUMNS, gap_rows, latency_json, latency_rows
 
 # Column order for each table (extra keys found in rows are appended after these).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -89,6 +89,8 @@ def write_json(analysis: Analysis, out: IO[str]) -> None:
             lines: Iterable[str] = rows.lines()
         elif isinstance(table, TrafficTable):  # the whole table: text straight from its columns
             lines = table.iter_bin_json(encode) if name == "traffic_bins" else table.iter_json(encode)
+        elif name == "latencies":  # text straight from the events (the same as encoding each row)
+            lines = latency_json(analysis, encode)
         else:
             lines = map(encode, rows())
         for line in lines:

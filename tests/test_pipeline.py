@@ -218,6 +218,19 @@ def test_stepwise_collector_restores_the_collector_and_frees_young_cycles() -> N
         collector.maybe_step()
         assert collector.steps == 1 and gc.get_count()[0] < 100  # collected (and frozen)
         del young
+    with StepwiseCollector(young_limit=10_000) as collector:
+        kept = [Node() for _ in range(5_000)]
+        late = Node()
+        late.me = late  # type: ignore[attr-defined]
+        gone = weakref.ref(late)
+        del late
+        assert collector.steps == 0 and gc.get_count()[0] >= 5_000
+    # leaving hands what was allocated since the last step to the oldest generation unvisited
+    # (no young generation for the re-enabled collector's next look to scan) ...
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_count()[0] < 100
+    assert gone() is not None
+    gc.collect()
+    assert gone() is None and len(kept) == 5_000  # ... and a full collection still frees cycles
     gc.disable()
     try:
         with StepwiseCollector():

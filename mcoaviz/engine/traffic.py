@@ -68,6 +68,9 @@ class TrafficTable:
         self._first_second: int | None = None
         self._last_second = 0
         self._limit = 0  # bin starts at or after this need a wider bin
+        # the keys in row order and their JSON heads, kept between the two tables' writes
+        self._order_cache: list[TrafficKey] | None = None
+        self._heads_cache: tuple[Callable[[Any], str], list[TrafficKey], list[str]] | None = None
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
@@ -179,22 +182,27 @@ class TrafficTable:
     def busy_seconds(self) -> dict[tuple[str, str, str], array[int]]:
         """Bin starts with packets, sorted and distinct, per (node, HoA, CoA) over every interface,
         BID, direction and path: what ``mcoaviz.timings`` reads from the bin rows, without making
-        them. Machine ints (8 bytes a start; a set of Python ints was ~10x that for every bin of
-        a long capture at once); only one path's starts are ever Python ints together."""
-        runs: dict[tuple[str, str, str], list[array[int]]] = {}
-        for key, series in self.series.items():
-            starts = array("q", (start for start, packets in zip(series[0::3], series[1::3], strict=True)
-                                 if packets))
-            if starts:
-                runs.setdefault((key[1], key[2], key[3]), []).append(starts)
+        them. A series' starts are sorted and distinct (and nearly always all busy): a path with
+        one key takes them as they are; only a path with several keys merges and sorts. Machine
+        ints (8 bytes a start; a set of Python ints was ~10x that for every bin of a long capture)."""
         busy: dict[tuple[str, str, str], array[int]] = {}
-        for path in list(runs):
-            found = runs.pop(path)
-            one = found[0]
-            if len(found) == 1 and all(a < b for a, b in zip(one, one[1:], strict=False)):  # sorted already
-                busy[path] = one
+        merged: set[tuple[str, str, str]] = set()
+        for key, series in self.series.items():
+            starts = series[0::3]
+            counts = series[1::3]
+            if 0 in counts:  # (a bin emptied by no row today; kept exact all the same)
+                starts = array("q", [start for start, packets in zip(starts, counts, strict=True) if packets])
+            if not starts:
+                continue
+            path = (key[1], key[2], key[3])
+            have = busy.get(path)
+            if have is None:
+                busy[path] = starts
             else:
-                busy[path] = array("q", sorted({start for starts in found for start in starts}))
+                have.extend(starts)
+                merged.add(path)
+        for path in merged:
+            busy[path] = array("q", sorted(set(busy[path])))
         return busy
 
     def iter_bin_rows(self) -> Iterator[dict[str, Any]]:
@@ -212,28 +220,25 @@ class TrafficTable:
         The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
         keys, columns, buckets = self._buckets()
-        head_of = _KeyHeads(encode)
-        heads: list[str | None] = [None] * len(keys)
+        heads = [head + ', "second": ' for head in self._heads(keys, encode)]
         for start in sorted(buckets):
             bucket = buckets.pop(start)
             lines = []
             for i in range(0, len(bucket), 2):
                 rank, at = bucket[i], bucket[i + 1]
                 head = heads[rank]
-                if head is None:
-                    head = heads[rank] = head_of(keys[rank]) + ', "second": '
                 series = columns[rank]
                 lines.append(f'{head}{start}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}')
             yield ",\n".join(lines)
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
-        head_of = _KeyHeads(encode)
         totals = self.totals
-        for key in sorted(totals, key=_key_order):
+        keys = self._ordered()
+        for key, head in zip(keys, self._heads(keys, encode), strict=True):
             packets, nbytes, first, last = totals[key]
             if type(first) is float and type(last) is float and _finite(first) and _finite(last):
-                yield (f'{head_of(key)}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
+                yield (f'{head}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
                        f'"last": {last!r}}}')
             else:  # (never for times read from a capture; json's own text for anything else)
                 row = dict(zip(KEY_FIELDS, key, strict=True))
@@ -249,6 +254,22 @@ class TrafficTable:
                 spans.setdefault((key[1], key[2], key[3]), []).append((total[2], total[3]))
         return spans
 
+    def _ordered(self) -> list[TrafficKey]:
+        """The keys in row order, sorted once for both tables while no key is added (the export
+        writes the totals and then the bins of the same finished table)."""
+        cached = self._order_cache
+        if cached is None or len(cached) != len(self.totals):
+            cached = self._order_cache = sorted(self.totals, key=_key_order)
+        return cached
+
+    def _heads(self, keys: list[TrafficKey], encode: Callable[[Any], str]) -> list[str]:
+        """``_KeyHeads`` text of each of ``keys`` (``_ordered``), made once per encoder."""
+        cached = self._heads_cache
+        if cached is None or cached[0] is not encode or cached[1] is not keys:
+            head_of = _KeyHeads(encode)
+            cached = self._heads_cache = (encode, keys, [head_of(key) for key in keys])
+        return cached[2]
+
     def _bins_in_order(self) -> Iterator[tuple[TrafficKey, array[int], int]]:
         """(key, series, index of a bin in it) by (bin start, row order)."""
         keys, columns, buckets = self._buckets()
@@ -263,7 +284,7 @@ class TrafficTable:
         its bins: keys are taken in row order, so a bucket is already in row order and only the
         distinct starts need sorting (a heap merge of ~20 000 series costs a heap operation per
         bin). Memory: two machine ints per bin."""
-        keys = sorted(self.series, key=_key_order)
+        keys = self._ordered()
         columns = [self.series[key] for key in keys]
         buckets: dict[int, array[int]] = {}
         for rank, series in enumerate(columns):

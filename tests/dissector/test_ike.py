@@ -120,3 +120,14 @@ def test_sample_capture_ike_agrees_with_tshark() -> None:
     assert len(theirs) >= 2  # each IKE message is seen on the MN's link and on the HA's uplink
     assert {frame: (i.initiator_spi, i.responder_spi, i.exchange_type, i.message_id)
             for frame, i in ours.items() if i is not None} == theirs
+
+
+def test_ike_port_wins_over_the_dsmipv6_port() -> None:
+    """Between UDP 500 and 4191 (DSMIPv6) the datagram is IKE, as Wireshark's lower-port-first rule
+    reads it: the decoder looks for IKE before the DSMIPv6 port (so a round-trip test of DSMIPv6
+    draws its source ports outside IKE's)."""
+    for sport, dport in ((500, 4191), (4191, 500)):
+        packet = decode_frame(frame(ethernet(ipv4("192.0.2.7", "198.51.100.1", 17, udp(sport, dport, INIT)),
+                                             0x0800)))
+        assert packet.ike is not None and packet.ike.exchange_type == 34
+        assert packet.mobility is None and packet.path.tunnel is None

@@ -7,6 +7,7 @@ once), then sorts the rows by bin start and key fields as the export contract or
 from __future__ import annotations
 
 import random
+from array import array
 from collections import defaultdict
 from typing import Any
 
@@ -149,3 +150,35 @@ def test_data_spans_are_the_first_and_last_of_each_key_with_packets() -> None:
     table.add((0, "n", "h", "c", 1, "to-mn", "tunnel"), 1, 10, 3.0, 9.0, 3)
     table.add((0, "n", "h", "d", None, "to-mn", "tunnel"), 0, 0, 1.0, 1.0, 1)  # no packets: no span
     assert table.data_spans() == {("n", "h", "c"): [(3.0, 9.0), (4.0, 4.0)]}
+
+
+def test_busy_seconds_merge_the_keys_of_one_path_and_skip_empty_bins() -> None:
+    table = TrafficTable()
+    to_mn, from_mn = (0, "n", "h", "c", 1, "to-mn", "tunnel"), (1, "n", "h", "c", 1, "from-mn", "udp")
+    table.add(to_mn, 1, 10, 5.5, 5.5, 5)
+    table.add(to_mn, 1, 10, 9.5, 9.5, 9)
+    table.add(from_mn, 1, 10, 3.5, 3.5, 3)
+    table.add(from_mn, 1, 10, 9.2, 9.2, 9)  # the same second as to_mn's: listed once
+    table.add((0, "n", "h", "d", None, "to-mn", "tunnel"), 1, 10, 7.5, 7.5, 7)
+    table.add((0, "n", "h", "e", None, "to-mn", "tunnel"), 0, 0, 1.0, 1.0, 1)  # no packets
+    table.add((0, "n", "h", "d", 2, "from-mn", "tunnel"), 0, 0, 2.0, 2.0, 2)
+    table.add((0, "n", "h", "d", 2, "from-mn", "tunnel"), 4, 40, 4.0, 4.0, 4)
+    busy = table.busy_seconds()
+    assert {path: list(seconds) for path, seconds in busy.items()} == {("n", "h", "c"): [3, 5, 9],
+                                                                      ("n", "h", "d"): [4, 7]}
+    assert all(type(seconds) is array and seconds.typecode == "q" for seconds in busy.values())
+
+
+def test_totals_and_bins_json_follow_keys_added_after_a_write() -> None:
+    import json
+
+    encode = json.JSONEncoder().encode
+    table = TrafficTable()
+    _feed(table, _rows(seed=6, span=120, count=500))
+    before = list(table.iter_json(encode))
+    assert ",\n".join(table.iter_bin_json(encode)) == ",\n".join(json.dumps(r) for r in table.iter_bin_rows())
+    table.add((0, "a-first", "h", "c", 1, "to-mn", "tunnel"), 2, 20, 50.5, 50.5, 50)  # sorts first
+    after = list(table.iter_json(encode))
+    assert after == [json.dumps(row) for row in table.iter_rows()] and len(after) == len(before) + 1
+    assert after[0].startswith('{"interface": 0, "node": "a-first"')
+    assert ",\n".join(table.iter_bin_json(encode)) == ",\n".join(json.dumps(r) for r in table.iter_bin_rows())

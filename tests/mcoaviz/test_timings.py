@@ -143,3 +143,40 @@ def test_a_restricted_export_keeps_the_latencies_of_its_messages(tmp_path: Path)
     assert [r for r in everything if r["bu_frame"] in frames] == restricted["latencies"]
     assert {r["peer"] for r in restricted["latencies"]} == {"2001:db8:c0::10"}
     assert len(restricted["latencies"]) == 3 < len(everything)
+
+
+@pytest.mark.parametrize("name", ["figure8-rfc5648.pcapng", "handover-storm-rfc5648.pcapng",
+                                  "bid-conflict-draft05.pcapng", "brr-rfc5648.pcapng"])
+def test_latency_json_is_the_json_of_each_latency_row(name: str) -> None:
+    from mcoaviz.export import row_encoder
+    from mcoaviz.timings import iter_latency_json
+
+    analysis = analyse(SAMPLES / name, AnalysisOptions(run_checker=False))
+    rows = latencies(analysis.events)
+    assert rows
+    expected = [json.dumps(row) for row in rows]
+    assert list(iter_latency_json(analysis.events, row_encoder())) == expected
+    some = {rows[0]["bu_frame"]}  # a restricted analysis keeps the latencies of its BUs only
+    assert list(iter_latency_json(analysis.events, json.JSONEncoder().encode, some)) == [
+        json.dumps(row) for row in rows if row["bu_frame"] in some]
+
+
+def test_latency_json_writes_odd_values_as_json_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mcoaviz.timings as timings
+
+    plain = ("h", "p", "home-agent", 1, "c", 7, 60, 10, 1.5, 11, 1.75, 0.25, 0, True, "answered", 1, 0.25)
+    unanswered = ("h", "p", None, None, None, 8, None, 12, 2.0, None, None, None, None, None, "timeout", 2,
+                  None)
+    odd = [
+        ("h\u00e9", 'q"p', "role\\", 2, None, 9, 60, 13, 3.0, 14, 3.5, 0.5, 200, False, "answered", 1, 0.5),
+        ("h", "p", None, True, "c", 7, 60, 10, 1.5, 11, 1.75, 0.25, 0, True, "answered", 1, 0.25),  # bool BID
+        ("h", "p", None, 1, "c", 7, 60, 10, float("inf"), 11, float("nan"), 0.25, 0, None, "x", 1, None),
+        ("h", "p", None, 1, "c", 7.0, 60, 10, 5, 11, 6, 1, 0, True, "answered", 1, 1),  # other number types
+        ("h", ("not", "a str"), None, 1, "c", 7, 60, 10, 1.5, 11, 1.75, 0.25, 0, True, "answered", 1, 0.25),
+    ]
+    values = [plain, unanswered, *odd]
+    monkeypatch.setattr(timings, "_latency_values", lambda events, folded=None: iter(values))
+    encode = json.JSONEncoder().encode
+    expected = [json.dumps(dict(zip(LATENCY_COLUMNS, v, strict=True))) for v in values]
+    assert list(timings.iter_latency_json([], encode)) == expected
+    assert [json.dumps(r) for r in timings.iter_latencies([])] == expected
