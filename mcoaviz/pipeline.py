@@ -40,13 +40,12 @@ from dissector.fastpath import FastPath
 from dissector.fastpath import accelerated as fast_accelerated
 from dissector.fragments import Reassembler
 from dissector.records import Frame, Interface, Packet, Problem, TrafficCount
-from mcoaviz.engine.engine import BindingEngine, EngineConfig
-from mcoaviz.engine.events import Event
-from mcoaviz.rowspool import RowSpool, RowView
-from mcoaviz.timings import SentCoas
 
-if TYPE_CHECKING:  # the checker is imported when a pipeline runs one (`decode` does not)
+if TYPE_CHECKING:  # the checker and the engine are imported when a pipeline runs them (`decode` does not)
     from mcoaviz.checker import Checker
+    from mcoaviz.engine.engine import BindingEngine, EngineConfig
+    from mcoaviz.engine.events import Event
+    from mcoaviz.timings import SentCoas
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 _LAST = operator.attrgetter("last")
@@ -56,7 +55,7 @@ _LAST = operator.attrgetter("last")
 class AnalysisOptions:
     dialect: str = "auto"  # "auto" | "rfc5648" | "draft05"
     bid_type: int = 35
-    engine: EngineConfig = field(default_factory=EngineConfig)
+    engine: EngineConfig | None = None  # None: the engine's defaults
     run_checker: bool = True
     hold_limit: int = 10_000  # signalling messages held at most while the dialect is undecided
     hold_items: int = 200_000  # held records of any kind (bounds memory on data-only captures)
@@ -139,15 +138,10 @@ class Pipeline:
         # history="read": the engine keeps the event kinds that are read; the latencies table's
         # other input is folded here as events arrive
         self.sent_coas: SentCoas | None = None
-        engine_config = self.options.engine
         if self.options.history not in ("all", "read"):
             raise ValueError(f"history must be 'all' or 'read', not {self.options.history!r}")
-        if self.options.history == "read" and self.options.run_engine:
-            self.sent_coas = SentCoas()
-            kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
-            engine_config = dataclasses.replace(engine_config, keep_kinds=kinds)
-        # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
-        self.engine = BindingEngine(engine_config, RowSpool() if self.options.stream else None)
+        # decode (run_engine off) never builds or imports the engine: ~50 ms of start-up
+        self._engine: BindingEngine | None = self._make_engine() if self.options.run_engine else None
         self._held: deque[tuple[Packet, Pair | None] | list[TrafficCount]] = deque()
         self._held_packets = 0  # Mobility Header messages among the held records
         self._decode = DecodeOptions(dialect=forced or Dialect.RFC5648,
@@ -405,7 +399,7 @@ class Pipeline:
             if self.checker is not None:
                 self.checker.config = dataclasses.replace(self.checker.config, dialect=self.dialect)
             end = self.last_time if self.last_time is not None else 0.0
-            events = self.engine.finish(end)
+            events = self.engine.finish(end) if self._engine is not None else []
             if self.sent_coas is not None and events:
                 self.sent_coas.observe(events)
             if self.checker is not None and events:
@@ -414,6 +408,12 @@ class Pipeline:
 
     def snapshot(self, final: bool = False) -> Analysis:
         """The analysis so far (bindings still open show ``end`` None)."""
+        if self._engine is None:  # decode: no engine ran, so no tables (and no engine imported)
+            return Analysis(capture=self.capture_info(), messages=[], bindings=[], bul=[], traffic=[],
+                            traffic_bins=[], findings=[], problems=list(self.problems),
+                            dialects=self.pairs.rows(), unreadable=self.unreadable)
+        from mcoaviz.rowspool import RowView
+
         findings: list[dict[str, Any]] = []
         if final and self.checker is not None:
             findings = [f.to_dict() for f in self.checker.finish(self.engine)]
@@ -438,6 +438,7 @@ class Pipeline:
         )
 
     def capture_info(self) -> dict[str, Any]:
+        table = self._engine.traffic_table if self._engine is not None else None
         return {
             "file": self.name,
             "format": self.format,
@@ -450,9 +451,33 @@ class Pipeline:
             "last_time": self.last_time,
             "problem_count": self.problem_count,
             "problem_kinds": dict(self.problem_kinds),
-            "unattributed_packets": self.engine.traffic_table.unattributed_packets,
-            "traffic_bin_width": self.engine.traffic_table.width,  # seconds per traffic_bins row
+            "unattributed_packets": table.unattributed_packets if table is not None else 0,
+            # seconds per traffic_bins row (None: no engine ran, nothing was binned)
+            "traffic_bin_width": table.width if table is not None else None,
         }
+
+    @property
+    def engine(self) -> BindingEngine:
+        """The binding engine (made on first use when the pipeline does not run it: ``decode``)."""
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def _make_engine(self) -> BindingEngine:
+        from mcoaviz.engine.engine import BindingEngine, EngineConfig
+        from mcoaviz.rowspool import RowSpool
+
+        config = self.options.engine or EngineConfig()
+        if self.options.history == "read" and self.options.run_engine:
+            # the engine keeps the event kinds that are read; the latencies table's other input
+            # is folded here as events arrive
+            from mcoaviz.timings import SentCoas
+
+            self.sent_coas = SentCoas()
+            kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
+            config = dataclasses.replace(config, keep_kinds=kinds)
+        # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
+        return BindingEngine(config, RowSpool() if self.options.stream else None)
 
     def _make_checker(self) -> Checker | None:
         """The checker (each packet comes with its pair's dialect); None with run_checker off."""
@@ -467,6 +492,8 @@ class Pipeline:
 def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:
     """Engine rows (``to_dict()``) as dicts: all now, or one at a time when read (``lazy``)."""
     if lazy:
+        from mcoaviz.rowspool import RowView
+
         return RowView(lambda: (r.to_dict() for r in rows), len(rows))
     return [r.to_dict() for r in rows]
 

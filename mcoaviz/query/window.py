@@ -23,11 +23,13 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcoaviz.engine.events import BindingRefreshed, BindingStarted, BulEntryChanged, Event
 from mcoaviz.pipeline import Analysis
 from mcoaviz.query.filters import RowFilter
+
+if TYPE_CHECKING:  # `decode` reads a Query without importing the engine (its start-up)
+    from mcoaviz.engine.events import Event
 
 TRAFFIC_KEY = ("interface", "node", "hoa", "coa", "bid", "direction", "via")
 
@@ -134,6 +136,8 @@ def _timeline(events: list[Event], kinds: tuple[type, ...], key_of: Any) -> dict
 
 
 def event_expiry(event: Event) -> float | None:
+    from mcoaviz.engine.events import BulEntryChanged
+
     if isinstance(event, BulEntryChanged):
         return None if event.lifetime is None else event.time + event.lifetime
     return event.expires  # type: ignore[union-attr]
@@ -152,6 +156,8 @@ def _expiry_at(timeline: tuple[list, list] | None, t: float, since: float) -> tu
 def with_remaining_bindings(rows: list[dict[str, Any]], events: list[Event],
                             t: float) -> list[dict[str, Any]]:
     """Rows valid at ``t`` with ``remaining`` (s) and ``expires`` (capture time) as of ``t``."""
+    from mcoaviz.engine.events import BindingRefreshed, BindingStarted
+
     timeline = _timeline(events, (BindingStarted, BindingRefreshed),
                          lambda e: (e.key.node, e.key.hoa, e.key.bid, e.coa))
     out = []
@@ -166,6 +172,8 @@ def with_remaining_bindings(rows: list[dict[str, Any]], events: list[Event],
 
 def with_remaining_bul(rows: list[dict[str, Any]], events: list[Event], t: float) -> list[dict[str, Any]]:
     """BUL rows valid at ``t`` with ``remaining`` as of ``t`` (null: not acknowledged by then)."""
+    from mcoaviz.engine.events import BulEntryChanged
+
     timeline = _timeline(events, (BulEntryChanged,),
                          lambda e: (e.key.hoa, e.key.peer, e.key.bid, e.coa) if e.change == "acknowledged"
                          else None)

@@ -29,6 +29,7 @@ from dissector.decode import DecodeOptions, decode_frame
 from dissector.dialect import with_dialect
 from dissector.records import Frame, Interface, Packet
 from mcoaviz.checker import Finding
+from mcoaviz.engine.engine import EngineConfig
 from mcoaviz.pipeline import Analysis, AnalysisOptions, Pipeline
 from mcoaviz.tui.model import ViewData, view_of_analysis
 
@@ -55,9 +56,10 @@ class Session:
                  live: bool = False, retain: float | None = LIVE_RETAIN) -> None:
         """``retain``: live, the capture seconds of history kept (None: all of it)."""
         self.options = options or AnalysisOptions()
-        if live and retain is not None and self.options.engine.retain is None:
-            self.options = dataclasses.replace(
-                self.options, engine=dataclasses.replace(self.options.engine, retain=retain))
+        engine = self.options.engine or EngineConfig()
+        if live and retain is not None and engine.retain is None:
+            engine = dataclasses.replace(engine, retain=retain)
+            self.options = dataclasses.replace(self.options, engine=engine)
         self.pipeline = Pipeline(self.options, name=name)
         self.pipeline.frame_listener = self._remember
         self._message_total = 0  # engine messages whose frames have been looked up (``_keep_new``)

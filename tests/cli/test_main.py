@@ -46,6 +46,7 @@ def test_a_run_of_decode_does_not_import_the_other_subcommands() -> None:
     assert "'mcoaviz.cli.decode'" in loaded
     assert "'mcoaviz.checker'" not in loaded  # decode runs no rules: their modules stay unread
     assert "'mcoaviz.dataframes'" not in loaded
+    assert "'mcoaviz.engine'" not in loaded  # nor builds the engine (~50 ms of start-up)
 
 
 def test_version_and_a_subcommands_help_still_work(capsys: pytest.CaptureFixture[str]) -> None:
