@@ -233,9 +233,7 @@ class FastPath:
                     # C's level 3 found it refused by Classifier, so no cache level holds it (their
                     # keys are the bytes that decide the class) and _admit would refuse it: straight out
                     refused_at[0] = -1
-                    if accelerator is not None:
-                        accepted += self._take(accelerator)
-                    self.accepted += accepted
+                    self._settle(accelerator, accepted)
                     accepted = 0
                     yield record
                     cur_interface = -1  # re-read the state after the caller's flush
@@ -303,16 +301,19 @@ class FastPath:
                     continue
                 if admit(time, interface, linktype, buf, offset, caplen, wire_length):
                     continue
-                if accelerator is not None:
-                    accepted += self._take(accelerator)
-                self.accepted += accepted
+                self._settle(accelerator, accepted)
                 accepted = 0
                 yield record
                 cur_interface = -1  # re-read the state after the caller's flush
         finally:
-            if accelerator is not None:
-                accepted += self._take(accelerator)
-            self.accepted += accepted
+            self._settle(accelerator, accepted)
+
+    def _settle(self, accelerator: _Accelerator | None, accepted: int) -> None:
+        """Before a record goes out (and at the end): the packets counted so far, by Python
+        (``accepted``) and by C, join ``accepted`` and C's counts are written back."""
+        if accelerator is not None:
+            accepted += self._take(accelerator)
+        self.accepted += accepted
 
     def _take(self, accelerator: _Accelerator) -> int:
         self._table.write_back()  # before anyone looks at the entries (end_call, _fastscan_src/walk.c)
