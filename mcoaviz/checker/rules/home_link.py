@@ -14,11 +14,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from dissector.codepoints import BAStatus
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import is_draft, packet_hit
-from mcoaviz.checker.rules.return_home import RETURNHOME, home_bus
+from mcoaviz.checker.rules.return_home import home_bus
 from mcoaviz.engine import events as ev
 
 NS, NA = 135, 136
@@ -149,7 +150,7 @@ def _returnhome_windows(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, f
     """(RETURNHOME event, time the HA stops owning ND): the next ND-owner change or binding end."""
     for owners in ctx.nd_owners_by_hoa.values():
         for i, o in enumerate(owners):
-            if o.owner != "home-agent" or o.status != RETURNHOME:
+            if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP:
                 continue
             end = owners[i + 1].time if i + 1 < len(owners) else float("inf")
             end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)

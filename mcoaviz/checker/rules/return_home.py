@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dissector.codepoints import BAStatus
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64, shared
 from mcoaviz.engine import events as ev
 
-RETURNHOME = 5
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
@@ -113,7 +113,8 @@ def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
         if p.ba_frame is None:
             continue
         for r in p.results:
-            if r.bid in home and r.status is not None and r.status < 128 and r.status not in (0, RETURNHOME):
+            if r.bid in home and r.status is not None and r.status < 128 \
+                    and r.status not in (BAStatus.ACCEPTED, BAStatus.MCOA_RETURNHOME_WO_NDP):
                 hits.append(Hit(f"Home agent answered the H-flag BU for BID {r.bid} with status {r.status}, "
                                 "not 0 or MCOA RETURNHOME WO/NDP (5).", p.ba_frame, p.time, p.key.hoa,
                                 r.bid, ctx.dialect_of(p.bu_frame)))
@@ -165,7 +166,7 @@ def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
         macs[_p.key.hoa] = bu.path.mac_src
     hits = []
     for o, following in _with_next_owner(ctx):
-        if o.owner != "home-agent" or o.status != RETURNHOME or o.frame is None:
+        if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP or o.frame is None:
             continue
         hoa = o.key.hoa
         end = (following.frame or 1 << 62) if following is not None else 1 << 62
