@@ -263,22 +263,36 @@ def message_json(packet: Packet, shared_areas: bool = False) -> str:
         seq, lifetime, flags = _json(body.seq), _json(body.lifetime), _letters(body.flags)
     if isinstance(body, (BindingAck, BindingError)):
         status = _json(body.status)
-    path = packet.path
-    area = _area_json(m, shared_areas)
     problems = ", ".join(map(_problem_json, packet.problems)) if packet.problems else ""
+    after = _after_seq(packet, lifetime, status, flags, _area_json(m, shared_areas))
+    return (f'{_frame_head(packet)}{_addressing(packet, m)}{seq}{after}{_json(m.checksum_ok)}, '
+            f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
+            f'"problems": [{problems}]}}')
+
+
+def _frame_head(packet: Packet) -> str:
+    """The JSON text from the opening brace to the interface: what differs per frame."""
     time = packet.time
     return (f'{{"frame": {_json(packet.frame)}, '
             f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
-            f'"interface": {_json(packet.interface)}, "src": {_text(path.src)}, "dst": {_text(path.dst)}, '
+            f'"interface": {_json(packet.interface)}, ')
+
+
+def _addressing(packet: Packet, m: MobilityMessage) -> str:
+    """The JSON text from "src" to the MH type, up to the sequence number's value."""
+    path = packet.path
+    return (f'"src": {_text(path.src)}, "dst": {_text(path.dst)}, '
             f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
             f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
             f'"home_address_option": {_text(path.home_address_option)}, '
             f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
-            f'"mh_type": {_json(m.mh_type)}, "seq": {seq}, "lifetime": {lifetime}, "status": {status}, '
-            f'"status_name": {_text(status_name(packet))}, "flags": {flags}, {area}, "checksum_ok": '
-            f'{_json(m.checksum_ok)}, '
-            f'"malformed": {"true" if packet.problems and packet.malformed else "false"}, '
-            f'"problems": [{problems}]}}')
+            f'"mh_type": {_json(m.mh_type)}, "seq": ')
+
+
+def _after_seq(packet: Packet, lifetime: str, status: str, flags: str, area: str) -> str:
+    """The JSON text from after the sequence number to the checksum verdict's value."""
+    return (f', "lifetime": {lifetime}, "status": {status}, "status_name": {_text(status_name(packet))}, '
+            f'"flags": {flags}, {area}, "checksum_ok": ')
 
 
 # The text of a BU/BA without problems around its frame, time, interface, sequence number and
@@ -296,21 +310,10 @@ def _bu_ba_json(packet: Packet, m: MobilityMessage, body: BindingUpdate | Bindin
     key = (id(path), id(options), m.type_name, m.mh_type, type(body), body.lifetime, body.flags, status)
     known = _HEADS.get(key)
     if known is None or known[0] is not path or known[1] is not options:
-        before = (f'"src": {_text(path.src)}, "dst": {_text(path.dst)}, '
-                  f'"outer_src": {_text(path.outer_src)}, "outer_dst": {_text(path.outer_dst)}, '
-                  f'"tunnel": {_text(path.tunnel)}, "hoa": {_text(home_address(packet))}, '
-                  f'"home_address_option": {_text(path.home_address_option)}, '
-                  f'"routing_type2": {_text(path.routing_type2)}, "type": {_text(m.type_name)}, '
-                  f'"mh_type": {_json(m.mh_type)}, "seq": ')
-        status_text = "null" if status is None else _json(status)
-        after = (f', "lifetime": {_json(body.lifetime)}, "status": {status_text}, '
-                 f'"status_name": {_text(status_name(packet))}, "flags": {_letters(body.flags)}, '
-                 f'{_area_json(m, True)}, "checksum_ok": ')
+        after = _after_seq(packet, _json(body.lifetime), "null" if status is None else _json(status),
+                           _letters(body.flags), _area_json(m, True))
         if len(_HEADS) >= AREA_CACHE_LIMIT:
             _HEADS.clear()
-        known = _HEADS[key] = (path, options, before, after)
-    time = packet.time
-    return (f'{{"frame": {_json(packet.frame)}, '
-            f'"time": {float.__repr__(time) if type(time) is float and time - time == 0 else _json(time)}, '
-            f'"interface": {_json(packet.interface)}, {known[2]}{_json(body.seq)}{known[3]}'
+        known = _HEADS[key] = (path, options, _addressing(packet, m), after)
+    return (f'{_frame_head(packet)}{known[2]}{_json(body.seq)}{known[3]}'
             f'{_json(m.checksum_ok)}, "malformed": false, "problems": []}}')

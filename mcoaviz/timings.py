@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from mcoaviz.engine.events import (
@@ -189,7 +189,7 @@ class _DataTimes:
     def __init__(self, traffic: Iterable[dict[str, Any]], bins: Iterable[dict[str, Any]]) -> None:
         totals = getattr(traffic, "source", None)
         self.spans: dict[tuple[str, str, str], list[tuple[float, float]]]
-        self.seconds: dict[tuple[str, str, str], Sequence[int]]  # sorted distinct busy bin starts
+        self.seconds: Mapping[tuple[str, str, str], Sequence[int]]  # sorted distinct busy bin starts
         if isinstance(totals, TrafficTable):  # the whole table's rows: read its totals directly
             self.spans = totals.data_spans()
         else:
@@ -199,7 +199,7 @@ class _DataTimes:
                     self.spans[(row["node"], row["hoa"], row["coa"])].append((row["first"], row["last"]))
         table = getattr(bins, "source", None)
         if isinstance(table, TrafficTable):  # the whole table's bins: read its columns directly
-            self.seconds = dict(table.busy_seconds())
+            self.seconds = table.busy_seconds()
             return
         seconds: dict[tuple[str, str, str], set[int]] = defaultdict(set)
         for row in bins:
