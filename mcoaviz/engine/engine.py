@@ -179,8 +179,10 @@ class BindingEngine:
         self._messages.append(message_row(packet))
 
     def _keep_json(self, packet: Packet) -> None:
+        # shared_areas: the text around frame, time, sequence number and checksum verdict is made
+        # once per (path, options, fixed part) -- a node's refreshes share those (decode repeats)
         assert self.spool is not None
-        self.spool.append_json(message_json(packet))
+        self.spool.append_json(message_json(packet, shared_areas=True))
 
     # ================================================================== feeding
     def feed(self, packet: Packet) -> list[Event]:
