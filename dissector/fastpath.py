@@ -384,6 +384,9 @@ class FastPath:
         if self._table is not None:
             self._table.clear()  # writes its pending counts back first
         for flows in self._flows.values():
+            if self._c_flush:  # the same scan in C: ~5 000 scattered entries per sweep at 1 M packets
+                self.evicted += _fastscan.drop_idle(flows, cut, LAST)
+                continue
             idle = [key for key, entry in flows.items() if entry[LAST] < cut]
             for key in idle:
                 del flows[key]

@@ -370,3 +370,87 @@ PyObject *instances(PyObject *Py_UNUSED(self), PyObject *args) {
     }
     return out;
 }
+
+const char drop_idle_doc[] =
+    "drop_idle(flows, cut, last_index) -> int\n\n"
+    "FastPath._evict_idle's scan, in C: delete from the dict flows every entry (a list) whose\n"
+    "item last_index is less than cut (compared as Python compares them); returns how many.";
+
+PyObject *drop_idle(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *flows, *cut;
+    Py_ssize_t at;
+    if (!PyArg_ParseTuple(args, "O!On", &PyDict_Type, &flows, &cut, &at)) return NULL;
+    if (at < 0) {
+        PyErr_SetString(PyExc_ValueError, "last_index must be >= 0");
+        return NULL;
+    }
+    /* a float entry against a small int (or float) cut: compared as doubles, exactly as Python
+     * does (an int below 2**53 converts exactly); anything else through the rich comparison */
+    int quick = 0;
+    double limit = 0.0;
+    if (PyFloat_CheckExact(cut)) {
+        limit = PyFloat_AS_DOUBLE(cut);
+        quick = limit == limit;
+    } else if (PyLong_CheckExact(cut)) {
+        int overflow;
+        long long value = PyLong_AsLongLongAndOverflow(cut, &overflow);
+        if (value == -1 && PyErr_Occurred()) return NULL;
+        if (!overflow && value < (1LL << 53) && value > -(1LL << 53)) {
+            limit = (double)value;
+            quick = 1;
+        }
+    }
+    /* the entries first (the dict's own memory, in order), then each entry's last time with
+     * the next ones fetched ahead: they are scattered over the heap */
+    Py_ssize_t count = PyDict_GET_SIZE(flows);
+    PyObject **pairs = PyMem_Malloc((size_t)(count ? count : 1) * 2 * sizeof(PyObject *));
+    if (pairs == NULL) return PyErr_NoMemory();
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *key, *entry;
+    while (n < count && PyDict_Next(flows, &pos, &key, &entry)) {
+        pairs[2 * n] = key;
+        pairs[2 * n + 1] = entry;
+        n++;
+    }
+    Py_ssize_t idle = 0; /* idle keys are moved to the front of pairs (even slots) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 8 < n) PREFETCH(pairs[2 * (i + 8) + 1]);
+        if (i + 4 < n && PyList_CheckExact(pairs[2 * (i + 4) + 1]))
+            PREFETCH(((PyListObject *)pairs[2 * (i + 4) + 1])->ob_item);
+        if (i + 2 < n) {
+            PyObject *ahead = pairs[2 * (i + 2) + 1];
+            if (PyList_CheckExact(ahead) && PyList_GET_SIZE(ahead) > at) PREFETCH(PyList_GET_ITEM(ahead, at));
+        }
+        entry = pairs[2 * i + 1];
+        if (!PyList_CheckExact(entry) || PyList_GET_SIZE(entry) <= at) {
+            PyErr_SetString(PyExc_TypeError, "drop_idle: flow entries must be lists holding last_index");
+            PyMem_Free(pairs);
+            return NULL;
+        }
+        PyObject *last = PyList_GET_ITEM(entry, at);
+        int less;
+        if (quick && PyFloat_CheckExact(last)) {
+            less = PyFloat_AS_DOUBLE(last) < limit;
+        } else {
+            less = PyObject_RichCompareBool(last, cut, Py_LT);
+            if (less < 0) {
+                PyMem_Free(pairs);
+                return NULL;
+            }
+        }
+        if (less) pairs[2 * idle++] = pairs[2 * i];
+    }
+    /* the keys are borrowed from the dict: each is held while it is deleted */
+    for (Py_ssize_t i = 0; i < idle; i++) {
+        key = pairs[2 * i];
+        Py_INCREF(key);
+        int bad = PyDict_DelItem(flows, key);
+        Py_DECREF(key);
+        if (bad < 0) {
+            PyMem_Free(pairs);
+            return NULL;
+        }
+    }
+    PyMem_Free(pairs);
+    return PyLong_FromSsize_t(idle);
+}

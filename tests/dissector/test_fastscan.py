@@ -791,3 +791,40 @@ def test_count_only_learns_new_flows_in_the_c_table_alone(
     assert not any(fast._flows.values()) and not any(fast._exact.values()) and not fast._other
     pure = run(scale_capture, True, monkeypatch, count_only=True)
     assert ([record[0] for record in pure[1]], pure[2]) == (declined, fast.accepted)
+
+
+def test_idle_eviction_forgets_the_same_flows_in_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep's scan in C (``drop_idle``) forgets as many flows as the Python scan."""
+    path = tmp_path / "scale.pcapng"
+    write_scale_capture(path, 8, 3, 12.0, 1500, 2)
+    data = path.read_bytes()
+    monkeypatch.setattr(fastpath, "IDLE_SECONDS", 1)
+    monkeypatch.setattr(fastpath, "SWEEP_SECONDS", 1)
+    accelerated, pure = run(data, False, monkeypatch), run(data, True, monkeypatch)
+    assert accelerated[:5] == pure[:5]
+    assert accelerated[7] == pure[7] > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True), st.integers(-(1 << 60), 1 << 60)), max_size=40),
+       st.one_of(st.integers(-(1 << 60), 1 << 60), st.floats(allow_nan=True)))
+def test_drop_idle_is_the_python_scan(lasts: list[float | int], cut: float | int) -> None:
+    """drop_idle(flows, cut, LAST) leaves what ``{k: e for k, e in flows.items() if not e[LAST] < cut}``
+    leaves (ints above 2**53, NaN and mixed types compared as Python compares them), in order."""
+    flows = {(i,): [0, 0, 0.0, last] for i, last in enumerate(lasts)}
+    expected = {k: e for k, e in flows.items() if not e[3] < cut}
+    assert fastpath._fastscan.drop_idle(flows, cut, 3) == len(lasts) - len(expected)
+    assert list(flows.items()) == list(expected.items())
+
+
+def test_drop_idle_refuses_other_entries() -> None:
+    with pytest.raises(TypeError):
+        fastpath._fastscan.drop_idle({1: (0, 0, 0.0, 1.0)}, 5, 3)  # a tuple, not a list
+    with pytest.raises(TypeError):
+        fastpath._fastscan.drop_idle({1: [0.0]}, 5, 3)  # too short
+    with pytest.raises(ValueError):
+        fastpath._fastscan.drop_idle({}, 5, -1)
+    flows = {1: [0, 0, 0.0, 1.0]}
+    with pytest.raises(TypeError):
+        fastpath._fastscan.drop_idle(flows, "5", 3)  # float < str: Python's TypeError
+    assert flows == {1: [0, 0, 0.0, 1.0]}  # nothing deleted before the error
