@@ -159,10 +159,12 @@ PyObject *scan_pcapng(PyObject *self, PyObject *args);
 PyObject *scan_pcap(PyObject *self, PyObject *args);
 
 /* flush.c: FastPath.flush's row building */
-extern const char flush_items_doc[], order_rows_doc[], instances_doc[], drop_idle_doc[];
+extern const char flush_items_doc[], order_rows_doc[], instances_doc[], drop_idle_doc[],
+    address_texts_doc[];
 PyObject *flush_items(PyObject *self, PyObject *args);
 PyObject *order_rows(PyObject *self, PyObject *args);
 PyObject *drop_idle(PyObject *self, PyObject *args);
+PyObject *address_texts(PyObject *self, PyObject *args);
 PyObject *instances(PyObject *self, PyObject *args);
 
 #if defined(__GNUC__) || defined(__clang__)

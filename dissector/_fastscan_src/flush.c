@@ -6,11 +6,62 @@
 #include <arpa/inet.h> /* inet_ntop */
 #endif
 
+/* Texts of addresses met before, by their raw bytes: a direct-mapped cache (a new address takes
+ * the slot of whatever hashed there). A home agent's flows (one canonical key each, texts made
+ * per key) are made of far fewer addresses -- its nodes' HoAs and CoAs and their peers -- so
+ * most texts are found here instead of inet_ntop + a new str, and equal addresses become one
+ * str object (whose hash Python then computes once, not per row). Bounded: ADDRESS_SLOTS texts. */
+#define ADDRESS_SLOTS 65536
+typedef struct {
+    unsigned char raw[16];
+    int len;
+    PyObject *text;
+} AddressSlot;
+static AddressSlot address_cache[ADDRESS_SLOTS];
+static Py_ssize_t address_hits, address_misses;
+
+/* MurmurHash3's 64-bit finaliser: every input bit moves the low bits (addresses of one prefix
+ * differ only in their last bytes, the high end of the little-endian words) */
+static uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 33);
+}
+
+static size_t address_slot(const char *raw, int len) {
+    uint64_t a = 0, b = 0;
+    memcpy(&a, raw, len < 8 ? (size_t)len : 8u);
+    if (len > 8) memcpy(&b, raw + 8, (size_t)len - 8);
+    return (size_t)(mix64(a ^ mix64(b ^ (uint64_t)len)) & (ADDRESS_SLOTS - 1));
+}
+
 /* One address as text, as socket.inet_ntop gives it (both call the C library's inet_ntop). */
 static PyObject *address_text(const char *raw, int family) {
+    int len = family == AF_INET6 ? 16 : 4;
+    AddressSlot *slot = &address_cache[address_slot(raw, len)];
+    if (slot->text != NULL && slot->len == len && memcmp(slot->raw, raw, (size_t)len) == 0) {
+        address_hits++;
+        return Py_NewRef(slot->text);
+    }
     char text[64];
     if (inet_ntop(family, raw, text, sizeof text) == NULL) return NULL;
-    return PyUnicode_FromString(text);
+    PyObject *made = PyUnicode_FromString(text);
+    if (made == NULL) return NULL;
+    address_misses++;
+    Py_XSETREF(slot->text, Py_NewRef(made));
+    memcpy(slot->raw, raw, (size_t)len);
+    slot->len = len;
+    return made;
+}
+
+const char address_texts_doc[] =
+    "address_texts() -> (hits, misses)\n\n"
+    "How often flush_items found an address's text in its cache, and how often it made one.";
+
+PyObject *address_texts(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    return Py_BuildValue("(nn)", address_hits, address_misses);
 }
 
 /* fastpath._texts(canonical) for the canonical keys Classifier makes: (via, outer pair | None,

@@ -6,6 +6,7 @@ static PyMethodDef methods[] = {
     {"order_rows", order_rows, METH_VARARGS, order_rows_doc},
     {"flush_items", flush_items, METH_VARARGS, flush_items_doc},
     {"drop_idle", drop_idle, METH_VARARGS, drop_idle_doc},
+    {"address_texts", address_texts, METH_NOARGS, address_texts_doc},
     {"pcapng", scan_pcapng, METH_VARARGS, pcapng_doc},
     {"pcap", scan_pcap, METH_VARARGS, pcap_doc},
     {NULL, NULL, 0, NULL},

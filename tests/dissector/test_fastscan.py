@@ -828,3 +828,43 @@ def test_drop_idle_refuses_other_entries() -> None:
     with pytest.raises(TypeError):
         fastpath._fastscan.drop_idle(flows, "5", 3)  # float < str: Python's TypeError
     assert flows == {1: [0, 0, 0.0, 1.0]}  # nothing deleted before the error
+
+
+def _flush_texts(canonicals: list[Any]) -> list[tuple[Any, ...]]:
+    """The addressing texts flush_items gives each canonical key (a fresh texts cache)."""
+    dirty = [[1, 100, 1.0, 1.0, canonical, 0, n] for n, canonical in enumerate(canonicals)]
+    items, _ = fastpath._fastscan.flush_items([], dirty, {}, fastpath._texts)
+    return [item[2:9] for item in items]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(range(6)), min_size=1, max_size=60), st.randoms(use_true_random=False))
+def test_address_texts_in_c_are_the_python_texts(picks: list[int], rng: random.Random) -> None:
+    """Texts made in C, the cache of address texts hit or not, are ``fastpath._texts``: IPv6 and
+    IPv4 pairs, HAO and RH2, addresses that differ only in their last byte or share their first
+    four bytes across families."""
+    v6 = [bytes(15) + bytes([i]) for i in range(3)] + [bytes([i]) * 16 for i in range(1, 4)]
+    v4 = [a[:4] for a in v6]
+    shapes = []
+    for _ in picks:
+        a, b = rng.choice(v6), rng.choice(v6)
+        shapes.append(rng.choice([
+            ("tunnel", a + b, rng.choice(v6) + rng.choice(v6), None, None),
+            ("tunnel", rng.choice(v4) + rng.choice(v4), a + b, None, None),
+            ("route-optimised", None, a + b, rng.choice(v6), None),
+            ("plain", None, rng.choice(v4) + rng.choice(v4), None, rng.choice(v6)),
+        ]))
+    assert _flush_texts(shapes) == [fastpath._texts(c) for c in shapes]
+
+
+def test_an_address_seen_again_reuses_its_text() -> None:
+    """Two flows through one address: its text is one str object, found in the cache."""
+    ha, coa, hoa = (bytes.fromhex("20010db8" + "00" * 11 + f"{i:02x}") for i in (1, 2, 3))
+    cns = [bytes.fromhex("20010db8" + "ff" * 11 + f"{i:02x}") for i in (4, 5)]
+    hits_before, _ = fastpath._fastscan.address_texts()
+    first, second = _flush_texts([("tunnel", ha + coa, cn + hoa, None, None) for cn in cns])
+    assert first[1:3] == ("2001:db8::1", "2001:db8::2") and first[4] == "2001:db8::3"
+    assert first[3] == "2001:db8:ffff:ffff:ffff:ffff:ffff:ff04"
+    assert second[1] is first[1] and second[2] is first[2] and second[4] is first[4]
+    assert second[3] != first[3]
+    assert fastpath._fastscan.address_texts()[0] >= hits_before + 3
