@@ -486,7 +486,10 @@ class Pipeline:
         from mcoaviz.checker import Checker
         from mcoaviz.checker.context import CheckerConfig
 
-        return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
+        # a whole-file command that keeps only the history its rules read also runs the rules
+        # that judge one answer as each arrives (``Checker.streaming``)
+        return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648),
+                       streaming=self.options.history == "read")
 
 
 def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:

@@ -8,7 +8,10 @@ The pipeline drives it::
     findings = checker.finish(engine)        # sorted by frame, de-duplicated
 
 Stateless rules run on each packet as it arrives; stateful rules run once in ``finish`` on the
-engine's complete event list (``engine.events``), never on a state machine of their own.
+engine's complete event list (``engine.events``), never on a state machine of their own. With
+``streaming=True`` (what ``export``, ``analyse`` and ``check`` use) the history rules that judge
+one answered BU at a time (``checker.answers``) run when the engine emits its outcome instead,
+and a BU packet is kept only while its BU is pending.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import IPv4AddressAck, Packet, TrafficCount
+from dissector.records import BindingAck, IPv4AddressAck, Packet, TrafficCount
+from mcoaviz.checker.answers import ANSWER, OUTCOME, OneAnswer
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read
@@ -27,12 +31,19 @@ from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
     PacketRuleIndex,
+    complete,
     finalise,
     run_history_rules,
     run_packet_rules,
     selected_rules,
 )
-from mcoaviz.engine.events import BindingEnded, DuplicateSighting, HomeNdOwner
+from mcoaviz.engine.events import (
+    BindingEnded,
+    BindingUpdateProcessed,
+    DuplicateSighting,
+    HomeNdOwner,
+    UnansweredBU,
+)
 from mcoaviz.engine.keys import BindingKey
 
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
@@ -46,10 +57,19 @@ SHARED_LIMIT = 1 << 16
 class Checker:
     """Collects findings while a capture is analysed. Not thread-safe; one per analysis."""
 
-    def __init__(self, config: CheckerConfig | None = None) -> None:
+    def __init__(self, config: CheckerConfig | None = None, *, streaming: bool = False) -> None:
         self.config = config or CheckerConfig()
         self._packet_rules = PacketRuleIndex(selected_rules(self.config, PACKET))
-        self._history_rules = selected_rules(self.config, HISTORY)
+        history = selected_rules(self.config, HISTORY)
+        # streaming: the rules that judge one answer / one outcome run as the engine emits it;
+        # the rest once at the end on the history
+        self.streaming = streaming
+        self._answer_rules = tuple(r for r in history if streaming and r.unit == ANSWER)
+        self._outcome_rules = tuple(r for r in history if streaming and r.unit == OUTCOME)
+        self._history_rules = tuple(r for r in history if not streaming or r.unit is None)
+        self._judging = bool(self._answer_rules or self._outcome_rules)
+        self._pending: dict[int, Packet] = {}  # BU frame -> BU packet until the engine's outcome
+        self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
         # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
         self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
@@ -109,6 +129,16 @@ class Checker:
     def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
         """One decoded packet and the events the engine produced for it; ``dialect``: its
         (MN, peer) pair's (I-1), for rules about messages without BID options."""
+        self._observe(packet, events, dialect)
+        if self._judging:
+            mh = packet.mobility
+            if mh is not None and mh.type_name == "BU" \
+                    and not any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events):
+                self._pending[packet.frame] = packet
+            if events:
+                self._judge(events, packet)
+
+    def _observe(self, packet: Packet, events: Sequence[object], dialect: Dialect | None) -> None:
         if events:
             self._keep_events(events)
             self._track_returned(events)
@@ -126,6 +156,7 @@ class Checker:
             self._signalling[packet.frame] = self._kept(packet)
             if dialect is not None:
                 self._dialects[packet.frame] = dialect
+
             if packet.mobility is not None:
                 self._watch(packet)
             elif packet.icmp6 is not None and not 133 <= packet.icmp6.type <= 137:
@@ -145,6 +176,42 @@ class Checker:
             self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
         else:
             self._watched_packet(packet)
+
+    def _judge(self, events: Sequence[object], packet: Packet | None) -> None:
+        """Run the per-answer and per-outcome rules on each ``BindingUpdateProcessed`` among
+        ``events`` (``packet``: the one they came with, the BA of an answered BU), then forget
+        the BU's pending packet. The hits are completed in ``finish`` (the capture's dialect
+        may still change)."""
+        for p in events:
+            if p.__class__ is UnansweredBU:  # given up on: only an outcome with a BA is judged
+                self._pending.pop(p.frame, None)
+                continue
+            if p.__class__ is not BindingUpdateProcessed:
+                continue
+            assert isinstance(p, BindingUpdateProcessed)
+            bu = self._pending.pop(p.bu_frame, None)
+            if p.ba_frame is None:
+                continue
+            if bu is None:
+                bu = self._signalling.get(p.bu_frame)
+            ba = packet if packet is not None and packet.frame == p.ba_frame else \
+                self._signalling.get(p.ba_frame)
+            reader = OneAnswer(self.config, self._dialects)
+            if bu is not None:
+                reader.packets[bu.frame] = bu
+            if ba is not None:
+                reader.packets[ba.frame] = ba
+            judged = self._judged
+            dialects = self._dialects
+            for rule in self._outcome_rules:
+                for hit in rule.check.judge(p, reader):  # type: ignore[attr-defined]
+                    judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
+            if bu is None or ba is None or bu.mobility is None or ba.mobility is None \
+                    or not isinstance(ba.mobility.body, BindingAck):
+                continue  # not an answered BU (``HistoryContext.answered``)
+            for rule in self._answer_rules:
+                for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
+                    judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
 
     def _keep_events(self, events: Sequence[object]) -> None:
         """Keep the events of the kinds the selected rules read; note the times of all."""
@@ -224,6 +291,8 @@ class Checker:
         if events:
             self._keep_events(events)
             self._track_returned(events)
+            if self._judging:
+                self._judge(events, None)
         if rows and not isinstance(rows, list):
             rows = list(rows)
         if rows:
@@ -282,6 +351,7 @@ class Checker:
             n += 1
         del home[:n]
         self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
+        self._judged = [j for j in self._judged if j[1].time is None or j[1].time >= cut]
 
     def history_context(self, engine: object | None = None) -> HistoryContext:
         """What the stateful rules read: the engine's events (``finish``), the kept packets, the
@@ -310,6 +380,10 @@ class Checker:
         """
         ctx = self.history_context(engine)
         findings = list(self._findings)
+        for rule, hit, fallback in self._judged:
+            finding = complete(rule, hit, self.config, fallback)
+            if finding is not None:
+                findings.append(finding)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)
 

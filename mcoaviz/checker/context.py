@@ -406,9 +406,14 @@ class HistoryContext:
 
     def dialect_of(self, frame: int | None) -> Dialect:
         """The dialect of a message's BID options, else its pair's, else the capture's."""
-        mh = self.message(frame)
-        if mh is not None and mh.bids:
-            return mh.bids[0].dialect
-        if frame is not None and frame in self.frame_dialects:
-            return self.frame_dialects[frame]
-        return self.config.dialect
+        return dialect_of(self.message(frame), frame, self.frame_dialects, self.config)
+
+
+def dialect_of(mh: MobilityMessage | None, frame: int | None, frame_dialects: Mapping[int, Dialect],
+               config: CheckerConfig) -> Dialect:
+    """The dialect of a message's BID options, else its frame's pair's, else the capture's."""
+    if mh is not None and mh.bids:
+        return mh.bids[0].dialect
+    if frame is not None and frame in frame_dialects:
+        return frame_dialects[frame]
+    return config.dialect

@@ -103,6 +103,13 @@ class Rule:
     def doc(self) -> str:
         return (self.check.__doc__ or "").strip()
 
+    @property
+    def unit(self) -> str | None:
+        """"answer" / "outcome": a history rule that judges one answered BU / one
+        ``BindingUpdateProcessed`` at a time (``checker.answers``), which the streaming checker
+        runs as each arrives; None: it reads the whole history at the end."""
+        return getattr(self.check, "unit", None)
+
     def severity_for(self, dialect: str) -> str:
         return self.severity_rfc if dialect == "rfc5648" and self.severity_rfc else self.severity
 
