@@ -24,9 +24,10 @@ from typing import Any
 from dissector.codepoints import BAStatus, Dialect
 from dissector.records import BindingAck, IPv4AddressAck, Packet, TrafficCount
 from mcoaviz.checker.answers import ANSWER, OUTCOME, OneAnswer
-from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
+from mcoaviz.checker.context import CheckerConfig, Folds, HistoryContext, PacketContext, WatchedData
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
-from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read
+from mcoaviz.checker.keep import Keeper
+from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
@@ -42,6 +43,7 @@ from mcoaviz.engine.events import (
     BindingUpdateProcessed,
     DuplicateSighting,
     HomeNdOwner,
+    MessageSeen,
     UnansweredBU,
 )
 from mcoaviz.engine.keys import BindingKey
@@ -67,7 +69,13 @@ class Checker:
         self._answer_rules = tuple(r for r in history if streaming and r.unit == ANSWER)
         self._outcome_rules = tuple(r for r in history if streaming and r.unit == OUTCOME)
         self._history_rules = tuple(r for r in history if not streaming or r.unit is None)
-        self._judging = bool(self._answer_rules or self._outcome_rules)
+        # streaming: only the signalling packets the remaining history rules read are kept
+        # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
+        needs = packets_read(self._history_rules) if streaming else None
+        self._keeper: Keeper | None = Keeper(needs) if needs is not None else None
+        self._folds = Folds()
+        self._judging = bool(self._answer_rules or self._outcome_rules
+                             or (self._keeper is not None and self._keeper.judges_answers))
         self._pending: dict[int, Packet] = {}  # BU frame -> BU packet until the engine's outcome
         self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
@@ -153,7 +161,7 @@ class Checker:
             t = packet.time
             self._packet_span = (t, t) if span is None else (min(span[0], t), max(span[1], t))
         if packet.mobility is not None or packet.icmp6 is not None:
-            self._signalling[packet.frame] = self._kept(packet)
+            self._keep(packet, dialect, events)
             if dialect is not None:
                 self._dialects[packet.frame] = dialect
 
@@ -166,7 +174,7 @@ class Checker:
                 self._findings.extend(run_packet_rules(self._packet_rules.for_packet(ctx), ctx))
             return
         if packet.ike is not None:
-            self._signalling[packet.frame] = packet
+            self._keep(packet, dialect, events)
             return
         if packet.esp is not None:
             a, b = path.outer_src or path.src, path.outer_dst or path.dst
@@ -176,6 +184,16 @@ class Checker:
             self._hao_data.append((packet.frame, packet.time, path.home_address_option, path.dst))
         else:
             self._watched_packet(packet)
+
+    def _keep(self, packet: Packet, dialect: Dialect | None, events: Sequence[object]) -> None:
+        """Fold a signalling packet (``Folds``); keep it if a remaining history rule reads it."""
+        folds = self._folds
+        folds.observe(packet, dialect)
+        for e in events:
+            if e.__class__ is MessageSeen and e.kind == "BU" and e.frame == packet.frame:
+                folds.observe_bu(e, packet)
+        if self._keeper is None or self._keeper.keeps(packet):
+            self._signalling[packet.frame] = self._kept(packet) if packet.ike is None else packet
 
     def _judge(self, events: Sequence[object], packet: Packet | None) -> None:
         """Run the per-answer and per-outcome rules on each ``BindingUpdateProcessed`` among
@@ -209,6 +227,10 @@ class Checker:
             if bu is None or ba is None or bu.mobility is None or ba.mobility is None \
                     or not isinstance(ba.mobility.body, BindingAck):
                 continue  # not an answered BU (``HistoryContext.answered``)
+            keeper = self._keeper
+            if keeper is not None and keeper.keeps_answer(p, bu, ba):
+                self._signalling[bu.frame] = self._kept(bu)
+                self._signalling[ba.frame] = self._kept(ba)
             for rule in self._answer_rules:
                 for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
                     judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
@@ -363,7 +385,10 @@ class Checker:
         # the rules only read, and nothing is observed while they run: the containers are handed
         # over as they are (copies of the events, packets and dialects cost ~50 bytes a message
         # more at the end of a long capture; the context is dropped when this returns)
-        return HistoryContext(events, self._signalling, self.config,
+        packets = self._signalling
+        if self._keeper is not None:  # an answer's BU is kept when its BA comes: frame order again
+            packets = dict(sorted(packets.items()))
+        return HistoryContext(events, packets, self.config, folds=self._folds,
                               hao_data=self._hao_data, capture_start=self._start,
                               frame_dialects=self._dialects, watched_data=self._watched_data,
                               ipv4_hoa_last=self._ipv4_hoas, esp_last=self._esp_last,

@@ -1,0 +1,80 @@
+"""The streaming checker keeps only the signalling packets its remaining history rules declare
+(``Rule.packets``, checker/keep.py) and folds what some rules read of every packet
+(``context.Folds``); findings stay the same (``builders.check``, test_answers, test_rule_reads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcoaviz.checker import Checker
+from mcoaviz.checker.context import Folds, HistoryContext
+from mcoaviz.checker.keep import Keeper, kept_frames, packet_kind
+from mcoaviz.checker.registry import packets_read
+from mcoaviz.engine.engine import BindingEngine
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
+from mcoaviz.sources import open_capture
+from tests.checker import builders as b
+
+SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
+
+
+def run(path: Path, history: str) -> Pipeline:
+    pipeline = Pipeline(AnalysisOptions(history=history), name=str(path))
+    with open_capture(path) as capture:
+        run_pipeline(pipeline, capture)
+    return pipeline
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_the_streaming_checker_keeps_what_the_declarations_keep_and_folds_the_rest(path: Path) -> None:
+    full, streamed = run(path, "all").checker, run(path, "read").checker
+    assert full is not None and streamed is not None and streamed._keeper is not None
+    every = full._signalling  # the batch checker keeps every signalling packet
+    ctx = full.history_context()
+    needs = packets_read(streamed._history_rules)
+    assert needs is not None
+    assert set(streamed._signalling) == kept_frames(needs, every, ctx.answered)
+    assert list(streamed.history_context().packets) == sorted(streamed._signalling)  # frame order
+    # folded as the packets came = folded from all of them at the end
+    folded, again = streamed._folds, Folds.of(every, full._dialects)
+    for name in ("option_kinds", "ipv4_bid", "mn_macs", "macs_by_source", "bid_dialects", "visible"):
+        assert getattr(folded, name) == getattr(again, name), name
+    assert folded.bu_interfaces == full._folds.bu_interfaces
+    unfolded = HistoryContext(ctx.events, every, ctx.config, frame_dialects=full._dialects)
+    assert folded.bu_interfaces == unfolded._bu_interfaces
+
+
+def test_refreshes_of_a_clean_registration_are_not_kept() -> None:
+    exchanges = []
+    for seq in range(1, 6):
+        exchanges += [b.bu(seq, b.bid(1, b.COA1), b.bid(2, b.COA2), at=100.0 * seq),
+                      b.ba(seq, b.bid(1), b.bid(2), at=100.0 * seq + 0.1)]
+    packets = b.number(exchanges)
+    engine, checker = BindingEngine(), Checker(streaming=True)
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    assert list(checker._signalling) == [1]  # the home address's first BU (MCOA314 reads it)
+    assert checker._pending == {}
+    assert checker.finish(engine) == b.check(*exchanges)  # and finds what the batch checker finds
+
+
+def test_a_rejected_answer_keeps_both_packets_and_the_next_bus_of_the_home_address() -> None:
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1, status=165), status=4),
+                        b.bu(2, b.bid(1, b.COA1)), b.ba(2, b.bid(1))])
+    engine, checker = BindingEngine(), Checker(streaming=True)
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    # the rejected exchange (MCOA115/316...), the BU after it (MCOA311/317); not the BA to that
+    assert sorted(checker._signalling) == [1, 2, 3]
+    assert [packet_kind(p) for p in checker._signalling.values()] == ["BU", "BA", "BU"]
+
+
+def test_stateful_needs_follow_the_capture() -> None:
+    keeper = Keeper({"after-IKE", "BU-first-of-hoa"})
+    first, second = b.number([b.bu(1, b.bid(1, b.COA1)), b.bu(2, b.bid(1, b.COA1))])
+    assert keeper.keeps(first) and not keeper.keeps(second)
+    ike, later = b.number([b.ike(34), b.bu(3, b.bid(1, b.COA1))])
+    assert not keeper.keeps(ike) and keeper.ike_seen
+    assert keeper.keeps(later)
