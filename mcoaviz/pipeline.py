@@ -476,6 +476,8 @@ class Pipeline:
             self.sent_coas = SentCoas()
             kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
             config = dataclasses.replace(config, keep_kinds=kinds)
+            if self.checker is not None:  # it reads the engine's list in finish: no copy of its own
+                self.checker.keep_events = False
         # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
         return BindingEngine(config, RowSpool() if self.options.stream else None)
 

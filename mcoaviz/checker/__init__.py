@@ -24,7 +24,14 @@ from typing import Any
 from dissector.codepoints import BAStatus, Dialect
 from dissector.records import BindingAck, IPv4AddressAck, Packet, TrafficCount
 from mcoaviz.checker.answers import ANSWER, OUTCOME, OneAnswer
-from mcoaviz.checker.context import CheckerConfig, Folds, HistoryContext, PacketContext, WatchedData
+from mcoaviz.checker.context import (
+    CheckerConfig,
+    Folds,
+    FrameDialects,
+    HistoryContext,
+    PacketContext,
+    WatchedData,
+)
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
 from mcoaviz.checker.keep import Keeper
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
@@ -83,6 +90,9 @@ class Checker:
         self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
         self._findings: list[Finding] = []
         self._events: list[object] = []
+        # False: the engine keeps at least ``kept_kinds`` and ``finish`` gets it (the pipeline
+        # with history="read"), so a second list of the same events is not made here
+        self.keep_events = True
         # the first event's time and the latest event time / signalling packet times seen,
         # kept or not (``HistoryContext.capture_end``, ``signalling_start``)
         # (a live session's retention stops this: ``forget_before``)
@@ -93,7 +103,7 @@ class Checker:
         self._shared: dict[Any, Any] = {}  # equal immutable parts of kept packets -> one object (_kept)
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         self._start: float | None = None  # the first record's time (packet or traffic row)
-        self._dialects: dict[int, Dialect] = {}  # signalling frame -> its pair's dialect
+        self._dialects = FrameDialects()  # signalling frame -> its pair's dialect (compact)
         # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
         # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
         # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
@@ -237,7 +247,7 @@ class Checker:
 
     def _keep_events(self, events: Sequence[object]) -> None:
         """Keep the events of the kinds the selected rules read; note the times of all."""
-        kept = self.kept_kinds
+        kept = self.kept_kinds if self.keep_events else frozenset()
         if not self._track_times:
             self._events.extend(e for e in events if e.__class__ in kept)
             return

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -124,6 +126,58 @@ class StrictPackets(Mapping[int, Packet]):
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+class FrameDialects(MutableMapping[int, Dialect]):
+    """Frame -> its pair's dialect, for every signalling frame of the capture, in ~9 bytes a
+    frame (the frames in an ``array``, the dialects' indexes in a ``bytearray``) instead of a
+    dict entry and an int (~60 bytes): kept for every message until the end, it is what still
+    grows with the signalling once the packets themselves are not kept. Frames mostly come in
+    increasing order (appended); a late one is inserted in place."""
+
+    _DIALECTS = tuple(Dialect)
+    _INDEX = {d: i for i, d in enumerate(_DIALECTS)}
+
+    def __init__(self) -> None:
+        self._frames = array("q")
+        self._codes = bytearray()
+
+    def _at(self, frame: int) -> int:
+        frames = self._frames
+        i = bisect_left(frames, frame)
+        return i if i < len(frames) and frames[i] == frame else -1
+
+    def __getitem__(self, frame: int) -> Dialect:
+        i = self._at(frame)
+        if i < 0:
+            raise KeyError(frame)
+        return self._DIALECTS[self._codes[i]]
+
+    def __setitem__(self, frame: int, dialect: Dialect) -> None:
+        frames, code = self._frames, self._INDEX[dialect]
+        if not frames or frame > frames[-1]:
+            frames.append(frame)
+            self._codes.append(code)
+            return
+        i = bisect_left(frames, frame)
+        if i < len(frames) and frames[i] == frame:
+            self._codes[i] = code
+        else:
+            frames.insert(i, frame)
+            self._codes.insert(i, code)
+
+    def __delitem__(self, frame: int) -> None:
+        i = self._at(frame)
+        if i < 0:
+            raise KeyError(frame)
+        del self._frames[i]
+        del self._codes[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
 
 
 class Folds:

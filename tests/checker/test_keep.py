@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from dissector.codepoints import Dialect
 from mcoaviz.checker import Checker
-from mcoaviz.checker.context import Folds, HistoryContext
+from mcoaviz.checker.context import Folds, FrameDialects, HistoryContext
 from mcoaviz.checker.keep import Keeper, kept_frames, packet_kind
 from mcoaviz.checker.registry import packets_read
 from mcoaviz.engine.engine import BindingEngine
@@ -17,6 +18,7 @@ from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
 from mcoaviz.sources import open_capture
 from tests.checker import builders as b
 
+RFC, DRAFT = Dialect.RFC5648, Dialect.DRAFT05
 SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
 
 
@@ -78,3 +80,28 @@ def test_stateful_needs_follow_the_capture() -> None:
     ike, later = b.number([b.ike(34), b.bu(3, b.bid(1, b.COA1))])
     assert not keeper.keeps(ike) and keeper.ike_seen
     assert keeper.keeps(later)
+
+
+def test_frame_dialects_is_a_compact_dict() -> None:
+    compact, plain = FrameDialects(), {}
+    steps = [(5, RFC), (9, DRAFT), (7, RFC), (12, DRAFT), (1, DRAFT), (9, RFC)]  # late and repeated frames
+    for frame, dialect in steps:
+        compact[frame] = dialect
+        plain[frame] = dialect
+    assert dict(compact) == plain and list(compact) == [1, 5, 7, 9, 12]
+    assert compact[9] is RFC and compact.get(8) is None and 8 not in compact and 12 in compact
+    assert compact.pop(7, None) is RFC and compact.pop(7, None) is None
+    del compact[1]
+    with pytest.raises(KeyError):
+        compact[1]
+    assert len(compact) == 3 and dict(compact) == {5: RFC, 9: RFC, 12: DRAFT}
+
+
+def test_the_pipeline_s_streaming_checker_reads_the_engine_s_events_not_a_copy() -> None:
+    path = next(p for p in SAMPLES if "bulk" in p.name)
+    streamed, full = run(path, "read"), run(path, "all")
+    assert streamed.checker is not None and full.checker is not None
+    assert streamed.checker.keep_events is False and streamed.checker._events == []
+    assert full.checker.keep_events is True and full.checker._events
+    assert len(streamed.engine.events) >= sum(1 for e in full.engine.events
+                                              if e.__class__ in streamed.checker.kept_kinds)
