@@ -475,7 +475,13 @@ class Pipeline:
 
             self.sent_coas = SentCoas()
             kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
-            config = dataclasses.replace(config, keep_kinds=kinds)
+            # sightings: BUs for the latencies table (iter_latencies), and the rules' kinds
+            seen = frozenset({"BU"})
+            if self.checker is not None:
+                from mcoaviz.checker.registry import SEEN_KINDS
+
+                seen |= SEEN_KINDS
+            config = dataclasses.replace(config, keep_kinds=kinds, keep_seen=seen)
             if self.checker is not None:  # it reads the engine's list in finish: no copy of its own
                 self.checker.keep_events = False
         # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts

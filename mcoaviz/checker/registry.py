@@ -65,6 +65,10 @@ NOT_BU_CARRIERS = frozenset({"CoTI", "CoT", "BRR"})
 # ends_of -> ENDED; first_started_frame / pre_existing_intervals -> STARTED; data_run_ends ->
 # DWBE; nd_owners_by_hoa -> NDOWN. capture_end and the first event's time need no kind.
 NONE: frozenset[type] = frozenset()
+# The message kinds of the ``MessageSeen`` events the rules read (bu_seen / next_bu: BU;
+# MCOA509: HoT, CoT; MCOA510: CoTI, CoT; MCOA621: BE): with the history narrowed, the engine keeps
+# no other sightings (``EngineConfig.keep_seen``; test_rule_reads runs every rule without them).
+SEEN_KINDS = frozenset({"BU", "BE", "CoTI", "CoT", "HoT"})
 BUP = frozenset({ev.BindingUpdateProcessed})
 SEEN = frozenset({ev.MessageSeen})
 STARTED = frozenset({ev.BindingStarted})

@@ -14,6 +14,7 @@ from mcoaviz.checker.context import Folds, FrameDialects, HistoryContext
 from mcoaviz.checker.keep import Keeper, kept_frames, packet_kind
 from mcoaviz.checker.registry import packets_read
 from mcoaviz.engine.engine import BindingEngine
+from mcoaviz.engine.events import MessageSeen
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
 from mcoaviz.sources import open_capture
 from tests.checker import builders as b
@@ -103,5 +104,12 @@ def test_the_pipeline_s_streaming_checker_reads_the_engine_s_events_not_a_copy()
     assert streamed.checker is not None and full.checker is not None
     assert streamed.checker.keep_events is False and streamed.checker._events == []
     assert full.checker.keep_events is True and full.checker._events
-    assert len(streamed.engine.events) >= sum(1 for e in full.engine.events
-                                              if e.__class__ in streamed.checker.kept_kinds)
+    config = streamed.engine.config
+    assert config.keep_kinds is not None and config.keep_seen is not None
+    assert config.keep_kinds >= streamed.checker.kept_kinds
+    # the narrowed history is the full one without the kinds and sightings nothing reads
+    assert streamed.engine.events == [
+        e for e in full.engine.events if e.__class__ in config.keep_kinds
+        and (not isinstance(e, MessageSeen) or e.kind in config.keep_seen)]
+    assert any(isinstance(e, MessageSeen) and e.kind == "BA" for e in full.engine.events)
+    assert not any(isinstance(e, MessageSeen) and e.kind == "BA" for e in streamed.engine.events)

@@ -20,7 +20,7 @@ from mcoaviz.checker.keep import (
     kinds_of,
     packet_kind,
 )
-from mcoaviz.checker.registry import BUP, HISTORY, RULES, SEEN, Rule, kinds_read
+from mcoaviz.checker.registry import BUP, HISTORY, RULES, SEEN, SEEN_KINDS, Rule, kinds_read
 from mcoaviz.checker.runner import complete
 from mcoaviz.engine import events as ev
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
@@ -53,7 +53,9 @@ def strict(ctx: HistoryContext, allowed: frozenset[type],
     fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)
               if f.init and not f.name.startswith("_")}
     kinds = kinds_read_of(allowed)
-    fields["events"] = [e for e in ctx.events if e.__class__ in kinds]
+    fields["events"] = [e for e in ctx.events if e.__class__ in kinds
+                        # narrowed: only the sightings the engine keeps for the rules (SEEN_KINDS)
+                        and (packets is None or not isinstance(e, ev.MessageSeen) or e.kind in SEEN_KINDS)]
     fields["folds"] = ctx.folded  # what the checker folds from every packet, kept or not
     if packets is not None:
         kept = kept_frames(packets, ctx.packets, ctx.answered)
