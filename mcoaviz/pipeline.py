@@ -479,7 +479,15 @@ class Pipeline:
 
             self.sent_coas = SentCoas()
             kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
-            config = dataclasses.replace(config, keep_kinds=kinds)
+            # sightings: BUs for the latencies table (iter_latencies), and the rules' kinds
+            seen = frozenset({"BU"})
+            if self.checker is not None:
+                from mcoaviz.checker.registry import SEEN_KINDS
+
+                seen |= SEEN_KINDS
+            config = dataclasses.replace(config, keep_kinds=kinds, keep_seen=seen)
+            if self.checker is not None:  # it reads the engine's list in finish: no copy of its own
+                self.checker.keep_events = False
         # a whole-file export keeps message rows in a temporary file (mcoaviz.rowspool), not as dicts
         return BindingEngine(config, RowSpool() if self.options.stream else None)
 
@@ -490,7 +498,10 @@ class Pipeline:
         from mcoaviz.checker import Checker
         from mcoaviz.checker.context import CheckerConfig
 
-        return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648))
+        # a whole-file command that keeps only the history its rules read also runs the rules
+        # that judge one answer as each arrives (``Checker.streaming``)
+        return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648),
+                       streaming=self.options.history == "read")
 
 
 def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:

@@ -8,7 +8,10 @@ The pipeline drives it::
     findings = checker.finish(engine)        # sorted by frame, de-duplicated
 
 Stateless rules run on each packet as it arrives; stateful rules run once in ``finish`` on the
-engine's complete event list (``engine.events``), never on a state machine of their own.
+engine's complete event list (``engine.events``), never on a state machine of their own. With
+``streaming=True`` (what ``export``, ``analyse`` and ``check`` use) the history rules that judge
+one answered BU at a time (``checker.answers``) run when the engine emits its outcome instead,
+and a BU packet is kept only while its BU is pending.
 """
 
 from __future__ import annotations
@@ -19,20 +22,37 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import IPv4AddressAck, Packet, TrafficCount
-from mcoaviz.checker.context import CheckerConfig, HistoryContext, PacketContext, WatchedData
+from dissector.records import BindingAck, IPv4AddressAck, Packet, TrafficCount
+from mcoaviz.checker.answers import ANSWER, OUTCOME, OneAnswer
+from mcoaviz.checker.context import (
+    CheckerConfig,
+    Folds,
+    FrameDialects,
+    HistoryContext,
+    PacketContext,
+    WatchedData,
+)
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
-from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read
+from mcoaviz.checker.keep import Keeper
+from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
     PacketRuleIndex,
+    complete,
     finalise,
     run_history_rules,
     run_packet_rules,
     selected_rules,
 )
-from mcoaviz.engine.events import BindingEnded, DuplicateSighting, HomeNdOwner
+from mcoaviz.engine.events import (
+    BindingEnded,
+    BindingUpdateProcessed,
+    DuplicateSighting,
+    HomeNdOwner,
+    MessageSeen,
+    UnansweredBU,
+)
 from mcoaviz.engine.keys import BindingKey
 
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
@@ -46,15 +66,33 @@ SHARED_LIMIT = 1 << 16
 class Checker:
     """Collects findings while a capture is analysed. Not thread-safe; one per analysis."""
 
-    def __init__(self, config: CheckerConfig | None = None) -> None:
+    def __init__(self, config: CheckerConfig | None = None, *, streaming: bool = False) -> None:
         self.config = config or CheckerConfig()
         self._packet_rules = PacketRuleIndex(selected_rules(self.config, PACKET))
-        self._history_rules = selected_rules(self.config, HISTORY)
+        history = selected_rules(self.config, HISTORY)
+        # streaming: the rules that judge one answer / one outcome run as the engine emits it;
+        # the rest once at the end on the history
+        self.streaming = streaming
+        self._answer_rules = tuple(r for r in history if streaming and r.unit == ANSWER)
+        self._outcome_rules = tuple(r for r in history if streaming and r.unit == OUTCOME)
+        self._history_rules = tuple(r for r in history if not streaming or r.unit is None)
+        # streaming: only the signalling packets the remaining history rules read are kept
+        # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
+        needs = packets_read(self._history_rules) if streaming else None
+        self._keeper: Keeper | None = Keeper(needs) if needs is not None else None
+        self._folds = Folds()
+        self._judging = bool(self._answer_rules or self._outcome_rules
+                             or (self._keeper is not None and self._keeper.judges_answers))
+        self._pending: dict[int, Packet] = {}  # BU frame -> BU packet until the engine's outcome
+        self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
         # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
         self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
         self._findings: list[Finding] = []
         self._events: list[object] = []
+        # False: the engine keeps at least ``kept_kinds`` and ``finish`` gets it (the pipeline
+        # with history="read"), so a second list of the same events is not made here
+        self.keep_events = True
         # the first event's time and the latest event time / signalling packet times seen,
         # kept or not (``HistoryContext.capture_end``, ``signalling_start``)
         # (a live session's retention stops this: ``forget_before``)
@@ -65,7 +103,7 @@ class Checker:
         self._shared: dict[Any, Any] = {}  # equal immutable parts of kept packets -> one object (_kept)
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         self._start: float | None = None  # the first record's time (packet or traffic row)
-        self._dialects: dict[int, Dialect] = {}  # signalling frame -> its pair's dialect
+        self._dialects = FrameDialects()  # signalling frame -> its pair's dialect (compact)
         # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
         # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
         # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
@@ -109,6 +147,16 @@ class Checker:
     def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
         """One decoded packet and the events the engine produced for it; ``dialect``: its
         (MN, peer) pair's (I-1), for rules about messages without BID options."""
+        self._observe(packet, events, dialect)
+        if self._judging:
+            mh = packet.mobility
+            if mh is not None and mh.type_name == "BU" \
+                    and not any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events):
+                self._pending[packet.frame] = packet
+            if events:
+                self._judge(events, packet)
+
+    def _observe(self, packet: Packet, events: Sequence[object], dialect: Dialect | None) -> None:
         if events:
             self._keep_events(events)
             self._track_returned(events)
@@ -123,9 +171,10 @@ class Checker:
             t = packet.time
             self._packet_span = (t, t) if span is None else (min(span[0], t), max(span[1], t))
         if packet.mobility is not None or packet.icmp6 is not None:
-            self._signalling[packet.frame] = self._kept(packet)
+            self._keep(packet, dialect, events)
             if dialect is not None:
                 self._dialects[packet.frame] = dialect
+
             if packet.mobility is not None:
                 self._watch(packet)
             elif packet.icmp6 is not None and not 133 <= packet.icmp6.type <= 137:
@@ -135,7 +184,7 @@ class Checker:
                 self._findings.extend(run_packet_rules(self._packet_rules.for_packet(ctx), ctx))
             return
         if packet.ike is not None:
-            self._signalling[packet.frame] = packet
+            self._keep(packet, dialect, events)
             return
         if packet.esp is not None:
             a, b = path.outer_src or path.src, path.outer_dst or path.dst
@@ -146,9 +195,59 @@ class Checker:
         else:
             self._watched_packet(packet)
 
+    def _keep(self, packet: Packet, dialect: Dialect | None, events: Sequence[object]) -> None:
+        """Fold a signalling packet (``Folds``); keep it if a remaining history rule reads it."""
+        folds = self._folds
+        folds.observe(packet, dialect)
+        for e in events:
+            if e.__class__ is MessageSeen and e.kind == "BU" and e.frame == packet.frame:
+                folds.observe_bu(e, packet)
+        if self._keeper is None or self._keeper.keeps(packet):
+            self._signalling[packet.frame] = self._kept(packet) if packet.ike is None else packet
+
+    def _judge(self, events: Sequence[object], packet: Packet | None) -> None:
+        """Run the per-answer and per-outcome rules on each ``BindingUpdateProcessed`` among
+        ``events`` (``packet``: the one they came with, the BA of an answered BU), then forget
+        the BU's pending packet. The hits are completed in ``finish`` (the capture's dialect
+        may still change)."""
+        for p in events:
+            if p.__class__ is UnansweredBU:  # given up on: only an outcome with a BA is judged
+                self._pending.pop(p.frame, None)
+                continue
+            if p.__class__ is not BindingUpdateProcessed:
+                continue
+            assert isinstance(p, BindingUpdateProcessed)
+            bu = self._pending.pop(p.bu_frame, None)
+            if p.ba_frame is None:
+                continue
+            if bu is None:
+                bu = self._signalling.get(p.bu_frame)
+            ba = packet if packet is not None and packet.frame == p.ba_frame else \
+                self._signalling.get(p.ba_frame)
+            reader = OneAnswer(self.config, self._dialects)
+            if bu is not None:
+                reader.packets[bu.frame] = bu
+            if ba is not None:
+                reader.packets[ba.frame] = ba
+            judged = self._judged
+            dialects = self._dialects
+            for rule in self._outcome_rules:
+                for hit in rule.check.judge(p, reader):  # type: ignore[attr-defined]
+                    judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
+            if bu is None or ba is None or bu.mobility is None or ba.mobility is None \
+                    or not isinstance(ba.mobility.body, BindingAck):
+                continue  # not an answered BU (``HistoryContext.answered``)
+            keeper = self._keeper
+            if keeper is not None and keeper.keeps_answer(p, bu, ba):
+                self._signalling[bu.frame] = self._kept(bu)
+                self._signalling[ba.frame] = self._kept(ba)
+            for rule in self._answer_rules:
+                for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
+                    judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
+
     def _keep_events(self, events: Sequence[object]) -> None:
         """Keep the events of the kinds the selected rules read; note the times of all."""
-        kept = self.kept_kinds
+        kept = self.kept_kinds if self.keep_events else frozenset()
         if not self._track_times:
             self._events.extend(e for e in events if e.__class__ in kept)
             return
@@ -224,6 +323,8 @@ class Checker:
         if events:
             self._keep_events(events)
             self._track_returned(events)
+            if self._judging:
+                self._judge(events, None)
         if rows and not isinstance(rows, list):
             rows = list(rows)
         if rows:
@@ -282,6 +383,7 @@ class Checker:
             n += 1
         del home[:n]
         self._findings = [f for f in self._findings if f.time is None or f.time >= cut]
+        self._judged = [j for j in self._judged if j[1].time is None or j[1].time >= cut]
 
     def history_context(self, engine: object | None = None) -> HistoryContext:
         """What the stateful rules read: the engine's events (``finish``), the kept packets, the
@@ -293,7 +395,10 @@ class Checker:
         # the rules only read, and nothing is observed while they run: the containers are handed
         # over as they are (copies of the events, packets and dialects cost ~50 bytes a message
         # more at the end of a long capture; the context is dropped when this returns)
-        return HistoryContext(events, self._signalling, self.config,
+        packets = self._signalling
+        if self._keeper is not None:  # an answer's BU is kept when its BA comes: frame order again
+            packets = dict(sorted(packets.items()))
+        return HistoryContext(events, packets, self.config, folds=self._folds,
                               hao_data=self._hao_data, capture_start=self._start,
                               frame_dialects=self._dialects, watched_data=self._watched_data,
                               ipv4_hoa_last=self._ipv4_hoas, esp_last=self._esp_last,
@@ -310,6 +415,10 @@ class Checker:
         """
         ctx = self.history_context(engine)
         findings = list(self._findings)
+        for rule, hit, fallback in self._judged:
+            finding = complete(rule, hit, self.config, fallback)
+            if finding is not None:
+                findings.append(finding)
         findings.extend(run_history_rules(self._history_rules, ctx))
         return finalise(findings)
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Mapping, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dissector.codepoints import Dialect
 from dissector.records import BindingAck, BindingUpdate, MobilityMessage, Packet
@@ -22,6 +24,8 @@ from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
 E = TypeVar("E")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def prefix64(address: str | None) -> int | None:
@@ -91,7 +95,165 @@ class WatchedData:
 
 
 class UndeclaredRead(LookupError):
-    """A history rule asked for an event kind its registry line does not declare (``Rule.reads``)."""
+    """A history rule asked for an event kind its registry line does not declare (``Rule.reads``),
+    or for a signalling packet its declared needs do not keep (``Rule.packets``)."""
+
+
+class StrictPackets(Mapping[int, Packet]):
+    """Tests: the signalling packets a rule's declared needs keep (``checker.keep``), as the
+    streaming checker holds them: iterating yields only those, and a packet of a declared kind
+    that the needs do not keep is missing (as when streaming). Asking for a packet of a kind the
+    rule did not declare at all raises."""
+
+    def __init__(self, packets: Mapping[int, Packet], kept: frozenset[int], kinds: frozenset[str],
+                 kind_of: Callable[[Packet], str]) -> None:
+        self._all = packets
+        self._kept = {f: p for f, p in packets.items() if f in kept}
+        self._kinds, self._kind_of = kinds, kind_of
+
+    def __getitem__(self, frame: int) -> Packet:
+        found = self._kept.get(frame)
+        if found is not None:
+            return found
+        other = self._all.get(frame)
+        if other is not None and self._kind_of(other) not in self._kinds:
+            raise UndeclaredRead(f"a rule read frame {frame}, a {self._kind_of(other)}, without "
+                                 "declaring that kind of packet")
+        raise KeyError(frame)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._kept)
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+class FrameDialects(MutableMapping[int, Dialect]):
+    """Frame -> its pair's dialect, for every signalling frame of the capture, in ~9 bytes a
+    frame (the frames in an ``array``, the dialects' indexes in a ``bytearray``) instead of a
+    dict entry and an int (~60 bytes): kept for every message until the end, it is what still
+    grows with the signalling once the packets themselves are not kept. Frames mostly come in
+    increasing order (appended); a late one is inserted in place."""
+
+    _DIALECTS = tuple(Dialect)
+    _INDEX = {d: i for i, d in enumerate(_DIALECTS)}
+
+    def __init__(self) -> None:
+        self._frames = array("q")
+        self._codes = bytearray()
+
+    def _at(self, frame: int) -> int:
+        frames = self._frames
+        i = bisect_left(frames, frame)
+        return i if i < len(frames) and frames[i] == frame else -1
+
+    def __getitem__(self, frame: int) -> Dialect:
+        i = self._at(frame)
+        if i < 0:
+            raise KeyError(frame)
+        return self._DIALECTS[self._codes[i]]
+
+    def __setitem__(self, frame: int, dialect: Dialect) -> None:
+        frames, code = self._frames, self._INDEX[dialect]
+        if not frames or frame > frames[-1]:
+            frames.append(frame)
+            self._codes.append(code)
+            return
+        i = bisect_left(frames, frame)
+        if i < len(frames) and frames[i] == frame:
+            self._codes[i] = code
+        else:
+            frames.insert(i, frame)
+            self._codes.insert(i, code)
+
+    def __delitem__(self, frame: int) -> None:
+        i = self._at(frame)
+        if i < 0:
+            raise KeyError(frame)
+        del self._frames[i]
+        del self._codes[i]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+
+class Folds:
+    """What some rules read of *every* signalling packet, folded as the packets arrive so the
+    packets themselves need not be kept (O(addresses), not O(messages)): the option types the
+    capture carries, whether any BID option has an IPv4 CoA, the MACs of mobile nodes and of
+    senders, and the BID dialect of a frame where it differs from its pair's."""
+
+    __slots__ = ("_sets", "bid_dialects", "bu_interfaces", "ipv4_bid", "macs_by_source", "mn_macs",
+                 "option_kinds", "visible")
+
+    SHARED_LIMIT = 1 << 12  # distinct value sets shared (a memory bound: past it, sharing starts over)
+
+    def __init__(self) -> None:
+        self.option_kinds: set[type] = set()
+        self.ipv4_bid = False
+        self.mn_macs: dict[str, frozenset[bytes]] = {}
+        self.macs_by_source: dict[str, frozenset[bytes]] = {}
+        # the value sets are few (a mirror port shows a handful of MACs and interfaces): each
+        # distinct one is stored once, so an entry costs its key, not a set of its own
+        self._sets: dict[frozenset[Any], frozenset[Any]] = {}
+        self.bid_dialects: dict[int, Dialect] = {}
+        # (outer source, outer destination) -> the capture interfaces that saw a packet between them
+        self.visible: dict[tuple[str, str], frozenset[int]] = {}
+        # (HoA, BID) of first-seen BUs -> the capture interfaces their BUs came in on
+        self.bu_interfaces: dict[tuple[str, int | None], frozenset[int]] = {}
+
+    @classmethod
+    def of(cls, packets: Mapping[int, Packet], frame_dialects: Mapping[int, Dialect]) -> Folds:
+        """Folded from the packets at hand (``bu_interfaces`` not: that needs the events)."""
+        folds = cls()
+        for frame in sorted(packets):
+            folds.observe(packets[frame], frame_dialects.get(frame))
+        return folds
+
+    def _add(self, index: dict[K, frozenset[V]], key: K, value: V) -> None:
+        found = index.get(key)
+        if found is None or value not in found:
+            grown = frozenset((value,)) if found is None else found | {value}
+            if len(self._sets) >= self.SHARED_LIMIT:
+                self._sets.clear()
+            index[key] = self._sets.setdefault(grown, grown)
+
+    def observe_bu(self, m: ev.MessageSeen, packet: Packet) -> None:
+        """A BU's first sighting (``MessageSeen``) with its packet."""
+        if m.hoa is not None:
+            for b in m.bids:
+                self._add(self.bu_interfaces, (m.hoa, b), packet.interface)
+
+    def observe(self, p: Packet, dialect: Dialect | None) -> None:
+        path = p.path
+        src, dst = path.outer_src or path.src, path.outer_dst or path.dst
+        if src and dst:
+            self._add(self.visible, (src, dst), p.interface)
+        mh = p.mobility
+        if mh is not None:
+            if mh.options:
+                self.option_kinds.update(map(type, mh.options))
+            bids = mh.bids
+            if bids:
+                if not self.ipv4_bid and any(b.coa is not None and (b.length == 8 or ":" not in b.coa)
+                                             for b in bids):
+                    self.ipv4_bid = True
+                if bids[0].dialect is not dialect:
+                    self.bid_dialects[p.frame] = bids[0].dialect
+        mac, src = path.mac_src, path.src
+        if not mac or path.tunnel is not None:
+            return
+        if src:
+            self._add(self.macs_by_source, src, mac)
+        if mh is not None and mh.type_name == "BU":
+            hoa = path.home_address_option or src
+            if hoa:
+                self._add(self.mn_macs, hoa, mac)
+        elif src and src != "::":
+            self._add(self.mn_macs, src, mac)
 
 
 @dataclass(eq=False)
@@ -118,6 +280,9 @@ class HistoryContext:
     packet_span: tuple[float, float] | None = None
     # strict (tests): the event kinds the rule declared (``Rule.reads``); asking for another raises
     allowed: frozenset[type] | None = None
+    # what the checker folded from every signalling packet (the streaming checker keeps only the
+    # packets the rules read); None: folded here from ``packets``
+    folds: Folds | None = None
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 
@@ -321,33 +486,40 @@ class HistoryContext:
         return index
 
     @cached_property
-    def mn_macs(self) -> dict[str, set[bytes]]:
-        """Home address -> source MACs of the mobile node: its untunnelled BUs and its packets
-        sent from the home address (how the home-link rules tell its frames from others')."""
-        index: dict[str, set[bytes]] = {}
-        for p in self.packets.values():
-            path = p.path
-            if not path.mac_src or path.tunnel is not None:
-                continue
-            if p.mobility is not None and p.mobility.type_name == "BU":
-                hoa = path.home_address_option or path.src
-                if hoa:
-                    index.setdefault(hoa, set()).add(path.mac_src)
-            elif path.src and path.src != "::":
-                index.setdefault(path.src, set()).add(path.mac_src)
-        return index
+    def folded(self) -> Folds:
+        """What is folded from every signalling packet (``Folds``): the checker's, else made here."""
+        if self.folds is not None:
+            return self.folds
+        return Folds.of(self.packets, self.frame_dialects)
 
     @cached_property
-    def _macs_by_source(self) -> dict[str, set[bytes]]:
-        index: dict[str, set[bytes]] = {}
-        for p in self.packets.values():
-            if p.path.src and p.path.mac_src and p.path.tunnel is None:
-                index.setdefault(p.path.src, set()).add(p.path.mac_src)
-        return index
+    def _bu_interfaces(self) -> dict[tuple[str, int | None], frozenset[int]]:
+        if self.folds is not None:
+            return self.folds.bu_interfaces
+        folds = Folds()
+        for m in self.bu_seen:
+            packet = self.packets.get(m.frame)
+            if packet is not None:
+                folds.observe_bu(m, packet)
+        return folds.bu_interfaces
 
-    def macs_of(self, address: str) -> set[bytes]:
+    def bu_interfaces(self, hoa: str, bid: int | None) -> frozenset[int]:
+        """The capture interfaces the BUs (first sightings) for (HoA, BID) came in on."""
+        return self._bu_interfaces.get((hoa, bid), frozenset())
+
+    def visible(self, interface: int, src: str, dst: str) -> bool:
+        """Some signalling packet from ``src`` to ``dst`` (outer addresses) was seen on ``interface``."""
+        return interface in self.folded.visible.get((src, dst), ())
+
+    @property
+    def mn_macs(self) -> dict[str, frozenset[bytes]]:
+        """Home address -> source MACs of the mobile node: its untunnelled BUs and its packets
+        sent from the home address (how the home-link rules tell its frames from others')."""
+        return self.folded.mn_macs
+
+    def macs_of(self, address: str) -> frozenset[bytes]:
         """Source MACs of signalling frames sent untunnelled from ``address`` (e.g. the HA's BAs)."""
-        return self._macs_by_source.get(address, set())
+        return self.folded.macs_by_source.get(address, frozenset())
 
     @cached_property
     def home_link_interfaces(self) -> dict[int, set[int]]:
@@ -405,10 +577,20 @@ class HistoryContext:
         return min(times, default=0.0)
 
     def dialect_of(self, frame: int | None) -> Dialect:
-        """The dialect of a message's BID options, else its pair's, else the capture's."""
-        mh = self.message(frame)
-        if mh is not None and mh.bids:
-            return mh.bids[0].dialect
-        if frame is not None and frame in self.frame_dialects:
-            return self.frame_dialects[frame]
-        return self.config.dialect
+        """The dialect of a message's BID options, else its pair's, else the capture's (read
+        from the folds when given: the packet itself may not be kept)."""
+        if self.folds is None:
+            return dialect_of(self.message(frame), frame, self.frame_dialects, self.config)
+        if frame is None:
+            return self.config.dialect
+        return self.folds.bid_dialects.get(frame) or self.frame_dialects.get(frame) or self.config.dialect
+
+
+def dialect_of(mh: MobilityMessage | None, frame: int | None, frame_dialects: Mapping[int, Dialect],
+               config: CheckerConfig) -> Dialect:
+    """The dialect of a message's BID options, else its frame's pair's, else the capture's."""
+    if mh is not None and mh.bids:
+        return mh.bids[0].dialect
+    if frame is not None and frame in frame_dialects:
+        return frame_dialects[frame]
+    return config.dialect

@@ -95,6 +95,9 @@ class EngineConfig:
     # keep only events of these exact classes (what the run's consumers read: the checker's
     # selected rules and the export's tables, ``AnalysisOptions.history``); None: every kind
     keep_kinds: frozenset[type] | None = None
+    # and of the ``MessageSeen`` events, only those of these message kinds ("BU", "CoT", ...;
+    # a home agent's BAs are half of them and nothing but the views reads them); None: all
+    keep_seen: frozenset[str] | None = None
     # live: capture seconds of history kept (messages, events, ended rows); older ones are only
     # counted in ``BindingEngine.aged`` (``mcoaviz.engine.retention``). None: keep everything.
     retain: float | None = None
@@ -682,9 +685,10 @@ class BindingEngine:
 
     def _keep(self, events: list[Event]) -> list[Event]:
         if self.config.keep_events and events:
-            kinds = self.config.keep_kinds
+            kinds, seen = self.config.keep_kinds, self.config.keep_seen
             for event in events:
-                if kinds is None or event.__class__ in kinds:
+                if (kinds is None or event.__class__ in kinds) and (
+                        seen is None or event.__class__ is not MessageSeen or event.kind in seen):
                     self._share(event)
                     self.events.append(event)
         return events

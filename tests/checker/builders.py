@@ -207,15 +207,24 @@ def number(packets: Iterable[Packet]) -> list[Packet]:
 
 def check(*packets: Packet, dialect: Dialect = RFC, config: CheckerConfig | None = None,
           end: float | None = None) -> list[Finding]:
-    """Feed the packets through the real engine and checker; all findings."""
+    """Feed the packets through the real engine and checker; all findings. A streaming checker
+    (per-answer rules run as the engine emits each outcome) watches the same events and must
+    find exactly the same: every rule test is also a test of the streaming form."""
     numbered = number(packets)
     engine = BindingEngine()
     checker = Checker(config or CheckerConfig(dialect=dialect))
+    streaming = Checker(config or CheckerConfig(dialect=dialect), streaming=True)
     for p in numbered:
-        checker.observe(p, engine.feed(p))
+        events = engine.feed(p)
+        checker.observe(p, events)
+        streaming.observe(p, events)
     last = max(p.time for p in numbered)
-    checker.observe_traffic([], engine.finish(end if end is not None else last + 1))
-    return checker.finish(engine)
+    events = engine.finish(end if end is not None else last + 1)
+    checker.observe_traffic([], events)
+    streaming.observe_traffic([], events)
+    found = checker.finish(engine)
+    assert streaming.finish(engine) == found, "the streaming checker found something else"
+    return found
 
 
 def hits(findings: list[Finding], code: str) -> list[int | None]:

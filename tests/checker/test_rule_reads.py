@@ -11,13 +11,24 @@ from pathlib import Path
 import pytest
 
 from mcoaviz.checker import Checker
-from mcoaviz.checker.context import CheckerConfig, HistoryContext, UndeclaredRead
-from mcoaviz.checker.registry import BUP, HISTORY, RULES, SEEN, Rule, kinds_read
+from mcoaviz.checker.context import CheckerConfig, HistoryContext, StrictPackets, UndeclaredRead
+from mcoaviz.checker.keep import (
+    ANSWER_NEEDS,
+    MESSAGE_NEEDS,
+    STATEFUL_NEEDS,
+    kept_frames,
+    kinds_of,
+    packet_kind,
+)
+from mcoaviz.checker.registry import BUP, HISTORY, RULES, SEEN, SEEN_KINDS, Rule, kinds_read
 from mcoaviz.checker.runner import complete
 from mcoaviz.engine import events as ev
 from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
 from mcoaviz.sources import open_capture
+from tests.checker import builders as b
 
+# the kinds a declaration may name (checker.keep.packet_kind)
+KINDS = {"BU", "BA", "BRR", "CoTI", "CoT", "HoTI", "HoT", "BE", "ND", "RA", "RS", "MPD", "ICMPv6", "IKE"}
 SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
 HISTORY_RULES = [r for r in RULES if r.kind == HISTORY]
 
@@ -34,12 +45,21 @@ def hits(rule: Rule, ctx: HistoryContext) -> list[str]:
     return sorted(f.identifier for f in found if f is not None)
 
 
-def strict(ctx: HistoryContext, allowed: frozenset[type]) -> HistoryContext:
-    """A fresh context (no shared caches) over the same data that refuses other kinds."""
+def strict(ctx: HistoryContext, allowed: frozenset[type],
+           packets: frozenset[str] | None = None) -> HistoryContext:
+    """A fresh context (no shared caches) over the same data that refuses other kinds; with
+    ``packets`` (a rule's needs, checker/keep.py) it holds only the signalling packets those keep,
+    as the streaming checker does, and refuses packets of kinds they do not name."""
     fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)
               if f.init and not f.name.startswith("_")}
     kinds = kinds_read_of(allowed)
-    fields["events"] = [e for e in ctx.events if e.__class__ in kinds]
+    fields["events"] = [e for e in ctx.events if e.__class__ in kinds
+                        # narrowed: only the sightings the engine keeps for the rules (SEEN_KINDS)
+                        and (packets is None or not isinstance(e, ev.MessageSeen) or e.kind in SEEN_KINDS)]
+    fields["folds"] = ctx.folded  # what the checker folds from every packet, kept or not
+    if packets is not None:
+        kept = kept_frames(packets, ctx.packets, ctx.answered)
+        fields["packets"] = StrictPackets(ctx.packets, kept, kinds_of(packets), packet_kind)
     return HistoryContext(**{**fields, "allowed": allowed})
 
 
@@ -64,7 +84,8 @@ def test_rules_find_the_same_with_only_their_declared_kinds(path: Path) -> None:
     full = pipeline.checker.history_context(pipeline.engine)
     for rule in HISTORY_RULES:
         assert rule.reads is not None, rule.code
-        alone = strict(full, rule.reads)
+        assert rule.packets is not None, rule.code
+        alone = strict(full, rule.reads, rule.packets)
         try:
             narrowed = hits(rule, alone)
         except UndeclaredRead as exc:
@@ -106,3 +127,23 @@ def test_the_checker_keeps_only_the_selected_rules_kinds() -> None:
     assert only.kept_kinds == frozenset({ev.UnansweredBU})
     everything = Checker()
     assert everything.kept_kinds == kinds_read(HISTORY_RULES)
+
+
+def test_every_history_rule_declares_the_packets_it_reads() -> None:
+    undeclared = [r.code for r in HISTORY_RULES if r.packets is None]
+    assert undeclared == [], "declare packets= in the registry line"
+    known = set(MESSAGE_NEEDS) | set(ANSWER_NEEDS) | set(STATEFUL_NEEDS) | KINDS
+    for rule in HISTORY_RULES:
+        assert rule.packets is not None and rule.packets <= known, (rule.code, rule.packets - known)
+
+
+def test_a_rule_reading_an_undeclared_packet_kind_is_caught() -> None:
+    packets = {1: b.number([b.bu(1, b.bid(1, b.COA1))])[0]}
+    ctx = HistoryContext([], StrictPackets(packets, frozenset(), kinds_of({"BA-rejecting"}), packet_kind),
+                         CheckerConfig())
+    with pytest.raises(UndeclaredRead, match="a BU"):
+        ctx.packet(1)
+    narrowed = HistoryContext([], StrictPackets(packets, frozenset(), kinds_of({"BU-home"}), packet_kind),
+                              CheckerConfig())
+    assert narrowed.packet(1) is None  # a BU its needs do not keep: missing, as when streaming
+    assert list(narrowed.packets) == []

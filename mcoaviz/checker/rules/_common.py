@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from itertools import chain
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -82,25 +81,13 @@ def mobility_of(packet: Packet | None) -> MobilityMessage | None:
 
 
 
-def _option_kinds(ctx: HistoryContext) -> frozenset[type]:
-    # ``type`` over the chained option tuples runs in C: only the per-message step is Python
-    options = chain.from_iterable([mh.options for p in ctx.packets.values()
-                                   if (mh := p.mobility) is not None])
-    return frozenset(map(type, options))
-
-
 def carried(ctx: HistoryContext, kind: type) -> bool:
     """Some Mobility Header message of the capture carries an option of this type: a rule about
-    an option no message carries has nothing to look at (one pass, shared by every rule)."""
-    return kind in shared(ctx, _option_kinds)
-
-
-def _ipv4_bid_seen(ctx: HistoryContext) -> bool:
-    return any(b.coa is not None and (b.length == 8 or ":" not in b.coa) for packet in ctx.packets.values()
-               if (mh := packet.mobility) is not None for b in mh.bids)
+    an option no message carries has nothing to look at (folded once: ``context.Folds``)."""
+    return kind in ctx.folded.option_kinds
 
 
 def ipv4_bid_carried(ctx: HistoryContext) -> bool:
     """Some message carries a BID option with an IPv4 care-of address (Length 8, or a CoA
     written without a colon)."""
-    return shared(ctx, _ipv4_bid_seen)
+    return ctx.folded.ipv4_bid

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
 from dissector.records import Packet
+from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
@@ -40,49 +41,54 @@ def _ba_hit(p: ev.BindingUpdateProcessed, ba: Packet, message: str, bid: int | N
     return Hit(message, ba.frame, ba.time, p.key.hoa, bid, _dialect(p))
 
 
-def ack_without_bid(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ack_without_bid(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet, ctx: AnswerReader) -> list[Hit]:
     """What: a BA answering a BU that had the A flag and BID option(s) carries no BID option.
     Why: draft §5.7 "a Binding Acknowledgment MUST carry a Binding Identifier mobility option";
     RFC §5.7 SHOULD / §6.2 MUST. A warning, because the same picture is what a peer without
     MCoA support legitimately sends (I-10).
     Example: BU A-flag + BID 1 -> BA status 0 without options -> warning at the BA.
     """
-    return [_ba_hit(p, ba, "BA answers a BU with BID option(s) but carries none; the peer seems not "
-                    "to support MCoA.")
-            for p, _bu, ba in _answered(ctx) if p.ack_requested and p.legacy_receiver]
+    if p.ack_requested and p.legacy_receiver:
+        return [_ba_hit(p, ba, "BA answers a BU with BID option(s) but carries none; the peer seems not "
+                        "to support MCoA.")]
+    return []
 
 
-def ack_missing_bid(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ack_missing_bid(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet, ctx: AnswerReader) -> list[Hit]:
     """What: a BA that carries BID options but not a copy of every BID option of its BU.
     Why: draft §6.3 "all the Binding Identifier mobility options stored in the Binding Update
     MUST be copied to the Binding Acknowledgment"; RFC §6.2 the same (Status excepted).
     Example: bulk BU with BIDs 1, 2 -> BA with BID 1 only -> finding at the BA.
     """
-    hits = []
-    for p, bu, ba in _answered(ctx):
-        ba_bids = {b.bid for b in ba.mobility.bids}  # type: ignore[union-attr]
-        if not ba_bids:
-            continue
-        missing = [b.bid for b in bu.mobility.bids if b.bid not in ba_bids]  # type: ignore[union-attr]
-        if missing:
-            hits.append(_ba_hit(p, ba, f"BA does not copy the BID option(s) {bid_list(missing)} of "
-                                "its Binding Update.", missing[0]))
-    return hits
+    ba_bids = {b.bid for b in ba.mobility.bids}  # type: ignore[union-attr]
+    if not ba_bids:
+        return []
+    missing = [b.bid for b in bu.mobility.bids if b.bid not in ba_bids]  # type: ignore[union-attr]
+    if missing:
+        return [_ba_hit(p, ba, f"BA does not copy the BID option(s) {bid_list(missing)} of "
+                        "its Binding Update.", missing[0])]
+    return []
 
 
-def notcomplete_without_bid_error(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def notcomplete_without_bid_error(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                                  ctx: AnswerReader) -> list[Hit]:
     """What: a BA with Status MCOA NOTCOMPLETE (4) in which no BID option has a non-zero Status.
     Why: draft §4.3/§6.3: NOTCOMPLETE means per-binding errors are "stored in the status field
     of the binding identifier mobility option"; RFC §4.4, §6.2.
     Example: bulk BU -> BA status 4 with BID options all status 0 -> finding at the BA.
     """
-    return [_ba_hit(p, ba, "BA says MCOA NOTCOMPLETE but no BID option carries an error status.")
-            for p, _bu, ba in _answered(ctx)
-            if ba.mobility.body.status == NOTCOMPLETE  # type: ignore[union-attr]
-            and not any(b.status for b in ba.mobility.bids)]  # type: ignore[union-attr]
+    mh = ba.mobility
+    if mh.body.status == NOTCOMPLETE and not any(b.status for b in mh.bids):  # type: ignore[union-attr]
+        return [_ba_hit(p, ba, "BA says MCOA NOTCOMPLETE but no BID option carries an error status.")]
+    return []
 
 
-def bid_error_without_notcomplete(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def bid_error_without_notcomplete(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                                  ctx: AnswerReader) -> list[Hit]:
     """What: a home agent's BA with a non-zero BID option Status while the BA Status is not MCOA
     NOTCOMPLETE: in RFC 5648 any such BA, in draft-05 a BA to a bulk BU.
     Why: draft §6.3 "If the status value is specific to one of bindings in the bulk registration,
@@ -95,39 +101,37 @@ def bid_error_without_notcomplete(ctx: HistoryContext) -> list[Hit]:
     "can be stored in" either field, RFC §6.2; stored in both, they agree).
     Example: RFC BU with BID 1 -> BA status 0, BID 1 status 164 -> finding at the BA.
     """
-    hits = []
-    for p, _bu, ba in _answered(ctx):
-        status = ba.mobility.body.status  # type: ignore[union-attr]
-        draft = _dialect(p) is Dialect.DRAFT05
-        if p.role != "home-agent" or (draft and not p.bulk) or status == NOTCOMPLETE:
-            continue
-        odd = [b.bid for b in ba.mobility.bids  # type: ignore[union-attr]
-               if b.status not in (0, RETURNHOME, status)]
-        if odd:
-            hits.append(_ba_hit(p, ba, f"BID option(s) {bid_list(odd)} carry their own status but the "
-                                f"BA Status is {status}, not MCOA NOTCOMPLETE (4).", odd[0]))
-    return hits
+    status = ba.mobility.body.status  # type: ignore[union-attr]
+    draft = _dialect(p) is Dialect.DRAFT05
+    if p.role != "home-agent" or (draft and not p.bulk) or status == NOTCOMPLETE:
+        return []
+    odd = [b.bid for b in ba.mobility.bids  # type: ignore[union-attr]
+           if b.status not in (0, RETURNHOME, status)]
+    if odd:
+        return [_ba_hit(p, ba, f"BID option(s) {bid_list(odd)} carry their own status but the "
+                        f"BA Status is {status}, not MCOA NOTCOMPLETE (4).", odd[0])]
+    return []
 
 
-def correspondent_bid_status(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def correspondent_bid_status(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                             ctx: AnswerReader) -> list[Hit]:
     """What: a correspondent node's BA with a non-zero Status in a BID option.
     Why: draft §6.3 "the status value MUST be always stored in the Status field of the Binding
     Acknowledgment and keep the Status field of Binding Identifier mobility option to zero";
     RFC §6.2 the same.
     Example: BU to a CN -> BA status 164 with BID status 164 -> finding at the BA.
     """
-    hits = []
-    for p, _bu, ba in _answered(ctx):
-        if p.role != "correspondent":
-            continue
-        for b in ba.mobility.bids:  # type: ignore[union-attr]
-            if b.status:
-                hits.append(_ba_hit(p, ba, f"Correspondent node put status {b.status} in the BID option "
-                                    f"for BID {b.bid}; it must be 0.", b.bid))
-    return hits
+    if p.role != "correspondent":
+        return []
+    return [_ba_hit(p, ba, f"Correspondent node put status {b.status} in the BID option "
+                    f"for BID {b.bid}; it must be 0.", b.bid)
+            for b in ba.mobility.bids if b.status]  # type: ignore[union-attr]
 
 
-def malformed_accepted(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def malformed_accepted(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                       ctx: AnswerReader) -> list[Hit]:
     """What: a receiver accepted (effective status < 128) a BID option it MUST reject as
     malformed: Length not 4/8/20, or (draft) C set without a care-of address.
     Why: draft §6.3 "the receiver MUST rejects the Binding Update and returns ... [MCOA
@@ -135,22 +139,18 @@ def malformed_accepted(ctx: HistoryContext) -> list[Hit]:
     CoA); RFC §6.2 (length). I-0: the state follows the node; the checker flags it.
     Example: BU with BID option Length 6 -> BA status 0 -> finding at the BA.
     """
-    hits = []
-    for p, bu, ba in _answered(ctx):
-        bids = bu.mobility.bids  # type: ignore[union-attr]
-        bad_length = any(b.length not in VALID_BID_LENGTHS for b in bids)
-        if not bad_length and not any(b.coa_flag and b.length == 4 for b in bids):
-            continue  # nothing malformed in this BU (the usual case): its outcome does not matter
-        accepted = {r.bid for r in p.results if r.accepted}
-        if bad_length and (accepted or ba.mobility.body.status < 128):  # type: ignore[union-attr]
-            hits.append(_ba_hit(p, ba, "BU with a BID option of invalid Length was accepted instead of "
-                                "rejected with MCOA MALFORMED."))
-            continue
-        for b in bu.mobility.bids:  # type: ignore[union-attr]
-            if b.dialect is Dialect.DRAFT05 and b.coa_flag and b.length == 4 and b.bid in accepted:
-                hits.append(_ba_hit(p, ba, f"BID {b.bid} had the C flag without a care-of address but "
-                                    "was accepted instead of rejected with MCOA MALFORMED.", b.bid))
-    return hits
+    bids = bu.mobility.bids  # type: ignore[union-attr]
+    bad_length = any(b.length not in VALID_BID_LENGTHS for b in bids)
+    if not bad_length and not any(b.coa_flag and b.length == 4 for b in bids):
+        return []  # nothing malformed in this BU (the usual case): its outcome does not matter
+    accepted = {r.bid for r in p.results if r.accepted}
+    if bad_length and (accepted or ba.mobility.body.status < 128):  # type: ignore[union-attr]
+        return [_ba_hit(p, ba, "BU with a BID option of invalid Length was accepted instead of "
+                        "rejected with MCOA MALFORMED.")]
+    return [_ba_hit(p, ba, f"BID {b.bid} had the C flag without a care-of address but "
+                    "was accepted instead of rejected with MCOA MALFORMED.", b.bid)
+            for b in bids if b.dialect is Dialect.DRAFT05 and b.coa_flag and b.length == 4
+            and b.bid in accepted]
 
 
 def unknown_bid_deregistration_accepted(ctx: HistoryContext) -> list[Hit]:

@@ -11,11 +11,13 @@ a BU, CoTI or BRR are MCOA106. The draft-05 counterparts are MCOA502 (CoTI) and 
 from __future__ import annotations
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingIdentifier
-from mcoaviz.checker.context import HistoryContext, PacketContext
+from dissector.records import BindingIdentifier, Packet
+from mcoaviz.checker.answers import AnswerReader, PerAnswer
+from mcoaviz.checker.context import PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import packet_hit
-from mcoaviz.checker.rules.acknowledgement import _answered, _ba_hit
+from mcoaviz.checker.rules.acknowledgement import _ba_hit
+from mcoaviz.engine import events as ev
 
 RFC_H = 0x80
 RFC_RESERVED = 0x7F
@@ -52,7 +54,9 @@ def flags_outside_binding_update(ctx: PacketContext) -> list[Hit]:
     return hits
 
 
-def ack_flags_not_copied(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ack_flags_not_copied(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                         ctx: AnswerReader) -> list[Hit]:
     """What: (RFC 5648) a BA whose BID option sets flag bits (H or reserved) that the same BID's
     option in the Binding Update it answers did not set.
     Why: RFC §6.2 the BA copies the BU's BID options (Status excepted), so only copied bits are
@@ -60,18 +64,17 @@ def ack_flags_not_copied(ctx: HistoryContext) -> list[Hit]:
     (§4.3).
     Example: BU with BID 1 flags 0x00 -> BA with BID 1 flags 0x80 -> finding at the BA.
     """
+    flagged = [b for b in ba.mobility.bids  # type: ignore[union-attr]
+               if b.flags_byte and b.dialect is Dialect.RFC5648]
+    if not flagged:  # no flag bit set in the BA's options (the usual case): nothing to explain
+        return []
     hits = []
-    for p, bu, ba in _answered(ctx):
-        flagged = [b for b in ba.mobility.bids  # type: ignore[union-attr]
-                   if b.flags_byte and b.dialect is Dialect.RFC5648]
-        if not flagged:  # no flag bit set in the BA's options (the usual case): nothing to explain
-            continue
-        sent: dict[int, BindingIdentifier] = {b.bid: b for b in bu.mobility.bids}  # type: ignore[union-attr]
-        for b in flagged:
-            original = sent.get(b.bid)
-            extra = b.flags_byte & ~(original.flags_byte if original is not None else 0) & 0xFF
-            if extra:
-                hits.append(_ba_hit(p, ba, f"BA BID option for BID {b.bid} has flags "
-                                    f"{_describe(b.flags_byte)}, bits 0x{extra:02x} not copied from "
-                                    "the Binding Update.", b.bid))
+    sent: dict[int, BindingIdentifier] = {b.bid: b for b in bu.mobility.bids}  # type: ignore[union-attr]
+    for b in flagged:
+        original = sent.get(b.bid)
+        extra = b.flags_byte & ~(original.flags_byte if original is not None else 0) & 0xFF
+        if extra:
+            hits.append(_ba_hit(p, ba, f"BA BID option for BID {b.bid} has flags "
+                                f"{_describe(b.flags_byte)}, bits 0x{extra:02x} not copied from "
+                                "the Binding Update.", b.bid))
     return hits

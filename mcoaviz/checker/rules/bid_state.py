@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
 from dissector.records import BindingIdentifier, Packet
+from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.engine import events as ev
@@ -121,7 +122,13 @@ def routable(address: str) -> bool:
     return not (octet in (0, 127) or 224 <= octet <= 255 or address.startswith("169.254."))
 
 
-def non_routable_coa_accepted(ctx: HistoryContext) -> list[Hit]:
+_VERDICTS: dict[str, bool] = {}  # CoA -> routable: a CoA comes back with every refresh, judged once
+_VERDICTS_LIMIT = 1 << 14  # a memory bound: past it the memo starts over
+
+
+@PerAnswer
+def non_routable_coa_accepted(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                              ctx: AnswerReader) -> list[Hit]:
     """What: (RFC 5648) the receiver accepted a BID option whose Care-of Address field is not a
     unicast routable address (multicast, unspecified, loopback, link-local, broadcast).
     Why: RFC §6.2 "If the unicast routable address [RFC3775] is not present in the Care-of
@@ -129,26 +136,27 @@ def non_routable_coa_accepted(ctx: HistoryContext) -> list[Hit]:
     the status value set to [MCOA MALFORMED]". (The draft has no such rule.)
     Example: BU BID 1 with CoA fe80::1 -> BA status 0 -> finding at the BA.
     """
+    if not _rfc(p) or p.deregistration:
+        return []
     hits = []
-    verdicts: dict[str, bool] = {}  # a CoA comes back with every refresh: each is judged once
-    for p, bu, ba in _answered(ctx):
-        if not _rfc(p) or p.deregistration:
+    verdicts = _VERDICTS
+    accepted: set[int | None] | None = None  # asked only about a non-routable CoA
+    for b in bu.mobility.bids:  # type: ignore[union-attr]
+        if b.coa is None:
             continue
-        accepted: set[int | None] | None = None  # asked only about a non-routable CoA
-        for b in bu.mobility.bids:  # type: ignore[union-attr]
-            if b.coa is None:
-                continue
-            ok = verdicts.get(b.coa)
-            if ok is None:
-                ok = verdicts[b.coa] = routable(b.coa)
-            if ok:
-                continue
-            if accepted is None:
-                accepted = {r.bid for r in p.results if r.accepted}
-            if b.bid in accepted:
-                hits.append(Hit(f"BID {b.bid} with care-of address {b.coa}, which is not unicast routable, "
-                                "was accepted instead of rejected with MCOA MALFORMED.", ba.frame, ba.time,
-                                p.key.hoa, b.bid, Dialect.RFC5648))
+        ok = verdicts.get(b.coa)
+        if ok is None:
+            if len(verdicts) >= _VERDICTS_LIMIT:
+                verdicts.clear()
+            ok = verdicts[b.coa] = routable(b.coa)
+        if ok:
+            continue
+        if accepted is None:
+            accepted = {r.bid for r in p.results if r.accepted}
+        if b.bid in accepted:
+            hits.append(Hit(f"BID {b.bid} with care-of address {b.coa}, which is not unicast routable, "
+                            "was accepted instead of rejected with MCOA MALFORMED.", ba.frame, ba.time,
+                            p.key.hoa, b.bid, Dialect.RFC5648))
     return hits
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dissector.codepoints import BAStatus
+from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit, seq_before
@@ -151,22 +152,22 @@ def bulk_after_refusal(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def correspondent_accepted_bulk(ctx: HistoryContext) -> list[Hit]:
+@PerOutcome
+def correspondent_accepted_bulk(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hit]:
     """What: a correspondent node accepted (effective status < 128) a bulk registration.
     Why: draft §6.3 "Only a home agent can accept the bulk registration. Otherwise, it MUST
     reject the Binding Update"; RFC §6.2 a CN MUST reject it with 168.
     Example: bulk BU to a CN answered by BA status 0 -> finding at the BA.
     """
-    hits = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        if p.role == "correspondent" and p.bulk and p.ba_frame is not None and \
-                any(r.accepted for r in p.results):
-            hits.append(Hit("Correspondent node accepted a bulk registration instead of rejecting it.",
-                            p.ba_frame, p.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
-    return hits
+    if p.role == "correspondent" and p.bulk and p.ba_frame is not None and \
+            any(r.accepted for r in p.results):
+        return [Hit("Correspondent node accepted a bulk registration instead of rejecting it.",
+                    p.ba_frame, p.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame))]
+    return []
 
 
-def bulk_refused_with_wrong_status(ctx: HistoryContext) -> list[Hit]:
+@PerOutcome
+def bulk_refused_with_wrong_status(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hit]:
     """What: a correspondent node rejected a bulk registration with a status other than MCOA BULK
     REGISTRATION NOT SUPPORTED / PROHIBITED (168).
     Why: draft §6.3 "it MUST reject the Binding Update and returns the status value set to [MCOA
@@ -174,11 +175,8 @@ def bulk_refused_with_wrong_status(ctx: HistoryContext) -> list[Hit]:
     reaction (stop bulk) depends on that code.
     Example: bulk BU to a CN -> BA status 129 -> finding at the BA.
     """
-    hits = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        if p.role == "correspondent" and p.bulk and p.ba_frame is not None and p.ba_status is not None \
-                and p.ba_status >= 128 and p.ba_status != BULK_REFUSED:
-            hits.append(Hit(f"Correspondent node refused a bulk registration with status {p.ba_status} "
-                            "instead of 168.", p.ba_frame, p.time, p.key.hoa, None,
-                            ctx.dialect_of(p.bu_frame)))
-    return hits
+    if p.role == "correspondent" and p.bulk and p.ba_frame is not None and p.ba_status is not None \
+            and p.ba_status >= 128 and p.ba_status != BULK_REFUSED:
+        return [Hit(f"Correspondent node refused a bulk registration with status {p.ba_status} "
+                    "instead of 168.", p.ba_frame, p.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame))]
+    return []

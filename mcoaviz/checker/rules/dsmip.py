@@ -15,6 +15,7 @@ from dissector.records import (
     NATDetection,
     Packet,
 )
+from mcoaviz.checker.answers import AnswerReader, PerAnswer, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import carried, ipv4_bid_carried, packet_hit
@@ -73,7 +74,8 @@ def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
+@PerOutcome
+def nat_not_reported(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hit]:
     """What: the home agent registered an IPv4 care-of address from behind a NAT (outer IPv4
     source differs from the address in the BID option) but its BA has no NAT Detection option.
     Why: draft §8.1 "When the home agent detects NAT for the received binding update, it MUST send
@@ -81,21 +83,18 @@ def nat_not_reported(ctx: HistoryContext) -> list[Hit]:
     RFC 5555 §4.2 still applies (warning). The NAT is the engine's conclusion (I-22).
     Example: BU over UDP from 203.0.113.5 with BID CoA 192.0.2.7 -> BA status 0, no NAT option.
     """
-    hits: list[Hit] = []
-    if not ipv4_bid_carried(ctx):  # a claimed IPv4 CoA comes only from a BID option's (I-22)
-        return hits
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        ba = ctx.packet(p.ba_frame)
-        if ba is None or ba.mobility is None:
-            continue
-        natted = [r for r in p.results if r.accepted and r.claimed_coa and r.coa and r.coa != r.claimed_coa
-                  and "." in r.claimed_coa]
-        if natted and not any(isinstance(o, NATDetection) for o in ba.mobility.options):
-            r = natted[0]
-            hits.append(Hit(f"IPv4 care-of address {r.claimed_coa} (BID {r.bid}) was registered from behind "
-                            f"a NAT ({r.coa}) but the BA has no NAT Detection option.", ba.frame, ba.time,
-                            p.key.hoa, r.bid, ctx.dialect_of(p.bu_frame)))
-    return hits
+    # a claimed IPv4 CoA comes only from a BID option's (I-22)
+    natted = [r for r in p.results if r.accepted and r.claimed_coa and r.coa and r.coa != r.claimed_coa
+              and "." in r.claimed_coa]
+    if not natted:
+        return []
+    ba = ctx.packet(p.ba_frame)
+    if ba is None or ba.mobility is None or any(isinstance(o, NATDetection) for o in ba.mobility.options):
+        return []
+    r = natted[0]
+    return [Hit(f"IPv4 care-of address {r.claimed_coa} (BID {r.bid}) was registered from behind "
+                f"a NAT ({r.coa}) but the BA has no NAT Detection option.", ba.frame, ba.time,
+                p.key.hoa, r.bid, ctx.dialect_of(p.bu_frame))]
 
 
 def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
@@ -153,43 +152,46 @@ def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
                        "them.", mh.bids[0])]
 
 
-def _ipv4aa_cases(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, bool]]:
-    """(outcome, BA, an IPv4 CoA was rejected) for BAs with an IPv4AA whose BU asked no IPv4 HoA."""
-    if not carried(ctx, IPv4AddressAck):
-        return
-    for p, bu, ba in _acks(ctx):
-        if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options):  # type: ignore[union-attr]
-            continue
-        if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
-            continue  # requested: presence is right (I-23)
-        v4 = {b.bid for b in _ipv4_bids(bu)}
-        rejected = any(r.bid in v4 and r.status is not None and r.status >= 128 for r in p.results)
-        yield p, ba, rejected
+def _ipv4aa_case(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet) -> bool | None:
+    """For a BA with an IPv4AA whose BU asked no IPv4 HoA: whether an IPv4 CoA was rejected;
+    None for any other answer."""
+    if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options):  # type: ignore[union-attr]
+        return None
+    if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
+        return None  # requested: presence is right (I-23)
+    v4 = {b.bid for b in _ipv4_bids(bu)}
+    return any(r.bid in v4 and r.status is not None and r.status >= 128 for r in p.results)
 
 
-def ipv4_ack_without_request(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ipv4_ack_without_request(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                             ctx: AnswerReader) -> list[Hit]:
     """What: a BA with an IPv4 Address Acknowledgement although the BU requested no IPv4 home
     address (and rejected no IPv4 CoA; that case is MCOA705).
     Why: draft §8.2 "The home agent MUST returns ... IPv4 address acknowledgment option ... only
     when a mobile node requests IPv4 home address mobility management"; RFC §8.2.
     Example: BU without IPv4 HoA option -> BA status 0 with IPv4AA -> finding at the BA.
     """
-    return [Hit("BA carries an IPv4 Address Acknowledgement but the BU requested no IPv4 home address.",
-                ba.frame, ba.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame))
-            for p, ba, rejected in _ipv4aa_cases(ctx) if not rejected]
+    if _ipv4aa_case(p, bu, ba) is False:
+        return [Hit("BA carries an IPv4 Address Acknowledgement but the BU requested no IPv4 home address.",
+                    ba.frame, ba.time, p.key.hoa, None, ctx.dialect_of(p.bu_frame))]
+    return []
 
 
-def ipv4_ack_while_rejecting_ipv4_coa(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ipv4_ack_while_rejecting_ipv4_coa(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                                      ctx: AnswerReader) -> list[Hit]:
     """What: a BA that rejects an IPv4 care-of address and carries an IPv4 Address Acknowledgement
     although no IPv4 home address was requested.
     Why: draft §8.1 "In this case, the IPv4 address acknowledgment option MUST NOT be included";
     RFC §8.1 SHOULD NOT (warning). With an IPv4 HoA request both are allowed (I-23).
     Example: BU BID 2 (IPv4 CoA) -> BA with BID 2 status 129 and an IPv4AA -> finding at the BA.
     """
-    return [Hit("BA rejecting an IPv4 care-of address carries an IPv4 Address Acknowledgement; the "
-                "error belongs in the BID option.", ba.frame, ba.time, p.key.hoa, None,
-                ctx.dialect_of(p.bu_frame))
-            for p, ba, rejected in _ipv4aa_cases(ctx) if rejected]
+    if _ipv4aa_case(p, bu, ba):
+        return [Hit("BA rejecting an IPv4 care-of address carries an IPv4 Address Acknowledgement; the "
+                    "error belongs in the BID option.", ba.frame, ba.time, p.key.hoa, None,
+                    ctx.dialect_of(p.bu_frame))]
+    return []
 
 
 def ipv4_coa_option_with_bid(ctx: PacketContext) -> list[Hit]:
@@ -213,18 +215,15 @@ RFC5555_STATUSES = frozenset({0, 128, 129, 130, 131, 132, 133})  # RFC 5555 §3.
 RFC5648 = Dialect.RFC5648.value  # a plain str (an enum's .value is a property call)
 
 
-def _ipv4_hoa_registrations(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet]]:
-    """(outcome, BA) of RFC 5648 registrations (Lifetime > 0) that requested an IPv4 home address."""
-    if not carried(ctx, IPv4HomeAddress):
-        return
-    for p, bu, ba in _acks(ctx):
-        if p.dialect != RFC5648 or p.deregistration:
-            continue
-        if any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):  # type: ignore[union-attr]
-            yield p, ba
+def _ipv4_hoa_registration(p: ev.BindingUpdateProcessed, bu: Packet) -> bool:
+    """An RFC 5648 registration (Lifetime > 0) that requested an IPv4 home address."""
+    return p.dialect == RFC5648 and not p.deregistration \
+        and any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options)  # type: ignore[union-attr]
 
 
-def ipv4_address_ack_missing(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ipv4_address_ack_missing(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                             ctx: AnswerReader) -> list[Hit]:
     """What: (RFC 5648) a BA to a registration carrying the IPv4 Home Address option has no IPv4
     Address Acknowledgement option.
     Why: RFC §8.2 "The home agent MUST always include the IPv4 Address Acknowledgement mobility
@@ -232,26 +231,28 @@ def ipv4_address_ack_missing(ctx: HistoryContext) -> list[Hit]:
     only says "only when"; I-23.)
     Example: BU with IPv4 HoA option and BID 1 -> BA 0 with BID 1 only -> finding at the BA.
     """
-    return [Hit("BA to an IPv4 home address registration carries no IPv4 Address Acknowledgement.",
-                ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648)
-            for p, ba in _ipv4_hoa_registrations(ctx)
-            if not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options)]  # type: ignore[union-attr]
+    if _ipv4_hoa_registration(p, bu) \
+            and not any(isinstance(o, IPv4AddressAck) for o in ba.mobility.options):  # type: ignore[union-attr]
+        return [Hit("BA to an IPv4 home address registration carries no IPv4 Address Acknowledgement.",
+                    ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648)]
+    return []
 
 
-def ipv4_address_ack_foreign_status(ctx: HistoryContext) -> list[Hit]:
+@PerAnswer
+def ipv4_address_ack_foreign_status(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
+                                    ctx: AnswerReader) -> list[Hit]:
     """What: (RFC 5648) an IPv4 Address Acknowledgement whose Status is not one of RFC 5555's
     (0, 128-133), e.g. an MCoA status copied from the BA or a BID option.
     Why: RFC §8.2 "The Status field of the IPv4 Address Acknowledgement option contains only the
     error code defined in Section 3.2.1 of [RFC5555]": it has its own status.
     Example: BA status 4 with an IPv4AA status 164 -> finding at the BA.
     """
-    hits = []
-    for p, ba in _ipv4_hoa_registrations(ctx):
-        for o in ba.mobility.options:  # type: ignore[union-attr]
-            if isinstance(o, IPv4AddressAck) and o.status not in RFC5555_STATUSES:
-                hits.append(Hit(f"IPv4 Address Acknowledgement carries status {o.status}, not an RFC 5555 "
-                                "code (0, 128-133).", ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648))
-    return hits
+    if not _ipv4_hoa_registration(p, bu):
+        return []
+    return [Hit(f"IPv4 Address Acknowledgement carries status {o.status}, not an RFC 5555 "
+                "code (0, 128-133).", ba.frame, ba.time, p.key.hoa, None, Dialect.RFC5648)
+            for o in ba.mobility.options  # type: ignore[union-attr]
+            if isinstance(o, IPv4AddressAck) and o.status not in RFC5555_STATUSES]
 
 
 def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:

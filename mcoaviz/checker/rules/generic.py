@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dissector.codepoints import BAStatus
+from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import packet_hit
@@ -64,17 +65,18 @@ def update_never_acknowledged(ctx: HistoryContext) -> list[Hit]:
             if u.reason != "capture-end" or u.decided_at - u.time >= MAX_BINDACK_TIMEOUT]
 
 
-def granted_above_requested(ctx: HistoryContext) -> list[Hit]:
+@PerOutcome
+def granted_above_requested(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hit]:
     """What: a BA granting a longer lifetime than the BU requested.
     Why: 6275 §9.5.1 "the lifetime for the Binding Cache entry MUST NOT be greater than the
     Lifetime value specified in the Binding Update".
     Example: BU Lifetime 400 s -> BA status 0 Lifetime 800 s -> finding at the BA.
     """
-    return [Hit(f"BA grants {p.granted_lifetime} s, more than the {p.requested_lifetime} s requested.",
-                p.ba_frame, p.time, p.key.hoa, None)
-            for p in ctx.of(ev.BindingUpdateProcessed)
-            if p.ba_frame is not None and p.granted_lifetime is not None and p.ba_status is not None
-            and p.ba_status < 128 and p.granted_lifetime > p.requested_lifetime]
+    if p.ba_frame is not None and p.granted_lifetime is not None and p.ba_status is not None \
+            and p.ba_status < 128 and p.granted_lifetime > p.requested_lifetime:
+        return [Hit(f"BA grants {p.granted_lifetime} s, more than the {p.requested_lifetime} s requested.",
+                    p.ba_frame, p.time, p.key.hoa, None)]
+    return []
 
 
 def traffic_after_expiry(ctx: HistoryContext) -> list[Hit]:

@@ -30,7 +30,7 @@ UNSPECIFIED = "::"
 _NO_MACS: frozenset[bytes] = frozenset()
 
 
-def _mn_macs(ctx: HistoryContext, hoa: str) -> set[bytes] | frozenset[bytes]:
+def _mn_macs(ctx: HistoryContext, hoa: str) -> frozenset[bytes]:
     """Source MACs of the mobile node: frames of its BUs and frames sent from its home address."""
     return ctx.mn_macs.get(hoa, _NO_MACS)
 
@@ -64,8 +64,8 @@ def _home_agents(ctx: HistoryContext) -> dict[str, set[str]]:
 
 
 def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
-    ba = ctx.packet(p.ba_frame)
-    return None if ba is None else ba.time
+    """The BA's time: the outcome's, when a BA was seen (no need to keep the BA packet)."""
+    return p.time if p.ba_frame is not None else None
 
 
 # ---------------------------------------------------------------- DAD (Q69, Q70)
@@ -208,7 +208,8 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
                     solicitations.setdefault(key, []).append(n)
     for o, end in _returnhome_windows(ctx):
         hoa = o.key.hoa
-        mine = {n.frame: n for key in (hoa, *_mn_macs(ctx, hoa)) for n in solicitations.get(key, [])}
+        keys: list[str | bytes] = [hoa, *_mn_macs(ctx, hoa)]
+        mine = {n.frame: n for key in keys for n in solicitations.get(key, [])}
         for n in sorted(mine.values(), key=lambda n: n.frame):
             target = n.icmp6.target if n.icmp6 is not None else None
             if target != hoa and o.time < n.time < end:
@@ -436,17 +437,12 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
                             "link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
                             p.results[0].bid, ctx.dialect_of(p.bu_frame)))
     hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
-    registered_on: dict[tuple[str, int | None], set[int]] = {}  # (HoA, BID) -> capture interfaces of its BUs
-    for m in ctx.bu_seen:
-        seen = ctx.packet(m.frame)
-        if m.hoa is not None and m.hoa in home_if and seen is not None:
-            for b in m.bids:
-                registered_on.setdefault((m.hoa, b), set()).add(seen.interface)
     for e in ctx.of(ev.BindingExpired):
         ifaces = home_if.get(e.key.hoa)
         if not ifaces or e.coa == e.key.hoa:
             continue
-        if _iid(e.coa) == hoa_iids[e.key.hoa] or registered_on.get((e.key.hoa, e.key.bid), set()) & ifaces:
+        # the capture interfaces of the BUs for that (HoA, BID)
+        if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
             hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired instead "
                             "of being de-registered from a foreign interface.", e.frame, e.time, e.key.hoa,
                             e.key.bid, ctx.config.dialect))

@@ -62,13 +62,11 @@ def prefix_solicitation_unanswered(ctx: HistoryContext) -> list[Hit]:
     packets = [p for p in ctx.packets.values() if p.icmp6 is not None and p.icmp6.type in (MPS, MPA)]
     if not any(p.icmp6.type == MPS for p in packets):  # type: ignore[union-attr]
         return []
-    # capture points that show the HA sending to a CoA, and the MPAs' times per (HA, CoA)
-    visible: set[tuple[int, str, str]] = set()
+    # the MPAs' times per (HA, CoA); which capture points show the HA sending to a CoA is
+    # ``ctx.visible`` (folded from every signalling packet)
     answers: dict[tuple[str, str], list[tuple[float, int | None]]] = defaultdict(list)
-    for p in ctx.packets.values():
+    for p in packets:
         src, dst = _outer(p)
-        if src and dst:
-            visible.add((p.interface, src, dst))
         if p.icmp6 is not None and p.icmp6.type == MPA and src and dst:
             answers[(src, dst)].append((p.time, p.icmp6.identifier))
     for times in answers.values():
@@ -86,7 +84,7 @@ def prefix_solicitation_unanswered(ctx: HistoryContext) -> list[Hit]:
         if key in judged and p.time - judged[key] < MPA_WAIT:
             continue
         judged[key] = p.time
-        if (p.interface, ha, coa) not in visible or p.time + MPA_WAIT > end \
+        if not ctx.visible(p.interface, ha, coa) or p.time + MPA_WAIT > end \
                 or not _registered(ctx, p.time, ha, hoa, coa):
             continue
         if _answered(answers.get((ha, coa), []), p.time, icmp.identifier):

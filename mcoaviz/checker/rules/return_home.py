@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus
 from dissector.records import BindingIdentifier, BindingUpdate, Packet
+from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64, shared
@@ -87,12 +88,17 @@ def _find_home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
     found = []
     for p in ctx.of(ev.BindingUpdateProcessed):
         bu = ctx.packet(p.bu_frame)
-        if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
-            continue
-        home = tuple(b.bid for b in bu.mobility.bids if b.home_flag)
-        if home:
+        home = _home_flag_bids(bu)
+        if bu is not None and home:
             found.append((p, bu, home))
     return tuple(found)
+
+
+def _home_flag_bids(bu: Packet | None) -> tuple[int, ...]:
+    """The BIDs with the H flag of a Binding Update packet (none for anything else)."""
+    if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
+        return ()
+    return tuple(b.bid for b in bu.mobility.bids if b.home_flag)
 
 
 def _home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
@@ -101,24 +107,25 @@ def _home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
     return shared(ctx, _find_home_bus)
 
 
-def home_unexpected_status(ctx: HistoryContext) -> list[Hit]:
+@PerOutcome
+def home_unexpected_status(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hit]:
     """What: the HA accepted an H-flag BU with a status other than 0 or MCOA RETURNHOME WO/NDP.
     Why: draft §5.6.3 "it MUST store one of two status values such as [Binding Update Accepted
     (0)] [MCOA RETURNHOME WO/NDP]"; RFC §6.3 (0 or 5; 169 to refuse). Either place (BA Status or
     BID Status) is accepted (I-18).
     Example: H BU -> BA status 1 -> finding at the BA.
     """
-    hits = []
-    for p, _bu, home in _home_bus(ctx):
-        if p.ba_frame is None:
-            continue
-        for r in p.results:
-            if r.bid in home and r.status is not None and r.status < 128 \
-                    and r.status not in (BAStatus.ACCEPTED, BAStatus.MCOA_RETURNHOME_WO_NDP):
-                hits.append(Hit(f"Home agent answered the H-flag BU for BID {r.bid} with status {r.status}, "
-                                "not 0 or MCOA RETURNHOME WO/NDP (5).", p.ba_frame, p.time, p.key.hoa,
-                                r.bid, ctx.dialect_of(p.bu_frame)))
-    return hits
+    if p.ba_frame is None:
+        return []
+    home = _home_flag_bids(ctx.packet(p.bu_frame))
+    if not home:
+        return []
+    return [Hit(f"Home agent answered the H-flag BU for BID {r.bid} with status {r.status}, "
+                "not 0 or MCOA RETURNHOME WO/NDP (5).", p.ba_frame, p.time, p.key.hoa,
+                r.bid, ctx.dialect_of(p.bu_frame))
+            for r in p.results
+            if r.bid in home and r.status is not None and r.status < 128
+            and r.status not in (BAStatus.ACCEPTED, BAStatus.MCOA_RETURNHOME_WO_NDP)]
 
 
 def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi: int) -> Iterator[Packet]:

@@ -49,6 +49,8 @@ def nonce_index_without_test(ctx: HistoryContext) -> list[Hit]:
     careof: dict[tuple[str, str], dict[int, float]] = {}  # (CN, CoA) -> nonce index -> last sent
     hits = []
     for m in seen:
+        if m.kind not in ("HoT", "CoT", "BU"):
+            continue  # only tests from CNs and BUs are judged (their packets are all it reads)
         packet = ctx.packet(m.frame)
         mh = packet.mobility if packet is not None else None
         if mh is None or m.src is None or m.dst is None:
