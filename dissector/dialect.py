@@ -146,10 +146,15 @@ class DialectDetector:
         return Dialect.RFC5648, "no decisive evidence; RFC 5648 assumed"
 
 
+_DIALECTS = tuple(Dialect)  # in definition order (ties below go to the first); iterating the Enum is slow
+
+
 def _weigh(evidence: list[Evidence]) -> tuple[Dialect, str]:
-    counts = {d: sum(1 for e in evidence if e.dialect is d) for d in Dialect}
+    counts = dict.fromkeys(_DIALECTS, 0)
+    for e in evidence:
+        counts[e.dialect] += 1
     first = evidence[0]
-    best = max(Dialect, key=lambda d: (counts[d], d is first.dialect))
+    best = max(_DIALECTS, key=lambda d: (counts[d], d is first.dialect))
     lead = next(e for e in evidence if e.dialect is best)
     against = counts[Dialect.DRAFT05 if best is Dialect.RFC5648 else Dialect.RFC5648]
     note = f" ({against} observation{'s' if against != 1 else ''} point the other way)" if against else ""

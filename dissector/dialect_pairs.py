@@ -24,7 +24,7 @@ from typing import Any
 
 from dissector.codepoints import Dialect
 from dissector.dialect import DialectDetector
-from dissector.records import AlternateCoA, BindingUpdate, Packet
+from dissector.records import AlternateCoA, BindingIdentifier, BindingUpdate, MobilityOption, Packet
 
 TOWARDS_MN = frozenset({"BA", "BRR", "HoT", "CoT", "BE"})
 FROM_MN = frozenset({"BU", "HoTI", "CoTI"})
@@ -104,7 +104,8 @@ class PairDialects:
 
     def _learn_addresses(self, packet: Packet) -> None:
         """A BU with a Home Address option maps its care-of addresses (source, Alternate CoA,
-        BID CoAs) to the home address. Every BU comes here: no lists built per message."""
+        BID CoAs) to the home address. Every BU comes here: the options' addresses are read once
+        per options tuple (``_care_of_addresses``)."""
         m = packet.mobility
         path = packet.path
         hoa = path.home_address_option
@@ -114,12 +115,8 @@ class PairDialects:
         coa = path.src
         if coa is not None and coa != hoa:
             home_of[coa] = hoa
-        for option in m.options:
-            if isinstance(option, AlternateCoA) and option.address != hoa:
-                home_of[option.address] = hoa
-        for bid in m.bids:
-            coa = bid.coa
-            if coa is not None and coa != hoa:
+        for coa in _care_of_addresses(m.options):
+            if coa != hoa:
                 home_of[coa] = hoa
 
     # ------------------------------------------------------------------ answers
@@ -169,3 +166,22 @@ def _decisive(detector: DialectDetector, packet: Packet) -> tuple[Dialect | None
     if any(e.decisive for e in detector.evidence[before:]):
         return detector.decision()
     return None, ""
+
+
+# options tuple's id -> (the tuple, the care-of addresses it names: Alternate CoA options, then
+# the BIDs' CoAs). A node's refresh BUs share one options tuple (dissector.options.walk_options),
+# so each is read once. The tuple is kept with them: its id cannot be reused while the entry lives.
+_COAS: dict[int, tuple[tuple[MobilityOption, ...], tuple[str, ...]]] = {}
+COAS_CACHE_LIMIT = 1 << 14
+
+
+def _care_of_addresses(options: tuple[MobilityOption, ...]) -> tuple[str, ...]:
+    known = _COAS.get(id(options))
+    if known is not None and known[0] is options:
+        return known[1]
+    coas = tuple(o.address for o in options if isinstance(o, AlternateCoA)) + tuple(
+        o.coa for o in options if isinstance(o, BindingIdentifier) and o.coa is not None)
+    if len(_COAS) >= COAS_CACHE_LIMIT:
+        _COAS.clear()
+    _COAS[id(options)] = (options, coas)
+    return coas

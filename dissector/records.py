@@ -441,11 +441,12 @@ class TrafficCount:
 _T = TypeVar("_T")
 
 
-def maker(cls: type[_T]) -> Callable[..., _T]:
+def maker(cls: type[_T], post_init: bool = True) -> Callable[..., _T]:
     """A constructor equal to ``cls(...)`` (same parameters, defaults and ``__post_init__``) for a
     frozen slotted dataclass, about twice as fast: each slot is set through its own descriptor
     instead of ``object.__setattr__`` by name. The decoder makes some 20 records per signalling
-    message (dissector/decode.py); the classes themselves stay ordinary dataclasses."""
+    message (dissector/decode.py); the classes themselves stay ordinary dataclasses.
+    ``post_init=False``: without ``__post_init__``, for a caller that sets what it derives itself."""
     params = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
     names: dict[str, Any] = {"_new_": object.__new__, "_cls_": cls}
     args, body = [], ["    o = _new_(_cls_)"]
@@ -462,7 +463,7 @@ def maker(cls: type[_T]) -> Callable[..., _T]:
         else:
             args.append(f.name)
         body.append(f"    _s_{f.name}(o, {f.name})")
-    if hasattr(cls, "__post_init__"):
+    if post_init and hasattr(cls, "__post_init__"):
         body.append("    o.__post_init__()")
     body.append("    return o")
     source = f"def make({', '.join(args)}):\n" + "\n".join(body) + "\n"

@@ -295,25 +295,46 @@ def _after_seq(packet: Packet, lifetime: str, status: str, flags: str, area: str
             f'"flags": {flags}, {area}, "checksum_ok": ')
 
 
-# The text of a BU/BA without problems around its frame, time, interface, sequence number and
-# checksum verdict: the same for every message with the same path object (the decoder's repeats
-# of a frame share it, dissector.decode._REPEATS), options tuple and fixed-part values. Key: (id of
-# the path, id of the options, type name, MH type, body type, lifetime, flags, status); value:
-# (path, options, text up to "seq", text from "lifetime" to "checksum_ok"). The path and options
-# are kept with the text, so their ids cannot be reused while an entry lives. Emptied when full.
-_HEADS: dict[tuple[Any, ...], tuple[Any, Any, str, str]] = {}
+# The text of a BU/BA without problems, in two pieces kept apart from what differs per frame (its
+# number, time, interface, sequence number and checksum verdict): from "src" to "seq" (the
+# addressing: the same for every message with the same path object, which the decoder's repeats
+# of a frame share, dissector.decode) and from "lifetime" to "checksum_ok" (the same for every
+# message with the same options tuple and fixed-part values: each node's refresh BUs, the home
+# agent's BAs for many nodes at once). Each kept with the objects whose ids key it, so an id cannot
+# be reused while its entry lives. Emptied when full.
+# _ADDRESSING: (id of the path, type name, MH type, body type) -> (path, text)
+_ADDRESSING: dict[tuple[Any, ...], tuple[Any, str]] = {}
+# _AFTER: (id of the options, lifetime, status, flags) -> (options, text)
+_AFTER: dict[tuple[Any, ...], tuple[Any, str]] = {}
+TEXT_CACHE_LIMIT = 1 << 14  # entries of each: a home agent's nodes x 2 (BU and BA), as the decoder keeps
 
 
 def _bu_ba_json(packet: Packet, m: MobilityMessage, body: BindingUpdate | BindingAck) -> str:
     path, options = packet.path, m.options
+    key: tuple[Any, ...] = (id(path), m.type_name, m.mh_type, type(body))
+    known = _ADDRESSING.get(key)
+    if known is None or known[0] is not path:
+        if len(_ADDRESSING) >= TEXT_CACHE_LIMIT:
+            _ADDRESSING.clear()
+        known = _ADDRESSING[key] = (path, _addressing(packet, m))
+    addressing = known[1]
     status = body.status if isinstance(body, BindingAck) else None
-    key = (id(path), id(options), m.type_name, m.mh_type, type(body), body.lifetime, body.flags, status)
-    known = _HEADS.get(key)
-    if known is None or known[0] is not path or known[1] is not options:
-        after = _after_seq(packet, _json(body.lifetime), "null" if status is None else _json(status),
-                           _letters(body.flags), _area_json(m, True))
-        if len(_HEADS) >= AREA_CACHE_LIMIT:
-            _HEADS.clear()
-        known = _HEADS[key] = (path, options, _addressing(packet, m), after)
-    return (f'{_frame_head(packet)}{known[2]}{_json(body.seq)}{known[3]}'
+    lifetime, flags = body.lifetime, body.flags
+    # ints (as the decoder makes them) key the text: 0, False and 0.0 are one key but not one text
+    kept = type(lifetime) is int and (status is None or type(status) is int)
+    key = (id(options), lifetime, status, flags)
+    known = _AFTER.get(key) if kept else None
+    if known is None or known[0] is not options:
+        known = (options, _after_seq(packet, _json(lifetime), _json(status), _letters(flags),
+                                     _area_json(m, True)))
+        if kept:
+            if len(_AFTER) >= TEXT_CACHE_LIMIT:
+                _AFTER.clear()
+            _AFTER[key] = known
+    frame, time, interface, seq = packet.frame, packet.time, packet.interface, body.seq
+    if type(frame) is int and type(time) is float and time - time == 0 and type(interface) is int \
+            and type(seq) is int and m.checksum_ok is True:  # the usual values, formatted directly
+        return (f'{{"frame": {frame}, "time": {float.__repr__(time)}, "interface": {interface}, '
+                f'{addressing}{seq}{known[1]}true, "malformed": false, "problems": []}}')
+    return (f'{_frame_head(packet)}{addressing}{_json(seq)}{known[1]}'
             f'{_json(m.checksum_ok)}, "malformed": false, "problems": []}}')

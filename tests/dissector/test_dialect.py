@@ -206,3 +206,15 @@ def test_detector_agrees_with_every_sample_capture_truth_file() -> None:
     from mcoaviz.simulate.samples import sample_files
 
     assert checked == len(sample_files())  # every committed sample names its dialect
+
+
+def test_a_tie_goes_to_the_first_observation_and_the_note_counts_the_other_side() -> None:
+    from dissector.dialect import Evidence, _weigh
+
+    draft_first = [Evidence(3, Dialect.DRAFT05, True, "draft at 3"),
+                   Evidence(4, Dialect.RFC5648, True, "rfc at 4")]
+    assert _weigh(draft_first) == (Dialect.DRAFT05, "draft at 3 (1 observation point the other way)")
+    assert _weigh(draft_first[::-1]) == (Dialect.RFC5648, "rfc at 4 (1 observation point the other way)")
+    more = [*draft_first, Evidence(5, Dialect.RFC5648, True, "rfc at 5")]
+    assert _weigh(more) == (Dialect.RFC5648, "rfc at 4 (1 observation point the other way)")
+    assert _weigh(more[1:]) == (Dialect.RFC5648, "rfc at 4")

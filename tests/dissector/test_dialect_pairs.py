@@ -114,3 +114,32 @@ def test_forced_dialect_decides_every_pair_at_once() -> None:
     pairs = PairDialects(35, forced=DRAFT)
     pair = pairs.observe(bu([binding_identifier(1, COA)]))
     assert pairs.dialect_of(pair) is DRAFT and pairs.rows()[0]["reason"] == "set by --dialect"
+
+
+def test_every_care_of_address_of_a_bu_leads_to_its_home_address() -> None:
+    """The source, each Alternate CoA option and each BID CoA of a BU map to its HoA (the HoA
+    itself and BIDs without a CoA do not); the addresses are read once per options tuple, and a
+    stale entry under a tuple's id (another tuple) is not used."""
+    import dataclasses
+
+    from dissector import dialect_pairs
+    from dissector.records import AlternateCoA
+
+    other, third = "2001:db8:2::100", "2001:db8:3::100"
+    first = bu([binding_identifier(1, COA), binding_identifier(2, other), binding_identifier(3),
+                binding_identifier(4, HOA)])
+    m = first.mobility
+    assert m is not None
+    options = (AlternateCoA(m.offset, third), *m.options)
+    with_alternate = dataclasses.replace(first, mobility=dataclasses.replace(m, options=options))
+    pairs = PairDialects(35)
+    pairs.observe(with_alternate)
+    assert pairs.home_of == {COA: HOA, other: HOA, third: HOA}
+    assert dialect_pairs._COAS[id(options)][1] == (third, COA, other, HOA)
+    without = tuple(o for o in options if not isinstance(o, AlternateCoA))
+    moved = dataclasses.replace(with_alternate, mobility=dataclasses.replace(m, options=without))
+    dialect_pairs._COAS[id(without)] = dialect_pairs._COAS[id(options)]  # a stale entry under its id
+    fresh = PairDialects(35)
+    fresh.observe(moved)
+    assert fresh.home_of == {COA: HOA, other: HOA}  # its own options, not the stale entry's
+    assert pairs.pair_of(plain(CareOfTestInit(b"c" * 8), third, CN)) == (HOA, CN)
