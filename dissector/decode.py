@@ -40,8 +40,8 @@ class DecodeOptions:
     dialect: Dialect = Dialect.RFC5648  # how to read BID flag bytes (auto is decided above)
     bid_type: int = 35  # option type of the Binding Identifier
     udp_ports: frozenset[int] = field(default_factory=lambda: frozenset({4191}))  # DSMIPv6 UDP
-    # keep problem-free BU/BA for their repeats (``_REPEATS``, up to ~20 MB): `mcoaviz decode`'s
-    # pipeline sets it; where packets are kept anyway (the checker's) it would only add memory
+    # keep problem-free BU/BA for their repeats (``_REPEATS``, up to ~20 MB): every pipeline sets
+    # it (a home agent's refreshes are most of its signalling); off for one-off decoding
     repeats: bool = False
 
 
