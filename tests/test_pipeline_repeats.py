@@ -29,7 +29,9 @@ def _empty_caches() -> Iterator[None]:
     def empty() -> None:
         decode_module._REPEATS.clear()
         decode_module._SHAPES.clear()
-        messages_module._HEADS.clear()
+        decode_module._PREFIXES.clear()
+        messages_module._ADDRESSING.clear()
+        messages_module._AFTER.clear()
         messages_module._AREAS.clear()
 
     empty()
