@@ -147,23 +147,23 @@ class Checker:
     def observe(self, packet: Packet, events: Sequence[object] = (), dialect: Dialect | None = None) -> None:
         """One decoded packet and the events the engine produced for it; ``dialect``: its
         (MN, peer) pair's (I-1), for rules about messages without BID options."""
-        self._observe(packet, events, dialect)
+        # the same message seen again at another capture point is one message (engine contract)
+        repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
+        self._observe(packet, events, dialect, repeated)
         if self._judging:
             mh = packet.mobility
-            if mh is not None and mh.type_name == "BU" \
-                    and not any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events):
+            if mh is not None and mh.type_name == "BU" and not repeated:
                 self._pending[packet.frame] = packet
             if events:
                 self._judge(events, packet)
 
-    def _observe(self, packet: Packet, events: Sequence[object], dialect: Dialect | None) -> None:
+    def _observe(self, packet: Packet, events: Sequence[object], dialect: Dialect | None,
+                 repeated: bool) -> None:
         if events:
             self._keep_events(events)
             self._track_returned(events)
         if self._start is None or packet.time < self._start:
             self._start = packet.time
-        # the same message seen again at another capture point is one message (engine contract)
-        repeated = any(isinstance(e, DuplicateSighting) and e.frame == packet.frame for e in events)
         path = packet.path
         if self._track_times and (packet.mobility is not None or packet.icmp6 is not None
                                   or packet.ike is not None):
@@ -174,7 +174,6 @@ class Checker:
             self._keep(packet, dialect, events)
             if dialect is not None:
                 self._dialects[packet.frame] = dialect
-
             if packet.mobility is not None:
                 self._watch(packet)
             elif packet.icmp6 is not None and not 133 <= packet.icmp6.type <= 137:
