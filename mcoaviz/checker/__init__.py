@@ -34,6 +34,7 @@ from mcoaviz.checker.context import (
 )
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
 from mcoaviz.checker.keep import Keeper
+from mcoaviz.checker.perkey import STATE, StreamReader
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
 from mcoaviz.checker.runner import (
     HISTORY,
@@ -76,12 +77,18 @@ class Checker:
         self._answer_rules = tuple(r for r in history if streaming and r.unit == ANSWER)
         self._outcome_rules = tuple(r for r in history if streaming and r.unit == OUTCOME)
         self._history_rules = tuple(r for r in history if not streaming or r.unit is None)
+        # streaming: the rules that keep their own per-key state (``checker.perkey``) are fed the
+        # events of their kinds as the engine emits them; none of those is kept for them
+        self._state_rules = tuple(r for r in history if streaming and r.unit == STATE)
+        self._states = tuple(r.check.make() for r in self._state_rules)  # type: ignore[attr-defined]
+        # event class -> the observe methods of the states that read it (filled on first sight)
+        self._state_dispatch: dict[type, tuple[Any, ...]] = {}
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
         self._keeper: Keeper | None = Keeper(needs) if needs is not None else None
         self._folds = Folds()
-        self._judging = bool(self._answer_rules or self._outcome_rules
+        self._judging = bool(self._answer_rules or self._outcome_rules or self._state_rules
                              or (self._keeper is not None and self._keeper.judges_answers))
         self._pending: dict[int, Packet] = {}  # BU frame -> BU packet until the engine's outcome
         self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
@@ -104,6 +111,7 @@ class Checker:
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         self._start: float | None = None  # the first record's time (packet or traffic row)
         self._dialects = FrameDialects()  # signalling frame -> its pair's dialect (compact)
+        self._reader = StreamReader(self.config, self._dialects, self._pending, self._signalling)
         # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
         # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
         # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
@@ -155,6 +163,8 @@ class Checker:
             if mh is not None and mh.type_name == "BU" and not repeated:
                 self._pending[packet.frame] = packet
             if events:
+                if self._states:
+                    self._feed_states(events, packet)
                 self._judge(events, packet)
 
     def _observe(self, packet: Packet, events: Sequence[object], dialect: Dialect | None,
@@ -244,6 +254,22 @@ class Checker:
                 for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
                     judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
 
+    def _feed_states(self, events: Sequence[object], packet: Packet | None) -> None:
+        """Feed each event to the per-key states of the rules that read its kind, in order
+        (``packet``: the one the events came with; the BU behind an outcome is still pending)."""
+        reader = self._reader
+        reader.current, reader.config = packet, self.config
+        dispatch = self._state_dispatch
+        for e in events:
+            observers = dispatch.get(e.__class__)
+            if observers is None:
+                observers = dispatch[e.__class__] = tuple(
+                    state.observe for rule, state in zip(self._state_rules, self._states, strict=True)
+                    if issubclass(e.__class__, rule.check.kinds))  # type: ignore[attr-defined]
+            for observe in observers:
+                observe(e, reader)
+        reader.current = None
+
     def _keep_events(self, events: Sequence[object]) -> None:
         """Keep the events of the kinds the selected rules read; note the times of all."""
         kept = self.kept_kinds if self.keep_events else frozenset()
@@ -323,6 +349,8 @@ class Checker:
             self._keep_events(events)
             self._track_returned(events)
             if self._judging:
+                if self._states:
+                    self._feed_states(events, None)
                 self._judge(events, None)
         if rows and not isinstance(rows, list):
             rows = list(rows)
@@ -419,6 +447,12 @@ class Checker:
             if finding is not None:
                 findings.append(finding)
         findings.extend(run_history_rules(self._history_rules, ctx))
+        for rule, state in zip(self._state_rules, self._states, strict=True):
+            for hit in state.hits(ctx):
+                fallback = ctx.frame_dialects.get(hit.frame) if hit.frame is not None else None
+                finding = complete(rule, hit, self.config, fallback)
+                if finding is not None:
+                    findings.append(finding)
         return finalise(findings)
 
 

@@ -13,6 +13,7 @@ from dissector.records import Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -153,21 +154,30 @@ def malformed_accepted(p: ev.BindingUpdateProcessed, bu: Packet, ba: Packet,
             and b.bid in accepted]
 
 
-def unknown_bid_deregistration_accepted(ctx: HistoryContext) -> list[Hit]:
+class UnknownBidDeregistrationAccepted:
     """What: a de-registration of a BID the receiver did not hold, answered with success.
     Why: draft §6.3 "it MUST reject this de-registration Binding Update"; RFC §6.2 MUST reject
     with 133. (The engine decides "unknown" from its binding cache: action "unknown-bid".)
     Example: BU Lifetime 0 for BID 9 never registered -> BA status 0 -> finding at the BA.
     """
-    hits = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        self.found: list[Hit] = []
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if p.ba_frame is None or not p.deregistration:
-            continue
+            return
         for r in p.results:
             if r.action == "unknown-bid" and r.accepted:
-                hits.append(Hit(f"De-registration of unknown BID {r.bid} was accepted; it must be "
-                                "rejected.", p.ba_frame, p.time, p.key.hoa, r.bid, _dialect(p)))
-    return hits
+                self.found.append(Hit(f"De-registration of unknown BID {r.bid} was accepted; it must "
+                                      "be rejected.", p.ba_frame, p.time, p.key.hoa, r.bid, _dialect(p)))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
+
+
+unknown_bid_deregistration_accepted = PerKey(UnknownBidDeregistrationAccepted, ev.BindingUpdateProcessed,
+                                             name="unknown_bid_deregistration_accepted")
 
 
 def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
@@ -311,6 +321,68 @@ def _effective_statuses(p: ev.BindingUpdateProcessed) -> set[int]:
     return found
 
 
+class _BidBusAfter:
+    """MCOA309 / MCOA310: per (HoA, peer), the first BA frame that told the MN to stop using BID
+    options (``since``), and every BU with BID options first seen after it (frames of the BA and
+    of the BU: the dialect of a hit is decided at the end)."""
+
+    def __init__(self) -> None:
+        self.since: dict[tuple[str, str], int] = {}
+        self.later: list[tuple[ev.MessageSeen, int]] = []  # (the BU's sighting, the BA's frame)
+
+    def stops(self, p: ev.BindingUpdateProcessed) -> bool:
+        raise NotImplementedError
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen, reader: EventReader) -> None:
+        if isinstance(e, ev.MessageSeen):
+            if e.kind == "BU" and e.bids:
+                frame = self.since.get((e.hoa or "", e.peer or ""))
+                if frame is not None and e.frame > frame:
+                    self.later.append((e, frame))
+        elif e.ba_frame is not None and self.stops(e):
+            self.since.setdefault((e.key.hoa, e.key.node), e.ba_frame)
+
+
+class BidAfterProhibited(_BidBusAfter):
+    """What: the MN keeps sending BID options to a peer that answered MCOA PROHIBITED (166).
+    Why: draft §5.7 "the mobile node MUST give up registering multiple bindings to the peer ...
+    It MUST return to the regular Mobile IPv6"; RFC §5.7.
+    Example: BU BID 1 -> BA 166 -> BU BID 2 to the same peer -> finding at the last BU.
+    """
+
+    def stops(self, p: ev.BindingUpdateProcessed) -> bool:
+        return PROHIBITED in _effective_statuses(p)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"BU with BID option(s) sent after the peer answered MCOA PROHIBITED (frame "
+                    f"{frame}).", m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame))
+                for m, frame in self.later]
+
+
+bid_after_prohibited = PerKey(BidAfterProhibited, ev.BindingUpdateProcessed, ev.MessageSeen,
+                              name="bid_after_prohibited")
+
+
+class BidAfterLegacyAck(_BidBusAfter):
+    """What: the MN keeps sending BID options to a peer whose BA carried no BID option.
+    Why: draft §5.7 "The mobile node SHOULD stop registering multiple care-of addresses by using
+    a Binding Identifier mobility option"; RFC §5.7 the same.
+    Example: BU BID 1 -> BA without BID -> BU BID 1 again -> warning at the last BU.
+    """
+
+    def stops(self, p: ev.BindingUpdateProcessed) -> bool:
+        return p.legacy_receiver
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"BU with BID option(s) sent although the peer's BA (frame {frame}) carried no "
+                    "BID option.", m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame))
+                for m, frame in self.later]
+
+
+bid_after_legacy_ack = PerKey(BidAfterLegacyAck, ev.BindingUpdateProcessed, ev.MessageSeen,
+                              name="bid_after_legacy_ack")
+
+
 def _first_answer_with(ctx: HistoryContext, status: int) -> dict[tuple[str, str], ev.BindingUpdateProcessed]:
     """Earliest BA (per HoA and peer) whose effective status includes ``status``."""
     first: dict[tuple[str, str], ev.BindingUpdateProcessed] = {}
@@ -318,42 +390,6 @@ def _first_answer_with(ctx: HistoryContext, status: int) -> dict[tuple[str, str]
         if p.ba_frame is not None and status in _effective_statuses(p):
             first.setdefault((p.key.hoa, p.key.node), p)
     return first
-
-
-def _later_bid_bus(ctx: HistoryContext, since: dict[tuple[str, str], int]) -> Iterator[ev.MessageSeen]:
-    for m in ctx.bu_seen:
-        frame = since.get((m.hoa or "", m.peer or ""))
-        if frame is not None and m.frame > frame and m.bids:
-            yield m
-
-
-def bid_after_prohibited(ctx: HistoryContext) -> list[Hit]:
-    """What: the MN keeps sending BID options to a peer that answered MCOA PROHIBITED (166).
-    Why: draft §5.7 "the mobile node MUST give up registering multiple bindings to the peer ...
-    It MUST return to the regular Mobile IPv6"; RFC §5.7.
-    Example: BU BID 1 -> BA 166 -> BU BID 2 to the same peer -> finding at the last BU.
-    """
-    since = {k: p.ba_frame for k, p in _first_answer_with(ctx, PROHIBITED).items()}
-    return [Hit(f"BU with BID option(s) sent after the peer answered MCOA PROHIBITED (frame "
-                f"{since[(m.hoa or '', m.peer or '')]}).", m.frame, m.time, m.hoa, m.bids[0],
-                ctx.dialect_of(m.frame))
-            for m in _later_bid_bus(ctx, since)]  # type: ignore[arg-type]
-
-
-def bid_after_legacy_ack(ctx: HistoryContext) -> list[Hit]:
-    """What: the MN keeps sending BID options to a peer whose BA carried no BID option.
-    Why: draft §5.7 "The mobile node SHOULD stop registering multiple care-of addresses by using
-    a Binding Identifier mobility option"; RFC §5.7 the same.
-    Example: BU BID 1 -> BA without BID -> BU BID 1 again -> warning at the last BU.
-    """
-    since: dict[tuple[str, str], int] = {}
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        if p.ba_frame is not None and p.legacy_receiver:
-            since.setdefault((p.key.hoa, p.key.node), p.ba_frame)
-    return [Hit(f"BU with BID option(s) sent although the peer's BA (frame "
-                f"{since[(m.hoa or '', m.peer or '')]}) carried no BID option.", m.frame, m.time, m.hoa,
-                m.bids[0], ctx.dialect_of(m.frame))
-            for m in _later_bid_bus(ctx, since)]
 
 
 def overwrite_requested(packet: Packet | None) -> bool:

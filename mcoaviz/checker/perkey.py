@@ -1,0 +1,108 @@
+"""History rules that keep their own small per-key state as the events arrive.
+
+A history rule that reads the whole history at the end makes the engine keep every event of the
+kinds it reads (``Rule.reads``) until then: memory that grows with the signalling (issue 8). A
+rule written as a *state* instead keeps only what it still needs per key (a home address, a
+(HoA, peer) pair, a binding) and is fed each event of its kinds in processing order:
+
+* ``observe(event, reader)``: one engine event of the kinds the rule reads, in processing order.
+  ``reader`` (an ``EventReader``) gives the configuration, the packet of a frame (the packet the
+  event came with, a BU still waiting for its outcome, or a packet the checker keeps) and a
+  frame's dialect. What a frame's dialect or the capture's is may still change until the end
+  (the capture-wide fallback is decided last): keep frames, decide dialects in ``hits``.
+* ``hits(ctx)``: the hits so far, with the end-of-capture ``HistoryContext`` (configuration,
+  capture times, folds, frame dialects, kept packets). It reads no events from ``ctx`` (in the
+  streaming checker it holds none of the rule's kinds) and must not change the state: a live
+  view asks again.
+
+``PerKey(State, *kinds, name=...)`` wraps the class as the rule's ``check`` (the kinds are the
+rule's ``reads``: tests/checker/test_perkey.py holds them equal; the docstring is the rule's).
+Called with a ``HistoryContext`` it is the batch form: a fresh state fed ``ctx.in_order(*kinds)``,
+then ``hits(ctx)`` (what tests and ``history="all"`` run). The streaming checker
+(``Checker(streaming=True)``) makes one state per rule and feeds it as the engine emits events,
+so none of those events is kept to the end.
+One implementation of each rule either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from dissector.codepoints import Dialect
+from dissector.records import Packet
+from mcoaviz.checker.context import CheckerConfig, HistoryContext, dialect_of
+from mcoaviz.checker.finding import Hit
+
+STATE = "state"
+
+
+class EventReader(Protocol):
+    """What ``observe`` may read beside the event: the configuration (its ``dialect`` is the
+    capture's as known so far), a frame's packet and a frame's dialect (``HistoryContext`` is
+    one; the streaming checker passes a ``StreamReader``)."""
+
+    @property
+    def config(self) -> CheckerConfig: ...
+
+    def dialect_of(self, frame: int | None) -> Dialect: ...
+
+    def packet(self, frame: int | None) -> Packet | None: ...
+
+
+class RuleState(Protocol):
+    def observe(self, event: Any, reader: EventReader) -> None: ...
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]: ...
+
+
+class PerKey:
+    """A history rule written as a state fed event by event (see the module docstring)."""
+
+    unit = STATE
+
+    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str) -> None:
+        self.make = state
+        self.kinds = kinds
+        self.__doc__ = state.__doc__
+        self.__name__ = name
+
+    def __call__(self, ctx: HistoryContext) -> list[Hit]:
+        state = self.make()
+        observe = state.observe
+        for event in ctx.in_order(*self.kinds):
+            observe(event, ctx)
+        return state.hits(ctx)
+
+
+class StreamReader:
+    """The reader the streaming checker hands ``observe``: the packet the events came with
+    (``current``), BU packets still waiting for their outcome, the packets the checker keeps,
+    the frames' pair dialects and the configuration."""
+
+    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending")
+
+    def __init__(self, config: CheckerConfig, frame_dialects: Mapping[int, Dialect],
+                 pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet]) -> None:
+        self.config = config
+        self.frame_dialects = frame_dialects
+        self.pending = pending
+        self.checker_packets = checker_packets
+        self.current: Packet | None = None
+
+    def packet(self, frame: int | None) -> Packet | None:
+        if frame is None:
+            return None
+        current = self.current
+        if current is not None and current.frame == frame:
+            return current
+        found = self.pending.get(frame)
+        return found if found is not None else self.checker_packets.get(frame)
+
+    def dialect_of(self, frame: int | None) -> Dialect:
+        packet = self.packet(frame)
+        return dialect_of(packet.mobility if packet is not None else None, frame, self.frame_dialects,
+                          self.config)
+
+
+__all__ = ["STATE", "EventReader", "PerKey", "RuleState", "StreamReader"]

@@ -1,0 +1,79 @@
+"""History rules that keep their own per-key state (``checker.perkey``): the streaming checker
+feeds them the events of their kinds as the engine emits them, so the engine need not keep those
+events to the end. ``builders.check`` compares the streaming and batch forms on every rule test,
+``test_answers`` on every sample capture; here the mechanism itself."""
+
+from __future__ import annotations
+
+from mcoaviz.checker import Checker
+from mcoaviz.checker.context import CheckerConfig, HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import STATE, PerKey, StreamReader
+from mcoaviz.checker.registry import RULES, kinds_read
+from mcoaviz.engine import events as ev
+from mcoaviz.engine.engine import BindingEngine
+from tests.checker import builders as b
+
+STATE_RULES = [r for r in RULES if r.unit == STATE]
+
+
+def test_every_per_key_rule_declares_the_kinds_it_is_fed() -> None:
+    assert STATE_RULES, "no rule keeps per-key state"
+    for rule in STATE_RULES:
+        assert isinstance(rule.check, PerKey), rule.code
+        assert rule.reads is not None and set(rule.check.kinds) == set(rule.reads), rule.code
+        assert rule.doc.startswith("What:"), rule.code
+
+
+def test_the_streaming_checker_feeds_per_key_rules_instead_of_keeping_their_events() -> None:
+    batch, streaming = Checker(), Checker(streaming=True)
+    codes = {r.code for r in STATE_RULES}
+    assert codes <= {r.code for r in batch._history_rules}
+    assert {r.code for r in streaming._state_rules} == codes
+    assert not codes & {r.code for r in streaming._history_rules}
+    # what the streaming checker keeps is what the remaining history rules read
+    assert streaming.kept_kinds == kinds_read(streaming._history_rules)
+
+
+def test_the_batch_form_feeds_the_kinds_in_processing_order() -> None:
+    fed: list[tuple[str, int]] = []
+
+    class Recorder:
+        def observe(self, e: object, reader: object) -> None:
+            fed.append((type(e).__name__, e.frame))  # type: ignore[attr-defined]
+
+        def hits(self, ctx: HistoryContext) -> list[Hit]:
+            return []
+
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    for p in packets:
+        engine.feed(p)
+    rule = PerKey(Recorder, ev.BindingUpdateProcessed, ev.MessageSeen, name="recorder")
+    assert rule(HistoryContext(engine.events, {p.frame: p for p in packets}, CheckerConfig())) == []
+    assert fed == [("MessageSeen", 1), ("MessageSeen", 2), ("BindingUpdateProcessed", 2)]
+
+
+def test_a_state_sees_the_bu_after_the_refusal_as_it_arrives() -> None:
+    # MCOA309: BA 166 (MCOA PROHIBITED), then a BU with a BID option to the same peer
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1), status=166),
+                        b.bu(2, b.bid(2, b.COA2))])
+    engine = BindingEngine()
+    checker = Checker(CheckerConfig(select=("MCOA309",)), streaming=True)
+    (state,) = checker._states
+    checker.observe(packets[0], engine.feed(packets[0]))
+    checker.observe(packets[1], engine.feed(packets[1]))
+    assert state.since and not state.later  # type: ignore[attr-defined]
+    checker.observe(packets[2], engine.feed(packets[2]))
+    assert [m.frame for m, _ in state.later] == [3]  # type: ignore[attr-defined]
+    assert checker._events == [] and checker.kept_kinds == frozenset()
+    assert [(f.rule, f.frame) for f in checker.finish(engine)] == [("MCOA309", 3)]
+    assert [(f.rule, f.frame) for f in checker.finish(engine)] == [("MCOA309", 3)]  # asked again
+
+
+def test_the_stream_reader_finds_the_current_pending_and_kept_packets() -> None:
+    current, pending, kept = b.number([b.bu(1, b.bid(1, b.COA1)), b.bu(2, b.bid(1, b.COA1)),
+                                       b.ba(2, b.bid(1))])
+    reader = StreamReader(CheckerConfig(), {}, {pending.frame: pending}, {kept.frame: kept})
+    reader.current = current
+    assert [reader.packet(f) for f in (1, 2, 3, 4, None)] == [current, pending, kept, None, None]
