@@ -95,6 +95,11 @@ class Checker:
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
         # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
         self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
+        # a per-key rule may also read from the end-of-capture context what it is not fed (e.g.
+        # ``held_at`` on the binding events): those kinds are still kept
+        for rule in self._state_rules:
+            fed = rule.check.kinds  # type: ignore[attr-defined]
+            self.kept_kinds |= {k for k in kinds_read([rule]) if not issubclass(k, fed)}
         self._findings: list[Finding] = []
         self._events: list[object] = []
         # False: the engine keeps at least ``kept_kinds`` and ``finish`` gets it (the pipeline

@@ -5,11 +5,16 @@ events to the end. ``builders.check`` compares the streaming and batch forms on 
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
+import mcoaviz.checker as checker_package
 from mcoaviz.checker import Checker
 from mcoaviz.checker.context import CheckerConfig, HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import STATE, PerKey, StreamReader
-from mcoaviz.checker.registry import RULES, kinds_read
+from mcoaviz.checker.registry import BY_CODE, HISTORY, RULES, kinds_read
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.engine import BindingEngine
 from tests.checker import builders as b
@@ -21,7 +26,8 @@ def test_every_per_key_rule_declares_the_kinds_it_is_fed() -> None:
     assert STATE_RULES, "no rule keeps per-key state"
     for rule in STATE_RULES:
         assert isinstance(rule.check, PerKey), rule.code
-        assert rule.reads is not None and set(rule.check.kinds) == set(rule.reads), rule.code
+        # fed these; ``reads`` adds what ``hits`` reads of the context (e.g. ``held_at``)
+        assert rule.reads is not None and set(rule.check.kinds) <= set(rule.reads), rule.code
         assert rule.doc.startswith("What:"), rule.code
 
 
@@ -31,8 +37,11 @@ def test_the_streaming_checker_feeds_per_key_rules_instead_of_keeping_their_even
     assert codes <= {r.code for r in batch._history_rules}
     assert {r.code for r in streaming._state_rules} == codes
     assert not codes & {r.code for r in streaming._history_rules}
-    # what the streaming checker keeps is what the remaining history rules read
-    assert streaming.kept_kinds == kinds_read(streaming._history_rules)
+    # what the streaming checker keeps is what the remaining history rules read, and what the
+    # per-key rules read of the context beside the kinds they are fed
+    context_kinds = {k for r in streaming._state_rules for k in kinds_read([r])
+                     if not issubclass(k, r.check.kinds)}
+    assert streaming.kept_kinds == kinds_read(streaming._history_rules) | context_kinds
 
 
 def test_the_batch_form_feeds_the_kinds_in_processing_order() -> None:
@@ -69,6 +78,18 @@ def test_a_state_sees_the_bu_after_the_refusal_as_it_arrives() -> None:
     assert checker._events == [] and checker.kept_kinds == frozenset()
     assert [(f.rule, f.frame) for f in checker.finish(engine)] == [("MCOA309", 3)]
     assert [(f.rule, f.frame) for f in checker.finish(engine)] == [("MCOA309", 3)]  # asked again
+
+
+def test_kinds_a_per_key_rule_reads_of_the_context_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a per-key rule fed the outcomes that also asks ``held_at`` at the end: the binding events stay
+    base = BY_CODE["MCOA309"]
+    assert Checker(CheckerConfig(select=("MCOA309",)), streaming=True).kept_kinds == frozenset()
+    rule = dataclasses.replace(base, reads=base.reads | {ev.BindingStarted})  # type: ignore[operator]
+    monkeypatch.setattr(checker_package, "selected_rules",
+                        lambda config, kind: (rule,) if kind == HISTORY else ())
+    assert Checker(streaming=True).kept_kinds == frozenset({ev.BindingStarted})
+    assert Checker(streaming=False).kept_kinds == frozenset({ev.BindingStarted, ev.BindingUpdateProcessed,
+                                                             ev.MessageSeen})
 
 
 def test_the_stream_reader_finds_the_current_pending_and_kept_packets() -> None:
