@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the checker and the engine are imported when a pipeline run
     from mcoaviz.checker import Checker
     from mcoaviz.engine.engine import BindingEngine, EngineConfig
     from mcoaviz.engine.events import Event
-    from mcoaviz.timings import SentCoas
+    from mcoaviz.timings import LatencyFold
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 _LAST = operator.attrgetter("last")
@@ -68,8 +68,9 @@ class AnalysisOptions:
     stream: bool = False
     # the engine's event history: "all" (every event: views and questions that may read any
     # kind, e.g. the TUI, ``explain``, ``--at``) or "read" (only the kinds the checker's rules
-    # read, ``Checker.kept_kinds``, and the latencies table's, ``SentCoas``; what else the export
-    # needs of the rest is folded as the events arrive). Same tables and findings; less memory.
+    # read, ``Checker.kept_kinds``; the latencies table is made as the events arrive,
+    # ``LatencyFold``, and what else the export needs of the rest is folded as they arrive).
+    # Same tables and findings; less memory.
     history: str = "all"
 
 
@@ -87,8 +88,8 @@ class Analysis:
     problems: list[dict[str, Any]]
     dialects: list[dict[str, Any]] = field(default_factory=list)  # one row per (MN, peer) pair
     events: list[Event] = field(default_factory=list, repr=False)
-    # with ``history="read"``: the BUs' CoAs the latencies table reads (BulEntryChanged not kept)
-    sent_coas: SentCoas | None = field(default=None, repr=False)
+    # with ``history="read"``: the latencies table, made as the events came (none of them kept for it)
+    latency_fold: LatencyFold | None = field(default=None, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
     stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
@@ -135,9 +136,9 @@ class Pipeline:
             self.dialect, self.dialect_reason = forced, "set by --dialect"
         self.pairs = PairDialects(self.options.bid_type, forced)
         self.checker: Checker | None = self._make_checker()
-        # history="read": the engine keeps the event kinds that are read; the latencies table's
-        # other input is folded here as events arrive
-        self.sent_coas: SentCoas | None = None
+        # history="read": the engine keeps the event kinds that are read; the latencies table is
+        # made here as events arrive
+        self.latency_fold: LatencyFold | None = None
         if self.options.history not in ("all", "read"):
             raise ValueError(f"history must be 'all' or 'read', not {self.options.history!r}")
         # decode (run_engine off) never builds or imports the engine: ~50 ms of start-up
@@ -340,8 +341,8 @@ class Pipeline:
         if not self.options.run_engine:
             return []
         events = self.engine.feed(packet)
-        if self.sent_coas is not None and events:
-            self.sent_coas.observe(events)
+        if self.latency_fold is not None and events:
+            self.latency_fold.observe(events)
         if self.checker is not None:
             self.checker.observe(packet, events, dialect)
             if self.checker.returned_version != self._returned_version:
@@ -352,8 +353,8 @@ class Pipeline:
         if not self.options.run_engine:
             return []
         events = self.engine.feed_traffic(rows)
-        if self.sent_coas is not None and events:
-            self.sent_coas.observe(events)
+        if self.latency_fold is not None and events:
+            self.latency_fold.observe(events)
         if self.checker is not None:
             self.checker.observe_traffic(rows, events)
             if self.checker.returned_version != self._returned_version:
@@ -404,8 +405,10 @@ class Pipeline:
                 self.checker.config = dataclasses.replace(self.checker.config, dialect=self.dialect)
             end = self.last_time if self.last_time is not None else 0.0
             events = self.engine.finish(end) if self._engine is not None else []
-            if self.sent_coas is not None and events:
-                self.sent_coas.observe(events)
+            if self.latency_fold is not None:
+                if events:
+                    self.latency_fold.observe(events)
+                self.latency_fold.close()
             if self.checker is not None and events:
                 self.checker.observe_traffic([], events)
         return self.snapshot(final=True)
@@ -436,7 +439,7 @@ class Pipeline:
             problems=list(self.problems),
             dialects=self.pairs.rows(),
             events=self.engine.events,
-            sent_coas=self.sent_coas,
+            latency_fold=self.latency_fold,
             checker_available=self.checker is not None,
             unreadable=self.unreadable,
         )
@@ -473,14 +476,14 @@ class Pipeline:
 
         config = self.options.engine or EngineConfig()
         if self.options.history == "read" and self.options.run_engine:
-            # the engine keeps the event kinds that are read; the latencies table's other input
-            # is folded here as events arrive
-            from mcoaviz.timings import SentCoas
+            # the engine keeps the event kinds the rules read; the latencies table is made as
+            # events arrive
+            from mcoaviz.timings import LatencyFold
 
-            self.sent_coas = SentCoas()
-            kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
-            # sightings: BUs for the latencies table (iter_latencies), and the rules' kinds
-            seen = frozenset({"BU"})
+            self.latency_fold = LatencyFold()
+            kinds = self.checker.kept_kinds if self.checker else frozenset()
+            # sightings: the rules' kinds
+            seen: frozenset[str] = frozenset()
             if self.checker is not None:
                 from mcoaviz.checker.registry import SEEN_KINDS
 

@@ -21,8 +21,9 @@ They are the export's ``latencies`` and ``gaps`` tables (docs/architecture.md).
 from __future__ import annotations
 
 import bisect
+import marshal
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from mcoaviz.engine.events import (
     BulEntryChanged,
     Event,
     MessageSeen,
+    RetransmissionSeen,
     UnansweredBU,
 )
 from mcoaviz.engine.traffic import TrafficTable
@@ -48,57 +50,195 @@ def latencies(events: Iterable[Event]) -> list[dict[str, Any]]:
     return list(iter_latencies(events))
 
 
-class SentCoas:
-    """The one thing the latencies table reads from ``BulEntryChanged`` events: which CoA each BU
-    sent for each BID. Folded as the events arrive (sans-IO: ``observe`` takes the engine's
-    events), so a narrowed history (``AnalysisOptions.history``) need not keep those events
-    (~3 per BU of a home agent's refreshes); what stays is one small tuple per BU sent."""
+class LatencyFold:
+    """The ``latencies`` table made as the engine's events arrive (sans-IO: ``observe`` takes
+    them, ``close`` ends the capture), so a narrowed history (``AnalysisOptions.history``)
+    keeps none of the events it reads (issue 8: memory that does not grow with the signalling).
 
-    READS = (MessageSeen, BindingUpdateProcessed, UnansweredBU)  # what iter_latencies reads of the rest
+    Rows come out in the order of the BUs' first sightings, as ``iter_latencies`` makes them from
+    the whole history: a BU waits in a queue until nothing can change its row any more (its BA,
+    or no A flag, or a retransmission; an unanswered BU once the engine can no longer apply it on
+    evidence, ``EVIDENCE_MARGIN`` past its lifetime), and every BU behind it waits with it (a
+    row's ``attempts`` count the earlier BUs of its chain). The queue holds the BUs of about one
+    BA timeout; the rows go to a temporary file as they are decided (``marshal``, exact floats)."""
 
-    SHARED_LIMIT = 1 << 16  # distinct (bid, coa, ...) tuples shared (past it the table starts over)
+    EVIDENCE_MARGIN = 60.0  # s past an unanswered BU's lifetime before its row is final
 
     def __init__(self) -> None:
-        self._by_frame: dict[int, tuple[Any, ...]] = {}  # BU frame -> (bid, coa, bid, coa, ...)
-        # a node's refreshes send the same BIDs and CoAs again and again: one tuple for them all
-        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._queue: deque[_WaitingBU] = deque()
+        self._by_frame: dict[int, _WaitingBU] = {}  # first-sighting frame -> its queue entry
+        # (hoa, peer, bid, coa) -> [attempts, first BU time] since the last answered BU
+        self._chains: dict[tuple[Any, ...], list[Any]] = {}
+        self._now = -math.inf  # the latest event time seen
+        self._unanswered: list[_WaitingBU] = []  # waiting for their evidence window to pass
+        self._rows: _ValueSpool | None = None
+        self.closed = False
 
     def observe(self, events: Iterable[Event]) -> None:
+        by_frame = self._by_frame
         for event in events:
-            if event.__class__ is BulEntryChanged and event.change in ("sent", "refreshed") \
-                    and event.frame:
-                self.add(event.frame, event.key.bid, event.coa)
+            waiting: _WaitingBU | None
+            if isinstance(event, MessageSeen):
+                if event.kind == "BU" and event.key is not None:
+                    waiting = _WaitingBU(event)
+                    self._queue.append(waiting)
+                    by_frame.setdefault(event.frame, waiting)
+            elif isinstance(event, BulEntryChanged):
+                if event.change in ("sent", "refreshed") and event.frame:
+                    waiting = by_frame.get(event.frame)
+                    if waiting is not None:
+                        waiting.coas[event.key.bid] = event.coa
+            elif isinstance(event, BindingUpdateProcessed):
+                waiting = by_frame.get(event.bu_frame)
+                if waiting is not None:
+                    waiting.done = event
+                    waiting.final = True
+            elif isinstance(event, UnansweredBU):
+                waiting = by_frame.get(event.frame)
+                if waiting is not None:
+                    waiting.outcome = event.reason
+                    if event.lifetime == 0:
+                        waiting.final = True
+                    else:  # the engine may still apply it unconfirmed on evidence (data to its CoA)
+                        waiting.until = event.time + event.lifetime + self.EVIDENCE_MARGIN
+                        self._unanswered.append(waiting)
+            elif isinstance(event, RetransmissionSeen):
+                waiting = by_frame.get(event.frame)
+                if waiting is not None and waiting.seen.frame == event.frame:
+                    waiting.final = True  # no outcome is ever decided for a retransmission's frame
+            t = getattr(event, "time", None)
+            if t is not None and t > self._now:
+                self._now = t
+        if self._unanswered:
+            now = self._now
+            still = []
+            for waiting in self._unanswered:
+                if waiting.final or now > waiting.until:
+                    waiting.final = True
+                else:
+                    still.append(waiting)
+            self._unanswered = still
+        self._emit()
 
-    def add(self, frame: int, bid: int | None, coa: str | None) -> None:
-        flat = self._by_frame.get(frame, ())
-        for i in range(0, len(flat), 2):
-            if flat[i] == bid:  # a later change for the same BID wins (as in a dict)
-                flat = (*flat[:i + 1], coa, *flat[i + 2:])
-                break
-        else:
-            flat = (*flat, bid, coa)
-        shared = self._shared
-        if len(shared) >= self.SHARED_LIMIT:
-            shared.clear()
-        self._by_frame[frame] = shared.setdefault(flat, flat)
+    def close(self) -> None:
+        """The capture ended: every BU's row is decided."""
+        for waiting in self._queue:
+            waiting.final = True
+        self._unanswered = []
+        self._emit()
+        self.closed = True
 
-    def get(self, frame: int) -> dict[int | None, str | None]:
-        flat = self._by_frame.get(frame, ())
-        return dict(zip(flat[::2], flat[1::2], strict=True))
+    def _emit(self) -> None:
+        queue = self._queue
+        while queue and queue[0].final:
+            waiting = queue.popleft()
+            frame = waiting.seen.frame
+            if self._by_frame.get(frame) is waiting:
+                del self._by_frame[frame]
+            for values in _bu_rows(waiting.seen, waiting.done, waiting.coas, waiting.outcome, self._chains):
+                if self._rows is None:
+                    self._rows = _ValueSpool()
+                self._rows.append(values)
+
+    def values(self) -> Iterator[tuple[Any, ...]]:
+        """The decided rows' values (all of them once ``close``d), in ``LATENCY_COLUMNS`` order."""
+        return iter(()) if self._rows is None else iter(self._rows)
 
     def __len__(self) -> int:
-        return len(self._by_frame)
+        return 0 if self._rows is None else len(self._rows)
 
 
-def iter_latencies(events: Iterable[Event], folded: SentCoas | None = None) -> Iterator[dict[str, Any]]:
+class _WaitingBU:
+    """A BU's first sighting waiting in ``LatencyFold``'s queue, with what was decided of it."""
+
+    __slots__ = ("coas", "done", "final", "outcome", "seen", "until")
+
+    def __init__(self, seen: MessageSeen) -> None:
+        self.seen = seen
+        self.coas: dict[int | None, str | None] = {}  # bid -> CoA sent (the last change wins)
+        self.done: BindingUpdateProcessed | None = None
+        self.outcome = "unanswered"
+        self.final = False
+        self.until = math.inf
+
+
+class _ValueSpool:
+    """Row value tuples in an anonymous temporary file (``marshal``: str, int, float, bool and
+    None come back exactly), written in blocks; read back in order."""
+
+    BLOCK = 4096  # rows buffered before a write
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile(prefix="mcoaviz-latencies-")
+        self._pending: list[tuple[Any, ...]] = []
+        self._count = 0
+
+    def append(self, values: tuple[Any, ...]) -> None:
+        self._pending.append(values)
+        self._count += 1
+        if len(self._pending) >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._file.seek(0, 2)
+            self._file.write(marshal.dumps(self._pending))
+            self._pending = []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        self._flush()
+        self._file.seek(0)
+        while True:
+            try:
+                block = marshal.load(self._file)
+            except EOFError:
+                return
+            position = self._file.tell()
+            yield from block
+            self._file.seek(position)
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def _bu_rows(bu: MessageSeen, done: BindingUpdateProcessed | None, coas: Mapping[int | None, str | None],
+             outcome: str, pending: dict[tuple[Any, ...], list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """The ``latencies`` rows of one BU (first sighting), its chains' counts updated in ``pending``."""
+    if done is not None and not done.ack_requested:
+        return  # no BA was asked for: there is no latency to measure
+    bids: list[int | None] = list(bu.bids) or list(coas) or [None]
+    for bid in bids:
+        coa = coas.get(bid)
+        chain = (bu.hoa, bu.peer, bid, coa)
+        attempt = pending.setdefault(chain, [0, bu.time])
+        attempt[0] += 1
+        lifetime = done.requested_lifetime if done else None
+        if done is not None and done.ba_frame is not None:
+            result = next((r for r in done.results if r.bid == bid), None)
+            status = result.status if result is not None and result.status is not None else done.ba_status
+            del pending[chain]
+            yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, done.ba_frame,
+                   done.time, done.time - bu.time, status, status is not None and status < 128,
+                   "answered", attempt[0], done.time - attempt[1])
+        else:
+            yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, None, None,
+                   None, None, None, outcome, attempt[0], None)
+
+
+def iter_latencies(events: Iterable[Event], folded: LatencyFold | None = None) -> Iterator[dict[str, Any]]:
     """``latencies`` one row at a time (the streaming export never holds the table). ``folded``:
-    the BUs' CoAs folded as the events came (then ``events`` may lack ``BulEntryChanged``)."""
+    the table made as the events came (``LatencyFold``; then ``events`` are not read)."""
     for values in _latency_values(events, folded):
         yield dict(zip(LATENCY_COLUMNS, values, strict=True))
 
 
-def _latency_values(events: Iterable[Event], folded: SentCoas | None = None) -> Iterator[tuple[Any, ...]]:
+def _latency_values(events: Iterable[Event], folded: LatencyFold | None = None) -> Iterator[tuple[Any, ...]]:
     """Each ``latencies`` row's values in ``LATENCY_COLUMNS`` order."""
+    if folded is not None:
+        yield from folded.values()
+        return
     sent: dict[int, dict[int | None, str | None]] = defaultdict(dict)  # BU frame -> bid -> coa
     processed: dict[int, BindingUpdateProcessed] = {}
     unanswered: dict[int, str] = {}
@@ -107,37 +247,15 @@ def _latency_values(events: Iterable[Event], folded: SentCoas | None = None) -> 
         if isinstance(event, MessageSeen) and event.kind == "BU" and event.key is not None:
             bus.append(event)
         elif isinstance(event, BulEntryChanged) and event.change in ("sent", "refreshed") and event.frame:
-            if folded is None:
-                sent[event.frame][event.key.bid] = event.coa
+            sent[event.frame][event.key.bid] = event.coa
         elif isinstance(event, BindingUpdateProcessed):
             processed[event.bu_frame] = event
         elif isinstance(event, UnansweredBU):
             unanswered[event.frame] = event.reason
-    # (hoa, peer, bid, coa) -> [attempts, first BU time] since the last answered BU
     pending: dict[tuple[Any, ...], list[Any]] = {}
     for bu in bus:
-        done = processed.get(bu.frame)
-        if done is not None and not done.ack_requested:
-            continue  # no BA was asked for: there is no latency to measure
-        coas = sent.get(bu.frame, {}) if folded is None else folded.get(bu.frame)
-        bids: list[int | None] = list(bu.bids) or list(coas) or [None]
-        for bid in bids:
-            coa = coas.get(bid)
-            chain = (bu.hoa, bu.peer, bid, coa)
-            attempt = pending.setdefault(chain, [0, bu.time])
-            attempt[0] += 1
-            lifetime = done.requested_lifetime if done else None
-            outcome = unanswered.get(bu.frame, "unanswered")
-            if done is not None and done.ba_frame is not None:
-                result = next((r for r in done.results if r.bid == bid), None)
-                status = result.status if result is not None and result.status is not None else done.ba_status
-                del pending[chain]
-                yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, done.ba_frame,
-                       done.time, done.time - bu.time, status, status is not None and status < 128,
-                       "answered", attempt[0], done.time - attempt[1])
-            else:
-                yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, None, None,
-                       None, None, None, outcome, attempt[0], None)
+        yield from _bu_rows(bu, processed.get(bu.frame), sent.get(bu.frame, {}),
+                            unanswered.get(bu.frame, "unanswered"), pending)
 
 
 _INTS = frozenset({int, type(None)})
@@ -146,7 +264,7 @@ _BOOLS = frozenset({bool, type(None)})
 
 
 def iter_latency_json(events: Iterable[Event], encode: Callable[[Any], str],
-                      frames: set[int] | None = None, folded: SentCoas | None = None) -> Iterator[str]:
+                      frames: set[int] | None = None, folded: LatencyFold | None = None) -> Iterator[str]:
     """``encode(row)`` of each ``iter_latencies`` row (only BUs in ``frames`` when given), the
     text made directly: the C encoder costs ~7 us per 17-field dict, the dict ~1.5 us more.
     Values of the types the engine gives (str, int, finite float, bool or None) are written as
@@ -305,7 +423,7 @@ def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
 
 def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
     """The ``latencies`` table of an ``Analysis``, one row at a time."""
-    rows = iter_latencies(analysis.events, getattr(analysis, "sent_coas", None))
+    rows = iter_latencies(analysis.events, getattr(analysis, "latency_fold", None))
     shown = _shown_frames(analysis)
     if shown is not None:
         rows = (r for r in rows if r["bu_frame"] in shown)
@@ -315,7 +433,7 @@ def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
 def latency_json(analysis: Any, encode: Callable[[Any], str]) -> Iterator[str]:
     """``encode`` of each ``latency_rows`` row (``iter_latency_json``)."""
     return iter_latency_json(analysis.events, encode, _shown_frames(analysis),
-                             getattr(analysis, "sent_coas", None))
+                             getattr(analysis, "latency_fold", None))
 
 
 def _shown_frames(analysis: Any) -> set[int] | None:
