@@ -15,8 +15,9 @@ rule written as a *state* instead keeps only what it still needs per key (a home
   streaming checker it holds none of the rule's kinds) and must not change the state: a live
   view asks again.
 
-``PerKey(State, *kinds, name=...)`` wraps the class as the rule's ``check`` (the kinds are the
-rule's ``reads``: tests/checker/test_perkey.py holds them equal; the docstring is the rule's).
+``PerKey(State, *kinds, name=..., packets=...)`` wraps the class as the rule's ``check`` (the
+kinds it is fed are part of the rule's ``reads``; ``packets``: the packet needs ``hits`` reads of
+the end context, kept for it; the docstring is the rule's).
 Called with a ``HistoryContext`` it is the batch form: a fresh state fed ``ctx.in_order(*kinds)``,
 then ``hits(ctx)`` (what tests and ``history="all"`` run). The streaming checker
 (``Checker(streaming=True)``) makes one state per rule and feeds it as the engine emits events,
@@ -61,9 +62,13 @@ class PerKey:
 
     unit = STATE
 
-    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str) -> None:
+    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str,
+                 packets: frozenset[str] = frozenset()) -> None:
         self.make = state
         self.kinds = kinds
+        # the signalling packets ``hits`` reads of the end context (needs, checker/keep.py, e.g.
+        # "ND" for the home-link rules): the streaming checker keeps those for it
+        self.packets = packets
         self.__doc__ = state.__doc__
         self.__name__ = name
 

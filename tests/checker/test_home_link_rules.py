@@ -219,3 +219,13 @@ def test_returned_home_is_released_once_the_kept_data_is_full(monkeypatch) -> No
         versions.append((checker.returned_version, checker.returned_home))
     assert versions == [(0, frozenset()), (1, {HOA}), (1, {HOA}), (2, frozenset()), (2, frozenset())]
     assert [p.frame for p in checker._home_data] == [3, 4]
+
+
+def test_nd_after_returnhome_knows_the_mobile_node_by_its_home_bus_mac() -> None:
+    # MCOA404 keeps the source MAC of each home address's H-flag BU (a per-key state) to tell the
+    # MN's NS/NA from others' when they do not come from the home address itself
+    other_mac = b"\x02\x00\x00\x00\x00\x99"
+    found = check(rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA),
+                  nd(136, HOA, src="fe80::5"),  # the MN (its BU's MAC) from its link-local address
+                  nd(136, HOA, src="fe80::9", mac_src=other_mac))  # another node: not the MN's
+    assert hits(found, "MCOA404") == [3]

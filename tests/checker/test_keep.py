@@ -42,7 +42,8 @@ def test_the_streaming_checker_keeps_what_the_declarations_keep_and_folds_the_re
     assert list(streamed.history_context().packets) == sorted(streamed._signalling)  # frame order
     # folded as the packets came = folded from all of them at the end
     folded, again = streamed._folds, Folds.of(every, full._dialects)
-    for name in ("option_kinds", "ipv4_bid", "mn_macs", "macs_by_source", "bid_dialects", "visible"):
+    for name in ("option_kinds", "ipv4_bid", "mn_macs", "macs_by_source", "bid_dialects", "visible",
+                 "home_bu_interfaces"):
         assert getattr(folded, name) == getattr(again, name), name
     assert folded.bu_interfaces == full._folds.bu_interfaces
     unfolded = HistoryContext(ctx.events, every, ctx.config, frame_dialects=full._dialects)

@@ -98,3 +98,19 @@ def test_the_stream_reader_finds_the_current_pending_and_kept_packets() -> None:
     reader = StreamReader(CheckerConfig(), {}, {pending.frame: pending}, {kept.frame: kept})
     reader.current = current
     assert [reader.packet(f) for f in (1, 2, 3, 4, None)] == [current, pending, kept, None, None]
+
+
+def test_the_packets_a_per_key_rule_reads_at_the_end_are_kept_for_it() -> None:
+    # MCOA419 is fed the outcomes but reads the ND and RA packets of the end context
+    # (``PerKey.packets``): alone, the streaming checker keeps those (and home BUs), nothing else
+    rule = BY_CODE["MCOA419"]
+    assert rule.unit == STATE and rule.check.packets == {"BU-home", "ND", "RA"}  # type: ignore[attr-defined]
+    checker = Checker(CheckerConfig(select=("MCOA419",)), streaming=True)
+    assert not checker._history_rules and checker._keeper is not None
+    assert checker._keeper.needs == {"BU-home", "ND", "RA"}
+    packets = b.number([b.ra("2001:db8:1::/64", mac_src=b.ROUTER_MAC), b.bu(1, b.bid(1, b.COA1)),
+                        b.nd(136, b.HOA), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    assert sorted(checker._signalling) == [1, 3]  # the RA and the NA, not the plain BU or its BA

@@ -18,8 +18,9 @@ from dissector.codepoints import BAStatus
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
-from mcoaviz.checker.rules.return_home import home_bus
+from mcoaviz.checker.rules.return_home import HomeOutcome, home_outcome
 from mcoaviz.engine import events as ev
 
 NS, NA = 135, 136
@@ -63,7 +64,7 @@ def _home_agents(ctx: HistoryContext) -> dict[str, set[str]]:
     return out
 
 
-def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
+def _ba_time(p: ev.BindingUpdateProcessed) -> float | None:
     """The BA's time: the outcome's, when a BA was seen (no need to keep the BA packet)."""
     return p.time if p.ba_frame is not None else None
 
@@ -71,7 +72,7 @@ def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
 # ---------------------------------------------------------------- DAD (Q69, Q70)
 
 
-def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
+class HomeDadMissing:
     """What: on a capture of the home link, the home agent accepts the first registration of a
     home address without a Duplicate Address Detection NS (source ::, target the home address)
     between the BU and its BA.
@@ -84,33 +85,53 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
     NS -> warning at 3.
     """
-    hits: list[Hit] = []
-    if not ctx.home_link_interfaces:  # no capture interface sees any home link
-        return hits
-    first_seen: set[tuple[str, str]] = set()
-    pre_existing = {(s.key.node, s.key.hoa, s.frame) for s in ctx.of(ev.BindingStarted) if s.pre_existing}
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        self.first_seen: set[tuple[str, str]] = set()  # (HA, HoA) whose first accepted BU went by
+        self.pre_existing: set[tuple[str, str, int]] = set()  # (node, HoA, frame) of older bindings
+        # the first accepted registration of each (HA, HoA): (HA, HoA, frame, BU time, BA frame,
+        # BA time, first BID, BU frame); the ND is read at the end
+        self.first: list[tuple[str, str, int, float, int, float, int | None, int]] = []
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
+        if isinstance(e, ev.BindingStarted):
+            if e.pre_existing:
+                self.pre_existing.add((e.key.node, e.key.hoa, e.frame))
+            return
+        p = e
         pair = (p.key.node, p.key.hoa)
-        if p.role != "home-agent" or pair in first_seen:
-            continue
+        if p.role != "home-agent" or pair in self.first_seen:
+            return
         if not any(r.accepted for r in p.results) and not (p.regular and p.ba_status is not None
                                                             and p.ba_status < 128):
-            continue
-        first_seen.add(pair)
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None or p.deregistration or not _home_link_interfaces(ctx, p.key.hoa):
-            continue
-        if (p.key.node, p.key.hoa, p.frame) in pre_existing or any(r.home for r in p.results):
-            continue
-        macs = _mn_macs(ctx, p.key.hoa)
-        if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < p.bu_time
-               and not _by_mn(n, p.key.hoa, macs) for n in _nd(ctx, p.key.hoa)):
-            continue  # someone (the HA's proxy ND) defended the address already: an older binding
-        if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in _nd(ctx, p.key.hoa)):
-            hits.append(Hit(f"Home agent accepted the first registration of {p.key.hoa} without a DAD "
-                            "Neighbor Solicitation on the home link.", p.ba_frame, ba_time, p.key.hoa,
-                            p.results[0].bid if p.results else None, ctx.dialect_of(p.bu_frame)))
-    return hits
+            return
+        self.first_seen.add(pair)
+        ba_time = _ba_time(p)
+        if ba_time is None or p.ba_frame is None or p.deregistration or any(r.home for r in p.results):
+            return
+        self.first.append((p.key.node, p.key.hoa, p.frame, p.bu_time, p.ba_frame, ba_time,
+                           p.results[0].bid if p.results else None, p.bu_frame))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.home_link_interfaces:  # no capture interface sees any home link
+            return hits
+        for node, hoa, frame, bu_time, ba_frame, ba_time, bid, bu_frame in self.first:
+            if not _home_link_interfaces(ctx, hoa) or (node, hoa, frame) in self.pre_existing:
+                continue
+            macs = _mn_macs(ctx, hoa)
+            if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < bu_time
+                   and not _by_mn(n, hoa, macs) for n in _nd(ctx, hoa)):
+                continue  # someone (the HA's proxy ND) defended the address already: an older binding
+            if not any(_is_dad(n, hoa) and bu_time <= n.time <= ba_time for n in _nd(ctx, hoa)):
+                hits.append(Hit(f"Home agent accepted the first registration of {hoa} without a DAD "
+                                "Neighbor Solicitation on the home link.", ba_frame, ba_time, hoa, bid,
+                                ctx.dialect_of(bu_frame)))
+        return hits
+
+
+home_dad_missing = PerKey(HomeDadMissing, ev.BindingUpdateProcessed, ev.BindingStarted,
+                          name="home_dad_missing", packets=frozenset({"ND", "RA"}))
 
 
 def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
@@ -321,7 +342,7 @@ def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
 # ---------------------------------------------------------------- home address before the BA (Q37)
 
 
-def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
+class HomeAddressUsedBeforeAck:
     """What: untunnelled data from the home address (as on the home link) after the H-flag BU
     and before its BA.
     Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface attached
@@ -330,23 +351,34 @@ def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
     §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
-    hits: list[Hit] = []
-    if not ctx.watched_data:  # no untunnelled data from a home address was watched
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # answered H-flag BUs (rare); the data is read at the end
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.watched_data:  # no untunnelled data from a home address was watched
+            return hits
+        data: dict[str, list[WatchedData]] = {}
+        for d in ctx.watched_data:
+            data.setdefault(d.src, []).append(d)
+        for h in self.home:
+            p, ba_time = h.p, h.p.time
+            for d in data.get(p.key.hoa, []):
+                if d.tunnel is None and d.first < ba_time and d.last > h.bu_time:
+                    hits.append(Hit("Mobile node sent data from its home address before the home agent "
+                                    f"acknowledged its H-flag BU (frame {h.bu_frame}).", d.frame,
+                                    max(d.first, h.bu_time), p.key.hoa, h.home[0], ctx.dialect_of(h.bu_frame),
+                                    episode=f"hoa-before-ba|{p.key.hoa}|{h.bu_frame}"))
         return hits
-    data: dict[str, list[WatchedData]] = {}
-    for d in ctx.watched_data:
-        data.setdefault(d.src, []).append(d)
-    for p, bu, home in home_bus(ctx):
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None:
-            continue
-        for d in data.get(p.key.hoa, []):
-            if d.tunnel is None and d.first < ba_time and d.last > bu.time:
-                hits.append(Hit("Mobile node sent data from its home address before the home agent "
-                                f"acknowledged its H-flag BU (frame {bu.frame}).", d.frame,
-                                max(d.first, bu.time), p.key.hoa, home[0], ctx.dialect_of(bu.frame),
-                                episode=f"hoa-before-ba|{p.key.hoa}|{bu.frame}"))
-    return hits
+
+
+home_address_used_before_ack = PerKey(HomeAddressUsedBeforeAck, ev.BindingUpdateProcessed,
+                                      name="home_address_used_before_ack", packets=frozenset({"BU-home"}))
 
 
 # ---------------------------------------------------------------- which link de-registers what (Q30, Q31)
@@ -404,7 +436,7 @@ def _iid(address: str | None) -> str | None:
     return f"{int(ipaddress.IPv6Address(address)) & ((1 << 64) - 1):016x}"
 
 
-def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hit]:
+class HomeInterfaceNotDeregisteredFromForeign:
     """What: (draft-05) the binding of the interface that returned home is de-registered from the
     home link (Lifetime-0 BU from the home address, no H flag, other bindings kept), or left to
     expire. The home interface's BID is the one whose care-of address has the home address's
@@ -416,37 +448,48 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
     Example: bindings 1 (CoA with the HoA's IID) and 2, then a Lifetime-0 BU for BID 1 from the
     home address (frame 5) while BID 2 stays -> warning at 5.
     """
-    hits: list[Hit] = []
-    home_if: dict[str, set[int]] = {}  # hoa -> capture interfaces that sent from the home address
-    for sent in ctx.packets.values():
-        mh = sent.mobility
-        if mh is not None and mh.type_name == "BU" and sent.path.src and _from_home_link(sent, sent.path.src):
-            home_if.setdefault(sent.path.src, set()).add(sent.interface)
-    if not home_if:  # no BU from a home link: every case below needs one (a BU from the HoA)
+
+    def __init__(self) -> None:
+        self.from_home: list[ev.BindingUpdateProcessed] = []  # de-registrations sent from home (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.role != "home-agent" or not p.deregistration or not p.results:
+            return
+        pkt = reader.packet(p.bu_frame)
+        if pkt is None or not _from_home_link(pkt, p.key.hoa) \
+                or any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
+            return
+        self.from_home.append(p)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        home_if = ctx.home_bu_interfaces  # hoa -> capture interfaces that sent BUs from the home address
+        if not home_if:  # no BU from a home link: every case below needs one (a BU from the HoA)
+            return hits
+        for p in self.from_home:
+            gone = {r.bid for r in p.results}
+            kept = [k for k, _c in ctx.held_at(p.time, node=p.key.node, hoa=p.key.hoa) if k.bid not in gone]
+            if kept:
+                hits.append(Hit(f"BID {p.results[0].bid} (the interface at home) was de-registered from the "
+                                "home link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
+                                p.results[0].bid, ctx.dialect_of(p.bu_frame)))
+        hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
+        for e in ctx.of(ev.BindingExpired):
+            ifaces = home_if.get(e.key.hoa)
+            if not ifaces or e.coa == e.key.hoa:
+                continue
+            # the capture interfaces of the BUs for that (HoA, BID)
+            if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
+                hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired "
+                                "instead of being de-registered from a foreign interface.", e.frame, e.time,
+                                e.key.hoa, e.key.bid, ctx.config.dialect))
         return hits
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        pkt = ctx.packet(p.bu_frame)
-        if p.role != "home-agent" or not p.deregistration or pkt is None or not p.results:
-            continue
-        if not _from_home_link(pkt, p.key.hoa) or any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
-            continue
-        gone = {r.bid for r in p.results}
-        kept = [k for k, _c in ctx.held_at(p.time, node=p.key.node, hoa=p.key.hoa) if k.bid not in gone]
-        if kept:
-            hits.append(Hit(f"BID {p.results[0].bid} (the interface at home) was de-registered from the home "
-                            "link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
-                            p.results[0].bid, ctx.dialect_of(p.bu_frame)))
-    hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
-    for e in ctx.of(ev.BindingExpired):
-        ifaces = home_if.get(e.key.hoa)
-        if not ifaces or e.coa == e.key.hoa:
-            continue
-        # the capture interfaces of the BUs for that (HoA, BID)
-        if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
-            hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired instead "
-                            "of being de-registered from a foreign interface.", e.frame, e.time, e.key.hoa,
-                            e.key.bid, ctx.config.dialect))
-    return hits
+
+
+# fed the outcomes; ``held_at`` and the expiries at the end read the binding events (kept)
+home_interface_not_deregistered_from_foreign = PerKey(
+    HomeInterfaceNotDeregisteredFromForeign, ev.BindingUpdateProcessed,
+    name="home_interface_not_deregistered_from_foreign", packets=frozenset({"BU-from-home-link"}))
 
 
 # ---------------------------------------------------------------- RFC 5648 home binding (§5.6.2-§6.3)
@@ -496,7 +539,7 @@ def second_home_binding(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
+class HaSolicitsDespiteLla:
     """What: (RFC 5648) the home agent sends a Neighbor Solicitation for the home address after an
     H-flag BU that carried the mobile node's link-layer address, before the BA or while it owns
     ND after MCOA RETURNHOME WO/NDP.
@@ -507,34 +550,44 @@ def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
     Example: H BU with MH-LLA (frame 1), NS for the home address from the HA's MAC (frame 2),
     BA from the same MAC (frame 3) -> warning at 2.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target:  # no NS at all
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # answered RFC H-flag BUs with MH-LLA (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is None:
+            return
+        home = home_outcome(p, reader)
+        if home is not None and home.lla and home.ba is not None and home.ba[2] is not None:
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.nd_by_target:  # no NS at all
+            return hits
+        windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
+        for h in self.home:
+            p = h.p
+            _frame, ba_time, ha_mac = h.ba  # type: ignore[misc]  # the HA's home-link MAC: the BA's frame
+            end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
+            for n in _nd(ctx, p.key.hoa):
+                icmp = n.icmp6
+                if icmp is None or icmp.type != NS or not h.bu_time < n.time < end:
+                    continue
+                if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
+                    continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
+                hits.append(Hit(f"Neighbor Solicitation for {p.key.hoa} although the H-flag BU (frame "
+                                f"{h.bu_frame}) gave the mobile node's link-layer address.", n.frame, n.time,
+                                p.key.hoa, h.home[0], ctx.dialect_of(h.bu_frame)))
         return hits
-    windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
-    for p, bu, home in home_bus(ctx):
-        if not _lla_options(bu) or is_draft(bu.mobility.bids[0]):  # type: ignore[union-attr]
-            continue
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None:
-            continue
-        end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
-        ba = ctx.packet(p.ba_frame)
-        ha_mac = None if ba is None else ba.path.mac_src  # the HA's home-link MAC: the BA's frame
-        if ha_mac is None:
-            continue
-        for n in _nd(ctx, p.key.hoa):
-            icmp = n.icmp6
-            if icmp is None or icmp.type != NS or not bu.time < n.time < end:
-                continue
-            if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
-                continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
-            hits.append(Hit(f"Neighbor Solicitation for {p.key.hoa} although the H-flag BU (frame "
-                            f"{bu.frame}) gave the mobile node's link-layer address.", n.frame, n.time,
-                            p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
-    return hits
 
 
-def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
+# fed the outcomes; the ND-owner changes and binding ends (``_returnhome_windows``) are read at the end
+ha_solicits_despite_lla = PerKey(HaSolicitsDespiteLla, ev.BindingUpdateProcessed,
+                                 name="ha_solicits_despite_lla", packets=frozenset({"BU-home", "ND"}))
+
+
+class NdWithOtherRouters:
     """What: the mobile node does Neighbor Discovery for its home address on the home link after
     an H-flag BA with status 0 while another router (not the HA) advertises the home prefix.
     Why: RFC §5.6.2 "If there are routers other than the home agent on the home link ... the
@@ -544,32 +597,46 @@ def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
     Example: RA for the home /64 from another router, H BU, BA 0, NA for the home address from
     the MN -> error at the NA.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
-        return hits
-    routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
-    for ra in ctx.ra_packets:
-        for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
-            key = prefix64(pfx.split("/")[0])
-            if key is not None:
-                routers.setdefault(key, []).append(ra)
-    for p, bu, home in home_bus(ctx):
-        ba = ctx.packet(p.ba_frame)
-        if ba is None or ba.path.mac_src is None:
-            continue
-        if not any(r.bid in home and r.status == 0 for r in p.results):
-            continue
-        other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
-                      if ra.path.mac_src != ba.path.mac_src), None)
-        if other is None:
-            continue
-        macs = _mn_macs(ctx, p.key.hoa)
-        for n in _nd(ctx, p.key.hoa):
-            if n.time <= ba.time or n.time < other.time:
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # H-flag BUs answered 0 by a BA with a MAC (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        home = home_outcome(p, reader)
+        if home is None or home.ba is None or home.ba[2] is None:
+            return
+        if any(r.bid in home.home and r.status == 0 for r in p.results):
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
+            return hits
+        routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
+        for ra in ctx.ra_packets:
+            for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
+                key = prefix64(pfx.split("/")[0])
+                if key is not None:
+                    routers.setdefault(key, []).append(ra)
+        for h in self.home:
+            p = h.p
+            _frame, ba_time, ba_mac = h.ba  # type: ignore[misc]
+            other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
+                          if ra.path.mac_src != ba_mac), None)
+            if other is None:
                 continue
-            if _by_mn(n, p.key.hoa, macs):
-                hits.append(Hit(f"Mobile node did Neighbor Discovery for its home address although router "
-                                f"{other.path.src} (RA frame {other.frame}) also serves the home link.",
-                                n.frame, n.time, p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
-                break
-    return hits
+            macs = _mn_macs(ctx, p.key.hoa)
+            for n in _nd(ctx, p.key.hoa):
+                if n.time <= ba_time or n.time < other.time:
+                    continue
+                if _by_mn(n, p.key.hoa, macs):
+                    message = ("Mobile node did Neighbor Discovery for its home address although router "
+                               f"{other.path.src} (RA frame {other.frame}) also serves the home link.")
+                    hits.append(Hit(message, n.frame, n.time, p.key.hoa, h.home[0],
+                                    ctx.dialect_of(h.bu_frame)))
+                    break
+        return hits
+
+
+nd_with_other_routers = PerKey(NdWithOtherRouters, ev.BindingUpdateProcessed, name="nd_with_other_routers",
+                               packets=frozenset({"BU-home", "ND", "RA"}))
