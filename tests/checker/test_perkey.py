@@ -114,3 +114,20 @@ def test_the_packets_a_per_key_rule_reads_at_the_end_are_kept_for_it() -> None:
     for p in packets:
         checker.observe(p, engine.feed(p))
     assert sorted(checker._signalling) == [1, 3]  # the RA and the NA, not the plain BU or its BA
+
+
+def test_a_state_judged_after_its_bu_answers_the_same_when_asked_again() -> None:
+    # MCOA320 judges a shared CoA once every event of the BU is in: the last BU's is still
+    # pending at the end; ``hits`` reports it without settling it, so asking again finds the same
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1)),
+                        b.bu(2, b.bid(2, b.COA1)), b.ba(2, b.bid(2))])
+    engine = BindingEngine()
+    checker = Checker(CheckerConfig(select=("MCOA320",)), streaming=True)
+    (state,) = checker._states
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    assert [s.frame for s in state.pending] == [4] and state.found == []  # type: ignore[attr-defined]
+    first = [(f.rule, f.frame) for f in checker.finish(engine)]
+    assert first == [("MCOA320", 4)]
+    assert [(f.rule, f.frame) for f in checker.finish(engine)] == first
+    assert [s.frame for s in state.pending] == [4]  # type: ignore[attr-defined]

@@ -8,7 +8,6 @@ cost is linear in the events (no scan over all bindings per packet).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
@@ -229,7 +228,7 @@ def non_routable_coa_accepted(p: ev.BindingUpdateProcessed, bu: Packet, ba: Pack
     return hits
 
 
-def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
+class SameCoaUnderTwoBids:
     """What: a node holds two BIDs of one home address bound to the same care-of address after
     a BU has been processed (home bindings, CoA = HoA, excepted).
     Why: draft §3 "the mobile node MUST generate a BID for each care-of address" and §5.1 (the
@@ -238,40 +237,66 @@ def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
     MN moved a CoA to another BID and the BU de-registering the old one was lost.
     Example: BID 1 -> CoA a, then BID 2 -> CoA a (BID 1 still bound) -> warning at the second BA.
     """
-    by_coa: dict[tuple[str, str, str], dict[int, BindingKey]] = defaultdict(dict)  # (node, hoa, coa)
-    coa_of: dict[BindingKey, str] = {}
-    pending: list[ev.BindingStarted] = []
-    hits: list[Hit] = []
 
-    def settle() -> None:  # after all events of one BU: a CoA moved inside one bulk BU is fine
-        for s in pending:
-            slot = by_coa.get((s.key.node, s.key.hoa, s.coa), {})
+    def __init__(self) -> None:
+        # (node, HoA, CoA) -> the BIDs bound to it (a tuple: almost always one); binding key ->
+        # its CoA. O(bindings held), not O(events)
+        self.by_coa: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        self.coa_of: dict[BindingKey, str] = {}
+        self.pending: list[ev.BindingStarted] = []  # starts sharing a CoA, judged after their BU
+        self.found: list[Hit] = []
+
+    def _settled(self) -> list[Hit]:
+        """The hits of the pending starts once all events of their BU are in (a CoA moved inside
+        one bulk BU is fine); reads the state, changes nothing."""
+        hits = []
+        for s in self.pending:
+            slot = self.by_coa.get((s.key.node, s.key.hoa, s.coa), ())
             if s.key.bid in slot and len(slot) > 1:
                 others = sorted(b for b in slot if b != s.key.bid)
                 hits.append(Hit(f"Care-of address {s.coa} is bound under BID {s.key.bid} and BID(s) "
                                 f"{', '.join(map(str, others))} of {s.key.hoa} at {s.key.node}.", s.frame,
                                 s.time, s.key.hoa, s.key.bid, key=s.coa))
-        pending.clear()
+        return hits
 
-    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):
-        if pending and getattr(e, "frame", None) != pending[0].frame:
-            settle()
+    def observe(self, e: ev.BindingStarted | ev.BindingEnded, reader: EventReader) -> None:
+        pending = self.pending
+        if pending and e.frame != pending[0].frame:
+            self.found += self._settled()
+            pending.clear()
+        coa_of, key = self.coa_of, e.key
         if isinstance(e, ev.BindingStarted):
-            old = coa_of.pop(e.key, None)
+            old = coa_of.pop(key, None)
             if old is not None:
-                by_coa[(e.key.node, e.key.hoa, old)].pop(e.key.bid, None)  # type: ignore[arg-type]
-            if e.key.bid is None or e.home:
-                continue
-            coa_of[e.key] = e.coa
-            slot = by_coa[(e.key.node, e.key.hoa, e.coa)]
-            slot[e.key.bid] = e.key
-            if len(slot) > 1:  # judged once the whole BU is processed (settle)
+                self._unbind((key.node, key.hoa, old), key.bid)
+            if key.bid is None or e.home:
+                return
+            coa_of[key] = e.coa
+            where = (key.node, key.hoa, e.coa)
+            slot = self.by_coa.get(where, ())
+            if key.bid not in slot:
+                slot = self.by_coa[where] = (*slot, key.bid)
+            if len(slot) > 1:  # judged once the whole BU is processed (``_settled``)
                 pending.append(e)
-        elif isinstance(e, ev.BindingEnded) and coa_of.get(e.key) == e.coa:
-            del coa_of[e.key]
-            by_coa[(e.key.node, e.key.hoa, e.coa)].pop(e.key.bid, None)  # type: ignore[arg-type]
-    settle()
-    return hits
+        elif coa_of.get(key) == e.coa:
+            del coa_of[key]
+            self._unbind((key.node, key.hoa, e.coa), key.bid)
+
+    def _unbind(self, where: tuple[str, str, str], bid: int | None) -> None:
+        slot = self.by_coa.get(where)
+        if slot is not None and bid in slot:
+            rest = tuple(b for b in slot if b != bid)
+            if rest:
+                self.by_coa[where] = rest
+            else:  # a CoA given up: forgotten
+                del self.by_coa[where]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return self.found + self._settled()
+
+
+same_coa_under_two_bids = PerKey(SameCoaUnderTwoBids, ev.BindingStarted, ev.BindingEnded,
+                                 name="same_coa_under_two_bids")
 
 
 Wipe = tuple[ev.BindingUpdateProcessed, int, float]  # (outcome, BA frame, time)
@@ -433,7 +458,7 @@ several_coas_without_bids = PerKey(SeveralCoasWithoutBids, ev.BindingStarted, ev
                                    name="several_coas_without_bids")
 
 
-def use_of_coa_after_bid_moved(ctx: HistoryContext) -> list[Hit]:
+class UseOfCoaAfterBidMoved:
     """What: after a BU moved a BID from care-of address a to another address (the engine's
     BindingReplaced), data from the mobile node keeps arriving at that node from a, which no
     BID holds any more (from 1 s after the move, until a is registered again).
@@ -443,21 +468,30 @@ def use_of_coa_after_bid_moved(ctx: HistoryContext) -> list[Hit]:
     data: MCOA601/602 report it without saying why). A warning, one finding per episode.
     Example: BID 1 -> CoA a; BU BID 1 -> CoA b; data tunnelled from a -> warning.
     """
-    if not any(d.direction == "from-mn" and d.reason == "unregistered-coa"
-               for d in ctx.of(ev.DataWithoutBinding)):
-        return []
-    moved: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, HoA, old CoA) -> (BID, time)
-    hits = []
-    for e in ctx.in_order(ev.BindingReplaced, ev.BindingStarted, ev.DataWithoutBinding):
-        if isinstance(e, ev.BindingReplaced) and e.key.bid is not None:
-            moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
+
+    def __init__(self) -> None:
+        # (node, HoA, old CoA) -> (BID, time of the move), until the CoA is registered again
+        self.moved: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self.found: list[Hit] = []
+
+    def observe(self, e: ev.BindingReplaced | ev.BindingStarted | ev.DataWithoutBinding,
+                reader: EventReader) -> None:
+        if isinstance(e, ev.BindingReplaced):
+            if e.key.bid is not None:
+                self.moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
         elif isinstance(e, ev.BindingStarted):
-            moved.pop((e.key.node, e.key.hoa, e.coa), None)
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
-                and e.reason == "unregistered-coa":
-            found = moved.get((e.key.peer, e.key.hoa, e.coa))
+            if self.moved:
+                self.moved.pop((e.key.node, e.key.hoa, e.coa), None)
+        elif self.moved and e.direction == "from-mn" and e.reason == "unregistered-coa":
+            found = self.moved.get((e.key.peer, e.key.hoa, e.coa))
             if found is not None and e.time >= found[1] + IN_FLIGHT:
-                hits.append(_data_hit(e, f"Data for {e.key.hoa} still comes from {e.coa} after its BID "
-                                      f"{found[0]} moved to another care-of address; every CoA in use "
-                                      "needs its own BID.", None))
-    return hits
+                self.found.append(_data_hit(e, f"Data for {e.key.hoa} still comes from {e.coa} after its BID "
+                                            f"{found[0]} moved to another care-of address; every CoA in use "
+                                            "needs its own BID.", None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
+
+
+use_of_coa_after_bid_moved = PerKey(UseOfCoaAfterBidMoved, ev.BindingReplaced, ev.BindingStarted,
+                                    ev.DataWithoutBinding, name="use_of_coa_after_bid_moved")
