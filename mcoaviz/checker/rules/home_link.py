@@ -14,13 +14,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from dissector.codepoints import BAStatus
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
-from mcoaviz.checker.rules.return_home import HomeOutcome, home_outcome
+from mcoaviz.checker.rules.return_home import HomeOutcome, ReturnhomeWindows, Window, home_outcome
 from mcoaviz.engine import events as ev
 
 NS, NA = 135, 136
@@ -167,19 +166,19 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
 # ---------------------------------------------------------------- proxy ND after RETURNHOME (Q32, Q36, Q42)
 
 
-def _returnhome_windows(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, float]]:
-    """(RETURNHOME event, time the HA stops owning ND): the next ND-owner change or binding end."""
-    for owners in ctx.nd_owners_by_hoa.values():
-        for i, o in enumerate(owners):
-            if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP:
-                continue
-            end = owners[i + 1].time if i + 1 < len(owners) else float("inf")
-            end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)
-                               if e.key == o.key and e.time > o.time])
-            yield o, end
+class _Windows(ReturnhomeWindows):
+    """MCOA411, 412, 420, 421: fed the ND-owner changes and binding ends; the RETURNHOME windows."""
+
+    def observe(self, e: ev.HomeNdOwner | ev.BindingEnded, reader: EventReader) -> None:
+        self.observe_window(e, reader)
+
+    def grouped(self) -> Iterator[tuple[ev.HomeNdOwner, float]]:
+        """(RETURNHOME event, time the HA stops owning ND), grouped by home address."""
+        for w in self.by_home_address():
+            yield w.o, w.end
 
 
-def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
+class ProxyNdUnanswered(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a Neighbor Solicitation for the home address from
     another node stays unanswered (no NA for it from a node other than the mobile node within
     RetransTimer, 1 s).
@@ -189,28 +188,35 @@ def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
     Example: BA with RETURNHOME (frame 2), NS for the home address from a router (frame 3), no NA
     in the next second -> error at 3.
     """
-    hits = []
-    for o, end in _returnhome_windows(ctx):
-        hoa = o.key.hoa
-        macs = _mn_macs(ctx, hoa)
-        about = _nd(ctx, hoa)
-        for n in about:
-            icmp = n.icmp6
-            if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
-                continue  # the mobile node's own NS is MCOA404
-            if n.time + RETRANS_TIMER > ctx.capture_end:
-                continue  # the capture stopped before the answer was due
-            answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
-                           + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
-                           for a in about)
-            if not answered:
-                hits.append(Hit(f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
-                                f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).", n.frame,
-                                n.time, hoa, o.key.bid, ctx.dialect_of(o.frame), episode=f"proxy-nd|{hoa}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for o, end in self.grouped():
+            hoa = o.key.hoa
+            macs = _mn_macs(ctx, hoa)
+            about = _nd(ctx, hoa)
+            for n in about:
+                icmp = n.icmp6
+                if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
+                    continue  # the mobile node's own NS is MCOA404
+                if n.time + RETRANS_TIMER > ctx.capture_end:
+                    continue  # the capture stopped before the answer was due
+                answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
+                               + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
+                               for a in about)
+                if not answered:
+                    message = (f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
+                               f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).")
+                    hits.append(Hit(message, n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                    episode=f"proxy-nd|{hoa}"))
+        return hits
 
 
-def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
+proxy_nd_unanswered = PerKey(ProxyNdUnanswered, ev.HomeNdOwner, ev.BindingEnded, name="proxy_nd_unanswered",
+                             packets=frozenset({"ND"}))
+
+
+class NsFromHomeAddressAfterReturnhome(_Windows):
     """What: after MCOA RETURNHOME WO/NDP the mobile node sends a Neighbor Solicitation for another
     address (e.g. its router) from its home address or its home-link MAC.
     Why: draft §5.6.3 "it MUST learn the layer2 address (i.e. MAC address) of the next hop ...
@@ -220,24 +226,31 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     Example: BA with RETURNHOME (frame 2), NS from the home address for fe80::1 (frame 3) ->
     warning at 3.
     """
-    hits = []
-    solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
-    for n in ctx.nd_packets:
-        if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
-            for key in (n.path.src, n.path.mac_src):
-                if key:
-                    solicitations.setdefault(key, []).append(n)
-    for o, end in _returnhome_windows(ctx):
-        hoa = o.key.hoa
-        keys: list[str | bytes] = [hoa, *_mn_macs(ctx, hoa)]
-        mine = {n.frame: n for key in keys for n in solicitations.get(key, [])}
-        for n in sorted(mine.values(), key=lambda n: n.frame):
-            target = n.icmp6.target if n.icmp6 is not None else None
-            if target != hoa and o.time < n.time < end:
-                hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
-                                "WO/NDP instead of using the router's link-layer address it learned.",
-                                n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
+        for n in ctx.nd_packets:
+            if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
+                for key in (n.path.src, n.path.mac_src):
+                    if key:
+                        solicitations.setdefault(key, []).append(n)
+        for o, end in self.grouped():
+            hoa = o.key.hoa
+            keys: list[str | bytes] = [hoa, *_mn_macs(ctx, hoa)]
+            mine = {n.frame: n for key in keys for n in solicitations.get(key, [])}
+            for n in sorted(mine.values(), key=lambda n: n.frame):
+                target = n.icmp6.target if n.icmp6 is not None else None
+                if target != hoa and o.time < n.time < end:
+                    hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
+                                    "WO/NDP instead of using the router's link-layer address it learned.",
+                                    n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
+        return hits
+
+
+ns_from_home_address_after_returnhome = PerKey(
+    NsFromHomeAddressAfterReturnhome, ev.HomeNdOwner, ev.BindingEnded,
+    name="ns_from_home_address_after_returnhome", packets=frozenset({"ND"}))
 
 
 # ------------------------------------------------------------ data frames' MACs after RETURNHOME (Q32, Q42)
@@ -248,29 +261,29 @@ def _router_macs(ctx: HistoryContext) -> set[bytes]:
     return {mac for ra in ctx.ra_packets if (mac := ra.path.mac_src)}
 
 
-def _ha_macs(ctx: HistoryContext, o: ev.HomeNdOwner) -> set[bytes]:
+def _ha_macs(ctx: HistoryContext, w: Window) -> set[bytes]:
     """The HA's home-link MACs: the RETURNHOME BA's frame and its untunnelled frames."""
-    ba = ctx.packet(o.frame)
-    macs = set(ctx.macs_of(o.key.node))
-    if ba is not None and ba.path.mac_src:
-        macs.add(ba.path.mac_src)
+    macs = set(ctx.macs_of(w.o.key.node))
+    if w.ha_mac:
+        macs.add(w.ha_mac)
     return macs
 
 
-def _returned_data(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, Packet]]:
-    """(RETURNHOME event, untunnelled data packet of its home address inside the window, on a
-    capture interface that sees the home link)."""
+def _returned_data(ctx: HistoryContext, windows: list[Window]) -> Iterator[tuple[Window, Packet]]:
+    """(RETURNHOME window, untunnelled data packet of its home address inside it, on a capture
+    interface that sees the home link)."""
     if not ctx.home_data:
         return
-    for o, end in _returnhome_windows(ctx):
+    for w in windows:
+        o, end = w.o, w.end
         hoa = o.key.hoa
         links = _home_link_interfaces(ctx, hoa)
         for d in ctx.home_data:
             if o.time < d.time < end and d.interface in links and hoa in (d.path.src, d.path.dst):
-                yield o, d
+                yield w, d
 
 
-def returnhome_not_intercepted(ctx: HistoryContext) -> list[Hit]:
+class ReturnhomeNotIntercepted(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a data frame to the home address on the home link whose
     source MAC is another router's (it sent a Router Advertisement; not the home agent's MAC) and
     whose destination MAC is the mobile node's: the router reached the mobile node directly, so
@@ -283,22 +296,30 @@ def returnhome_not_intercepted(ctx: HistoryContext) -> list[Hit]:
     Example: RA for the home /64 from router R, H BU + BA RETURNHOME from the HA's MAC, UDP to
     the home address from R's MAC to the MN's MAC (frame 4) -> error at 4.
     """
-    hits = []
-    routers = _router_macs(ctx)
-    ha_macs: dict[int | None, set[bytes]] = {}
-    for o, d in _returned_data(ctx):
-        hoa = o.key.hoa
-        src, dst = d.path.mac_src, d.path.mac_dst
-        if d.path.dst != hoa or src is None or dst is None or src not in routers:
-            continue
-        if src in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
-            continue
-        if dst in _mn_macs(ctx, hoa):
-            hits.append(Hit(f"Router {src.hex(':')} delivered data for {hoa} straight to the mobile node's "
-                            f"MAC although the home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).",
-                            d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
-                            episode=f"not-intercepted|{hoa}|{o.frame}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        routers = _router_macs(ctx)
+        ha_macs: dict[int | None, set[bytes]] = {}
+        for w, d in _returned_data(ctx, self.by_home_address()):
+            o = w.o
+            hoa = o.key.hoa
+            src, dst = d.path.mac_src, d.path.mac_dst
+            if d.path.dst != hoa or src is None or dst is None or src not in routers:
+                continue
+            if src in ha_macs.setdefault(o.frame, _ha_macs(ctx, w)):
+                continue
+            if dst in _mn_macs(ctx, hoa):
+                message = (f"Router {src.hex(':')} delivered data for {hoa} straight to the mobile node's "
+                           f"MAC although the home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).")
+                hits.append(Hit(message,
+                                d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                episode=f"not-intercepted|{hoa}|{o.frame}"))
+        return hits
+
+
+returnhome_not_intercepted = PerKey(ReturnhomeNotIntercepted, ev.HomeNdOwner, ev.BindingEnded,
+                                    name="returnhome_not_intercepted", packets=frozenset({"ND", "RA"}))
 
 
 def _off_link(destination: str | None, hoa: str) -> bool:
@@ -311,7 +332,7 @@ def _off_link(destination: str | None, hoa: str) -> bool:
     return prefix64(destination) != prefix64(hoa)
 
 
-def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
+class ReturnhomeFrameToNonRouter(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a data frame from the home address to an off-link
     destination (outside the home /64) whose destination MAC no Router Advertisement (and not the
     home agent's BA) identifies as a router.
@@ -323,20 +344,29 @@ def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
     Example: RA from the HA's MAC, H BU + BA RETURNHOME, UDP from the home address to a
     correspondent from the MN's MAC to an unknown MAC (frame 4) -> warning at 4.
     """
-    hits = []
-    routers = _router_macs(ctx)
-    ha_macs: dict[int | None, set[bytes]] = {}
-    for o, d in _returned_data(ctx):
-        hoa = o.key.hoa
-        dst = d.path.mac_dst
-        if d.path.src != hoa or dst is None or dst[0] & 1 or not _off_link(d.path.dst, hoa):
-            continue  # group MACs are multicast, not a next hop
-        if dst not in routers and dst not in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
-            hits.append(Hit(f"Mobile node sent data from {hoa} to {d.path.dst} via MAC {dst.hex(':')}, which "
-                            "no Router Advertisement identifies as a router, after MCOA RETURNHOME WO/NDP "
-                            f"(frame {o.frame}).", d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
-                            episode=f"non-router-next-hop|{hoa}|{o.frame}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        routers = _router_macs(ctx)
+        ha_macs: dict[int | None, set[bytes]] = {}
+        for w, d in _returned_data(ctx, self.by_home_address()):
+            o = w.o
+            hoa = o.key.hoa
+            dst = d.path.mac_dst
+            if d.path.src != hoa or dst is None or dst[0] & 1 or not _off_link(d.path.dst, hoa):
+                continue  # group MACs are multicast, not a next hop
+            if dst not in routers and dst not in ha_macs.setdefault(o.frame, _ha_macs(ctx, w)):
+                message = (f"Mobile node sent data from {hoa} to {d.path.dst} via MAC {dst.hex(':')}, which "
+                           "no Router Advertisement identifies as a router, after MCOA RETURNHOME WO/NDP "
+                           f"(frame {o.frame}).")
+                hits.append(Hit(message, d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                episode=f"non-router-next-hop|{hoa}|{o.frame}"))
+        return hits
+
+
+returnhome_frame_to_non_router = PerKey(ReturnhomeFrameToNonRouter, ev.HomeNdOwner, ev.BindingEnded,
+                                        name="returnhome_frame_to_non_router",
+                                        packets=frozenset({"ND", "RA"}))
 
 
 # ---------------------------------------------------------------- home address before the BA (Q37)
@@ -539,7 +569,7 @@ def second_home_binding(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-class HaSolicitsDespiteLla:
+class HaSolicitsDespiteLla(ReturnhomeWindows):
     """What: (RFC 5648) the home agent sends a Neighbor Solicitation for the home address after an
     H-flag BU that carried the mobile node's link-layer address, before the BA or while it owns
     ND after MCOA RETURNHOME WO/NDP.
@@ -552,9 +582,14 @@ class HaSolicitsDespiteLla:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.home: list[HomeOutcome] = []  # answered RFC H-flag BUs with MH-LLA (rare)
 
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+    def observe(self, p: ev.BindingUpdateProcessed | ev.HomeNdOwner | ev.BindingEnded,
+                reader: EventReader) -> None:
+        if not isinstance(p, ev.BindingUpdateProcessed):
+            self.observe_window(p, reader)
+            return
         if p.ba_frame is None:
             return
         home = home_outcome(p, reader)
@@ -565,7 +600,7 @@ class HaSolicitsDespiteLla:
         hits: list[Hit] = []
         if not ctx.nd_by_target:  # no NS at all
             return hits
-        windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
+        windows = {(w.o.key.hoa, w.o.frame): w.end for w in self.by_home_address()}
         for h in self.home:
             p = h.p
             _frame, ba_time, ha_mac = h.ba  # type: ignore[misc]  # the HA's home-link MAC: the BA's frame
@@ -582,8 +617,8 @@ class HaSolicitsDespiteLla:
         return hits
 
 
-# fed the outcomes; the ND-owner changes and binding ends (``_returnhome_windows``) are read at the end
-ha_solicits_despite_lla = PerKey(HaSolicitsDespiteLla, ev.BindingUpdateProcessed,
+ha_solicits_despite_lla = PerKey(HaSolicitsDespiteLla, ev.BindingUpdateProcessed, ev.HomeNdOwner,
+                                 ev.BindingEnded,
                                  name="ha_solicits_despite_lla", packets=frozenset({"BU-home", "ND"}))
 
 

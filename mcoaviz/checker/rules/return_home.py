@@ -7,6 +7,7 @@ the engine's ``HomeNdOwner`` events.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,7 +19,9 @@ from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
+RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
@@ -182,7 +185,57 @@ nd_before_home_ack = PerKey(NdBeforeHomeAck, ev.BindingUpdateProcessed, name="nd
                             packets=frozenset({"BU-home", "ND"}))
 
 
-class NdAfterReturnhome:
+class Window:
+    """An ND-ownership window after MCOA RETURNHOME WO/NDP: from the home agent's RETURNHOME
+    (``o``) to the next ND-owner change for the home address or the home binding's end."""
+
+    __slots__ = ("end", "ha_mac", "next_frame", "o")
+
+    def __init__(self, o: ev.HomeNdOwner, ha_mac: bytes | None) -> None:
+        self.o = o
+        self.ha_mac = ha_mac  # the RETURNHOME BA frame's source MAC (the HA's on the home link)
+        self.end = math.inf  # the next ND-owner change's time or a later end of the binding
+        self.next_frame = 1 << 62  # the frame of the next ND-owner change for the home address
+
+
+class ReturnhomeWindows:
+    """The RETURNHOME windows, kept as the ND-owner changes (and binding ends, when fed) arrive:
+    a per-key state the returning-home rules share (each has its own)."""
+
+    def __init__(self) -> None:
+        self.windows: list[Window] = []  # in processing order
+        self.rank: dict[str, int] = {}  # HoA -> order of its first ND-owner change
+        self.last: dict[str, Window | None] = {}  # HoA -> its latest change's window (None: not one)
+        self.by_key: dict[BindingKey, list[Window]] = {}
+
+    def observe_window(self, e: ev.HomeNdOwner | ev.BindingEnded, reader: EventReader) -> None:
+        if isinstance(e, ev.BindingEnded):
+            for w in self.by_key.get(e.key, ()):
+                if e.time > w.o.time:
+                    w.end = min(w.end, e.time)
+            return
+        hoa = e.key.hoa
+        self.rank.setdefault(hoa, len(self.rank))
+        prev = self.last.get(hoa)
+        if prev is not None:  # the change right after a RETURNHOME closes its window
+            prev.end = min(prev.end, e.time)
+            prev.next_frame = e.frame or 1 << 62
+        if e.owner == "home-agent" and e.status == RETURNHOME:
+            ba = reader.packet(e.frame)  # the BA the change came with
+            w = Window(e, ba.path.mac_src if ba is not None else None)
+            self.windows.append(w)
+            self.by_key.setdefault(e.key, []).append(w)
+            self.last[hoa] = w
+        else:
+            self.last[hoa] = None
+
+    def by_home_address(self) -> list[Window]:
+        """The windows grouped by home address (in the order of their first ND-owner change),
+        each group in processing order."""
+        return sorted(self.windows, key=lambda w: self.rank[w.o.key.hoa])
+
+
+class NdAfterReturnhome(ReturnhomeWindows):
     """What: the mobile node sends NS/NA for its home address while the home agent owns ND after
     MCOA RETURNHOME WO/NDP (5).
     Why: draft §4.3 "When a mobile node returns home, it MUST NOT use NDP for the home address on
@@ -191,41 +244,33 @@ class NdAfterReturnhome:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.macs: dict[str, bytes | None] = {}  # HoA -> source MAC of its latest H-flag BU
 
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
-        if (home := home_outcome(p, reader)) is not None:
-            self.macs[p.key.hoa] = home.bu_mac
+    def observe(self, e: ev.BindingUpdateProcessed | ev.HomeNdOwner, reader: EventReader) -> None:
+        if isinstance(e, ev.HomeNdOwner):
+            self.observe_window(e, reader)
+        elif (home := home_outcome(e, reader)) is not None:
+            self.macs[e.key.hoa] = home.bu_mac
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         if not ctx.nd_by_target:
             return []
         hits = []
-        for o, following in _with_next_owner(ctx):
-            if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP or o.frame is None:
+        for w in self.windows:  # until the next ND-owner change
+            o = w.o
+            if o.frame is None:
                 continue
             hoa = o.key.hoa
-            end = (following.frame or 1 << 62) if following is not None else 1 << 62
-            for pkt in _nd_from_mn(ctx, hoa, self.macs.get(hoa), o.frame, end):
+            for pkt in _nd_from_mn(ctx, hoa, self.macs.get(hoa), o.frame, w.next_frame):
                 hits.append(Hit("Mobile node did Neighbor Discovery for its home address after MCOA "
                                 f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
                                 ctx.dialect_of(o.frame)))
         return hits
 
 
-# fed the outcomes; the ND-owner changes (rare) are read at the end and stay kept
-nd_after_returnhome = PerKey(NdAfterReturnhome, ev.BindingUpdateProcessed, name="nd_after_returnhome",
-                             packets=frozenset({"BU-home", "ND"}))
-
-
-def _with_next_owner(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, ev.HomeNdOwner | None]]:
-    """Each ND-owner change (processing order) with the next one for the same home address."""
-    following: dict[int, ev.HomeNdOwner | None] = {}
-    for changes in ctx.nd_owners_by_hoa.values():
-        for i, o in enumerate(changes):
-            following[id(o)] = changes[i + 1] if i + 1 < len(changes) else None
-    for o in ctx.of(ev.HomeNdOwner):
-        yield o, following[id(o)]
+nd_after_returnhome = PerKey(NdAfterReturnhome, ev.BindingUpdateProcessed, ev.HomeNdOwner,
+                             name="nd_after_returnhome", packets=frozenset({"BU-home", "ND"}))
 
 
 class NotOnlyRouterAllowedNd:
