@@ -131,3 +131,32 @@ def test_a_state_judged_after_its_bu_answers_the_same_when_asked_again() -> None
     assert first == [("MCOA320", 4)]
     assert [(f.rule, f.frame) for f in checker.finish(engine)] == first
     assert [s.frame for s in state.pending] == [4]  # type: ignore[attr-defined]
+
+
+def test_a_state_reading_bu_sightings_is_not_fed_the_others() -> None:
+    fed: list[tuple[str, int]] = []
+
+    class Recorder:
+        def observe(self, e: object, reader: object) -> None:
+            fed.append((type(e).__name__, e.frame))  # type: ignore[attr-defined]
+
+        def hits(self, ctx: HistoryContext) -> list[Hit]:
+            return []
+
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    events = [e for p in packets for e in engine.feed(p)]
+    rule = PerKey(Recorder, ev.BindingUpdateProcessed, ev.MessageSeen, name="recorder",
+                  seen=frozenset({"BU"}))
+    rule(HistoryContext(events, {p.frame: p for p in packets}, CheckerConfig()))
+    assert fed == [("MessageSeen", 1), ("BindingUpdateProcessed", 2)]  # not the BA's sighting
+    sightings = [e for e in events if isinstance(e, ev.MessageSeen)]
+    assert [rule.feeds(e) for e in sightings] == [True, False]
+    # streaming: sightings are dispatched by message kind; MCOA206 reads only BUs'
+    checker = Checker(CheckerConfig(select=("MCOA206",)), streaming=True)
+    engine = BindingEngine()
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    (state,) = checker._states
+    assert checker._state_dispatch["BU"] == (state.observe,)
+    assert checker._state_dispatch["BA"] == ()

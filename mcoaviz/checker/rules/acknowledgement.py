@@ -14,7 +14,7 @@ from dissector.records import BindingAck, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -439,7 +439,7 @@ class BidAfterProhibited(_BidBusAfter):
 
 
 bid_after_prohibited = PerKey(BidAfterProhibited, ev.BindingUpdateProcessed, ev.MessageSeen,
-                              name="bid_after_prohibited")
+                              name="bid_after_prohibited", seen=BU_SIGHTINGS)
 
 
 class BidAfterLegacyAck(_BidBusAfter):
@@ -459,7 +459,7 @@ class BidAfterLegacyAck(_BidBusAfter):
 
 
 bid_after_legacy_ack = PerKey(BidAfterLegacyAck, ev.BindingUpdateProcessed, ev.MessageSeen,
-                              name="bid_after_legacy_ack")
+                              name="bid_after_legacy_ack", seen=BU_SIGHTINGS)
 
 
 def overwrite_requested(packet: Packet | None) -> bool:
@@ -509,7 +509,7 @@ class ConflictNotResolved:
 
 
 conflict_not_resolved = PerKey(ConflictNotResolved, ev.BindingUpdateProcessed, ev.MessageSeen,
-                               name="conflict_not_resolved")
+                               name="conflict_not_resolved", seen=BU_SIGHTINGS)
 
 
 Retry = tuple[int, float, str | None, int | None, int, int, Dialect]
@@ -593,7 +593,7 @@ class StaleSequenceAfter135(_RetryAfter135):
 
 
 stale_sequence_after_135 = PerKey(StaleSequenceAfter135, ev.BindingUpdateProcessed, ev.UnmatchedBA,
-                                  ev.MessageSeen, name="stale_sequence_after_135")
+                                  ev.MessageSeen, name="stale_sequence_after_135", seen=BU_SIGHTINGS)
 
 
 class LiteralRetryAfter135(_RetryAfter135):
@@ -611,7 +611,7 @@ class LiteralRetryAfter135(_RetryAfter135):
 
 
 literal_retry_after_135 = PerKey(LiteralRetryAfter135, ev.BindingUpdateProcessed, ev.UnmatchedBA,
-                                 ev.MessageSeen, name="literal_retry_after_135")
+                                 ev.MessageSeen, name="literal_retry_after_135", seen=BU_SIGHTINGS)
 
 
 class BootstrapWithoutOverwrite:
@@ -652,5 +652,5 @@ class BootstrapWithoutOverwrite:
 
 
 bootstrap_without_overwrite = PerKey(BootstrapWithoutOverwrite, ev.MessageSeen, ev.BindingStarted,
-                                     name="bootstrap_without_overwrite")
+                                     name="bootstrap_without_overwrite", seen=BU_SIGHTINGS)
 

@@ -15,7 +15,7 @@ from dissector.records import BindingAck, BindingIdentifier, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -107,7 +107,7 @@ class NoCoaAfterUnknownCoa:
 
 
 no_coa_after_unknown_coa = PerKey(NoCoaAfterUnknownCoa, ev.BindingUpdateProcessed, ev.MessageSeen,
-                                  name="no_coa_after_unknown_coa")
+                                  name="no_coa_after_unknown_coa", seen=BU_SIGHTINGS)
 
 
 def _first_ends(ctx: HistoryContext) -> dict[BindingKey, float]:
@@ -376,7 +376,8 @@ class UseAfterFullDeregistration(_UseAfterWipe):
 
 # fed outcomes, BU sightings and unbound data; ``held_at`` at the end reads the binding events (kept)
 use_after_full_deregistration = PerKey(UseAfterFullDeregistration, ev.BindingUpdateProcessed, ev.MessageSeen,
-                                       ev.DataWithoutBinding, name="use_after_full_deregistration")
+                                       ev.DataWithoutBinding, name="use_after_full_deregistration",
+                                       seen=BU_SIGHTINGS)
 
 
 class ForeignUseAfterLegacyHomeAck(_UseAfterWipe):
@@ -406,7 +407,7 @@ class ForeignUseAfterLegacyHomeAck(_UseAfterWipe):
 
 foreign_use_after_legacy_home_ack = PerKey(ForeignUseAfterLegacyHomeAck, ev.BindingUpdateProcessed,
                                            ev.MessageSeen, ev.DataWithoutBinding,
-                                           name="foreign_use_after_legacy_home_ack")
+                                           name="foreign_use_after_legacy_home_ack", seen=BU_SIGHTINGS)
 
 
 class SeveralCoasWithoutBids:

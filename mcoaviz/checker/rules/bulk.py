@@ -6,8 +6,8 @@ from dissector.codepoints import BAStatus
 from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
-from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit, seq_before
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
+from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit
 from mcoaviz.engine import events as ev
 
 # draft MCOA BULK REGISTRATION NOT SUPPORTED / RFC BULK REGISTRATION PROHIBITED
@@ -120,13 +120,14 @@ class BulkSequenceBelowBinding:
         mine = self.last.get(pair)
         if mine is None:
             mine = self.last[pair] = {}
+        # seq_before inlined (a call per BID per BU): a is older than b when 0 < (b - a) % 65536 < 32768
         if len(m.bids) > 1:
-            older = [b for b in m.bids if b in mine and seq_before(seq, mine[b])]
+            older = [b for b in m.bids if b in mine and 0 < (mine[b] - seq) % 65536 < 32768]
             if older:
                 self.found.append((m, older[0], mine[older[0]]))
         for b in m.bids:
             prev = mine.get(b)
-            if prev is None or seq_before(prev, seq):
+            if prev is None or 0 < (seq - prev) % 65536 < 32768:
                 mine[b] = seq
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
@@ -136,7 +137,7 @@ class BulkSequenceBelowBinding:
 
 
 bulk_sequence_below_binding = PerKey(BulkSequenceBelowBinding, ev.MessageSeen,
-                                     name="bulk_sequence_below_binding")
+                                     name="bulk_sequence_below_binding", seen=BU_SIGHTINGS)
 
 
 def _refused(p: ev.BindingUpdateProcessed, status: int) -> bool:
@@ -170,7 +171,7 @@ class BulkAfterRefusal:
 
 
 bulk_after_refusal = PerKey(BulkAfterRefusal, ev.BindingUpdateProcessed, ev.MessageSeen,
-                            name="bulk_after_refusal")
+                            name="bulk_after_refusal", seen=BU_SIGHTINGS)
 
 
 @PerOutcome

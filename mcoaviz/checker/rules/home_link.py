@@ -19,7 +19,13 @@ from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, 
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
-from mcoaviz.checker.rules.return_home import HomeOutcome, ReturnhomeWindows, Window, home_outcome
+from mcoaviz.checker.rules.return_home import (
+    HomeOutcome,
+    ReturnhomeWindows,
+    Window,
+    forget_home_outcome,
+    home_outcome,
+)
 from mcoaviz.engine import events as ev
 
 NS, NA = 135, 136
@@ -390,6 +396,7 @@ class HomeAddressUsedBeforeAck:
             self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         hits: list[Hit] = []
         if not ctx.watched_data:  # no untunnelled data from a home address was watched
             return hits
@@ -597,6 +604,7 @@ class HaSolicitsDespiteLla(ReturnhomeWindows):
             self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         hits: list[Hit] = []
         if not ctx.nd_by_target:  # no NS at all
             return hits
@@ -644,6 +652,7 @@ class NdWithOtherRouters:
             self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         hits: list[Hit] = []
         if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
             return hits

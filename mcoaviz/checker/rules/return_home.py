@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from dissector.codepoints import BAStatus
 from dissector.records import BindingIdentifier, BindingUpdate, LinkLayerAddress, Packet
@@ -100,8 +101,28 @@ class HomeOutcome:
     ba: tuple[int, float, bytes | None] | None  # the captured BA: (frame, time, source MAC)
 
 
+_LAST: list[Any] = [None, None, None]  # (outcome, reader, its HomeOutcome): see ``home_outcome``
+
+
 def home_outcome(p: ev.BindingUpdateProcessed, reader: EventReader) -> HomeOutcome | None:
-    """The outcome's ``HomeOutcome`` when its BU had a BID option with the H flag, else None."""
+    """The outcome's ``HomeOutcome`` when its BU had a BID option with the H flag, else None.
+    Six rules ask about every outcome, one after the other: the last answer is remembered (the
+    same event read through the same reader is the same answer; ``forget_home_outcome``)."""
+    last = _LAST
+    if last[0] is p and last[1] is reader:  # both held here: their ids cannot be reused meanwhile
+        return last[2]
+    found = last[2] = _home_outcome(p, reader)
+    last[0], last[1] = p, reader
+    return found
+
+
+def forget_home_outcome() -> None:
+    """Drop the remembered answer (each rule's ``hits``: the reader, a context or the streaming
+    checker's, is not held past the analysis)."""
+    _LAST[:] = [None, None, None]
+
+
+def _home_outcome(p: ev.BindingUpdateProcessed, reader: EventReader) -> HomeOutcome | None:
     bu = reader.packet(p.bu_frame)
     home = _home_flag_bids(bu)
     if bu is None or not home:
@@ -169,6 +190,7 @@ class NdBeforeHomeAck:
             self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         hits: list[Hit] = []
         if not ctx.nd_by_target:  # no ND in the capture: nothing to find (a cost only where ND is)
             return hits
@@ -254,6 +276,7 @@ class NdAfterReturnhome(ReturnhomeWindows):
             self.macs[e.key.hoa] = home.bu_mac
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         if not ctx.nd_by_target:
             return []
         hits = []
@@ -298,6 +321,7 @@ class NotOnlyRouterAllowedNd:
             self.allowed.append((home, allowed[0].bid))  # type: ignore[arg-type]
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
         hits: list[Hit] = []
         if not ctx.ra_packets:  # no router advertised anything
             return hits
