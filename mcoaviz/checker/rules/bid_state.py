@@ -137,13 +137,16 @@ class UnknownBidWithoutCoaAccepted:
     def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if not _rfc(p) or p.deregistration or p.ba_frame is None:
             return
+        bu = reader.packet(p.bu_frame)  # the usual BU carries every CoA: decided before the BA is looked at
+        if bu is None or bu.mobility is None:
+            return
+        no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}
+        if not no_coa:
+            return
         answer = _answer(p, reader)
         if answer is None:
             return
-        bu, ba = answer
-        no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}  # type: ignore[union-attr]
-        if not no_coa:
-            return
+        ba = answer[1]
         bids = tuple(r.bid for r in p.results if r.bid in no_coa and r.accepted)
         if bids:
             self.accepted.append((p.key.node, p.key.hoa, p.bu_time, ba.frame, ba.time, bids))

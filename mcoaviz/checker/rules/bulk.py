@@ -113,19 +113,23 @@ class BulkSequenceBelowBinding:
         self.found: list[tuple[ev.MessageSeen, int, int]] = []  # (bulk BU, BID, its last seq)
 
     def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
-        seq = m.seq
-        if seq is None or m.kind != "BU":
+        seq = m.seq  # fed BU sightings only (``seen=``)
+        if seq is None:
             return
         pair = (m.hoa, m.peer)
         mine = self.last.get(pair)
         if mine is None:
             mine = self.last[pair] = {}
-        # seq_before inlined (a call per BID per BU): a is older than b when 0 < (b - a) % 65536 < 32768
-        if len(m.bids) > 1:
-            older = [b for b in m.bids if b in mine and 0 < (mine[b] - seq) % 65536 < 32768]
-            if older:
-                self.found.append((m, older[0], mine[older[0]]))
-        for b in m.bids:
+        bids = m.bids
+        # seq_before inlined (asked per BID of every BU): a is older than b when
+        # 0 < (b - a) % 65536 < 32768
+        if len(bids) > 1 and mine:
+            for b in bids:  # the first bulked BID whose last sequence number is newer
+                prev = mine.get(b)
+                if prev is not None and 0 < (prev - seq) % 65536 < 32768:
+                    self.found.append((m, b, prev))
+                    break
+        for b in bids:
             prev = mine.get(b)
             if prev is None or 0 < (seq - prev) % 65536 < 32768:
                 mine[b] = seq

@@ -124,8 +124,15 @@ def forget_home_outcome() -> None:
 
 def _home_outcome(p: ev.BindingUpdateProcessed, reader: EventReader) -> HomeOutcome | None:
     bu = reader.packet(p.bu_frame)
+    if bu is None or bu.mobility is None:
+        return None
+    for b in bu.mobility.bids:
+        if b.flags_byte & 0xA0:  # H in either dialect (RFC 0x80, draft 0x20) may be set
+            break
+    else:
+        return None  # the usual BU: no need to look closer
     home = _home_flag_bids(bu)
-    if bu is None or not home:
+    if not home:
         return None
     ba = reader.packet(p.ba_frame)
     mh = bu.mobility
