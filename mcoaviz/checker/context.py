@@ -186,8 +186,8 @@ class Folds:
     capture carries, whether any BID option has an IPv4 CoA, the MACs of mobile nodes and of
     senders, and the BID dialect of a frame where it differs from its pair's."""
 
-    __slots__ = ("_sets", "bid_dialects", "bu_interfaces", "ipv4_bid", "macs_by_source", "mn_macs",
-                 "option_kinds", "visible")
+    __slots__ = ("_sets", "bid_dialects", "bu_interfaces", "home_bu_interfaces", "ipv4_bid",
+                 "macs_by_source", "mn_macs", "option_kinds", "visible")
 
     SHARED_LIMIT = 1 << 12  # distinct value sets shared (a memory bound: past it, sharing starts over)
 
@@ -204,6 +204,9 @@ class Folds:
         self.visible: dict[tuple[str, str], frozenset[int]] = {}
         # (HoA, BID) of first-seen BUs -> the capture interfaces their BUs came in on
         self.bu_interfaces: dict[tuple[str, int | None], frozenset[int]] = {}
+        # home address -> the capture interfaces of BUs sent from it untunnelled, without a Home
+        # Address option (from the home link; MCOA415)
+        self.home_bu_interfaces: dict[str, frozenset[int]] = {}
 
     @classmethod
     def of(cls, packets: Mapping[int, Packet], frame_dialects: Mapping[int, Dialect]) -> Folds:
@@ -244,6 +247,9 @@ class Folds:
                 if bids[0].dialect is not dialect:
                     self.bid_dialects[p.frame] = bids[0].dialect
         mac, src = path.mac_src, path.src
+        if src and mh is not None and path.tunnel is None and path.home_address_option is None \
+                and mh.type_name == "BU":
+            self._add(self.home_bu_interfaces, src, p.interface)
         if not mac or path.tunnel is not None:
             return
         if src:
@@ -502,6 +508,12 @@ class HistoryContext:
             if packet is not None:
                 folds.observe_bu(m, packet)
         return folds.bu_interfaces
+
+    @property
+    def home_bu_interfaces(self) -> dict[str, frozenset[int]]:
+        """Home address -> capture interfaces of the BUs it sent from the home link (untunnelled,
+        no Home Address option, from the home address), folded from every BU."""
+        return self.folded.home_bu_interfaces
 
     def bu_interfaces(self, hoa: str, bid: int | None) -> frozenset[int]:
         """The capture interfaces the BUs (first sightings) for (HoA, BID) came in on."""

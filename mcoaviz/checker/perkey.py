@@ -15,8 +15,10 @@ rule written as a *state* instead keeps only what it still needs per key (a home
   streaming checker it holds none of the rule's kinds) and must not change the state: a live
   view asks again.
 
-``PerKey(State, *kinds, name=...)`` wraps the class as the rule's ``check`` (the kinds are the
-rule's ``reads``: tests/checker/test_perkey.py holds them equal; the docstring is the rule's).
+``PerKey(State, *kinds, name=..., packets=..., seen=...)`` wraps the class as the rule's ``check``
+(the kinds it is fed are part of the rule's ``reads``; ``packets``: the packet needs ``hits``
+reads of the end context, kept for it; ``seen``: the message kinds of the sightings it is fed;
+the docstring is the rule's).
 Called with a ``HistoryContext`` it is the batch form: a fresh state fed ``ctx.in_order(*kinds)``,
 then ``hits(ctx)`` (what tests and ``history="all"`` run). The streaming checker
 (``Checker(streaming=True)``) makes one state per rule and feeds it as the engine emits events,
@@ -33,8 +35,10 @@ from dissector.codepoints import Dialect
 from dissector.records import Packet
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, dialect_of
 from mcoaviz.checker.finding import Hit
+from mcoaviz.engine.events import MessageSeen
 
 STATE = "state"
+BU_SIGHTINGS = frozenset({"BU"})  # ``seen=``: a rule that reads only the sightings of BUs
 
 
 class EventReader(Protocol):
@@ -61,18 +65,33 @@ class PerKey:
 
     unit = STATE
 
-    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str) -> None:
+    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str,
+                 packets: frozenset[str] = frozenset(), seen: frozenset[str] | None = None) -> None:
         self.make = state
         self.kinds = kinds
+        # the message kinds of the ``MessageSeen`` events it is fed (e.g. {"BU"}); None: all. The
+        # others are not fed at all (a call per sighting per rule saved: half are BAs)
+        self.seen = seen
+        # the signalling packets ``hits`` reads of the end context (needs, checker/keep.py, e.g.
+        # "ND" for the home-link rules): the streaming checker keeps those for it
+        self.packets = packets
         self.__doc__ = state.__doc__
         self.__name__ = name
 
     def __call__(self, ctx: HistoryContext) -> list[Hit]:
         state = self.make()
-        observe = state.observe
+        observe, seen = state.observe, self.seen
         for event in ctx.in_order(*self.kinds):
-            observe(event, ctx)
+            if seen is None or event.__class__ is not MessageSeen or event.kind in seen:
+                observe(event, ctx)
         return state.hits(ctx)
+
+    def feeds(self, event: object) -> bool:
+        """Whether the state is fed this event (its class is one of ``kinds``; a sighting of a
+        message kind in ``seen``)."""
+        if not isinstance(event, self.kinds):
+            return False
+        return self.seen is None or event.__class__ is not MessageSeen or event.kind in self.seen
 
 
 class StreamReader:
@@ -105,4 +124,4 @@ class StreamReader:
                           self.config)
 
 
-__all__ = ["STATE", "EventReader", "PerKey", "RuleState", "StreamReader"]
+__all__ = ["BU_SIGHTINGS", "STATE", "EventReader", "PerKey", "RuleState", "StreamReader"]

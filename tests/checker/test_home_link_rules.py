@@ -219,3 +219,27 @@ def test_returned_home_is_released_once_the_kept_data_is_full(monkeypatch) -> No
         versions.append((checker.returned_version, checker.returned_home))
     assert versions == [(0, frozenset()), (1, {HOA}), (1, {HOA}), (2, frozenset()), (2, frozenset())]
     assert [p.frame for p in checker._home_data] == [3, 4]
+
+
+def test_nd_after_returnhome_knows_the_mobile_node_by_its_home_bus_mac() -> None:
+    # MCOA404 keeps the source MAC of each home address's H-flag BU (a per-key state) to tell the
+    # MN's NS/NA from others' when they do not come from the home address itself
+    other_mac = b"\x02\x00\x00\x00\x00\x99"
+    found = check(rfc_home_bu(), ba(1, bid(1), status=5, dst=HOA),
+                  nd(136, HOA, src="fe80::5"),  # the MN (its BU's MAC) from its link-local address
+                  nd(136, HOA, src="fe80::9", mac_src=other_mac))  # another node: not the MN's
+    assert hits(found, "MCOA404") == [3]
+
+
+def test_proxy_nd_window_closes_when_the_home_binding_expires() -> None:
+    # MCOA411's per-key state closes a RETURNHOME window at the home binding's end even when no
+    # ND-owner change comes with it (an expiry): a router's NS after it is not the HA's to answer
+    def packets(lifetime: int) -> list:  # noqa: ANN401 - test helper
+        return [rfc_home_bu(lifetime=lifetime),
+                ba(1, bid(1), status=5, dst=HOA, mac_src=HA_MAC, lifetime=lifetime),
+                nd(135, HOA, src="fe80::f:1", mac_src=ROUTER_MAC, at=1010.0),
+                # the capture goes on past RetransTimer
+                nd(136, "2001:db8:a::99", src="2001:db8:a::99", mac_src=ROUTER_MAC, at=1012.0)]
+
+    assert hits(check(*packets(400)), "MCOA411") == [3]  # still held: unanswered NS
+    assert hits(check(*packets(4)), "MCOA411") == []  # expired at 1006, before the NS

@@ -10,7 +10,7 @@ import pytest
 
 from dissector.codepoints import Dialect
 from mcoaviz.checker import Checker
-from mcoaviz.checker.context import Folds, FrameDialects, HistoryContext
+from mcoaviz.checker.context import CheckerConfig, Folds, FrameDialects, HistoryContext
 from mcoaviz.checker.keep import Keeper, kept_frames, packet_kind
 from mcoaviz.checker.registry import packets_read
 from mcoaviz.engine.engine import BindingEngine
@@ -42,7 +42,8 @@ def test_the_streaming_checker_keeps_what_the_declarations_keep_and_folds_the_re
     assert list(streamed.history_context().packets) == sorted(streamed._signalling)  # frame order
     # folded as the packets came = folded from all of them at the end
     folded, again = streamed._folds, Folds.of(every, full._dialects)
-    for name in ("option_kinds", "ipv4_bid", "mn_macs", "macs_by_source", "bid_dialects", "visible"):
+    for name in ("option_kinds", "ipv4_bid", "mn_macs", "macs_by_source", "bid_dialects", "visible",
+                 "home_bu_interfaces"):
         assert getattr(folded, name) == getattr(again, name), name
     assert folded.bu_interfaces == full._folds.bu_interfaces
     unfolded = HistoryContext(ctx.events, every, ctx.config, frame_dialects=full._dialects)
@@ -58,7 +59,8 @@ def test_refreshes_of_a_clean_registration_are_not_kept() -> None:
     engine, checker = BindingEngine(), Checker(streaming=True)
     for p in packets:
         checker.observe(p, engine.feed(p))
-    assert list(checker._signalling) == [1]  # the home address's first BU (MCOA314 reads it)
+    # none: MCOA314 reads the home address's first BU as it comes (a per-key state)
+    assert list(checker._signalling) == []
     assert checker._pending == {}
     assert checker.finish(engine) == b.check(*exchanges)  # and finds what the batch checker finds
 
@@ -69,9 +71,15 @@ def test_a_rejected_answer_keeps_both_packets_and_the_next_bus_of_the_home_addre
     engine, checker = BindingEngine(), Checker(streaming=True)
     for p in packets:
         checker.observe(p, engine.feed(p))
-    # the rejected exchange (MCOA115/316...), the BU after it (MCOA311/317); not the BA to that
-    assert sorted(checker._signalling) == [1, 2, 3]
-    assert [packet_kind(p) for p in checker._signalling.values()] == ["BU", "BA", "BU"]
+    # the rejected exchange, the BU after it: what the declarations "answer-rejected" (MCOA115,
+    # 316, 317) and "BU-after-rejected" (MCOA311, 317) keep; not the BA to that
+    ctx = HistoryContext(engine.events, {p.frame: p for p in packets}, CheckerConfig())
+    by_frame = {p.frame: p for p in packets}
+    kept = kept_frames({"answer-rejected", "BU-after-rejected"}, by_frame, ctx.answered)
+    assert sorted(kept) == [1, 2, 3]
+    assert [packet_kind(by_frame[f]) for f in sorted(kept)] == ["BU", "BA", "BU"]
+    # those rules are per-key states now (they read the packets as they come): none is kept
+    assert checker._signalling == {}
 
 
 def test_stateful_needs_follow_the_capture() -> None:

@@ -98,3 +98,65 @@ def test_the_stream_reader_finds_the_current_pending_and_kept_packets() -> None:
     reader = StreamReader(CheckerConfig(), {}, {pending.frame: pending}, {kept.frame: kept})
     reader.current = current
     assert [reader.packet(f) for f in (1, 2, 3, 4, None)] == [current, pending, kept, None, None]
+
+
+def test_the_packets_a_per_key_rule_reads_at_the_end_are_kept_for_it() -> None:
+    # MCOA419 is fed the outcomes but reads the ND and RA packets of the end context
+    # (``PerKey.packets``): alone, the streaming checker keeps those (and home BUs), nothing else
+    rule = BY_CODE["MCOA419"]
+    assert rule.unit == STATE and rule.check.packets == {"BU-home", "ND", "RA"}  # type: ignore[attr-defined]
+    checker = Checker(CheckerConfig(select=("MCOA419",)), streaming=True)
+    assert not checker._history_rules and checker._keeper is not None
+    assert checker._keeper.needs == {"BU-home", "ND", "RA"}
+    packets = b.number([b.ra("2001:db8:1::/64", mac_src=b.ROUTER_MAC), b.bu(1, b.bid(1, b.COA1)),
+                        b.nd(136, b.HOA), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    assert sorted(checker._signalling) == [1, 3]  # the RA and the NA, not the plain BU or its BA
+
+
+def test_a_state_judged_after_its_bu_answers_the_same_when_asked_again() -> None:
+    # MCOA320 judges a shared CoA once every event of the BU is in: the last BU's is still
+    # pending at the end; ``hits`` reports it without settling it, so asking again finds the same
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1)),
+                        b.bu(2, b.bid(2, b.COA1)), b.ba(2, b.bid(2))])
+    engine = BindingEngine()
+    checker = Checker(CheckerConfig(select=("MCOA320",)), streaming=True)
+    (state,) = checker._states
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    assert [s.frame for s in state.pending] == [4] and state.found == []  # type: ignore[attr-defined]
+    first = [(f.rule, f.frame) for f in checker.finish(engine)]
+    assert first == [("MCOA320", 4)]
+    assert [(f.rule, f.frame) for f in checker.finish(engine)] == first
+    assert [s.frame for s in state.pending] == [4]  # type: ignore[attr-defined]
+
+
+def test_a_state_reading_bu_sightings_is_not_fed_the_others() -> None:
+    fed: list[tuple[str, int]] = []
+
+    class Recorder:
+        def observe(self, e: object, reader: object) -> None:
+            fed.append((type(e).__name__, e.frame))  # type: ignore[attr-defined]
+
+        def hits(self, ctx: HistoryContext) -> list[Hit]:
+            return []
+
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    events = [e for p in packets for e in engine.feed(p)]
+    rule = PerKey(Recorder, ev.BindingUpdateProcessed, ev.MessageSeen, name="recorder",
+                  seen=frozenset({"BU"}))
+    rule(HistoryContext(events, {p.frame: p for p in packets}, CheckerConfig()))
+    assert fed == [("MessageSeen", 1), ("BindingUpdateProcessed", 2)]  # not the BA's sighting
+    sightings = [e for e in events if isinstance(e, ev.MessageSeen)]
+    assert [rule.feeds(e) for e in sightings] == [True, False]
+    # streaming: sightings are dispatched by message kind; MCOA206 reads only BUs'
+    checker = Checker(CheckerConfig(select=("MCOA206",)), streaming=True)
+    engine = BindingEngine()
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    (state,) = checker._states
+    assert checker._state_dispatch["BU"] == (state.observe,)
+    assert checker._state_dispatch["BA"] == ()

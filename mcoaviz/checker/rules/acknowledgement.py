@@ -6,14 +6,15 @@ All rules here are history rules: they pair BU and BA through the engine's
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import Packet
+from dissector.records import BindingAck, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -27,11 +28,6 @@ CONFLICT = int(BAStatus.MCOA_NON_MCOA_BINDING_EXISTS)  # draft: MCOA BID CONFLIC
 PROHIBITED = int(BAStatus.MCOA_PROHIBITED)
 UNKNOWN_COA = int(BAStatus.MCOA_UNKNOWN_COA)
 DRAFT05 = Dialect.DRAFT05.value  # a plain str: an enum's .value is a property call, asked per outcome
-
-
-def _answered(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
-    """(outcome, BU packet, BA packet) for every BU the engine paired with a captured BA."""
-    yield from ctx.answered
 
 
 def _dialect(p: ev.BindingUpdateProcessed) -> Dialect:
@@ -180,7 +176,7 @@ unknown_bid_deregistration_accepted = PerKey(UnknownBidDeregistrationAccepted, e
                                              name="unknown_bid_deregistration_accepted")
 
 
-def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
+class UnknownBidDeregistrationStatus:
     """What: a rejected de-registration of a BID the receiver did not hold, with a status other
     than 133 (RFC 5648 also allows 167).
     Why: draft §6.3 an HA "SHOULD also return ... [not Home Agent for this mobile node, 133]"
@@ -188,26 +184,38 @@ def unknown_bid_deregistration_status(ctx: HistoryContext) -> list[Hit]:
     Whether the BID was held comes from the engine's binding events before the BU.
     Example: BU Lifetime 0 for unknown BID 9 to the HA -> BA status 128 -> finding at the BA.
     """
-    hits = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        self.rejected: list[ev.BindingUpdateProcessed] = []  # rejected de-registrations (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if p.ba_frame is None or not p.deregistration:
-            continue
-        draft = _dialect(p) is Dialect.DRAFT05
-        if draft and p.role != "home-agent":
-            continue
-        if not any(r.action == "rejected" for r in p.results):  # the bindings held only matter then
-            continue
-        allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
-        held = {k.bid for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
-        for r in p.results:
-            if r.action == "rejected" and r.bid not in held and r.status not in allowed:
-                hits.append(Hit(f"De-registration of unknown BID {r.bid} was rejected with status "
-                                f"{r.status} instead of 133.", p.ba_frame, p.time, p.key.hoa, r.bid,
-                                _dialect(p)))
-    return hits
+            return
+        if p.role != "home-agent" and _dialect(p) is Dialect.DRAFT05:
+            return
+        if any(r.action == "rejected" for r in p.results):  # the bindings held only matter then
+            self.rejected.append(p)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for p in self.rejected:
+            draft = _dialect(p) is Dialect.DRAFT05
+            allowed = {NOT_HOME_AGENT} if draft else {NOT_HOME_AGENT, UNKNOWN_COA}
+            held = {k.bid for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
+            for r in p.results:
+                if r.action == "rejected" and r.bid not in held and r.status not in allowed:
+                    hits.append(Hit(f"De-registration of unknown BID {r.bid} was rejected with status "
+                                    f"{r.status} instead of 133.", p.ba_frame, p.time, p.key.hoa, r.bid,
+                                    _dialect(p)))
+        return hits
 
 
-def conflict_not_reported(ctx: HistoryContext) -> list[Hit]:
+# fed the outcomes; ``held_at`` at the end reads the binding events (still kept)
+unknown_bid_deregistration_status = PerKey(UnknownBidDeregistrationStatus, ev.BindingUpdateProcessed,
+                                           name="unknown_bid_deregistration_status")
+
+
+class ConflictNotReported:
     """What: a receiver holding a regular (non-BID) binding for the home address accepted a BU
     with BID options and without the O flag, instead of answering BID CONFLICT / 165.
     Why: draft §6.3 "If the receiver has a regular binding ... In this case, the receiver MUST
@@ -216,23 +224,48 @@ def conflict_not_reported(ctx: HistoryContext) -> list[Hit]:
     regular binding was held comes from the engine's binding events.
     Example: regular BU + BA 0, then BU with BID 1 (no O) -> BA status 0 -> finding at that BA.
     """
-    hits: list[Hit] = []
-    ever = shared(ctx, _regular_pairs)
-    if not ever:  # no node ever held a regular binding
-        return hits
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        # accepted BID BUs without O, per (node, HoA), as 4 floats each (BA frame, time, BU time,
+        # status code): whether a regular binding covered the BU is known only at the end (a
+        # binding older than the capture is found at its first refresh, starting at the capture's
+        # start), so each is kept, but as ~32 bytes, not its outcome event
+        self.accepted: dict[tuple[str, str], array[float]] = {}
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if p.ba_frame is None or p.regular or p.overwrite or p.deregistration:
-            continue
-        if p.ba_status is None or p.ba_status >= 128 or p.ba_status == CONFLICT:
-            continue
-        if (p.key.node, p.key.hoa) not in ever:
-            continue
-        regular = [k for k, _coa in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa) if k.bid is None]
-        if regular:
-            hits.append(Hit(f"BU with BID option(s) and no O flag was accepted (status {p.ba_status}) "
-                            "although a regular binding existed; expected BID CONFLICT / 165.", p.ba_frame,
-                            p.time, p.key.hoa, None, _dialect(p)))
-    return hits
+            return
+        status = p.ba_status
+        if status is None or status >= 128 or status == CONFLICT:
+            return
+        pair = (p.key.node, p.key.hoa)
+        found = self.accepted.get(pair)
+        if found is None:
+            found = self.accepted[pair] = array("d")
+        found.extend((p.ba_frame, p.time, p.bu_time, status * 2 + (p.dialect == DRAFT05)))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        ever = shared(ctx, _regular_pairs)
+        if not ever:  # no node ever held a regular binding
+            return []
+        found: list[tuple[float, Hit]] = []
+        for pair in self.accepted.keys() & ever:
+            node, hoa = pair
+            rows = self.accepted[pair]
+            for i in range(0, len(rows), 4):
+                frame, time, bu_time, code = rows[i:i + 4]
+                if any(k.bid is None for k, _coa in ctx.held_at(bu_time, node=node, hoa=hoa)):
+                    status, draft = divmod(int(code), 2)
+                    found.append((frame, Hit(f"BU with BID option(s) and no O flag was accepted (status "
+                                             f"{status}) although a regular binding existed; expected BID "
+                                             "CONFLICT / 165.", int(frame), time, hoa, None,
+                                             Dialect.DRAFT05 if draft else Dialect.RFC5648)))
+        found.sort(key=lambda f: f[0])  # BA frame order, as the outcomes came
+        return [hit for _frame, hit in found]
+
+
+# fed the outcomes; ``held_at`` at the end reads the binding events (still kept)
+conflict_not_reported = PerKey(ConflictNotReported, ev.BindingUpdateProcessed, name="conflict_not_reported")
 
 
 def _regular_pairs(ctx: HistoryContext) -> frozenset[tuple[str, str]]:
@@ -241,7 +274,19 @@ def _regular_pairs(ctx: HistoryContext) -> frozenset[tuple[str, str]]:
                      if key.bid is None)
 
 
-def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
+def _answer(p: ev.BindingUpdateProcessed, reader: EventReader) -> tuple[Packet, Packet] | None:
+    """(BU packet, BA packet) of an outcome the engine paired with a captured BA, as
+    ``HistoryContext.answered`` has it; read as the outcome arrives (the BU is still pending)."""
+    if p.ba_frame is None:
+        return None
+    bu, ba = reader.packet(p.bu_frame), reader.packet(p.ba_frame)
+    if bu is None or ba is None or not bu.mobility or not ba.mobility \
+            or not isinstance(ba.mobility.body, BindingAck):
+        return None
+    return bu, ba
+
+
+class CoaMissingForUnknownBid:
     """What: (RFC 5648) the MN registered a BID without a care-of address (Length 4) that its
     peer did not know: the BA rejected it with MCOA UNKNOWN COA (167).
     Why: RFC §5.1 "the mobile node MUST include the care-of address in the Binding Identifier
@@ -252,19 +297,38 @@ def coa_missing_for_unknown_bid(ctx: HistoryContext) -> list[Hit]:
     error (MCOA316), not the MN's.
     Example: RFC BU Lifetime 400 with BID 7 Length 4 -> BA with BID 7 status 167 -> finding at the BU.
     """
-    hits = []
-    for p, bu, _ba in _answered(ctx):
-        if p.deregistration or _dialect(p) is not Dialect.RFC5648:
-            continue
+
+    def __init__(self) -> None:
+        # (outcome, BU frame, BU time, the 167 BIDs the BU sent without a CoA): rare
+        self.refused: list[tuple[ev.BindingUpdateProcessed, int, float, list[int]]] = []
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is None or p.deregistration or _dialect(p) is not Dialect.RFC5648:
+            return
         unknown = {r.bid for r in p.results if r.status == UNKNOWN_COA}
-        if unknown:  # a BID the peer still held is its mistake, not the MN's (MCOA316)
-            unknown -= _held_bids(ctx, p)
-        for b in bu.mobility.bids:  # type: ignore[union-attr]
-            if b.bid in unknown and b.coa is None:
-                hits.append(Hit(f"BID {b.bid} was registered without a care-of address although the peer "
-                                "did not know it (MCOA UNKNOWN COA).", bu.frame, bu.time, p.key.hoa, b.bid,
-                                Dialect.RFC5648))
-    return hits
+        if not unknown:
+            return
+        answer = _answer(p, reader)
+        if answer is None:
+            return
+        bu = answer[0]
+        bids = [b.bid for b in bu.mobility.bids if b.bid in unknown and b.coa is None]  # type: ignore[union-attr]
+        if bids:
+            self.refused.append((p, bu.frame, bu.time, bids))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for p, frame, time, bids in self.refused:
+            held = _held_bids(ctx, p)  # a BID the peer still held is its mistake, not the MN's (MCOA316)
+            hits += [Hit(f"BID {bid} was registered without a care-of address although the peer "
+                         "did not know it (MCOA UNKNOWN COA).", frame, time, p.key.hoa, bid, Dialect.RFC5648)
+                     for bid in bids if bid not in held]
+        return hits
+
+
+# fed the outcomes; ``held_at`` at the end reads the binding events (still kept)
+coa_missing_for_unknown_bid = PerKey(CoaMissingForUnknownBid, ev.BindingUpdateProcessed,
+                                     name="coa_missing_for_unknown_bid")
 
 
 def _held_bids(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> set[int]:
@@ -273,7 +337,7 @@ def _held_bids(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> set[int]:
             if k.bid is not None}
 
 
-def known_bid_rejected(ctx: HistoryContext) -> list[Hit]:
+class KnownBidRejected:
     """What: the receiver answered a registering BU for a BID it had accepted earlier and still
     held with 133 (unknown BID), 167 (MCOA UNKNOWN COA) or 165 (BID CONFLICT / NON-MCOA BINDING
     EXISTS, while it held no regular binding).
@@ -284,31 +348,46 @@ def known_bid_rejected(ctx: HistoryContext) -> list[Hit]:
     is a BID the engine installed only unconfirmed (draft BID CONFLICT, I-7; no BA seen).
     Example: BU BID 1 CoA c -> BA 0; BU BID 1 Length 4 -> BA with BID 1 status 167 -> finding at the BA.
     """
-    starts: dict[BindingKey, list[ev.BindingStarted]] | None = None
-    hits = []
-    for p, _bu, ba in _answered(ctx):
-        if p.deregistration:
-            continue
-        odd = [r for r in p.results
-               if r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)]
-        if not odd:
-            continue
-        held = ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
-        if any(k.bid is None for k, _coa in held):  # a regular binding: 165 is the right answer
-            odd = [r for r in odd if r.status != CONFLICT]
-        if starts is None:  # built once, only when some BA has one of these statuses
-            starts = {}
-            for b in ctx.of(ev.BindingStarted):
-                starts.setdefault(b.key, []).append(b)
-        bids = {k.bid for k, _coa in held
-                if (last := next((b for b in reversed(starts.get(k, [])) if b.time <= p.bu_time), None))
-                and last.confirmed}
-        for r in odd:
-            if r.bid in bids:
-                hits.append(_ba_hit(p, ba, f"BID {r.bid} was accepted earlier and is still bound, yet the "
-                                    f"BU refreshing it was answered {r.status} instead of updating it.",
-                                    r.bid))
-    return hits
+
+    def __init__(self) -> None:
+        self.refused: list[tuple[ev.BindingUpdateProcessed, int, float]] = []  # (outcome, BA frame, time)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is None or p.deregistration:
+            return
+        if not any(r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)
+                   for r in p.results):
+            return
+        answer = _answer(p, reader)
+        if answer is not None:
+            self.refused.append((p, answer[1].frame, answer[1].time))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        starts: dict[BindingKey, list[ev.BindingStarted]] | None = None
+        hits = []
+        for p, frame, time in self.refused:
+            odd = [r for r in p.results
+                   if r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)]
+            held = ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
+            if any(k.bid is None for k, _coa in held):  # a regular binding: 165 is the right answer
+                odd = [r for r in odd if r.status != CONFLICT]
+            if starts is None:  # built once, only when some BA has one of these statuses
+                starts = {}
+                for b in ctx.of(ev.BindingStarted):
+                    starts.setdefault(b.key, []).append(b)
+            bids = {k.bid for k, _coa in held
+                    if (last := next((b for b in reversed(starts.get(k, [])) if b.time <= p.bu_time), None))
+                    and last.confirmed}
+            for r in odd:
+                if r.bid in bids:
+                    hits.append(Hit(f"BID {r.bid} was accepted earlier and is still bound, yet the BU "
+                                    f"refreshing it was answered {r.status} instead of updating it.",
+                                    frame, time, p.key.hoa, r.bid, _dialect(p)))
+        return hits
+
+
+# fed the outcomes; ``held_at`` and the binding starts at the end read the binding events (kept)
+known_bid_rejected = PerKey(KnownBidRejected, ev.BindingUpdateProcessed, name="known_bid_rejected")
 
 
 # ----------------------------------------------------------------------- the MN's reactions
@@ -360,7 +439,7 @@ class BidAfterProhibited(_BidBusAfter):
 
 
 bid_after_prohibited = PerKey(BidAfterProhibited, ev.BindingUpdateProcessed, ev.MessageSeen,
-                              name="bid_after_prohibited")
+                              name="bid_after_prohibited", seen=BU_SIGHTINGS)
 
 
 class BidAfterLegacyAck(_BidBusAfter):
@@ -380,16 +459,7 @@ class BidAfterLegacyAck(_BidBusAfter):
 
 
 bid_after_legacy_ack = PerKey(BidAfterLegacyAck, ev.BindingUpdateProcessed, ev.MessageSeen,
-                              name="bid_after_legacy_ack")
-
-
-def _first_answer_with(ctx: HistoryContext, status: int) -> dict[tuple[str, str], ev.BindingUpdateProcessed]:
-    """Earliest BA (per HoA and peer) whose effective status includes ``status``."""
-    first: dict[tuple[str, str], ev.BindingUpdateProcessed] = {}
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        if p.ba_frame is not None and status in _effective_statuses(p):
-            first.setdefault((p.key.hoa, p.key.node), p)
-    return first
+                              name="bid_after_legacy_ack", seen=BU_SIGHTINGS)
 
 
 def overwrite_requested(packet: Packet | None) -> bool:
@@ -401,45 +471,109 @@ def overwrite_requested(packet: Packet | None) -> bool:
     return bool(header_o) or any(b.overwrite_flag for b in packet.mobility.bids)
 
 
-def conflict_not_resolved(ctx: HistoryContext) -> list[Hit]:
+class ConflictNotResolved:
     """What: after BID CONFLICT (draft) / NON-MCOA BINDING EXISTS (RFC, 165), the MN's next BU
     with BID options to that peer does not set the O flag.
     Why: draft §5.7 the MN "SHOULD stop sending Binding Updates with BID, or SHOULD use O flag";
     RFC §5.7 the MN MUST set O (I-8). Warning in draft-05, error in RFC 5648.
     Example: BU BID 1 -> BA 165 -> BU BID 1 without O -> finding at the last BU.
     """
-    hits = []
-    for (hoa, peer), p in _first_answer_with(ctx, CONFLICT).items():
-        nxt = ctx.next_bu(hoa, peer, p.ba_frame or 0)
-        if nxt is not None and nxt.bids and not overwrite_requested(ctx.packet(nxt.frame)):
-            hits.append(Hit(f"BU with BID option(s) after status 165 (frame {p.ba_frame}) does not set "
-                            "the O flag.", nxt.frame, nxt.time, hoa, nxt.bids[0], _dialect(p)))
-    return hits
+
+    def __init__(self) -> None:
+        # (HoA, peer) -> the first 165 answer's (BA frame, dialect) until the next BU resolves it
+        self.waiting: dict[tuple[str | None, str | None], tuple[int, Dialect]] = {}
+        self.judged: set[tuple[str | None, str | None]] = set()  # only the first 165 of a pair counts
+        self.found: list[Hit] = []
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen, reader: EventReader) -> None:
+        if isinstance(e, ev.MessageSeen):
+            waiting = self.waiting
+            if not waiting or e.kind != "BU":
+                return
+            pair = (e.hoa, e.peer)
+            first = waiting.get(pair)
+            if first is None or e.frame <= first[0]:
+                return
+            del waiting[pair]  # the next BU to that peer: judged once
+            if e.bids and not overwrite_requested(reader.packet(e.frame)):
+                self.found.append(Hit(f"BU with BID option(s) after status 165 (frame {first[0]}) does not "
+                                      "set the O flag.", e.frame, e.time, e.hoa, e.bids[0], first[1]))
+        elif e.ba_frame is not None and CONFLICT in _effective_statuses(e):
+            pair = (e.key.hoa, e.key.node)
+            if pair not in self.judged:
+                self.judged.add(pair)
+                self.waiting[pair] = (e.ba_frame, _dialect(e))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
 
 
-def _out_of_window_answers(ctx: HistoryContext) -> list[tuple[str, str, Packet]]:
-    """(HoA, peer, BA packet) for every BA with status 135, paired or not."""
-    found: list[tuple[str, str, Packet]] = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        ba = ctx.packet(p.ba_frame)
-        if ba is not None and p.ba_status == OUT_OF_WINDOW:
-            found.append((p.key.hoa, p.key.node, ba))
-    for u in ctx.of(ev.UnmatchedBA):
-        ba = ctx.packet(u.frame)
-        if ba is not None and u.status == OUT_OF_WINDOW:
-            found.append((u.key.hoa, u.key.node, ba))
-    return found
+conflict_not_resolved = PerKey(ConflictNotResolved, ev.BindingUpdateProcessed, ev.MessageSeen,
+                               name="conflict_not_resolved", seen=BU_SIGHTINGS)
 
 
-def _retries(ctx: HistoryContext) -> Iterator[tuple[ev.MessageSeen, int, int, Dialect]]:
-    """(next BU to the same peer, its sequence number, BA sequence number, dialect) after each 135."""
-    for hoa, peer, ba in _out_of_window_answers(ctx):
-        nxt = ctx.next_bu(hoa, peer, ba.frame)
-        if nxt is not None and nxt.seq is not None:
-            yield nxt, nxt.seq, ba.mobility.body.seq, ctx.dialect_of(nxt.frame)  # type: ignore[union-attr]
+Retry = tuple[int, float, str | None, int | None, int, int, Dialect]
 
 
-def stale_sequence_after_135(ctx: HistoryContext) -> list[Hit]:
+class _RetryAfter135:
+    """MCOA312 / MCOA313: every BA with status 135 (paired or not) waits, per (HoA, peer), for the
+    MN's next BU to that peer; the retry (its facts and the BA's sequence number) is kept."""
+
+    def __init__(self) -> None:
+        # (HoA, peer) -> (order, BA frame, BA sequence number) of the 135 answers waiting
+        self.waiting: dict[tuple[str | None, str | None], list[tuple[tuple[int, int], int, int]]] = {}
+        self.count = 0
+        # (order of the 135 answer, the retry's frame, time, HoA, first BID, seq, the BA's seq)
+        self.retries: list[tuple[tuple[int, int], int, float, str | None, int | None, int, int]] = []
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.UnmatchedBA | ev.MessageSeen,
+                reader: EventReader) -> None:
+        if isinstance(e, ev.MessageSeen):
+            if self.waiting and e.kind == "BU":
+                self._retry(e)
+            return
+        if isinstance(e, ev.BindingUpdateProcessed):
+            if e.ba_status != OUT_OF_WINDOW:
+                return
+            frame, order = e.ba_frame, (0, self.count)
+        else:
+            if e.status != OUT_OF_WINDOW:
+                return
+            frame, order = e.frame, (1, self.count)  # outcomes first, then unmatched BAs
+        ba = reader.packet(frame)
+        if ba is None or ba.mobility is None:
+            return
+        self.count += 1
+        pair = (e.key.hoa, e.key.node)
+        self.waiting.setdefault(pair, []).append((order, ba.frame, ba.mobility.body.seq))  # type: ignore[union-attr]
+
+    def _retry(self, m: ev.MessageSeen) -> None:
+        """The MN's next BU to the peer after one or more 135 answers: each of them is resolved."""
+        pair = (m.hoa, m.peer)
+        found = self.waiting.get(pair)
+        if not found:
+            return
+        due = [w for w in found if w[1] < m.frame]
+        if not due:
+            return
+        later = [w for w in found if w[1] >= m.frame]
+        if later:
+            self.waiting[pair] = later
+        else:
+            del self.waiting[pair]
+        if m.seq is None:
+            return
+        first = m.bids[0] if m.bids else None
+        self.retries += [(order, m.frame, m.time, m.hoa, first, m.seq, ba_seq)
+                         for order, _frame, ba_seq in due]
+
+    def found(self, ctx: HistoryContext) -> Iterator[Retry]:
+        """(frame, time, HoA, first BID, seq of the retry, BA seq, dialect) in the answers' order."""
+        for _order, frame, time, hoa, bid, seq, ba_seq in sorted(self.retries, key=lambda r: r[0]):
+            yield frame, time, hoa, bid, seq, ba_seq, ctx.dialect_of(frame)
+
+
+class StaleSequenceAfter135(_RetryAfter135):
     """What: after a BA with status 135 (sequence number out of window), the MN's next BU to
     that peer uses a sequence number older than the BA's (draft) / not newer than it (RFC).
     Why: draft §5.10 "it MUST retry sending a Binding Update with the last accepted sequence
@@ -447,30 +581,40 @@ def stale_sequence_after_135(ctx: HistoryContext) -> list[Hit]:
     newer). I-19/I-20: only a warning, never an error.
     Example: BU seq 5 -> BA 135 seq 40 -> BU seq 6 -> warning at the last BU.
     """
-    hits = []
-    for m, seq, ba_seq, dialect in _retries(ctx):
-        stale = seq_before(seq, ba_seq) if dialect is Dialect.DRAFT05 else not seq_before(ba_seq, seq)
-        if stale:
-            hits.append(Hit(f"BU after status 135 uses sequence number {m.seq}, not newer than the "
-                            f"BA's {ba_seq}.", m.frame, m.time, m.hoa, m.bids[0] if m.bids else None,
-                            dialect))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for frame, time, hoa, bid, seq, ba_seq, dialect in self.found(ctx):
+            stale = seq_before(seq, ba_seq) if dialect is Dialect.DRAFT05 else not seq_before(ba_seq, seq)
+            if stale:
+                hits.append(Hit(f"BU after status 135 uses sequence number {seq}, not newer than the "
+                                f"BA's {ba_seq}.", frame, time, hoa, bid, dialect))
+        return hits
 
 
-def literal_retry_after_135(ctx: HistoryContext) -> list[Hit]:
+stale_sequence_after_135 = PerKey(StaleSequenceAfter135, ev.BindingUpdateProcessed, ev.UnmatchedBA,
+                                  ev.MessageSeen, name="stale_sequence_after_135", seen=BU_SIGHTINGS)
+
+
+class LiteralRetryAfter135(_RetryAfter135):
     """What: (draft-05) after status 135, the MN retries with exactly the BA's sequence number.
     Why: that is what draft §5.10 literally asks, but 6275 §9.5.1 rejects it again (D19); I-20
     says to note it, not to flag it.
     Example: BU seq 5 -> BA 135 seq 40 -> BU seq 40 -> info at the last BU.
     """
-    return [Hit(f"BU after status 135 reuses the BA's sequence number {ba_seq} (draft §5.10 "
-                "literal retry; 6275 would reject it).", m.frame, m.time, m.hoa,
-                m.bids[0] if m.bids else None, dialect)
-            for m, seq, ba_seq, dialect in _retries(ctx)
-            if dialect is Dialect.DRAFT05 and seq == ba_seq]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"BU after status 135 reuses the BA's sequence number {ba_seq} (draft §5.10 "
+                    "literal retry; 6275 would reject it).", frame, time, hoa, bid, dialect)
+                for frame, time, hoa, bid, seq, ba_seq, dialect in self.found(ctx)
+                if dialect is Dialect.DRAFT05 and seq == ba_seq]
 
 
-def bootstrap_without_overwrite(ctx: HistoryContext) -> list[Hit]:
+literal_retry_after_135 = PerKey(LiteralRetryAfter135, ev.BindingUpdateProcessed, ev.UnmatchedBA,
+                                 ev.MessageSeen, name="literal_retry_after_135", seen=BU_SIGHTINGS)
+
+
+class BootstrapWithoutOverwrite:
     """What: the first BU with BID options a home address sends to its home agent in the capture
     registers bindings without the O flag.
     Why: draft §5.10 "it SHOULD set O flag in the Binding Identifier mobility option"; RFC §5.9
@@ -479,18 +623,34 @@ def bootstrap_without_overwrite(ctx: HistoryContext) -> list[Hit]:
     bindings for the home address.
     Example: capture starts with BU H, BID 1 (no O), Lifetime 400 -> warning at the BU.
     """
-    pre_existing = {s.key.hoa for s in ctx.of(ev.BindingStarted) if s.pre_existing}
-    seen: set[str] = set()
-    hits = []
-    for m in ctx.bu_seen:
-        if m.hoa is None or m.hoa in seen:
-            continue
-        seen.add(m.hoa)
-        packet = ctx.packet(m.frame)
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()  # home addresses whose first BU went by
+        self.pre_existing: set[str] = set()  # home addresses with a binding older than the capture
+        self.first: list[ev.MessageSeen] = []  # first BUs without O (few: one per home address)
+
+    def observe(self, m: ev.MessageSeen | ev.BindingStarted, reader: EventReader) -> None:
+        if isinstance(m, ev.BindingStarted):
+            if m.pre_existing:
+                self.pre_existing.add(m.key.hoa)
+            return
+        if m.kind != "BU" or m.hoa is None or m.hoa in self.seen:
+            return
+        self.seen.add(m.hoa)
+        packet = reader.packet(m.frame)
         body = packet.mobility.body if packet is not None and packet.mobility else None
         if m.role != "home-agent" or not m.bids or getattr(body, "lifetime", 0) == 0:
-            continue
-        if m.hoa not in pre_existing and not overwrite_requested(packet):
-            hits.append(Hit("First multiple-CoA registration of this home address does not set the "
-                            "O flag.", m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame)))
-    return hits
+            return
+        if not overwrite_requested(packet):
+            self.first.append(m)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        # a pre-existing binding found later in the capture still excuses the first BU
+        return [Hit("First multiple-CoA registration of this home address does not set the "
+                    "O flag.", m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame))
+                for m in self.first if m.hoa not in self.pre_existing]
+
+
+bootstrap_without_overwrite = PerKey(BootstrapWithoutOverwrite, ev.MessageSeen, ev.BindingStarted,
+                                     name="bootstrap_without_overwrite", seen=BU_SIGHTINGS)
+

@@ -8,14 +8,14 @@ cost is linear in the events (no scan over all bindings per packet).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import BindingIdentifier, Packet
+from dissector.records import BindingAck, BindingIdentifier, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -37,7 +37,19 @@ def _option(packet: Packet | None, bid: int) -> BindingIdentifier | None:
     return next((b for b in mh.bids if b.bid == bid), None) if mh is not None else None
 
 
-def no_coa_after_unknown_coa(ctx: HistoryContext) -> list[Hit]:
+def _answer(p: ev.BindingUpdateProcessed, reader: EventReader) -> tuple[Packet, Packet] | None:
+    """(BU packet, BA packet) of an outcome the engine paired with a captured BA, as
+    ``HistoryContext.answered`` has it; read as the outcome arrives (the BU is still pending)."""
+    if p.ba_frame is None:
+        return None
+    bu, ba = reader.packet(p.bu_frame), reader.packet(p.ba_frame)
+    if bu is None or ba is None or not bu.mobility or not ba.mobility \
+            or not isinstance(ba.mobility.body, BindingAck):
+        return None
+    return bu, ba
+
+
+class NoCoaAfterUnknownCoa:
     """What: (RFC 5648) after a BA answered a refreshing BID option with MCOA UNKNOWN COA (167),
     the MN's next BU to that peer carrying the BID again omits the care-of address.
     Why: RFC §5.7 "If the mobile node is trying to refresh a binding, it SHOULD send a Binding
@@ -45,24 +57,57 @@ def no_coa_after_unknown_coa(ctx: HistoryContext) -> list[Hit]:
     not do anything further", so it is not checked).
     Example: BU BID 7 Length 4 -> BA BID 7 status 167 -> BU BID 7 Length 4 again -> warning there.
     """
-    hits = []
-    for p, _bu, ba in _answered(ctx):
-        if not _rfc(p) or p.deregistration:
-            continue
-        unknown = [r.bid for r in p.results if r.status == UNKNOWN_COA and r.bid is not None]
+
+    def __init__(self) -> None:
+        # (HoA, peer) -> (order, BA frame, the 167 BIDs) waiting for the MN's next BU to that peer
+        self.waiting: dict[tuple[str | None, str | None], list[tuple[int, int, list[int]]]] = {}
+        self.count = 0
+        self.found: list[tuple[int, Hit]] = []  # (order of the 167 answer, hit)
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen, reader: EventReader) -> None:
+        if isinstance(e, ev.MessageSeen):
+            if self.waiting and e.kind == "BU":
+                self._next_bu(e, reader)
+            return
+        if not _rfc(e) or e.deregistration or e.ba_frame is None:
+            return
+        unknown = [r.bid for r in e.results if r.status == UNKNOWN_COA and r.bid is not None]
         if not unknown:
-            continue
-        nxt = ctx.next_bu(p.key.hoa, p.key.node, ba.frame)
-        packet = ctx.packet(nxt.frame) if nxt is not None else None
-        if nxt is None or packet is None or getattr(packet.mobility.body, "lifetime", 0) == 0:  # type: ignore[union-attr]
-            continue
-        for bid in unknown:
-            option = _option(packet, bid)
-            if option is not None and option.coa is None:
-                hits.append(Hit(f"BID {bid} is sent again without its care-of address after MCOA UNKNOWN "
-                                f"COA (frame {ba.frame}).", nxt.frame, nxt.time, p.key.hoa, bid,
-                                Dialect.RFC5648))
-    return hits
+            return
+        answer = _answer(e, reader)
+        if answer is not None:
+            waiting = self.waiting.setdefault((e.key.hoa, e.key.node), [])
+            waiting.append((self.count, answer[1].frame, unknown))
+            self.count += 1
+
+    def _next_bu(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        pair = (m.hoa, m.peer)
+        found = self.waiting.get(pair)
+        due = [w for w in found if w[1] < m.frame] if found else None
+        if not found or not due:
+            return
+        later = [w for w in found if w[1] >= m.frame]
+        if later:
+            self.waiting[pair] = later
+        else:
+            del self.waiting[pair]
+        packet = reader.packet(m.frame)
+        if packet is None or getattr(packet.mobility.body, "lifetime", 0) == 0:  # type: ignore[union-attr]
+            return
+        for order, ba_frame, unknown in due:
+            for bid in unknown:
+                option = _option(packet, bid)
+                if option is not None and option.coa is None:
+                    hit = Hit(f"BID {bid} is sent again without its care-of address after MCOA UNKNOWN "
+                              f"COA (frame {ba_frame}).", m.frame, m.time, pair[0], bid, Dialect.RFC5648)
+                    self.found.append((order, hit))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [hit for _order, hit in sorted(self.found, key=lambda f: f[0])]
+
+
+no_coa_after_unknown_coa = PerKey(NoCoaAfterUnknownCoa, ev.BindingUpdateProcessed, ev.MessageSeen,
+                                  name="no_coa_after_unknown_coa", seen=BU_SIGHTINGS)
 
 
 def _first_ends(ctx: HistoryContext) -> dict[BindingKey, float]:
@@ -73,7 +118,7 @@ def _first_ends(ctx: HistoryContext) -> dict[BindingKey, float]:
     return ends
 
 
-def unknown_bid_without_coa_accepted(ctx: HistoryContext) -> list[Hit]:
+class UnknownBidWithoutCoaAccepted:
     """What: (RFC 5648) the receiver accepted a BID option without care-of address (Length 4)
     for a BID whose binding had ended earlier in the capture and that it no longer held.
     Why: RFC §6.2 "When the length value is 4 and the Binding Identifier is present in the
@@ -83,26 +128,52 @@ def unknown_bid_without_coa_accepted(ctx: HistoryContext) -> list[Hit]:
     seen may predate the capture (I-6). The engine then records the BU's source as the CoA.
     Example: BID 1 registered, de-registered; BU BID 1 Length 4 -> BA status 0 -> finding at the BA.
     """
-    ends = _first_ends(ctx)
-    if not ends:
-        return []
-    hits = []
-    for p, bu, ba in _answered(ctx):
-        if not _rfc(p) or p.deregistration:
-            continue
-        no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}  # type: ignore[union-attr]
-        for r in p.results:
-            if r.bid not in no_coa or not r.accepted:
-                continue
-            ended = ends.get(BindingKey(p.key.node, p.key.hoa, r.bid))
-            if ended is None or ended > p.bu_time:
-                continue
-            held = {k.bid for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)}
-            if r.bid not in held:
-                hits.append(Hit(f"BID {r.bid} without a care-of address was accepted although its binding "
-                                "was deleted earlier; expected MCOA UNKNOWN COA (167).", ba.frame, ba.time,
-                                p.key.hoa, r.bid, Dialect.RFC5648))
-    return hits
+
+    def __init__(self) -> None:
+        # accepted Length-4 BIDs of RFC registrations: (node, HoA, BU time, BA frame, BA time,
+        # BIDs); whether each BID's binding had ended (and was not held) is read at the end
+        self.accepted: list[tuple[str, str, float, int, float, tuple[int | None, ...]]] = []
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if not _rfc(p) or p.deregistration or p.ba_frame is None:
+            return
+        bu = reader.packet(p.bu_frame)  # the usual BU carries every CoA: decided before the BA is looked at
+        if bu is None or bu.mobility is None:
+            return
+        no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}
+        if not no_coa:
+            return
+        answer = _answer(p, reader)
+        if answer is None:
+            return
+        ba = answer[1]
+        bids = tuple(r.bid for r in p.results if r.bid in no_coa and r.accepted)
+        if bids:
+            self.accepted.append((p.key.node, p.key.hoa, p.bu_time, ba.frame, ba.time, bids))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        if not self.accepted:
+            return []
+        ends = _first_ends(ctx)
+        if not ends:
+            return []
+        hits = []
+        for node, hoa, bu_time, frame, time, bids in self.accepted:
+            for bid in bids:
+                ended = ends.get(BindingKey(node, hoa, bid))
+                if ended is None or ended > bu_time:
+                    continue
+                held = {k.bid for k, _c in ctx.held_at(bu_time, node=node, hoa=hoa)}
+                if bid not in held:
+                    hits.append(Hit(f"BID {bid} without a care-of address was accepted although its binding "
+                                    "was deleted earlier; expected MCOA UNKNOWN COA (167).", frame, time,
+                                    hoa, bid, Dialect.RFC5648))
+        return hits
+
+
+# fed the outcomes; the binding ends and ``held_at`` at the end read the binding events (kept)
+unknown_bid_without_coa_accepted = PerKey(UnknownBidWithoutCoaAccepted, ev.BindingUpdateProcessed,
+                                          name="unknown_bid_without_coa_accepted")
 
 
 NON_ROUTABLE_V6 = ("ff", "fe8", "fe9", "fea", "feb")  # multicast, link-local (fe80::/10)
@@ -160,7 +231,7 @@ def non_routable_coa_accepted(p: ev.BindingUpdateProcessed, bu: Packet, ba: Pack
     return hits
 
 
-def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
+class SameCoaUnderTwoBids:
     """What: a node holds two BIDs of one home address bound to the same care-of address after
     a BU has been processed (home bindings, CoA = HoA, excepted).
     Why: draft §3 "the mobile node MUST generate a BID for each care-of address" and §5.1 (the
@@ -169,60 +240,109 @@ def same_coa_under_two_bids(ctx: HistoryContext) -> list[Hit]:
     MN moved a CoA to another BID and the BU de-registering the old one was lost.
     Example: BID 1 -> CoA a, then BID 2 -> CoA a (BID 1 still bound) -> warning at the second BA.
     """
-    by_coa: dict[tuple[str, str, str], dict[int, BindingKey]] = defaultdict(dict)  # (node, hoa, coa)
-    coa_of: dict[BindingKey, str] = {}
-    pending: list[ev.BindingStarted] = []
-    hits: list[Hit] = []
 
-    def settle() -> None:  # after all events of one BU: a CoA moved inside one bulk BU is fine
-        for s in pending:
-            slot = by_coa.get((s.key.node, s.key.hoa, s.coa), {})
+    def __init__(self) -> None:
+        # (node, HoA, CoA) -> the BIDs bound to it (a tuple: almost always one); binding key ->
+        # its CoA. O(bindings held), not O(events)
+        self.by_coa: dict[tuple[str, str, str], tuple[int, ...]] = {}
+        self.coa_of: dict[BindingKey, str] = {}
+        self.pending: list[ev.BindingStarted] = []  # starts sharing a CoA, judged after their BU
+        self.found: list[Hit] = []
+
+    def _settled(self) -> list[Hit]:
+        """The hits of the pending starts once all events of their BU are in (a CoA moved inside
+        one bulk BU is fine); reads the state, changes nothing."""
+        hits = []
+        for s in self.pending:
+            slot = self.by_coa.get((s.key.node, s.key.hoa, s.coa), ())
             if s.key.bid in slot and len(slot) > 1:
                 others = sorted(b for b in slot if b != s.key.bid)
                 hits.append(Hit(f"Care-of address {s.coa} is bound under BID {s.key.bid} and BID(s) "
                                 f"{', '.join(map(str, others))} of {s.key.hoa} at {s.key.node}.", s.frame,
                                 s.time, s.key.hoa, s.key.bid, key=s.coa))
-        pending.clear()
+        return hits
 
-    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):
-        if pending and getattr(e, "frame", None) != pending[0].frame:
-            settle()
+    def observe(self, e: ev.BindingStarted | ev.BindingEnded, reader: EventReader) -> None:
+        pending = self.pending
+        if pending and e.frame != pending[0].frame:
+            self.found += self._settled()
+            pending.clear()
+        coa_of, key = self.coa_of, e.key
         if isinstance(e, ev.BindingStarted):
-            old = coa_of.pop(e.key, None)
+            old = coa_of.pop(key, None)
             if old is not None:
-                by_coa[(e.key.node, e.key.hoa, old)].pop(e.key.bid, None)  # type: ignore[arg-type]
-            if e.key.bid is None or e.home:
-                continue
-            coa_of[e.key] = e.coa
-            slot = by_coa[(e.key.node, e.key.hoa, e.coa)]
-            slot[e.key.bid] = e.key
-            if len(slot) > 1:  # judged once the whole BU is processed (settle)
+                self._unbind((key.node, key.hoa, old), key.bid)
+            if key.bid is None or e.home:
+                return
+            coa_of[key] = e.coa
+            where = (key.node, key.hoa, e.coa)
+            slot = self.by_coa.get(where, ())
+            if key.bid not in slot:
+                slot = self.by_coa[where] = (*slot, key.bid)
+            if len(slot) > 1:  # judged once the whole BU is processed (``_settled``)
                 pending.append(e)
-        elif isinstance(e, ev.BindingEnded) and coa_of.get(e.key) == e.coa:
-            del coa_of[e.key]
-            by_coa[(e.key.node, e.key.hoa, e.coa)].pop(e.key.bid, None)  # type: ignore[arg-type]
-    settle()
-    return hits
+        elif coa_of.get(key) == e.coa:
+            del coa_of[key]
+            self._unbind((key.node, key.hoa, e.coa), key.bid)
+
+    def _unbind(self, where: tuple[str, str, str], bid: int | None) -> None:
+        slot = self.by_coa.get(where)
+        if slot is not None and bid in slot:
+            rest = tuple(b for b in slot if b != bid)
+            if rest:
+                self.by_coa[where] = rest
+            else:  # a CoA given up: forgotten
+                del self.by_coa[where]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return self.found + self._settled()
 
 
-def _use_after_wipe(ctx: HistoryContext,
-                    wiped: set[int]) -> Iterator[tuple[ev.DataWithoutBinding, int]]:
-    """Data from the MN through a CoA at a node after a BU (BU frames in ``wiped``)
-    that removed all its bindings there, before the MN's next BU to that node. One replay."""
-    if not wiped or not any(d.direction == "from-mn" for d in ctx.of(ev.DataWithoutBinding)):
-        return
-    since: dict[tuple[str, str], tuple[int, float]] = {}  # (node, HoA) -> (BA frame, time)
-    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.MessageSeen, ev.DataWithoutBinding):
-        if isinstance(e, ev.BindingUpdateProcessed):
-            if e.bu_frame in wiped and e.ba_frame is not None:
-                since[(e.key.node, e.key.hoa)] = (e.ba_frame, e.time)
-        elif isinstance(e, ev.MessageSeen) and e.kind == "BU" and e.peer and e.hoa:
-            since.pop((e.peer, e.hoa), None)
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
-                and e.reason == "no-binding" and e.via != "route-optimised":
-            at = since.get((e.key.peer, e.key.hoa))
-            if at is not None and e.time >= at[1] + IN_FLIGHT:
-                yield e, at[0]
+same_coa_under_two_bids = PerKey(SameCoaUnderTwoBids, ev.BindingStarted, ev.BindingEnded,
+                                 name="same_coa_under_two_bids")
+
+
+Wipe = tuple[ev.BindingUpdateProcessed, int, float]  # (outcome, BA frame, time)
+
+
+class _UseAfterWipe:
+    """MCOA321 / MCOA322: data from the MN through a CoA at a node after a BU that removed all its
+    bindings there (a "wipe"), before the MN's next BU to that node. Per (node, HoA), the wipes
+    since the MN's last BU; each such data event is kept with them (both rare). Whether a
+    candidate wipe really was one may be known only at the end (``wiped``)."""
+
+    def __init__(self) -> None:
+        # (node, HoA) -> the candidate wipes since the MN's last BU: (outcome, BA frame, time)
+        self.since: dict[tuple[str, str], list[Wipe]] = {}
+        # (data event, the candidate wipes then): the latest real wipe among them is the one
+        self.data: list[tuple[ev.DataWithoutBinding, tuple[Wipe, ...]]] = []
+
+    def candidate(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> bool:
+        raise NotImplementedError
+
+    def wiped(self, p: ev.BindingUpdateProcessed, ctx: HistoryContext) -> bool:
+        return True
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen | ev.DataWithoutBinding,
+                reader: EventReader) -> None:
+        if isinstance(e, ev.DataWithoutBinding):
+            if self.since and e.direction == "from-mn" and e.reason == "no-binding" \
+                    and e.via != "route-optimised":
+                wipes = self.since.get((e.key.peer, e.key.hoa))
+                if wipes:
+                    self.data.append((e, tuple(wipes)))
+        elif isinstance(e, ev.MessageSeen):
+            if self.since and e.kind == "BU" and e.peer and e.hoa:
+                self.since.pop((e.peer, e.hoa), None)
+        elif e.ba_frame is not None and self.candidate(e, reader):
+            self.since.setdefault((e.key.node, e.key.hoa), []).append((e, e.ba_frame, e.time))
+
+    def found(self, ctx: HistoryContext) -> Iterator[tuple[ev.DataWithoutBinding, int]]:
+        """(data event, BA frame of the wipe it follows), as the data came."""
+        for d, wipes in self.data:
+            at = next(((frame, time) for p, frame, time in reversed(wipes) if self.wiped(p, ctx)), None)
+            if at is not None and d.time >= at[1] + IN_FLIGHT:
+                yield d, at[0]
 
 
 def _data_hit(d: ev.DataWithoutBinding, message: str, dialect: Dialect | None) -> Hit:
@@ -230,7 +350,7 @@ def _data_hit(d: ev.DataWithoutBinding, message: str, dialect: Dialect | None) -
                episode=f"{d.key.peer}|{d.key.hoa}|{d.coa}|{d.via}")
 
 
-def use_after_full_deregistration(ctx: HistoryContext) -> list[Hit]:
+class UseAfterFullDeregistration(_UseAfterWipe):
     """What: after the home agent accepted a Lifetime-0 BU without BID option (which deletes
     every binding of the home address), the mobile node keeps tunnelling data to it from a
     care-of address without registering again.
@@ -242,16 +362,28 @@ def use_after_full_deregistration(ctx: HistoryContext) -> list[Hit]:
     data is MCOA601's.
     Example: BIDs 1, 2 bound; BU Lifetime 0 no BID -> BA 0; data tunnelled from CoA 2 -> warning.
     """
-    wiped = {p.bu_frame for p in ctx.of(ev.BindingUpdateProcessed)
-             if p.regular and p.deregistration and p.ba_status is not None and p.ba_status < 128
-             and any(k.bid is not None for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa))}
-    return [_data_hit(d, f"Data for {d.key.hoa} still comes from {d.coa} after the de-registration "
-                      f"without BID option (frame {ba}) removed every binding; a selective "
-                      "de-registration must carry the BID option(s).", None)
-            for d, ba in _use_after_wipe(ctx, wiped)]
+
+    def candidate(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> bool:
+        return p.regular and p.deregistration and p.ba_status is not None and p.ba_status < 128
+
+    def wiped(self, p: ev.BindingUpdateProcessed, ctx: HistoryContext) -> bool:
+        """Only when BID bindings were held before (the binding events, read at the end)."""
+        return any(k.bid is not None for k, _c in ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [_data_hit(d, f"Data for {d.key.hoa} still comes from {d.coa} after the de-registration "
+                          f"without BID option (frame {ba}) removed every binding; a selective "
+                          "de-registration must carry the BID option(s).", None)
+                for d, ba in self.found(ctx)]
 
 
-def foreign_use_after_legacy_home_ack(ctx: HistoryContext) -> list[Hit]:
+# fed outcomes, BU sightings and unbound data; ``held_at`` at the end reads the binding events (kept)
+use_after_full_deregistration = PerKey(UseAfterFullDeregistration, ev.BindingUpdateProcessed, ev.MessageSeen,
+                                       ev.DataWithoutBinding, name="use_after_full_deregistration",
+                                       seen=BU_SIGHTINGS)
+
+
+class ForeignUseAfterLegacyHomeAck(_UseAfterWipe):
     """What: (RFC 5648) the home agent answered the home-link (H-flag) registration with a BA
     without BID option, and the mobile node keeps tunnelling data through a foreign care-of
     address before registering again.
@@ -262,20 +394,26 @@ def foreign_use_after_legacy_home_ack(ctx: HistoryContext) -> list[Hit]:
     I-10).
     Example: H-flag BU BID 1 CoA = HoA -> BA 0 without BID; tunnel from CoA 2 -> warning.
     """
-    wiped: set[int] = set()
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def candidate(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> bool:
         if not _rfc(p) or not p.legacy_receiver or p.ba_status is None or p.ba_status >= 128:
-            continue
-        bu = ctx.packet(p.bu_frame)
-        if bu is not None and bu.mobility is not None and any(b.home_flag for b in bu.mobility.bids):
-            wiped.add(p.bu_frame)
-    return [_data_hit(d, f"Data for {d.key.hoa} still comes from foreign care-of address {d.coa} after "
-                      f"the home registration was acknowledged without BID option (frame {ba}).",
-                      Dialect.RFC5648)
-            for d, ba in _use_after_wipe(ctx, wiped)]
+            return False
+        bu = reader.packet(p.bu_frame)  # still pending: its outcome is being observed
+        return bu is not None and bu.mobility is not None and any(b.home_flag for b in bu.mobility.bids)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [_data_hit(d, f"Data for {d.key.hoa} still comes from foreign care-of address {d.coa} after "
+                          f"the home registration was acknowledged without BID option (frame {ba}).",
+                          Dialect.RFC5648)
+                for d, ba in self.found(ctx)]
 
 
-def several_coas_without_bids(ctx: HistoryContext) -> list[Hit]:
+foreign_use_after_legacy_home_ack = PerKey(ForeignUseAfterLegacyHomeAck, ev.BindingUpdateProcessed,
+                                           ev.MessageSeen, ev.DataWithoutBinding,
+                                           name="foreign_use_after_legacy_home_ack", seen=BU_SIGHTINGS)
+
+
+class SeveralCoasWithoutBids:
     """What: while a node holds one regular (non-BID) binding for a home address, data from the
     mobile node also arrives there from another care-of address, and the MN then refreshes the
     regular binding for its old CoA instead of registering the CoAs with BIDs.
@@ -286,36 +424,45 @@ def several_coas_without_bids(ctx: HistoryContext) -> list[Hit]:
     answered 167, is MCOA115.)
     Example: regular BU from CoA a -> BA 0; data tunnelled from CoA b; regular BU from a -> warning.
     """
-    if not any(d.direction == "from-mn" and d.reason == "unregistered-coa"
-               for d in ctx.of(ev.DataWithoutBinding)):
-        return []
-    regular: dict[tuple[str, str], str] = {}  # (node, HoA) -> CoA of the regular binding
-    other: dict[tuple[str, str], ev.DataWithoutBinding] = {}  # first data from another CoA
-    hits = []
-    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded, ev.DataWithoutBinding,
-                          ev.BindingUpdateProcessed):
-        if isinstance(e, ev.BindingStarted) and e.key.bid is None:
-            regular[(e.key.node, e.key.hoa)] = e.coa
-        elif isinstance(e, ev.BindingEnded) and e.key.bid is None:
-            regular.pop((e.key.node, e.key.hoa), None)
-            other.pop((e.key.node, e.key.hoa), None)
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
-                and e.reason == "unregistered-coa":
-            pair = (e.key.peer, e.key.hoa)
-            if pair in regular and e.coa != regular[pair]:
-                other.setdefault(pair, e)
-        elif isinstance(e, ev.BindingUpdateProcessed) and e.regular and not e.deregistration:
+
+    def __init__(self) -> None:
+        self.regular: dict[tuple[str, str], str] = {}  # (node, HoA) -> CoA of the regular binding
+        self.other: dict[tuple[str, str], ev.DataWithoutBinding] = {}  # first data from another CoA
+        self.found: list[Hit] = []
+
+    def observe(self, e: object, reader: EventReader) -> None:
+        if isinstance(e, ev.BindingStarted):
+            if e.key.bid is None:
+                self.regular[(e.key.node, e.key.hoa)] = e.coa
+        elif isinstance(e, ev.BindingEnded):
+            if e.key.bid is None:
+                self.regular.pop((e.key.node, e.key.hoa), None)
+                self.other.pop((e.key.node, e.key.hoa), None)
+        elif isinstance(e, ev.DataWithoutBinding):
+            if self.regular and e.direction == "from-mn" and e.reason == "unregistered-coa":
+                pair = (e.key.peer, e.key.hoa)
+                if pair in self.regular and e.coa != self.regular[pair]:
+                    self.other.setdefault(pair, e)
+        elif isinstance(e, ev.BindingUpdateProcessed) and self.other and e.regular and not e.deregistration:
             pair = (e.key.node, e.key.hoa)
-            seen = other.pop(pair, None)
+            seen = self.other.pop(pair, None)
             coa = e.results[0].coa if e.results else None
-            if seen is not None and any(r.accepted for r in e.results) and coa == regular.get(pair):
-                hits.append(Hit(f"Regular BU keeps {coa} as the only binding of {e.key.hoa} while data also "
-                                f"comes from {seen.coa}; with several care-of addresses in use, all must be "
-                                "registered with BIDs.", e.bu_frame, e.bu_time, e.key.hoa, None))
-    return hits
+            if seen is not None and any(r.accepted for r in e.results) and coa == self.regular.get(pair):
+                self.found.append(Hit(f"Regular BU keeps {coa} as the only binding of {e.key.hoa} while data "
+                                      f"also comes from {seen.coa}; with several care-of addresses in use, "
+                                      "all must be registered with BIDs.", e.bu_frame, e.bu_time, e.key.hoa,
+                                      None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
 
 
-def use_of_coa_after_bid_moved(ctx: HistoryContext) -> list[Hit]:
+several_coas_without_bids = PerKey(SeveralCoasWithoutBids, ev.BindingStarted, ev.BindingEnded,
+                                   ev.DataWithoutBinding, ev.BindingUpdateProcessed,
+                                   name="several_coas_without_bids")
+
+
+class UseOfCoaAfterBidMoved:
     """What: after a BU moved a BID from care-of address a to another address (the engine's
     BindingReplaced), data from the mobile node keeps arriving at that node from a, which no
     BID holds any more (from 1 s after the move, until a is registered again).
@@ -325,21 +472,30 @@ def use_of_coa_after_bid_moved(ctx: HistoryContext) -> list[Hit]:
     data: MCOA601/602 report it without saying why). A warning, one finding per episode.
     Example: BID 1 -> CoA a; BU BID 1 -> CoA b; data tunnelled from a -> warning.
     """
-    if not any(d.direction == "from-mn" and d.reason == "unregistered-coa"
-               for d in ctx.of(ev.DataWithoutBinding)):
-        return []
-    moved: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, HoA, old CoA) -> (BID, time)
-    hits = []
-    for e in ctx.in_order(ev.BindingReplaced, ev.BindingStarted, ev.DataWithoutBinding):
-        if isinstance(e, ev.BindingReplaced) and e.key.bid is not None:
-            moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
+
+    def __init__(self) -> None:
+        # (node, HoA, old CoA) -> (BID, time of the move), until the CoA is registered again
+        self.moved: dict[tuple[str, str, str], tuple[int, float]] = {}
+        self.found: list[Hit] = []
+
+    def observe(self, e: ev.BindingReplaced | ev.BindingStarted | ev.DataWithoutBinding,
+                reader: EventReader) -> None:
+        if isinstance(e, ev.BindingReplaced):
+            if e.key.bid is not None:
+                self.moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
         elif isinstance(e, ev.BindingStarted):
-            moved.pop((e.key.node, e.key.hoa, e.coa), None)
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "from-mn" \
-                and e.reason == "unregistered-coa":
-            found = moved.get((e.key.peer, e.key.hoa, e.coa))
+            if self.moved:
+                self.moved.pop((e.key.node, e.key.hoa, e.coa), None)
+        elif self.moved and e.direction == "from-mn" and e.reason == "unregistered-coa":
+            found = self.moved.get((e.key.peer, e.key.hoa, e.coa))
             if found is not None and e.time >= found[1] + IN_FLIGHT:
-                hits.append(_data_hit(e, f"Data for {e.key.hoa} still comes from {e.coa} after its BID "
-                                      f"{found[0]} moved to another care-of address; every CoA in use "
-                                      "needs its own BID.", None))
-    return hits
+                self.found.append(_data_hit(e, f"Data for {e.key.hoa} still comes from {e.coa} after its BID "
+                                            f"{found[0]} moved to another care-of address; every CoA in use "
+                                            "needs its own BID.", None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
+
+
+use_of_coa_after_bid_moved = PerKey(UseOfCoaAfterBidMoved, ev.BindingReplaced, ev.BindingStarted,
+                                    ev.DataWithoutBinding, name="use_of_coa_after_bid_moved")

@@ -6,7 +6,8 @@ from dissector.codepoints import BAStatus
 from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit, seq_before
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
+from mcoaviz.checker.rules._common import home_registration, is_draft, packet_hit
 from mcoaviz.engine import events as ev
 
 # draft MCOA BULK REGISTRATION NOT SUPPORTED / RFC BULK REGISTRATION PROHIBITED
@@ -98,7 +99,7 @@ def coa_in_bulk_deregistration(ctx: PacketContext) -> list[Hit]:
                        f"{len(with_coa)} BID option(s).", with_coa[0])]
 
 
-def bulk_sequence_below_binding(ctx: HistoryContext) -> list[Hit]:
+class BulkSequenceBelowBinding:
     """What: a bulk BU whose sequence number is older than the last one the MN used for one of
     the bulked BIDs towards the same peer.
     Why: draft §5.4 "a mobile node MUST use the largest sequence number from the binding update
@@ -106,50 +107,75 @@ def bulk_sequence_below_binding(ctx: HistoryContext) -> list[Hit]:
     RFC §4.1 uses one counter per peer, so every BU must be newer anyway.
     Example: BU seq 10 for BID 1, then bulk BU seq 7 for BIDs 1+2 -> warning at the bulk BU.
     """
-    last: dict[tuple[str | None, str | None], dict[int, int]] = {}  # (HoA, peer) -> BID -> seq
-    hits = []
-    for m in ctx.bu_seen:
-        seq = m.seq
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str | None, str | None], dict[int, int]] = {}  # (HoA, peer) -> BID -> seq
+        self.found: list[tuple[ev.MessageSeen, int, int]] = []  # (bulk BU, BID, its last seq)
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        seq = m.seq  # fed BU sightings only (``seen=``)
         if seq is None:
-            continue
+            return
         pair = (m.hoa, m.peer)
-        mine = last.get(pair)
+        mine = self.last.get(pair)
         if mine is None:
-            mine = last[pair] = {}
-        if len(m.bids) > 1:
-            older = [b for b in m.bids if b in mine and seq_before(seq, mine[b])]
-            if older:
-                hits.append(Hit(f"Bulk BU uses sequence number {seq}, older than the last one used "
-                                f"for BID {older[0]} ({mine[older[0]]}).",
-                                m.frame, m.time, m.hoa, older[0], ctx.dialect_of(m.frame)))
-        for b in m.bids:
+            mine = self.last[pair] = {}
+        bids = m.bids
+        # seq_before inlined (asked per BID of every BU): a is older than b when
+        # 0 < (b - a) % 65536 < 32768
+        if len(bids) > 1 and mine:
+            for b in bids:  # the first bulked BID whose last sequence number is newer
+                prev = mine.get(b)
+                if prev is not None and 0 < (prev - seq) % 65536 < 32768:
+                    self.found.append((m, b, prev))
+                    break
+        for b in bids:
             prev = mine.get(b)
-            if prev is None or seq_before(prev, seq):
+            if prev is None or 0 < (seq - prev) % 65536 < 32768:
                 mine[b] = seq
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"Bulk BU uses sequence number {m.seq}, older than the last one used for BID {bid} "
+                    f"({last}).", m.frame, m.time, m.hoa, bid, ctx.dialect_of(m.frame))
+                for m, bid, last in self.found]
+
+
+bulk_sequence_below_binding = PerKey(BulkSequenceBelowBinding, ev.MessageSeen,
+                                     name="bulk_sequence_below_binding", seen=BU_SIGHTINGS)
 
 
 def _refused(p: ev.BindingUpdateProcessed, status: int) -> bool:
     return p.ba_status == status or any(r.status == status for r in p.results)
 
 
-def bulk_after_refusal(ctx: HistoryContext) -> list[Hit]:
+class BulkAfterRefusal:
     """What: the MN keeps sending bulk BUs to a peer that answered BULK REGISTRATION NOT
     SUPPORTED / PROHIBITED (168).
     Why: draft §5.7 "the mobile node SHOULD stop using bulk registration to the peer"; RFC §5.7.
     Example: bulk BU -> BA 168 -> another bulk BU to the same peer -> warning at the last BU.
     """
-    refused_at: dict[tuple[str, str], int] = {}
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        if p.ba_frame is not None and _refused(p, BULK_REFUSED):
-            refused_at.setdefault((p.key.hoa, p.key.node), p.ba_frame)
-    hits = []
-    for m in ctx.bu_seen:
-        since = refused_at.get((m.hoa or "", m.peer or ""))
-        if since is not None and m.frame > since and len(m.bids) > 1:
-            hits.append(Hit(f"Bulk BU sent after the peer refused bulk registration (BA frame {since}).",
-                            m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame)))
-    return hits
+
+    def __init__(self) -> None:
+        self.refused_at: dict[tuple[str, str], int] = {}  # (HoA, peer) -> the first 168's BA frame
+        self.later: list[tuple[ev.MessageSeen, int]] = []  # (bulk BU after it, that BA frame)
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen, reader: EventReader) -> None:
+        if isinstance(e, ev.MessageSeen):
+            if self.refused_at and e.kind == "BU" and len(e.bids) > 1:
+                since = self.refused_at.get((e.hoa or "", e.peer or ""))
+                if since is not None and e.frame > since:
+                    self.later.append((e, since))
+        elif e.ba_frame is not None and _refused(e, BULK_REFUSED):
+            self.refused_at.setdefault((e.key.hoa, e.key.node), e.ba_frame)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"Bulk BU sent after the peer refused bulk registration (BA frame {since}).",
+                    m.frame, m.time, m.hoa, m.bids[0], ctx.dialect_of(m.frame))
+                for m, since in self.later]
+
+
+bulk_after_refusal = PerKey(BulkAfterRefusal, ev.BindingUpdateProcessed, ev.MessageSeen,
+                            name="bulk_after_refusal", seen=BU_SIGHTINGS)
 
 
 @PerOutcome

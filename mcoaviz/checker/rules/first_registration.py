@@ -10,10 +10,11 @@ from __future__ import annotations
 from dissector.codepoints import Dialect
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.engine import events as ev
 
 
-def first_registration_without_coa(ctx: HistoryContext) -> list[Hit]:
+class FirstRegistrationWithoutCoa:
     """What: (RFC 5648) a BU registers a BID for the first time with a BID option of Length 4
     (no care-of address), and the node accepted it. "First" is what the capture shows: a
     return-routability exchange for that BID, CoA or home address shortly before (210 s), or an
@@ -27,17 +28,24 @@ def first_registration_without_coa(ctx: HistoryContext) -> list[Hit]:
     Example: CoTI/CoT from CoA b with the CN, then BU to the CN with BID 2 Length 4, BA 0 ->
     error at the BU.
     """
-    hits: list[Hit] = []
-    if not any(s.first_registration for s in ctx.of(ev.BindingStarted)):
-        return hits
-    processed: ev.BindingUpdateProcessed | None = None
-    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.BindingStarted):
+
+    def __init__(self) -> None:
+        self.processed: tuple[int, float] | None = None  # the latest outcome's BU (frame, time)
+        self.found: list[Hit] = []
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
         if isinstance(e, ev.BindingUpdateProcessed):
-            processed = e
-        elif isinstance(e, ev.BindingStarted) and e.first_registration and processed is not None:
-            hits.append(Hit(f"BID {e.key.bid} is registered for the first time at {e.key.node} without its "
-                            f"care-of address (Length 4); the capture shows it prepared: "
-                            f"{e.first_registration}. The node accepted it with CoA {e.coa} "
-                            "(the BU's source).",
-                            processed.bu_frame, processed.bu_time, e.key.hoa, e.key.bid, Dialect.RFC5648))
-    return hits
+            self.processed = (e.bu_frame, e.bu_time)
+        elif e.first_registration and self.processed is not None:
+            frame, time = self.processed
+            self.found.append(Hit(f"BID {e.key.bid} is registered for the first time at {e.key.node} without "
+                                  f"its care-of address (Length 4); the capture shows it prepared: "
+                                  f"{e.first_registration}. The node accepted it with CoA {e.coa} "
+                                  "(the BU's source).", frame, time, e.key.hoa, e.key.bid, Dialect.RFC5648))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
+
+
+first_registration_without_coa = PerKey(FirstRegistrationWithoutCoa, ev.BindingUpdateProcessed,
+                                         ev.BindingStarted, name="first_registration_without_coa")

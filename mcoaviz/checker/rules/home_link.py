@@ -14,12 +14,18 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from dissector.codepoints import BAStatus
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
-from mcoaviz.checker.rules.return_home import home_bus
+from mcoaviz.checker.rules.return_home import (
+    HomeOutcome,
+    ReturnhomeWindows,
+    Window,
+    forget_home_outcome,
+    home_outcome,
+)
 from mcoaviz.engine import events as ev
 
 NS, NA = 135, 136
@@ -63,7 +69,7 @@ def _home_agents(ctx: HistoryContext) -> dict[str, set[str]]:
     return out
 
 
-def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
+def _ba_time(p: ev.BindingUpdateProcessed) -> float | None:
     """The BA's time: the outcome's, when a BA was seen (no need to keep the BA packet)."""
     return p.time if p.ba_frame is not None else None
 
@@ -71,7 +77,7 @@ def _ba_time(ctx: HistoryContext, p: ev.BindingUpdateProcessed) -> float | None:
 # ---------------------------------------------------------------- DAD (Q69, Q70)
 
 
-def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
+class HomeDadMissing:
     """What: on a capture of the home link, the home agent accepts the first registration of a
     home address without a Duplicate Address Detection NS (source ::, target the home address)
     between the BU and its BA.
@@ -84,33 +90,53 @@ def home_dad_missing(ctx: HistoryContext) -> list[Hit]:
     Example: BU (frame 1), RA for the home /64 on the home link (frame 2), BA 0 (frame 3), no DAD
     NS -> warning at 3.
     """
-    hits: list[Hit] = []
-    if not ctx.home_link_interfaces:  # no capture interface sees any home link
-        return hits
-    first_seen: set[tuple[str, str]] = set()
-    pre_existing = {(s.key.node, s.key.hoa, s.frame) for s in ctx.of(ev.BindingStarted) if s.pre_existing}
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        self.first_seen: set[tuple[str, str]] = set()  # (HA, HoA) whose first accepted BU went by
+        self.pre_existing: set[tuple[str, str, int]] = set()  # (node, HoA, frame) of older bindings
+        # the first accepted registration of each (HA, HoA): (HA, HoA, frame, BU time, BA frame,
+        # BA time, first BID, BU frame); the ND is read at the end
+        self.first: list[tuple[str, str, int, float, int, float, int | None, int]] = []
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
+        if isinstance(e, ev.BindingStarted):
+            if e.pre_existing:
+                self.pre_existing.add((e.key.node, e.key.hoa, e.frame))
+            return
+        p = e
         pair = (p.key.node, p.key.hoa)
-        if p.role != "home-agent" or pair in first_seen:
-            continue
+        if p.role != "home-agent" or pair in self.first_seen:
+            return
         if not any(r.accepted for r in p.results) and not (p.regular and p.ba_status is not None
                                                             and p.ba_status < 128):
-            continue
-        first_seen.add(pair)
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None or p.deregistration or not _home_link_interfaces(ctx, p.key.hoa):
-            continue
-        if (p.key.node, p.key.hoa, p.frame) in pre_existing or any(r.home for r in p.results):
-            continue
-        macs = _mn_macs(ctx, p.key.hoa)
-        if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < p.bu_time
-               and not _by_mn(n, p.key.hoa, macs) for n in _nd(ctx, p.key.hoa)):
-            continue  # someone (the HA's proxy ND) defended the address already: an older binding
-        if not any(_is_dad(n, p.key.hoa) and p.bu_time <= n.time <= ba_time for n in _nd(ctx, p.key.hoa)):
-            hits.append(Hit(f"Home agent accepted the first registration of {p.key.hoa} without a DAD "
-                            "Neighbor Solicitation on the home link.", p.ba_frame, ba_time, p.key.hoa,
-                            p.results[0].bid if p.results else None, ctx.dialect_of(p.bu_frame)))
-    return hits
+            return
+        self.first_seen.add(pair)
+        ba_time = _ba_time(p)
+        if ba_time is None or p.ba_frame is None or p.deregistration or any(r.home for r in p.results):
+            return
+        self.first.append((p.key.node, p.key.hoa, p.frame, p.bu_time, p.ba_frame, ba_time,
+                           p.results[0].bid if p.results else None, p.bu_frame))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.home_link_interfaces:  # no capture interface sees any home link
+            return hits
+        for node, hoa, frame, bu_time, ba_frame, ba_time, bid, bu_frame in self.first:
+            if not _home_link_interfaces(ctx, hoa) or (node, hoa, frame) in self.pre_existing:
+                continue
+            macs = _mn_macs(ctx, hoa)
+            if any(n.icmp6 is not None and n.icmp6.type == NA and n.time < bu_time
+                   and not _by_mn(n, hoa, macs) for n in _nd(ctx, hoa)):
+                continue  # someone (the HA's proxy ND) defended the address already: an older binding
+            if not any(_is_dad(n, hoa) and bu_time <= n.time <= ba_time for n in _nd(ctx, hoa)):
+                hits.append(Hit(f"Home agent accepted the first registration of {hoa} without a DAD "
+                                "Neighbor Solicitation on the home link.", ba_frame, ba_time, hoa, bid,
+                                ctx.dialect_of(bu_frame)))
+        return hits
+
+
+home_dad_missing = PerKey(HomeDadMissing, ev.BindingUpdateProcessed, ev.BindingStarted,
+                          name="home_dad_missing", packets=frozenset({"ND", "RA"}))
 
 
 def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
@@ -146,19 +172,19 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
 # ---------------------------------------------------------------- proxy ND after RETURNHOME (Q32, Q36, Q42)
 
 
-def _returnhome_windows(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, float]]:
-    """(RETURNHOME event, time the HA stops owning ND): the next ND-owner change or binding end."""
-    for owners in ctx.nd_owners_by_hoa.values():
-        for i, o in enumerate(owners):
-            if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP:
-                continue
-            end = owners[i + 1].time if i + 1 < len(owners) else float("inf")
-            end = min([end] + [e.time for e in ctx.ends_of(o.key.node, o.key.hoa)
-                               if e.key == o.key and e.time > o.time])
-            yield o, end
+class _Windows(ReturnhomeWindows):
+    """MCOA411, 412, 420, 421: fed the ND-owner changes and binding ends; the RETURNHOME windows."""
+
+    def observe(self, e: ev.HomeNdOwner | ev.BindingEnded, reader: EventReader) -> None:
+        self.observe_window(e, reader)
+
+    def grouped(self) -> Iterator[tuple[ev.HomeNdOwner, float]]:
+        """(RETURNHOME event, time the HA stops owning ND), grouped by home address."""
+        for w in self.by_home_address():
+            yield w.o, w.end
 
 
-def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
+class ProxyNdUnanswered(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a Neighbor Solicitation for the home address from
     another node stays unanswered (no NA for it from a node other than the mobile node within
     RetransTimer, 1 s).
@@ -168,28 +194,35 @@ def proxy_nd_unanswered(ctx: HistoryContext) -> list[Hit]:
     Example: BA with RETURNHOME (frame 2), NS for the home address from a router (frame 3), no NA
     in the next second -> error at 3.
     """
-    hits = []
-    for o, end in _returnhome_windows(ctx):
-        hoa = o.key.hoa
-        macs = _mn_macs(ctx, hoa)
-        about = _nd(ctx, hoa)
-        for n in about:
-            icmp = n.icmp6
-            if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
-                continue  # the mobile node's own NS is MCOA404
-            if n.time + RETRANS_TIMER > ctx.capture_end:
-                continue  # the capture stopped before the answer was due
-            answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
-                           + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
-                           for a in about)
-            if not answered:
-                hits.append(Hit(f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
-                                f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).", n.frame,
-                                n.time, hoa, o.key.bid, ctx.dialect_of(o.frame), episode=f"proxy-nd|{hoa}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for o, end in self.grouped():
+            hoa = o.key.hoa
+            macs = _mn_macs(ctx, hoa)
+            about = _nd(ctx, hoa)
+            for n in about:
+                icmp = n.icmp6
+                if icmp is None or icmp.type != NS or not o.time < n.time < end or _by_mn(n, hoa, macs):
+                    continue  # the mobile node's own NS is MCOA404
+                if n.time + RETRANS_TIMER > ctx.capture_end:
+                    continue  # the capture stopped before the answer was due
+                answered = any(a.icmp6 is not None and a.icmp6.type == NA and n.time <= a.time <= n.time
+                               + RETRANS_TIMER and not (a.path.mac_src is not None and a.path.mac_src in macs)
+                               for a in about)
+                if not answered:
+                    message = (f"Neighbor Solicitation for {hoa} was not answered by proxy ND although the "
+                               f"home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).")
+                    hits.append(Hit(message, n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                    episode=f"proxy-nd|{hoa}"))
+        return hits
 
 
-def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
+proxy_nd_unanswered = PerKey(ProxyNdUnanswered, ev.HomeNdOwner, ev.BindingEnded, name="proxy_nd_unanswered",
+                             packets=frozenset({"ND"}))
+
+
+class NsFromHomeAddressAfterReturnhome(_Windows):
     """What: after MCOA RETURNHOME WO/NDP the mobile node sends a Neighbor Solicitation for another
     address (e.g. its router) from its home address or its home-link MAC.
     Why: draft §5.6.3 "it MUST learn the layer2 address (i.e. MAC address) of the next hop ...
@@ -199,24 +232,31 @@ def ns_from_home_address_after_returnhome(ctx: HistoryContext) -> list[Hit]:
     Example: BA with RETURNHOME (frame 2), NS from the home address for fe80::1 (frame 3) ->
     warning at 3.
     """
-    hits = []
-    solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
-    for n in ctx.nd_packets:
-        if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
-            for key in (n.path.src, n.path.mac_src):
-                if key:
-                    solicitations.setdefault(key, []).append(n)
-    for o, end in _returnhome_windows(ctx):
-        hoa = o.key.hoa
-        keys: list[str | bytes] = [hoa, *_mn_macs(ctx, hoa)]
-        mine = {n.frame: n for key in keys for n in solicitations.get(key, [])}
-        for n in sorted(mine.values(), key=lambda n: n.frame):
-            target = n.icmp6.target if n.icmp6 is not None else None
-            if target != hoa and o.time < n.time < end:
-                hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
-                                "WO/NDP instead of using the router's link-layer address it learned.",
-                                n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        solicitations: dict[str | bytes, list[Packet]] = {}  # NS by source address and by source MAC
+        for n in ctx.nd_packets:
+            if n.icmp6 is not None and n.icmp6.type == NS and n.path.src != UNSPECIFIED:
+                for key in (n.path.src, n.path.mac_src):
+                    if key:
+                        solicitations.setdefault(key, []).append(n)
+        for o, end in self.grouped():
+            hoa = o.key.hoa
+            keys: list[str | bytes] = [hoa, *_mn_macs(ctx, hoa)]
+            mine = {n.frame: n for key in keys for n in solicitations.get(key, [])}
+            for n in sorted(mine.values(), key=lambda n: n.frame):
+                target = n.icmp6.target if n.icmp6 is not None else None
+                if target != hoa and o.time < n.time < end:
+                    hits.append(Hit(f"Mobile node solicited {target} on the home link after MCOA RETURNHOME "
+                                    "WO/NDP instead of using the router's link-layer address it learned.",
+                                    n.frame, n.time, hoa, o.key.bid, ctx.dialect_of(o.frame)))
+        return hits
+
+
+ns_from_home_address_after_returnhome = PerKey(
+    NsFromHomeAddressAfterReturnhome, ev.HomeNdOwner, ev.BindingEnded,
+    name="ns_from_home_address_after_returnhome", packets=frozenset({"ND"}))
 
 
 # ------------------------------------------------------------ data frames' MACs after RETURNHOME (Q32, Q42)
@@ -227,29 +267,29 @@ def _router_macs(ctx: HistoryContext) -> set[bytes]:
     return {mac for ra in ctx.ra_packets if (mac := ra.path.mac_src)}
 
 
-def _ha_macs(ctx: HistoryContext, o: ev.HomeNdOwner) -> set[bytes]:
+def _ha_macs(ctx: HistoryContext, w: Window) -> set[bytes]:
     """The HA's home-link MACs: the RETURNHOME BA's frame and its untunnelled frames."""
-    ba = ctx.packet(o.frame)
-    macs = set(ctx.macs_of(o.key.node))
-    if ba is not None and ba.path.mac_src:
-        macs.add(ba.path.mac_src)
+    macs = set(ctx.macs_of(w.o.key.node))
+    if w.ha_mac:
+        macs.add(w.ha_mac)
     return macs
 
 
-def _returned_data(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, Packet]]:
-    """(RETURNHOME event, untunnelled data packet of its home address inside the window, on a
-    capture interface that sees the home link)."""
+def _returned_data(ctx: HistoryContext, windows: list[Window]) -> Iterator[tuple[Window, Packet]]:
+    """(RETURNHOME window, untunnelled data packet of its home address inside it, on a capture
+    interface that sees the home link)."""
     if not ctx.home_data:
         return
-    for o, end in _returnhome_windows(ctx):
+    for w in windows:
+        o, end = w.o, w.end
         hoa = o.key.hoa
         links = _home_link_interfaces(ctx, hoa)
         for d in ctx.home_data:
             if o.time < d.time < end and d.interface in links and hoa in (d.path.src, d.path.dst):
-                yield o, d
+                yield w, d
 
 
-def returnhome_not_intercepted(ctx: HistoryContext) -> list[Hit]:
+class ReturnhomeNotIntercepted(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a data frame to the home address on the home link whose
     source MAC is another router's (it sent a Router Advertisement; not the home agent's MAC) and
     whose destination MAC is the mobile node's: the router reached the mobile node directly, so
@@ -262,22 +302,30 @@ def returnhome_not_intercepted(ctx: HistoryContext) -> list[Hit]:
     Example: RA for the home /64 from router R, H BU + BA RETURNHOME from the HA's MAC, UDP to
     the home address from R's MAC to the MN's MAC (frame 4) -> error at 4.
     """
-    hits = []
-    routers = _router_macs(ctx)
-    ha_macs: dict[int | None, set[bytes]] = {}
-    for o, d in _returned_data(ctx):
-        hoa = o.key.hoa
-        src, dst = d.path.mac_src, d.path.mac_dst
-        if d.path.dst != hoa or src is None or dst is None or src not in routers:
-            continue
-        if src in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
-            continue
-        if dst in _mn_macs(ctx, hoa):
-            hits.append(Hit(f"Router {src.hex(':')} delivered data for {hoa} straight to the mobile node's "
-                            f"MAC although the home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).",
-                            d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
-                            episode=f"not-intercepted|{hoa}|{o.frame}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        routers = _router_macs(ctx)
+        ha_macs: dict[int | None, set[bytes]] = {}
+        for w, d in _returned_data(ctx, self.by_home_address()):
+            o = w.o
+            hoa = o.key.hoa
+            src, dst = d.path.mac_src, d.path.mac_dst
+            if d.path.dst != hoa or src is None or dst is None or src not in routers:
+                continue
+            if src in ha_macs.setdefault(o.frame, _ha_macs(ctx, w)):
+                continue
+            if dst in _mn_macs(ctx, hoa):
+                message = (f"Router {src.hex(':')} delivered data for {hoa} straight to the mobile node's "
+                           f"MAC although the home agent returned MCOA RETURNHOME WO/NDP (frame {o.frame}).")
+                hits.append(Hit(message,
+                                d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                episode=f"not-intercepted|{hoa}|{o.frame}"))
+        return hits
+
+
+returnhome_not_intercepted = PerKey(ReturnhomeNotIntercepted, ev.HomeNdOwner, ev.BindingEnded,
+                                    name="returnhome_not_intercepted", packets=frozenset({"ND", "RA"}))
 
 
 def _off_link(destination: str | None, hoa: str) -> bool:
@@ -290,7 +338,7 @@ def _off_link(destination: str | None, hoa: str) -> bool:
     return prefix64(destination) != prefix64(hoa)
 
 
-def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
+class ReturnhomeFrameToNonRouter(_Windows):
     """What: after MCOA RETURNHOME WO/NDP, a data frame from the home address to an off-link
     destination (outside the home /64) whose destination MAC no Router Advertisement (and not the
     home agent's BA) identifies as a router.
@@ -302,26 +350,35 @@ def returnhome_frame_to_non_router(ctx: HistoryContext) -> list[Hit]:
     Example: RA from the HA's MAC, H BU + BA RETURNHOME, UDP from the home address to a
     correspondent from the MN's MAC to an unknown MAC (frame 4) -> warning at 4.
     """
-    hits = []
-    routers = _router_macs(ctx)
-    ha_macs: dict[int | None, set[bytes]] = {}
-    for o, d in _returned_data(ctx):
-        hoa = o.key.hoa
-        dst = d.path.mac_dst
-        if d.path.src != hoa or dst is None or dst[0] & 1 or not _off_link(d.path.dst, hoa):
-            continue  # group MACs are multicast, not a next hop
-        if dst not in routers and dst not in ha_macs.setdefault(o.frame, _ha_macs(ctx, o)):
-            hits.append(Hit(f"Mobile node sent data from {hoa} to {d.path.dst} via MAC {dst.hex(':')}, which "
-                            "no Router Advertisement identifies as a router, after MCOA RETURNHOME WO/NDP "
-                            f"(frame {o.frame}).", d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
-                            episode=f"non-router-next-hop|{hoa}|{o.frame}"))
-    return hits
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        routers = _router_macs(ctx)
+        ha_macs: dict[int | None, set[bytes]] = {}
+        for w, d in _returned_data(ctx, self.by_home_address()):
+            o = w.o
+            hoa = o.key.hoa
+            dst = d.path.mac_dst
+            if d.path.src != hoa or dst is None or dst[0] & 1 or not _off_link(d.path.dst, hoa):
+                continue  # group MACs are multicast, not a next hop
+            if dst not in routers and dst not in ha_macs.setdefault(o.frame, _ha_macs(ctx, w)):
+                message = (f"Mobile node sent data from {hoa} to {d.path.dst} via MAC {dst.hex(':')}, which "
+                           "no Router Advertisement identifies as a router, after MCOA RETURNHOME WO/NDP "
+                           f"(frame {o.frame}).")
+                hits.append(Hit(message, d.frame, d.time, hoa, o.key.bid, ctx.dialect_of(o.frame),
+                                episode=f"non-router-next-hop|{hoa}|{o.frame}"))
+        return hits
+
+
+returnhome_frame_to_non_router = PerKey(ReturnhomeFrameToNonRouter, ev.HomeNdOwner, ev.BindingEnded,
+                                        name="returnhome_frame_to_non_router",
+                                        packets=frozenset({"ND", "RA"}))
 
 
 # ---------------------------------------------------------------- home address before the BA (Q37)
 
 
-def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
+class HomeAddressUsedBeforeAck:
     """What: untunnelled data from the home address (as on the home link) after the H-flag BU
     and before its BA.
     Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface attached
@@ -330,23 +387,35 @@ def home_address_used_before_ack(ctx: HistoryContext) -> list[Hit]:
     §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
-    hits: list[Hit] = []
-    if not ctx.watched_data:  # no untunnelled data from a home address was watched
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # answered H-flag BUs (rare); the data is read at the end
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        hits: list[Hit] = []
+        if not ctx.watched_data:  # no untunnelled data from a home address was watched
+            return hits
+        data: dict[str, list[WatchedData]] = {}
+        for d in ctx.watched_data:
+            data.setdefault(d.src, []).append(d)
+        for h in self.home:
+            p, ba_time = h.p, h.p.time
+            for d in data.get(p.key.hoa, []):
+                if d.tunnel is None and d.first < ba_time and d.last > h.bu_time:
+                    hits.append(Hit("Mobile node sent data from its home address before the home agent "
+                                    f"acknowledged its H-flag BU (frame {h.bu_frame}).", d.frame,
+                                    max(d.first, h.bu_time), p.key.hoa, h.home[0], ctx.dialect_of(h.bu_frame),
+                                    episode=f"hoa-before-ba|{p.key.hoa}|{h.bu_frame}"))
         return hits
-    data: dict[str, list[WatchedData]] = {}
-    for d in ctx.watched_data:
-        data.setdefault(d.src, []).append(d)
-    for p, bu, home in home_bus(ctx):
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None:
-            continue
-        for d in data.get(p.key.hoa, []):
-            if d.tunnel is None and d.first < ba_time and d.last > bu.time:
-                hits.append(Hit("Mobile node sent data from its home address before the home agent "
-                                f"acknowledged its H-flag BU (frame {bu.frame}).", d.frame,
-                                max(d.first, bu.time), p.key.hoa, home[0], ctx.dialect_of(bu.frame),
-                                episode=f"hoa-before-ba|{p.key.hoa}|{bu.frame}"))
-    return hits
+
+
+home_address_used_before_ack = PerKey(HomeAddressUsedBeforeAck, ev.BindingUpdateProcessed,
+                                      name="home_address_used_before_ack", packets=frozenset({"BU-home"}))
 
 
 # ---------------------------------------------------------------- which link de-registers what (Q30, Q31)
@@ -404,7 +473,7 @@ def _iid(address: str | None) -> str | None:
     return f"{int(ipaddress.IPv6Address(address)) & ((1 << 64) - 1):016x}"
 
 
-def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hit]:
+class HomeInterfaceNotDeregisteredFromForeign:
     """What: (draft-05) the binding of the interface that returned home is de-registered from the
     home link (Lifetime-0 BU from the home address, no H flag, other bindings kept), or left to
     expire. The home interface's BID is the one whose care-of address has the home address's
@@ -416,37 +485,48 @@ def home_interface_not_deregistered_from_foreign(ctx: HistoryContext) -> list[Hi
     Example: bindings 1 (CoA with the HoA's IID) and 2, then a Lifetime-0 BU for BID 1 from the
     home address (frame 5) while BID 2 stays -> warning at 5.
     """
-    hits: list[Hit] = []
-    home_if: dict[str, set[int]] = {}  # hoa -> capture interfaces that sent from the home address
-    for sent in ctx.packets.values():
-        mh = sent.mobility
-        if mh is not None and mh.type_name == "BU" and sent.path.src and _from_home_link(sent, sent.path.src):
-            home_if.setdefault(sent.path.src, set()).add(sent.interface)
-    if not home_if:  # no BU from a home link: every case below needs one (a BU from the HoA)
+
+    def __init__(self) -> None:
+        self.from_home: list[ev.BindingUpdateProcessed] = []  # de-registrations sent from home (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.role != "home-agent" or not p.deregistration or not p.results:
+            return
+        pkt = reader.packet(p.bu_frame)
+        if pkt is None or not _from_home_link(pkt, p.key.hoa) \
+                or any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
+            return
+        self.from_home.append(p)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        home_if = ctx.home_bu_interfaces  # hoa -> capture interfaces that sent BUs from the home address
+        if not home_if:  # no BU from a home link: every case below needs one (a BU from the HoA)
+            return hits
+        for p in self.from_home:
+            gone = {r.bid for r in p.results}
+            kept = [k for k, _c in ctx.held_at(p.time, node=p.key.node, hoa=p.key.hoa) if k.bid not in gone]
+            if kept:
+                hits.append(Hit(f"BID {p.results[0].bid} (the interface at home) was de-registered from the "
+                                "home link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
+                                p.results[0].bid, ctx.dialect_of(p.bu_frame)))
+        hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
+        for e in ctx.of(ev.BindingExpired):
+            ifaces = home_if.get(e.key.hoa)
+            if not ifaces or e.coa == e.key.hoa:
+                continue
+            # the capture interfaces of the BUs for that (HoA, BID)
+            if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
+                hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired "
+                                "instead of being de-registered from a foreign interface.", e.frame, e.time,
+                                e.key.hoa, e.key.bid, ctx.config.dialect))
         return hits
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        pkt = ctx.packet(p.bu_frame)
-        if p.role != "home-agent" or not p.deregistration or pkt is None or not p.results:
-            continue
-        if not _from_home_link(pkt, p.key.hoa) or any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
-            continue
-        gone = {r.bid for r in p.results}
-        kept = [k for k, _c in ctx.held_at(p.time, node=p.key.node, hoa=p.key.hoa) if k.bid not in gone]
-        if kept:
-            hits.append(Hit(f"BID {p.results[0].bid} (the interface at home) was de-registered from the home "
-                            "link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
-                            p.results[0].bid, ctx.dialect_of(p.bu_frame)))
-    hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
-    for e in ctx.of(ev.BindingExpired):
-        ifaces = home_if.get(e.key.hoa)
-        if not ifaces or e.coa == e.key.hoa:
-            continue
-        # the capture interfaces of the BUs for that (HoA, BID)
-        if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
-            hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired instead "
-                            "of being de-registered from a foreign interface.", e.frame, e.time, e.key.hoa,
-                            e.key.bid, ctx.config.dialect))
-    return hits
+
+
+# fed the outcomes; ``held_at`` and the expiries at the end read the binding events (kept)
+home_interface_not_deregistered_from_foreign = PerKey(
+    HomeInterfaceNotDeregisteredFromForeign, ev.BindingUpdateProcessed,
+    name="home_interface_not_deregistered_from_foreign", packets=frozenset({"BU-from-home-link"}))
 
 
 # ---------------------------------------------------------------- RFC 5648 home binding (§5.6.2-§6.3)
@@ -496,7 +576,7 @@ def second_home_binding(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
+class HaSolicitsDespiteLla(ReturnhomeWindows):
     """What: (RFC 5648) the home agent sends a Neighbor Solicitation for the home address after an
     H-flag BU that carried the mobile node's link-layer address, before the BA or while it owns
     ND after MCOA RETURNHOME WO/NDP.
@@ -507,34 +587,50 @@ def ha_solicits_despite_lla(ctx: HistoryContext) -> list[Hit]:
     Example: H BU with MH-LLA (frame 1), NS for the home address from the HA's MAC (frame 2),
     BA from the same MAC (frame 3) -> warning at 2.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target:  # no NS at all
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.home: list[HomeOutcome] = []  # answered RFC H-flag BUs with MH-LLA (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed | ev.HomeNdOwner | ev.BindingEnded,
+                reader: EventReader) -> None:
+        if not isinstance(p, ev.BindingUpdateProcessed):
+            self.observe_window(p, reader)
+            return
+        if p.ba_frame is None:
+            return
+        home = home_outcome(p, reader)
+        if home is not None and home.lla and home.ba is not None and home.ba[2] is not None:
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        hits: list[Hit] = []
+        if not ctx.nd_by_target:  # no NS at all
+            return hits
+        windows = {(w.o.key.hoa, w.o.frame): w.end for w in self.by_home_address()}
+        for h in self.home:
+            p = h.p
+            _frame, ba_time, ha_mac = h.ba  # type: ignore[misc]  # the HA's home-link MAC: the BA's frame
+            end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
+            for n in _nd(ctx, p.key.hoa):
+                icmp = n.icmp6
+                if icmp is None or icmp.type != NS or not h.bu_time < n.time < end:
+                    continue
+                if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
+                    continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
+                hits.append(Hit(f"Neighbor Solicitation for {p.key.hoa} although the H-flag BU (frame "
+                                f"{h.bu_frame}) gave the mobile node's link-layer address.", n.frame, n.time,
+                                p.key.hoa, h.home[0], ctx.dialect_of(h.bu_frame)))
         return hits
-    windows = {(o.key.hoa, o.frame): end for o, end in _returnhome_windows(ctx)}
-    for p, bu, home in home_bus(ctx):
-        if not _lla_options(bu) or is_draft(bu.mobility.bids[0]):  # type: ignore[union-attr]
-            continue
-        ba_time = _ba_time(ctx, p)
-        if ba_time is None:
-            continue
-        end = windows.get((p.key.hoa, p.ba_frame), ba_time)  # RETURNHOME: the HA keeps owning ND
-        ba = ctx.packet(p.ba_frame)
-        ha_mac = None if ba is None else ba.path.mac_src  # the HA's home-link MAC: the BA's frame
-        if ha_mac is None:
-            continue
-        for n in _nd(ctx, p.key.hoa):
-            icmp = n.icmp6
-            if icmp is None or icmp.type != NS or not bu.time < n.time < end:
-                continue
-            if n.path.src == UNSPECIFIED or n.path.mac_src != ha_mac:
-                continue  # DAD is MCOA410; other routers' NS are answered by proxy ND (MCOA411)
-            hits.append(Hit(f"Neighbor Solicitation for {p.key.hoa} although the H-flag BU (frame "
-                            f"{bu.frame}) gave the mobile node's link-layer address.", n.frame, n.time,
-                            p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
-    return hits
 
 
-def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
+ha_solicits_despite_lla = PerKey(HaSolicitsDespiteLla, ev.BindingUpdateProcessed, ev.HomeNdOwner,
+                                 ev.BindingEnded,
+                                 name="ha_solicits_despite_lla", packets=frozenset({"BU-home", "ND"}))
+
+
+class NdWithOtherRouters:
     """What: the mobile node does Neighbor Discovery for its home address on the home link after
     an H-flag BA with status 0 while another router (not the HA) advertises the home prefix.
     Why: RFC §5.6.2 "If there are routers other than the home agent on the home link ... the
@@ -544,32 +640,47 @@ def nd_with_other_routers(ctx: HistoryContext) -> list[Hit]:
     Example: RA for the home /64 from another router, H BU, BA 0, NA for the home address from
     the MN -> error at the NA.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
-        return hits
-    routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
-    for ra in ctx.ra_packets:
-        for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
-            key = prefix64(pfx.split("/")[0])
-            if key is not None:
-                routers.setdefault(key, []).append(ra)
-    for p, bu, home in home_bus(ctx):
-        ba = ctx.packet(p.ba_frame)
-        if ba is None or ba.path.mac_src is None:
-            continue
-        if not any(r.bid in home and r.status == 0 for r in p.results):
-            continue
-        other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
-                      if ra.path.mac_src != ba.path.mac_src), None)
-        if other is None:
-            continue
-        macs = _mn_macs(ctx, p.key.hoa)
-        for n in _nd(ctx, p.key.hoa):
-            if n.time <= ba.time or n.time < other.time:
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # H-flag BUs answered 0 by a BA with a MAC (rare)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        home = home_outcome(p, reader)
+        if home is None or home.ba is None or home.ba[2] is None:
+            return
+        if any(r.bid in home.home and r.status == 0 for r in p.results):
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        hits: list[Hit] = []
+        if not ctx.nd_by_target or not ctx.ra_packets:  # needs both ND and another router's RA
+            return hits
+        routers: dict[int, list[Packet]] = {}  # /64 -> RAs advertising it, in frame order
+        for ra in ctx.ra_packets:
+            for pfx in ra.icmp6.prefixes if ra.icmp6 is not None and ra.path.mac_src else ():
+                key = prefix64(pfx.split("/")[0])
+                if key is not None:
+                    routers.setdefault(key, []).append(ra)
+        for h in self.home:
+            p = h.p
+            _frame, ba_time, ba_mac = h.ba  # type: ignore[misc]
+            other = next((ra for ra in routers.get(prefix64(p.key.hoa) or -1, [])
+                          if ra.path.mac_src != ba_mac), None)
+            if other is None:
                 continue
-            if _by_mn(n, p.key.hoa, macs):
-                hits.append(Hit(f"Mobile node did Neighbor Discovery for its home address although router "
-                                f"{other.path.src} (RA frame {other.frame}) also serves the home link.",
-                                n.frame, n.time, p.key.hoa, home[0], ctx.dialect_of(bu.frame)))
-                break
-    return hits
+            macs = _mn_macs(ctx, p.key.hoa)
+            for n in _nd(ctx, p.key.hoa):
+                if n.time <= ba_time or n.time < other.time:
+                    continue
+                if _by_mn(n, p.key.hoa, macs):
+                    message = ("Mobile node did Neighbor Discovery for its home address although router "
+                               f"{other.path.src} (RA frame {other.frame}) also serves the home link.")
+                    hits.append(Hit(message, n.frame, n.time, p.key.hoa, h.home[0],
+                                    ctx.dialect_of(h.bu_frame)))
+                    break
+        return hits
+
+
+nd_with_other_routers = PerKey(NdWithOtherRouters, ev.BindingUpdateProcessed, name="nd_with_other_routers",
+                               packets=frozenset({"BU-home", "ND", "RA"}))

@@ -7,16 +7,22 @@ the engine's ``HomeNdOwner`` events.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from dissector.codepoints import BAStatus
-from dissector.records import BindingIdentifier, BindingUpdate, Packet
+from dissector.records import BindingIdentifier, BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64, shared
+from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.rules._common import is_draft, packet_hit, same_prefix64
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
+RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)
 MAX_RTR_ADV_INTERVAL = 600.0  # s, RFC 4861 §6.2.1 default: the longest gap between two RAs
 
 
@@ -81,17 +87,59 @@ def rfc_home_coa_not_hoa(ctx: PacketContext) -> list[Hit]:
 # ----------------------------------------------------------------------- history rules
 
 
-HomeBu = tuple[ev.BindingUpdateProcessed, Packet, tuple[int, ...]]
+@dataclass(frozen=True, slots=True)
+class HomeOutcome:
+    """What the returning-home rules keep of the outcome of an H-flag BU (rare): the facts they
+    read of its BU and BA packets, taken as the outcome arrives (the packets are not kept)."""
+
+    p: ev.BindingUpdateProcessed
+    bu_frame: int
+    bu_time: float
+    bu_mac: bytes | None  # the mobile node's home-link MAC: the BU frame's source
+    home: tuple[int, ...]  # the BIDs with the H flag
+    lla: bool  # an RFC BU carrying a Mobility Header Link-Layer Address option (MCOA418)
+    ba: tuple[int, float, bytes | None] | None  # the captured BA: (frame, time, source MAC)
 
 
-def _find_home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
-    found = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        bu = ctx.packet(p.bu_frame)
-        home = _home_flag_bids(bu)
-        if bu is not None and home:
-            found.append((p, bu, home))
-    return tuple(found)
+_LAST: list[Any] = [None, None, None]  # (outcome, reader, its HomeOutcome): see ``home_outcome``
+
+
+def home_outcome(p: ev.BindingUpdateProcessed, reader: EventReader) -> HomeOutcome | None:
+    """The outcome's ``HomeOutcome`` when its BU had a BID option with the H flag, else None.
+    Six rules ask about every outcome, one after the other: the last answer is remembered (the
+    same event read through the same reader is the same answer; ``forget_home_outcome``)."""
+    last = _LAST
+    if last[0] is p and last[1] is reader:  # both held here: their ids cannot be reused meanwhile
+        return last[2]
+    found = last[2] = _home_outcome(p, reader)
+    last[0], last[1] = p, reader
+    return found
+
+
+def forget_home_outcome() -> None:
+    """Drop the remembered answer (each rule's ``hits``: the reader, a context or the streaming
+    checker's, is not held past the analysis)."""
+    _LAST[:] = [None, None, None]
+
+
+def _home_outcome(p: ev.BindingUpdateProcessed, reader: EventReader) -> HomeOutcome | None:
+    bu = reader.packet(p.bu_frame)
+    if bu is None or bu.mobility is None:
+        return None
+    for b in bu.mobility.bids:
+        if b.flags_byte & 0xA0:  # H in either dialect (RFC 0x80, draft 0x20) may be set
+            break
+    else:
+        return None  # the usual BU: no need to look closer
+    home = _home_flag_bids(bu)
+    if not home:
+        return None
+    ba = reader.packet(p.ba_frame)
+    mh = bu.mobility
+    lla = mh is not None and not is_draft(mh.bids[0]) and any(isinstance(o, LinkLayerAddress)
+                                                            for o in mh.options)
+    return HomeOutcome(p, bu.frame, bu.time, bu.path.mac_src, home, lla,
+                       None if ba is None else (ba.frame, ba.time, ba.path.mac_src))
 
 
 def _home_flag_bids(bu: Packet | None) -> tuple[int, ...]:
@@ -99,12 +147,6 @@ def _home_flag_bids(bu: Packet | None) -> tuple[int, ...]:
     if bu is None or bu.mobility is None or not isinstance(bu.mobility.body, BindingUpdate):
         return ()
     return tuple(b.bid for b in bu.mobility.bids if b.home_flag)
-
-
-def _home_bus(ctx: HistoryContext) -> tuple[HomeBu, ...]:
-    """(outcome, BU packet, its H-flag BIDs) of every processed BU with an H flag: one pass over
-    the outcomes shared by the eight rules that start from them (``shared``)."""
-    return shared(ctx, _find_home_bus)
 
 
 @PerOutcome
@@ -138,7 +180,7 @@ def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi
             yield pkt
 
 
-def nd_before_home_ack(ctx: HistoryContext) -> list[Hit]:
+class NdBeforeHomeAck:
     """What: the mobile node sends a Neighbor Solicitation or Advertisement for its home address
     after its H-flag BU and before the BA.
     Why: draft §5.6.3 "MUST NOT attempt NDP operations for the home address before the completion
@@ -146,55 +188,122 @@ def nd_before_home_ack(ctx: HistoryContext) -> list[Hit]:
     The MN is recognised by the BU frame's source MAC (else by source = home address).
     Example: H BU (frame 1), NA for the HoA from the MN (frame 2), BA (frame 3) -> finding at 2.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target:  # no ND in the capture: nothing to find (a cost only where ND is)
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []  # answered H-flag BUs (rare); the ND is read at the end
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
+            self.home.append(home)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        hits: list[Hit] = []
+        if not ctx.nd_by_target:  # no ND in the capture: nothing to find (a cost only where ND is)
+            return hits
+        for h in self.home:
+            p = h.p
+            for pkt in _nd_from_mn(ctx, p.key.hoa, h.bu_mac, h.bu_frame, p.ba_frame or 0):
+                hits.append(Hit("Mobile node did Neighbor Discovery for its home address before the home "
+                                "agent acknowledged the H-flag BU.", pkt.frame, pkt.time, p.key.hoa,
+                                h.home[0], ctx.dialect_of(h.bu_frame)))
         return hits
-    for p, bu, home in _home_bus(ctx):
-        if p.ba_frame is None:
-            continue
-        for pkt in _nd_from_mn(ctx, p.key.hoa, bu.path.mac_src, bu.frame, p.ba_frame):
-            hits.append(Hit("Mobile node did Neighbor Discovery for its home address before the home "
-                            "agent acknowledged the H-flag BU.", pkt.frame, pkt.time, p.key.hoa, home[0],
-                            ctx.dialect_of(bu.frame)))
-    return hits
 
 
-def nd_after_returnhome(ctx: HistoryContext) -> list[Hit]:
+nd_before_home_ack = PerKey(NdBeforeHomeAck, ev.BindingUpdateProcessed, name="nd_before_home_ack",
+                            packets=frozenset({"BU-home", "ND"}))
+
+
+class Window:
+    """An ND-ownership window after MCOA RETURNHOME WO/NDP: from the home agent's RETURNHOME
+    (``o``) to the next ND-owner change for the home address or the home binding's end."""
+
+    __slots__ = ("end", "ha_mac", "next_frame", "o")
+
+    def __init__(self, o: ev.HomeNdOwner, ha_mac: bytes | None) -> None:
+        self.o = o
+        self.ha_mac = ha_mac  # the RETURNHOME BA frame's source MAC (the HA's on the home link)
+        self.end = math.inf  # the next ND-owner change's time or a later end of the binding
+        self.next_frame = 1 << 62  # the frame of the next ND-owner change for the home address
+
+
+class ReturnhomeWindows:
+    """The RETURNHOME windows, kept as the ND-owner changes (and binding ends, when fed) arrive:
+    a per-key state the returning-home rules share (each has its own)."""
+
+    def __init__(self) -> None:
+        self.windows: list[Window] = []  # in processing order
+        self.rank: dict[str, int] = {}  # HoA -> order of its first ND-owner change
+        self.last: dict[str, Window | None] = {}  # HoA -> its latest change's window (None: not one)
+        self.by_key: dict[BindingKey, list[Window]] = {}
+
+    def observe_window(self, e: ev.HomeNdOwner | ev.BindingEnded, reader: EventReader) -> None:
+        if isinstance(e, ev.BindingEnded):
+            for w in self.by_key.get(e.key, ()):
+                if e.time > w.o.time:
+                    w.end = min(w.end, e.time)
+            return
+        hoa = e.key.hoa
+        self.rank.setdefault(hoa, len(self.rank))
+        prev = self.last.get(hoa)
+        if prev is not None:  # the change right after a RETURNHOME closes its window
+            prev.end = min(prev.end, e.time)
+            prev.next_frame = e.frame or 1 << 62
+        if e.owner == "home-agent" and e.status == RETURNHOME:
+            ba = reader.packet(e.frame)  # the BA the change came with
+            w = Window(e, ba.path.mac_src if ba is not None else None)
+            self.windows.append(w)
+            self.by_key.setdefault(e.key, []).append(w)
+            self.last[hoa] = w
+        else:
+            self.last[hoa] = None
+
+    def by_home_address(self) -> list[Window]:
+        """The windows grouped by home address (in the order of their first ND-owner change),
+        each group in processing order."""
+        return sorted(self.windows, key=lambda w: self.rank[w.o.key.hoa])
+
+
+class NdAfterReturnhome(ReturnhomeWindows):
     """What: the mobile node sends NS/NA for its home address while the home agent owns ND after
     MCOA RETURNHOME WO/NDP (5).
     Why: draft §4.3 "When a mobile node returns home, it MUST NOT use NDP for the home address on
     the home link" and §5.6.3; RFC §4.4, §5.6.4.
     Example: H BU -> BA 5 (frame 2) -> NA for the HoA from the MN (frame 3) -> finding at 3.
     """
-    if not ctx.nd_by_target:
-        return []
-    macs: dict[str, bytes | None] = {}
-    for _p, bu, _home in _home_bus(ctx):
-        macs[_p.key.hoa] = bu.path.mac_src
-    hits = []
-    for o, following in _with_next_owner(ctx):
-        if o.owner != "home-agent" or o.status != BAStatus.MCOA_RETURNHOME_WO_NDP or o.frame is None:
-            continue
-        hoa = o.key.hoa
-        end = (following.frame or 1 << 62) if following is not None else 1 << 62
-        for pkt in _nd_from_mn(ctx, hoa, macs.get(hoa), o.frame, end):
-            hits.append(Hit("Mobile node did Neighbor Discovery for its home address after MCOA "
-                            f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
-                            ctx.dialect_of(o.frame)))
-    return hits
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs: dict[str, bytes | None] = {}  # HoA -> source MAC of its latest H-flag BU
+
+    def observe(self, e: ev.BindingUpdateProcessed | ev.HomeNdOwner, reader: EventReader) -> None:
+        if isinstance(e, ev.HomeNdOwner):
+            self.observe_window(e, reader)
+        elif (home := home_outcome(e, reader)) is not None:
+            self.macs[e.key.hoa] = home.bu_mac
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        if not ctx.nd_by_target:
+            return []
+        hits = []
+        for w in self.windows:  # until the next ND-owner change
+            o = w.o
+            if o.frame is None:
+                continue
+            hoa = o.key.hoa
+            for pkt in _nd_from_mn(ctx, hoa, self.macs.get(hoa), o.frame, w.next_frame):
+                hits.append(Hit("Mobile node did Neighbor Discovery for its home address after MCOA "
+                                f"RETURNHOME WO/NDP (frame {o.frame}).", pkt.frame, pkt.time, hoa, o.key.bid,
+                                ctx.dialect_of(o.frame)))
+        return hits
 
 
-def _with_next_owner(ctx: HistoryContext) -> Iterator[tuple[ev.HomeNdOwner, ev.HomeNdOwner | None]]:
-    """Each ND-owner change (processing order) with the next one for the same home address."""
-    following: dict[int, ev.HomeNdOwner | None] = {}
-    for changes in ctx.nd_owners_by_hoa.values():
-        for i, o in enumerate(changes):
-            following[id(o)] = changes[i + 1] if i + 1 < len(changes) else None
-    for o in ctx.of(ev.HomeNdOwner):
-        yield o, following[id(o)]
+nd_after_returnhome = PerKey(NdAfterReturnhome, ev.BindingUpdateProcessed, ev.HomeNdOwner,
+                             name="nd_after_returnhome", packets=frozenset({"BU-home", "ND"}))
 
 
-def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
+class NotOnlyRouterAllowedNd:
     """What: the home agent answered an H-flag BU with 0 (ND allowed) although another router
     advertises the home prefix on the home link: an RA from it before the BA, or within
     MAX_RTR_ADV_INTERVAL (600 s) after it.
@@ -206,25 +315,37 @@ def not_only_router_allowed_nd(ctx: HistoryContext) -> list[Hit]:
     the HA's is the BA frame's.
     Example: H BU, BA status 0, then an RA for the home /64 from another router -> finding at the BA.
     """
-    hits: list[Hit] = []
-    if not ctx.ra_packets:  # no router advertised anything
+
+    def __init__(self) -> None:
+        self.allowed: list[tuple[HomeOutcome, int]] = []  # (H-flag answer with status 0, its BID)
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        home = home_outcome(p, reader)
+        if home is None or home.ba is None or home.ba[2] is None:
+            return
+        allowed = [r for r in p.results if r.bid in home.home and r.status == 0]
+        if allowed:
+            self.allowed.append((home, allowed[0].bid))  # type: ignore[arg-type]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        forget_home_outcome()
+        hits: list[Hit] = []
+        if not ctx.ra_packets:  # no router advertised anything
+            return hits
+        for home, bid in self.allowed:
+            p = home.p
+            ba_frame, ba_time, ha_mac = home.ba  # type: ignore[misc]
+            other = next((ra for ra in ctx.ra_packets
+                          if (ra.frame < ba_frame or ra.time - ba_time <= MAX_RTR_ADV_INTERVAL)
+                          and ra.path.mac_src and ra.path.mac_src != ha_mac
+                          and any(same_prefix64(pfx.split("/")[0], p.key.hoa)
+                                  for pfx in ra.icmp6.prefixes)), None)  # type: ignore[union-attr]
+            if other is not None:
+                hits.append(Hit(f"Home agent allowed ND (status 0) for the home address although another "
+                                f"router advertises the home link (RA frame {other.frame}).", ba_frame,
+                                ba_time, p.key.hoa, bid, ctx.dialect_of(p.bu_frame)))
         return hits
-    for p, _bu, home in _home_bus(ctx):
-        ba = ctx.packet(p.ba_frame)
-        ha_mac = ba.path.mac_src if ba is not None else None
-        if ba is None or ha_mac is None:
-            continue
-        allowed = [r for r in p.results if r.bid in home and r.status == 0]
-        if not allowed:
-            continue
-        other = next((ra for ra in ctx.ra_packets
-                      if (ra.frame < ba.frame or ra.time - ba.time <= MAX_RTR_ADV_INTERVAL)
-                      and ra.path.mac_src and ra.path.mac_src != ha_mac
-                      and any(same_prefix64(pfx.split("/")[0], p.key.hoa)
-                              for pfx in ra.icmp6.prefixes)), None)  # type: ignore[union-attr]
-        if other is not None:
-            hits.append(Hit(f"Home agent allowed ND (status 0) for the home address although another router "
-                            f"advertises the home link (RA frame {other.frame}).", ba.frame, ba.time,
-                            p.key.hoa, allowed[0].bid, ctx.dialect_of(p.bu_frame)))
-    return hits
-home_bus = _home_bus  # shared with home_link (MCOA413, MCOA418, MCOA419)
+
+
+not_only_router_allowed_nd = PerKey(NotOnlyRouterAllowedNd, ev.BindingUpdateProcessed,
+                                    name="not_only_router_allowed_nd", packets=frozenset({"BU-home", "RA"}))
