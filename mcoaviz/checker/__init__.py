@@ -86,6 +86,8 @@ class Checker:
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
+        if needs is not None:  # and those a per-key rule reads at the end (``PerKey.end_packets``)
+            needs = needs.union(*(r.check.end_packets for r in self._state_rules))  # type: ignore[attr-defined]
         self._keeper: Keeper | None = Keeper(needs) if needs is not None else None
         self._folds = Folds()
         self._judging = bool(self._answer_rules or self._outcome_rules or self._state_rules

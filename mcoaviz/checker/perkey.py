@@ -17,6 +17,9 @@ rule written as a *state* instead keeps only what it still needs per key (a home
 
 ``PerKey(State, *kinds, name=...)`` wraps the class as the rule's ``check`` (the kinds are the
 rule's ``reads``: tests/checker/test_perkey.py holds them equal; the docstring is the rule's).
+``end_packets``: the signalling packets (``checker.keep`` needs) ``hits`` still reads of the
+context, e.g. "IKE" for messages that bring no engine event; the streaming checker keeps those
+(what ``observe`` reads, it reads from the packet at hand and is not kept for it).
 Called with a ``HistoryContext`` it is the batch form: a fresh state fed ``ctx.in_order(*kinds)``,
 then ``hits(ctx)`` (what tests and ``history="all"`` run). The streaming checker
 (``Checker(streaming=True)``) makes one state per rule and feeds it as the engine emits events,
@@ -61,9 +64,11 @@ class PerKey:
 
     unit = STATE
 
-    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str) -> None:
+    def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str,
+                 end_packets: frozenset[str] = frozenset()) -> None:
         self.make = state
         self.kinds = kinds
+        self.end_packets = end_packets
         self.__doc__ = state.__doc__
         self.__name__ = name
 

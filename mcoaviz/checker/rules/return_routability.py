@@ -6,9 +6,12 @@ procedure, so MCOA501-505 apply to draft-05 captures only.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dissector.codepoints import Dialect
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import bid_list, is_draft, packet_hit
 from mcoaviz.engine import events as ev
 
@@ -98,16 +101,7 @@ def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def _owner_of_coa(ctx: HistoryContext) -> dict[str, str]:
-    """CoA -> the home address of the MN that sent BUs from it (a CoT names only the CoA)."""
-    owners: dict[str, str] = {}
-    for m in ctx.bu_seen:
-        if m.src and m.hoa and m.src != m.hoa:
-            owners.setdefault(m.src, m.hoa)
-    return owners
-
-
-def bid_after_cot_without_bid(ctx: HistoryContext) -> list[Hit]:
+class BidAfterCotWithoutBid:
     """What: (draft-05) the MN sends a BU with BID options to a correspondent node whose CoT,
     answering a CoTI with a BID option, carried none, from any of its care-of addresses.
     Why: draft §5.2 "the correspondent node does not support the Multiple Care-of Address
@@ -117,29 +111,90 @@ def bid_after_cot_without_bid(ctx: HistoryContext) -> list[Hit]:
     (else the CoA itself).
     Example: CoTI BID 1 from c1 -> CoT without BID -> BU BID 2 from c2 to that CN -> finding at the BU.
     """
-    owners = _owner_of_coa(ctx)
-    legacy: dict[tuple[str, str], int] = {}  # (HoA or CoA, CN) -> frame of the first legacy CoT
-    for cot, coti in _answered_tests(ctx):
-        if coti.bids and not cot.bids:
-            who = owners.get(cot.key.coa, cot.key.coa)
-            legacy.setdefault((who, cot.key.peer), cot.frame)
-    hits = []
-    for m in ctx.bu_seen:
-        if not m.bids or m.peer is None:
-            continue
-        since = min((f for f in (legacy.get((m.hoa or "", m.peer)), legacy.get((m.src or "", m.peer)))
-                     if f is not None), default=None)
-        if since is not None and m.frame > since:
-            hits.append(Hit(f"BU with BID option(s) sent to a correspondent node whose CoT (frame {since}) "
-                            "had no BID option.", m.frame, m.time, m.hoa, m.bids[0], Dialect.DRAFT05))
-    return hits
+
+    def __init__(self) -> None:
+        self.owners: dict[str, str] = {}  # CoA -> the HoA of the first BU sent from it
+        self.cotis: set[int] = set()  # frames of CoTIs with BID options (what a legacy CoT answers)
+        # CoTs without BID answering a CoTI with BID: (CoA, CN, CoT frame, CoTI frame)
+        self.legacy: list[tuple[str, str, int, int]] = []
+        self.legacy_peers: set[str] = set()
+        # BUs with BID options to a CN that had sent such a CoT: (frame, time, HoA, source, CN, BID)
+        self.later: list[tuple[int, float, str | None, str | None, str, int]] = []
+
+    def observe(self, e: ev.CareOfTestSeen | ev.MessageSeen, reader: EventReader) -> None:
+        if e.__class__ is ev.CareOfTestSeen:
+            assert isinstance(e, ev.CareOfTestSeen)
+            if e.kind == "CoTI":
+                if e.bids:
+                    self.cotis.add(e.frame)
+            elif e.kind == "CoT" and not e.bids and e.answers is not None and e.answers in self.cotis:
+                self.legacy.append((e.key.coa, e.key.peer, e.frame, e.answers))
+                self.legacy_peers.add(e.key.peer)
+            return
+        assert isinstance(e, ev.MessageSeen)
+        if e.kind != "BU":
+            return
+        if e.src and e.hoa and e.src != e.hoa:
+            self.owners.setdefault(e.src, e.hoa)
+        if e.bids and e.peer is not None and e.peer in self.legacy_peers:
+            self.later.append((e.frame, e.time, e.hoa, e.src, e.peer, e.bids[0]))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        legacy: dict[tuple[str, str], int] = {}  # (HoA or CoA, CN) -> frame of the first legacy CoT
+        for coa, peer, frame, coti in self.legacy:
+            if _draft(ctx, coti):
+                legacy.setdefault((self.owners.get(coa, coa), peer), frame)
+        hits = []
+        for frame, time, hoa, src, peer, bid in self.later:
+            since = min((f for f in (legacy.get((hoa or "", peer)), legacy.get((src or "", peer)))
+                         if f is not None), default=None)
+            if since is not None and frame > since:
+                hits.append(Hit(f"BU with BID option(s) sent to a correspondent node whose CoT (frame "
+                                f"{since}) had no BID option.", frame, time, hoa, bid, Dialect.DRAFT05))
+        return hits
 
 
-def _next_bu(ctx: HistoryContext, hoa: str, peer: str, after: int) -> ev.MessageSeen | None:
-    return ctx.next_bu(hoa, peer, after)
+bid_after_cot_without_bid = PerKey(BidAfterCotWithoutBid, ev.CareOfTestSeen, ev.MessageSeen,
+                                   name="bid_after_cot_without_bid")
 
 
-def brr_answer_lacks_bid(ctx: HistoryContext) -> list[Hit]:
+class _BrrAnswers:
+    """MCOA506 / MCOA507: per (HoA, peer), the BRRs with BID options still waiting for the next
+    BU (first sighting) from the HoA to that peer; each is judged against that BU when it comes."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[str | None, str | None], list[ev.BrrSeen]] = {}
+        self.found: list[tuple[int, Hit]] = []  # (the BRR's frame, the hit): dialects at the end
+
+    def judge(self, brr: ev.BrrSeen, nxt: ev.MessageSeen) -> Hit | None:
+        raise NotImplementedError
+
+    def observe(self, e: ev.BrrSeen | ev.MessageSeen, reader: EventReader) -> None:
+        if e.__class__ is ev.BrrSeen:
+            assert isinstance(e, ev.BrrSeen)
+            if e.bids:
+                self.waiting.setdefault((e.key.hoa, e.key.peer), []).append(e)
+            return
+        assert isinstance(e, ev.MessageSeen)
+        if e.kind != "BU" or not self.waiting:
+            return
+        brrs = self.waiting.get((e.hoa, e.peer))
+        if not brrs:
+            return
+        # the BRRs before this BU are answered by it (a BU sighting comes after the BRRs before it)
+        answered = [brr for brr in brrs if brr.frame < e.frame]
+        rest = [brr for brr in brrs if brr.frame >= e.frame]
+        if rest:
+            self.waiting[(e.hoa, e.peer)] = rest
+        else:
+            del self.waiting[(e.hoa, e.peer)]
+        for brr in answered:
+            hit = self.judge(brr, e)
+            if hit is not None:
+                self.found.append((brr.frame, hit))
+
+
+class BrrAnswerLacksBid(_BrrAnswers):
     """What: the BU that answers a Binding Refresh Request with BID option(s) does not carry all
     of those BIDs.
     Why: draft §5.8 "The mobile node MUST put a Binding Identifier mobility option into the
@@ -147,38 +202,40 @@ def brr_answer_lacks_bid(ctx: HistoryContext) -> list[Hit]:
     that binding (warning).
     Example: BRR BID 2 -> next BU to that node carries BID 1 only -> finding at the BU.
     """
-    hits = []
-    for brr in ctx.of(ev.BrrSeen):
-        if not brr.bids:
-            continue
-        nxt = _next_bu(ctx, brr.key.hoa, brr.key.peer, brr.frame)
-        if nxt is None:
-            continue
+
+    def judge(self, brr: ev.BrrSeen, nxt: ev.MessageSeen) -> Hit | None:
         missing = [b for b in brr.bids if b not in nxt.bids]
-        if missing:
-            hits.append(Hit(f"BU answering the BRR of frame {brr.frame} lacks BID(s) {bid_list(missing)}.",
-                            nxt.frame, nxt.time, nxt.hoa, missing[0], ctx.dialect_of(brr.frame)))
-    return hits
+        if not missing:
+            return None
+        return Hit(f"BU answering the BRR of frame {brr.frame} lacks BID(s) {bid_list(missing)}.",
+                   nxt.frame, nxt.time, nxt.hoa, missing[0])
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [dataclasses.replace(hit, dialect=ctx.dialect_of(frame)) for frame, hit in self.found]
 
 
-def brr_answer_extra_bids(ctx: HistoryContext) -> list[Hit]:
+brr_answer_lacks_bid = PerKey(BrrAnswerLacksBid, ev.BrrSeen, ev.MessageSeen, name="brr_answer_lacks_bid")
+
+
+class BrrAnswerExtraBids(_BrrAnswers):
     """What: (draft-05) the BU answering a BRR with BID option(s) also refreshes other BIDs.
     Why: draft §5.8 "The mobile node SHOULD update only the respective binding"; RFC §5.8 asks
     for "at least" that binding, so RFC captures are not checked (I-21).
     Example: BRR BID 2 -> BU with BIDs 1 and 2 -> warning at the BU.
     """
-    hits = []
-    for brr in ctx.of(ev.BrrSeen):
-        if not brr.bids or not _draft(ctx, brr.frame):
-            continue
-        nxt = _next_bu(ctx, brr.key.hoa, brr.key.peer, brr.frame)
-        if nxt is None:
-            continue
+
+    def judge(self, brr: ev.BrrSeen, nxt: ev.MessageSeen) -> Hit | None:
         extra = [b for b in nxt.bids if b not in brr.bids]
-        if extra and all(b in nxt.bids for b in brr.bids):
-            hits.append(Hit(f"BU answering the BRR of frame {brr.frame} also refreshes BID(s) "
-                            f"{bid_list(extra)}.", nxt.frame, nxt.time, nxt.hoa, extra[0], Dialect.DRAFT05))
-    return hits
+        if not extra or not all(b in nxt.bids for b in brr.bids):
+            return None
+        return Hit(f"BU answering the BRR of frame {brr.frame} also refreshes BID(s) "
+                   f"{bid_list(extra)}.", nxt.frame, nxt.time, nxt.hoa, extra[0], Dialect.DRAFT05)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [hit for frame, hit in self.found if _draft(ctx, frame)]
+
+
+brr_answer_extra_bids = PerKey(BrrAnswerExtraBids, ev.BrrSeen, ev.MessageSeen, name="brr_answer_extra_bids")
 
 
 def brr_without_bid(ctx: HistoryContext) -> list[Hit]:
