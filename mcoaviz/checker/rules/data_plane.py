@@ -324,17 +324,14 @@ class TunnelToBuSource:
 
     def __init__(self) -> None:
         self.sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
-        # (node, HoA, CoA) of every binding the engine started: "never registered there" is judged
-        # at the end, against bindings started later too
-        self.bound: set[tuple[str, str, str]] = set()
-        self.found: list[ev.DataWithoutBinding] = []  # data to such a source (rare)
+        # data to such a source (rare); "never registered there" is judged at the end against the
+        # bindings of the whole capture (``held_before``: a set of every binding fed here would
+        # cost more than the binding events other rules keep anyway)
+        self.found: list[ev.DataWithoutBinding] = []
 
     def observe(self, e: object, reader: EventReader) -> None:
         cls = e.__class__
-        if cls is ev.BindingStarted:
-            assert isinstance(e, ev.BindingStarted)
-            self.bound.add((e.key.node, e.key.hoa, e.coa))
-        elif cls is ev.BindingUpdateProcessed:
+        if cls is ev.BindingUpdateProcessed:
             assert isinstance(e, ev.BindingUpdateProcessed)
             bu = reader.packet(e.bu_frame)
             mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
@@ -354,11 +351,12 @@ class TunnelToBuSource:
         return [Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
                     "source of a BU whose BID option registered another care-of address.", e.frame,
                     e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e))
-                for e in self.found if (e.key.peer, e.key.hoa, e.coa) not in self.bound]
+                for e in self.found
+                if not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa))]
 
 
 tunnel_to_bu_source = PerKey(TunnelToBuSource, ev.BindingUpdateProcessed, ev.DataWithoutBinding,
-                             ev.BindingStarted, name="tunnel_to_bu_source")
+                             name="tunnel_to_bu_source")
 
 
 BU_ERROR_WAIT = 5.0  # s: a Binding Error this soon after a BU from the same CoA answers the BU

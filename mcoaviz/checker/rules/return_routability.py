@@ -114,7 +114,8 @@ class BidAfterCotWithoutBid:
 
     def __init__(self) -> None:
         self.owners: dict[str, str] = {}  # CoA -> the HoA of the first BU sent from it
-        self.cotis: set[int] = set()  # frames of CoTIs with BID options (what a legacy CoT answers)
+        # frames of CoTIs with BID options not answered yet (the engine pairs a CoTI with one CoT)
+        self.cotis: set[int] = set()
         # CoTs without BID answering a CoTI with BID: (CoA, CN, CoT frame, CoTI frame)
         self.legacy: list[tuple[str, str, int, int]] = []
         self.legacy_peers: set[str] = set()
@@ -127,9 +128,11 @@ class BidAfterCotWithoutBid:
             if e.kind == "CoTI":
                 if e.bids:
                     self.cotis.add(e.frame)
-            elif e.kind == "CoT" and not e.bids and e.answers is not None and e.answers in self.cotis:
-                self.legacy.append((e.key.coa, e.key.peer, e.frame, e.answers))
-                self.legacy_peers.add(e.key.peer)
+            elif e.kind == "CoT" and e.answers is not None and e.answers in self.cotis:
+                self.cotis.discard(e.answers)
+                if not e.bids:
+                    self.legacy.append((e.key.coa, e.key.peer, e.frame, e.answers))
+                    self.legacy_peers.add(e.key.peer)
             return
         assert isinstance(e, ev.MessageSeen)
         if e.kind != "BU":
