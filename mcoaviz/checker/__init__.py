@@ -81,8 +81,9 @@ class Checker:
         # events of their kinds as the engine emits them; none of those is kept for them
         self._state_rules = tuple(r for r in history if streaming and r.unit == STATE)
         self._states = tuple(r.check.make() for r in self._state_rules)  # type: ignore[attr-defined]
-        # event class -> the observe methods of the states that read it (filled on first sight)
-        self._state_dispatch: dict[type, tuple[Any, ...]] = {}
+        # event class (and message kind, for a ``MessageSeen``) -> the observe methods of the
+        # states that read it (filled on first sight)
+        self._state_dispatch: dict[object, tuple[Any, ...]] = {}
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
@@ -268,11 +269,14 @@ class Checker:
         reader.current, reader.config = packet, self.config
         dispatch = self._state_dispatch
         for e in events:
-            observers = dispatch.get(e.__class__)
+            cls = e.__class__
+            # a sighting goes only to the states fed its message kind (``PerKey.seen``)
+            key = (cls, e.kind) if cls is MessageSeen else cls  # type: ignore[attr-defined]
+            observers = dispatch.get(key)
             if observers is None:
-                observers = dispatch[e.__class__] = tuple(
+                observers = dispatch[key] = tuple(
                     state.observe for rule, state in zip(self._state_rules, self._states, strict=True)
-                    if issubclass(e.__class__, rule.check.kinds))  # type: ignore[attr-defined]
+                    if rule.check.feeds(e))  # type: ignore[attr-defined]
             for observe in observers:
                 observe(e, reader)
         reader.current = None

@@ -19,7 +19,9 @@ rule written as a *state* instead keeps only what it still needs per key (a home
 rule's ``reads``: tests/checker/test_perkey.py holds them equal; the docstring is the rule's).
 ``end_packets``: the signalling packets (``checker.keep`` needs) ``hits`` still reads of the
 context, e.g. "IKE" for messages that bring no engine event; the streaming checker keeps those
-(what ``observe`` reads, it reads from the packet at hand and is not kept for it).
+(what ``observe`` reads, it reads from the packet at hand and is not kept for it). ``seen``: the
+message kinds of the ``MessageSeen`` events the state is fed (None: all), so a state about BUs
+is not called for every BA sighting.
 Called with a ``HistoryContext`` it is the batch form: a fresh state fed ``ctx.in_order(*kinds)``,
 then ``hits(ctx)`` (what tests and ``history="all"`` run). The streaming checker
 (``Checker(streaming=True)``) makes one state per rule and feeds it as the engine emits events,
@@ -36,8 +38,10 @@ from dissector.codepoints import Dialect
 from dissector.records import Packet
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, dialect_of
 from mcoaviz.checker.finding import Hit
+from mcoaviz.engine.events import MessageSeen
 
 STATE = "state"
+BU_ONLY = frozenset({"BU"})  # ``PerKey.seen`` of a state that reads only BU sightings
 
 
 class EventReader(Protocol):
@@ -65,18 +69,28 @@ class PerKey:
     unit = STATE
 
     def __init__(self, state: Callable[[], RuleState], *kinds: type, name: str,
-                 end_packets: frozenset[str] = frozenset()) -> None:
+                 end_packets: frozenset[str] = frozenset(), seen: frozenset[str] | None = None) -> None:
         self.make = state
         self.kinds = kinds
         self.end_packets = end_packets
+        self.seen = seen
         self.__doc__ = state.__doc__
         self.__name__ = name
+
+    def feeds(self, event: object) -> bool:
+        """Whether the state is fed this event (one of its kinds; a sighting of its ``seen``)."""
+        if not isinstance(event, self.kinds):
+            return False
+        return self.seen is None or event.__class__ is not MessageSeen \
+            or event.kind in self.seen
 
     def __call__(self, ctx: HistoryContext) -> list[Hit]:
         state = self.make()
         observe = state.observe
+        seen = self.seen
         for event in ctx.in_order(*self.kinds):
-            observe(event, ctx)
+            if seen is None or event.__class__ is not MessageSeen or event.kind in seen:
+                observe(event, ctx)
         return state.hits(ctx)
 
 
@@ -110,4 +124,4 @@ class StreamReader:
                           self.config)
 
 
-__all__ = ["STATE", "EventReader", "PerKey", "RuleState", "StreamReader"]
+__all__ = ["BU_ONLY", "STATE", "EventReader", "PerKey", "RuleState", "StreamReader"]

@@ -12,7 +12,9 @@ import pytest
 
 from dissector.records import NATDetection, Packet
 from mcoaviz.checker import Checker, CheckerConfig
-from mcoaviz.checker.perkey import PerKey
+from mcoaviz.checker.context import HistoryContext
+from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import BU_ONLY, PerKey
 from mcoaviz.checker.registry import BY_CODE
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.engine import BindingEngine
@@ -113,3 +115,29 @@ def test_a_brr_is_answered_by_the_next_bu_to_that_peer_only() -> None:
     checker, _engine = streamed(b.number(packets), ("MCOA506",))
     (state,) = checker._states
     assert state.waiting == {}  # type: ignore[attr-defined]
+
+
+def test_a_state_is_fed_only_the_sightings_of_its_message_kinds() -> None:
+    fed: list[tuple[str, str]] = []
+
+    class Recorder:
+        def observe(self, e: Any, reader: object) -> None:
+            fed.append((type(e).__name__, getattr(e, "kind", "")))
+
+        def hits(self, ctx: HistoryContext) -> list[Hit]:
+            return []
+
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1))])
+    engine = BindingEngine()
+    for p in packets:
+        engine.feed(p)
+    rule = PerKey(Recorder, ev.BindingUpdateProcessed, ev.MessageSeen, name="recorder", seen=BU_ONLY)
+    assert rule(HistoryContext(engine.events, {p.frame: p for p in packets}, CheckerConfig())) == []
+    assert fed == [("MessageSeen", "BU"), ("BindingUpdateProcessed", "")]  # the BA's sighting: not fed
+    # the streaming checker's dispatch: a BA sighting reaches none of the BU-only states
+    checker, _engine = streamed(packets)
+    ba_observers = checker._state_dispatch[(ev.MessageSeen, "BA")]
+    only_bu = [s.observe for r, s in zip(checker._state_rules, checker._states, strict=True)
+               if r.check.seen == BU_ONLY]  # type: ignore[attr-defined]
+    assert only_bu and not set(ba_observers) & set(only_bu)
+    assert set(only_bu) <= set(checker._state_dispatch[(ev.MessageSeen, "BU")])

@@ -10,11 +10,12 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_ONLY, EventReader, PerKey
 from mcoaviz.checker.rules._common import shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -232,7 +233,8 @@ class HaoTowardsHomeAgent:
         return hits
 
 
-hao_towards_home_agent = PerKey(HaoTowardsHomeAgent, ev.MessageSeen, name="hao_towards_home_agent")
+hao_towards_home_agent = PerKey(HaoTowardsHomeAgent, ev.MessageSeen, name="hao_towards_home_agent",
+                                seen=BU_ONLY)
 
 
 @dataclass
@@ -329,21 +331,26 @@ class TunnelToBuSource:
         # cost more than the binding events other rules keep anyway)
         self.found: list[ev.DataWithoutBinding] = []
 
-    def observe(self, e: object, reader: EventReader) -> None:
+    def observe(self, e: Any, reader: EventReader) -> None:
         cls = e.__class__
         if cls is ev.BindingUpdateProcessed:
-            assert isinstance(e, ev.BindingUpdateProcessed)
             bu = reader.packet(e.bu_frame)
             mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
-            if mh is None or not mh.bids:
+            if bu is None or mh is None or not mh.bids:
                 return
-            src = bu.path.src if bu is not None else None
+            src = bu.path.src
+            if not src:
+                return
+            for b in mh.bids:
+                if b.coa == src:
+                    return  # the source is a registered CoA (the usual case): nothing to remember
+            for r in e.results:
+                if r.coa == src:
+                    return
             accepted = {r.bid for r in e.results if r.accepted}
-            registered = {b.coa for b in mh.bids} | {r.coa for r in e.results}
-            if src and src not in registered and any(b.coa and b.bid in accepted for b in mh.bids):
+            if any(b.coa and b.bid in accepted for b in mh.bids):
                 self.sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
         elif cls is ev.DataWithoutBinding:
-            assert isinstance(e, ev.DataWithoutBinding)
             if e.direction == "to-mn" and e.coa in self.sources.get((e.key.peer, e.key.hoa), ()):
                 self.found.append(e)
 
@@ -413,4 +420,5 @@ class BindingErrorForBindingUpdate:
 
 
 binding_error_for_binding_update = PerKey(BindingErrorForBindingUpdate, ev.MessageSeen,
-                                          name="binding_error_for_binding_update")
+                                          name="binding_error_for_binding_update",
+                                          seen=frozenset({"BU", "BE"}))

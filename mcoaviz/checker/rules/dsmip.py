@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from dissector.codepoints import Dialect
 from dissector.records import (
@@ -17,15 +18,26 @@ from dissector.records import (
 from mcoaviz.checker.answers import AnswerReader, PerAnswer, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_ONLY, EventReader, PerKey
 from mcoaviz.checker.rules._common import carried, ipv4_bid_carried, packet_hit
 from mcoaviz.engine import events as ev
 
+_STARTED = ev.BindingStarted
+_SEEN = ev.MessageSeen
+
+
+_LAST_BIDS: list[Any] = [None, ()]  # the last packet asked and its IPv4 BIDs (MCOA701, 702, 707 ask in turn)
+
 
 def _ipv4_bids(packet: Packet | None) -> tuple[BindingIdentifier, ...]:
+    last = _LAST_BIDS
+    if packet is last[0]:  # held here, so not another packet at the same address
+        return last[1]
     if packet is None or packet.mobility is None:
         return ()
-    return tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
+    found = tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
+    last[0], last[1] = packet, found
+    return found
 
 
 class _FirstIpv4Registration:
@@ -38,30 +50,29 @@ class _FirstIpv4Registration:
         self.first: dict[tuple[str, str], int] = {}  # (HoA, IPv4 CoA) -> first started frame
         self.found: list[tuple[ev.MessageSeen, BindingIdentifier]] = []
 
-    def looks_at(self, m: ev.MessageSeen, packet: Packet | None) -> bool:
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
         raise NotImplementedError
+
+    def _started(self, hoa: str, coa: str, frame: int) -> None:
+        if coa and frame < self.first.get((hoa, coa), 1 << 62):
+            self.first[(hoa, coa)] = frame
 
     def _new(self, hoa: str | None, coa: str | None, frame: int) -> bool:
         """No binding with (HoA, CoA), claimed IPv4 CoAs included, started before ``frame``."""
         return self.first.get((hoa or "", coa or ""), 1 << 62) >= frame
 
-    def observe(self, e: ev.MessageSeen | ev.BindingStarted, reader: EventReader) -> None:
-        if e.__class__ is ev.BindingStarted:
-            assert isinstance(e, ev.BindingStarted)
-            first = self.first
-            for coa in (e.coa, e.claimed_coa):
-                # only IPv4 CoAs are asked about (a Length-8 BID option's): IPv6 ones are not kept
-                if coa and ":" not in coa:
-                    pair = (e.key.hoa, coa)
-                    if e.frame < first.get(pair, 1 << 62):
-                        first[pair] = e.frame
+    def observe(self, e: Any, reader: EventReader) -> None:  # a BU sighting or a BindingStarted
+        if e.__class__ is _STARTED:
+            # only IPv4 CoAs are asked about (a Length-8 BID option's): IPv6 ones are not kept
+            if ":" not in e.coa:
+                self._started(e.key.hoa, e.coa, e.frame)
+            claimed = e.claimed_coa
+            if claimed and ":" not in claimed:
+                self._started(e.key.hoa, claimed, e.frame)
             return
-        assert isinstance(e, ev.MessageSeen)
-        if e.kind != "BU":
+        if not e.bids or not self.looks_at(e, reader):
             return
         packet = reader.packet(e.frame)
-        if not self.looks_at(e, packet):
-            return
         for b in _ipv4_bids(packet):
             if self._new(e.hoa, b.coa, e.frame):
                 self.found.append((e, b))
@@ -74,7 +85,7 @@ class Ipv4FirstRegistrationInBulk(_FirstIpv4Registration):
     Example: bulk BU with BID 1 (IPv6 CoA) and BID 2 (IPv4 CoA 192.0.2.7, new) -> finding.
     """
 
-    def looks_at(self, m: ev.MessageSeen, packet: Packet | None) -> bool:
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
         return len(m.bids) >= 2
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
@@ -86,7 +97,7 @@ class Ipv4FirstRegistrationInBulk(_FirstIpv4Registration):
 
 
 ipv4_first_registration_in_bulk = PerKey(Ipv4FirstRegistrationInBulk, ev.MessageSeen, ev.BindingStarted,
-                                         name="ipv4_first_registration_in_bulk")
+                                         name="ipv4_first_registration_in_bulk", seen=BU_ONLY)
 
 
 class Ipv4FirstRegistrationNotUdp(_FirstIpv4Registration):
@@ -98,7 +109,8 @@ class Ipv4FirstRegistrationNotUdp(_FirstIpv4Registration):
     Example: BU from IPv6 CoA with BID 2 (IPv4 CoA, new), no UDP encapsulation -> finding.
     """
 
-    def looks_at(self, m: ev.MessageSeen, packet: Packet | None) -> bool:
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
+        packet = reader.packet(m.frame)
         return packet is not None and packet.path.tunnel != "udp"
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
@@ -110,7 +122,7 @@ class Ipv4FirstRegistrationNotUdp(_FirstIpv4Registration):
 
 
 ipv4_first_registration_not_udp = PerKey(Ipv4FirstRegistrationNotUdp, ev.MessageSeen, ev.BindingStarted,
-                                         name="ipv4_first_registration_not_udp")
+                                         name="ipv4_first_registration_not_udp", seen=BU_ONLY)
 
 
 @PerOutcome
@@ -150,17 +162,15 @@ class BulkAfterNat:
         # IPv4 BID options of bulk BUs after such a BA: judged at the end (later BAs add BIDs)
         self.found: list[tuple[ev.MessageSeen, tuple[str, str], BindingIdentifier]] = []
 
-    def observe(self, e: ev.BindingUpdateProcessed | ev.MessageSeen, reader: EventReader) -> None:
-        if e.__class__ is ev.MessageSeen:
-            assert isinstance(e, ev.MessageSeen)
-            if e.kind != "BU" or len(e.bids) < 2 or not self.natted:
+    def observe(self, e: Any, reader: EventReader) -> None:  # a BU sighting or an outcome
+        if e.__class__ is _SEEN:
+            if len(e.bids) < 2 or not self.natted:
                 return
             pair = (e.hoa or "", e.peer or "")
             found = self.natted.get(pair)
             if found is not None and e.frame > found[0]:
                 self.found.extend((e, pair, b) for b in _ipv4_bids(reader.packet(e.frame)))
             return
-        assert isinstance(e, ev.BindingUpdateProcessed)
         if e.ba_frame is None:
             return
         ba = reader.packet(e.ba_frame)
@@ -188,7 +198,8 @@ class BulkAfterNat:
         return hits
 
 
-bulk_after_nat = PerKey(BulkAfterNat, ev.BindingUpdateProcessed, ev.MessageSeen, name="bulk_after_nat")
+bulk_after_nat = PerKey(BulkAfterNat, ev.BindingUpdateProcessed, ev.MessageSeen, name="bulk_after_nat",
+                        seen=BU_ONLY)
 
 
 def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:

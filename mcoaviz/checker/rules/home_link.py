@@ -18,7 +18,7 @@ from dissector.codepoints import BAStatus
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_ONLY, EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
 from mcoaviz.checker.rules.return_home import home_bus
 from mcoaviz.engine import events as ev
@@ -409,7 +409,7 @@ class CorrespondentBindingAfterReturn:
 
 
 correspondent_binding_after_return = PerKey(CorrespondentBindingAfterReturn, ev.MessageSeen,
-                                            name="correspondent_binding_after_return")
+                                            name="correspondent_binding_after_return", seen=BU_ONLY)
 
 
 def _iid(address: str | None) -> str | None:

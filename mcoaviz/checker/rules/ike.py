@@ -10,6 +10,7 @@ record (current source), so they stay linear in the number of IKE messages, whic
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from dissector.ike import IKE_SA_INIT
 from dissector.records import BindingUpdate, Packet
@@ -96,27 +97,25 @@ class IkeNotRerunAfterCoaRemoved:
     """
 
     def __init__(self) -> None:
-        # the K flag of the BU behind each outcome of the BA being processed (its binding events
-        # follow its ``BindingUpdateProcessed``): BA frame -> K (None: no BU at hand)
-        self.outcome: dict[int, bool | None] = {}
+        # (BA frame, BU frame) of the latest BA's first outcome: the binding events of an outcome
+        # follow its ``BindingUpdateProcessed``, while the BU is still at hand
+        self.outcome: tuple[int, int] | None = None
         # CoAs removed by a BU without the K flag: (end, its frame); judged at the end against
         # the IKE messages, IKE_SA_INITs and ESP of the whole capture
         self.removed: list[tuple[ev.BindingEnded, int]] = []
 
-    def observe(self, e: ev.BindingUpdateProcessed | ev.BindingEnded, reader: EventReader) -> None:
+    def observe(self, e: Any, reader: EventReader) -> None:
         if e.__class__ is ev.BindingUpdateProcessed:
-            assert isinstance(e, ev.BindingUpdateProcessed)
-            if e.ba_frame is not None and e.ba_frame not in self.outcome:
-                if len(self.outcome) > 1:
-                    self.outcome.clear()
-                self.outcome[e.ba_frame] = _k_flag(reader.packet(e.bu_frame))
+            if e.ba_frame is not None and (self.outcome is None or self.outcome[0] != e.ba_frame):
+                self.outcome = (e.ba_frame, e.bu_frame)
             return
         if not isinstance(e, (ev.BindingDeregistered, ev.BindingReplaced)) or e.frame is None:
             return
         packet = reader.packet(e.frame)
         mh = packet.mobility if packet is not None else None
         if mh is not None and mh.type_name == "BA":
-            k = self.outcome.get(e.frame)
+            outcome = self.outcome
+            k = _k_flag(reader.packet(outcome[1])) if outcome is not None and outcome[0] == e.frame else None
         else:
             k = _k_flag(packet)
         if k is False:

@@ -7,11 +7,12 @@ procedure, so MCOA501-505 apply to draft-05 captures only.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from dissector.codepoints import Dialect
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_ONLY, EventReader, PerKey
 from mcoaviz.checker.rules._common import bid_list, is_draft, packet_hit
 from mcoaviz.engine import events as ev
 
@@ -122,9 +123,8 @@ class BidAfterCotWithoutBid:
         # BUs with BID options to a CN that had sent such a CoT: (frame, time, HoA, source, CN, BID)
         self.later: list[tuple[int, float, str | None, str | None, str, int]] = []
 
-    def observe(self, e: ev.CareOfTestSeen | ev.MessageSeen, reader: EventReader) -> None:
+    def observe(self, e: Any, reader: EventReader) -> None:
         if e.__class__ is ev.CareOfTestSeen:
-            assert isinstance(e, ev.CareOfTestSeen)
             if e.kind == "CoTI":
                 if e.bids:
                     self.cotis.add(e.frame)
@@ -134,7 +134,6 @@ class BidAfterCotWithoutBid:
                     self.legacy.append((e.key.coa, e.key.peer, e.frame, e.answers))
                     self.legacy_peers.add(e.key.peer)
             return
-        assert isinstance(e, ev.MessageSeen)
         if e.kind != "BU":
             return
         if e.src and e.hoa and e.src != e.hoa:
@@ -158,7 +157,7 @@ class BidAfterCotWithoutBid:
 
 
 bid_after_cot_without_bid = PerKey(BidAfterCotWithoutBid, ev.CareOfTestSeen, ev.MessageSeen,
-                                   name="bid_after_cot_without_bid")
+                                   name="bid_after_cot_without_bid", seen=BU_ONLY)
 
 
 class _BrrAnswers:
@@ -172,13 +171,11 @@ class _BrrAnswers:
     def judge(self, brr: ev.BrrSeen, nxt: ev.MessageSeen) -> Hit | None:
         raise NotImplementedError
 
-    def observe(self, e: ev.BrrSeen | ev.MessageSeen, reader: EventReader) -> None:
+    def observe(self, e: Any, reader: EventReader) -> None:
         if e.__class__ is ev.BrrSeen:
-            assert isinstance(e, ev.BrrSeen)
             if e.bids:
                 self.waiting.setdefault((e.key.hoa, e.key.peer), []).append(e)
             return
-        assert isinstance(e, ev.MessageSeen)
         if e.kind != "BU" or not self.waiting:
             return
         brrs = self.waiting.get((e.hoa, e.peer))
@@ -217,7 +214,8 @@ class BrrAnswerLacksBid(_BrrAnswers):
         return [dataclasses.replace(hit, dialect=ctx.dialect_of(frame)) for frame, hit in self.found]
 
 
-brr_answer_lacks_bid = PerKey(BrrAnswerLacksBid, ev.BrrSeen, ev.MessageSeen, name="brr_answer_lacks_bid")
+brr_answer_lacks_bid = PerKey(BrrAnswerLacksBid, ev.BrrSeen, ev.MessageSeen, name="brr_answer_lacks_bid",
+                              seen=BU_ONLY)
 
 
 class BrrAnswerExtraBids(_BrrAnswers):
@@ -238,7 +236,8 @@ class BrrAnswerExtraBids(_BrrAnswers):
         return [hit for frame, hit in self.found if _draft(ctx, frame)]
 
 
-brr_answer_extra_bids = PerKey(BrrAnswerExtraBids, ev.BrrSeen, ev.MessageSeen, name="brr_answer_extra_bids")
+brr_answer_extra_bids = PerKey(BrrAnswerExtraBids, ev.BrrSeen, ev.MessageSeen, name="brr_answer_extra_bids",
+                               seen=BU_ONLY)
 
 
 def brr_without_bid(ctx: HistoryContext) -> list[Hit]:

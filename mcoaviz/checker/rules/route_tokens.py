@@ -7,11 +7,13 @@ per-key maps (nonce indices per correspondent node and address).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dissector.codepoints import Dialect
 from dissector.records import BindingUpdate, CareOfTest, CareOfTestInit, HomeTest, NonceIndices, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_ONLY, EventReader, PerKey
 from mcoaviz.engine import events as ev
 
 MAX_NONCE_LIFETIME = 240.0  # s, RFC 6275 §5.2.7 / §12: a CN accepts a nonce this long after first use
@@ -55,8 +57,11 @@ class NonceIndexWithoutTest:
         kind = m.kind
         if kind not in ("HoT", "CoT", "BU"):
             return  # only tests from CNs and BUs are judged (their packets are all it reads)
-        if kind != "BU" and m.src is not None:
-            self.cn_sends.add((m.src, kind))
+        if kind != "BU":
+            if m.src is not None:
+                self.cn_sends.add((m.src, kind))
+        elif m.role != "correspondent" or not m.hoa or not m.peer:
+            return  # a BU to a home agent (the usual case) carries no nonce indices to judge
         packet = reader.packet(m.frame)
         mh = packet.mobility if packet is not None else None
         if mh is None or m.src is None or m.dst is None:
@@ -102,7 +107,8 @@ class NonceIndexWithoutTest:
         return hits
 
 
-nonce_index_without_test = PerKey(NonceIndexWithoutTest, ev.MessageSeen, name="nonce_index_without_test")
+nonce_index_without_test = PerKey(NonceIndexWithoutTest, ev.MessageSeen, name="nonce_index_without_test",
+                                  seen=frozenset({"HoT", "CoT", "BU"}))
 
 
 def _fresh(sent: dict[int, float] | None, index: int, now: float) -> bool:
@@ -144,7 +150,7 @@ class CotToBidCoa:
                 for m, source, bid in self.found]
 
 
-cot_to_bid_coa = PerKey(CotToBidCoa, ev.MessageSeen, name="cot_to_bid_coa")
+cot_to_bid_coa = PerKey(CotToBidCoa, ev.MessageSeen, name="cot_to_bid_coa", seen=frozenset({"CoTI", "CoT"}))
 
 
 class FirstBidBuOutOfWindow:
@@ -167,10 +173,11 @@ class FirstBidBuOutOfWindow:
         self.bound: set[tuple[str, str, str]] = set()
         self.found: list[tuple[int, Hit]] = []  # (the first BU's frame, the hit)
 
-    def observe(self, e: object, reader: EventReader) -> None:
+    def observe(self, e: Any, reader: EventReader) -> None:
         cls = e.__class__
+        if cls is not ev.MessageSeen and not self.started:
+            return  # no BU to a correspondent node yet (a home agent's capture): nothing to follow
         if cls is ev.MessageSeen:
-            assert isinstance(e, ev.MessageSeen)
             if e.kind == "BU" and e.role == "correspondent" and e.hoa and e.peer:
                 pair = (e.hoa, e.peer)
                 if pair not in self.started:
@@ -180,19 +187,17 @@ class FirstBidBuOutOfWindow:
                 elif not e.bids:
                     self.first_bid.pop(pair, None)  # a regular BU cleared the CN after all
         elif cls is ev.BindingStarted:
-            assert isinstance(e, ev.BindingStarted)
             if (e.key.hoa, e.key.node) in self.started:
                 self.bound.add((e.key.node, e.key.hoa, e.coa))
         elif cls is ev.BindingUpdateProcessed:
-            assert isinstance(e, ev.BindingUpdateProcessed)
             first = self.first_bid.get((e.key.hoa, e.key.node))
-            if e.ba_status == OUT_OF_WINDOW and e.ba_frame is not None and e.bu_frame == first:
+            if first is not None and e.ba_status == OUT_OF_WINDOW and e.ba_frame is not None \
+                    and e.bu_frame == first:
                 self.found.append((first, Hit(
                     "First BU to this correspondent node carries BID option(s) without a regular BU "
                     "first, and the node answered 135: it still held older bindings.", e.ba_frame,
                     e.time, e.key.hoa, None, Dialect.DRAFT05)))
         elif cls is ev.DataWithoutBinding:
-            assert isinstance(e, ev.DataWithoutBinding)
             if e.direction != "to-mn" or e.via != "route-optimised":
                 return
             first = self.first_bid.get((e.key.hoa, e.key.peer))
@@ -209,4 +214,4 @@ class FirstBidBuOutOfWindow:
 
 first_bid_bu_out_of_window = PerKey(FirstBidBuOutOfWindow, ev.MessageSeen, ev.BindingStarted,
                                     ev.BindingUpdateProcessed, ev.DataWithoutBinding,
-                                    name="first_bid_bu_out_of_window")
+                                    name="first_bid_bu_out_of_window", seen=BU_ONLY)
