@@ -23,7 +23,7 @@ def _draft(ctx: HistoryContext, frame: int | None) -> bool:
     return ctx.dialect_of(frame) is Dialect.DRAFT05
 
 
-def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
+class CotiWithoutBid:
     """What: (draft-05) a CoTI without a BID option sent from a care-of address that the mobile
     node has registered under a BID at its home agent.
     Why: draft §5.2 "If the Mobile Node manages bindings with BID, it MUST include a Binding
@@ -31,15 +31,29 @@ def coti_without_bid(ctx: HistoryContext) -> list[Hit]:
     so the MN is recognised by the engine's bindings for that CoA.
     Example: BID 1 bound to CoA c at the HA, then CoTI from c without BID -> finding at the CoTI.
     """
-    hits = []
-    for c in ctx.of(ev.CareOfTestSeen):
-        if c.kind != "CoTI" or c.has_bid or not _draft(ctx, c.frame):
-            continue
-        held = [k for k, _coa in ctx.held_at(c.time, coa=c.key.coa) if k.bid is not None]
-        if held:
-            hits.append(Hit(f"CoTI from {c.key.coa}, which is registered under BID {held[0].bid}, carries "
-                            "no BID option.", c.frame, c.time, held[0].hoa, held[0].bid, Dialect.DRAFT05))
-    return hits
+
+    def __init__(self) -> None:
+        # CoTIs without a BID option: (frame, time, CoA); whether a BID binding held the CoA then
+        # is read from the binding history at the end (the dialect of the frame too)
+        self.plain: list[tuple[int, float, str]] = []
+
+    def observe(self, c: ev.CareOfTestSeen, reader: EventReader) -> None:
+        if c.kind == "CoTI" and not c.bids:
+            self.plain.append((c.frame, c.time, c.key.coa))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for frame, time, coa in self.plain:
+            if not _draft(ctx, frame):
+                continue
+            held = [k for k, _coa in ctx.held_at(time, coa=coa) if k.bid is not None]
+            if held:
+                hits.append(Hit(f"CoTI from {coa}, which is registered under BID {held[0].bid}, carries "
+                                "no BID option.", frame, time, held[0].hoa, held[0].bid, Dialect.DRAFT05))
+        return hits
+
+
+coti_without_bid = PerKey(CotiWithoutBid, ev.CareOfTestSeen, name="coti_without_bid")
 
 
 def coti_flags_set(ctx: PacketContext) -> list[Hit]:
@@ -54,33 +68,52 @@ def coti_flags_set(ctx: PacketContext) -> list[Hit]:
             for b in mh.bids if is_draft(b) and b.flags]
 
 
-def _answered_tests(ctx: HistoryContext):  # noqa: ANN202 - iterator of (CoT, CoTI) events
-    cotis = {c.frame: c for c in ctx.of(ev.CareOfTestSeen) if c.kind == "CoTI"}
-    for cot in ctx.of(ev.CareOfTestSeen):
-        if cot.kind == "CoT" and cot.answers in cotis and _draft(ctx, cot.answers):
-            yield cot, cotis[cot.answers]
+class _AnsweredTests:
+    """MCOA503 / MCOA504: the CoTIs not answered yet (by frame; the engine pairs a CoTI with one
+    CoT), each judged against the CoT that answers it; the dialect of the CoTI's frame is
+    decided at the end."""
+
+    def __init__(self) -> None:
+        self.cotis: dict[int, ev.CareOfTestSeen] = {}
+        self.found: list[tuple[int, Hit]] = []  # (the CoTI's frame, the hit)
+
+    def judge(self, cot: ev.CareOfTestSeen, coti: ev.CareOfTestSeen) -> list[Hit]:
+        raise NotImplementedError
+
+    def observe(self, e: ev.CareOfTestSeen, reader: EventReader) -> None:
+        if e.kind == "CoTI":
+            self.cotis[e.frame] = e
+        elif e.kind == "CoT" and e.answers is not None:
+            coti = self.cotis.pop(e.answers, None)
+            if coti is not None:
+                self.found.extend((coti.frame, hit) for hit in self.judge(e, coti))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [hit for frame, hit in self.found if _draft(ctx, frame)]
 
 
-def cot_does_not_echo_bid(ctx: HistoryContext) -> list[Hit]:
+class CotDoesNotEchoBid(_AnsweredTests):
     """What: (draft-05) a CoT that carries BID options (so the CN supports MCoA) but none for a
     BID of the CoTI it answers.
     Why: draft §6.2: the CN "MUST include a Binding Identifier mobility option" in the CoT and
     the options "SHOULD be copied from the received one".
     Example: CoTI BID 1 -> CoT with BID 2 only -> finding at the CoT.
     """
-    hits = []
-    for cot, coti in _answered_tests(ctx):
+
+    def judge(self, cot: ev.CareOfTestSeen, coti: ev.CareOfTestSeen) -> list[Hit]:
         if not cot.bids or not coti.bids:
-            continue
+            return []
         missing = sorted({b for b, _s, _f in coti.bids} - {b for b, _s, _f in cot.bids})
-        if missing:
-            hits.append(Hit(f"CoT does not return BID option(s) {bid_list(missing)} of the CoTI "
-                            f"(frame {coti.frame}).", cot.frame, cot.time, None, missing[0],
-                            Dialect.DRAFT05))
-    return hits
+        if not missing:
+            return []
+        return [Hit(f"CoT does not return BID option(s) {bid_list(missing)} of the CoTI "
+                    f"(frame {coti.frame}).", cot.frame, cot.time, None, missing[0], Dialect.DRAFT05)]
 
 
-def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
+cot_does_not_echo_bid = PerKey(CotDoesNotEchoBid, ev.CareOfTestSeen, name="cot_does_not_echo_bid")
+
+
+class CotWrongStatus(_AnsweredTests):
     """What: (draft-05) a CoT whose BID Status is not MCOA MALFORMED although the CoTI set C or O,
     or not 0 although it set neither.
     Why: draft §6.2 "If either or both C and O flag is set ... MUST include a Binding Identifier
@@ -88,9 +121,10 @@ def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
     MUST be set to zero". I-25: only C/O matter for the CN.
     Example: CoTI BID 1 flags C -> CoT BID 1 status 0 -> finding at the CoT.
     """
-    hits = []
-    for cot, coti in _answered_tests(ctx):
+
+    def judge(self, cot: ev.CareOfTestSeen, coti: ev.CareOfTestSeen) -> list[Hit]:
         sent = {b: flags for b, _s, flags in coti.bids}
+        hits = []
         for bid, status, _flags in cot.bids:
             if bid not in sent:
                 continue
@@ -99,7 +133,10 @@ def cot_wrong_status(ctx: HistoryContext) -> list[Hit]:
                 hits.append(Hit(f"CoT returns BID {bid} with status {status}; expected {want} for CoTI "
                                 f"flags {''.join(sent[bid]) or 'none'}.", cot.frame, cot.time, None, bid,
                                 Dialect.DRAFT05))
-    return hits
+        return hits
+
+
+cot_wrong_status = PerKey(CotWrongStatus, ev.CareOfTestSeen, name="cot_wrong_status")
 
 
 class BidAfterCotWithoutBid:
@@ -240,21 +277,31 @@ brr_answer_extra_bids = PerKey(BrrAnswerExtraBids, ev.BrrSeen, ev.MessageSeen, n
                                seen=BU_ONLY)
 
 
-def brr_without_bid(ctx: HistoryContext) -> list[Hit]:
+class BrrWithoutBid:
     """What: a Binding Refresh Request without a BID option from a node that holds BID bindings
     for that home address.
     Why: draft §6.4 "the node SHOULD contain a Binding Identifier mobility option in the Binding
     Refresh Request"; RFC §6.4 the same.
     Example: HA holds (HoA, BID 1); BRR from the HA without options -> warning at the BRR.
     """
-    hits = []
-    for brr in ctx.of(ev.BrrSeen):
-        if brr.bids:
-            continue
-        held = [k for k, _coa in ctx.held_at(brr.time, node=brr.key.peer, hoa=brr.key.hoa)
-                if k.bid is not None]
-        if held:
-            hits.append(Hit("Binding Refresh Request for a binding registered with a BID carries no BID "
-                            "option.", brr.frame, brr.time, brr.key.hoa, held[0].bid,
-                            ctx.dialect_of(brr.frame)))
-    return hits
+
+    def __init__(self) -> None:
+        # BRRs without a BID option: (frame, time, sender, HoA); whether the sender held BID
+        # bindings for the HoA then is read from the binding history at the end
+        self.plain: list[tuple[int, float, str, str]] = []
+
+    def observe(self, brr: ev.BrrSeen, reader: EventReader) -> None:
+        if not brr.bids:
+            self.plain.append((brr.frame, brr.time, brr.key.peer, brr.key.hoa))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for frame, time, peer, hoa in self.plain:
+            held = [k for k, _coa in ctx.held_at(time, node=peer, hoa=hoa) if k.bid is not None]
+            if held:
+                hits.append(Hit("Binding Refresh Request for a binding registered with a BID carries no BID "
+                                "option.", frame, time, hoa, held[0].bid, ctx.dialect_of(frame)))
+        return hits
+
+
+brr_without_bid = PerKey(BrrWithoutBid, ev.BrrSeen, name="brr_without_bid")
