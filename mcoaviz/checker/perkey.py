@@ -97,16 +97,19 @@ class PerKey:
 class StreamReader:
     """The reader the streaming checker hands ``observe``: the packet the events came with
     (``current``), BU packets still waiting for their outcome, the packets the checker keeps,
-    the frames' pair dialects and the configuration."""
+    BUs given up on that the engine may still apply on evidence (``unanswered``), the frames'
+    pair dialects and the configuration."""
 
-    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending")
+    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending", "unanswered")
 
     def __init__(self, config: CheckerConfig, frame_dialects: Mapping[int, Dialect],
-                 pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet]) -> None:
+                 pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet],
+                 unanswered: Mapping[int, Packet] | None = None) -> None:
         self.config = config
         self.frame_dialects = frame_dialects
         self.pending = pending
         self.checker_packets = checker_packets
+        self.unanswered: Mapping[int, Packet] = {} if unanswered is None else unanswered
         self.current: Packet | None = None
 
     def packet(self, frame: int | None) -> Packet | None:
@@ -116,7 +119,9 @@ class StreamReader:
         if current is not None and current.frame == frame:
             return current
         found = self.pending.get(frame)
-        return found if found is not None else self.checker_packets.get(frame)
+        if found is None:
+            found = self.checker_packets.get(frame)
+        return found if found is not None or not self.unanswered else self.unanswered.get(frame)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         packet = self.packet(frame)

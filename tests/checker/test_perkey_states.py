@@ -6,12 +6,13 @@ rule's fixture in test_rules.py runs it through ``builders.check`` (streaming be
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from dissector.records import NATDetection, Packet
-from mcoaviz.checker import Checker, CheckerConfig
+from mcoaviz.checker import UNANSWERED_MARGIN, Checker, CheckerConfig
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_ONLY, PerKey
@@ -142,3 +143,42 @@ def test_a_state_is_fed_only_the_sightings_of_its_message_kinds() -> None:
                if r.check.seen == BU_ONLY]  # type: ignore[attr-defined]
     assert only_bu and not set(ba_observers) & set(only_bu)
     assert set(only_bu) <= set(checker._state_dispatch[(ev.MessageSeen, "BU")])
+
+
+def test_a_bu_given_up_on_and_applied_on_evidence_is_still_read_when_it_is_applied() -> None:
+    # MCOA1001: the K-flag BU to CoA 2 gets no BA; the engine gives up on it (frame 5 passes its
+    # timeout), then applies it when the HA tunnels to CoA 2 (frame 7): its K moved the IKE SA,
+    # so IKE from CoA 2 is no finding. The streaming checker kept the given-up BU's packet for
+    # that (builders.check: streaming finds what the batch finds)
+    def tunnelled(coa: str, t: float) -> Packet:
+        return b.data(src=b.CN, dst=b.HOA, outer_src=b.HA, outer_dst=coa, tunnel="ip6ip6", at=t)
+
+    packets = [b.ike(b.IKE_AUTH), b.bu(1, b.bid(1, b.COA1), flags="AHK", at=10.0), b.ba(1, b.bid(1), at=10.1),
+               b.bu(2, b.bid(2, b.COA2), flags="AHK", at=20.0),
+               b.bu(1, b.bid(1, b.COA3), hoa=b.HOA2, src=b.COA3, at=55.0),
+               b.ba(1, b.bid(1), hoa=b.HOA2, dst=b.COA3, at=55.1), tunnelled(b.COA2, 60.0),
+               b.ike(b.INFORMATIONAL, src=b.COA2)]
+    packets[0] = dataclasses.replace(packets[0], time=5.0)
+    packets[-1] = dataclasses.replace(packets[-1], time=70.0)
+    assert [(f.rule, f.frame) for f in b.check(*packets) if f.rule == "MCOA1001"] == []
+    numbered = b.number(packets)
+    engine, checker = BindingEngine(), Checker(CheckerConfig(select=("MCOA1001",)), streaming=True)
+    for p in numbered[:6]:
+        checker.observe(p, engine.feed(p))
+    assert list(checker._unanswered) == [4]  # given up on at frame 5, kept while it may be applied
+    checker.observe(numbered[6], engine.feed(numbered[6]))
+    assert checker._unanswered == {}  # applied: read as it came, then forgotten
+    (state,) = checker._states
+    assert state.moves == {(b.HA, b.COA1): 10.1, (b.HA, b.COA2): 20.0}  # type: ignore[attr-defined]
+
+
+def test_a_bu_given_up_on_is_forgotten_once_its_lifetime_and_a_margin_passed() -> None:
+    end = 20.0 + 100 + UNANSWERED_MARGIN  # the BU's time + lifetime + the margin
+    packets = b.number([b.bu(2, b.bid(2, b.COA2), lifetime=100, at=20.0),
+                        *[b.data(src=b.HOA2, dst=b.CN, at=t) for t in (55.0, end, end + 1)]])
+    engine, checker = BindingEngine(), Checker(CheckerConfig(select=("MCOA1001",)), streaming=True)
+    kept = []
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+        kept.append(sorted(checker._unanswered))
+    assert kept == [[], [1], [1], []]
