@@ -26,17 +26,19 @@ _STARTED = ev.BindingStarted
 _SEEN = ev.MessageSeen
 
 
-_LAST_BIDS: list[Any] = [None, ()]  # the last packet asked and its IPv4 BIDs (MCOA701, 702, 707 ask in turn)
+# the last packet asked and its IPv4 BIDs (MCOA701, 702 and 707 ask in turn for the same BU),
+# one tuple replaced at once (held here, so no other packet can have the same identity)
+_LAST_BIDS: list[tuple[Packet | None, tuple[BindingIdentifier, ...]]] = [(None, ())]
 
 
 def _ipv4_bids(packet: Packet | None) -> tuple[BindingIdentifier, ...]:
-    last = _LAST_BIDS
-    if packet is last[0]:  # held here, so not another packet at the same address
-        return last[1]
+    last, found = _LAST_BIDS[0]
+    if packet is last:
+        return found
     if packet is None or packet.mobility is None:
         return ()
     found = tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
-    last[0], last[1] = packet, found
+    _LAST_BIDS[0] = (packet, found)
     return found
 
 
