@@ -17,6 +17,7 @@ and a BU packet is kept only while its BU is pending.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -58,6 +59,7 @@ from mcoaviz.engine.keys import BindingKey
 
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
 
+UNANSWERED_MARGIN = 60.0  # s past a given-up BU's lifetime before its packet is forgotten
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 # distinct addressings and option tuples shared between the kept signalling packets (a memory
 # bound: past it the table starts over, which only loses sharing)
@@ -81,18 +83,25 @@ class Checker:
         # events of their kinds as the engine emits them; none of those is kept for them
         self._state_rules = tuple(r for r in history if streaming and r.unit == STATE)
         self._states = tuple(r.check.make() for r in self._state_rules)  # type: ignore[attr-defined]
-        # event class (a sighting: its message kind) -> the observe methods of the states fed it
-        self._state_dispatch: dict[type | str, tuple[Any, ...]] = {}
+        # event class (and message kind, for a ``MessageSeen``) -> the observe methods of the
+        # states that read it (filled on first sight)
+        self._state_dispatch: dict[object, tuple[Any, ...]] = {}
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
-        if needs is not None:  # and what the per-key rules read of the end context (``PerKey.packets``)
+        if needs is not None:  # and those a per-key rule reads at the end (``PerKey.packets``)
             needs = needs.union(*(r.check.packets for r in self._state_rules))  # type: ignore[attr-defined]
         self._keeper: Keeper | None = Keeper(needs) if needs is not None else None
         self._folds = Folds()
         self._judging = bool(self._answer_rules or self._outcome_rules or self._state_rules
                              or (self._keeper is not None and self._keeper.judges_answers))
         self._pending: dict[int, Packet] = {}  # BU frame -> BU packet until the engine's outcome
+        # per-key states: BUs the engine gave up on (``UnansweredBU``) that it may still apply
+        # when data shows the node used their CoA (an unconfirmed outcome, carrying the BU's
+        # frame): frame -> packet, and (until when, frame) to forget them (O(BUs in a lifetime))
+        self._unanswered: dict[int, Packet] = {}
+        self._unanswered_until: list[tuple[float, int]] = []
+        self._latest = -math.inf  # the latest packet time seen
         self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
         # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
@@ -118,7 +127,8 @@ class Checker:
         self._hao_data: list[tuple[int | None, float, str, str]] = []
         self._start: float | None = None  # the first record's time (packet or traffic row)
         self._dialects = FrameDialects()  # signalling frame -> its pair's dialect (compact)
-        self._reader = StreamReader(self.config, self._dialects, self._pending, self._signalling)
+        self._reader = StreamReader(self.config, self._dialects, self._pending, self._signalling,
+                                    self._unanswered)
         # per-key state, O(1) per packet or row: home addresses between an H-flag BU and the next BA
         # to them, whose untunnelled data MCOA413 reads (at most MAX_WATCHED rows kept in all);
         # IPv4 home addresses an IPv4AA assigned -> time of their latest data (MCOA709); ESP between
@@ -169,6 +179,8 @@ class Checker:
             mh = packet.mobility
             if mh is not None and mh.type_name == "BU" and not repeated:
                 self._pending[packet.frame] = packet
+            if self._unanswered_until:
+                self._forget_unanswered(packet.time)
             if events:
                 if self._states:
                     self._feed_states(events, packet)
@@ -228,13 +240,17 @@ class Checker:
         may still change)."""
         for p in events:
             if p.__class__ is UnansweredBU:  # given up on: only an outcome with a BA is judged
-                self._pending.pop(p.frame, None)
+                given_up = self._pending.pop(p.frame, None)
+                if given_up is not None and self._states and p.lifetime > 0:
+                    self._unanswered[p.frame] = given_up
+                    heapq.heappush(self._unanswered_until, (given_up.time + p.lifetime, p.frame))
                 continue
             if p.__class__ is not BindingUpdateProcessed:
                 continue
             assert isinstance(p, BindingUpdateProcessed)
             bu = self._pending.pop(p.bu_frame, None)
             if p.ba_frame is None:
+                self._unanswered.pop(p.bu_frame, None)  # applied on evidence: read as it came
                 continue
             if bu is None:
                 bu = self._signalling.get(p.bu_frame)
@@ -261,6 +277,16 @@ class Checker:
                 for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
                     judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
 
+    def _forget_unanswered(self, t: float) -> None:
+        """Forget the given-up BUs the engine can no longer apply: evidence must come within the
+        BU's lifetime (``BindingEngine._evidence``); a margin for fast-path rows, which reach the
+        engine after later packets, and for capture times that go back a little."""
+        if t > self._latest:
+            self._latest = t
+        until = self._unanswered_until
+        while until and until[0][0] + UNANSWERED_MARGIN < self._latest:
+            self._unanswered.pop(heapq.heappop(until)[1], None)
+
     def _feed_states(self, events: Sequence[object], packet: Packet | None) -> None:
         """Feed each event to the per-key states of the rules that read its kind, in order
         (``packet``: the one the events came with; the BU behind an outcome is still pending)."""
@@ -269,7 +295,8 @@ class Checker:
         dispatch = self._state_dispatch
         for e in events:
             cls = e.__class__
-            key = e.kind if cls is MessageSeen else cls  # type: ignore[attr-defined]  # sightings by kind
+            # a sighting goes only to the states fed its message kind (``PerKey.seen``)
+            key = (cls, e.kind) if cls is MessageSeen else cls  # type: ignore[attr-defined]
             observers = dispatch.get(key)
             if observers is None:
                 observers = dispatch[key] = tuple(

@@ -78,6 +78,13 @@ class PerKey:
         self.__doc__ = state.__doc__
         self.__name__ = name
 
+    def feeds(self, event: object) -> bool:
+        """Whether the state is fed this event (one of its kinds; a sighting of its ``seen``)."""
+        if not isinstance(event, self.kinds):
+            return False
+        return self.seen is None or event.__class__ is not MessageSeen \
+            or event.kind in self.seen
+
     def __call__(self, ctx: HistoryContext) -> list[Hit]:
         state = self.make()
         observe, seen = state.observe, self.seen
@@ -86,27 +93,22 @@ class PerKey:
                 observe(event, ctx)
         return state.hits(ctx)
 
-    def feeds(self, event: object) -> bool:
-        """Whether the state is fed this event (its class is one of ``kinds``; a sighting of a
-        message kind in ``seen``)."""
-        if not isinstance(event, self.kinds):
-            return False
-        return self.seen is None or event.__class__ is not MessageSeen or event.kind in self.seen
-
-
 class StreamReader:
     """The reader the streaming checker hands ``observe``: the packet the events came with
     (``current``), BU packets still waiting for their outcome, the packets the checker keeps,
-    the frames' pair dialects and the configuration."""
+    BUs given up on that the engine may still apply on evidence (``unanswered``), the frames'
+    pair dialects and the configuration."""
 
-    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending")
+    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending", "unanswered")
 
     def __init__(self, config: CheckerConfig, frame_dialects: Mapping[int, Dialect],
-                 pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet]) -> None:
+                 pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet],
+                 unanswered: Mapping[int, Packet] | None = None) -> None:
         self.config = config
         self.frame_dialects = frame_dialects
         self.pending = pending
         self.checker_packets = checker_packets
+        self.unanswered: Mapping[int, Packet] = {} if unanswered is None else unanswered
         self.current: Packet | None = None
 
     def packet(self, frame: int | None) -> Packet | None:
@@ -116,7 +118,9 @@ class StreamReader:
         if current is not None and current.frame == frame:
             return current
         found = self.pending.get(frame)
-        return found if found is not None else self.checker_packets.get(frame)
+        if found is None:
+            found = self.checker_packets.get(frame)
+        return found if found is not None or not self.unanswered else self.unanswered.get(frame)
 
     def dialect_of(self, frame: int | None) -> Dialect:
         packet = self.packet(frame)

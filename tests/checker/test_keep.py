@@ -38,6 +38,8 @@ def test_the_streaming_checker_keeps_what_the_declarations_keep_and_folds_the_re
     ctx = full.history_context()
     needs = packets_read(streamed._history_rules)
     assert needs is not None
+    # and what the per-key rules still read at the end (``PerKey.packets``, e.g. IKE)
+    needs |= {n for r in streamed._state_rules for n in r.check.packets}  # type: ignore[attr-defined]
     assert set(streamed._signalling) == kept_frames(needs, every, ctx.answered)
     assert list(streamed.history_context().packets) == sorted(streamed._signalling)  # frame order
     # folded as the packets came = folded from all of them at the end

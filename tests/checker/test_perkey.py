@@ -158,5 +158,5 @@ def test_a_state_reading_bu_sightings_is_not_fed_the_others() -> None:
     for p in packets:
         checker.observe(p, engine.feed(p))
     (state,) = checker._states
-    assert checker._state_dispatch["BU"] == (state.observe,)
-    assert checker._state_dispatch["BA"] == ()
+    assert checker._state_dispatch[(ev.MessageSeen, "BU")] == (state.observe,)
+    assert checker._state_dispatch[(ev.MessageSeen, "BA")] == ()

@@ -10,10 +10,12 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -204,24 +206,35 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
     return hits
 
 
-def hao_towards_home_agent(ctx: HistoryContext) -> list[Hit]:
+class HaoTowardsHomeAgent:
     """What: the mobile node sends data to its home agent with a Home Address option instead of
     through the bi-directional tunnel (reported once per home address and home agent).
     Why: draft §5.9 "the mobile node SHOULD use the bi-directional tunnel even if it registers a
     binding(s) to the home agent" (section removed in RFC 5648). Noteworthy only (info).
     Example: HA 2001:db8::1 registered; data CoA -> 2001:db8::1 with HAO -> info.
     """
-    hits: list[Hit] = []
-    if not ctx.hao_data:  # no data with a Home Address option: nothing to look at
+
+    def __init__(self) -> None:
+        self.home_agents: set[str | None] = set()  # peers of the BUs to a home agent
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        if m.kind == "BU" and m.role == "home-agent":
+            self.home_agents.add(m.peer)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        home_agents = self.home_agents
+        reported: set[tuple[str, str]] = set()
+        for frame, time, hoa, dst in ctx.hao_data:
+            if dst in home_agents and (hoa, dst) not in reported:
+                reported.add((hoa, dst))
+                hits.append(Hit(f"Mobile node sends data to its home agent {dst} with a Home Address option "
+                                "instead of the tunnel.", frame, time, hoa, None))
         return hits
-    home_agents = {m.peer for m in ctx.bu_seen if m.role == "home-agent"}
-    reported: set[tuple[str, str]] = set()
-    for frame, time, hoa, dst in ctx.hao_data:
-        if dst in home_agents and (hoa, dst) not in reported:
-            reported.add((hoa, dst))
-            hits.append(Hit(f"Mobile node sends data to its home agent {dst} with a Home Address option "
-                            "instead of the tunnel.", frame, time, hoa, None))
-    return hits
+
+
+hao_towards_home_agent = PerKey(HaoTowardsHomeAgent, ev.MessageSeen, name="hao_towards_home_agent",
+                                seen=BU_SIGHTINGS)
 
 
 @dataclass
@@ -297,7 +310,7 @@ def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
     return shared(ctx, _held_over_time)[1]
 
 
-def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
+class TunnelToBuSource:
     """What: the home agent or correspondent node sends the mobile node's traffic to the source
     address of a BU whose BID option(s) named other care-of addresses, which it accepted; the
     source itself was never registered there for that home address (stale traffic to a CoA
@@ -310,33 +323,53 @@ def tunnel_to_bu_source(ctx: HistoryContext) -> list[Hit]:
     a NAT the outer source is the right address (I-22).
     Example: BU from CoA a with BID 1 CoA b -> BA 0; HA tunnels data for the HoA to a -> warning.
     """
-    if not any(d.direction == "to-mn" for d in ctx.of(ev.DataWithoutBinding)):
-        return []
-    sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
-    hits = []
-    for e in ctx.in_order(ev.BindingUpdateProcessed, ev.DataWithoutBinding):
-        if isinstance(e, ev.BindingUpdateProcessed):
-            bu = ctx.packet(e.bu_frame)
+
+    def __init__(self) -> None:
+        self.sources: dict[tuple[str, str], set[str]] = {}  # (node, HoA) -> BU sources that were not the CoA
+        # data to such a source (rare); "never registered there" is judged at the end against the
+        # bindings of the whole capture (``held_before``: a set of every binding fed here would
+        # cost more than the binding events other rules keep anyway)
+        self.found: list[ev.DataWithoutBinding] = []
+
+    def observe(self, e: Any, reader: EventReader) -> None:
+        cls = e.__class__
+        if cls is ev.BindingUpdateProcessed:
+            bu = reader.packet(e.bu_frame)
             mh = bu.mobility if bu is not None and bu.path.tunnel != "udp" else None
-            src = bu.path.src if bu is not None else None
+            if bu is None or mh is None or not mh.bids:
+                return
+            src = bu.path.src
+            if not src:
+                return
+            for b in mh.bids:
+                if b.coa == src:
+                    return  # the source is a registered CoA (the usual case): nothing to remember
+            for r in e.results:
+                if r.coa == src:
+                    return
             accepted = {r.bid for r in e.results if r.accepted}
-            registered = {b.coa for b in mh.bids} | {r.coa for r in e.results} if mh is not None else set()
-            if mh is not None and src and src not in registered \
-                    and any(b.coa and b.bid in accepted for b in mh.bids):
-                sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" \
-                and e.coa in sources.get((e.key.peer, e.key.hoa), ()) \
-                and not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa)):
-            hits.append(Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
-                            "source of a BU whose BID option registered another care-of address.", e.frame,
-                            e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e)))
-    return hits
+            if any(b.coa and b.bid in accepted for b in mh.bids):
+                self.sources.setdefault((e.key.node, e.key.hoa), set()).add(src)
+        elif cls is ev.DataWithoutBinding:
+            if e.direction == "to-mn" and e.coa in self.sources.get((e.key.peer, e.key.hoa), ()):
+                self.found.append(e)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"{e.key.peer} sends {e.packets} packet(s) for {e.key.hoa} to {e.coa}, the "
+                    "source of a BU whose BID option registered another care-of address.", e.frame,
+                    e.time, e.key.hoa, None, key=f"{e.coa}:{e.time}", episode=_episode(e))
+                for e in self.found
+                if not any(c == e.coa for _k, c, _s, _e in ctx.held_before(node=e.key.peer, hoa=e.key.hoa))]
+
+
+tunnel_to_bu_source = PerKey(TunnelToBuSource, ev.BindingUpdateProcessed, ev.DataWithoutBinding,
+                             name="tunnel_to_bu_source")
 
 
 BU_ERROR_WAIT = 5.0  # s: a Binding Error this soon after a BU from the same CoA answers the BU
 
 
-def binding_error_for_binding_update(ctx: HistoryContext) -> list[Hit]:
+class BindingErrorForBindingUpdate:
     """What: a Binding Error with status 1 (unknown binding for Home Address destination option)
     sent to a care-of address within 5 s of a BU with a Home Address option from that address,
     with no other data carrying that Home Address option to the node in between.
@@ -345,29 +378,47 @@ def binding_error_for_binding_update(ctx: HistoryContext) -> list[Hit]:
     §9.3.1 the same.
     Example: BU from new CoA b with HAO -> Binding Error status 1 to b -> finding at the BE.
     """
-    data_times: dict[tuple[str, str], list[float]] = defaultdict(list)  # (HoA, node) -> HAO data times
-    for _frame, time, hoa, dst in ctx.hao_data:
-        data_times[(hoa, dst)].append(time)
-    for times in data_times.values():
-        times.sort()
-    last_bu: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, CoA, HoA) -> BU frame, time
-    hits = []
-    for m in ctx.of(ev.MessageSeen):
-        if m.kind == "BU" and m.peer and m.src and m.hoa and m.src != m.hoa:
-            last_bu[(m.peer, m.src, m.hoa)] = (m.frame, m.time)
-        elif m.kind == "BE" and m.src and m.dst:
-            packet = ctx.packet(m.frame)
+
+    def __init__(self) -> None:
+        self.last_bu: dict[tuple[str, str, str], tuple[int, float]] = {}  # (node, CoA, HoA) -> BU frame, time
+        # status-1 Binding Errors within BU_ERROR_WAIT of such a BU: (BE, its HoA, BU frame, BU time);
+        # whether data with that HAO came in between is judged at the end
+        self.errors: list[tuple[ev.MessageSeen, str, int, float]] = []
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        kind = m.kind
+        if kind == "BU":
+            if m.peer and m.src and m.hoa and m.src != m.hoa:
+                self.last_bu[(m.peer, m.src, m.hoa)] = (m.frame, m.time)
+        elif kind == "BE" and m.src and m.dst:
+            packet = reader.packet(m.frame)
             body = packet.mobility.body if packet is not None and packet.mobility else None
             if not isinstance(body, BindingError) or body.status != 1:
-                continue
-            found = last_bu.get((m.src, m.dst, body.home_address))
-            if found is None or not 0 <= m.time - found[1] <= BU_ERROR_WAIT:
-                continue
-            times = data_times.get((body.home_address, m.src), [])
-            i = bisect_left(times, found[1] - 1.0)  # fast-path rows carry their second's first time
+                return
+            found = self.last_bu.get((m.src, m.dst, body.home_address))
+            if found is not None and 0 <= m.time - found[1] <= BU_ERROR_WAIT:
+                self.errors.append((m, body.home_address, found[0], found[1]))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        if not self.errors:
+            return []
+        data_times: dict[tuple[str, str], list[float]] = defaultdict(list)  # (HoA, node) -> HAO data times
+        for _frame, time, hoa, dst in ctx.hao_data:
+            data_times[(hoa, dst)].append(time)
+        for times in data_times.values():
+            times.sort()
+        hits = []
+        for m, hoa, bu_frame, bu_time in self.errors:
+            times = data_times.get((hoa, m.src or ""), [])
+            i = bisect_left(times, bu_time - 1.0)  # fast-path rows carry their second's first time
             if i < len(times) and times[i] <= m.time:
                 continue  # data with a HAO in between may be what the error answers
-            hits.append(Hit(f"Binding Error (status 1) answers the BU of frame {found[0]} from {m.dst}; the "
+            hits.append(Hit(f"Binding Error (status 1) answers the BU of frame {bu_frame} from {m.dst}; the "
                             "Home Address option check must not apply to a Binding Update.", m.frame, m.time,
-                            body.home_address, None))
-    return hits
+                            hoa, None))
+        return hits
+
+
+binding_error_for_binding_update = PerKey(BindingErrorForBindingUpdate, ev.MessageSeen,
+                                          name="binding_error_for_binding_update",
+                                          seen=frozenset({"BU", "BE"}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from typing import Any
 
 from dissector.codepoints import Dialect
 from dissector.records import (
@@ -18,41 +18,91 @@ from dissector.records import (
 from mcoaviz.checker.answers import AnswerReader, PerAnswer, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import carried, ipv4_bid_carried, packet_hit
 from mcoaviz.engine import events as ev
 
+_STARTED = ev.BindingStarted
+_SEEN = ev.MessageSeen
+
+
+# the last packet asked and its IPv4 BIDs (MCOA701, 702 and 707 ask in turn for the same BU),
+# one tuple replaced at once (held here, so no other packet can have the same identity)
+_LAST_BIDS: list[tuple[Packet | None, tuple[BindingIdentifier, ...]]] = [(None, ())]
+
 
 def _ipv4_bids(packet: Packet | None) -> tuple[BindingIdentifier, ...]:
+    last, found = _LAST_BIDS[0]
+    if packet is last:
+        return found
     if packet is None or packet.mobility is None:
         return ()
-    return tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
+    found = tuple(b for b in packet.mobility.bids if b.coa is not None and b.length == 8)
+    _LAST_BIDS[0] = (packet, found)
+    return found
 
 
-def _new_to(ctx: HistoryContext, hoa: str | None, coa: str | None, frame: int) -> bool:
-    """No binding with (HoA, CoA), claimed IPv4 CoAs included, started before ``frame``."""
-    return ctx.first_started_frame.get((hoa or "", coa or ""), 1 << 62) >= frame
+class _FirstIpv4Registration:
+    """MCOA701 / MCOA707: per (HoA, IPv4 CoA), the first frame of a binding the engine started
+    with it (or with it as the claimed CoA), and the IPv4 BID options of the BUs the rule looks at
+    that no binding started before yet. Bindings a BU the engine gave up on installs come later
+    but carry the BU's frame (``events`` module): those BUs are judged at the end."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str], int] = {}  # (HoA, IPv4 CoA) -> first started frame
+        self.found: list[tuple[ev.MessageSeen, BindingIdentifier]] = []
+
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
+        raise NotImplementedError
+
+    def _started(self, hoa: str, coa: str, frame: int) -> None:
+        if coa and frame < self.first.get((hoa, coa), 1 << 62):
+            self.first[(hoa, coa)] = frame
+
+    def _new(self, hoa: str | None, coa: str | None, frame: int) -> bool:
+        """No binding with (HoA, CoA), claimed IPv4 CoAs included, started before ``frame``."""
+        return self.first.get((hoa or "", coa or ""), 1 << 62) >= frame
+
+    def observe(self, e: Any, reader: EventReader) -> None:  # a BU sighting or a BindingStarted
+        if e.__class__ is _STARTED:
+            # only IPv4 CoAs are asked about (a Length-8 BID option's): IPv6 ones are not kept
+            if ":" not in e.coa:
+                self._started(e.key.hoa, e.coa, e.frame)
+            claimed = e.claimed_coa
+            if claimed and ":" not in claimed:
+                self._started(e.key.hoa, claimed, e.frame)
+            return
+        if not e.bids or not self.looks_at(e, reader):
+            return
+        packet = reader.packet(e.frame)
+        for b in _ipv4_bids(packet):
+            if self._new(e.hoa, b.coa, e.frame):
+                self.found.append((e, b))
 
 
-def ipv4_first_registration_in_bulk(ctx: HistoryContext) -> list[Hit]:
+class Ipv4FirstRegistrationInBulk(_FirstIpv4Registration):
     """What: a bulk BU that registers an IPv4 care-of address the home agent never held before.
     Why: draft §8.1 "The bulk registration MUST NOT be used for the first binding update of the
     IPv4 care-of address"; RFC §8.1 the same.
     Example: bulk BU with BID 1 (IPv6 CoA) and BID 2 (IPv4 CoA 192.0.2.7, new) -> finding.
     """
-    hits: list[Hit] = []
-    if not ipv4_bid_carried(ctx):
-        return hits
-    for m in ctx.bu_seen:
-        if len(m.bids) < 2:
-            continue
-        for b in _ipv4_bids(ctx.packet(m.frame)):
-            if _new_to(ctx, m.hoa, b.coa, m.frame):
-                hits.append(Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is first registered in a bulk "
-                                "BU.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
-    return hits
+
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
+        return len(m.bids) >= 2
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        if not ipv4_bid_carried(ctx):
+            return []
+        return [Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is first registered in a bulk "
+                    "BU.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid))
+                for m, b in self.found if self._new(m.hoa, b.coa, m.frame)]
 
 
-def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
+ipv4_first_registration_in_bulk = PerKey(Ipv4FirstRegistrationInBulk, ev.MessageSeen, ev.BindingStarted,
+                                         name="ipv4_first_registration_in_bulk", seen=BU_SIGHTINGS)
+
+
+class Ipv4FirstRegistrationNotUdp(_FirstIpv4Registration):
     """What: the first BU registering an IPv4 care-of address was not sent over IPv4/UDP to the
     home agent's IPv4 address.
     Why: draft §8.1 "The Binding Update MUST be sent to the IPv4 home agent address by using UDP
@@ -60,18 +110,21 @@ def ipv4_first_registration_not_udp(ctx: HistoryContext) -> list[Hit]:
     address, it MUST follows the Figure 6"); RFC §8.1, Figure 9.
     Example: BU from IPv6 CoA with BID 2 (IPv4 CoA, new), no UDP encapsulation -> finding.
     """
-    hits: list[Hit] = []
-    if not ipv4_bid_carried(ctx):
-        return hits
-    for m in ctx.bu_seen:
-        packet = ctx.packet(m.frame)
-        if packet is None or packet.path.tunnel == "udp":
-            continue
-        for b in _ipv4_bids(packet):
-            if _new_to(ctx, m.hoa, b.coa, m.frame):
-                hits.append(Hit(f"First BU for IPv4 care-of address {b.coa} (BID {b.bid}) was not sent over "
-                                "IPv4/UDP.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid)))
-    return hits
+
+    def looks_at(self, m: ev.MessageSeen, reader: EventReader) -> bool:
+        packet = reader.packet(m.frame)
+        return packet is not None and packet.path.tunnel != "udp"
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        if not ipv4_bid_carried(ctx):
+            return []
+        return [Hit(f"First BU for IPv4 care-of address {b.coa} (BID {b.bid}) was not sent over "
+                    "IPv4/UDP.", m.frame, m.time, m.hoa, b.bid, b.dialect, key=str(b.bid))
+                for m, b in self.found if self._new(m.hoa, b.coa, m.frame)]
+
+
+ipv4_first_registration_not_udp = PerKey(Ipv4FirstRegistrationNotUdp, ev.MessageSeen, ev.BindingStarted,
+                                         name="ipv4_first_registration_not_udp", seen=BU_SIGHTINGS)
 
 
 @PerOutcome
@@ -97,39 +150,58 @@ def nat_not_reported(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> list[Hi
                 p.key.hoa, r.bid, ctx.dialect_of(p.bu_frame))]
 
 
-def _acks(ctx: HistoryContext) -> Iterator[tuple[ev.BindingUpdateProcessed, Packet, Packet]]:
-    yield from ctx.answered
-
-
-def bulk_after_nat(ctx: HistoryContext) -> list[Hit]:
+class BulkAfterNat:
     """What: the MN bulk-registers an IPv4 care-of address after the home agent reported a NAT
     (NAT Detection option) for it.
     Why: draft §8.1 "Whenever the NAT detection option is found, the mobile node MUST NOT use the
     bulk registration for the IPv4 care-of address"; RFC §8.1 only implies it (warning).
     Example: BU BID 2 (IPv4) -> BA with NAT Detection -> bulk BU with BID 2 -> finding.
     """
-    if not carried(ctx, NATDetection):
-        return []
-    natted: dict[tuple[str, str], tuple[int, set[int], set[str]]] = {}
-    for p, bu, ba in _acks(ctx):
-        if any(isinstance(o, NATDetection) for o in ba.mobility.options):  # type: ignore[union-attr]
-            v4 = _ipv4_bids(bu)
-            entry = natted.setdefault((p.key.hoa, p.key.node), (ba.frame, set(), set()))
-            entry[1].update(b.bid for b in v4)
-            entry[2].update(b.coa for b in v4 if b.coa)
-            if bu.path.outer_src and "." in bu.path.outer_src:
-                entry[2].add(bu.path.outer_src)
-    hits = []
-    for m in ctx.bu_seen:
-        found = natted.get((m.hoa or "", m.peer or ""))
-        if found is None or m.frame <= found[0] or len(m.bids) < 2:
-            continue
-        for b in _ipv4_bids(ctx.packet(m.frame)):
-            if b.bid in found[1] or b.coa in found[2]:
+
+    def __init__(self) -> None:
+        # (HoA, HA) -> (frame of the first BA with NAT Detection, IPv4 BIDs, IPv4 CoAs reported)
+        self.natted: dict[tuple[str, str], tuple[int, set[int], set[str]]] = {}
+        # IPv4 BID options of bulk BUs after such a BA: judged at the end (later BAs add BIDs)
+        self.found: list[tuple[ev.MessageSeen, tuple[str, str], BindingIdentifier]] = []
+
+    def observe(self, e: Any, reader: EventReader) -> None:  # a BU sighting or an outcome
+        if e.__class__ is _SEEN:
+            if len(e.bids) < 2 or not self.natted:
+                return
+            pair = (e.hoa or "", e.peer or "")
+            found = self.natted.get(pair)
+            if found is not None and e.frame > found[0]:
+                self.found.extend((e, pair, b) for b in _ipv4_bids(reader.packet(e.frame)))
+            return
+        if e.ba_frame is None:
+            return
+        ba = reader.packet(e.ba_frame)
+        if ba is None or ba.mobility is None or not isinstance(ba.mobility.body, BindingAck) \
+                or not any(isinstance(o, NATDetection) for o in ba.mobility.options):
+            return
+        bu = reader.packet(e.bu_frame)
+        if bu is None or bu.mobility is None:  # not an answered BU (``HistoryContext.answered``)
+            return
+        v4 = _ipv4_bids(bu)
+        entry = self.natted.setdefault((e.key.hoa, e.key.node), (ba.frame, set(), set()))
+        entry[1].update(b.bid for b in v4)
+        entry[2].update(b.coa for b in v4 if b.coa)
+        if bu.path.outer_src and "." in bu.path.outer_src:
+            entry[2].add(bu.path.outer_src)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for m, pair, b in self.found:
+            at, bids, coas = self.natted[pair]
+            if b.bid in bids or b.coa in coas:
                 hits.append(Hit(f"IPv4 care-of address {b.coa} (BID {b.bid}) is bulk-registered after NAT "
-                                f"was detected (frame {found[0]}).", m.frame, m.time, m.hoa, b.bid,
+                                f"was detected (frame {at}).", m.frame, m.time, m.hoa, b.bid,
                                 b.dialect, key=str(b.bid)))
-    return hits
+        return hits
+
+
+bulk_after_nat = PerKey(BulkAfterNat, ev.BindingUpdateProcessed, ev.MessageSeen, name="bulk_after_nat",
+                        seen=BU_SIGHTINGS)
 
 
 def ipv4_ack_after_bid(ctx: PacketContext) -> list[Hit]:
@@ -255,7 +327,7 @@ def ipv4_address_ack_foreign_status(p: ev.BindingUpdateProcessed, bu: Packet, ba
             if isinstance(o, IPv4AddressAck) and o.status not in RFC5555_STATUSES]
 
 
-def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
+class Ipv4HoaOptionDropped:
     """What: after the home agent assigned an IPv4 home address A (IPv4 Address Acknowledgement
     with a success status), a later registering BU of the same home address to that HA omits the
     IPv4 Home Address option while IPv4 traffic from A continues after it.
@@ -264,24 +336,40 @@ def ipv4_hoa_option_dropped(ctx: HistoryContext) -> list[Hit]:
     Example: BU with IPv4 HoA -> BA with IPv4AA 203.0.113.9 -> BU without the option (frame 3) ->
     UDP from 203.0.113.9 -> finding at 3.
     """
-    assigned: dict[tuple[str, str], tuple[str, int]] = {}  # (HA, HoA) -> (IPv4 HoA, BA frame)
-    hits: list[Hit] = []
-    if not carried(ctx, IPv4AddressAck):  # nothing was ever assigned
-        return hits
-    for p in ctx.of(ev.BindingUpdateProcessed):
+
+    def __init__(self) -> None:
+        self.assigned: dict[tuple[str, str], tuple[str, int]] = {}  # (HA, HoA) -> (IPv4 HoA, BA frame)
+        # registering BUs without the option after an assignment: (IPv4 HoA, BA frame, BU frame,
+        # BU time, HoA); whether traffic from the address continued after is known at the end
+        self.dropped: list[tuple[str, int, int, float, str]] = []
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if p.role != "home-agent":
-            continue
-        bu, ba = ctx.packet(p.bu_frame), ctx.packet(p.ba_frame)
+            return
         pair = (p.key.node, p.key.hoa)
-        if bu is not None and bu.mobility is not None and not p.deregistration and pair in assigned \
-                and not any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):
-            address, at = assigned[pair]
-            if ctx.ipv4_hoa_last.get(address, -math.inf) > bu.time:
-                hits.append(Hit(f"BU omits the IPv4 Home Address option although {address} was assigned "
-                                f"(BA frame {at}) and traffic from it continues.", bu.frame, bu.time,
-                                p.key.hoa, None, ctx.dialect_of(p.bu_frame)))
+        if pair in self.assigned and not p.deregistration:
+            bu = reader.packet(p.bu_frame)
+            if bu is not None and bu.mobility is not None \
+                    and not any(isinstance(o, IPv4HomeAddress) for o in bu.mobility.options):
+                address, at = self.assigned[pair]
+                self.dropped.append((address, at, bu.frame, bu.time, p.key.hoa))
+        ba = reader.packet(p.ba_frame)
         if ba is not None and ba.mobility is not None:
             for o in ba.mobility.options:
                 if isinstance(o, IPv4AddressAck) and o.status < 128:
-                    assigned[pair] = (o.address, ba.frame)
-    return hits
+                    self.assigned[pair] = (o.address, ba.frame)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not carried(ctx, IPv4AddressAck):  # nothing was ever assigned
+            return hits
+        for address, at, frame, time, hoa in self.dropped:
+            if ctx.ipv4_hoa_last.get(address, -math.inf) > time:
+                hits.append(Hit(f"BU omits the IPv4 Home Address option although {address} was assigned "
+                                f"(BA frame {at}) and traffic from it continues.", frame, time,
+                                hoa, None, ctx.dialect_of(frame)))
+        return hits
+
+
+ipv4_hoa_option_dropped = PerKey(Ipv4HoaOptionDropped, ev.BindingUpdateProcessed,
+                                 name="ipv4_hoa_option_dropped")

@@ -6,6 +6,7 @@ from dissector.codepoints import BAStatus
 from mcoaviz.checker.answers import AnswerReader, PerOutcome
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import packet_hit
 from mcoaviz.engine import events as ev
 
@@ -41,28 +42,50 @@ def malformed_mobility(ctx: PacketContext) -> list[Hit]:
     return [packet_hit(ctx, f"Malformed mobility message: {first.reason} (at byte {first.offset}).")]
 
 
-def ack_without_update(ctx: HistoryContext) -> list[Hit]:
+class AckWithoutUpdate:
     """What: a BA for which no BU with the same peer, home address and sequence number was seen.
     Why: 6275 §11.7.3 the MN discards a BA that does not match a BU it sent. Status 135 BAs
     carry the last accepted number instead and are not reported. Warning: the capture may have
     started after the BU.
     Example: BA seq 9 with no BU seq 9 before it -> warning at the BA.
     """
-    return [Hit(f"BA (status {u.status}, sequence {u.key.seq}) matches no captured Binding Update.",
-                u.frame, u.time, u.key.hoa, None)
-            for u in ctx.of(ev.UnmatchedBA) if u.status != OUT_OF_WINDOW]
+
+    def __init__(self) -> None:
+        self.found: list[Hit] = []
+
+    def observe(self, u: ev.UnmatchedBA, reader: EventReader) -> None:
+        if u.status != OUT_OF_WINDOW:
+            self.found.append(Hit(f"BA (status {u.status}, sequence {u.key.seq}) matches no captured Binding "
+                                  "Update.", u.frame, u.time, u.key.hoa, None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
 
 
-def update_never_acknowledged(ctx: HistoryContext) -> list[Hit]:
+ack_without_update = PerKey(AckWithoutUpdate, ev.UnmatchedBA, name="ack_without_update")
+
+
+class UpdateNeverAcknowledged:
     """What: a BU with the A flag that got no BA (timed out or superseded by a newer BU).
     Why: 6275 §9.5.1/§10.3.1: the receiver MUST send a BA when A is set. A BU sent less than
     MAX_BINDACK_TIMEOUT (32 s) before the capture ended is not reported.
     Example: BU A-flag seq 3, no BA within the engine's timeout -> warning at the BU.
     """
-    return [Hit(f"Binding Update (sequence {u.key.seq}) was never acknowledged ({u.reason}).",
-                u.frame, u.time, u.key.hoa, u.bids[0] if u.bids else None)
-            for u in ctx.of(ev.UnansweredBU)
-            if u.reason != "capture-end" or u.decided_at - u.time >= MAX_BINDACK_TIMEOUT]
+
+    def __init__(self) -> None:
+        self.found: list[Hit] = []
+
+    def observe(self, u: ev.UnansweredBU, reader: EventReader) -> None:
+        if u.reason != "capture-end" or u.decided_at - u.time >= MAX_BINDACK_TIMEOUT:
+            self.found.append(Hit(f"Binding Update (sequence {u.key.seq}) was never acknowledged "
+                                  f"({u.reason}).", u.frame, u.time, u.key.hoa,
+                                  u.bids[0] if u.bids else None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.found)
+
+
+update_never_acknowledged = PerKey(UpdateNeverAcknowledged, ev.UnansweredBU, name="update_never_acknowledged")
 
 
 @PerOutcome

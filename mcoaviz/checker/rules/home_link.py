@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dissector.records import BindingUpdate, LinkLayerAddress, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext, WatchedData, prefix64
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
 from mcoaviz.checker.rules.return_home import (
     HomeOutcome,
@@ -425,12 +425,7 @@ def _from_home_link(pkt: Packet, hoa: str) -> bool:
     return pkt.path.tunnel is None and pkt.path.home_address_option is None and pkt.path.src == hoa
 
 
-def _bu_of(ctx: HistoryContext, frame: int) -> BindingUpdate | None:
-    mh = ctx.message(frame)
-    return mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
-
-
-def correspondent_binding_after_return(ctx: HistoryContext) -> list[Hit]:
+class CorrespondentBindingAfterReturn:
     """What: (draft-05) after the mobile node de-registered from the home link (Lifetime-0 BU to
     the HA sent from the home address, no H flag), it sends its first BU to a correspondent node
     for a foreign care-of address.
@@ -440,31 +435,49 @@ def correspondent_binding_after_return(ctx: HistoryContext) -> list[Hit]:
     Example: de-registration from the home address (frame 1), first BU to a CN from a CoA with a
     Home Address option (frame 2) -> warning at 2.
     """
-    returned: dict[str, ev.MessageSeen] = {}
-    for m in ctx.bu_seen:
-        bu = _bu_of(ctx, m.frame)
-        pkt = ctx.packet(m.frame)
-        if bu is None or pkt is None or m.hoa is None or "H" not in bu.flags or bu.lifetime != 0:
-            continue
-        if _from_home_link(pkt, m.hoa) and not any(b.home_flag for b in pkt.mobility.bids):  # type: ignore[union-attr]
-            returned.setdefault(m.hoa, m)
-    hits: list[Hit] = []
-    if not returned:  # no mobile node de-registered from its home link
-        return hits
-    earlier: set[tuple[str | None, str | None, str | None]] = set()
-    for m in ctx.bu_seen:
-        pkt, bu = ctx.packet(m.frame), _bu_of(ctx, m.frame)
-        if pkt is None or bu is None or "H" in bu.flags:
-            continue
+
+    def __init__(self) -> None:
+        self.returned: dict[str, int] = {}  # HoA -> frame of its first de-registration from the home link
+        self.earlier: set[tuple[str | None, str | None, str | None]] = set()  # (HoA, peer, source) seen
+        # the first BU to a CN per (HoA, peer, source) from a foreign address, with a lifetime:
+        # (frame, time, HoA, peer, source); judged at the end against the de-registrations
+        self.firsts: list[tuple[int, float, str, str | None, str | None]] = []
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        if m.kind != "BU":
+            return
+        pkt = reader.packet(m.frame)
+        mh = pkt.mobility if pkt is not None else None
+        bu = mh.body if mh is not None and isinstance(mh.body, BindingUpdate) else None
+        if pkt is None or mh is None or bu is None:
+            return
+        if "H" in bu.flags:
+            if m.hoa is not None and bu.lifetime == 0 and _from_home_link(pkt, m.hoa) \
+                    and not any(b.home_flag for b in mh.bids):
+                self.returned.setdefault(m.hoa, m.frame)
+            return
         key = (m.hoa, m.peer, pkt.path.src)
-        first = key not in earlier
-        earlier.add(key)
-        back = returned.get(m.hoa) if m.hoa else None
-        if first and back is not None and back.frame < m.frame and pkt.path.src != m.hoa and bu.lifetime:
-            hits.append(Hit(f"First BU to correspondent {m.peer} for care-of address {pkt.path.src} comes "
-                            f"after the de-registration from the home link (frame {back.frame}).", m.frame,
-                            m.time, m.hoa, None, ctx.dialect_of(m.frame)))
-    return hits
+        if key in self.earlier:
+            return
+        self.earlier.add(key)
+        if m.hoa and pkt.path.src != m.hoa and bu.lifetime:
+            self.firsts.append((m.frame, m.time, m.hoa, m.peer, pkt.path.src))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not self.returned:  # no mobile node de-registered from its home link
+            return hits
+        for frame, time, hoa, peer, src in self.firsts:
+            back = self.returned.get(hoa)
+            if back is not None and back < frame:
+                hits.append(Hit(f"First BU to correspondent {peer} for care-of address {src} comes "
+                                f"after the de-registration from the home link (frame {back}).", frame,
+                                time, hoa, None, ctx.dialect_of(frame)))
+        return hits
+
+
+correspondent_binding_after_return = PerKey(CorrespondentBindingAfterReturn, ev.MessageSeen,
+                                            name="correspondent_binding_after_return", seen=BU_SIGHTINGS)
 
 
 def _iid(address: str | None) -> str | None:

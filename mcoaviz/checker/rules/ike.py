@@ -9,10 +9,14 @@ record (current source), so they stay linear in the number of IKE messages, whic
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from dissector.ike import IKE_SA_INIT
 from dissector.records import BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.engine import events as ev
 
 
@@ -26,18 +30,7 @@ def _mn_side(pkt: Packet) -> tuple[str, str] | None:
     return pkt.path.dst, pkt.path.src
 
 
-def _k_moves(ctx: HistoryContext) -> list[tuple[float, str, str]]:
-    """(time, HA, CoA) of accepted BUs with the K flag: the MN moving its IKE SA to that CoA."""
-    moves = []
-    for p in ctx.of(ev.BindingUpdateProcessed):
-        mh = ctx.message(p.bu_frame)
-        if mh is None or not isinstance(mh.body, BindingUpdate) or "K" not in mh.body.flags:
-            continue
-        moves += [(p.time, p.key.node, r.coa) for r in p.results if r.accepted and r.coa]
-    return moves
-
-
-def ike_sa_from_several_coas(ctx: HistoryContext) -> list[Hit]:
+class IkeSaFromSeveralCoas:
     """What: messages of one IKE SA (same SPI pair) come from a second care-of address of the
     mobile node without an accepted K-flag BU that moved the SA to that address.
     Why: draft §9.1 "the mobile node must pick one care-of address and use that as the source
@@ -46,31 +39,53 @@ def ike_sa_from_several_coas(ctx: HistoryContext) -> list[Hit]:
     Example: IKE_AUTH from CoA 1 (frame 1), INFORMATIONAL of the same SA from CoA 2 (frame 2) ->
     finding at 2.
     """
-    moves = _k_moves(ctx)
-    current: dict[tuple[int, int], str] = {}  # IKE SA -> the MN address it is bound to
-    hits = []
-    for pkt in ctx.ike_packets:
-        side = _mn_side(pkt)
-        ike = pkt.ike
-        if side is None or ike is None or ike.responder_spi == 0:
-            continue  # an IKE_SA_INIT request has no SA yet
-        mn, ha = side
-        sa = (ike.initiator_spi, ike.responder_spi)
-        was = current.setdefault(sa, mn)
-        if was == mn:
-            continue
-        current[sa] = mn
-        if not any(node == ha and coa == mn and t <= pkt.time for t, node, coa in moves):
-            # IKE carries no home address: name it only when a binding at that HA ties a CoA to one
-            hoa = next((k.hoa for address in (was, mn) for k, _c in ctx.held_at(pkt.time, coa=address)
-                        if k.node == ha), None)
-            hits.append(Hit(f"IKE SA {ike.initiator_spi:016x}/{ike.responder_spi:016x} used from {mn} after "
-                            f"{was} without a BU with the K flag for the new care-of address.", pkt.frame,
-                            pkt.time, hoa, None, None, episode=f"ike|{sa}"))
-    return hits
+
+    def __init__(self) -> None:
+        # (HA, CoA) -> the earliest accepted BU with the K flag moving the MN's IKE SA there
+        self.moves: dict[tuple[str, str], float] = {}
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        packet = reader.packet(p.bu_frame)
+        mh = packet.mobility if packet is not None else None
+        if mh is None or not isinstance(mh.body, BindingUpdate) or "K" not in mh.body.flags:
+            return
+        moves = self.moves
+        for r in p.results:
+            if r.accepted and r.coa:
+                key = (p.key.node, r.coa)
+                if p.time < moves.get(key, math.inf):
+                    moves[key] = p.time
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        moves = self.moves
+        current: dict[tuple[int, int], str] = {}  # IKE SA -> the MN address it is bound to
+        hits = []
+        for pkt in ctx.ike_packets:
+            side = _mn_side(pkt)
+            ike = pkt.ike
+            if side is None or ike is None or ike.responder_spi == 0:
+                continue  # an IKE_SA_INIT request has no SA yet
+            mn, ha = side
+            sa = (ike.initiator_spi, ike.responder_spi)
+            was = current.setdefault(sa, mn)
+            if was == mn:
+                continue
+            current[sa] = mn
+            if moves.get((ha, mn), math.inf) > pkt.time:
+                # IKE carries no home address: name it only when a binding at that HA ties a CoA to one
+                hoa = next((k.hoa for address in (was, mn) for k, _c in ctx.held_at(pkt.time, coa=address)
+                            if k.node == ha), None)
+                hits.append(Hit(f"IKE SA {ike.initiator_spi:016x}/{ike.responder_spi:016x} used from {mn} "
+                                f"after {was} without a BU with the K flag for the new care-of address.",
+                                pkt.frame, pkt.time, hoa, None, None, episode=f"ike|{sa}"))
+        return hits
 
 
-def ike_not_rerun_after_coa_removed(ctx: HistoryContext) -> list[Hit]:
+ike_sa_from_several_coas = PerKey(IkeSaFromSeveralCoas, ev.BindingUpdateProcessed,
+                                  name="ike_sa_from_several_coas", packets=frozenset({"IKE"}))
+
+
+class IkeNotRerunAfterCoaRemoved:
     """What: the care-of address the IKE SA with the home agent runs on is de-registered (or
     replaced) by a BU without the K flag, and no new IKE_SA_INIT follows while ESP with the home
     agent continues.
@@ -80,33 +95,67 @@ def ike_not_rerun_after_coa_removed(ctx: HistoryContext) -> list[Hit]:
     Example: IKE_SA_INIT from CoA 1, binding of CoA 1 de-registered without K (frame 5), ESP to
     the HA later, no new IKE_SA_INIT -> finding at 5.
     """
-    ike_coa: dict[str, tuple[str, float]] = {}  # HA -> (MN address of the latest IKE message, time)
-    inits: list[tuple[float, str]] = []  # (time, HA) of IKE_SA_INIT requests
-    for pkt in ctx.ike_packets:
-        side = _mn_side(pkt)
-        if side is None or pkt.ike is None:
-            continue
-        ike_coa[side[1]] = (side[0], pkt.time)
-        if pkt.ike.exchange_type == IKE_SA_INIT and not pkt.ike.response:
-            inits.append((pkt.time, side[1]))
-    hits = []
-    for e in ctx.of(ev.BindingEnded):
+
+    def __init__(self) -> None:
+        # (BA frame, BU frame) of the latest BA's first outcome: the binding events of an outcome
+        # follow its ``BindingUpdateProcessed``, while the BU is still at hand
+        self.outcome: tuple[int, int] | None = None
+        # CoAs removed by a BU without the K flag: (end, its frame); judged at the end against
+        # the IKE messages, IKE_SA_INITs and ESP of the whole capture
+        self.removed: list[tuple[ev.BindingEnded, int]] = []
+
+    def observe(self, e: Any, reader: EventReader) -> None:
+        if e.__class__ is ev.BindingUpdateProcessed:
+            if e.ba_frame is not None and (self.outcome is None or self.outcome[0] != e.ba_frame):
+                self.outcome = (e.ba_frame, e.bu_frame)
+            return
         if not isinstance(e, (ev.BindingDeregistered, ev.BindingReplaced)) or e.frame is None:
-            continue
-        found = ike_coa.get(e.key.node)
-        if found is None or found[0] != e.coa or found[1] > e.time:
-            continue
-        mh = ctx.message(e.frame)
+            return
+        packet = reader.packet(e.frame)
+        mh = packet.mobility if packet is not None else None
         if mh is not None and mh.type_name == "BA":
-            p = ctx.processed_by_ba.get(e.frame)
-            mh = ctx.message(p.bu_frame) if p is not None else None
-        if mh is None or not isinstance(mh.body, BindingUpdate) or "K" in mh.body.flags:
-            continue
-        if any(t > e.time and ha == e.key.node for t, ha in inits):
-            continue
-        esp_after = any(t > e.time for (a, b), t in ctx.esp_last.items() if e.key.node in (a, b))
-        if esp_after:
-            hits.append(Hit(f"Care-of address {e.coa} of the IKE SA with {e.key.node} was removed without "
-                            "the K flag and IKEv2 was not re-run while ESP continues.", e.frame, e.time,
-                            e.key.hoa, e.key.bid, ctx.dialect_of(e.frame)))
-    return hits
+            outcome = self.outcome
+            k = _k_flag(reader.packet(outcome[1])) if outcome is not None and outcome[0] == e.frame else None
+        else:
+            k = _k_flag(packet)
+        if k is False:
+            self.removed.append((e, e.frame))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        if not self.removed:
+            return []
+        ike_coa: dict[str, tuple[str, float]] = {}  # HA -> (MN address of the latest IKE message, time)
+        inits: list[tuple[float, str]] = []  # (time, HA) of IKE_SA_INIT requests
+        for pkt in ctx.ike_packets:
+            side = _mn_side(pkt)
+            if side is None or pkt.ike is None:
+                continue
+            ike_coa[side[1]] = (side[0], pkt.time)
+            if pkt.ike.exchange_type == IKE_SA_INIT and not pkt.ike.response:
+                inits.append((pkt.time, side[1]))
+        hits = []
+        for e, frame in self.removed:
+            found = ike_coa.get(e.key.node)
+            if found is None or found[0] != e.coa or found[1] > e.time:
+                continue
+            if any(t > e.time and ha == e.key.node for t, ha in inits):
+                continue
+            esp_after = any(t > e.time for (a, b), t in ctx.esp_last.items() if e.key.node in (a, b))
+            if esp_after:
+                hits.append(Hit(f"Care-of address {e.coa} of the IKE SA with {e.key.node} was removed "
+                                "without the K flag and IKEv2 was not re-run while ESP continues.", frame,
+                                e.time, e.key.hoa, e.key.bid, ctx.dialect_of(frame)))
+        return hits
+
+
+def _k_flag(packet: Packet | None) -> bool | None:
+    """Whether a BU packet has the K flag; None if it is not a BU."""
+    mh = packet.mobility if packet is not None else None
+    if mh is None or not isinstance(mh.body, BindingUpdate):
+        return None
+    return "K" in mh.body.flags
+
+
+ike_not_rerun_after_coa_removed = PerKey(IkeNotRerunAfterCoaRemoved, ev.BindingUpdateProcessed,
+                                         ev.BindingEnded, name="ike_not_rerun_after_coa_removed",
+                                         packets=frozenset({"IKE"}))

@@ -7,10 +7,13 @@ per-key maps (nonce indices per correspondent node and address).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dissector.codepoints import Dialect
 from dissector.records import BindingUpdate, CareOfTest, CareOfTestInit, HomeTest, NonceIndices, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.engine import events as ev
 
 MAX_NONCE_LIFETIME = 240.0  # s, RFC 6275 §5.2.7 / §12: a CN accepts a nonce this long after first use
@@ -26,7 +29,7 @@ def _nonces(packet: Packet | None) -> NonceIndices | None:
     return next((o for o in mh.options if isinstance(o, NonceIndices)), None) if mh is not None else None
 
 
-def nonce_index_without_test(ctx: HistoryContext) -> list[Hit]:
+class NonceIndexWithoutTest:
     """What: a BU to a correspondent node whose care-of nonce index came from no CoT the CN sent
     to that care-of address (or whose home nonce index came from no HoT to that home address)
     within the last MAX_NONCE_LIFETIME (240 s).
@@ -40,51 +43,79 @@ def nonce_index_without_test(ctx: HistoryContext) -> list[Hit]:
     Example: capture from t=0; CoT to CoA a with index 3 at t=250; BU from a at t=300 with
     care-of index 7 -> finding at the BU.
     """
-    start = _capture_start(ctx)
-    seen = ctx.of(ev.MessageSeen)
-    cn_sends = {(m.src, m.kind) for m in seen if m.kind in ("HoT", "CoT")}
-    if not cn_sends:  # no test from any CN is visible: nothing to judge the indices against
-        return []
-    home: dict[tuple[str, str], dict[int, float]] = {}  # (CN, HoA) -> nonce index -> last sent
-    careof: dict[tuple[str, str], dict[int, float]] = {}  # (CN, CoA) -> nonce index -> last sent
-    hits = []
-    for m in seen:
-        if m.kind not in ("HoT", "CoT", "BU"):
-            continue  # only tests from CNs and BUs are judged (their packets are all it reads)
-        packet = ctx.packet(m.frame)
+
+    def __init__(self) -> None:
+        self.cn_sends: set[tuple[str, str]] = set()  # (CN, "HoT" | "CoT"): tests visible from it
+        self.home: dict[tuple[str, str], dict[int, float]] = {}  # (CN, HoA) -> nonce index -> last sent
+        self.careof: dict[tuple[str, str], dict[int, float]] = {}  # (CN, CoA) -> nonce index -> last sent
+        # BUs to a CN with an index that no test so far made fresh: (BU sighting, home index if
+        # stale, care-of index if needed and stale); whether that CN's tests are visible at all and
+        # whether the capture began 240 s before are known at the end
+        self.stale: list[tuple[ev.MessageSeen, int | None, int | None]] = []
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
+        kind = m.kind
+        if kind not in ("HoT", "CoT", "BU"):
+            return  # only tests from CNs and BUs are judged (their packets are all it reads)
+        if kind != "BU":
+            if m.src is not None:
+                self.cn_sends.add((m.src, kind))
+        elif m.role != "correspondent" or not m.hoa or not m.peer:
+            return  # a BU to a home agent (the usual case) carries no nonce indices to judge
+        packet = reader.packet(m.frame)
         mh = packet.mobility if packet is not None else None
         if mh is None or m.src is None or m.dst is None:
-            continue
+            return
         body = mh.body
         if isinstance(body, HomeTest):
-            home.setdefault((m.src, m.dst), {})[body.nonce_index] = m.time
+            self.home.setdefault((m.src, m.dst), {})[body.nonce_index] = m.time
         elif isinstance(body, CareOfTest):
-            careof.setdefault((m.src, m.dst), {})[body.nonce_index] = m.time
+            self.careof.setdefault((m.src, m.dst), {})[body.nonce_index] = m.time
         elif isinstance(body, BindingUpdate) and m.role == "correspondent" and m.hoa and m.peer:
             nonces = _nonces(packet)
-            if nonces is None or m.time - start < MAX_NONCE_LIFETIME:
+            if nonces is None:
+                return
+            home = None if _fresh(self.home.get((m.peer, m.hoa)), nonces.home_nonce_index, m.time) \
+                else nonces.home_nonce_index
+            careof = None
+            if body.lifetime != 0 and m.src != m.hoa:
+                coas = {m.src} | {b.coa for b in mh.bids if b.coa}
+                if not any(_fresh(self.careof.get((m.peer, c)), nonces.careof_nonce_index, m.time)
+                           for c in coas):
+                    careof = nonces.careof_nonce_index
+            if home is not None or careof is not None:
+                self.stale.append((m, home, careof))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        cn_sends = self.cn_sends
+        if not cn_sends:  # no test from any CN is visible: nothing to judge the indices against
+            return []
+        start = _capture_start(ctx)
+        hits = []
+        for m, home, careof in self.stale:
+            if m.time - start < MAX_NONCE_LIFETIME:
                 continue
             missing = []
-            if (m.peer, "HoT") in cn_sends and not _fresh(home.get((m.peer, m.hoa)), nonces.home_nonce_index,
-                                                          m.time):
-                missing.append(f"home nonce index {nonces.home_nonce_index} (no HoT to {m.hoa})")
-            needs_careof = body.lifetime != 0 and m.src != m.hoa
-            coas = {m.src} | {b.coa for b in mh.bids if b.coa}
-            if needs_careof and (m.peer, "CoT") in cn_sends and not any(
-                    _fresh(careof.get((m.peer, c)), nonces.careof_nonce_index, m.time) for c in coas):
-                missing.append(f"care-of nonce index {nonces.careof_nonce_index} (no CoT to {m.src})")
+            if home is not None and (m.peer, "HoT") in cn_sends:
+                missing.append(f"home nonce index {home} (no HoT to {m.hoa})")
+            if careof is not None and (m.peer, "CoT") in cn_sends:
+                missing.append(f"care-of nonce index {careof} (no CoT to {m.src})")
             if missing:
                 hits.append(Hit(f"BU to correspondent node {m.peer} uses {' and '.join(missing)} within the "
                                 f"last {MAX_NONCE_LIFETIME:.0f} s.", m.frame, m.time, m.hoa,
                                 m.bids[0] if m.bids else None, ctx.dialect_of(m.frame)))
-    return hits
+        return hits
+
+
+nonce_index_without_test = PerKey(NonceIndexWithoutTest, ev.MessageSeen, name="nonce_index_without_test",
+                                  seen=frozenset({"HoT", "CoT", "BU"}))
 
 
 def _fresh(sent: dict[int, float] | None, index: int, now: float) -> bool:
     return sent is not None and index in sent and now - sent[index] <= MAX_NONCE_LIFETIME
 
 
-def cot_to_bid_coa(ctx: HistoryContext) -> list[Hit]:
+class CotToBidCoa:
     """What: the correspondent node sends the CoT to the care-of address written in the CoTI's
     BID option instead of to the CoTI's source address.
     Why: draft §4.2.1 the Care-of Address field "MUST NOT be used" outside a BU and the receiver
@@ -92,29 +123,37 @@ def cot_to_bid_coa(ctx: HistoryContext) -> list[Hit]:
     address being tested). A warning (SHOULD).
     Example: CoTI from CoA a with BID 1 CoA b -> CoT (same cookie) to b -> warning at the CoT.
     """
-    claimed: dict[tuple[str, bytes], tuple[str, str]] = {}  # (CN, cookie) -> (CoTI source, BID CoA)
-    hits = []
-    for m in ctx.of(ev.MessageSeen):
+
+    def __init__(self) -> None:
+        self.claimed: dict[tuple[str, bytes], tuple[str, str]] = {}  # (CN, cookie) -> (CoTI source, BID CoA)
+        self.found: list[tuple[ev.MessageSeen, str, int | None]] = []  # (CoT, CoTI source, its first BID)
+
+    def observe(self, m: ev.MessageSeen, reader: EventReader) -> None:
         if m.kind not in ("CoTI", "CoT") or m.src is None or m.dst is None:
-            continue
-        packet = ctx.packet(m.frame)
+            return
+        packet = reader.packet(m.frame)
         mh = packet.mobility if packet is not None else None
         if mh is None:
-            continue
+            return
         if isinstance(mh.body, CareOfTestInit):
             coa = next((b.coa for b in mh.bids if b.coa and b.coa != m.src), None)
             if coa is not None:
-                claimed[(m.dst, mh.body.cookie)] = (m.src, coa)
+                self.claimed[(m.dst, mh.body.cookie)] = (m.src, coa)
         elif isinstance(mh.body, CareOfTest):
-            found = claimed.get((m.src, mh.body.cookie))
+            found = self.claimed.get((m.src, mh.body.cookie))
             if found is not None and m.dst == found[1] != found[0]:
-                hits.append(Hit(f"CoT went to {m.dst}, the care-of address in the CoTI's BID option, not to "
-                                f"the CoTI's source {found[0]}.", m.frame, m.time, None,
-                                mh.bids[0].bid if mh.bids else None, ctx.dialect_of(m.frame)))
-    return hits
+                self.found.append((m, found[0], mh.bids[0].bid if mh.bids else None))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [Hit(f"CoT went to {m.dst}, the care-of address in the CoTI's BID option, not to "
+                    f"the CoTI's source {source}.", m.frame, m.time, None, bid, ctx.dialect_of(m.frame))
+                for m, source, bid in self.found]
 
 
-def first_bid_bu_out_of_window(ctx: HistoryContext) -> list[Hit]:
+cot_to_bid_coa = PerKey(CotToBidCoa, ev.MessageSeen, name="cot_to_bid_coa", seen=frozenset({"CoTI", "CoT"}))
+
+
+class FirstBidBuOutOfWindow:
     """What: (draft-05) the MN's first BU to a correspondent node in the capture carries BID
     options (no regular BU first), and the CN shows it still holds older state: it answers that
     BU 135 (sequence number out of window), or it sends route-optimised traffic for the home
@@ -124,34 +163,55 @@ def first_bid_bu_out_of_window(ctx: HistoryContext) -> list[Hit]:
     Whether clearing was necessary shows only in the CN's behaviour, hence info.
     Example: draft BU BID 1 to a CN (first BU) -> BA 135 -> info at the BA.
     """
-    first_bid: dict[tuple[str, str], int] = {}  # (HoA, CN) -> frame of a first BU that had BIDs
-    started: set[tuple[str, str]] = set()  # (HoA, CN): a first BU was seen
-    bound: set[tuple[str, str, str]] = set()  # (CN, HoA, CoA) ever bound at the CN
-    if not any(m.role == "correspondent" and m.bids for m in ctx.bu_seen):
-        return []
-    hits = []
-    for e in ctx.in_order(ev.MessageSeen, ev.BindingStarted, ev.BindingUpdateProcessed,
-                          ev.DataWithoutBinding):
-        if isinstance(e, ev.MessageSeen) and e.kind == "BU" and e.role == "correspondent" \
-                and e.hoa and e.peer:
-            pair = (e.hoa, e.peer)
-            if pair not in started:
-                started.add(pair)
-                if e.bids and ctx.dialect_of(e.frame) is Dialect.DRAFT05:
-                    first_bid[pair] = e.frame
-            elif not e.bids:
-                first_bid.pop(pair, None)  # a regular BU cleared the CN after all
-        elif isinstance(e, ev.BindingStarted):
-            bound.add((e.key.node, e.key.hoa, e.coa))
-        elif isinstance(e, ev.BindingUpdateProcessed) and e.ba_status == OUT_OF_WINDOW \
-                and e.ba_frame is not None and e.bu_frame == first_bid.get((e.key.hoa, e.key.node)):
-            hits.append(Hit("First BU to this correspondent node carries BID option(s) without a regular BU "
-                            "first, and the node answered 135: it still held older bindings.", e.ba_frame,
-                            e.time, e.key.hoa, None, Dialect.DRAFT05))
-        elif isinstance(e, ev.DataWithoutBinding) and e.direction == "to-mn" and e.via == "route-optimised" \
-                and (e.key.hoa, e.key.peer) in first_bid and (e.key.peer, e.key.hoa, e.coa) not in bound:
-            hits.append(Hit(f"Correspondent node sends traffic for {e.key.hoa} to {e.coa}, never registered "
-                            "in the capture: the MN's first BU carried BIDs without a regular BU to clear "
-                            "older bindings.", e.frame, e.time, e.key.hoa, None, Dialect.DRAFT05,
-                            key=f"{e.coa}:{e.time}", episode=f"{e.key.peer}|{e.key.hoa}|{e.coa}"))
-    return hits
+
+    def __init__(self) -> None:
+        # (HoA, CN) -> frame of a first BU that had BIDs (its dialect is decided at the end)
+        self.first_bid: dict[tuple[str, str], int] = {}
+        self.started: set[tuple[str, str]] = set()  # (HoA, CN): a first BU was seen
+        # (CN, HoA, CoA) ever bound at the CN, for the (HoA, CN) pairs whose first BU went by (a
+        # binding comes from a BU, so none of another pair matters)
+        self.bound: set[tuple[str, str, str]] = set()
+        self.found: list[tuple[int, Hit]] = []  # (the first BU's frame, the hit)
+
+    def observe(self, e: Any, reader: EventReader) -> None:
+        cls = e.__class__
+        if cls is not ev.MessageSeen and not self.started:
+            return  # no BU to a correspondent node yet (a home agent's capture): nothing to follow
+        if cls is ev.MessageSeen:
+            if e.kind == "BU" and e.role == "correspondent" and e.hoa and e.peer:
+                pair = (e.hoa, e.peer)
+                if pair not in self.started:
+                    self.started.add(pair)
+                    if e.bids:
+                        self.first_bid[pair] = e.frame
+                elif not e.bids:
+                    self.first_bid.pop(pair, None)  # a regular BU cleared the CN after all
+        elif cls is ev.BindingStarted:
+            if (e.key.hoa, e.key.node) in self.started:
+                self.bound.add((e.key.node, e.key.hoa, e.coa))
+        elif cls is ev.BindingUpdateProcessed:
+            first = self.first_bid.get((e.key.hoa, e.key.node))
+            if first is not None and e.ba_status == OUT_OF_WINDOW and e.ba_frame is not None \
+                    and e.bu_frame == first:
+                self.found.append((first, Hit(
+                    "First BU to this correspondent node carries BID option(s) without a regular BU "
+                    "first, and the node answered 135: it still held older bindings.", e.ba_frame,
+                    e.time, e.key.hoa, None, Dialect.DRAFT05)))
+        elif cls is ev.DataWithoutBinding:
+            if e.direction != "to-mn" or e.via != "route-optimised":
+                return
+            first = self.first_bid.get((e.key.hoa, e.key.peer))
+            if first is not None and (e.key.peer, e.key.hoa, e.coa) not in self.bound:
+                self.found.append((first, Hit(
+                    f"Correspondent node sends traffic for {e.key.hoa} to {e.coa}, never registered "
+                    "in the capture: the MN's first BU carried BIDs without a regular BU to clear "
+                    "older bindings.", e.frame, e.time, e.key.hoa, None, Dialect.DRAFT05,
+                    key=f"{e.coa}:{e.time}", episode=f"{e.key.peer}|{e.key.hoa}|{e.coa}")))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return [hit for first, hit in self.found if ctx.dialect_of(first) is Dialect.DRAFT05]
+
+
+first_bid_bu_out_of_window = PerKey(FirstBidBuOutOfWindow, ev.MessageSeen, ev.BindingStarted,
+                                    ev.BindingUpdateProcessed, ev.DataWithoutBinding,
+                                    name="first_bid_bu_out_of_window", seen=BU_SIGHTINGS)
