@@ -144,7 +144,8 @@ class BindingEngine:
                                    capture_start=self._capture_start)
         self.attributor = Attributor(self.cache, self.registrar.prefixes)
         self.registrar.tunnel_seen_before = self.attributor.tunnel_seen_before
-        self._pairing = Pairing()
+        # live runs age answered exchanges out in insertion order (a dict); others keep them compact
+        self._pairing = Pairing(compact=self.config.retain is None)
         self._sightings = Sightings(self.config.duplicate_window)
         self._messages: list[dict[str, Any]] = []
         self._shared: dict[Any, Any] = {}  # equal field values of kept events -> one object (_keep)
