@@ -135,7 +135,8 @@ class BindingEngine:
         self.events: list[Event] = []
         self.cache = BindingCache()
         self.bul_table = BulTable()
-        self.traffic_table = TrafficTable()
+        # a whole-file run (message rows spooled) keeps only the recent traffic bins in memory
+        self.traffic_table = TrafficTable(spill=spool is not None and self.config.retain is None)
         self._capture_start: list[float] = [0.0]
         self._first_time: float | None = None
         self.last_time: float | None = None
