@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the checker and the engine are imported when a pipeline run
     from mcoaviz.checker import Checker
     from mcoaviz.engine.engine import BindingEngine, EngineConfig
     from mcoaviz.engine.events import Event
-    from mcoaviz.timings import SentCoas
+    from mcoaviz.timings import LatencyFold, SentCoas
 
 MAX_PROBLEMS = 10_000  # keep memory bounded on a capture full of broken packets
 _LAST = operator.attrgetter("last")
@@ -88,7 +88,8 @@ class Analysis:
     dialects: list[dict[str, Any]] = field(default_factory=list)  # one row per (MN, peer) pair
     events: list[Event] = field(default_factory=list, repr=False)
     # with ``history="read"``: the BUs' CoAs the latencies table reads (BulEntryChanged not kept)
-    sent_coas: SentCoas | None = field(default=None, repr=False)
+    # (a whole-file run: the whole latencies table, folded as the events came: ``LatencyFold``)
+    sent_coas: SentCoas | LatencyFold | None = field(default=None, repr=False)
     checker_available: bool = False
     unreadable: str | None = None  # set when the input was not a capture at all
     stopped: str | None = None  # reading stopped at a fatal problem (corrupt block): results are partial
@@ -137,7 +138,7 @@ class Pipeline:
         self.checker: Checker | None = self._make_checker()
         # history="read": the engine keeps the event kinds that are read; the latencies table's
         # other input is folded here as events arrive
-        self.sent_coas: SentCoas | None = None
+        self.sent_coas: SentCoas | LatencyFold | None = None
         if self.options.history not in ("all", "read"):
             raise ValueError(f"history must be 'all' or 'read', not {self.options.history!r}")
         # decode (run_engine off) never builds or imports the engine: ~50 ms of start-up
@@ -406,6 +407,11 @@ class Pipeline:
             events = self.engine.finish(end) if self._engine is not None else []
             if self.sent_coas is not None and events:
                 self.sent_coas.observe(events)
+            if self.sent_coas is not None:
+                from mcoaviz.timings import LatencyFold
+
+                if isinstance(self.sent_coas, LatencyFold):
+                    self.sent_coas.close()  # its last BUs are decided now
             if self.checker is not None and events:
                 self.checker.observe_traffic([], events)
         return self.snapshot(final=True)
@@ -475,12 +481,16 @@ class Pipeline:
         if self.options.history == "read" and self.options.run_engine:
             # the engine keeps the event kinds that are read; the latencies table's other input
             # is folded here as events arrive
-            from mcoaviz.timings import SentCoas
+            from mcoaviz.timings import LatencyFold, SentCoas
 
-            self.sent_coas = SentCoas()
-            kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
+            if self.options.stream:  # the whole latencies table folded as the events come
+                self.sent_coas = LatencyFold()
+                kinds = self.checker.kept_kinds if self.checker else frozenset()
+            else:
+                self.sent_coas = SentCoas()
+                kinds = frozenset(SentCoas.READS) | (self.checker.kept_kinds if self.checker else frozenset())
             # sightings: BUs for the latencies table (iter_latencies), and the rules' kinds
-            seen = frozenset({"BU"})
+            seen = frozenset() if self.options.stream else frozenset({"BU"})
             if self.checker is not None:
                 from mcoaviz.checker.registry import SEEN_KINDS
 

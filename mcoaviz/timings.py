@@ -21,8 +21,10 @@ They are the export's ``latencies`` and ``gaps`` tables (docs/architecture.md).
 from __future__ import annotations
 
 import bisect
+import json
 import math
-from collections import defaultdict
+from array import array
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +33,7 @@ from mcoaviz.engine.events import (
     BulEntryChanged,
     Event,
     MessageSeen,
+    RetransmissionSeen,
     UnansweredBU,
 )
 from mcoaviz.engine.traffic import TrafficTable
@@ -86,8 +89,141 @@ class SentCoas:
         flat = self._by_frame.get(frame, ())
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
+    def drop(self, frame: int) -> None:
+        """Forget a BU whose rows were made (``LatencyFold``)."""
+        self._by_frame.pop(frame, None)
+
     def __len__(self) -> int:
         return len(self._by_frame)
+
+
+class LatencyFold:
+    """The ``latencies`` table folded as the engine's events arrive (a whole-file run's
+    ``Pipeline.sent_coas``): the engine need not keep the BU sightings, outcomes and unanswered
+    BUs for it, and its rows are not held for the whole capture.
+
+    A BU's rows are written (as JSON text, to a ``RowSpool``) in BU order as soon as they can no
+    longer change: when its outcome came (a BA, no A flag) or at once for a retransmission (no
+    outcome ever refers to its frame). Only the BUs after the oldest undecided one wait (a BU
+    with the A flag is decided within the engine's BA timeout). An unanswered BU's rows keep one
+    thing that may still change, the requested lifetime (data later may apply the BU,
+    ``BindingUpdateProcessed`` without a BA); they stay in memory until ``close`` with their
+    place among the written rows. The rows are those of ``iter_latencies`` over the whole event
+    list (tests/mcoaviz/test_latency_fold.py holds the two to each other on every sample)."""
+
+    def __init__(self) -> None:
+        self.sent = SentCoas()
+        self._queue: deque[MessageSeen] = deque()  # BUs not decided yet, in BU order
+        self._processed: dict[int, BindingUpdateProcessed] = {}  # of BUs in the queue or held
+        self._unanswered: dict[int, str] = {}
+        self._retransmitted: set[int] = set()  # queued BU frames no outcome will ever refer to
+        self._waiting: set[int] = set()  # frames of the BUs in the queue
+        self._pending: dict[tuple[Any, ...], list[Any]] = {}  # the chains of attempts (_bu_values)
+        self._held: list[tuple[int, tuple[Any, ...]]] = []  # (rows written before it, values)
+        self._held_frames: set[int] = set()
+        self._spool: Any = None  # RowSpool, made with the first row
+        self._frames = array("q")  # bu_frame of each written row (a restricted export filters on it)
+        self._quoted: dict[Any, str] = {None: "null"}
+        self._encode: Callable[[Any], str] | None = None
+        self.closed = False
+
+    def observe(self, events: Iterable[Event]) -> None:
+        self.sent.observe(events)
+        for event in events:
+            if isinstance(event, MessageSeen):
+                if event.kind == "BU" and event.key is not None:
+                    self._queue.append(event)
+                    self._waiting.add(event.frame)
+            elif isinstance(event, BindingUpdateProcessed):
+                if event.bu_frame in self._waiting or event.bu_frame in self._held_frames:
+                    self._processed[event.bu_frame] = event
+            elif isinstance(event, UnansweredBU):
+                if event.frame in self._waiting or event.frame in self._held_frames:
+                    self._unanswered[event.frame] = event.reason
+            elif isinstance(event, RetransmissionSeen):
+                self._retransmitted.add(event.frame)
+        self._advance(final=False)
+
+    def _advance(self, final: bool) -> None:
+        queue, processed = self._queue, self._processed
+        while queue:
+            bu = queue[0]
+            frame = bu.frame
+            done = processed.get(frame)
+            answered = done is not None and (done.ba_frame is not None or not done.ack_requested)
+            unanswered = frame in self._unanswered
+            if not (final or answered or unanswered or frame in self._retransmitted):
+                return  # its outcome has not come yet: it and every later BU wait
+            queue.popleft()
+            self._waiting.discard(frame)
+            self._retransmitted.discard(frame)
+            rows = list(_bu_values(bu, done, self.sent.get(frame), self._unanswered.get(frame, "unanswered"),
+                                   self._pending))
+            self.sent.drop(frame)
+            if unanswered and not answered and not final:  # its lifetime may still come (data)
+                self._held_frames.add(frame)
+                self._held.extend((self._written(), values) for values in rows)
+                continue
+            processed.pop(frame, None)
+            self._unanswered.pop(frame, None)
+            for values in rows:
+                self._write(values)
+
+    def _written(self) -> int:
+        return len(self._frames)
+
+    def _write(self, values: tuple[Any, ...]) -> None:
+        if self._spool is None:
+            from mcoaviz.export import row_encoder
+            from mcoaviz.rowspool import RowSpool
+
+            self._spool, self._encode = RowSpool(), row_encoder()
+        assert self._encode is not None
+        self._spool.append_json(_latency_text(values, self._encode, self._quoted))
+        self._frames.append(values[7])
+
+    def close(self) -> None:
+        """No more events: every BU still waiting is decided as the whole history decides it,
+        and the held rows get their final lifetime and outcome."""
+        if self.closed:
+            return
+        self._advance(final=True)
+        held = []
+        for position, values in self._held:
+            frame = values[7]
+            done = self._processed.get(frame)
+            lifetime = done.requested_lifetime if done else None
+            held.append((position, (*values[:6], lifetime, *values[7:14],
+                                    self._unanswered.get(frame, "unanswered"), *values[15:])))
+        self._held = held
+        self.closed = True
+
+    def iter_json(self, encode: Callable[[Any], str], frames: set[int] | None = None) -> Iterator[str]:
+        """The rows' JSON text in BU order (only BUs in ``frames`` when given)."""
+        self.close()
+        quoted: dict[Any, str] = {None: "null"}
+        held = iter(self._held)
+        nxt = next(held, None)
+        lines: Iterable[str] = self._spool.lines() if self._spool is not None else ()
+        for index, (line, frame) in enumerate(zip(lines, self._frames, strict=True)):
+            while nxt is not None and nxt[0] == index:
+                if frames is None or nxt[1][7] in frames:
+                    yield _latency_text(nxt[1], encode, quoted)
+                nxt = next(held, None)
+            if frames is None or frame in frames:
+                yield line
+        while nxt is not None:
+            if frames is None or nxt[1][7] in frames:
+                yield _latency_text(nxt[1], encode, quoted)
+            nxt = next(held, None)
+
+    def iter_rows(self, frames: set[int] | None = None) -> Iterator[dict[str, Any]]:
+        """The rows as dicts (each line read back: json gives the values it was written from)."""
+        from mcoaviz.export import row_encoder
+
+        loads = json.loads
+        for line in self.iter_json(row_encoder(), frames):
+            yield loads(line)
 
 
 def iter_latencies(events: Iterable[Event], folded: SentCoas | None = None) -> Iterator[dict[str, Any]]:
@@ -116,28 +252,33 @@ def _latency_values(events: Iterable[Event], folded: SentCoas | None = None) -> 
     # (hoa, peer, bid, coa) -> [attempts, first BU time] since the last answered BU
     pending: dict[tuple[Any, ...], list[Any]] = {}
     for bu in bus:
-        done = processed.get(bu.frame)
-        if done is not None and not done.ack_requested:
-            continue  # no BA was asked for: there is no latency to measure
         coas = sent.get(bu.frame, {}) if folded is None else folded.get(bu.frame)
-        bids: list[int | None] = list(bu.bids) or list(coas) or [None]
-        for bid in bids:
-            coa = coas.get(bid)
-            chain = (bu.hoa, bu.peer, bid, coa)
-            attempt = pending.setdefault(chain, [0, bu.time])
-            attempt[0] += 1
-            lifetime = done.requested_lifetime if done else None
-            outcome = unanswered.get(bu.frame, "unanswered")
-            if done is not None and done.ba_frame is not None:
-                result = next((r for r in done.results if r.bid == bid), None)
-                status = result.status if result is not None and result.status is not None else done.ba_status
-                del pending[chain]
-                yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, done.ba_frame,
-                       done.time, done.time - bu.time, status, status is not None and status < 128,
-                       "answered", attempt[0], done.time - attempt[1])
-            else:
-                yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, None, None,
-                       None, None, None, outcome, attempt[0], None)
+        yield from _bu_values(bu, processed.get(bu.frame), coas, unanswered.get(bu.frame, "unanswered"),
+                              pending)
+
+
+def _bu_values(bu: MessageSeen, done: BindingUpdateProcessed | None, coas: dict[int | None, str | None],
+               outcome: str, pending: dict[tuple[Any, ...], list[Any]]) -> Iterator[tuple[Any, ...]]:
+    """The rows of one BU (taken in BU order: ``pending`` holds the chains of attempts)."""
+    if done is not None and not done.ack_requested:
+        return  # no BA was asked for: there is no latency to measure
+    bids: list[int | None] = list(bu.bids) or list(coas) or [None]
+    for bid in bids:
+        coa = coas.get(bid)
+        chain = (bu.hoa, bu.peer, bid, coa)
+        attempt = pending.setdefault(chain, [0, bu.time])
+        attempt[0] += 1
+        lifetime = done.requested_lifetime if done else None
+        if done is not None and done.ba_frame is not None:
+            result = next((r for r in done.results if r.bid == bid), None)
+            status = result.status if result is not None and result.status is not None else done.ba_status
+            del pending[chain]
+            yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, done.ba_frame,
+                   done.time, done.time - bu.time, status, status is not None and status < 128,
+                   "answered", attempt[0], done.time - attempt[1])
+        else:
+            yield (bu.hoa, bu.peer, bu.role, bid, coa, bu.seq, lifetime, bu.frame, bu.time, None, None,
+                   None, None, None, outcome, attempt[0], None)
 
 
 _INTS = frozenset({int, type(None)})
@@ -153,33 +294,37 @@ def iter_latency_json(events: Iterable[Event], encode: Callable[[Any], str],
     json does; a row with anything else goes through ``encode``."""
     quoted: dict[Any, str] = {None: "null"}
     for values in _latency_values(events, folded):
-        (hoa, peer, role, bid, coa, seq, lifetime, bu_frame, bu_time, ba_frame, ba_time, latency, status,
-         accepted, outcome, attempts, since) = values
-        if frames is not None and bu_frame not in frames:
+        if frames is not None and values[7] not in frames:
             continue
-        texts = []
-        for text in (hoa, peer, role, coa, outcome):
-            found = quoted.get(text) if type(text) is str or text is None else None
-            if found is None and type(text) is str:
-                found = quoted[text] = encode(text)
-            texts.append(found)
-        floats = (bu_time, ba_time, latency, since)
-        if (None in texts or not {type(bid), type(seq), type(lifetime), type(bu_frame), type(ba_frame),
-                                  type(status), type(attempts)} <= _INTS
-                or not {type(value) for value in floats} <= _FLOATS or type(accepted) not in _BOOLS
-                or any(value is not None and value - value != 0.0 for value in floats)):  # inf, NaN
-            yield encode(dict(zip(LATENCY_COLUMNS, values, strict=True)))
-            continue
-        yield (f'{{"hoa": {texts[0]}, "peer": {texts[1]}, "peer_role": {texts[2]}, '
-               f'"bid": {"null" if bid is None else bid}, "coa": {texts[3]}, "seq": {seq}, '
-               f'"lifetime": {"null" if lifetime is None else lifetime}, "bu_frame": {bu_frame}, '
-               f'"bu_time": {bu_time!r}, "ba_frame": {"null" if ba_frame is None else ba_frame}, '
-               f'"ba_time": {"null" if ba_time is None else repr(ba_time)}, '
-               f'"latency": {"null" if latency is None else repr(latency)}, '
-               f'"status": {"null" if status is None else status}, '
-               f'"accepted": {"null" if accepted is None else ("true" if accepted else "false")}, '
-               f'"outcome": {texts[4]}, "attempts": {attempts}, '
-               f'"since_first_attempt": {"null" if since is None else repr(since)}}}')
+        yield _latency_text(values, encode, quoted)
+
+
+def _latency_text(values: tuple[Any, ...], encode: Callable[[Any], str], quoted: dict[Any, str]) -> str:
+    """One row's JSON text from its values (``quoted``: the strings' texts made so far)."""
+    (hoa, peer, role, bid, coa, seq, lifetime, bu_frame, bu_time, ba_frame, ba_time, latency, status,
+     accepted, outcome, attempts, since) = values
+    texts = []
+    for text in (hoa, peer, role, coa, outcome):
+        found = quoted.get(text) if type(text) is str or text is None else None
+        if found is None and type(text) is str:
+            found = quoted[text] = encode(text)
+        texts.append(found)
+    floats = (bu_time, ba_time, latency, since)
+    if (None in texts or not {type(bid), type(seq), type(lifetime), type(bu_frame), type(ba_frame),
+                              type(status), type(attempts)} <= _INTS
+            or not {type(value) for value in floats} <= _FLOATS or type(accepted) not in _BOOLS
+            or any(value is not None and value - value != 0.0 for value in floats)):  # inf, NaN
+        return encode(dict(zip(LATENCY_COLUMNS, values, strict=True)))
+    return (f'{{"hoa": {texts[0]}, "peer": {texts[1]}, "peer_role": {texts[2]}, '
+            f'"bid": {"null" if bid is None else bid}, "coa": {texts[3]}, "seq": {seq}, '
+            f'"lifetime": {"null" if lifetime is None else lifetime}, "bu_frame": {bu_frame}, '
+            f'"bu_time": {bu_time!r}, "ba_frame": {"null" if ba_frame is None else ba_frame}, '
+            f'"ba_time": {"null" if ba_time is None else repr(ba_time)}, '
+            f'"latency": {"null" if latency is None else repr(latency)}, '
+            f'"status": {"null" if status is None else status}, '
+            f'"accepted": {"null" if accepted is None else ("true" if accepted else "false")}, '
+            f'"outcome": {texts[4]}, "attempts": {attempts}, '
+            f'"since_first_attempt": {"null" if since is None else repr(since)}}}')
 
 
 class _DataTimes:
@@ -305,7 +450,10 @@ def timing_tables(analysis: Any) -> dict[str, list[dict[str, Any]]]:
 
 def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
     """The ``latencies`` table of an ``Analysis``, one row at a time."""
-    rows = iter_latencies(analysis.events, getattr(analysis, "sent_coas", None))
+    folded = getattr(analysis, "sent_coas", None)
+    if isinstance(folded, LatencyFold):
+        return folded.iter_rows(_shown_frames(analysis))
+    rows = iter_latencies(analysis.events, folded)
     shown = _shown_frames(analysis)
     if shown is not None:
         rows = (r for r in rows if r["bu_frame"] in shown)
@@ -314,6 +462,9 @@ def latency_rows(analysis: Any) -> Iterator[dict[str, Any]]:
 
 def latency_json(analysis: Any, encode: Callable[[Any], str]) -> Iterator[str]:
     """``encode`` of each ``latency_rows`` row (``iter_latency_json``)."""
+    folded = getattr(analysis, "sent_coas", None)
+    if isinstance(folded, LatencyFold):
+        return folded.iter_json(encode, _shown_frames(analysis))
     return iter_latency_json(analysis.events, encode, _shown_frames(analysis),
                              getattr(analysis, "sent_coas", None))
 
