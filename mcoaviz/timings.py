@@ -61,10 +61,12 @@ class SentCoas:
 
     SHARED_LIMIT = 1 << 16  # distinct (bid, coa, ...) tuples shared (past it the table starts over)
 
-    def __init__(self) -> None:
+    def __init__(self, share: bool = True) -> None:
         self._by_frame: dict[int, tuple[Any, ...]] = {}  # BU frame -> (bid, coa, bid, coa, ...)
         # a node's refreshes send the same BIDs and CoAs again and again: one tuple for them all
-        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # (not for ``LatencyFold``, which drops each entry within seconds: the table would only
+        # hold up to SHARED_LIMIT tuples for nothing)
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] | None = {} if share else None
 
     def observe(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -81,6 +83,9 @@ class SentCoas:
         else:
             flat = (*flat, bid, coa)
         shared = self._shared
+        if shared is None:
+            self._by_frame[frame] = flat
+            return
         if len(shared) >= self.SHARED_LIMIT:
             shared.clear()
         self._by_frame[frame] = shared.setdefault(flat, flat)
@@ -112,7 +117,7 @@ class LatencyFold:
     list (tests/mcoaviz/test_latency_fold.py holds the two to each other on every sample)."""
 
     def __init__(self) -> None:
-        self.sent = SentCoas()
+        self.sent = SentCoas(share=False)
         self._queue: deque[MessageSeen] = deque()  # BUs not decided yet, in BU order
         self._processed: dict[int, BindingUpdateProcessed] = {}  # of BUs in the queue or held
         self._unanswered: dict[int, str] = {}
@@ -128,19 +133,23 @@ class LatencyFold:
         self.closed = False
 
     def observe(self, events: Iterable[Event]) -> None:
-        self.sent.observe(events)
+        # one pass, exact classes (as ``SentCoas.observe``): most events are none of these
+        waiting, held = self._waiting, self._held_frames
         for event in events:
-            if isinstance(event, MessageSeen):
+            if type(event) is BulEntryChanged:
+                if event.change in ("sent", "refreshed") and event.frame:
+                    self.sent.add(event.frame, event.key.bid, event.coa)
+            elif type(event) is MessageSeen:
                 if event.kind == "BU" and event.key is not None:
                     self._queue.append(event)
-                    self._waiting.add(event.frame)
-            elif isinstance(event, BindingUpdateProcessed):
-                if event.bu_frame in self._waiting or event.bu_frame in self._held_frames:
+                    waiting.add(event.frame)
+            elif type(event) is BindingUpdateProcessed:
+                if event.bu_frame in waiting or event.bu_frame in held:
                     self._processed[event.bu_frame] = event
-            elif isinstance(event, UnansweredBU):
-                if event.frame in self._waiting or event.frame in self._held_frames:
+            elif type(event) is UnansweredBU:
+                if event.frame in waiting or event.frame in held:
                     self._unanswered[event.frame] = event.reason
-            elif isinstance(event, RetransmissionSeen):
+            elif type(event) is RetransmissionSeen:
                 self._retransmitted.add(event.frame)
         self._advance(final=False)
 
@@ -197,6 +206,10 @@ class LatencyFold:
                                     self._unanswered.get(frame, "unanswered"), *values[15:])))
         self._held = held
         self.closed = True
+        # what only the fold needed: gone before the export writes (its peak is then)
+        self.sent = SentCoas(share=False)
+        self._processed, self._unanswered, self._pending = {}, {}, {}
+        self._quoted = {None: "null"}
 
     def iter_json(self, encode: Callable[[Any], str], frames: set[int] | None = None) -> Iterator[str]:
         """The rows' JSON text in BU order (only BUs in ``frames`` when given)."""

@@ -92,6 +92,8 @@ class TrafficTable:
         self._file: IO[bytes] | None = None
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
         self._ids: dict[TrafficKey, int] = {}  # spilled keys' ids (their index in ``_id_keys``)
+        self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
+        self.spill_horizon = 0
         self._id_keys: list[TrafficKey] = []
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
@@ -390,7 +392,9 @@ class TrafficTable:
                 del series[:cut]  # in place: callers may hold the series
             self._write_chunk([buckets[start] for start in sorted(buckets)])
         self._held = sum(map(len, self.series.values())) // 3
-        self._spill_at = max(SPILL_BINS, 2 * self._held)  # each spill moves at least about half
+        self._spill_at = max(SPILL_BINS, 2 * self._held)
+        self.spills += 1
+        self.spill_horizon = horizon  # each spill moves at least about half
 
     def _write_chunk(self, parts: list[array[int]]) -> None:
         try:

@@ -97,3 +97,31 @@ def test_every_sample_exports_the_same_with_tiny_spills(monkeypatch: pytest.Monk
     for capture in samples:
         assert _export(capture) == before[capture.name], capture.name
     assert len(spills) > 20
+
+
+def test_a_spill_forgets_the_targets_of_keys_without_recent_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``feed_traffic``'s targets of keys idle since the spill's horizon go; a later row of such a
+    flow still lands in its key (a new target), as without the spill."""
+    from tests.engine.helpers import CN, COA1, COA2, HA, HOA, ba, bid, bu, count
+
+    def to_mn(first: float, coa: str) -> Any:
+        return count(first, via="tunnel", packets=1, nbytes=100, src=CN, dst=HOA, outer_src=HA, outer_dst=coa)
+
+    def fed(spill: bool) -> BindingEngine:
+        engine = BindingEngine(spool=RowSpool() if spill else None)
+        engine.feed(bu(0.0, seq=1, bids=(bid(1, COA1), bid(2, COA2))))
+        engine.feed(ba(0.1, seq=1, bids=(bid(1), bid(2))))
+        engine.feed_traffic([to_mn(1.0, COA1), to_mn(1.5, COA2)])
+        engine.feed_traffic([to_mn(float(t), COA2) for t in range(2, 40)])  # COA1 idle from 1.0 on
+        targets.append({shared[3] for shared in engine._targets})
+        engine.feed_traffic([to_mn(41.0, COA1)])  # the idle flow again
+        engine.finish(50.0)
+        return engine
+
+    targets: list[set[str]] = []
+    plain = fed(spill=False)
+    _small_spills(monkeypatch, bins=8, lag=2)
+    spilled = fed(spill=True)
+    assert targets == [{COA1, COA2}, {COA2}]  # without / with spills: COA1's target went
+    assert spilled.traffic_table._chunks
+    assert spilled.traffic() == plain.traffic() and spilled.traffic_table.bins == plain.traffic_table.bins

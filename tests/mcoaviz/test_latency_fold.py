@@ -59,6 +59,7 @@ def test_answered_bus_are_written_at_once_and_forgotten() -> None:
     fold, engine, queued = _folded(*packets, end=400.0)
     assert max(queued) == 1  # a BU waits for its BA, no longer
     assert not fold._processed and not fold._held and len(fold.sent) == 0
+    assert LatencyFold().sent._shared is None  # (its entries live seconds: nothing to share)
     assert list(fold.iter_rows()) == list(iter_latencies(engine.events))
     assert len(list(fold.iter_rows())) == 40
 
