@@ -23,7 +23,6 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -102,6 +101,15 @@ class SentCoas:
         return len(self._by_frame)
 
 
+QUOTED_LIMIT = 1 << 12  # string texts ``LatencyFold`` keeps (then it starts over: ~1 us to remake one)
+
+
+def _bu_frame(line: str) -> int:
+    """The ``bu_frame`` of a latencies row's JSON text (as ``_latency_text`` and json write it)."""
+    start = line.index('"bu_frame": ') + 12
+    return int(line[start:line.index(",", start)])
+
+
 class LatencyFold:
     """The ``latencies`` table folded as the engine's events arrive (a whole-file run's
     ``Pipeline.sent_coas``): the engine need not keep the BU sightings, outcomes and unanswered
@@ -127,7 +135,8 @@ class LatencyFold:
         self._held: list[tuple[int, tuple[Any, ...]]] = []  # (rows written before it, values)
         self._held_frames: set[int] = set()
         self._spool: Any = None  # RowSpool, made with the first row
-        self._frames = array("q")  # bu_frame of each written row (a restricted export filters on it)
+        self._count = 0  # rows written
+        # texts of the strings written (addresses: one per CoA ever seen, so bounded)
         self._quoted: dict[Any, str] = {None: "null"}
         self._encode: Callable[[Any], str] | None = None
         self.closed = False
@@ -179,7 +188,7 @@ class LatencyFold:
                 self._write(values)
 
     def _written(self) -> int:
-        return len(self._frames)
+        return self._count
 
     def _write(self, values: tuple[Any, ...]) -> None:
         if self._spool is None:
@@ -188,8 +197,10 @@ class LatencyFold:
 
             self._spool, self._encode = RowSpool(), row_encoder()
         assert self._encode is not None
+        if len(self._quoted) >= QUOTED_LIMIT:
+            self._quoted = {None: "null"}
         self._spool.append_json(_latency_text(values, self._encode, self._quoted))
-        self._frames.append(values[7])
+        self._count += 1
 
     def close(self) -> None:
         """No more events: every BU still waiting is decided as the whole history decides it,
@@ -218,12 +229,12 @@ class LatencyFold:
         held = iter(self._held)
         nxt = next(held, None)
         lines: Iterable[str] = self._spool.lines() if self._spool is not None else ()
-        for index, (line, frame) in enumerate(zip(lines, self._frames, strict=True)):
+        for index, line in enumerate(lines):
             while nxt is not None and nxt[0] == index:
                 if frames is None or nxt[1][7] in frames:
                     yield _latency_text(nxt[1], encode, quoted)
                 nxt = next(held, None)
-            if frames is None or frame in frames:
+            if frames is None or _bu_frame(line) in frames:
                 yield line
         while nxt is not None:
             if frames is None or nxt[1][7] in frames:

@@ -90,3 +90,14 @@ def test_the_engine_keeps_no_event_for_the_table(name: str) -> None:
     write_json(folded, out)
     whole = analyse(Path(capture), AnalysisOptions(run_checker=False))
     assert json.loads(out.getvalue())["latencies"] == list(iter_latencies(whole.events))
+
+
+def test_a_small_bound_on_the_kept_string_texts_changes_no_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mcoaviz.timings as timings
+
+    capture = SAMPLES / "handover-storm-rfc5648.pcapng"
+    expected = list(iter_latency_json(analyse(capture, AnalysisOptions()).events, row_encoder()))
+    monkeypatch.setattr(timings, "QUOTED_LIMIT", 3)
+    folded = analyse(capture, AnalysisOptions(stream=True, history="read"))
+    assert isinstance(folded.sent_coas, LatencyFold) and len(expected) > 10
+    assert list(folded.sent_coas.iter_json(row_encoder())) == expected
