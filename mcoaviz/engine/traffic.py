@@ -93,6 +93,9 @@ class TrafficTable:
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
         self._ids: dict[TrafficKey, int] = {}  # spilled keys' ids (their index in ``_id_keys``)
         self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
+        # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
+        # with the table's state then (``busy_seconds`` takes them instead of a second pass)
+        self._busy: tuple[tuple[int, ...], dict[tuple[str, str, str], array[int]]] | None = None
         self.spill_horizon = 0
         self._id_keys: list[TrafficKey] = []
 
@@ -223,15 +226,11 @@ class TrafficTable:
         ints (8 bytes a start; a set of Python ints was ~10x that for every bin of a long capture)."""
         busy: dict[tuple[str, str, str], array[int]] = {}
         if self._chunks:  # the merged bins come by start: append each start once per path
+            gathered, self._busy = self._busy, None
+            if gathered is not None and gathered[0] == self._state():
+                return gathered[1]  # (the bins' text was just written: the same pass)
             for start, rows in self._bin_groups():
-                for key, packets, _ in rows:
-                    if packets:
-                        path = (key[1], key[2], key[3])
-                        have = busy.get(path)
-                        if have is None:
-                            busy[path] = array("q", (start,))
-                        elif have[-1] != start:
-                            have.append(start)
+                _add_busy(busy, start, rows)
             return busy
         merged: set[tuple[str, str, str]] = set()
         for key, series in self.series.items():
@@ -277,9 +276,12 @@ class TrafficTable:
             ordered = self._ordered()
             head_of = {key: head + ', "second": '
                        for key, head in zip(ordered, self._heads(ordered, encode), strict=True)}
+            busy: dict[tuple[str, str, str], array[int]] = {}
             for start, rows in self._bin_groups():
+                _add_busy(busy, start, rows)
                 yield ",\n".join([f'{head_of[key]}{start}, "packets": {packets}, "bytes": {nbytes}{tail}'
                                    for key, packets, nbytes in rows])
+            self._busy = (self._state(), busy)  # (``gaps`` asks next: one pass for both)
             return
         keys, columns, buckets = self._buckets()
         heads = [head + ', "second": ' for head in self._heads(keys, encode)]
@@ -360,6 +362,10 @@ class TrafficTable:
 
 
     # ------------------------------------------------------------ spilled bins (whole-file runs)
+    def _state(self) -> tuple[int, ...]:
+        """Changes whenever a bin, a key, a spill or the width does (what ``_busy`` depends on)."""
+        return (self.spills, self.width, len(self.totals), self._held)
+
     def _spill(self) -> None:
         """Write the bins older than ``SPILL_LAG`` seconds behind the newest to the file as one
         chunk sorted by (start, row order); each series keeps at least its newest bin."""
@@ -520,6 +526,19 @@ def _merged(series: array[int], width: int) -> array[int]:
         else:
             out.extend((start, series[i + 1], series[i + 2]))
     return out
+
+
+def _add_busy(busy: dict[tuple[str, str, str], array[int]], start: int,
+              rows: list[tuple[TrafficKey, int, int]]) -> None:
+    """Add one bin start to the busy seconds of each path with packets there (starts come sorted)."""
+    for key, packets, _ in rows:
+        if packets:
+            path = (key[1], key[2], key[3])
+            have = busy.get(path)
+            if have is None:
+                busy[path] = array("q", (start,))
+            elif have[-1] != start:
+                have.append(start)
 
 
 def _start_of(record: tuple[int, int, TrafficKey, int, int]) -> int:

@@ -61,6 +61,13 @@ def test_spilled_bins_read_back_as_the_table_in_memory(monkeypatch: pytest.Monke
     assert list(spilled.iter_bin_json(encode)) == list(plain.iter_bin_json(encode))
     assert list(spilled.iter_json(encode)) == list(plain.iter_json(encode))  # totals untouched
     assert list(spilled.iter_bin_rows()) == expected  # read back twice: the file is not consumed
+    # the bins' text gathers the busy seconds on the way (``gaps`` asks next: one pass for both)
+    assert spilled._busy is not None and spilled.busy_seconds() == plain.busy_seconds()
+    list(spilled.iter_bin_json(encode))
+    late = (KEYS[5], 1000 + span + 7, 1, 10)  # a new bin after the pass: the gathered ones are stale
+    _feed(spilled, [late])
+    _feed(plain, [late])
+    assert spilled.busy_seconds() == plain.busy_seconds()
 
 
 def test_a_late_row_for_a_spilled_bin_and_a_widening_are_summed(monkeypatch: pytest.MonkeyPatch) -> None:
