@@ -92,12 +92,12 @@ class TrafficTable:
         self._file: IO[bytes] | None = None
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
         self._ids: dict[TrafficKey, int] = {}  # spilled keys' ids (their index in ``_id_keys``)
+        self._id_keys: list[TrafficKey] = []
         self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
+        self.spill_horizon = 0
         # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
         # with the table's state then (``busy_seconds`` takes them instead of a second pass)
         self._busy: tuple[tuple[int, ...], dict[tuple[str, str, str], array[int]]] | None = None
-        self.spill_horizon = 0
-        self._id_keys: list[TrafficKey] = []
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
