@@ -433,7 +433,8 @@ class Pipeline:
             bindings=_dict_rows(engine.bindings(), lazy),
             bul=_dict_rows(engine.bul(), lazy),
             traffic=RowView(table.iter_rows, len(table.totals), source=table) if lazy else engine.traffic(),
-            traffic_bins=(RowView(table.iter_bin_rows, table.bin_count, source=table) if lazy
+            # (counted when asked: a table with spilled bins counts them in a pass over its file)
+            traffic_bins=(RowView(table.iter_bin_rows, lambda: table.bin_count, source=table) if lazy
                           else engine.traffic_bins()),
             findings=findings,
             problems=list(self.problems),

@@ -143,13 +143,15 @@ class RowView(_Rows):
     """A read-only sequence of rows made on demand by ``make()`` (one pass per iteration): a
     finished engine's table handed to the exporter without building every dict at once."""
 
-    def __init__(self, make: Callable[[], Iterable[dict[str, Any]]], length: int,
+    def __init__(self, make: Callable[[], Iterable[dict[str, Any]]], length: int | Callable[[], int],
                  source: Any = None) -> None:
         self._make = make
-        self._length = length
+        self._length = length  # or what counts the rows, asked on first use (it may cost a pass)
         self.source = source  # what the rows are made from (a reader may ask it directly)
 
     def __len__(self) -> int:
+        if not isinstance(self._length, int):
+            self._length = self._length()
         return self._length
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

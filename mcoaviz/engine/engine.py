@@ -135,7 +135,8 @@ class BindingEngine:
         self.events: list[Event] = []
         self.cache = BindingCache()
         self.bul_table = BulTable()
-        self.traffic_table = TrafficTable()
+        # a whole-file run (message rows spooled) keeps only the recent traffic bins in memory
+        self.traffic_table = TrafficTable(spill=spool is not None and self.config.retain is None)
         self._capture_start: list[float] = [0.0]
         self._first_time: float | None = None
         self.last_time: float | None = None
@@ -144,7 +145,8 @@ class BindingEngine:
                                    capture_start=self._capture_start)
         self.attributor = Attributor(self.cache, self.registrar.prefixes)
         self.registrar.tunnel_seen_before = self.attributor.tunnel_seen_before
-        self._pairing = Pairing()
+        # live runs age answered exchanges out in insertion order (a dict); others keep them compact
+        self._pairing = Pairing(compact=self.config.retain is None)
         self._sightings = Sightings(self.config.duplicate_window)
         self._messages: list[dict[str, Any]] = []
         self._shared: dict[Any, Any] = {}  # equal field values of kept events -> one object (_keep)
@@ -167,6 +169,7 @@ class BindingEngine:
         self._flows: dict[tuple[Any, ...], _Target] = {}
         self._flows_token: tuple[int, int] = (-1, -1)
         self._targets: dict[tuple[Any, ...], _Target] = {}
+        self._target_spills = 0  # the traffic table's spills the targets were last pruned at
         # BUs whose BA was never captured, by the (node, HoA, CoA) they would register: applied
         # (unconfirmed, at the BU's time) only if data later shows the node used that CoA.
         self._unanswered_by_coa: dict[tuple[str, str, str], PendingBU] = {}
@@ -290,7 +293,20 @@ class BindingEngine:
                                   row.last, row.second, None)
             self._flows_valid()  # evidence for an unanswered BU may have applied it
             check = self._due(latest)
+        if table.spills != self._target_spills:
+            self._prune_targets()
         return self._keep(events)
+
+    def _prune_targets(self) -> None:
+        """After a spill of the traffic table: forget the targets whose key had no data since the
+        spill's horizon (a binding that ended, a CoA left). Safe at any time: a located flow keeps
+        its own target, and a flow located later for the same key makes a new one (each target
+        checks its own keys), so only memory changes."""
+        table = self.traffic_table
+        self._target_spills = table.spills
+        horizon = table.spill_horizon
+        self._targets = {shared: target for shared, target in self._targets.items()
+                         if target.cell is None or target.cell[1][-3] >= horizon}
 
     def _flows_valid(self) -> None:
         """Forget located flows once an address was learnt since (the locate token), and the

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import heapq
+from array import array
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
 from dissector.codepoints import Dialect
@@ -90,15 +92,106 @@ class PendingBU:
         return not mine or not theirs or bool(mine & theirs)
 
 
+_FRAME_BITS = 40  # an answered entry packs (seq << 40 | frame): frames below 2**40 (1.1e12)
+_FRAME_MASK = (1 << _FRAME_BITS) - 1
+
+
+class AnsweredIndex:
+    """Answered exchanges, ``ExchangeKey`` -> BU frame, as compact as the question allows.
+
+    Any later BU or BA with the same key may ask (a retransmission, a late or duplicate BA,
+    even long after), so nothing may be forgotten; but a dict entry with its key object and two
+    ints cost ~125 bytes, one per BU for the whole capture (13 MiB at 10 M packets). Here each
+    (node, HoA) pair holds one ``array('q')`` of ``seq << 40 | frame`` sorted by sequence number
+    (8 bytes an exchange; a sequence number is 16 bits on the wire, so the value orders by it):
+    a look-up is a bisect, an insert nearly always an append (numbers grow; a wrap inserts
+    in C). Keys that do not fit (not a 16-bit number, a frame past 2**40) go to a plain dict.
+    The same answers as ``dict[ExchangeKey, int]`` for ``get``, ``[]=``, ``in`` and ``len``."""
+
+    __slots__ = ("_pairs", "_other", "_count")
+
+    def __init__(self) -> None:
+        self._pairs: dict[tuple[str, str], array[int]] = {}
+        self._other: dict[ExchangeKey, int] = {}
+        self._count = 0
+
+    def get(self, key: ExchangeKey, default: int | None = None) -> int | None:
+        seq = key.seq
+        if type(seq) is not int or not 0 <= seq <= 0xFFFF:
+            return self._other.get(key, default)
+        packed = self._pairs.get((key.node, key.hoa))
+        if packed is not None:
+            i = bisect_left(packed, seq << _FRAME_BITS)
+            if i < len(packed) and packed[i] >> _FRAME_BITS == seq:
+                return packed[i] & _FRAME_MASK
+        return self._other.get(key, default) if self._other else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, ExchangeKey) and self.get(key) is not None
+
+    def __setitem__(self, key: ExchangeKey, frame: int) -> None:
+        seq = key.seq
+        other = self._other
+        if other and key in other:  # (once there, a key stays there)
+            other[key] = frame
+            return
+        if type(seq) is not int or not 0 <= seq <= 0xFFFF or type(frame) is not int \
+                or not 0 <= frame <= _FRAME_MASK:
+            if not self._pop_packed(key):
+                self._count += 1
+            other[key] = frame
+            return
+        value = seq << _FRAME_BITS | frame
+        pair = (key.node, key.hoa)
+        packed = self._pairs.get(pair)
+        if packed is None:
+            self._pairs[pair] = array("q", (value,))
+        elif packed[-1] >> _FRAME_BITS < seq:  # the usual case: numbers grow
+            packed.append(value)
+        else:
+            i = bisect_left(packed, seq << _FRAME_BITS)
+            if i < len(packed) and packed[i] >> _FRAME_BITS == seq:
+                packed[i] = value  # a second answer for the key: the later BU frame wins (as a dict)
+                return
+            packed.insert(i, value)
+        self._count += 1
+
+    def _pop_packed(self, key: ExchangeKey) -> bool:
+        """Remove ``key`` from its pair's array (it moves to the plain dict); True if it was there."""
+        seq = key.seq
+        packed = self._pairs.get((key.node, key.hoa))
+        if packed is None or type(seq) is not int or not 0 <= seq <= 0xFFFF:
+            return False
+        i = bisect_left(packed, seq << _FRAME_BITS)
+        if i < len(packed) and packed[i] >> _FRAME_BITS == seq:
+            del packed[i]
+            return True
+        return False
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ExchangeKey]:
+        """The keys (pair by pair, by sequence number; then the odd ones): for tests and tools."""
+        for (node, hoa), packed in self._pairs.items():
+            for value in packed:
+                yield ExchangeKey(node, hoa, value >> _FRAME_BITS)
+        yield from self._other
+
+
 class Pairing:
     """Pending BUs (A flag, no BA yet) and answered exchanges.
 
     Indexed so that every operation is O(1) amortised in the number of pending BUs: by key, by
-    (node, HoA), and a heap by time for the timeout (stale heap entries are skipped)."""
+    (node, HoA), and a heap by time for the timeout (stale heap entries are skipped).
 
-    def __init__(self) -> None:
+    ``compact``: answered exchanges in an ``AnsweredIndex`` (a whole-file run); False: a dict,
+    whose insertion order the live view's retention ages out (``mcoaviz.engine.retention``)."""
+
+    def __init__(self, compact: bool = False) -> None:
         self.pending: dict[ExchangeKey, PendingBU] = {}
-        self.answered: dict[ExchangeKey, int] = {}  # -> BU frame
+        # -> BU frame
+        self.answered: dict[ExchangeKey, int] | AnsweredIndex = AnsweredIndex() if compact else {}
         self._by_pair: dict[tuple[str, str], dict[ExchangeKey, PendingBU]] = {}
         self._by_time: list[tuple[float, int, PendingBU]] = []
         self._tick = 0

@@ -85,7 +85,7 @@ def forget_before(engine: BindingEngine, cut: float) -> None:
 
     answered = engine._pairing.answered
     extra = len(answered) - ANSWERED_KEPT
-    if extra > 0:  # oldest first (insertion order)
+    if extra > 0 and isinstance(answered, dict):  # oldest first (insertion order: live runs keep a dict)
         for old in list(answered)[:extra]:
             del answered[old]
         aged["exchanges"] += extra

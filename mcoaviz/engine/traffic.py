@@ -19,10 +19,12 @@ node holds none (then a ``DataWithoutBinding`` event is raised once per key and 
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
+import tempfile
 from array import array
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
 
@@ -45,6 +47,12 @@ class Attribution(NamedTuple):
 
 
 MAX_BIN_POINTS = 2048  # a series never has more bins than this: the width doubles instead
+# a whole-file run (``TrafficTable(spill=True)``) writes the older bins to a temporary file once
+# this many are held (~3 MiB of arrays): the 1 M packet capture never gets there (105 000 bins)
+SPILL_BINS = 1 << 17
+SPILL_LAG = 64  # capture seconds of bins kept in memory behind the newest (rows come nearly in order)
+_RECORD = 4  # a spilled bin on file: start, key id, packets, bytes (machine ints)
+_READ_RECORDS = 1 << 14  # records read back at once per chunk
 
 
 class TrafficTable:
@@ -58,9 +66,17 @@ class TrafficTable:
     Storage is columnar: each key's series is one ``array('q')`` of (start, packets, bytes)
     triples sorted by start (24 bytes a bin instead of a dict entry, a list and its ints, ~150
     bytes). Data arrives in time order, so a bin is nearly always the last one or a new last
-    one. Rows (dicts) are made only when asked for, one at a time (``iter_bin_rows``)."""
+    one. Rows (dicts) are made only when asked for, one at a time (``iter_bin_rows``).
 
-    def __init__(self) -> None:
+    ``spill``: a whole-file run's table keeps only the recent bins in memory. Once it holds
+    ``SPILL_BINS`` bins, those older than ``SPILL_LAG`` seconds behind the newest (each series
+    keeps at least its newest bin) are written to a temporary file as one chunk of (start, key
+    id, packets, bytes) records sorted as the bin rows are (start, then row order); the bins are
+    read back in that order by merging the chunks and the memory (``_bin_groups``): a late row or
+    a later widening may give a bin in several chunks, which the merge sums. The series' memory
+    then follows the keys with recent data, not the capture's duration."""
+
+    def __init__(self, spill: bool = False) -> None:
         self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
         self.series: dict[TrafficKey, array[int]] = {}  # key -> start, packets, bytes, start, ...
         self.unattributed_packets = 0
@@ -71,6 +87,17 @@ class TrafficTable:
         # the keys in row order and their JSON heads, kept between the two tables' writes
         self._order_cache: list[TrafficKey] | None = None
         self._heads_cache: tuple[Callable[[Any], str], list[TrafficKey], list[str]] | None = None
+        self._spill_at = SPILL_BINS if spill else 0  # bins held that make a spill (0: never)
+        self._held = 0  # bins in memory, counted as they are made (exact after each spill)
+        self._file: IO[bytes] | None = None
+        self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
+        self._ids: dict[TrafficKey, int] = {}  # spilled keys' ids (their index in ``_id_keys``)
+        self._id_keys: list[TrafficKey] = []
+        self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
+        self.spill_horizon = 0
+        # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
+        # with the table's state then (``busy_seconds`` takes them instead of a second pass)
+        self._busy: tuple[tuple[int, ...], dict[tuple[str, str, str], array[int]]] | None = None
 
     def add(self, key: TrafficKey, packets: int, nbytes: int, first: float, last: float,
             second: int) -> None:
@@ -87,6 +114,7 @@ class TrafficTable:
                 # (``_limit`` is 0 until the first row, so the first row always comes here)
                 self._widen(second)  # before the first bin: the new series starts at a bin start
             self.series[key] = array("q", (second - second % self.width, 0, 0))
+            self._held += 1
         return total, self.series[key]
 
     def add_to(self, cell: tuple[list[Any], array[int]], packets: int, nbytes: int, first: float,
@@ -111,8 +139,11 @@ class TrafficTable:
             series[-1] += nbytes
         elif second > newest:
             series.extend((second, packets, nbytes))
+            self._held += 1
+            if self._held >= self._spill_at > 0:
+                self._spill()
         else:
-            _add_before(series, second, packets, nbytes)
+            self._held += _add_before(series, second, packets, nbytes)
 
     def _widen(self, second: int) -> None:
         """Make room for ``second``: double the width (merging bins) while the span needs it."""
@@ -157,11 +188,19 @@ class TrafficTable:
     @property
     def bins(self) -> dict[TrafficKey, dict[int, list[int]]]:
         """The series as {key: {bin start: [packets, bytes]}} (a copy: for tests and tools)."""
+        if self._chunks:
+            bins: dict[TrafficKey, dict[int, list[int]]] = {}
+            for start, rows in self._bin_groups():
+                for key, packets, nbytes in rows:
+                    bins.setdefault(key, {})[start] = [packets, nbytes]
+            return bins
         return {key: {series[i]: [series[i + 1], series[i + 2]] for i in range(0, len(series), 3)}
                 for key, series in self.series.items()}
 
     @property
     def bin_count(self) -> int:
+        if self._chunks:  # (a bin may lie in several chunks: count the merged rows)
+            return sum(len(rows) for _, rows in self._bin_groups())
         return sum(len(series) for series in self.series.values()) // 3
 
     def rows(self) -> list[dict[str, Any]]:
@@ -186,6 +225,13 @@ class TrafficTable:
         one key takes them as they are; only a path with several keys merges and sorts. Machine
         ints (8 bytes a start; a set of Python ints was ~10x that for every bin of a long capture)."""
         busy: dict[tuple[str, str, str], array[int]] = {}
+        if self._chunks:  # the merged bins come by start: append each start once per path
+            gathered, self._busy = self._busy, None
+            if gathered is not None and gathered[0] == self._state():
+                return gathered[1]  # (the bins' text was just written: the same pass)
+            for start, rows in self._bin_groups():
+                _add_busy(busy, start, rows)
+            return busy
         merged: set[tuple[str, str, str]] = set()
         for key, series in self.series.items():
             starts = series[0::3]
@@ -209,6 +255,13 @@ class TrafficTable:
         """The bin rows by (bin start, row order), made one at a time from the columns
         (``_buckets``: two machine ints per bin, never every row as a dict)."""
         width = self.width
+        if self._chunks:
+            for start, rows in self._bin_groups():
+                for key, packets, nbytes in rows:
+                    row = dict(zip(KEY_FIELDS, key, strict=True))
+                    row.update(second=start, packets=packets, bytes=nbytes, width=width)
+                    yield row
+            return
         for key, series, at in self._bins_in_order():
             row = dict(zip(KEY_FIELDS, key, strict=True))
             row.update(second=series[at], packets=series[at + 1], bytes=series[at + 2], width=width)
@@ -219,6 +272,17 @@ class TrafficTable:
         part of the text is encoded once per key (the numbers are ints, written as json does).
         The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
+        if self._chunks:
+            ordered = self._ordered()
+            head_of = {key: head + ', "second": '
+                       for key, head in zip(ordered, self._heads(ordered, encode), strict=True)}
+            busy: dict[tuple[str, str, str], array[int]] = {}
+            for start, rows in self._bin_groups():
+                _add_busy(busy, start, rows)
+                yield ",\n".join([f'{head_of[key]}{start}, "packets": {packets}, "bytes": {nbytes}{tail}'
+                                   for key, packets, nbytes in rows])
+            self._busy = (self._state(), busy)  # (``gaps`` asks next: one pass for both)
+            return
         keys, columns, buckets = self._buckets()
         heads = [head + ', "second": ' for head in self._heads(keys, encode)]
         for start in sorted(buckets):
@@ -297,6 +361,113 @@ class TrafficTable:
         return keys, columns, buckets
 
 
+    # ------------------------------------------------------------ spilled bins (whole-file runs)
+    def _state(self) -> tuple[int, ...]:
+        """Changes whenever a bin, a key, a spill or the width does (what ``_busy`` depends on)."""
+        return (self.spills, self.width, len(self.totals), self._held)
+
+    def _spill(self) -> None:
+        """Write the bins older than ``SPILL_LAG`` seconds behind the newest to the file as one
+        chunk sorted by (start, row order); each series keeps at least its newest bin."""
+        # (``_last_second`` moves only when the width is checked: the series' newest bins tell)
+        horizon = max(series[-3] for series in self.series.values()) - SPILL_LAG
+        horizon -= horizon % self.width
+        cuts: list[tuple[TrafficKey, array[int], int]] = []
+        for key, series in self.series.items():
+            if series[0] < horizon and len(series) > 3:
+                cut = 3
+                last = len(series) - 3  # (the newest bin stays)
+                while cut < last and series[cut] < horizon:
+                    cut += 3
+                cuts.append((key, series, cut))
+        if cuts:
+            cuts.sort(key=lambda item: _key_order(item[0]))
+            ids = self._ids
+            buckets: dict[int, array[int]] = {}
+            for key, series, cut in cuts:
+                ident = ids.get(key)
+                if ident is None:
+                    ident = ids[key] = len(self._id_keys)
+                    self._id_keys.append(key)
+                for at in range(0, cut, 3):
+                    start = series[at]
+                    bucket = buckets.get(start)
+                    if bucket is None:
+                        bucket = buckets[start] = array("q")
+                    bucket.extend((start, ident, series[at + 1], series[at + 2]))
+                del series[:cut]  # in place: callers may hold the series
+            self._write_chunk([buckets[start] for start in sorted(buckets)])
+        self._held = sum(map(len, self.series.values())) // 3
+        self._spill_at = max(SPILL_BINS, 2 * self._held)
+        self.spills += 1
+        self.spill_horizon = horizon  # each spill moves at least about half
+
+    def _write_chunk(self, parts: list[array[int]]) -> None:
+        try:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="mcoaviz-bins-")
+            file = self._file
+            file.seek(0, 2)
+            offset = file.tell()
+            for part in parts:
+                part.tofile(file)
+            file.flush()
+        except OSError as exc:
+            from mcoaviz.rowspool import SpoolError
+
+            raise SpoolError(f"cannot keep traffic bins in a temporary file in {tempfile.gettempdir()} "
+                             f"({exc.strerror or exc}); set TMPDIR to a directory with room") from exc
+        self._chunks.append((offset, sum(map(len, parts)) // _RECORD))
+
+    def _read_chunk(self, index: int) -> Iterator[tuple[int, int, TrafficKey, int, int]]:
+        """Chunk ``index``'s records as (start, source, key, packets, bytes), in file order."""
+        offset, count = self._chunks[index]
+        keys = self._id_keys
+        file = self._file
+        assert file is not None
+        done = 0
+        while done < count:
+            block = array("q")
+            take = min(_READ_RECORDS, count - done)
+            file.seek(offset + done * _RECORD * block.itemsize)
+            block.fromfile(file, take * _RECORD)
+            done += take
+            for i in range(0, len(block), _RECORD):
+                yield block[i], index, keys[block[i + 1]], block[i + 2], block[i + 3]
+
+    def _memory_records(self) -> Iterator[tuple[int, int, TrafficKey, int, int]]:
+        """The bins in memory as (start, source, key, packets, bytes), by (start, row order)."""
+        source = len(self._chunks)
+        keys, columns, buckets = self._buckets()
+        for start in sorted(buckets):
+            bucket = buckets.pop(start)
+            for i in range(0, len(bucket), 2):
+                rank, at = bucket[i], bucket[i + 1]
+                series = columns[rank]
+                yield start, source, keys[rank], series[at + 1], series[at + 2]
+
+    def _bin_groups(self) -> Iterator[tuple[int, list[tuple[TrafficKey, int, int]]]]:
+        """(bin start, [(key, packets, bytes), ...] in row order) for every bin start, from the
+        spilled chunks and the memory. Each source is sorted by (start, row order); a group of
+        one source and one start is taken as it is, any other is summed per key (a bin spilled
+        before a widening, or by a late row, lies in several places) and sorted."""
+        sources: list[Iterable[tuple[int, int, TrafficKey, int, int]]] = [
+            self._read_chunk(i) for i in range(len(self._chunks))]
+        sources.append(self._memory_records())
+        width = self.width
+        group: list[tuple[int, int, TrafficKey, int, int]] = []
+        at = None
+        for record in heapq.merge(*sources, key=_start_of):
+            start = record[0] - record[0] % width
+            if start != at:
+                if group:
+                    yield at, _summed(group)  # type: ignore[misc]  # (at is set with group)
+                group, at = [], start
+            group.append(record)
+        if group:
+            yield at, _summed(group)  # type: ignore[misc]
+
+
 class _KeyHeads:
     """The JSON text of a key's fields (``{"interface": 0, ... "via": "tunnel"``, no closing
     brace) as ``encode`` writes them: strings, ints and None written directly (each distinct
@@ -330,16 +501,18 @@ def _finite(value: float) -> bool:
     return value - value == 0.0  # False for inf and NaN
 
 
-def _add_before(series: array[int], second: int, packets: int, nbytes: int) -> None:
-    """A bin older than the newest (rows flushed out of order): find it from the end."""
+def _add_before(series: array[int], second: int, packets: int, nbytes: int) -> int:
+    """A bin older than the newest (rows flushed out of order): find it from the end. Returns
+    the bins made (0 or 1)."""
     i = len(series) - 3
     while i >= 0 and series[i] > second:
         i -= 3
     if i >= 0 and series[i] == second:
         series[i + 1] += packets
         series[i + 2] += nbytes
-    else:
-        series[i + 3:i + 3] = array("q", (second, packets, nbytes))
+        return 0
+    series[i + 3:i + 3] = array("q", (second, packets, nbytes))
+    return 1
 
 
 def _merged(series: array[int], width: int) -> array[int]:
@@ -353,6 +526,39 @@ def _merged(series: array[int], width: int) -> array[int]:
         else:
             out.extend((start, series[i + 1], series[i + 2]))
     return out
+
+
+def _add_busy(busy: dict[tuple[str, str, str], array[int]], start: int,
+              rows: list[tuple[TrafficKey, int, int]]) -> None:
+    """Add one bin start to the busy seconds of each path with packets there (starts come sorted)."""
+    for key, packets, _ in rows:
+        if packets:
+            path = (key[1], key[2], key[3])
+            have = busy.get(path)
+            if have is None:
+                busy[path] = array("q", (start,))
+            elif have[-1] != start:
+                have.append(start)
+
+
+def _start_of(record: tuple[int, int, TrafficKey, int, int]) -> int:
+    return record[0]
+
+
+def _summed(group: list[tuple[int, int, TrafficKey, int, int]]) -> list[tuple[TrafficKey, int, int]]:
+    """One bin start's rows in row order: as they come when they share one source and start."""
+    first = group[0]
+    if all(record[0] == first[0] and record[1] == first[1] for record in group):
+        return [(key, packets, nbytes) for _, _, key, packets, nbytes in group]
+    sums: dict[TrafficKey, list[int]] = {}
+    for _, _, key, packets, nbytes in group:
+        have = sums.get(key)
+        if have is None:
+            sums[key] = [packets, nbytes]
+        else:
+            have[0] += packets
+            have[1] += nbytes
+    return [(key, *sums[key]) for key in sorted(sums, key=_key_order)]  # type: ignore[misc]
 
 
 def _key_order(key: TrafficKey) -> tuple[Any, ...]:

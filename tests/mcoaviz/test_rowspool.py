@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mcoaviz import rowspool
-from mcoaviz.rowspool import RowSpool
+from mcoaviz.rowspool import RowSpool, RowView
 
 
 def _rows(n: int) -> list[dict[str, Any]]:
@@ -86,8 +86,6 @@ def test_memory_held_is_an_offset_per_row_not_the_rows() -> None:
 
 
 def test_a_row_view_makes_its_rows_on_each_pass() -> None:
-    from mcoaviz.rowspool import RowView
-
     made = []
 
     def make() -> Any:
@@ -112,3 +110,17 @@ def test_a_streamed_analysis_to_dict_is_plain_lists() -> None:
     memory = analyse(SAMPLES / "figure8-rfc5648.pcapng", AnalysisOptions()).to_dict()
     assert all(isinstance(streamed[name], list) for name in memory if name != "capture")
     assert json.dumps(streamed) == json.dumps(memory)
+
+
+def test_a_row_view_counts_its_rows_only_when_asked_and_once() -> None:
+    counted = []
+
+    def count() -> int:
+        counted.append(1)
+        return 3
+
+    view = RowView(lambda: ({"n": i} for i in range(3)), count)
+    rows = [row for row in view]  # (``list(view)`` would ask the length first, as a hint)
+    assert rows == [{"n": 0}, {"n": 1}, {"n": 2}] and not counted  # a pass needs no count
+    assert len(view) == 3 and len(view) == 3 and counted == [1]
+    assert view[-1] == {"n": 2}
