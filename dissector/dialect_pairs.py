@@ -172,7 +172,7 @@ def _decisive(detector: DialectDetector, packet: Packet) -> tuple[Dialect | None
 # the BIDs' CoAs). A node's refresh BUs share one options tuple (dissector.options.walk_options),
 # so each is read once. The tuple is kept with them: its id cannot be reused while the entry lives.
 _COAS: dict[int, tuple[tuple[MobilityOption, ...], tuple[str, ...]]] = {}
-COAS_CACHE_LIMIT = 1 << 14
+COAS_CACHE_LIMIT = 1 << 13  # as dissector.decode.REPEAT_CACHE_LIMIT
 
 
 def _care_of_addresses(options: tuple[MobilityOption, ...]) -> tuple[str, ...]:
