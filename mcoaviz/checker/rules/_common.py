@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from dissector.codepoints import Dialect
-from dissector.records import BindingIdentifier, BindingUpdate, MobilityMessage, Packet
+from dissector.records import BindingAck, BindingIdentifier, BindingUpdate, MobilityMessage, Packet
 from mcoaviz.checker.context import HistoryContext, PacketContext
 from mcoaviz.checker.finding import Hit
+from mcoaviz.checker.perkey import EventReader
+from mcoaviz.engine import events as ev
 
 T = TypeVar("T")
 _SHARED: WeakKeyDictionary[HistoryContext, dict[Callable[..., Any], Any]] = WeakKeyDictionary()
@@ -91,3 +93,15 @@ def ipv4_bid_carried(ctx: HistoryContext) -> bool:
     """Some message carries a BID option with an IPv4 care-of address (Length 8, or a CoA
     written without a colon)."""
     return ctx.folded.ipv4_bid
+
+
+def answer_packets(p: ev.BindingUpdateProcessed, reader: EventReader) -> tuple[Packet, Packet] | None:
+    """(BU packet, BA packet) of an outcome the engine paired with a captured BA, as
+    ``HistoryContext.answered`` has it; read as the outcome arrives (the BU is still pending)."""
+    if p.ba_frame is None:
+        return None
+    bu, ba = reader.packet(p.bu_frame), reader.packet(p.ba_frame)
+    if bu is None or ba is None or not bu.mobility or not ba.mobility \
+            or not isinstance(ba.mobility.body, BindingAck):
+        return None
+    return bu, ba

@@ -10,12 +10,12 @@ from array import array
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import BindingAck, Packet
+from dissector.records import Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
-from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, bid_list, seq_before, shared
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, answer_packets, bid_list, seq_before, shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -274,18 +274,6 @@ def _regular_pairs(ctx: HistoryContext) -> frozenset[tuple[str, str]]:
                      if key.bid is None)
 
 
-def _answer(p: ev.BindingUpdateProcessed, reader: EventReader) -> tuple[Packet, Packet] | None:
-    """(BU packet, BA packet) of an outcome the engine paired with a captured BA, as
-    ``HistoryContext.answered`` has it; read as the outcome arrives (the BU is still pending)."""
-    if p.ba_frame is None:
-        return None
-    bu, ba = reader.packet(p.bu_frame), reader.packet(p.ba_frame)
-    if bu is None or ba is None or not bu.mobility or not ba.mobility \
-            or not isinstance(ba.mobility.body, BindingAck):
-        return None
-    return bu, ba
-
-
 class CoaMissingForUnknownBid:
     """What: (RFC 5648) the MN registered a BID without a care-of address (Length 4) that its
     peer did not know: the BA rejected it with MCOA UNKNOWN COA (167).
@@ -308,7 +296,7 @@ class CoaMissingForUnknownBid:
         unknown = {r.bid for r in p.results if r.status == UNKNOWN_COA}
         if not unknown:
             return
-        answer = _answer(p, reader)
+        answer = answer_packets(p, reader)
         if answer is None:
             return
         bu = answer[0]
@@ -358,7 +346,7 @@ class KnownBidRejected:
         if not any(r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)
                    for r in p.results):
             return
-        answer = _answer(p, reader)
+        answer = answer_packets(p, reader)
         if answer is not None:
             self.refused.append((p, answer[1].frame, answer[1].time))
 

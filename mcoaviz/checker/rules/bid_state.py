@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
-from dissector.records import BindingAck, BindingIdentifier, Packet
+from dissector.records import BindingIdentifier, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
+from mcoaviz.checker.rules._common import answer_packets
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -35,18 +36,6 @@ def _rfc(p: ev.BindingUpdateProcessed) -> bool:
 def _option(packet: Packet | None, bid: int) -> BindingIdentifier | None:
     mh = packet.mobility if packet is not None else None
     return next((b for b in mh.bids if b.bid == bid), None) if mh is not None else None
-
-
-def _answer(p: ev.BindingUpdateProcessed, reader: EventReader) -> tuple[Packet, Packet] | None:
-    """(BU packet, BA packet) of an outcome the engine paired with a captured BA, as
-    ``HistoryContext.answered`` has it; read as the outcome arrives (the BU is still pending)."""
-    if p.ba_frame is None:
-        return None
-    bu, ba = reader.packet(p.bu_frame), reader.packet(p.ba_frame)
-    if bu is None or ba is None or not bu.mobility or not ba.mobility \
-            or not isinstance(ba.mobility.body, BindingAck):
-        return None
-    return bu, ba
 
 
 class NoCoaAfterUnknownCoa:
@@ -74,7 +63,7 @@ class NoCoaAfterUnknownCoa:
         unknown = [r.bid for r in e.results if r.status == UNKNOWN_COA and r.bid is not None]
         if not unknown:
             return
-        answer = _answer(e, reader)
+        answer = answer_packets(e, reader)
         if answer is not None:
             waiting = self.waiting.setdefault((e.key.hoa, e.key.node), [])
             waiting.append((self.count, answer[1].frame, unknown))
@@ -143,7 +132,7 @@ class UnknownBidWithoutCoaAccepted:
         no_coa = {b.bid for b in bu.mobility.bids if b.coa is None and b.length == 4}
         if not no_coa:
             return
-        answer = _answer(p, reader)
+        answer = answer_packets(p, reader)
         if answer is None:
             return
         ba = answer[1]

@@ -20,6 +20,7 @@ from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import is_draft, packet_hit
 from mcoaviz.checker.rules.return_home import (
+    AnsweredHomeOutcomes,
     HomeOutcome,
     ReturnhomeWindows,
     Window,
@@ -378,7 +379,7 @@ returnhome_frame_to_non_router = PerKey(ReturnhomeFrameToNonRouter, ev.HomeNdOwn
 # ---------------------------------------------------------------- home address before the BA (Q37)
 
 
-class HomeAddressUsedBeforeAck:
+class HomeAddressUsedBeforeAck(AnsweredHomeOutcomes):
     """What: untunnelled data from the home address (as on the home link) after the H-flag BU
     and before its BA.
     Why: draft §5.6.3 "the mobile node MUST NOT assign the home address to the interface attached
@@ -387,13 +388,6 @@ class HomeAddressUsedBeforeAck:
     §5.6.4 lets the MN configure the home address only once the BA arrives (hence a warning there).
     Example: H BU (frame 1), UDP from the home address to a CN (frame 2), BA (frame 3) -> at 2.
     """
-
-    def __init__(self) -> None:
-        self.home: list[HomeOutcome] = []  # answered H-flag BUs (rare); the data is read at the end
-
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
-        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
-            self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         forget_home_outcome()

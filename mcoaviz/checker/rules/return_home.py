@@ -180,7 +180,19 @@ def _nd_from_mn(ctx: HistoryContext, hoa: str, mn_mac: bytes | None, lo: int, hi
             yield pkt
 
 
-class NdBeforeHomeAck:
+class AnsweredHomeOutcomes:
+    """A state that keeps the answered H-flag outcomes (rare) as ``HomeOutcome`` facts and
+    judges them at the end against what the capture shows of the home link."""
+
+    def __init__(self) -> None:
+        self.home: list[HomeOutcome] = []
+
+    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
+            self.home.append(home)
+
+
+class NdBeforeHomeAck(AnsweredHomeOutcomes):
     """What: the mobile node sends a Neighbor Solicitation or Advertisement for its home address
     after its H-flag BU and before the BA.
     Why: draft §5.6.3 "MUST NOT attempt NDP operations for the home address before the completion
@@ -188,13 +200,6 @@ class NdBeforeHomeAck:
     The MN is recognised by the BU frame's source MAC (else by source = home address).
     Example: H BU (frame 1), NA for the HoA from the MN (frame 2), BA (frame 3) -> finding at 2.
     """
-
-    def __init__(self) -> None:
-        self.home: list[HomeOutcome] = []  # answered H-flag BUs (rare); the ND is read at the end
-
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
-        if p.ba_frame is not None and (home := home_outcome(p, reader)) is not None:
-            self.home.append(home)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         forget_home_outcome()
