@@ -21,19 +21,25 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, overload
 
 from mcoaviz.engine.engine import MessageSpool
+from mcoaviz.engine.scratch import SpoolError
 
 # the export's row encoder (mcoaviz.export.write_json uses this one too: same bytes)
 ROW_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False)
 BLOCK = 1 << 20  # bytes read at once when the rows are read back
 
 
-class SpoolError(OSError):
-    """The temporary file could not be made or written (no room in the temporary directory)."""
-
-
-def _spool_error(exc: OSError) -> SpoolError:
-    return SpoolError(f"cannot keep message rows in a temporary file in {tempfile.gettempdir()} "
+def _spool_error(exc: OSError, what: str = "message rows") -> SpoolError:
+    return SpoolError(f"cannot keep {what} in a temporary file in {tempfile.gettempdir()} "
                       f"({exc.strerror or exc}); set TMPDIR to a directory with room")
+
+
+def temporary_file(prefix: str, what: str) -> IO[bytes]:
+    """A new anonymous temporary file in ``TMPDIR`` (unlinked at once: it goes with the process);
+    ``SpoolError`` naming ``what`` when none can be made."""
+    try:
+        return tempfile.TemporaryFile(prefix=prefix)
+    except OSError as exc:
+        raise _spool_error(exc, what) from exc
 
 
 class _Rows(Sequence[dict[str, Any]]):
@@ -73,10 +79,7 @@ class RowSpool(_Rows, MessageSpool):
     ``TMPDIR``; unlinked at once, so it disappears with the process)."""
 
     def __init__(self) -> None:
-        try:
-            self._file: IO[bytes] = tempfile.TemporaryFile(prefix="mcoaviz-rows-")
-        except OSError as exc:
-            raise _spool_error(exc) from exc
+        self._file: IO[bytes] = temporary_file("mcoaviz-rows-", "message rows")
         self._offsets = array("q", [0])  # start of each line; the last is the end of the file
         self._encode = ROW_ENCODER.encode
         self._pending: list[bytes] = []  # encoded lines not yet written (written in batches)
@@ -134,6 +137,9 @@ class RowSpool(_Rows, MessageSpool):
         self._write_pending()
         start, end = self._offsets[index], self._offsets[index + 1]
         return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
+
+    def scratch_file(self) -> IO[bytes]:
+        return temporary_file("mcoaviz-bins-", "traffic bins")
 
     def close(self) -> None:
         self._file.close()

@@ -169,9 +169,9 @@ class _ValueSpool:
     BLOCK = 4096  # rows buffered before a write
 
     def __init__(self) -> None:
-        import tempfile
+        from mcoaviz.rowspool import temporary_file
 
-        self._file = tempfile.TemporaryFile(prefix="mcoaviz-latencies-")
+        self._file = temporary_file("mcoaviz-latencies-", "latency rows")
         self._pending: list[tuple[Any, ...]] = []
         self._count = 0
 
@@ -183,8 +183,13 @@ class _ValueSpool:
 
     def _flush(self) -> None:
         if self._pending:
-            self._file.seek(0, 2)
-            self._file.write(marshal.dumps(self._pending))
+            try:
+                self._file.seek(0, 2)
+                self._file.write(marshal.dumps(self._pending))
+            except OSError as exc:
+                from mcoaviz.rowspool import _spool_error
+
+                raise _spool_error(exc, "latency rows") from exc
             self._pending = []
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:

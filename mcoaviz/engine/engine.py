@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from sys import intern
-from typing import Any
+from typing import IO, Any
 
 from dissector.codepoints import BAStatus, Dialect
 from dissector.records import (
@@ -120,11 +120,16 @@ class Snapshot:
 
 class MessageSpool(Sequence[dict[str, Any]]):
     """Where message rows go instead of a list of dicts, as JSON text (a whole-file export's
-    ``mcoaviz.rowspool.RowSpool``: the caller owns the file; the engine only appends)."""
+    ``mcoaviz.rowspool.RowSpool``: the caller owns the file; the engine only appends). It also
+    gives the engine the scratch files a whole-file run spills to (the traffic table's old bins)."""
 
     @abstractmethod
     def append_json(self, text: str) -> None:
         """Append one row, encoded as ``json.dumps`` would (``message_json``)."""
+
+    @abstractmethod
+    def scratch_file(self) -> IO[bytes]:
+        """A new anonymous temporary file (``SpoolError`` when none can be made)."""
 
 
 class BindingEngine:
@@ -136,7 +141,8 @@ class BindingEngine:
         self.cache = BindingCache()
         self.bul_table = BulTable()
         # a whole-file run (message rows spooled) keeps only the recent traffic bins in memory
-        self.traffic_table = TrafficTable(spill=spool is not None and self.config.retain is None)
+        self.traffic_table = TrafficTable(
+            spill=spool.scratch_file if spool is not None and self.config.retain is None else None)
         self._capture_start: list[float] = [0.0]
         self._first_time: float | None = None
         self.last_time: float | None = None

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import heapq
 import ipaddress
-import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
+from mcoaviz.engine.scratch import ScratchFile, SpoolError
 
 TrafficKey = tuple[int, str, str, str, int | None, str, str]
 KEY_FIELDS = ("interface", "node", "hoa", "coa", "bid", "direction", "via")
@@ -47,7 +47,7 @@ class Attribution(NamedTuple):
 
 
 MAX_BIN_POINTS = 2048  # a series never has more bins than this: the width doubles instead
-# a whole-file run (``TrafficTable(spill=True)``) writes the older bins to a temporary file once
+# a whole-file run (``TrafficTable(spill=scratch_file)``) writes the older bins to a temporary file once
 # this many are held (~3 MiB of arrays): the 1 M packet capture never gets there (105 000 bins)
 SPILL_BINS = 1 << 17
 SPILL_LAG = 64  # capture seconds of bins kept in memory behind the newest (rows come nearly in order)
@@ -76,7 +76,7 @@ class TrafficTable:
     a later widening may give a bin in several chunks, which the merge sums. The series' memory
     then follows the keys with recent data, not the capture's duration."""
 
-    def __init__(self, spill: bool = False) -> None:
+    def __init__(self, spill: ScratchFile | None = None) -> None:
         self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
         self.series: dict[TrafficKey, array[int]] = {}  # key -> start, packets, bytes, start, ...
         self.unattributed_packets = 0
@@ -87,7 +87,9 @@ class TrafficTable:
         # the keys in row order and their JSON heads, kept between the two tables' writes
         self._order_cache: list[TrafficKey] | None = None
         self._heads_cache: tuple[Callable[[Any], str], list[TrafficKey], list[str]] | None = None
-        self._spill_at = SPILL_BINS if spill else 0  # bins held that make a spill (0: never)
+        # where old bins go (the caller's scratch files); None: never spilled
+        self._scratch = spill
+        self._spill_at = SPILL_BINS if spill is not None else 0  # bins held that make a spill (0: never)
         self._held = 0  # bins in memory, counted as they are made (exact after each spill)
         self._file: IO[bytes] | None = None
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
@@ -405,18 +407,19 @@ class TrafficTable:
     def _write_chunk(self, parts: list[array[int]]) -> None:
         try:
             if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="mcoaviz-bins-")
+                assert self._scratch is not None  # only a table given scratch files spills
+                self._file = self._scratch()
             file = self._file
             file.seek(0, 2)
             offset = file.tell()
             for part in parts:
                 part.tofile(file)
             file.flush()
+        except SpoolError:
+            raise
         except OSError as exc:
-            from mcoaviz.rowspool import SpoolError
-
-            raise SpoolError(f"cannot keep traffic bins in a temporary file in {tempfile.gettempdir()} "
-                             f"({exc.strerror or exc}); set TMPDIR to a directory with room") from exc
+            raise SpoolError(f"cannot keep traffic bins in a temporary file ({exc.strerror or exc}); "
+                             "set TMPDIR to a directory with room") from exc
         self._chunks.append((offset, sum(map(len, parts)) // _RECORD))
 
     def _read_chunk(self, index: int) -> Iterator[tuple[int, int, TrafficKey, int, int]]:

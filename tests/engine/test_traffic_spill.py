@@ -1,6 +1,7 @@
-"""A whole-file run's traffic table writes its older bins to a file (``TrafficTable(spill=True)``)
-and gives back exactly what the table held in memory gives: the rows, their count, the JSON text,
-the busy seconds, through late rows and widenings; and the export of every sample is the same."""
+"""A whole-file run's traffic table writes its older bins to a file (``TrafficTable(spill=...)``:
+the caller's scratch files) and gives back exactly what the table held in memory gives: the
+rows, their count, the JSON text, the busy seconds, through late rows and widenings; and the
+export of every sample is the same."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _small_spills(monkeypatch: pytest.MonkeyPatch, bins: int = 64, lag: int = 5)
 
 
 def _tables(rows: list[tuple[Any, int, int, int]]) -> tuple[TrafficTable, TrafficTable]:
-    plain, spilled = TrafficTable(), TrafficTable(spill=True)
+    plain, spilled = TrafficTable(), TrafficTable(spill=RowSpool().scratch_file)
     _feed(plain, rows)
     _feed(spilled, rows)
     return plain, spilled
