@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from mcoaviz.engine.events import (
+    EVIDENCE_MARGIN,
     BindingUpdateProcessed,
     BulEntryChanged,
     Event,
@@ -61,8 +62,6 @@ class LatencyFold:
     evidence, ``EVIDENCE_MARGIN`` past its lifetime), and every BU behind it waits with it (a
     row's ``attempts`` count the earlier BUs of its chain). The queue holds the BUs of about one
     BA timeout; the rows go to a temporary file as they are decided (``marshal``, exact floats)."""
-
-    EVIDENCE_MARGIN = 60.0  # s past an unanswered BU's lifetime before its row is final
 
     def __init__(self) -> None:
         self._queue: deque[_WaitingBU] = deque()
@@ -100,7 +99,7 @@ class LatencyFold:
                     if event.lifetime == 0:
                         waiting.final = True
                     else:  # the engine may still apply it unconfirmed on evidence (data to its CoA)
-                        waiting.until = event.time + event.lifetime + self.EVIDENCE_MARGIN
+                        waiting.until = event.time + event.lifetime + EVIDENCE_MARGIN
                         self._unanswered.append(waiting)
             elif isinstance(event, RetransmissionSeen):
                 waiting = by_frame.get(event.frame)

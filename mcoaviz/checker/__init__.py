@@ -48,6 +48,7 @@ from mcoaviz.checker.runner import (
     selected_rules,
 )
 from mcoaviz.engine.events import (
+    EVIDENCE_MARGIN,
     BindingEnded,
     BindingUpdateProcessed,
     DuplicateSighting,
@@ -59,7 +60,7 @@ from mcoaviz.engine.keys import BindingKey
 
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
 
-UNANSWERED_MARGIN = 60.0  # s past a given-up BU's lifetime before its packet is forgotten
+UNANSWERED_MARGIN = EVIDENCE_MARGIN  # s past a given-up BU's lifetime before its packet is forgotten
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 # distinct addressings and option tuples shared between the kept signalling packets (a memory
 # bound: past it the table starts over, which only loses sharing)

@@ -87,6 +87,12 @@ class RetransmissionSeen:
     attempt: int  # 2 for the first retransmission
 
 
+# An unanswered BU may still be applied, unconfirmed, on evidence (data to one of its CoAs) until
+# its time + lifetime (``BindingEngine._evidence``). A reader waiting for that adds this margin:
+# fast-path rows reach the engine after later packets, and capture times may go back a little.
+EVIDENCE_MARGIN = 60.0
+
+
 @dataclass(frozen=True, slots=True)
 class UnansweredBU:
     """A BU with the A flag for which no BA was captured.
