@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,6 @@ from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
-from mcoaviz.checker.rules._common import shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -246,9 +244,18 @@ class _Held:
     per_pair: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted, _Held]]:
-    held = _Held()
-    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):  # the binding events, in order
+class _HeldOverTime:
+    """MCOA604's and MCOA605's state: the bindings held right now, replayed from the binding
+    events as they come (by CoA and per node/HoA); each start is judged against them."""
+
+    def __init__(self) -> None:
+        self.held = _Held()
+        self.shared_coa: list[Hit] = []
+        self.crowded: list[Hit] = []
+        self.reported: set[tuple[str, str]] = set()
+
+    def observe(self, e: ev.BindingStarted | ev.BindingEnded, reader: EventReader) -> None:
+        held = self.held
         if isinstance(e, ev.BindingStarted):
             old = held.coa_of.get(e.key)
             if old is not None:
@@ -257,57 +264,61 @@ def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted
             held.coa_of[e.key] = e.coa
             held.by_coa[e.coa].add(e.key)
             held.per_pair[(e.key.node, e.key.hoa)] += 1
-            yield e, held
-        elif isinstance(e, ev.BindingEnded) and held.coa_of.get(e.key) == e.coa:
+            self._judge(e, reader.config.max_coas_per_hoa)
+        elif held.coa_of.get(e.key) == e.coa:
             del held.coa_of[e.key]
             held.by_coa[e.coa].discard(e.key)
             held.per_pair[(e.key.node, e.key.hoa)] -= 1
 
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
+        held = self.held
+        pair = (started.key.node, started.key.hoa)
+        count = held.per_pair[pair]
+        if count > limit and pair not in self.reported:
+            self.reported.add(pair)
+            self.crowded.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
+                                    f"{started.key.node} (more than {limit}).",
+                                    started.frame, started.time, started.key.hoa, started.key.bid))
+        if started.home:
+            return
+        holders = held.by_coa[started.coa]
+        if len(holders) < 2:  # only this binding holds the CoA (the usual case)
+            return
+        others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
+        if others:
+            self.shared_coa.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
+                                       f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
+                                       started.key.bid, key=started.coa))
 
-def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
+
+class CoaSharedByHomeAddresses(_HeldOverTime):
     """What: one care-of address bound at the same time by several home addresses at one node.
     Why: draft §10 / RFC §10: MCoA lets a node bind many addresses; the same CoA claimed for
     unrelated home addresses is a typical flooding / redirection pattern (warning).
     Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
     """
-    return shared(ctx, _held_over_time)[0]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.shared_coa)
 
 
-def _held_over_time(ctx: HistoryContext) -> tuple[list[Hit], list[Hit]]:
-    """MCOA604's and MCOA605's hits from one replay of the binding events (both rules read the
-    bindings held at each start)."""
-    shared_coa: list[Hit] = []
-    crowded: list[Hit] = []
-    reported: set[tuple[str, str]] = set()
-    limit = ctx.config.max_coas_per_hoa
-    for started, held in _bindings_over_time(ctx):
-        pair = (started.key.node, started.key.hoa)
-        count = held.per_pair[pair]
-        if count > limit and pair not in reported:
-            reported.add(pair)
-            crowded.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
-                               f"{started.key.node} (more than {limit}).",
-                               started.frame, started.time, started.key.hoa, started.key.bid))
-        if started.home:
-            continue
-        holders = held.by_coa[started.coa]
-        if len(holders) < 2:  # only this binding holds the CoA (the usual case)
-            continue
-        others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
-        if others:
-            shared_coa.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
-                                  f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
-                                  started.key.bid, key=started.coa))
-    return shared_coa, crowded
+coa_shared_by_home_addresses = PerKey(CoaSharedByHomeAddresses, ev.BindingStarted, ev.BindingEnded,
+                                      name="coa_shared_by_home_addresses")
 
 
-def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
+class ManyCoasPerHomeAddress(_HeldOverTime):
     """What: a node holds more simultaneous bindings for one home address than the configured
     threshold (CheckerConfig.max_coas_per_hoa, default 8). Reported once per node and HoA.
     Why: draft §10 / RFC §10 (resource exhaustion by many bindings). Noteworthy only (info).
     Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
     """
-    return shared(ctx, _held_over_time)[1]
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.crowded)
+
+
+many_coas_per_home_address = PerKey(ManyCoasPerHomeAddress, ev.BindingStarted, ev.BindingEnded,
+                                    name="many_coas_per_home_address")
 
 
 class TunnelToBuSource:
