@@ -339,19 +339,24 @@ class KnownBidRejected:
 
     def __init__(self) -> None:
         self.refused: list[tuple[ev.BindingUpdateProcessed, int, float]] = []  # (outcome, BA frame, time)
-        # each binding key's starts in processing order: their times and whether each was
-        # confirmed (~9 bytes a start, not the event; the refused BAs that read them come later)
-        self.start_times: dict[BindingKey, array[float]] = {}
-        self.start_confirmed: dict[BindingKey, bytearray] = {}
+        # each binding key's start times in processing order (a float while it has one start,
+        # else 8 bytes a start, not the event; the refused BAs that read them come later) and
+        # the (key, index) of the few starts that were not confirmed
+        self.start_times: dict[BindingKey, float | array[float]] = {}
+        self.unconfirmed: set[tuple[BindingKey, int]] = set()
 
     def observe(self, p: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
         if isinstance(p, ev.BindingStarted):
             times = self.start_times.get(p.key)
             if times is None:
-                times = self.start_times[p.key] = array("d")
-                self.start_confirmed[p.key] = bytearray()
-            times.append(p.time)
-            self.start_confirmed[p.key].append(p.confirmed)
+                self.start_times[p.key], n = p.time, 0
+            elif isinstance(times, float):
+                self.start_times[p.key], n = array("d", (times, p.time)), 1
+            else:
+                times.append(p.time)
+                n = len(times) - 1
+            if not p.confirmed:
+                self.unconfirmed.add((p.key, n))
             return
         if p.ba_frame is None or p.deregistration:
             return
@@ -364,10 +369,14 @@ class KnownBidRejected:
 
     def _last_start_confirmed(self, key: BindingKey, t: float) -> bool:
         """Whether the key's latest start (processing order) at or before ``t`` was confirmed."""
-        times = self.start_times.get(key, ())
+        times = self.start_times.get(key)
+        if times is None:
+            return False
+        if isinstance(times, float):
+            times = array("d", (times,))
         for i in range(len(times) - 1, -1, -1):
             if times[i] <= t:
-                return bool(self.start_confirmed[key][i])
+                return (key, i) not in self.unconfirmed
         return False
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from dissector.records import BindingError, Packet
@@ -235,60 +234,66 @@ hao_towards_home_agent = PerKey(HaoTowardsHomeAgent, ev.MessageSeen, name="hao_t
                                 seen=BU_SIGHTINGS)
 
 
-@dataclass
-class _Held:
-    """Bindings held right now while replaying the engine's events: by CoA and per node/HoA."""
-
-    coa_of: dict[BindingKey, str] = field(default_factory=dict)
-    by_coa: dict[str, set[BindingKey]] = field(default_factory=lambda: defaultdict(set))
-    per_pair: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-
-
 class _HeldOverTime:
     """MCOA604's and MCOA605's state: the bindings held right now, replayed from the binding
-    events as they come (by CoA and per node/HoA); each start is judged against them."""
+    events as they come; each start is judged against them. O(bindings held): a CoA's holder is
+    stored alone (a set only when several keys hold it), emptied entries are dropped."""
+
+    COAS = False  # MCOA604: the keys holding each CoA
+    PAIRS = False  # MCOA605: how many bindings each (node, HoA) holds
 
     def __init__(self) -> None:
-        self.held = _Held()
-        self.shared_coa: list[Hit] = []
-        self.crowded: list[Hit] = []
+        self.coa_of: dict[BindingKey, str] = {}
+        self.holders: dict[str, BindingKey | set[BindingKey]] = {}
+        self.per_pair: dict[tuple[str, str], int] = {}
+        self.hits_so_far: list[Hit] = []
         self.reported: set[tuple[str, str]] = set()
 
+    def _drop(self, key: BindingKey, coa: str) -> None:
+        if self.COAS:
+            found = self.holders.get(coa)
+            if found == key:
+                del self.holders[coa]
+            elif isinstance(found, set):
+                found.discard(key)
+                if len(found) == 1:
+                    self.holders[coa] = next(iter(found))
+        if self.PAIRS:
+            pair = (key.node, key.hoa)
+            left = self.per_pair.get(pair, 0) - 1
+            if left:
+                self.per_pair[pair] = left
+            else:
+                self.per_pair.pop(pair, None)
+
     def observe(self, e: ev.BindingStarted | ev.BindingEnded, reader: EventReader) -> None:
-        held = self.held
+        key = e.key
         if isinstance(e, ev.BindingStarted):
-            old = held.coa_of.get(e.key)
+            old = self.coa_of.get(key)
             if old is not None:
-                held.by_coa[old].discard(e.key)
-                held.per_pair[(e.key.node, e.key.hoa)] -= 1
-            held.coa_of[e.key] = e.coa
-            held.by_coa[e.coa].add(e.key)
-            held.per_pair[(e.key.node, e.key.hoa)] += 1
+                self._drop(key, old)
+            self.coa_of[key] = e.coa
+            if self.COAS:
+                found = self.holders.get(e.coa)
+                if found is None:
+                    self.holders[e.coa] = key
+                elif isinstance(found, set):
+                    found.add(key)
+                elif found != key:
+                    self.holders[e.coa] = {found, key}
+            if self.PAIRS:
+                pair = (key.node, key.hoa)
+                self.per_pair[pair] = self.per_pair.get(pair, 0) + 1
             self._judge(e, reader.config.max_coas_per_hoa)
-        elif held.coa_of.get(e.key) == e.coa:
-            del held.coa_of[e.key]
-            held.by_coa[e.coa].discard(e.key)
-            held.per_pair[(e.key.node, e.key.hoa)] -= 1
+        elif self.coa_of.get(key) == e.coa:
+            del self.coa_of[key]
+            self._drop(key, e.coa)
 
     def _judge(self, started: ev.BindingStarted, limit: int) -> None:
-        held = self.held
-        pair = (started.key.node, started.key.hoa)
-        count = held.per_pair[pair]
-        if count > limit and pair not in self.reported:
-            self.reported.add(pair)
-            self.crowded.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
-                                    f"{started.key.node} (more than {limit}).",
-                                    started.frame, started.time, started.key.hoa, started.key.bid))
-        if started.home:
-            return
-        holders = held.by_coa[started.coa]
-        if len(holders) < 2:  # only this binding holds the CoA (the usual case)
-            return
-        others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
-        if others:
-            self.shared_coa.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
-                                       f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
-                                       started.key.bid, key=started.coa))
+        raise NotImplementedError
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.hits_so_far)
 
 
 class CoaSharedByHomeAddresses(_HeldOverTime):
@@ -298,8 +303,19 @@ class CoaSharedByHomeAddresses(_HeldOverTime):
     Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
     """
 
-    def hits(self, ctx: HistoryContext) -> list[Hit]:
-        return list(self.shared_coa)
+    COAS = True
+
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
+        if started.home:
+            return
+        holders = self.holders.get(started.coa)
+        if not isinstance(holders, set):  # only this binding holds the CoA (the usual case)
+            return
+        others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
+        if others:
+            self.hits_so_far.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
+                                        f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
+                                        started.key.bid, key=started.coa))
 
 
 coa_shared_by_home_addresses = PerKey(CoaSharedByHomeAddresses, ev.BindingStarted, ev.BindingEnded,
@@ -313,8 +329,16 @@ class ManyCoasPerHomeAddress(_HeldOverTime):
     Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
     """
 
-    def hits(self, ctx: HistoryContext) -> list[Hit]:
-        return list(self.crowded)
+    PAIRS = True
+
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
+        pair = (started.key.node, started.key.hoa)
+        count = self.per_pair[pair]
+        if count > limit and pair not in self.reported:
+            self.reported.add(pair)
+            self.hits_so_far.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
+                                        f"{started.key.node} (more than {limit}).",
+                                        started.frame, started.time, started.key.hoa, started.key.bid))
 
 
 many_coas_per_home_address = PerKey(ManyCoasPerHomeAddress, ev.BindingStarted, ev.BindingEnded,

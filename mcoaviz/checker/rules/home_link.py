@@ -145,12 +145,15 @@ class HomeDadWhileBound:
     """
 
     def __init__(self) -> None:
-        # home address -> the home agents that held a binding for it (O(home addresses))
-        self.agents: dict[str, set[str]] = {}
+        # home address -> the home agents that held a binding for it, in the order first seen
+        # (O(home addresses): one agent, the usual case, is kept as a 1-tuple)
+        self.agents: dict[str, tuple[str, ...]] = {}
 
     def observe(self, s: ev.BindingStarted, reader: EventReader) -> None:
         if s.role == "home-agent":
-            self.agents.setdefault(s.key.hoa, set()).add(s.key.node)
+            found = self.agents.get(s.key.hoa, ())
+            if s.key.node not in found:
+                self.agents[s.key.hoa] = (*found, s.key.node)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         hits: list[Hit] = []
