@@ -117,7 +117,8 @@ class Checker:
             fed = rule.check.kinds  # type: ignore[attr-defined]
             self.kept_kinds |= {k for k in kinds_read([rule], folded=True) if not issubclass(k, fed)}
         folds_intervals = streaming and any(r.reads is not None and IntervalsRead in r.reads for r in history)
-        self._intervals: BindingIntervals | None = BindingIntervals() if folds_intervals else None
+        self._intervals: BindingIntervals | None = BindingIntervals(first_frames=False) \
+            if folds_intervals else None  # no rule reads ``first_started_frame``
         self._findings: list[Finding] = []
         self._events: list[object] = []
         # False: the engine keeps at least ``kept_kinds`` and ``finish`` gets it (the pipeline
