@@ -62,8 +62,8 @@ NOT_BU_CARRIERS = frozenset({"CoTI", "CoT", "BRR"})
 # checker asks the engine to keep only the union of the selected rules' (``kept_kinds``), and
 # tests/checker/test_rule_reads.py runs each rule on a context that refuses every other kind.
 # Helpers of ``HistoryContext`` read: answered / processed_by_ba -> BUP; bu_seen / next_bu ->
-# SEEN; held_at / held_before / held_since / covering / binding_intervals -> STARTED | ENDED;
-# ends_of -> ENDED; first_started_frame / pre_existing_intervals -> STARTED; data_run_ends ->
+# SEEN; held_at / held_before / held_since / covering / binding_intervals / ends_of /
+# first_started_frame / pre_existing_intervals -> INTERVALS (or STARTED | ENDED); data_run_ends ->
 # DWBE; nd_owners_by_hoa -> NDOWN. capture_end and the first event's time need no kind.
 NONE: frozenset[type] = frozenset()
 # The message kinds of the ``MessageSeen`` events the rules read (bu_seen / next_bu: BU;
