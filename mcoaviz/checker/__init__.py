@@ -34,6 +34,7 @@ from mcoaviz.checker.context import (
     WatchedData,
 )
 from mcoaviz.checker.finding import ERROR, INFO, SEVERITIES, WARNING, Finding, Hit
+from mcoaviz.checker.intervals import BindingIntervals, IntervalsRead
 from mcoaviz.checker.keep import Keeper
 from mcoaviz.checker.perkey import STATE, StreamReader
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
@@ -50,6 +51,7 @@ from mcoaviz.checker.runner import (
 from mcoaviz.engine.events import (
     EVIDENCE_MARGIN,
     BindingEnded,
+    BindingStarted,
     BindingUpdateProcessed,
     DuplicateSighting,
     HomeNdOwner,
@@ -60,6 +62,7 @@ from mcoaviz.engine.keys import BindingKey
 
 RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for the home address (I-18)
 
+BINDING_EVENTS = (BindingStarted, BindingEnded)  # what ``BindingIntervals`` folds
 UNANSWERED_MARGIN = EVIDENCE_MARGIN  # s past a given-up BU's lifetime before its packet is forgotten
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 # distinct addressings and option tuples shared between the kept signalling packets (a memory
@@ -106,12 +109,17 @@ class Checker:
         self._judged: list[tuple[Rule, Hit, Dialect | None]] = []  # (rule, hit, its frame's dialect)
         # the event kinds the selected history rules read (``Rule.reads``): all the checker keeps
         # of the history, and what a narrowed engine must keep (``AnalysisOptions.history``)
-        self.kept_kinds: frozenset[type] = kinds_read(self._history_rules)
+        # (streaming: the rules that read binding intervals (INTERVALS) get them folded as the
+        # binding events come, ``_intervals``, so those events are not kept for them)
+        self.kept_kinds: frozenset[type] = kinds_read(self._history_rules, folded=streaming)
         # a per-key rule may also read from the end-of-capture context what it is not fed (e.g.
-        # ``held_at`` on the binding events): those kinds are still kept
+        # ``held_at``): those kinds are still kept, unless they are folded intervals
         for rule in self._state_rules:
             fed = rule.check.kinds  # type: ignore[attr-defined]
-            self.kept_kinds |= {k for k in kinds_read([rule]) if not issubclass(k, fed)}
+            self.kept_kinds |= {k for k in kinds_read([rule], folded=True) if not issubclass(k, fed)}
+        folds_intervals = streaming and any(r.reads is not None and IntervalsRead in r.reads for r in history)
+        self._intervals: BindingIntervals | None = BindingIntervals(first_frames=False) \
+            if folds_intervals else None  # no rule reads ``first_started_frame``
         self._findings: list[Finding] = []
         self._events: list[object] = []
         # False: the engine keeps at least ``kept_kinds`` and ``finish`` gets it (the pipeline
@@ -310,6 +318,11 @@ class Checker:
     def _keep_events(self, events: Sequence[object]) -> None:
         """Keep the events of the kinds the selected rules read; note the times of all."""
         kept = self.kept_kinds if self.keep_events else frozenset()
+        intervals = self._intervals
+        if intervals is not None:
+            for e in events:
+                if isinstance(e, BINDING_EVENTS):
+                    intervals.observe(e)
         if not self._track_times:
             self._events.extend(e for e in events if e.__class__ in kept)
             return
@@ -462,7 +475,7 @@ class Checker:
         packets = self._signalling
         if self._keeper is not None:  # an answer's BU is kept when its BA comes: frame order again
             packets = dict(sorted(packets.items()))
-        return HistoryContext(events, packets, self.config, folds=self._folds,
+        return HistoryContext(events, packets, self.config, folds=self._folds, intervals=self._intervals,
                               hao_data=self._hao_data, capture_start=self._start,
                               frame_dialects=self._dialects, watched_data=self._watched_data,
                               ipv4_hoa_last=self._ipv4_hoas, esp_last=self._esp_last,

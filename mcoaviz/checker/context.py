@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from dissector.codepoints import Dialect
 from dissector.records import BindingAck, BindingUpdate, MobilityMessage, Packet
+from mcoaviz.checker.intervals import BindingIntervals, IntervalsRead
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -289,6 +290,9 @@ class HistoryContext:
     # what the checker folded from every signalling packet (the streaming checker keeps only the
     # packets the rules read); None: folded here from ``packets``
     folds: Folds | None = None
+    # the binding intervals the streaming checker folded as the binding events came
+    # (``checker.intervals``); None: built here from the ``BindingStarted`` / ``BindingEnded`` events
+    intervals: BindingIntervals | None = None
     _by_type: dict[type, tuple[object, ...]] = field(default_factory=dict)
     _in_order: dict[tuple[type, ...], tuple[object, ...]] = field(default_factory=dict)
 
@@ -308,6 +312,21 @@ class HistoryContext:
         lists = [pos for t, pos in self._positions.items() if issubclass(t, kinds)]
         order = lists[0] if len(lists) == 1 else sorted(i for pos in lists for i in pos)
         return tuple(self.events[i] for i in order)
+
+    def _folded_intervals(self) -> BindingIntervals | None:
+        """The folded intervals, if given; strict (tests): the rule must have declared that it
+        reads intervals (``registry.INTERVALS``) or both binding event kinds."""
+        allowed = self.allowed
+        if allowed is not None and IntervalsRead not in allowed \
+                and not {ev.BindingStarted, ev.BindingEnded} <= allowed:
+            raise UndeclaredRead("a rule read the binding intervals without declaring INTERVALS")
+        return self.intervals
+
+    def _binding_events(self, *kinds: type) -> tuple[Any, ...]:
+        """The binding events for the event-built helpers: declaring INTERVALS allows them."""
+        if self.allowed is not None and IntervalsRead in self.allowed:
+            return HistoryContext(self.events, {}, self.config).in_order(*kinds)
+        return self.in_order(*kinds)
 
     def of(self, kind: type[E]) -> tuple[E, ...]:
         """All events of one type (subclasses included), in processing order."""
@@ -336,8 +355,11 @@ class HistoryContext:
     @cached_property
     def first_started_frame(self) -> dict[tuple[str, str], int]:
         """(HoA, CoA) -> frame of the first ``BindingStarted`` with that CoA or claimed CoA."""
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.first_started_frame
         first: dict[tuple[str, str], int] = {}
-        for s in self.of(ev.BindingStarted):
+        for s in self._binding_events(ev.BindingStarted):
             for coa in (s.coa, s.claimed_coa):
                 pair = (s.key.hoa, coa or "")
                 if s.frame < first.get(pair, 1 << 62):
@@ -378,8 +400,11 @@ class HistoryContext:
 
     @cached_property
     def _ends_by_pair(self) -> dict[tuple[str, str], list[ev.BindingEnded]]:
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.ends
         index: dict[tuple[str, str], list[ev.BindingEnded]] = {}
-        for e in self.of(ev.BindingEnded):
+        for e in self._binding_events(ev.BindingEnded):
             index.setdefault((e.key.node, e.key.hoa), []).append(e)
         return index
 
@@ -390,9 +415,12 @@ class HistoryContext:
     @cached_property
     def binding_intervals(self) -> tuple[tuple[BindingKey, str, float, float], ...]:
         """(key, CoA, start, end) of every binding the engine reported; end = inf while held."""
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.intervals
         opened: dict[tuple[BindingKey, str], float] = {}
         done: list[tuple[BindingKey, str, float, float]] = []
-        for e in self.in_order(ev.BindingStarted, ev.BindingEnded):
+        for e in self._binding_events(ev.BindingStarted, ev.BindingEnded):
             if isinstance(e, ev.BindingStarted):
                 opened.setdefault((e.key, e.coa), e.time)
             elif isinstance(e, ev.BindingEnded):
@@ -412,7 +440,11 @@ class HistoryContext:
     @cached_property
     def pre_existing_intervals(self) -> frozenset[tuple[BindingKey, str, float]]:
         """(key, CoA, start) of the bindings the engine found older than the capture."""
-        return frozenset((e.key, e.coa, e.time) for e in self.of(ev.BindingStarted) if e.pre_existing)
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.pre_existing
+        return frozenset((e.key, e.coa, e.time) for e in self._binding_events(ev.BindingStarted)
+                         if e.pre_existing)
 
     @cached_property
     def _intervals_by_peer(self) -> dict[tuple[str, str], list[tuple[BindingKey, str, float, float]]]:

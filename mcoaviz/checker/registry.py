@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mcoaviz.checker.finding import ERROR, INFO, WARNING
+from mcoaviz.checker.intervals import IntervalsRead
 from mcoaviz.checker.rules import (
     acknowledgement as ack,
 )
@@ -61,8 +62,8 @@ NOT_BU_CARRIERS = frozenset({"CoTI", "CoT", "BRR"})
 # checker asks the engine to keep only the union of the selected rules' (``kept_kinds``), and
 # tests/checker/test_rule_reads.py runs each rule on a context that refuses every other kind.
 # Helpers of ``HistoryContext`` read: answered / processed_by_ba -> BUP; bu_seen / next_bu ->
-# SEEN; held_at / held_before / held_since / covering / binding_intervals -> STARTED | ENDED;
-# ends_of -> ENDED; first_started_frame / pre_existing_intervals -> STARTED; data_run_ends ->
+# SEEN; held_at / held_before / held_since / covering / binding_intervals / ends_of /
+# first_started_frame / pre_existing_intervals -> INTERVALS (or STARTED | ENDED); data_run_ends ->
 # DWBE; nd_owners_by_hoa -> NDOWN. capture_end and the first event's time need no kind.
 NONE: frozenset[type] = frozenset()
 # The message kinds of the ``MessageSeen`` events the rules read (bu_seen / next_bu: BU;
@@ -73,6 +74,11 @@ BUP = frozenset({ev.BindingUpdateProcessed})
 SEEN = frozenset({ev.MessageSeen})
 STARTED = frozenset({ev.BindingStarted})
 ENDED = frozenset({ev.BindingEnded})
+# the binding intervals, read only through the helpers (held_at, held_before, held_since, covering,
+# binding_intervals, ends_of, first_started_frame, pre_existing_intervals): the batch checker keeps
+# STARTED and ENDED for them; the streaming one folds them as they come (``checker.intervals``)
+# and keeps neither
+INTERVALS = frozenset({IntervalsRead})
 EXPIRED = frozenset({ev.BindingExpired})
 REPLACED = frozenset({ev.BindingReplaced})
 DWB = frozenset({ev.DataWithoutBinding})
@@ -172,7 +178,7 @@ RULES: tuple[Rule, ...] = (
     R("MCOA112", "AlternateCoaWithBid",                 ERROR,   "§5.3, §5.4",   "§5.2",          "Alternate CoA option beside BID options in a home registration",      PACKET,  bid.alternate_coa_with_bid, messages=BU),
     R("MCOA113", "AuthorizationDataBeforeBid",          ERROR,   "§5.3",         "§5.2",          "Binding Authorization Data not after the BID option",                 PACKET,  bid.auth_data_before_bid, messages=BU),
     R("MCOA114", "HomeRegistrationWithoutCoaInBid",     WARNING, "§4.2.1, §5.3", "-",             "home registration BID option without C and care-of address",          PACKET,  bid.home_registration_without_coa, DRAFT, messages=BU),
-    R("MCOA115", "CoaMissingForUnknownBid",             ERROR,   "-",            "§5.1",          "first registration of a BID without its care-of address (167)",       HISTORY, ack.coa_missing_for_unknown_bid, RFC, reads=BUP | ENDED | STARTED, packets=REJECTED),
+    R("MCOA115", "CoaMissingForUnknownBid",             ERROR,   "-",            "§5.1",          "first registration of a BID without its care-of address (167)",       HISTORY, ack.coa_missing_for_unknown_bid, RFC, reads=BUP | INTERVALS, packets=REJECTED),
     R("MCOA116", "Ipv4CoaToCorrespondent",              ERROR,   "-",            "§4.3",          "IPv4 care-of address in a BU to a correspondent node",                PACKET,  bid.ipv4_coa_to_correspondent, RFC, messages=BU),
     R("MCOA117", "OverwriteWithoutBid",                 WARNING, "-",            "§4.2",          "O flag in a BU without BID option",                                   PACKET,  bid.overwrite_without_bid, RFC, messages=BU),
     R("MCOA118", "ReservedBuFlagSetInDraft",            INFO,    "§4.2.1",       "-",             "BU header bit 0x0040 (RFC O) set in a draft-05 BU",                   PACKET,  bid.draft_reserved_bu_flag, DRAFT, messages=BU),
@@ -195,20 +201,20 @@ RULES: tuple[Rule, ...] = (
     R("MCOA305", "CorrespondentBidStatusNonZero",       ERROR,   "§6.3",         "§6.2",          "correspondent node put a non-zero status in a BID option",            HISTORY, ack.correspondent_bid_status, reads=BUP, packets=ANSWERS),
     R("MCOA306", "MalformedBidAccepted",                ERROR,   "§6.3",         "§6.2",          "receiver accepted a BID option it must reject as MALFORMED",          HISTORY, ack.malformed_accepted, reads=BUP, packets=ANSWERS),
     R("MCOA307", "UnknownBidDeregistrationAccepted",    ERROR,   "§6.3",         "§6.2",          "de-registration of an unknown BID accepted",                          HISTORY, ack.unknown_bid_deregistration_accepted, reads=BUP, packets=NO_PACKETS),
-    R("MCOA308", "UnknownBidDeregistrationStatus",      WARNING, "§6.3",         "§6.2",          "unknown-BID de-registration rejected with a status other than 133",   HISTORY, ack.unknown_bid_deregistration_status, severity_rfc=ERROR, reads=BUP | ENDED | STARTED, packets=NO_PACKETS),
+    R("MCOA308", "UnknownBidDeregistrationStatus",      WARNING, "§6.3",         "§6.2",          "unknown-BID de-registration rejected with a status other than 133",   HISTORY, ack.unknown_bid_deregistration_status, severity_rfc=ERROR, reads=BUP | INTERVALS, packets=NO_PACKETS),
     R("MCOA309", "BidAfterMcoaProhibited",              ERROR,   "§5.7",         "§5.7",          "MN keeps using BID options after MCOA PROHIBITED",                    HISTORY, ack.bid_after_prohibited, reads=BUP | SEEN, packets=NO_PACKETS),
     R("MCOA310", "BidAfterAckWithoutBid",               WARNING, "§5.7",         "§5.7",          "MN keeps using BID options after a BA without BID option",            HISTORY, ack.bid_after_legacy_ack, reads=BUP | SEEN, packets=NO_PACKETS),
     R("MCOA311", "BidConflictWithoutOverwrite",         WARNING, "§5.7",         "§5.7, §5.9",    "BID BU after BID CONFLICT / 165 without the O flag",                  HISTORY, ack.conflict_not_resolved, severity_rfc=ERROR, reads=BUP | SEEN, packets=AFTER_REJECTED),
     R("MCOA312", "StaleSequenceAfterOutOfWindow",       WARNING, "§5.10",        "-",             "retry after status 135 with a stale sequence number",                 HISTORY, ack.stale_sequence_after_135, reads=BUP | SEEN | UNMATCHED, packets=REJECTING_BA),
     R("MCOA313", "LiteralRetryAfterOutOfWindow",        INFO,    "§5.10",        "-",             "retry after status 135 reuses the BA's sequence number",              HISTORY, ack.literal_retry_after_135, DRAFT, reads=BUP | SEEN | UNMATCHED, packets=REJECTING_BA),
     R("MCOA314", "BootstrapWithoutOverwrite",           WARNING, "§5.10",        "§5.9",          "first multiple-CoA registration without the O flag",                  HISTORY, ack.bootstrap_without_overwrite, reads=SEEN | STARTED, packets=FIRST_OF_HOA),
-    R("MCOA315", "RegularBindingConflictNotReported",   ERROR,   "§6.3",         "§6.2",          "BID BU without O accepted over a regular binding (no 165)",           HISTORY, ack.conflict_not_reported, severity_rfc=WARNING, reads=BUP | ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA316", "KnownBidRejected",                    ERROR,   "§3, §6.3",     "§3, §6.2",      "refresh of a BID the receiver still holds answered 133/165/167",      HISTORY, ack.known_bid_rejected, reads=BUP | ENDED | STARTED, packets=REJECTED),
+    R("MCOA315", "RegularBindingConflictNotReported",   ERROR,   "§6.3",         "§6.2",          "BID BU without O accepted over a regular binding (no 165)",           HISTORY, ack.conflict_not_reported, severity_rfc=WARNING, reads=BUP | INTERVALS, packets=NO_PACKETS),
+    R("MCOA316", "KnownBidRejected",                    ERROR,   "§3, §6.3",     "§3, §6.2",      "refresh of a BID the receiver still holds answered 133/165/167",      HISTORY, ack.known_bid_rejected, reads=BUP | STARTED | INTERVALS, packets=REJECTED),
     R("MCOA317", "NoCoaAfterUnknownCoa",                WARNING, "-",            "§5.7",          "BID re-sent without its care-of address after MCOA UNKNOWN COA",     HISTORY, bid_state.no_coa_after_unknown_coa, RFC, reads=BUP | SEEN, packets=REJECTED | AFTER_REJECTED),
-    R("MCOA318", "UnknownBidWithoutCoaAccepted",        ERROR,   "-",            "§6.2",          "Length-4 BID option for a deleted BID accepted instead of 167",       HISTORY, bid_state.unknown_bid_without_coa_accepted, RFC, reads=BUP | ENDED | STARTED, packets=NO_COA),
+    R("MCOA318", "UnknownBidWithoutCoaAccepted",        ERROR,   "-",            "§6.2",          "Length-4 BID option for a deleted BID accepted instead of 167",       HISTORY, bid_state.unknown_bid_without_coa_accepted, RFC, reads=BUP | ENDED | INTERVALS, packets=NO_COA),
     R("MCOA319", "NonRoutableCoaAccepted",              ERROR,   "-",            "§6.2",          "BID option with a non-unicast-routable CoA accepted (not 164)",       HISTORY, bid_state.non_routable_coa_accepted, RFC, reads=BUP, packets=ANSWERS),
     R("MCOA320", "SameCoaUnderTwoBids",                 WARNING, "§3, §5.1",     "§5.1",          "two live BIDs of one home address bound to the same CoA",             HISTORY, bid_state.same_coa_under_two_bids, reads=ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA321", "UseAfterDeregistrationWithoutBid",    WARNING, "§5.5",         "§5.4",          "CoAs still used after a Lifetime-0 BU without BID removed them all",  HISTORY, bid_state.use_after_full_deregistration, reads=BUP | DWB | ENDED | SEEN | STARTED, packets=NO_PACKETS),
+    R("MCOA321", "UseAfterDeregistrationWithoutBid",    WARNING, "§5.5",         "§5.4",          "CoAs still used after a Lifetime-0 BU without BID removed them all",  HISTORY, bid_state.use_after_full_deregistration, reads=BUP | DWB | SEEN | INTERVALS, packets=NO_PACKETS),
     R("MCOA322", "ForeignUseAfterHomeAckWithoutBid",    WARNING, "-",            "§6.3",          "foreign CoA still used after a BA without BID to the home registration", HISTORY, bid_state.foreign_use_after_legacy_home_ack, RFC, reads=BUP | DWB | SEEN, packets=LEGACY),
     R("MCOA323", "SeveralCoasWithoutBids",              WARNING, "§5.3",         "§5.1",          "regular binding refreshed while data also comes from another CoA",    HISTORY, bid_state.several_coas_without_bids, reads=BUP | DWB | ENDED | STARTED, packets=NO_PACKETS),
     R("MCOA324", "CoaUsedAfterBidMoved",                WARNING, "§3, §5.1",     "§5.1",          "data still from a CoA after its BID moved to another CoA",           HISTORY, bid_state.use_of_coa_after_bid_moved, reads=DWB | REPLACED | STARTED, packets=NO_PACKETS),
@@ -221,39 +227,39 @@ RULES: tuple[Rule, ...] = (
     R("MCOA407", "HomeBindingCoaNotHomeAddress",        ERROR,   "-",            "§5.6.3",        "RFC H-flag registration whose CoA field is not the home address",     PACKET,  return_home.rfc_home_coa_not_hoa, RFC, messages=BU),
     R("MCOA408", "NotOnlyRouterAllowedNd",              ERROR,   "§5.6.3",       "§6.3",          "HA answered 0 to an H-flag BU while another router serves the home link", HISTORY, return_home.not_only_router_allowed_nd, reads=BUP, packets=HOME | RA),
     R("MCOA409", "HomeDadMissing",                      WARNING, "§6.3",         "6275 §10.3.1",  "HA accepted a first registration without DAD on the home link",      HISTORY, home_link.home_dad_missing, reads=BUP | STARTED, packets=HOME_LINK),
-    R("MCOA410", "HomeDadWhileBindingHeld",             ERROR,   "§6.3",         "6275 §10.3.1",  "DAD NS for a home address while its HA holds a binding",              HISTORY, home_link.home_dad_while_bound, reads=ENDED | STARTED, packets=HOME_LINK),
+    R("MCOA410", "HomeDadWhileBindingHeld",             ERROR,   "§6.3",         "6275 §10.3.1",  "DAD NS for a home address while its HA holds a binding",              HISTORY, home_link.home_dad_while_bound, reads=STARTED | INTERVALS, packets=HOME_LINK),
     R("MCOA411", "ProxyNdUnansweredAfterReturnHome",    ERROR,   "§5.6.3",       "§5.6.2, §6.3",  "NS for the home address unanswered after RETURNHOME WO/NDP",           HISTORY, home_link.proxy_nd_unanswered, reads=ENDED | NDOWN, packets=HOME_LINK),
     R("MCOA412", "NsFromHomeAddressAfterReturnHome",    WARNING, "§5.6.3",       "§5.6.4",        "MN solicits its router from the home link after RETURNHOME WO/NDP",   HISTORY, home_link.ns_from_home_address_after_returnhome, reads=ENDED | NDOWN, packets=HOME_LINK),
     R("MCOA413", "HomeAddressUsedBeforeHomeAck",        ERROR,   "§5.6.3",       "§5.6.4",        "data from the home address on the home link before the H-flag BA",    HISTORY, home_link.home_address_used_before_ack, severity_rfc=WARNING, reads=BUP, packets=HOME),
     R("MCOA414", "CorrespondentBindingAfterReturnHome", WARNING, "§5.6.1",       "-",             "first BU to a CN for a foreign CoA after de-registering from home",   HISTORY, home_link.correspondent_binding_after_return, DRAFT, reads=SEEN, packets=FROM_HOME_LINK | TO_CN),
-    R("MCOA415", "HomeInterfaceNotDeregisteredAbroad",  WARNING, "§5.6.2",       "-",             "home interface's BID de-registered from the home link or expired",    HISTORY, home_link.home_interface_not_deregistered_from_foreign, DRAFT, reads=BUP | ENDED | STARTED, packets=FROM_HOME_LINK),
+    R("MCOA415", "HomeInterfaceNotDeregisteredAbroad",  WARNING, "§5.6.2",       "-",             "home interface's BID de-registered from the home link or expired",    HISTORY, home_link.home_interface_not_deregistered_from_foreign, DRAFT, reads=BUP | EXPIRED | INTERVALS, packets=FROM_HOME_LINK),
     R("MCOA416", "HomeBindingWithoutLinkLayerAddress",  WARNING, "-",            "§5.6.3",        "H-flag BU without MH-LLA option (code 2)",                            PACKET,  home_link.home_binding_without_lla, RFC, messages=BU),
-    R("MCOA417", "SecondHomeBinding",                   WARNING, "-",            "§5.6.3",        "second home binding while another BID's is held",                     HISTORY, home_link.second_home_binding, RFC, reads=ENDED | STARTED, packets=NO_PACKETS),
+    R("MCOA417", "SecondHomeBinding",                   WARNING, "-",            "§5.6.3",        "second home binding while another BID's is held",                     HISTORY, home_link.second_home_binding, RFC, reads=STARTED | INTERVALS, packets=NO_PACKETS),
     R("MCOA418", "HomeAgentSolicitsDespiteLla",         WARNING, "-",            "§6.3",          "HA sends NS for the home address although the BU gave its MAC",       HISTORY, home_link.ha_solicits_despite_lla, RFC, reads=BUP | ENDED | NDOWN, packets=HOME_LINK),
     R("MCOA419", "NdForHomeAddressWithOtherRouters",    ERROR,   "§5.6.3",       "§5.6.2",        "MN does ND for its home address while other routers serve the link",  HISTORY, home_link.nd_with_other_routers, reads=BUP, packets=HOME_LINK),
     R("MCOA420", "DataNotInterceptedAfterReturnHome",   ERROR,   "§5.6.3",       "§5.6.2",        "router sends home-address data to the MN's MAC after RETURNHOME WO/NDP", HISTORY, home_link.returnhome_not_intercepted, reads=ENDED | NDOWN, packets=HOME_LINK),
     R("MCOA421", "FrameToNonRouterAfterReturnHome",     WARNING, "§5.6.3",       "§5.6.4",        "MN sends off-link data to a MAC no RA identifies as a router after RETURNHOME", HISTORY, home_link.returnhome_frame_to_non_router, reads=ENDED | NDOWN, packets=HOME_LINK),
-    R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT, reads=COT | ENDED | STARTED, packets=NO_PACKETS),
+    R("MCOA501", "CotiWithoutBid",                      ERROR,   "§5.2",         "-",             "CoTI without BID option from a CoA registered under a BID",           HISTORY, return_routability.coti_without_bid, DRAFT, reads=COT | INTERVALS, packets=NO_PACKETS),
     R("MCOA502", "CotiBidFlagsSet",                     ERROR,   "§5.2",         "-",             "CoTI BID option with flags set",                                      PACKET,  return_routability.coti_flags_set, DRAFT, messages=COTI),
     R("MCOA503", "CotDoesNotEchoBid",                   ERROR,   "§6.2",         "-",             "CoT with BID options omits the CoTI's BID",                           HISTORY, return_routability.cot_does_not_echo_bid, DRAFT, reads=COT, packets=COTI),
     R("MCOA504", "CotBidWrongStatus",                   ERROR,   "§6.2",         "-",             "CoT BID status is not MALFORMED for C/O, or not 0 otherwise",         HISTORY, return_routability.cot_wrong_status, DRAFT, reads=COT, packets=COTI),
     R("MCOA505", "BidAfterCotWithoutBid",               ERROR,   "§5.2",         "-",             "BID BU to a CN whose CoT carried no BID option",                      HISTORY, return_routability.bid_after_cot_without_bid, DRAFT, reads=COT | SEEN, packets=COTI),
     R("MCOA506", "BrrAnswerLacksBid",                   ERROR,   "§5.8",         "§5.8",          "BU answering a BRR with BID lacks that BID",                          HISTORY, return_routability.brr_answer_lacks_bid, severity_rfc=WARNING, reads=BRR | SEEN, packets=BRR_P),
     R("MCOA507", "BrrAnswerRefreshesOtherBids",         WARNING, "§5.8",         "-",             "BU answering a BRR with BID also refreshes other BIDs",               HISTORY, return_routability.brr_answer_extra_bids, DRAFT, reads=BRR | SEEN, packets=BRR_P),
-    R("MCOA508", "BrrWithoutBid",                       WARNING, "§6.4",         "§6.4",          "BRR for a BID binding carries no BID option",                         HISTORY, return_routability.brr_without_bid, reads=BRR | ENDED | STARTED, packets=NO_PACKETS),
+    R("MCOA508", "BrrWithoutBid",                       WARNING, "§6.4",         "§6.4",          "BRR for a BID binding carries no BID option",                         HISTORY, return_routability.brr_without_bid, reads=BRR | INTERVALS, packets=NO_PACKETS),
     R("MCOA509", "NonceIndexWithoutTest",               ERROR,   "§3, §5.2, §5.3", "§5.2",        "BU to a CN with a nonce index from no recent CoT/HoT for that address", HISTORY, route_tokens.nonce_index_without_test, reads=SEEN, packets=TESTS | TO_CN),
     R("MCOA510", "CotSentToBidCoa",                     WARNING, "§4.2.1",       "§4.3",          "CoT sent to the CoTI's BID-option CoA instead of the CoTI's source",  HISTORY, route_tokens.cot_to_bid_coa, reads=SEEN, packets=COTI | COT_P),
     R("MCOA511", "FirstBidBuOutOfWindow",               INFO,    "§5.10",        "-",             "first BU to a CN has BIDs and the CN shows older state (135, RH2)",  HISTORY, route_tokens.first_bid_bu_out_of_window, DRAFT, reads=BUP | DWB | SEEN | STARTED, packets=NO_PACKETS),
-    R("MCOA512", "TunnelledHotiNotForwarded",           WARNING, "§9.3.1",       "§9.3.1",        "HoTI reverse-tunnelled from a registered CoA not forwarded beyond the HA", HISTORY, ipsec_messages.tunnelled_hoti_not_forwarded, reads=ENDED | STARTED, packets=HOTI),
-    R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa, reads=DWB | DWBE | ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA606", "NoBindingErrorForUnboundHao",         WARNING, "§6.5",         "§6.5",          "no Binding Error after data with a HAO from an unregistered CoA",     HISTORY, data_plane.no_binding_error_for_hao, reads=DWB | ENDED | STARTED, packets=BE),
-    R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa, reads=DWB | DWBE | ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA607", "TrafficToUnregisteredCoa",            WARNING, "§6.3",         "§6.2",          "HA/CN sends the MN's traffic to a CoA it holds no binding for",       HISTORY, data_plane.traffic_to_unregistered_coa, reads=DWB | DWBE | ENDED | STARTED, packets=NO_PACKETS),
+    R("MCOA512", "TunnelledHotiNotForwarded",           WARNING, "§9.3.1",       "§9.3.1",        "HoTI reverse-tunnelled from a registered CoA not forwarded beyond the HA", HISTORY, ipsec_messages.tunnelled_hoti_not_forwarded, reads=INTERVALS, packets=HOTI),
+    R("MCOA601", "HaoFromUnregisteredCoa",              WARNING, "§6.5",         "§6.5",          "data with a Home Address option from an unregistered CoA",            HISTORY, data_plane.hao_from_unregistered_coa, reads=DWB | DWBE | INTERVALS, packets=NO_PACKETS),
+    R("MCOA606", "NoBindingErrorForUnboundHao",         WARNING, "§6.5",         "§6.5",          "no Binding Error after data with a HAO from an unregistered CoA",     HISTORY, data_plane.no_binding_error_for_hao, reads=DWB | INTERVALS, packets=BE),
+    R("MCOA602", "TunnelFromUnregisteredCoa",           WARNING, "§9.3.2",       "-",             "reverse-tunnelled data from an unregistered CoA",                     HISTORY, data_plane.tunnel_from_unregistered_coa, reads=DWB | DWBE | INTERVALS, packets=NO_PACKETS),
+    R("MCOA607", "TrafficToUnregisteredCoa",            WARNING, "§6.3",         "§6.2",          "HA/CN sends the MN's traffic to a CoA it holds no binding for",       HISTORY, data_plane.traffic_to_unregistered_coa, reads=DWB | DWBE | INTERVALS, packets=NO_PACKETS),
     R("MCOA603", "HaoTowardsHomeAgent",                 INFO,    "§5.9",         "-",             "MN uses the Home Address option instead of the tunnel to its HA",     HISTORY, data_plane.hao_towards_home_agent, reads=SEEN, packets=NO_PACKETS),
     R("MCOA604", "CoaSharedByHomeAddresses",            WARNING, "§10",          "§10",           "one CoA bound by several home addresses at once",                     HISTORY, data_plane.coa_shared_by_home_addresses, reads=ENDED | STARTED, packets=NO_PACKETS),
     R("MCOA605", "ManyCoasPerHomeAddress",              INFO,    "§10",          "§10",           "unusually many simultaneous bindings for one home address",           HISTORY, data_plane.many_coas_per_home_address, reads=ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA608", "HaoAtNodeWithoutBinding",              WARNING, "§6.5",         "§6.5",          "route-optimised data at a node holding no binding (another node does)", HISTORY, data_plane.hao_at_node_without_binding, reads=DWB | DWBE | ENDED | STARTED, packets=NO_PACKETS),
-    R("MCOA620", "TrafficToBuSourceNotBidCoa",          WARNING, "§6.3",         "§6.2",          "HA/CN sends traffic to a BU's source instead of its BID option's CoA", HISTORY, data_plane.tunnel_to_bu_source, reads=BUP | DWB | ENDED | STARTED, packets=SOURCE_NOT_COA),
+    R("MCOA608", "HaoAtNodeWithoutBinding",              WARNING, "§6.5",         "§6.5",          "route-optimised data at a node holding no binding (another node does)", HISTORY, data_plane.hao_at_node_without_binding, reads=DWB | DWBE | INTERVALS, packets=NO_PACKETS),
+    R("MCOA620", "TrafficToBuSourceNotBidCoa",          WARNING, "§6.3",         "§6.2",          "HA/CN sends traffic to a BU's source instead of its BID option's CoA", HISTORY, data_plane.tunnel_to_bu_source, reads=BUP | DWB | INTERVALS, packets=SOURCE_NOT_COA),
     R("MCOA621", "BindingErrorForBindingUpdate",        ERROR,   "§6.5",         "§6.5",          "Binding Error (status 1) in answer to a BU with a Home Address option", HISTORY, data_plane.binding_error_for_binding_update, reads=SEEN, packets=BE),
     R("MCOA701", "Ipv4CoaFirstRegisteredInBulk",        ERROR,   "§8.1",         "§8.1",          "first registration of an IPv4 CoA in a bulk BU",                      HISTORY, dsmip.ipv4_first_registration_in_bulk, reads=SEEN | STARTED, packets=IPV4_BU),
     R("MCOA702", "BulkAfterNatDetected",                ERROR,   "§8.1",         "§8.1",          "IPv4 CoA bulk-registered after NAT detection",                        HISTORY, dsmip.bulk_after_nat, severity_rfc=WARNING, reads=BUP | SEEN, packets=NATTED | IPV4_BU),
@@ -272,8 +278,8 @@ RULES: tuple[Rule, ...] = (
     R("MCOA904", "GrantedLifetimeAboveRequested",       ERROR,   "6275 §9.5.1",  None,            "BA grants a longer lifetime than the BU requested",                   HISTORY, generic.granted_above_requested, reads=BUP, packets=ANSWERS),
     R("MCOA905", "TrafficAfterBindingExpired",          WARNING, "6275 §11.7.1", None,            "data still flows after the binding expired without refresh",          HISTORY, generic.traffic_after_expiry, reads=DWB | EXPIRED, packets=NO_PACKETS),
     R("MCOA906", "MalformedMobilityMessage",            WARNING, "6275 §6.1",    None,            "Mobility Header or option could not be decoded",                      PACKET,  generic.malformed_mobility),
-    R("MCOA920", "PrefixSolicitationUnanswered",        WARNING, "§9.2",         "§9.2",          "Mobile Prefix Solicitation from a registered CoA not answered in 3 s", HISTORY, ipsec_messages.prefix_solicitation_unanswered, reads=ENDED | STARTED, packets=MPD),
-    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas, reads=BUP | ENDED | STARTED, packets=IKE | K_BU),
+    R("MCOA920", "PrefixSolicitationUnanswered",        WARNING, "§9.2",         "§9.2",          "Mobile Prefix Solicitation from a registered CoA not answered in 3 s", HISTORY, ipsec_messages.prefix_solicitation_unanswered, reads=INTERVALS, packets=MPD),
+    R("MCOA1001", "IkeSaFromSeveralCareOfAddresses",   WARNING, "§9.1",         "§9.1",          "one IKE SA used from a second CoA without a K-flag BU",               HISTORY, ike.ike_sa_from_several_coas, reads=BUP | INTERVALS, packets=IKE | K_BU),
     R("MCOA1002", "IkeNotRerunAfterCoaRemoved",        ERROR,   "§9.1",         "§9.1",          "IKE CoA removed without K and no new IKE_SA_INIT while ESP continues", HISTORY, ike.ike_not_rerun_after_coa_removed, reads=BUP | ENDED, packets=IKE | AFTER_IKE),
 )
 # fmt: on
@@ -294,10 +300,11 @@ def packets_read(rules: Iterable[Rule]) -> frozenset[str] | None:
     return frozenset(needs)
 
 
-def kinds_read(rules: Iterable[Rule]) -> frozenset[type]:
+def kinds_read(rules: Iterable[Rule], *, folded: bool = False) -> frozenset[type]:
     """The event classes ``rules`` read, as the exact classes the engine makes (a declared kind
     brings its subclasses: ENDED covers BindingExpired, BindingReplaced, ...). A history rule
-    that declares nothing (``reads`` None) reads every kind."""
+    that declares nothing (``reads`` None) reads every kind. INTERVALS reads STARTED and ENDED,
+    unless the intervals are ``folded`` as the events come (the streaming checker)."""
     declared: set[type] = set()
     for rule in rules:
         if rule.reads is None:
@@ -305,6 +312,10 @@ def kinds_read(rules: Iterable[Rule]) -> frozenset[type]:
                 return frozenset(ev.EVENT_CLASSES)
             continue
         declared.update(rule.reads)
+    if IntervalsRead in declared:
+        declared.discard(IntervalsRead)
+        if not folded:
+            declared |= STARTED | ENDED
     return frozenset(cls for cls in ev.EVENT_CLASSES if issubclass(cls, tuple(declared))) if declared \
         else frozenset()
 

@@ -38,10 +38,15 @@ def test_the_streaming_checker_feeds_per_key_rules_instead_of_keeping_their_even
     assert {r.code for r in streaming._state_rules} == codes
     assert not codes & {r.code for r in streaming._history_rules}
     # what the streaming checker keeps is what the remaining history rules read, and what the
-    # per-key rules read of the context beside the kinds they are fed
-    context_kinds = {k for r in streaming._state_rules for k in kinds_read([r])
+    # per-key rules read of the context beside the kinds they are fed; binding intervals
+    # (INTERVALS) are folded as the binding events come, so those events are not kept for them
+    context_kinds = {k for r in streaming._state_rules for k in kinds_read([r], folded=True)
                      if not issubclass(k, r.check.kinds)}
-    assert streaming.kept_kinds == kinds_read(streaming._history_rules) | context_kinds
+    assert streaming.kept_kinds == kinds_read(streaming._history_rules, folded=True) | context_kinds
+    assert streaming._intervals is not None and batch._intervals is None
+    # issue 8: no binding event is kept to the end for the selected rules (all of them)
+    assert not any(issubclass(k, (ev.BindingStarted, ev.BindingEnded)) for k in streaming.kept_kinds)
+    assert {ev.BindingStarted, ev.BindingExpired} <= batch.kept_kinds  # the batch form reads the events
 
 
 def test_the_batch_form_feeds_the_kinds_in_processing_order() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from mcoaviz.checker import Checker
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, StrictPackets, UndeclaredRead
+from mcoaviz.checker.intervals import BindingIntervals
 from mcoaviz.checker.keep import (
     ANSWER_NEEDS,
     MESSAGE_NEEDS,
@@ -57,6 +58,9 @@ def strict(ctx: HistoryContext, allowed: frozenset[type],
                         # narrowed: only the sightings the engine keeps for the rules (SEEN_KINDS)
                         and (packets is None or not isinstance(e, ev.MessageSeen) or e.kind in SEEN_KINDS)]
     fields["folds"] = ctx.folded  # what the checker folds from every packet, kept or not
+    # the binding intervals, folded from every binding event whatever the rule declares (as the
+    # streaming checker does): the helpers refuse to answer a rule that did not declare INTERVALS
+    fields["intervals"] = BindingIntervals.of(ctx.events)
     if packets is not None:
         kept = kept_frames(packets, ctx.packets, ctx.answered)
         fields["packets"] = StrictPackets(ctx.packets, kept, kinds_of(packets), packet_kind)

@@ -339,8 +339,25 @@ class KnownBidRejected:
 
     def __init__(self) -> None:
         self.refused: list[tuple[ev.BindingUpdateProcessed, int, float]] = []  # (outcome, BA frame, time)
+        # each binding key's start times in processing order (a float while it has one start,
+        # else 8 bytes a start, not the event; the refused BAs that read them come later) and
+        # the (key, index) of the few starts that were not confirmed
+        self.start_times: dict[BindingKey, float | array[float]] = {}
+        self.unconfirmed: set[tuple[BindingKey, int]] = set()
 
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+    def observe(self, p: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
+        if isinstance(p, ev.BindingStarted):
+            times = self.start_times.get(p.key)
+            if times is None:
+                self.start_times[p.key], n = p.time, 0
+            elif isinstance(times, float):
+                self.start_times[p.key], n = array("d", (times, p.time)), 1
+            else:
+                times.append(p.time)
+                n = len(times) - 1
+            if not p.confirmed:
+                self.unconfirmed.add((p.key, n))
+            return
         if p.ba_frame is None or p.deregistration:
             return
         if not any(r.bid is not None and r.status in (NOT_HOME_AGENT, CONFLICT, UNKNOWN_COA)
@@ -350,8 +367,19 @@ class KnownBidRejected:
         if answer is not None:
             self.refused.append((p, answer[1].frame, answer[1].time))
 
+    def _last_start_confirmed(self, key: BindingKey, t: float) -> bool:
+        """Whether the key's latest start (processing order) at or before ``t`` was confirmed."""
+        times = self.start_times.get(key)
+        if times is None:
+            return False
+        if isinstance(times, float):
+            times = array("d", (times,))
+        for i in range(len(times) - 1, -1, -1):
+            if times[i] <= t:
+                return (key, i) not in self.unconfirmed
+        return False
+
     def hits(self, ctx: HistoryContext) -> list[Hit]:
-        starts: dict[BindingKey, list[ev.BindingStarted]] | None = None
         hits = []
         for p, frame, time in self.refused:
             odd = [r for r in p.results
@@ -359,13 +387,7 @@ class KnownBidRejected:
             held = ctx.held_at(p.bu_time, node=p.key.node, hoa=p.key.hoa)
             if any(k.bid is None for k, _coa in held):  # a regular binding: 165 is the right answer
                 odd = [r for r in odd if r.status != CONFLICT]
-            if starts is None:  # built once, only when some BA has one of these statuses
-                starts = {}
-                for b in ctx.of(ev.BindingStarted):
-                    starts.setdefault(b.key, []).append(b)
-            bids = {k.bid for k, _coa in held
-                    if (last := next((b for b in reversed(starts.get(k, [])) if b.time <= p.bu_time), None))
-                    and last.confirmed}
+            bids = {k.bid for k, _coa in held if self._last_start_confirmed(k, p.bu_time)}
             for r in odd:
                 if r.bid in bids:
                     hits.append(Hit(f"BID {r.bid} was accepted earlier and is still bound, yet the BU "
@@ -375,7 +397,9 @@ class KnownBidRejected:
 
 
 # fed the outcomes; ``held_at`` and the binding starts at the end read the binding events (kept)
-known_bid_rejected = PerKey(KnownBidRejected, ev.BindingUpdateProcessed, name="known_bid_rejected")
+# fed the outcomes and the starts; ``held_at`` reads the folded intervals
+known_bid_rejected = PerKey(KnownBidRejected, ev.BindingUpdateProcessed, ev.BindingStarted,
+                            name="known_bid_rejected")
 
 
 # ----------------------------------------------------------------------- the MN's reactions

@@ -99,14 +99,6 @@ no_coa_after_unknown_coa = PerKey(NoCoaAfterUnknownCoa, ev.BindingUpdateProcesse
                                   name="no_coa_after_unknown_coa", seen=BU_SIGHTINGS)
 
 
-def _first_ends(ctx: HistoryContext) -> dict[BindingKey, float]:
-    """When each binding key first ended in the capture (de-registered, expired, replaced...)."""
-    ends: dict[BindingKey, float] = {}
-    for e in ctx.of(ev.BindingEnded):
-        ends.setdefault(e.key, e.time)
-    return ends
-
-
 class UnknownBidWithoutCoaAccepted:
     """What: (RFC 5648) the receiver accepted a BID option without care-of address (Length 4)
     for a BID whose binding had ended earlier in the capture and that it no longer held.
@@ -122,8 +114,13 @@ class UnknownBidWithoutCoaAccepted:
         # accepted Length-4 BIDs of RFC registrations: (node, HoA, BU time, BA frame, BA time,
         # BIDs); whether each BID's binding had ended (and was not held) is read at the end
         self.accepted: list[tuple[str, str, float, int, float, tuple[int | None, ...]]] = []
+        # when each binding key first ended in the capture (de-registered, expired, replaced...)
+        self.first_end: dict[BindingKey, float] = {}
 
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+    def observe(self, p: ev.BindingUpdateProcessed | ev.BindingEnded, reader: EventReader) -> None:
+        if isinstance(p, ev.BindingEnded):
+            self.first_end.setdefault(p.key, p.time)
+            return
         if not _rfc(p) or p.deregistration or p.ba_frame is None:
             return
         bu = reader.packet(p.bu_frame)  # the usual BU carries every CoA: decided before the BA is looked at
@@ -143,7 +140,7 @@ class UnknownBidWithoutCoaAccepted:
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         if not self.accepted:
             return []
-        ends = _first_ends(ctx)
+        ends = self.first_end
         if not ends:
             return []
         hits = []
@@ -160,9 +157,9 @@ class UnknownBidWithoutCoaAccepted:
         return hits
 
 
-# fed the outcomes; the binding ends and ``held_at`` at the end read the binding events (kept)
+# fed the outcomes and the binding ends; ``held_at`` at the end reads the folded intervals
 unknown_bid_without_coa_accepted = PerKey(UnknownBidWithoutCoaAccepted, ev.BindingUpdateProcessed,
-                                          name="unknown_bid_without_coa_accepted")
+                                          ev.BindingEnded, name="unknown_bid_without_coa_accepted")
 
 
 NON_ROUTABLE_V6 = ("ff", "fe8", "fe9", "fea", "feb")  # multicast, link-local (fe80::/10)

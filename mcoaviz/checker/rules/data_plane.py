@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
-from mcoaviz.checker.rules._common import shared
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -237,77 +234,115 @@ hao_towards_home_agent = PerKey(HaoTowardsHomeAgent, ev.MessageSeen, name="hao_t
                                 seen=BU_SIGHTINGS)
 
 
-@dataclass
-class _Held:
-    """Bindings held right now while replaying the engine's events: by CoA and per node/HoA."""
+class _HeldOverTime:
+    """MCOA604's and MCOA605's state: the bindings held right now, replayed from the binding
+    events as they come; each start is judged against them. O(bindings held): a CoA's holder is
+    stored alone (a set only when several keys hold it), emptied entries are dropped."""
 
-    coa_of: dict[BindingKey, str] = field(default_factory=dict)
-    by_coa: dict[str, set[BindingKey]] = field(default_factory=lambda: defaultdict(set))
-    per_pair: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    COAS = False  # MCOA604: the keys holding each CoA
+    PAIRS = False  # MCOA605: how many bindings each (node, HoA) holds
 
+    def __init__(self) -> None:
+        self.coa_of: dict[BindingKey, str] = {}
+        self.holders: dict[str, BindingKey | set[BindingKey]] = {}
+        self.per_pair: dict[tuple[str, str], int] = {}
+        self.hits_so_far: list[Hit] = []
+        self.reported: set[tuple[str, str]] = set()
 
-def _bindings_over_time(ctx: HistoryContext) -> Iterator[tuple[ev.BindingStarted, _Held]]:
-    held = _Held()
-    for e in ctx.in_order(ev.BindingStarted, ev.BindingEnded):  # the binding events, in order
+    def _drop(self, key: BindingKey, coa: str) -> None:
+        if self.COAS:
+            found = self.holders.get(coa)
+            if found == key:
+                del self.holders[coa]
+            elif isinstance(found, set):
+                found.discard(key)
+                if len(found) == 1:
+                    self.holders[coa] = next(iter(found))
+        if self.PAIRS:
+            pair = (key.node, key.hoa)
+            left = self.per_pair.get(pair, 0) - 1
+            if left:
+                self.per_pair[pair] = left
+            else:
+                self.per_pair.pop(pair, None)
+
+    def observe(self, e: ev.BindingStarted | ev.BindingEnded, reader: EventReader) -> None:
+        key = e.key
         if isinstance(e, ev.BindingStarted):
-            old = held.coa_of.get(e.key)
+            old = self.coa_of.get(key)
             if old is not None:
-                held.by_coa[old].discard(e.key)
-                held.per_pair[(e.key.node, e.key.hoa)] -= 1
-            held.coa_of[e.key] = e.coa
-            held.by_coa[e.coa].add(e.key)
-            held.per_pair[(e.key.node, e.key.hoa)] += 1
-            yield e, held
-        elif isinstance(e, ev.BindingEnded) and held.coa_of.get(e.key) == e.coa:
-            del held.coa_of[e.key]
-            held.by_coa[e.coa].discard(e.key)
-            held.per_pair[(e.key.node, e.key.hoa)] -= 1
+                self._drop(key, old)
+            self.coa_of[key] = e.coa
+            if self.COAS:
+                found = self.holders.get(e.coa)
+                if found is None:
+                    self.holders[e.coa] = key
+                elif isinstance(found, set):
+                    found.add(key)
+                elif found != key:
+                    self.holders[e.coa] = {found, key}
+            if self.PAIRS:
+                pair = (key.node, key.hoa)
+                self.per_pair[pair] = self.per_pair.get(pair, 0) + 1
+            self._judge(e, reader.config.max_coas_per_hoa)
+        elif self.coa_of.get(key) == e.coa:
+            del self.coa_of[key]
+            self._drop(key, e.coa)
+
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
+        raise NotImplementedError
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        return list(self.hits_so_far)
 
 
-def coa_shared_by_home_addresses(ctx: HistoryContext) -> list[Hit]:
+class CoaSharedByHomeAddresses(_HeldOverTime):
     """What: one care-of address bound at the same time by several home addresses at one node.
     Why: draft §10 / RFC §10: MCoA lets a node bind many addresses; the same CoA claimed for
     unrelated home addresses is a typical flooding / redirection pattern (warning).
     Example: HoA1 and HoA2 both bind CoA c at the HA -> warning at the second registration.
     """
-    return shared(ctx, _held_over_time)[0]
 
+    COAS = True
 
-def _held_over_time(ctx: HistoryContext) -> tuple[list[Hit], list[Hit]]:
-    """MCOA604's and MCOA605's hits from one replay of the binding events (both rules read the
-    bindings held at each start)."""
-    shared_coa: list[Hit] = []
-    crowded: list[Hit] = []
-    reported: set[tuple[str, str]] = set()
-    limit = ctx.config.max_coas_per_hoa
-    for started, held in _bindings_over_time(ctx):
-        pair = (started.key.node, started.key.hoa)
-        count = held.per_pair[pair]
-        if count > limit and pair not in reported:
-            reported.add(pair)
-            crowded.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
-                               f"{started.key.node} (more than {limit}).",
-                               started.frame, started.time, started.key.hoa, started.key.bid))
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
         if started.home:
-            continue
-        holders = held.by_coa[started.coa]
-        if len(holders) < 2:  # only this binding holds the CoA (the usual case)
-            continue
+            return
+        holders = self.holders.get(started.coa)
+        if not isinstance(holders, set):  # only this binding holds the CoA (the usual case)
+            return
         others = sorted({k.hoa for k in holders if k.node == started.key.node and k.hoa != started.key.hoa})
         if others:
-            shared_coa.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
-                                  f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
-                                  started.key.bid, key=started.coa))
-    return shared_coa, crowded
+            self.hits_so_far.append(Hit(f"Care-of address {started.coa} is also bound by home address(es) "
+                                        f"{', '.join(others)}.", started.frame, started.time, started.key.hoa,
+                                        started.key.bid, key=started.coa))
 
 
-def many_coas_per_home_address(ctx: HistoryContext) -> list[Hit]:
+coa_shared_by_home_addresses = PerKey(CoaSharedByHomeAddresses, ev.BindingStarted, ev.BindingEnded,
+                                      name="coa_shared_by_home_addresses")
+
+
+class ManyCoasPerHomeAddress(_HeldOverTime):
     """What: a node holds more simultaneous bindings for one home address than the configured
     threshold (CheckerConfig.max_coas_per_hoa, default 8). Reported once per node and HoA.
     Why: draft §10 / RFC §10 (resource exhaustion by many bindings). Noteworthy only (info).
     Example: threshold 2; BIDs 1, 2, 3 bound at once -> info at the third registration.
     """
-    return shared(ctx, _held_over_time)[1]
+
+    PAIRS = True
+
+    def _judge(self, started: ev.BindingStarted, limit: int) -> None:
+        pair = (started.key.node, started.key.hoa)
+        count = self.per_pair[pair]
+        if count > limit and pair not in self.reported:
+            self.reported.add(pair)
+            self.hits_so_far.append(Hit(f"{count} simultaneous bindings for {started.key.hoa} at "
+                                        f"{started.key.node} (more than {limit}).",
+                                        started.frame, started.time, started.key.hoa, started.key.bid))
+
+
+many_coas_per_home_address = PerKey(ManyCoasPerHomeAddress, ev.BindingStarted, ev.BindingEnded,
+                                    name="many_coas_per_home_address")
 
 
 class TunnelToBuSource:

@@ -9,6 +9,7 @@ from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import EventReader, PerKey
 from mcoaviz.checker.rules._common import packet_hit
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 MAX_BINDACK_TIMEOUT = 32.0  # 6275 §13: a BA later than this is not coming
@@ -102,27 +103,40 @@ def granted_above_requested(p: ev.BindingUpdateProcessed, ctx: AnswerReader) -> 
     return []
 
 
-def traffic_after_expiry(ctx: HistoryContext) -> list[Hit]:
+class TrafficAfterExpiry:
     """What: data still flows for a home address after its binding at that node expired without
     a refresh (reported once per expiry).
     Why: 6275 §11.7.1 the MN SHOULD refresh before the lifetime runs out; the node drops or
     mis-routes the traffic once the binding is gone. Warning.
     Example: binding expires at t=400 s; tunnelled data for the HoA at t=410 s -> warning.
     """
-    # per (node, HoA): expiries not reported yet, as (index in capture order, event)
-    waiting: dict[tuple[str, str], list[tuple[int, ev.BindingExpired]]] = {}
-    for i, e in enumerate(ctx.of(ev.BindingExpired)):
-        waiting.setdefault((e.key.node, e.key.hoa), []).append((i, e))
-    hits = []
-    for d in ctx.of(ev.DataWithoutBinding):
-        if d.reason != "no-binding":
-            continue
-        mine = waiting.get((d.key.peer, d.key.hoa))
-        if not mine:
-            continue
-        for i, e in mine:
-            if e.time <= d.time:
-                hits.append(Hit(f"Data for {d.key.hoa} still flows at {d.key.peer} after its binding for "
-                                f"{e.coa} expired.", d.frame, d.time, d.key.hoa, e.key.bid, key=str(i)))
-        mine[:] = [(i, e) for i, e in mine if e.time > d.time]
-    return hits
+
+    def __init__(self) -> None:
+        # per (node, HoA): the expiries, as (index in capture order, key, CoA, time); judged at
+        # the end against the unbound data, as an expiry decided late may be older than the data
+        self.expired: dict[tuple[str, str], list[tuple[int, BindingKey, str, float]]] = {}
+        self.count = 0
+
+    def observe(self, e: ev.BindingExpired, reader: EventReader) -> None:
+        self.expired.setdefault((e.key.node, e.key.hoa), []).append((self.count, e.key, e.coa, e.time))
+        self.count += 1
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        waiting = {pair: list(found) for pair, found in self.expired.items()}  # ``hits`` may be asked again
+        hits = []
+        for d in ctx.of(ev.DataWithoutBinding):
+            if d.reason != "no-binding":
+                continue
+            mine = waiting.get((d.key.peer, d.key.hoa))
+            if not mine:
+                continue
+            for i, key, coa, time in mine:
+                if time <= d.time:
+                    hits.append(Hit(f"Data for {d.key.hoa} still flows at {d.key.peer} after its binding for "
+                                    f"{coa} expired.", d.frame, d.time, d.key.hoa, key.bid, key=str(i)))
+            mine[:] = [m for m in mine if m[3] > d.time]
+        return hits
+
+
+# fed the expiries; the unbound data at the end is kept (DWB, read by other rules too)
+traffic_after_expiry = PerKey(TrafficAfterExpiry, ev.BindingExpired, name="traffic_after_expiry")

@@ -28,6 +28,7 @@ from mcoaviz.checker.rules.return_home import (
     home_outcome,
 )
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
 
 NS, NA = 135, 136
 RETRANS_TIMER = 1.0  # RFC 4861 §10 RetransTimer: how long a solicitation waits for its answer
@@ -59,15 +60,6 @@ def _nd(ctx: HistoryContext, target: str) -> list[Packet]:
 def _is_dad(pkt: Packet, hoa: str) -> bool:
     icmp = pkt.icmp6
     return icmp is not None and icmp.type == NS and icmp.target == hoa and pkt.path.src == UNSPECIFIED
-
-
-def _home_agents(ctx: HistoryContext) -> dict[str, set[str]]:
-    """Home address -> the home agents that held a binding for it."""
-    out: dict[str, set[str]] = {}
-    for s in ctx.of(ev.BindingStarted):
-        if s.role == "home-agent":
-            out.setdefault(s.key.hoa, set()).add(s.key.node)
-    return out
 
 
 def _ba_time(p: ev.BindingUpdateProcessed) -> float | None:
@@ -140,7 +132,7 @@ home_dad_missing = PerKey(HomeDadMissing, ev.BindingUpdateProcessed, ev.BindingS
                           name="home_dad_missing", packets=frozenset({"ND", "RA"}))
 
 
-def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
+class HomeDadWhileBound:
     """What: a DAD Neighbor Solicitation for a home address, not sent by the mobile node, while
     its home agent holds a binding for that address.
     Why: draft §6.3 "If the home agent has already had a binding(s) for the Mobile Node, it MUST
@@ -151,23 +143,41 @@ def home_dad_while_bound(ctx: HistoryContext) -> list[Hit]:
     Example: BU + BA 0 from the HA's MAC (frames 1-2), DAD NS for the home address from the same
     MAC (frame 3) -> error at 3.
     """
-    hits: list[Hit] = []
-    if not ctx.nd_by_target:  # no NS / NA at all: no DAD to judge
+
+    def __init__(self) -> None:
+        # home address -> the home agents that held a binding for it, in the order first seen
+        # (O(home addresses): one agent, the usual case, is kept as a 1-tuple)
+        self.agents: dict[str, tuple[str, ...]] = {}
+
+    def observe(self, s: ev.BindingStarted, reader: EventReader) -> None:
+        if s.role == "home-agent":
+            found = self.agents.get(s.key.hoa, ())
+            if s.key.node not in found:
+                self.agents[s.key.hoa] = (*found, s.key.node)
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits: list[Hit] = []
+        if not ctx.nd_by_target:  # no NS / NA at all: no DAD to judge
+            return hits
+        agents = self.agents
+        for hoa, nodes in agents.items():
+            macs = _mn_macs(ctx, hoa)
+            ha_macs = {mac for n in _nd(ctx, hoa) if (mac := n.path.mac_src) and n.icmp6 is not None
+                       and n.icmp6.type == NA and not _by_mn(n, hoa, macs)}
+            ha_macs |= {mac for node in nodes for mac in ctx.macs_of(node)}
+            for n in _nd(ctx, hoa):
+                if not _is_dad(n, hoa) or n.path.mac_src not in ha_macs:
+                    continue
+                held = [node for node in nodes if ctx.held_at(n.time, node=node, hoa=hoa)]
+                if held:
+                    hits.append(Hit(f"DAD Neighbor Solicitation for {hoa} while home agent {held[0]} holds a "
+                                    "binding for it.", n.frame, n.time, hoa, None))
         return hits
-    agents = _home_agents(ctx)
-    for hoa, nodes in agents.items():
-        macs = _mn_macs(ctx, hoa)
-        ha_macs = {mac for n in _nd(ctx, hoa) if (mac := n.path.mac_src) and n.icmp6 is not None
-                   and n.icmp6.type == NA and not _by_mn(n, hoa, macs)}
-        ha_macs |= {mac for node in nodes for mac in ctx.macs_of(node)}
-        for n in _nd(ctx, hoa):
-            if not _is_dad(n, hoa) or n.path.mac_src not in ha_macs:
-                continue
-            held = [node for node in nodes if ctx.held_at(n.time, node=node, hoa=hoa)]
-            if held:
-                hits.append(Hit(f"DAD Neighbor Solicitation for {hoa} while home agent {held[0]} holds a "
-                                "binding for it.", n.frame, n.time, hoa, None))
-    return hits
+
+
+# fed the starts (which home agents held a binding); ``held_at`` reads the folded intervals
+home_dad_while_bound = PerKey(HomeDadWhileBound, ev.BindingStarted, name="home_dad_while_bound",
+                              packets=frozenset({"BU-home", "answer-home", "ND", "RA"}))
 
 
 # ---------------------------------------------------------------- proxy ND after RETURNHOME (Q32, Q36, Q42)
@@ -495,8 +505,15 @@ class HomeInterfaceNotDeregisteredFromForeign:
 
     def __init__(self) -> None:
         self.from_home: list[ev.BindingUpdateProcessed] = []  # de-registrations sent from home (rare)
+        # expiries of bindings to a CoA other than the home address: (key, CoA, frame, time); which
+        # of them were the home interface's is known only at the end (its BUs from the home link)
+        self.expired: list[tuple[BindingKey, str, int | None, float]] = []
 
-    def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
+    def observe(self, p: ev.BindingUpdateProcessed | ev.BindingExpired, reader: EventReader) -> None:
+        if isinstance(p, ev.BindingExpired):
+            if p.coa != p.key.hoa:
+                self.expired.append((p.key, p.coa, p.frame, p.time))
+            return
         if p.role != "home-agent" or not p.deregistration or not p.results:
             return
         pkt = reader.packet(p.bu_frame)
@@ -518,21 +535,21 @@ class HomeInterfaceNotDeregisteredFromForeign:
                                 "home link, not from a foreign interface.", p.bu_frame, p.bu_time, p.key.hoa,
                                 p.results[0].bid, ctx.dialect_of(p.bu_frame)))
         hoa_iids = {hoa: _iid(hoa) for hoa in home_if}
-        for e in ctx.of(ev.BindingExpired):
-            ifaces = home_if.get(e.key.hoa)
-            if not ifaces or e.coa == e.key.hoa:
+        for key, coa, frame, time in self.expired:
+            ifaces = home_if.get(key.hoa)
+            if not ifaces:
                 continue
             # the capture interfaces of the BUs for that (HoA, BID)
-            if _iid(e.coa) == hoa_iids[e.key.hoa] or ctx.bu_interfaces(e.key.hoa, e.key.bid) & ifaces:
-                hits.append(Hit(f"Binding of BID {e.key.bid} (the interface that returned home) expired "
-                                "instead of being de-registered from a foreign interface.", e.frame, e.time,
-                                e.key.hoa, e.key.bid, ctx.config.dialect))
+            if _iid(coa) == hoa_iids[key.hoa] or ctx.bu_interfaces(key.hoa, key.bid) & ifaces:
+                hits.append(Hit(f"Binding of BID {key.bid} (the interface that returned home) expired "
+                                "instead of being de-registered from a foreign interface.", frame, time,
+                                key.hoa, key.bid, ctx.config.dialect))
         return hits
 
 
-# fed the outcomes; ``held_at`` and the expiries at the end read the binding events (kept)
+# fed the outcomes and the expiries; ``held_at`` at the end reads the folded binding intervals
 home_interface_not_deregistered_from_foreign = PerKey(
-    HomeInterfaceNotDeregisteredFromForeign, ev.BindingUpdateProcessed,
+    HomeInterfaceNotDeregisteredFromForeign, ev.BindingUpdateProcessed, ev.BindingExpired,
     name="home_interface_not_deregistered_from_foreign", packets=frozenset({"BU-from-home-link"}))
 
 
@@ -563,7 +580,7 @@ def home_binding_without_lla(ctx: PacketContext) -> list[Hit]:
                        "H-flag BU.", home[0]) for o in options if o.option_code != 2]
 
 
-def second_home_binding(ctx: HistoryContext) -> list[Hit]:
+class SecondHomeBinding:
     """What: (RFC 5648) a home binding is registered for a second BID while another BID's home
     binding for the same home address is still held.
     Why: RFC §5.6.3 "The mobile node registers only one home binding at a time, even if it
@@ -571,16 +588,27 @@ def second_home_binding(ctx: HistoryContext) -> list[Hit]:
     Example: home binding BID 1 accepted, then home binding BID 2 accepted -> warning at the
     second BA.
     """
-    hits = []
-    for s in ctx.of(ev.BindingStarted):
-        if not s.home:
-            continue
-        other = [k for k, c in ctx.held_at(s.time, node=s.key.node, hoa=s.key.hoa)
-                 if k.bid != s.key.bid and c == s.key.hoa]
-        if other:
-            hits.append(Hit(f"Second home binding (BID {s.key.bid}) while BID {other[0].bid} is still the "
-                            "home binding.", s.frame, s.time, s.key.hoa, s.key.bid, ctx.config.dialect))
-    return hits
+
+    def __init__(self) -> None:
+        self.home_starts: list[tuple[BindingKey, int, float]] = []  # home bindings started (few)
+
+    def observe(self, s: ev.BindingStarted, reader: EventReader) -> None:
+        if s.home:
+            self.home_starts.append((s.key, s.frame, s.time))
+
+    def hits(self, ctx: HistoryContext) -> list[Hit]:
+        hits = []
+        for key, frame, time in self.home_starts:
+            other = [k for k, c in ctx.held_at(time, node=key.node, hoa=key.hoa)
+                     if k.bid != key.bid and c == key.hoa]
+            if other:
+                hits.append(Hit(f"Second home binding (BID {key.bid}) while BID {other[0].bid} is still the "
+                                "home binding.", frame, time, key.hoa, key.bid, ctx.config.dialect))
+        return hits
+
+
+# fed the starts; ``held_at`` reads the folded intervals
+second_home_binding = PerKey(SecondHomeBinding, ev.BindingStarted, name="second_home_binding")
 
 
 class HaSolicitsDespiteLla(ReturnhomeWindows):

@@ -1,0 +1,94 @@
+"""Binding intervals folded as the engine's binding events arrive (issue 8, memory).
+
+The ``HistoryContext`` helpers ``held_at`` / ``held_before`` / ``held_since`` / ``covering`` /
+``binding_intervals`` / ``ends_of`` / ``first_started_frame`` / ``pre_existing_intervals`` were
+built at the end from every ``BindingStarted`` and ``BindingEnded``: the engine kept those events
+(~1 KB each with their keys) for the whole capture. The streaming checker feeds them here
+instead, as they are emitted, and keeps per binding one small tuple (key, CoA, start, end) plus
+the few facts the helpers read; the events themselves are dropped. The answers are the same as
+the event-built helpers' (``HistoryContext`` without ``intervals=``; tests/checker/
+test_intervals.py compares both on every sample).
+"""
+
+from __future__ import annotations
+
+import math
+
+from mcoaviz.engine import events as ev
+from mcoaviz.engine.keys import BindingKey
+
+Interval = tuple[BindingKey, str, float, float]
+
+
+class IntervalsRead:
+    """Not an event: the pseudo-kind a rule declares (``registry.INTERVALS``) when it reads the
+    binding intervals through the context's helpers rather than the binding events themselves."""
+
+
+class BindingIntervals:
+    """The binding intervals, folded in processing order exactly as ``HistoryContext`` builds
+    them from the events: a start opens (key, CoA) unless it is open already, an end closes it."""
+
+    __slots__ = ("_done", "_ends", "_first_frame", "_opened", "_pre_existing")
+
+    def __init__(self, *, first_frames: bool = True) -> None:
+        # the first frame of each (HoA, CoA): no rule reads it today (``first_started_frame``)
+        # and it was the largest part of the fold (1.25 MiB at 1 M packets), so the streaming
+        # checker folds it only when asked; None: not folded
+        self._first_frame: dict[tuple[str, str], int] | None = {} if first_frames else None
+        self._opened: dict[tuple[BindingKey, str], float] = {}
+        self._done: list[Interval] = []
+        self._pre_existing: set[tuple[BindingKey, str, float]] = set()
+        # (node, HoA) -> its binding ends (``ends_of``: a rule reads their class and time; they
+        # are few next to the starts, one per binding at most)
+        self._ends: dict[tuple[str, str], list[ev.BindingEnded]] = {}
+
+    @classmethod
+    def of(cls, events: object) -> BindingIntervals:
+        """Folded from a list of events (any kinds; the binding ones are read)."""
+        store = cls()
+        for e in events:  # type: ignore[attr-defined]
+            store.observe(e)
+        return store
+
+    def observe(self, e: object) -> None:
+        if isinstance(e, ev.BindingStarted):
+            key, coa = e.key, e.coa
+            self._opened.setdefault((key, coa), e.time)
+            first = self._first_frame
+            if first is not None:
+                for c in (coa, e.claimed_coa):
+                    pair = (key.hoa, c or "")
+                    if e.frame < first.get(pair, 1 << 62):
+                        first[pair] = e.frame
+            if e.pre_existing:
+                self._pre_existing.add((key, coa, e.time))
+        elif isinstance(e, ev.BindingEnded):
+            key = e.key
+            self._ends.setdefault((key.node, key.hoa), []).append(e)
+            start = self._opened.pop((key, e.coa), None)
+            if start is not None:
+                self._done.append((key, e.coa, start, e.time))
+
+    @property
+    def intervals(self) -> tuple[Interval, ...]:
+        """(key, CoA, start, end) of every binding; end = inf while held (closed ones first, in
+        the order they ended; then the open ones in the order they started)."""
+        return (*self._done, *((key, coa, start, math.inf) for (key, coa), start in self._opened.items()))
+
+    @property
+    def first_started_frame(self) -> dict[tuple[str, str], int]:
+        if self._first_frame is None:
+            raise LookupError("the first frames were not folded (BindingIntervals(first_frames=True))")
+        return self._first_frame
+
+    @property
+    def pre_existing(self) -> frozenset[tuple[BindingKey, str, float]]:
+        return frozenset(self._pre_existing)
+
+    @property
+    def ends(self) -> dict[tuple[str, str], list[ev.BindingEnded]]:
+        return self._ends
+
+
+__all__ = ["BindingIntervals", "Interval", "IntervalsRead"]
