@@ -19,6 +19,7 @@ from mcoaviz.engine.events import (
     Event,
 )
 from mcoaviz.engine.keys import BindingKey
+from mcoaviz.engine.retired import RetiredRows
 from mcoaviz.engine.states import BindingState, Input, next_state
 
 
@@ -43,6 +44,7 @@ class BindingRow:
     end: float | None = None
     end_frame: int | None = None
     end_reason: str | None = None
+    order: int = 0  # creation number (sorts retired rows back among the others)
 
     @property
     def key(self) -> BindingKey:
@@ -76,6 +78,8 @@ class BindingCache:
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
         self.generation = 0  # bumps on every change (lets traffic cache its lookups)
+        self.retired: RetiredRows | None = None  # ended rows out of memory (whole-file runs)
+        self._made = 0
 
     # ------------------------------------------------------------------ queries
     def get(self, key: BindingKey) -> BindingRow | None:
@@ -92,7 +96,8 @@ class BindingCache:
         return keys
 
     def nodes(self) -> set[str]:
-        return {key.node for key in self.active} | {row.node for row in self.rows}
+        retired = {row["node"] for row in self.retired.rows()} if self.retired is not None else set()
+        return {key.node for key in self.active} | {row.node for row in self.rows} | retired
 
     def rows_of(self, node: str, hoa: str) -> list[BindingRow]:
         """Every row (open or closed) of one node for one home address, in creation order."""
@@ -103,7 +108,33 @@ class BindingCache:
         return key in self.registered_keys or (key.node, coa) in self.registered_coas
 
     def at(self, t: float) -> list[BindingRow]:
+        """The rows in memory valid at ``t`` (``BindingEngine.state_at`` reads retired ones too)."""
         return [row for row in self.rows if row.valid_at(t)]
+
+    # ------------------------------------------------------------------ retiring
+    def retire_to(self, retired: RetiredRows) -> None:
+        self.retired = retired
+
+    def retire_ended_before(self, cut: float) -> None:
+        """Move the rows that ended before ``cut`` to ``retired`` (``rows_of`` no longer has them)."""
+        retired = self.retired
+        if retired is None:
+            return
+        keep: list[BindingRow] = []
+        for row in self.rows:
+            if row.end is not None and row.end < cut:
+                retired.add(row)
+            else:
+                keep.append(row)
+        if len(keep) == len(self.rows):
+            return
+        self.rows = keep
+        for pair, rows in list(self._rows_of.items()):
+            kept = [r for r in rows if r.end is None or r.end >= cut]
+            if not kept:
+                del self._rows_of[pair]
+            elif len(kept) != len(rows):
+                self._rows_of[pair] = kept
 
     # ------------------------------------------------------------------ changes
     def start(
@@ -121,8 +152,9 @@ class BindingCache:
             node=key.node, role=role, hoa=key.hoa, bid=key.bid, coa=coa,
             start=time if start is None else start, start_frame=frame, lifetime=lifetime,
             expires=expires, home=home, confirmed=confirmed, pre_existing=pre_existing,
-            state=new_state, claimed_coa=claimed_coa,
+            state=new_state, claimed_coa=claimed_coa, order=self._made,
         )
+        self._made += 1
         self.rows.append(row)
         self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row

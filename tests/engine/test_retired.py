@@ -1,0 +1,109 @@
+"""Ended binding / BUL rows of a whole-file run leave memory (``engine/retired.py``) and come
+back in the export in the order the in-memory tables have.
+
+``RETIRE_EVERY`` is set to 0 here so that rows are retired at every record (the samples are
+shorter than the default 64 s step); the reference is the in-memory (non-streaming) analysis."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+import mcoaviz.engine.engine as engine_module
+from mcoaviz.engine.cache import BindingRow
+from mcoaviz.engine.engine import BindingEngine
+from mcoaviz.engine.retired import RetiredRows
+from mcoaviz.engine.states import BindingState
+from mcoaviz.export import write_json
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, analyse, run_pipeline
+from mcoaviz.rowspool import RowSpool
+from mcoaviz.sources import open_capture
+from tests.conftest import SAMPLES
+
+CAPTURES = ("handover-storm-draft05.pcapng", "figure8-rfc5648.pcapng", "dsmipv6-nat-rfc5648.pcapng",
+            "deregistration-rfc5648.pcapng", "bulk-bootstrap-rfc5648.pcapng")
+
+
+@pytest.fixture
+def retire_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_module, "RETIRE_EVERY", 0.0)
+
+
+def _streamed(name: str) -> tuple[Pipeline, Any]:
+    pipeline = Pipeline(AnalysisOptions(stream=True), name=str(SAMPLES / name))
+    with open_capture(SAMPLES / name) as capture:
+        return pipeline, run_pipeline(pipeline, capture)
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_retired_rows_come_back_in_the_in_memory_order(name: str, retire_always: None) -> None:
+    pipeline, streamed = _streamed(name)
+    engine = pipeline.engine
+    assert engine.cache.retired is not None and engine.bul_table.retired is not None
+    memory = analyse(SAMPLES / name, AnalysisOptions())
+    assert list(streamed.bindings) == memory.bindings
+    assert list(streamed.bul) == memory.bul
+    assert len(streamed.bindings) == len(memory.bindings)
+    # the ended rows really left memory: only open ones (and recent ends) stay as objects
+    ended = [row for row in memory.bindings if row["end"] is not None]
+    if ended:
+        assert len(engine.cache.retired) > 0
+        assert len(engine.cache.rows) < len(memory.bindings)
+    assert len(engine.bul_table.retired) == 0 or len(engine.bul_table.rows) < len(memory.bul)
+
+
+def test_storm_retires_most_rows_and_exports_the_same_bytes(retire_always: None) -> None:
+    name = "handover-storm-draft05.pcapng"
+    pipeline, streamed = _streamed(name)
+    engine = pipeline.engine
+    assert engine.cache.retired is not None and engine.bul_table.retired is not None
+    assert len(engine.cache.retired) > len(engine.cache.rows)
+    assert len(engine.bul_table.retired) > len(engine.bul_table.rows)
+    out = io.StringIO()
+    write_json(streamed, out)
+    memory = io.StringIO()
+    write_json(analyse(SAMPLES / name, AnalysisOptions()), memory)
+    assert out.getvalue() == memory.getvalue()
+
+
+def test_state_at_reads_retired_rows(retire_always: None) -> None:
+    name = "handover-storm-draft05.pcapng"
+    pipeline, _streamed_analysis = _streamed(name)
+    memory = Pipeline(AnalysisOptions(), name=name)
+    with open_capture(SAMPLES / name) as capture:
+        run_pipeline(memory, capture)
+    ends = sorted({r.end for r in memory.engine.cache.rows if r.end is not None})
+    assert ends
+    for t in (ends[0] - 0.001, ends[len(ends) // 2] - 0.001, ends[-1]):
+        got, want = pipeline.engine.state_at(t), memory.engine.state_at(t)
+        assert sorted(json.dumps(r) for r in got.bindings) == sorted(json.dumps(r) for r in want.bindings)
+        assert sorted(json.dumps(r) for r in got.bul) == sorted(json.dumps(r) for r in want.bul)
+
+
+def _row(node: str, start: float, order: int, end: float | None = 9.0) -> BindingRow:
+    return BindingRow(node=node, role="home-agent", hoa="2001:db8::1", bid=1, coa="2001:db8:1::1",
+                      start=start, start_frame=1, lifetime=60, expires=None, home=False, confirmed=True,
+                      pre_existing=False, state=BindingState.ABSENT, end=end, order=order)
+
+
+def test_ordered_breaks_start_ties_by_the_key_then_creation_order() -> None:
+    """Rows retired in any order; equal starts sort by node (the tie key), then creation."""
+    rows = [_row("b", 1.0, 0), _row("a", 1.0, 1), _row("a", 0.5, 2), _row("b", 1.0, 3), _row("a", 1.0, 4)]
+    retired = RetiredRows(RowSpool(), lambda d: (d["node"],))
+    for i in (3, 0, 2):
+        retired.add(rows[i])
+    live = [rows[1], rows[4]]
+    got = [(r["node"], r["start"]) for r in retired.ordered(live)]
+    want = [(r.node, r.start) for r in sorted(rows, key=lambda r: (r.start, r.node))]
+    assert got == want == [("a", 0.5), ("a", 1.0), ("a", 1.0), ("b", 1.0), ("b", 1.0)]
+    # creation order among equal keys: rows[1] before rows[4], rows[0] before rows[3]
+    assert [r["start_frame"] for r in retired.ordered(live)] == [1] * 5
+    assert len(retired) == 3
+
+
+def test_live_and_history_runs_keep_their_rows() -> None:
+    assert BindingEngine().cache.retired is None
+    assert BindingEngine(spool=None).bul_table.retired is None
