@@ -14,6 +14,7 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
+from mcoaviz.engine.cache import STALE_SLACK, live_entries
 from mcoaviz.engine.events import BulEntryChanged, Event
 from mcoaviz.engine.keys import BulKey
 from mcoaviz.engine.retired import RetiredRows
@@ -183,6 +184,8 @@ class BulTable:
         row.expires = time + lifetime
         self._tick += 1
         heapq.heappush(self._expiry, (row.expires, self._tick, key))
+        if len(self._expiry) > 2 * len(self.current) + STALE_SLACK:
+            self._expiry = live_entries(self._expiry, self.current)
         events.append(BulEntryChanged(time, frame, key, "acknowledged", row.coa, seq, lifetime, status))
         return events
 

@@ -8,6 +8,7 @@ with the number of packets. The mobile nodes' side is in ``bul.py``.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,3 +240,18 @@ class BindingCache:
         if expires is not None:
             self._tick += 1
             heapq.heappush(self._expiry, (expires, self._tick, key))
+            if len(self._expiry) > 2 * len(self.active) + STALE_SLACK:
+                self._expiry = live_entries(self._expiry, self.active)
+
+
+STALE_SLACK = 1024  # stale expiry entries tolerated beyond one per held row before a rebuild
+
+
+def live_entries(heap: list[tuple[float, int, Any]], held: Mapping[Any, Any]) -> list[tuple[float, int, Any]]:
+    """The heap without its stale entries (a refreshed or ended row's old expiry). A refresh
+    leaves its old entry behind until that time passes: with long lifetimes and frequent
+    refreshes they would pile up. Entries are unique (time, tick, key) tuples, so the order
+    they pop in is the same whatever the heap's shape."""
+    kept = [entry for entry in heap if (row := held.get(entry[2])) is not None and row.expires == entry[0]]
+    heapq.heapify(kept)
+    return kept

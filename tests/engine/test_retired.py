@@ -107,3 +107,29 @@ def test_ordered_breaks_start_ties_by_the_key_then_creation_order() -> None:
 def test_live_and_history_runs_keep_their_rows() -> None:
     assert BindingEngine().cache.retired is None
     assert BindingEngine(spool=None).bul_table.retired is None
+
+
+def test_expiry_heaps_drop_stale_entries_and_still_expire_on_time() -> None:
+    """Refreshes far more frequent than the lifetime leave one stale heap entry each; the heap
+    is rebuilt past 2 x held + STALE_SLACK, and the last refresh's expiry still ends the row."""
+    from mcoaviz.engine.bul import BulTable
+    from mcoaviz.engine.cache import STALE_SLACK, BindingCache
+    from mcoaviz.engine.events import BindingExpired
+    from mcoaviz.engine.keys import BindingKey, BulKey
+
+    cache, key = BindingCache(), BindingKey("ha", "hoa", 1)
+    cache.start(key, role="home-agent", coa="coa", time=0.0, frame=1, lifetime=100_000, expires=100_000.0,
+                home=False, confirmed=True)
+    bul, bkey = BulTable(), BulKey("hoa", "ha", 1)
+    bul.sent(bkey, "coa", peer_role="home-agent", time=0.0, frame=1, seq=1, lifetime=100_000, home=False)
+    refreshes = 3 * STALE_SLACK
+    for i in range(1, refreshes + 1):
+        cache.refresh(key, time=float(i), frame=i + 1, lifetime=100_000, expires=100_000.0 + i,
+                      confirmed=True)
+        bul.accept(bkey, "coa", time=float(i), frame=i + 1, status=0, lifetime=100_000, seq=i + 1)
+        assert len(cache._expiry) <= 2 + STALE_SLACK and len(bul._expiry) <= 2 + STALE_SLACK
+    assert cache.expire_until(100_000.0 + refreshes) == []  # not before the last expiry
+    [ended] = cache.expire_until(100_000.0 + refreshes + 1)
+    assert isinstance(ended, BindingExpired) and ended.time == 100_000.0 + refreshes
+    assert bul.expire_until(100_000.0 + refreshes) == []
+    assert [e.time for e in bul.expire_until(100_000.0 + refreshes + 1)] == [100_000.0 + refreshes]
