@@ -133,3 +133,33 @@ def test_expiry_heaps_drop_stale_entries_and_still_expire_on_time() -> None:
     assert isinstance(ended, BindingExpired) and ended.time == 100_000.0 + refreshes
     assert bul.expire_until(100_000.0 + refreshes) == []
     assert [e.time for e in bul.expire_until(100_000.0 + refreshes + 1)] == [100_000.0 + refreshes]
+
+
+class _RegularBU:
+    """What ``_changed_since`` reads of a pending regular BU (no BID: every key counts)."""
+
+    def __init__(self, time: float) -> None:
+        self.key = type("K", (), {"node": "ha", "hoa": "hoa"})()
+        self.time, self.frame, self.bids, self.bid_values = time, 1, (), ()
+
+
+@pytest.mark.parametrize(("bu_time", "changed"), [(15.0, True), (25.0, False)])
+def test_a_bu_older_than_the_retirement_cut_still_sees_retired_rows(bu_time: float, changed: bool) -> None:
+    """Times out of order: a BU older than the cut is checked against the retired rows too,
+    with the answer an engine that keeps every row gives."""
+    from mcoaviz.engine.events import BindingDeregistered
+    from mcoaviz.engine.keys import BindingKey
+
+    answers = []
+    for spool in (RowSpool(), None):
+        engine = BindingEngine(spool=spool)
+        key = BindingKey("ha", "hoa", 1)
+        engine.cache.start(key, role="home-agent", coa="coa", time=10.0, frame=2, lifetime=60,
+                           expires=70.0, home=False, confirmed=True)
+        engine.cache.end(key, time=20.0, frame=3, kind=BindingDeregistered)
+        engine._retire(30.0)
+        if spool is not None:
+            assert engine.cache.rows == [] and engine.cache.rows_of("ha", "hoa") == []
+            assert engine.cache.retired is not None and len(engine.cache.retired) == 1
+        answers.append(engine._changed_since(_RegularBU(bu_time)))  # type: ignore[arg-type]
+    assert answers == [changed, changed]
