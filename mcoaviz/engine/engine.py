@@ -10,7 +10,6 @@ packets. Interpretations taken are listed in docs/engine.md.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -411,12 +410,17 @@ class BindingEngine:
         """Move ended rows out of memory (whole-file runs, every ``RETIRE_EVERY`` capture
         seconds). A BUL row is read by nothing in the engine once it ended. A binding row is
         read after its end only by ``_changed_since`` for a BU waiting for its BA or for data
-        (pending or unanswered): rows that ended before every such BU (and before ``t``) go;
-        a BU older than the cut (out-of-order times) also reads the retired rows."""
+        (pending, or unanswered and within its lifetime): rows that ended before every such BU
+        (and before ``t``) go. A BU older than the cut (times out of order, or an unanswered BU
+        past its lifetime that data still names) reads the retired rows too, so the cut only
+        decides what stays at hand, never an answer."""
         self._retire_at = t + RETIRE_EVERY
         cut = t
-        for bu in itertools.chain(self._pairing.pending.values(), self._unanswered_by_coa.values()):
+        for bu in self._pairing.pending.values():
             cut = min(cut, bu.time)
+        for bu in self._unanswered_by_coa.values():
+            if bu.time + bu.bu.lifetime >= t:  # else data can no longer apply it (``_evidence``)
+                cut = min(cut, bu.time)
         self.cache.retire_ended_before(cut)
         self._retired_cut = max(self._retired_cut, cut)
         self.bul_table.retire_ended()

@@ -163,3 +163,25 @@ def test_a_bu_older_than_the_retirement_cut_still_sees_retired_rows(bu_time: flo
             assert engine.cache.retired is not None and len(engine.cache.retired) == 1
         answers.append(engine._changed_since(_RegularBU(bu_time)))  # type: ignore[arg-type]
     assert answers == [changed, changed]
+
+
+def test_an_unanswered_bu_past_its_lifetime_does_not_hold_rows_back() -> None:
+    """A BU whose BA was lost stays unanswered; once its lifetime has passed, data can no
+    longer apply it, so it no longer keeps ended rows in memory; one within its lifetime does."""
+    from mcoaviz.engine.events import BindingDeregistered
+    from mcoaviz.engine.keys import BindingKey
+
+    def retired_after(lifetime: int) -> int:
+        engine = BindingEngine(spool=RowSpool())
+        stale = type("BU", (), {"time": 5.0, "bu": type("B", (), {"lifetime": lifetime})()})()
+        engine._unanswered_by_coa[("ha", "hoa", "coa")] = stale  # type: ignore[assignment]
+        key = BindingKey("ha", "hoa", 1)
+        engine.cache.start(key, role="home-agent", coa="coa", time=10.0, frame=2, lifetime=60,
+                           expires=70.0, home=False, confirmed=True)
+        engine.cache.end(key, time=20.0, frame=3, kind=BindingDeregistered)
+        engine._retire(100.0)
+        assert engine.cache.retired is not None
+        return len(engine.cache.retired)
+
+    assert retired_after(lifetime=10) == 1  # 5 + 10 < 100: it cannot be applied any more
+    assert retired_after(lifetime=1000) == 0  # it may still be applied at 5: the row stays
