@@ -430,8 +430,10 @@ class Pipeline:
         return Analysis(
             capture=self.capture_info(),
             messages=engine.message_rows() if final else engine.messages(),
-            bindings=_dict_rows(engine.bindings(), lazy),
-            bul=_dict_rows(engine.bul(), lazy),
+            # (retired rows of a whole-file run read back from their spools)
+            bindings=(RowView(engine.binding_rows, engine.binding_count) if lazy
+                      else list(engine.binding_rows())),
+            bul=RowView(engine.bul_rows, engine.bul_count) if lazy else list(engine.bul_rows()),
             traffic=RowView(table.iter_rows, len(table.totals), source=table) if lazy else engine.traffic(),
             # (counted when asked: a table with spilled bins counts them in a pass over its file)
             traffic_bins=(RowView(table.iter_bin_rows, lambda: table.bin_count, source=table) if lazy
@@ -506,15 +508,6 @@ class Pipeline:
         # that judge one answer as each arrives (``Checker.streaming``)
         return Checker(CheckerConfig(dialect=self.dialect or Dialect.RFC5648),
                        streaming=self.options.history == "read")
-
-
-def _dict_rows(rows: Sequence[Any], lazy: bool) -> Sequence[dict[str, Any]]:
-    """Engine rows (``to_dict()``) as dicts: all now, or one at a time when read (``lazy``)."""
-    if lazy:
-        from mcoaviz.rowspool import RowView
-
-        return RowView(lambda: (r.to_dict() for r in rows), len(rows))
-    return [r.to_dict() for r in rows]
 
 
 GC_CHECK = 1 << 8  # slow-path records between two looks at the young generation (StepwiseCollector)

@@ -108,6 +108,9 @@ class RowSpool(_Rows, MessageSpool):
             self._pending.clear()
             self._pending_bytes = 0
 
+    def another(self) -> RowSpool:
+        return RowSpool()
+
     def __len__(self) -> int:
         return len(self._offsets) - 1
 

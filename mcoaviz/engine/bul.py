@@ -14,8 +14,10 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
+from mcoaviz.engine.cache import STALE_SLACK, live_entries
 from mcoaviz.engine.events import BulEntryChanged, Event
 from mcoaviz.engine.keys import BulKey
+from mcoaviz.engine.retired import RetiredRows
 
 
 @dataclass(slots=True)
@@ -36,6 +38,7 @@ class BulRow:
     end: float | None = None
     end_frame: int | None = None
     end_reason: str | None = None
+    order: int = 0  # creation number (sorts retired rows back among the others)
 
     @property
     def key(self) -> BulKey:
@@ -66,6 +69,25 @@ class BulTable:
         self._pending_of: dict[tuple[str, str], set[tuple[BulKey, str]]] = {}
         # (hoa, bid) -> keys in ``current``, in ``current``'s order (``first_coa`` without a scan)
         self._by_hoa_bid: dict[tuple[str, int | None], dict[BulKey, None]] = {}
+        self.retired: RetiredRows | None = None  # ended rows out of memory (whole-file runs)
+        self._made = 0
+
+    def retire_to(self, retired: RetiredRows) -> None:
+        self.retired = retired
+
+    def retire_ended(self) -> None:
+        """Move every ended row to ``retired``: nothing here reads a row once it ended (an
+        orphan is ended when it leaves ``orphans``; a rejected row has left ``pending``)."""
+        retired = self.retired
+        if retired is None:
+            return
+        keep: list[BulRow] = []
+        for row in self.rows:
+            if row.end is None:
+                keep.append(row)
+            else:
+                retired.add(row)
+        self.rows = keep
 
     def keys_of(self, hoa: str, peer: str) -> list[BulKey]:
         return sorted(self._current_of.get((hoa, peer), ()), key=BulKey.sort_key)
@@ -126,7 +148,8 @@ class BulTable:
             waiting.last_seq = seq
             return [BulEntryChanged(time, frame, key, "refreshed", coa, seq, lifetime)]
         fresh = BulRow(hoa=key.hoa, peer=key.peer, peer_role=peer_role, bid=key.bid, coa=coa, start=time,
-                       start_frame=frame, last_seq=seq, lifetime=lifetime, home=home)
+                       start_frame=frame, last_seq=seq, lifetime=lifetime, home=home, order=self._made)
+        self._made += 1
         self.rows.append(fresh)
         self._add_pending(key, coa, fresh)
         return [BulEntryChanged(time, frame, key, "sent", coa, seq, lifetime)]
@@ -161,6 +184,8 @@ class BulTable:
         row.expires = time + lifetime
         self._tick += 1
         heapq.heappush(self._expiry, (row.expires, self._tick, key))
+        if len(self._expiry) > 2 * len(self.current) + STALE_SLACK:
+            self._expiry = live_entries(self._expiry, self.current)
         events.append(BulEntryChanged(time, frame, key, "acknowledged", row.coa, seq, lifetime, status))
         return events
 

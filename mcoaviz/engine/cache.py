@@ -8,6 +8,7 @@ with the number of packets. The mobile nodes' side is in ``bul.py``.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from mcoaviz.engine.events import (
     Event,
 )
 from mcoaviz.engine.keys import BindingKey
+from mcoaviz.engine.retired import RetiredRows
 from mcoaviz.engine.states import BindingState, Input, next_state
 
 
@@ -43,6 +45,7 @@ class BindingRow:
     end: float | None = None
     end_frame: int | None = None
     end_reason: str | None = None
+    order: int = 0  # creation number (sorts retired rows back among the others)
 
     @property
     def key(self) -> BindingKey:
@@ -76,6 +79,8 @@ class BindingCache:
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
         self.generation = 0  # bumps on every change (lets traffic cache its lookups)
+        self.retired: RetiredRows | None = None  # ended rows out of memory (whole-file runs)
+        self._made = 0
 
     # ------------------------------------------------------------------ queries
     def get(self, key: BindingKey) -> BindingRow | None:
@@ -92,7 +97,8 @@ class BindingCache:
         return keys
 
     def nodes(self) -> set[str]:
-        return {key.node for key in self.active} | {row.node for row in self.rows}
+        retired = {row["node"] for row in self.retired.rows()} if self.retired is not None else set()
+        return {key.node for key in self.active} | {row.node for row in self.rows} | retired
 
     def rows_of(self, node: str, hoa: str) -> list[BindingRow]:
         """Every row (open or closed) of one node for one home address, in creation order."""
@@ -103,7 +109,33 @@ class BindingCache:
         return key in self.registered_keys or (key.node, coa) in self.registered_coas
 
     def at(self, t: float) -> list[BindingRow]:
+        """The rows in memory valid at ``t`` (``BindingEngine.state_at`` reads retired ones too)."""
         return [row for row in self.rows if row.valid_at(t)]
+
+    # ------------------------------------------------------------------ retiring
+    def retire_to(self, retired: RetiredRows) -> None:
+        self.retired = retired
+
+    def retire_ended_before(self, cut: float) -> None:
+        """Move the rows that ended before ``cut`` to ``retired`` (``rows_of`` no longer has them)."""
+        retired = self.retired
+        if retired is None:
+            return
+        keep: list[BindingRow] = []
+        for row in self.rows:
+            if row.end is not None and row.end < cut:
+                retired.add(row)
+            else:
+                keep.append(row)
+        if len(keep) == len(self.rows):
+            return
+        self.rows = keep
+        for pair, rows in list(self._rows_of.items()):
+            kept = [r for r in rows if r.end is None or r.end >= cut]
+            if not kept:
+                del self._rows_of[pair]
+            elif len(kept) != len(rows):
+                self._rows_of[pair] = kept
 
     # ------------------------------------------------------------------ changes
     def start(
@@ -121,8 +153,9 @@ class BindingCache:
             node=key.node, role=role, hoa=key.hoa, bid=key.bid, coa=coa,
             start=time if start is None else start, start_frame=frame, lifetime=lifetime,
             expires=expires, home=home, confirmed=confirmed, pre_existing=pre_existing,
-            state=new_state, claimed_coa=claimed_coa,
+            state=new_state, claimed_coa=claimed_coa, order=self._made,
         )
+        self._made += 1
         self.rows.append(row)
         self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row
@@ -207,3 +240,18 @@ class BindingCache:
         if expires is not None:
             self._tick += 1
             heapq.heappush(self._expiry, (expires, self._tick, key))
+            if len(self._expiry) > 2 * len(self.active) + STALE_SLACK:
+                self._expiry = live_entries(self._expiry, self.active)
+
+
+STALE_SLACK = 1024  # stale expiry entries tolerated beyond one per held row before a rebuild
+
+
+def live_entries(heap: list[tuple[float, int, Any]], held: Mapping[Any, Any]) -> list[tuple[float, int, Any]]:
+    """The heap without its stale entries (a refreshed or ended row's old expiry). A refresh
+    leaves its old entry behind until that time passes: with long lifetimes and frequent
+    refreshes they would pile up. Entries are unique (time, tick, key) tuples, so the order
+    they pop in is the same whatever the heap's shape."""
+    kept = [entry for entry in heap if (row := held.get(entry[2])) is not None and row.expires == entry[0]]
+    heapq.heapify(kept)
+    return kept

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from sys import intern
@@ -50,6 +50,7 @@ from mcoaviz.engine.keys import BindingKey, ExchangeKey, PeerKey, Role, role_of_
 from mcoaviz.engine.messages import message_json, message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
+from mcoaviz.engine.retired import RetiredRows
 from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
@@ -65,6 +66,15 @@ SHARED_LIMIT = 1 << 16  # distinct values shared at most (past it the table star
 # addressings (flows) ``_attribute`` remembers, per generation: the memo keeps the flows seen
 # recently, not every flow of the capture (at 1 << 18 it held ~24 MiB at 1 M packets, growing)
 LOCATE_MEMO_LIMIT = 1 << 13
+RETIRE_EVERY = 64.0  # capture seconds between two moves of ended rows out of memory (_retire)
+
+
+def _binding_tie(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["node"], row["hoa"], -1 if row["bid"] is None else row["bid"])
+
+
+def _bul_tie(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["hoa"], row["peer"], -1 if row["bid"] is None else row["bid"])
 _FIRST = attrgetter("first")
 
 
@@ -131,6 +141,11 @@ class MessageSpool(Sequence[dict[str, Any]]):
     def scratch_file(self) -> IO[bytes]:
         """A new anonymous temporary file (``SpoolError`` when none can be made)."""
 
+    def another(self) -> MessageSpool | None:
+        """A new, empty spool of the same kind (ended binding / BUL rows go there:
+        ``engine/retired.py``); None: keep those rows in memory."""
+        return None
+
 
 class BindingEngine:
     def __init__(self, config: EngineConfig | None = None, spool: MessageSpool | None = None) -> None:
@@ -186,6 +201,15 @@ class BindingEngine:
         self.messages_aged = 0
         self.aged_before: float | None = None
         self._next_age: float | None = None
+        # a whole-file run: ended rows no engine path reads again go to spools (``_retire``)
+        self._retire_at: float | None = None
+        self._retired_cut = float("-inf")  # every retired binding row ended before this time
+        if self.spool is not None:
+            bindings, bul = self.spool.another(), self.spool.another()
+            if bindings is not None and bul is not None:
+                self.cache.retire_to(RetiredRows(bindings, _binding_tie))
+                self.bul_table.retire_to(RetiredRows(bul, _bul_tie))
+                self._retire_at = -float("inf")
 
     def _keep_row(self, packet: Packet) -> None:
         self._messages.append(message_row(packet))
@@ -367,6 +391,8 @@ class BindingEngine:
         return self._keep(self._advance(t))
 
     def _advance(self, t: float) -> list[Event]:
+        if self._retire_at is not None and t >= self._retire_at:
+            self._retire(t)
         if self.config.retain is None and not self._due(t):
             self._saw_time(t)  # nothing can fall due before ``t``: the timers are not walked
             return []
@@ -386,6 +412,25 @@ class BindingEngine:
             self._next_age = t + retain / retention.AGE_STEPS
         return events
 
+    def _retire(self, t: float) -> None:
+        """Move ended rows out of memory (whole-file runs, every ``RETIRE_EVERY`` capture
+        seconds). A BUL row is read by nothing in the engine once it ended. A binding row is
+        read after its end only by ``_changed_since`` for a BU waiting for its BA or for data
+        (pending, or unanswered and within its lifetime): rows that ended before every such BU
+        (and before ``t``) go. A BU older than the cut (times out of order, or an unanswered BU
+        past its lifetime that data still names) reads the retired rows too, so the cut only
+        decides what stays at hand, never an answer."""
+        self._retire_at = t + RETIRE_EVERY
+        cut = t
+        for bu in self._pairing.pending.values():
+            cut = min(cut, bu.time)
+        for bu in self._unanswered_by_coa.values():
+            if bu.time + bu.bu.lifetime >= t:  # else data can no longer apply it (``_evidence``)
+                cut = min(cut, bu.time)
+        self.cache.retire_ended_before(cut)
+        self._retired_cut = max(self._retired_cut, cut)
+        self.bul_table.retire_ended()
+
     def finish(self, t_end: float) -> list[Event]:
         """End of capture: unanswered BUs are applied unconfirmed; expiries up to ``t_end``."""
         events: list[Event] = []
@@ -400,20 +445,50 @@ class BindingEngine:
 
     # ================================================================== queries
     def state_at(self, t: float) -> Snapshot:
-        bindings = tuple(r.to_dict() for r in self.cache.rows if r.valid_at(t))
-        bul = tuple(r.to_dict() for r in self.bul_table.rows
-                    if r.start <= t and (r.end is None or t < r.end))
+        def valid(row: dict[str, Any]) -> bool:
+            return bool(row["start"] <= t and (row["end"] is None or t < row["end"]))
+
+        bindings = tuple(r for r in self.binding_rows() if valid(r))
+        bul = tuple(r for r in self.bul_rows() if valid(r))
         return Snapshot(t, bindings, bul)
 
     def history(self, key: object) -> list[Event]:
         return [e for e in self.events if getattr(e, "key", None) == key]
 
     def bindings(self) -> list[BindingRow]:
+        """The binding rows held in memory, sorted (a whole-file run retires ended ones: then
+        ``binding_rows`` has the whole table)."""
         return sorted(self.cache.rows, key=lambda r: (r.start, r.node, r.hoa, -1 if r.bid is None else r.bid))
 
     def bul(self) -> list[BulRow]:
+        """The BUL rows held in memory, sorted (see ``bindings``; ``bul_rows``: all of them)."""
         rows = self.bul_table.rows
         return sorted(rows, key=lambda r: (r.start, r.hoa, r.peer, -1 if r.bid is None else r.bid))
+
+    def binding_rows(self) -> Iterator[dict[str, Any]]:
+        """The ``bindings`` table: every row as a dict, retired ones included, sorted as
+        ``bindings()`` sorts."""
+        retired = self.cache.retired
+        if retired is None or not len(retired):
+            return (r.to_dict() for r in self.bindings())
+        return retired.ordered(self.cache.rows)
+
+    def bul_rows(self) -> Iterator[dict[str, Any]]:
+        """The ``bul`` table: every row as a dict, retired ones included, sorted as ``bul()``."""
+        retired = self.bul_table.retired
+        if retired is None or not len(retired):
+            return (r.to_dict() for r in self.bul())
+        return retired.ordered(self.bul_table.rows)
+
+    @property
+    def binding_count(self) -> int:
+        retired = self.cache.retired
+        return len(self.cache.rows) + (len(retired) if retired is not None else 0)
+
+    @property
+    def bul_count(self) -> int:
+        retired = self.bul_table.retired
+        return len(self.bul_table.rows) + (len(retired) if retired is not None else 0)
 
     def traffic(self) -> list[dict[str, Any]]:
         return self.traffic_table.rows()
@@ -552,6 +627,12 @@ class BindingEngine:
             accepted = None if row.expires is None or row.lifetime is None else row.expires - row.lifetime
             if later(row.start, row.start_frame) or later(row.end, row.end_frame) or later(accepted, None):
                 return True
+        retired = self.cache.retired
+        if retired is not None and bu.time < self._retired_cut:  # times out of order: rare
+            for old in retired.rows():  # ended rows: accepted <= end, so start and end decide
+                if old["node"] == node and old["hoa"] == hoa and (every_key or old["bid"] in touched) and (
+                        later(old["start"], old["start_frame"]) or later(old["end"], old["end_frame"])):
+                    return True
         return False
 
     def _on_other(self, packet: Packet, m: MobilityMessage) -> list[Event]:
