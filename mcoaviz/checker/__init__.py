@@ -38,6 +38,7 @@ from mcoaviz.checker.intervals import BindingIntervals, IntervalsRead
 from mcoaviz.checker.keep import Keeper
 from mcoaviz.checker.perkey import STATE, StreamReader
 from mcoaviz.checker.registry import BY_CODE, RULES, Rule, kinds_read, packets_read
+from mcoaviz.checker.rules.ike import mn_side
 from mcoaviz.checker.runner import (
     HISTORY,
     PACKET,
@@ -64,6 +65,7 @@ RETURNHOME = int(BAStatus.MCOA_RETURNHOME_WO_NDP)  # the HA keeps proxy ND for t
 
 BINDING_EVENTS = (BindingStarted, BindingEnded)  # what ``BindingIntervals`` folds
 UNANSWERED_MARGIN = EVIDENCE_MARGIN  # s past a given-up BU's lifetime before its packet is forgotten
+PRUNE_EVERY = 64.0  # capture seconds between two ``prune`` calls on the per-key states
 MAX_WATCHED = 10_000  # data rows kept for MCOA413 (a memory bound; hits past it add nothing new)
 # distinct addressings and option tuples shared between the kept signalling packets (a memory
 # bound: past it the table starts over, which only loses sharing)
@@ -90,6 +92,11 @@ class Checker:
         # event class (and message kind, for a ``MessageSeen``) -> the observe methods of the
         # states that read it (filled on first sight)
         self._state_dispatch: dict[object, tuple[Any, ...]] = {}
+        # the states that drop what can no longer change a finding (``RuleState.prune``), called
+        # every PRUNE_EVERY capture seconds with a horizon no later event goes back before
+        self._prunable = tuple(state.prune for state in self._states if hasattr(state, "prune"))
+        self._prune_at = -math.inf
+        self._newest = -math.inf  # the latest packet time seen (the prune horizon's base)
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
@@ -190,6 +197,8 @@ class Checker:
                 self._pending[packet.frame] = packet
             if self._unanswered_until:
                 self._forget_unanswered(packet.time)
+            if self._prunable and packet.time >= self._prune_at:
+                self._prune(packet.time)
             if events:
                 if self._states:
                     self._feed_states(events, packet)
@@ -222,6 +231,9 @@ class Checker:
             return
         if packet.ike is not None:
             self._keep(packet, dialect, events)
+            side = mn_side(packet)
+            if side is not None:  # the HA's latest IKE message so far (``StreamReader.ike_last``)
+                self._reader.ike_last[side[1]] = (side[0], packet.time)
             return
         if packet.esp is not None:
             a, b = path.outer_src or path.src, path.outer_dst or path.dst
@@ -295,6 +307,19 @@ class Checker:
         until = self._unanswered_until
         while until and until[0][0] + UNANSWERED_MARGIN < self._latest:
             self._unanswered.pop(heapq.heappop(until)[1], None)
+
+    def _prune(self, t: float) -> None:
+        """Let the per-key states drop what no later event can make a finding of: every event
+        still to come is assumed no older than the newest packet time less ``EVIDENCE_MARGIN``
+        (fast-path rows reach the engine after later packets; capture times may go back a
+        little), the same margin the given-up BUs are kept for."""
+        if t > self._newest:
+            self._newest = t
+        self._prune_at = self._newest + PRUNE_EVERY
+        horizon = self._newest - EVIDENCE_MARGIN
+        reader = self._reader
+        for prune in self._prunable:
+            prune(horizon, reader)
 
     def _feed_states(self, events: Sequence[object], packet: Packet | None) -> None:
         """Feed each event to the per-key states of the rules that read its kind, in order

@@ -59,6 +59,11 @@ class RuleState(Protocol):
 
     def hits(self, ctx: HistoryContext) -> list[Hit]: ...
 
+    # optional: ``prune(horizon, reader)`` drops what can no longer change a finding, given
+    # that no event still to come is older than ``horizon`` (capture time); the streaming
+    # checker calls it now and then with a ``StreamReader``, the batch form never: the tests
+    # compare both, so a prune that loses a finding shows
+
 
 class PerKey:
     """A history rule written as a state fed event by event (see the module docstring)."""
@@ -97,9 +102,10 @@ class StreamReader:
     """The reader the streaming checker hands ``observe``: the packet the events came with
     (``current``), BU packets still waiting for their outcome, the packets the checker keeps,
     BUs given up on that the engine may still apply on evidence (``unanswered``), the frames'
-    pair dialects and the configuration."""
+    pair dialects, the configuration, and each HA's latest IKE message (``ike_last``)."""
 
-    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "pending", "unanswered")
+    __slots__ = ("checker_packets", "config", "current", "frame_dialects", "ike_last", "pending",
+                 "unanswered")
 
     def __init__(self, config: CheckerConfig, frame_dialects: Mapping[int, Dialect],
                  pending: Mapping[int, Packet], checker_packets: Mapping[int, Packet],
@@ -110,6 +116,9 @@ class StreamReader:
         self.checker_packets = checker_packets
         self.unanswered: Mapping[int, Packet] = {} if unanswered is None else unanswered
         self.current: Packet | None = None
+        # HA -> (MN address, time) of the latest IKE message between them so far, in frame
+        # order (``prune`` of MCOA1002 reads it)
+        self.ike_last: dict[str, tuple[str, float]] = {}
 
     def packet(self, frame: int | None) -> Packet | None:
         if frame is None:

@@ -339,24 +339,22 @@ class KnownBidRejected:
 
     def __init__(self) -> None:
         self.refused: list[tuple[ev.BindingUpdateProcessed, int, float]] = []  # (outcome, BA frame, time)
-        # each binding key's start times in processing order (a float while it has one start,
-        # else 8 bytes a start, not the event; the refused BAs that read them come later) and
-        # the (key, index) of the few starts that were not confirmed
-        self.start_times: dict[BindingKey, float | array[float]] = {}
-        self.unconfirmed: set[tuple[BindingKey, int]] = set()
+        # the start times (processing order) of the keys that had a start not confirmed, from
+        # their first such start on, with a bit per start (1: confirmed). A key with no
+        # unconfirmed start needs nothing: ``hits`` asks only about a key held at the BU's
+        # time, which had a start at or before it (its interval's), and all its starts were
+        # confirmed; starts before a key's first unconfirmed one read the same way (O(keys with
+        # an unconfirmed start), not a float per start of every key)
+        self.starts: dict[BindingKey, tuple[array[float], list[bool]]] = {}
 
     def observe(self, p: ev.BindingUpdateProcessed | ev.BindingStarted, reader: EventReader) -> None:
         if isinstance(p, ev.BindingStarted):
-            times = self.start_times.get(p.key)
-            if times is None:
-                self.start_times[p.key], n = p.time, 0
-            elif isinstance(times, float):
-                self.start_times[p.key], n = array("d", (times, p.time)), 1
-            else:
-                times.append(p.time)
-                n = len(times) - 1
-            if not p.confirmed:
-                self.unconfirmed.add((p.key, n))
+            found = self.starts.get(p.key)
+            if found is not None:
+                found[0].append(p.time)
+                found[1].append(p.confirmed)
+            elif not p.confirmed:
+                self.starts[p.key] = (array("d", (p.time,)), [False])
             return
         if p.ba_frame is None or p.deregistration:
             return
@@ -368,16 +366,16 @@ class KnownBidRejected:
             self.refused.append((p, answer[1].frame, answer[1].time))
 
     def _last_start_confirmed(self, key: BindingKey, t: float) -> bool:
-        """Whether the key's latest start (processing order) at or before ``t`` was confirmed."""
-        times = self.start_times.get(key)
-        if times is None:
-            return False
-        if isinstance(times, float):
-            times = array("d", (times,))
+        """Whether the key's latest start (processing order) at or before ``t`` was confirmed;
+        asked only of a key held at ``t`` (so one of its starts is at or before ``t``)."""
+        found = self.starts.get(key)
+        if found is None:
+            return True  # every start of the key was confirmed
+        times, confirmed = found
         for i in range(len(times) - 1, -1, -1):
             if times[i] <= t:
-                return (key, i) not in self.unconfirmed
-        return False
+                return confirmed[i]
+        return True  # a start before its first unconfirmed one: confirmed
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         hits = []

@@ -13,7 +13,7 @@ from typing import Any
 from dissector.records import BindingError, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey, StreamReader
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -433,6 +433,14 @@ class BindingErrorForBindingUpdate:
             found = self.last_bu.get((m.src, m.dst, body.home_address))
             if found is not None and 0 <= m.time - found[1] <= BU_ERROR_WAIT:
                 self.errors.append((m, body.home_address, found[0], found[1]))
+
+    def prune(self, horizon: float, reader: StreamReader) -> None:
+        """A BU more than BU_ERROR_WAIT before the horizon can be answered by no later Binding
+        Error: only the BUs of the last few seconds are kept, not one per (node, CoA, HoA) ever."""
+        oldest = horizon - BU_ERROR_WAIT
+        last = self.last_bu
+        if any(t < oldest for _f, t in last.values()):
+            self.last_bu = {k: v for k, v in last.items() if v[1] >= oldest}
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         if not self.errors:

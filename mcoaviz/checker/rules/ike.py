@@ -10,17 +10,20 @@ record (current source), so they stay linear in the number of IKE messages, whic
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 from dissector.ike import IKE_SA_INIT
 from dissector.records import BindingUpdate, Packet
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import EventReader, PerKey
+from mcoaviz.checker.perkey import EventReader, PerKey, StreamReader
 from mcoaviz.engine import events as ev
 
+Removed = tuple[float, int, str, str, str, int | None]  # MCOA1002: (time, frame, HA, CoA, HoA, BID)
 
-def _mn_side(pkt: Packet) -> tuple[str, str] | None:
+
+def mn_side(pkt: Packet) -> tuple[str, str] | None:
     """(the MN's address, the HA's address) of an IKE message the original initiator sent."""
     ike = pkt.ike
     if ike is None or ike.major_version != 2 or not pkt.path.src or not pkt.path.dst:
@@ -61,7 +64,7 @@ class IkeSaFromSeveralCoas:
         current: dict[tuple[int, int], str] = {}  # IKE SA -> the MN address it is bound to
         hits = []
         for pkt in ctx.ike_packets:
-            side = _mn_side(pkt)
+            side = mn_side(pkt)
             ike = pkt.ike
             if side is None or ike is None or ike.responder_spi == 0:
                 continue  # an IKE_SA_INIT request has no SA yet
@@ -100,9 +103,12 @@ class IkeNotRerunAfterCoaRemoved:
         # (BA frame, BU frame) of the latest BA's first outcome: the binding events of an outcome
         # follow its ``BindingUpdateProcessed``, while the BU is still at hand
         self.outcome: tuple[int, int] | None = None
-        # CoAs removed by a BU without the K flag: (end, its frame); judged at the end against
-        # the IKE messages, IKE_SA_INITs and ESP of the whole capture
-        self.removed: list[tuple[ev.BindingEnded, int]] = []
+        # CoAs removed by a BU without the K flag, in processing order: (time, frame, HA, CoA,
+        # HoA, BID); judged at the end against the IKE messages, IKE_SA_INITs and ESP of the
+        # whole capture. ``prune`` drops those no later IKE message can make a finding of, so
+        # only the last EVIDENCE_MARGIN seconds' removals stay, and the rare real candidates
+        self.removed: deque[Removed] = deque()
+        self.candidates: list[Removed] = []  # pruned survivors (older than every ``removed``)
 
     def observe(self, e: Any, reader: EventReader) -> None:
         if e.__class__ is ev.BindingUpdateProcessed:
@@ -119,32 +125,52 @@ class IkeNotRerunAfterCoaRemoved:
         else:
             k = _k_flag(packet)
         if k is False:
-            self.removed.append((e, e.frame))
+            key = e.key
+            self.removed.append((e.time, e.frame, key.node, e.coa, key.hoa, key.bid))
+
+    @staticmethod
+    def _hopeless(r: Removed, last: tuple[str, float] | None) -> bool:
+        """Whether removal ``r`` can no longer be a finding, its HA's latest IKE message so far
+        being ``last`` and every later one coming after ``r``: ``hits`` needs the HA's last IKE
+        message of the capture to be from the removed CoA and no later than the removal, and a
+        later message would be the last one."""
+        return last is None or last[0] != r[3] or last[1] > r[0]
+
+    def prune(self, horizon: float, reader: StreamReader) -> None:
+        last = reader.ike_last
+        hopeless = self._hopeless
+        if self.candidates:
+            self.candidates = [r for r in self.candidates if not hopeless(r, last.get(r[2]))]
+        removed = self.removed
+        while removed and removed[0][0] < horizon:  # in processing order; times nearly in order
+            r = removed.popleft()
+            if not hopeless(r, last.get(r[2])):
+                self.candidates.append(r)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
-        if not self.removed:
+        if not self.removed and not self.candidates:
             return []
         ike_coa: dict[str, tuple[str, float]] = {}  # HA -> (MN address of the latest IKE message, time)
         inits: list[tuple[float, str]] = []  # (time, HA) of IKE_SA_INIT requests
         for pkt in ctx.ike_packets:
-            side = _mn_side(pkt)
+            side = mn_side(pkt)
             if side is None or pkt.ike is None:
                 continue
             ike_coa[side[1]] = (side[0], pkt.time)
             if pkt.ike.exchange_type == IKE_SA_INIT and not pkt.ike.response:
                 inits.append((pkt.time, side[1]))
         hits = []
-        for e, frame in self.removed:
-            found = ike_coa.get(e.key.node)
-            if found is None or found[0] != e.coa or found[1] > e.time:
+        for time, frame, node, coa, hoa, bid in (*self.candidates, *self.removed):
+            found = ike_coa.get(node)
+            if found is None or found[0] != coa or found[1] > time:
                 continue
-            if any(t > e.time and ha == e.key.node for t, ha in inits):
+            if any(t > time and ha == node for t, ha in inits):
                 continue
-            esp_after = any(t > e.time for (a, b), t in ctx.esp_last.items() if e.key.node in (a, b))
+            esp_after = any(t > time for (a, b), t in ctx.esp_last.items() if node in (a, b))
             if esp_after:
-                hits.append(Hit(f"Care-of address {e.coa} of the IKE SA with {e.key.node} was removed "
+                hits.append(Hit(f"Care-of address {coa} of the IKE SA with {node} was removed "
                                 "without the K flag and IKEv2 was not re-run while ESP continues.", frame,
-                                e.time, e.key.hoa, e.key.bid, ctx.dialect_of(frame)))
+                                time, hoa, bid, ctx.dialect_of(frame)))
         return hits
 
 

@@ -1,0 +1,127 @@
+"""Per-key states that drop what can no longer change a finding (``RuleState.prune``, called by
+the streaming checker every PRUNE_EVERY capture seconds with a horizon EVIDENCE_MARGIN behind
+the newest packet): their size follows the live keys, and the findings stay those of the batch
+form (``builders.check`` runs both and compares)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dissector.records import Packet
+from mcoaviz.checker import PRUNE_EVERY, Checker, CheckerConfig
+from mcoaviz.checker.perkey import StreamReader
+from mcoaviz.checker.registry import BY_CODE
+from mcoaviz.checker.rules.data_plane import BU_ERROR_WAIT
+from mcoaviz.engine import events as ev
+from mcoaviz.engine.engine import BindingEngine
+from mcoaviz.engine.events import EVIDENCE_MARGIN
+from tests.checker import builders as b
+
+LATER = EVIDENCE_MARGIN + 2 * PRUNE_EVERY + 10  # far enough for a prune to pass an event by
+
+
+def at(packet: Packet, t: float) -> Packet:
+    return dataclasses.replace(packet, time=t)
+
+
+def streamed(packets: list[Packet], codes: tuple[str, ...]) -> tuple[Checker, BindingEngine]:
+    engine, checker = BindingEngine(), Checker(CheckerConfig(select=codes), streaming=True)
+    for p in packets:
+        checker.observe(p, engine.feed(p))
+    checker.observe_traffic([], engine.finish(max(p.time for p in packets) + 1))
+    return checker, engine
+
+
+def codes(found: list) -> list[tuple[str, int | None]]:  # type: ignore[type-arg]
+    return [(f.rule, f.frame) for f in found]
+
+
+# ------------------------------------------------------------------ MCOA1002
+
+def _removal(*tail: Packet) -> list[Packet]:
+    """IKE_SA_INIT from CoA 1 (t=1001), BIDs 1 and 2 registered, BID 1 (CoA 1) de-registered
+    without K at t=1005 (BA frame 5), then ``tail``."""
+    return b.number([at(b.ike(b.IKE_SA_INIT, rspi=0), 1001.0),
+                     at(b.bu(1, b.bid(1, b.COA1), b.bid(2, b.COA2)), 1002.0),
+                     at(b.ba(1, b.bid(1), b.bid(2)), 1003.0),
+                     at(b.bu(2, b.bid(1), lifetime=0), 1004.0), at(b.ba(2, b.bid(1)), 1005.0), *tail])
+
+
+def test_mcoa1002_keeps_a_removal_that_can_still_be_a_finding_past_the_horizon() -> None:
+    # the HA's last IKE message is from the removed CoA and older than the removal: as long as
+    # no later IKE message comes, the removal is a finding; ESP from CoA 2 long after
+    packets = _removal(at(b.esp(src=b.COA2), 1005.0 + LATER))
+    assert b.hits(b.check(*packets), "MCOA1002") == [5]
+    checker, engine = streamed(packets, ("MCOA1002",))
+    (state,) = checker._states
+    assert not state.removed and [r[1] for r in state.candidates] == [5]  # type: ignore[attr-defined]
+    assert codes(checker.finish(engine)) == [("MCOA1002", 5)]
+
+
+def test_mcoa1002_drops_a_kept_candidate_once_a_later_ike_message_comes() -> None:
+    # a new IKE message with the HA (an INFORMATIONAL from CoA 2, past the horizon) becomes the
+    # HA's last one: the removal of CoA 1 can no longer be a finding, in either form
+    packets = _removal(at(b.esp(src=b.COA2), 1005.0 + LATER),
+                       at(b.ike(b.INFORMATIONAL, src=b.COA2), 1005.0 + 2 * LATER),
+                       at(b.esp(src=b.COA2), 1005.0 + 3 * LATER))
+    assert b.hits(b.check(*packets), "MCOA1002") == []
+    checker, _engine = streamed(packets, ("MCOA1002",))
+    (state,) = checker._states
+    assert not state.removed and not state.candidates  # type: ignore[attr-defined]
+
+
+def test_mcoa1002_drops_removals_without_ike_at_once_past_the_horizon() -> None:
+    # no IKE message at all: nothing the removals could become; each goes once the horizon
+    # passes it (kept until then: an IKE message may still come from before it)
+    packets = b.number([at(b.bu(1, b.bid(1, b.COA1)), 1000.0), at(b.ba(1, b.bid(1)), 1000.5)]
+                       + [at(p, 1001.0 + 10 * i + d) for i in range(1, 30)
+                          for d, p in ((0.0, b.bu(i + 1, b.bid(1, (b.COA1, b.COA2)[i % 2]))),
+                                       (0.5, b.ba(i + 1, b.bid(1))))])
+    checker, engine = streamed(packets, ("MCOA1002",))
+    (state,) = checker._states
+    newest = packets[-1].time
+    assert state.removed and not state.candidates  # type: ignore[attr-defined]
+    assert all(r[0] >= newest - EVIDENCE_MARGIN - PRUNE_EVERY for r in state.removed)  # type: ignore[attr-defined]
+    assert len(state.removed) < 28  # type: ignore[attr-defined]  # 28 replacements in all
+    assert codes(checker.finish(engine)) == []
+
+
+# ------------------------------------------------------------------ MCOA621
+
+def _bu_be(t: float, *, gap: float) -> list[Packet]:
+    return [at(b.bu(1, b.bid(1, b.COA2), src=b.COA2, flags="A", dst=b.CN), t), at(b.be(), t + gap)]
+
+
+def test_mcoa621_forgets_old_bus_and_finds_a_key_that_comes_back() -> None:
+    # a BU from CoA 2 to the CN, then long silence (the entry is pruned), then the same
+    # (CN, CoA, HoA) sends a BU again and a Binding Error answers it: found (the key revived)
+    first = _bu_be(1000.0, gap=BU_ERROR_WAIT + 1)  # too late: not a finding
+    filler = [at(b.esp(src=b.COA1), 1000.0 + k * PRUNE_EVERY) for k in range(1, 6)]
+    again = _bu_be(1000.0 + 6 * PRUNE_EVERY, gap=1.0)
+    packets = b.number([*first, *filler, *again])
+    assert b.hits(b.check(*packets), "MCOA621") == [len(packets)]
+    checker, _engine = streamed(packets, ("MCOA621",))
+    (state,) = checker._states
+    assert list(state.last_bu.values()) == [(len(packets) - 1, again[0].time)]  # type: ignore[attr-defined]
+
+
+def test_mcoa621_keeps_a_bu_at_the_horizons_edge() -> None:
+    # the state alone: a BU exactly BU_ERROR_WAIT before the horizon stays (a Binding Error at
+    # the horizon answers it), one a little older goes
+    state = BY_CODE["MCOA621"].check.make()  # type: ignore[attr-defined]
+    reader = StreamReader(CheckerConfig(), {}, {}, {})
+    for frame, t, coa in ((1, 94.99, b.COA2), (2, 95.0, b.COA1)):
+        state.observe(ev.MessageSeen(t, frame, None, "BU", 0, coa, b.CN, b.HOA, b.CN, 1, (1,)), reader)
+    state.prune(95.0 + BU_ERROR_WAIT, reader)
+    assert [key[1] for key in state.last_bu] == [b.COA1]
+
+
+# ------------------------------------------------------------------ MCOA316
+
+def test_mcoa316_keeps_no_start_times_of_keys_whose_starts_were_all_confirmed() -> None:
+    # BID 1 moves between two CoAs 20 times (a start each, all confirmed by a BA): nothing kept
+    packets = b.number([p for i in range(1, 21)
+                        for p in (b.bu(i, b.bid(1, (b.COA1, b.COA2)[i % 2])), b.ba(i, b.bid(1)))])
+    checker, _engine = streamed(packets, ("MCOA316",))
+    (state,) = checker._states
+    assert state.starts == {} and state.refused == []  # type: ignore[attr-defined]
