@@ -16,6 +16,7 @@ from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
 from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, answer_packets, bid_list, seq_before, shared
+from mcoaviz.checker.spill import FloatLog
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -226,11 +227,14 @@ class ConflictNotReported:
     """
 
     def __init__(self) -> None:
-        # accepted BID BUs without O, per (node, HoA), as 4 floats each (BA frame, time, BU time,
-        # status code): whether a regular binding covered the BU is known only at the end (a
-        # binding older than the capture is found at its first refresh, starting at the capture's
-        # start), so each is kept, but as ~32 bytes, not its outcome event
-        self.accepted: dict[tuple[str, str], array[float]] = {}
+        # accepted BID BUs without O, as 5 floats each ((node, HoA) number, BA frame, time, BU
+        # time, status code) in a log that goes to a temporary file: whether a regular binding
+        # covered the BU is known only at the end (a regular binding older than the capture is
+        # found at its first refresh, starting at the capture's start, and then covers every
+        # earlier BU of that (node, HoA): each is a finding with its own frame, time and
+        # status), so every one is kept, but not in memory (40 bytes each on disk)
+        self.pairs: dict[tuple[str, str], int] = {}  # (node, HoA) -> its number (O(pairs))
+        self.accepted = FloatLog(5, "MCOA315's accepted BUs")
 
     def observe(self, p: ev.BindingUpdateProcessed, reader: EventReader) -> None:
         if p.ba_frame is None or p.regular or p.overwrite or p.deregistration:
@@ -238,22 +242,28 @@ class ConflictNotReported:
         status = p.ba_status
         if status is None or status >= 128 or status == CONFLICT:
             return
+        pairs = self.pairs
         pair = (p.key.node, p.key.hoa)
-        found = self.accepted.get(pair)
-        if found is None:
-            found = self.accepted[pair] = array("d")
-        found.extend((p.ba_frame, p.time, p.bu_time, status * 2 + (p.dialect == DRAFT05)))
+        number = pairs.get(pair)
+        if number is None:
+            number = pairs[pair] = len(pairs)
+        self.accepted.append(number, p.ba_frame, p.time, p.bu_time, status * 2 + (p.dialect == DRAFT05))
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         ever = shared(ctx, _regular_pairs)
         if not ever:  # no node ever held a regular binding
             return []
+        which = {n: pair for pair, n in self.pairs.items() if pair in ever}
+        if not which:
+            return []
         found: list[tuple[float, Hit]] = []
-        for pair in self.accepted.keys() & ever:
-            node, hoa = pair
-            rows = self.accepted[pair]
-            for i in range(0, len(rows), 4):
-                frame, time, bu_time, code = rows[i:i + 4]
+        for rows in self.accepted.chunks():
+            for i in range(0, len(rows), 5):
+                pair = which.get(int(rows[i]))
+                if pair is None:
+                    continue
+                node, hoa = pair
+                frame, time, bu_time, code = rows[i + 1:i + 5]
                 if any(k.bid is None for k, _coa in ctx.held_at(bu_time, node=node, hoa=hoa)):
                     status, draft = divmod(int(code), 2)
                     found.append((frame, Hit(f"BU with BID option(s) and no O flag was accepted (status "

@@ -1,0 +1,69 @@
+"""An append-only log of fixed-width float records kept in a temporary file (issue 8, memory).
+
+A few history rules must keep one record per message to the end of the capture, because what
+decides them may come last (MCOA315: a regular binding older than the capture is found only at
+its first refresh, and then covers every earlier BU of that home address). In memory such a list
+grows with the capture's length; ``FloatLog`` keeps a small buffer and writes it to an anonymous
+temporary file (``rowspool.temporary_file``) each time it fills, so a state holds a constant
+amount whatever the length. The records come back in the order they were appended.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from typing import IO
+
+from mcoaviz.rowspool import temporary_file
+
+BUFFERED = 1024  # records held in memory before they go to the file
+READ = 1 << 16  # records read back at once
+
+
+class FloatLog:
+    """Records of ``width`` floats (8 bytes each, exact), appended and read back in order."""
+
+    __slots__ = ("_buffer", "_file", "_what", "count", "width")
+
+    def __init__(self, width: int, what: str) -> None:
+        self.width = width
+        self.count = 0
+        self._what = what  # named in the error when no temporary file can be made
+        self._buffer = array("d")
+        self._file: IO[bytes] | None = None
+
+    def append(self, *values: float) -> None:
+        buffer = self._buffer
+        buffer.extend(values)
+        self.count += 1
+        if len(buffer) >= BUFFERED * self.width:
+            file = self._file
+            if file is None:
+                file = self._file = temporary_file("mcoaviz-log-", self._what)
+            file.seek(0, 2)  # after the records, wherever a reader left the position
+            buffer.tofile(file)
+            self._buffer = array("d")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def chunks(self) -> Iterator[array[float]]:
+        """The records so far, in order, as flat arrays of whole records (a few thousand at a
+        time, so reading them back holds no more than that). Appending may go on afterwards."""
+        file = self._file
+        if file is not None:
+            file.flush()
+            file.seek(0)
+            size = READ * self.width * 8
+            while True:
+                block = file.read(size)
+                if not block:
+                    break
+                chunk = array("d")
+                chunk.frombytes(block)
+                yield chunk
+        if self._buffer:
+            yield array("d", self._buffer)
+
+
+__all__ = ["FloatLog"]

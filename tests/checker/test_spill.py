@@ -1,0 +1,53 @@
+"""``checker.spill.FloatLog``: records of floats kept in a temporary file past a small buffer,
+read back exactly and in order, appending possible after a read; and MCOA315, which keeps its
+accepted BUs there, finds the same with its log on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcoaviz.checker import Checker, CheckerConfig, spill
+from mcoaviz.checker.spill import FloatLog
+from mcoaviz.engine.engine import BindingEngine
+from tests.checker import builders as b
+
+
+def flat(log: FloatLog) -> list[float]:
+    return [x for chunk in log.chunks() for x in chunk]
+
+
+def test_records_come_back_exactly_in_order_across_the_file_and_the_buffer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BUFFERED", 4)
+    monkeypatch.setattr(spill, "READ", 3)  # reads split records across several chunks
+    log = FloatLog(2, "test records")
+    values = [(i, 1e9 + i / 7) for i in range(10)]
+    for v in values[:9]:
+        log.append(*v)
+    assert log._file is not None and len(log._buffer) == 2  # 8 on disk, 1 buffered
+    assert flat(log) == [x for v in values[:9] for x in v]
+    log.append(*values[9])  # after a read, appends go after the records already there
+    assert flat(log) == [x for v in values for x in v] and len(log) == 10
+    assert all(len(chunk) % 2 == 0 for chunk in log.chunks())
+
+
+def test_a_log_that_never_fills_its_buffer_makes_no_file() -> None:
+    log = FloatLog(3, "test records")
+    log.append(1.0, 2.0, 3.0)
+    assert log._file is None and flat(log) == [1.0, 2.0, 3.0]
+
+
+def test_mcoa315_finds_the_same_with_its_accepted_bus_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BUFFERED", 2)
+    # 7 home addresses, each with a regular binding and then a BID BU without O accepted
+    # (status 0): 7 findings, one per such BA, whether the log holds them in memory or in its file
+    hoas = [f"2001:db8:99::{i}" for i in range(1, 8)]
+    packets = [p for seq, hoa in enumerate(hoas, start=1)
+               for p in (b.bu(seq, hoa=hoa), b.ba(seq, hoa=hoa), b.bu(seq + 10, b.bid(1, b.COA1), hoa=hoa),
+                         b.ba(seq + 10, b.bid(1), hoa=hoa))]
+    assert b.hits(b.check(*packets), "MCOA315") == list(range(4, 29, 4))
+    engine, checker = BindingEngine(), Checker(CheckerConfig(select=("MCOA315",)), streaming=True)
+    for p in b.number(packets):
+        checker.observe(p, engine.feed(p))
+    (state,) = checker._states
+    assert state.accepted._file is not None and len(state.accepted) == 7  # type: ignore[attr-defined]
