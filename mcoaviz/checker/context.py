@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from dissector.codepoints import Dialect
 from dissector.records import BindingAck, BindingUpdate, MobilityMessage, Packet
-from mcoaviz.checker.intervals import BindingIntervals, IntervalsRead
+from mcoaviz.checker.intervals import BindingIntervals, End, IntervalsRead
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -399,17 +399,18 @@ class HistoryContext:
         return next((m for m in self._bu_seen_by_pair.get((hoa, peer), ()) if m.frame > after), None)
 
     @cached_property
-    def _ends_by_pair(self) -> dict[tuple[str, str], list[ev.BindingEnded]]:
-        folded = self._folded_intervals()
-        if folded is not None:
-            return folded.ends
-        index: dict[tuple[str, str], list[ev.BindingEnded]] = {}
+    def _ends_by_pair(self) -> dict[tuple[str, str], list[End]]:
+        index: dict[tuple[str, str], list[End]] = {}
         for e in self._binding_events(ev.BindingEnded):
-            index.setdefault((e.key.node, e.key.hoa), []).append(e)
+            index.setdefault((e.key.node, e.key.hoa), []).append((e.time, e.reason))
         return index
 
-    def ends_of(self, node: str, hoa: str) -> list[ev.BindingEnded]:
-        """Every binding end of one node for one home address, in processing order."""
+    def ends_of(self, node: str, hoa: str) -> list[End]:
+        """(time, reason) of every binding end of one node for one home address, in processing
+        order (``BindingEnded.reason``: "replaced", "deregistered", "expired", ...)."""
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.ends_of(node, hoa)
         return self._ends_by_pair.get((node, hoa), [])
 
     @cached_property

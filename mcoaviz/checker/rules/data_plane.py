@@ -167,11 +167,13 @@ def tunnel_from_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
             for d in _unbound_from_mn(ctx, TUNNELS)]
 
 
+EXPIRED = ev.BindingExpired.REASON
 IN_FLIGHT = 1.0  # seconds: packets already on their way when a binding ends are not a finding
 
 
-def _last_end(ctx: HistoryContext, node: str, hoa: str, t: float) -> ev.BindingEnded | None:
-    return next((e for e in reversed(ctx.ends_of(node, hoa)) if e.time <= t), None)
+def _last_end(ctx: HistoryContext, node: str, hoa: str, t: float) -> tuple[float, str] | None:
+    """(time, reason) of the latest binding end of (node, HoA) at or before ``t``."""
+    return next((e for e in reversed(ctx.ends_of(node, hoa)) if e[0] <= t), None)
 
 
 def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
@@ -193,7 +195,7 @@ def traffic_to_unregistered_coa(ctx: HistoryContext) -> list[Hit]:
         node, hoa = d.key.peer, d.key.hoa
         if d.reason == "no-binding":
             last = _last_end(ctx, node, hoa, d.time)
-            if last is None or isinstance(last, ev.BindingExpired) or d.time < last.time + IN_FLIGHT:
+            if last is None or last[1] == EXPIRED or d.time < last[0] + IN_FLIGHT:
                 continue
         elif any(c == d.coa and e <= d.time < e + IN_FLIGHT
                  for _k, c, _s, e in ctx.held_before(node=node, hoa=hoa)):
