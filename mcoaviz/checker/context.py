@@ -432,6 +432,15 @@ class HistoryContext:
         return tuple(done)
 
     @cached_property
+    def regular_pairs(self) -> frozenset[tuple[str, str]]:
+        """(node, HoA) pairs that held a regular (BID-less) binding at some time."""
+        folded = self._folded_intervals()
+        if folded is not None:
+            return folded.regular_pairs
+        return frozenset((key.node, key.hoa) for key, _coa, _start, _end in self.binding_intervals
+                         if key.bid is None)
+
+    @cached_property
     def data_run_ends(self) -> dict[tuple[object, ...], ev.DataWithoutBindingEnded]:
         """The end of each run of unbound data, by (key, CoA, via, direction, first time, first
         frame): the ``DataWithoutBinding`` that started it has the same values."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from array import array
 
+from mcoaviz.checker.spill import FloatLog
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -32,7 +33,8 @@ class BindingIntervals:
     """The binding intervals, folded in processing order exactly as ``HistoryContext`` builds
     them from the events: a start opens (key, CoA) unless it is open already, an end closes it."""
 
-    __slots__ = ("_done", "_ends", "_first_frame", "_opened", "_pre_existing")
+    __slots__ = ("_coa_list", "_coas", "_done", "_ends", "_first_frame", "_key_list", "_keys", "_opened",
+                 "_pre_existing", "_regular")
 
     def __init__(self, *, first_frames: bool = True) -> None:
         # the first frame of each (HoA, CoA): no rule reads it today (``first_started_frame``)
@@ -40,7 +42,15 @@ class BindingIntervals:
         # checker folds it only when asked; None: not folded
         self._first_frame: dict[tuple[str, str], int] | None = {} if first_frames else None
         self._opened: dict[tuple[BindingKey, str], float] = {}
-        self._done: list[Interval] = []
+        # the closed intervals, in the order they ended, as 4 floats each (key's number, CoA's
+        # number, start, end) in a log that goes to a temporary file: they are read only at the
+        # end, and grow with the capture's length (the open ones stay in ``_opened``)
+        self._done = FloatLog(4, "ended binding intervals")
+        self._keys: dict[BindingKey, int] = {}  # the numbers of the keys and CoAs that ended (O(keys))
+        self._key_list: list[BindingKey] = []
+        self._coas: dict[str, int] = {}
+        self._coa_list: list[str] = []
+        self._regular: set[tuple[str, str]] = set()  # (node, HoA) that ever held a regular binding
         self._pre_existing: set[tuple[BindingKey, str, float]] = set()
         # (node, HoA) -> its binding ends (``ends_of``: a rule reads their time and reason), as
         # 9 bytes an end (time, reason's number), not the event (~0.5 KB with its ``why``)
@@ -58,6 +68,8 @@ class BindingIntervals:
         if isinstance(e, ev.BindingStarted):
             key, coa = e.key, e.coa
             self._opened.setdefault((key, coa), e.time)
+            if key.bid is None:
+                self._regular.add((key.node, key.hoa))
             first = self._first_frame
             if first is not None:
                 for c in (coa, e.claimed_coa):
@@ -76,13 +88,35 @@ class BindingIntervals:
             ends[1].append(END_REASONS.index(e.reason))
             start = self._opened.pop((key, e.coa), None)
             if start is not None:
-                self._done.append((key, e.coa, start, e.time))
+                self._done.append(self._number(key), self._coa_number(e.coa), start, e.time)
+
+    def _number(self, key: BindingKey) -> int:
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = len(self._key_list)
+            self._key_list.append(key)
+        return found
+
+    def _coa_number(self, coa: str) -> int:
+        found = self._coas.get(coa)
+        if found is None:
+            found = self._coas[coa] = len(self._coa_list)
+            self._coa_list.append(coa)
+        return found
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
         """(key, CoA, start, end) of every binding; end = inf while held (closed ones first, in
         the order they ended; then the open ones in the order they started)."""
-        return (*self._done, *((key, coa, start, math.inf) for (key, coa), start in self._opened.items()))
+        keys, coas = self._key_list, self._coa_list
+        done = [(keys[int(rows[i])], coas[int(rows[i + 1])], rows[i + 2], rows[i + 3])
+                for rows in self._done.chunks() for i in range(0, len(rows), 4)]
+        return (*done, *((key, coa, start, math.inf) for (key, coa), start in self._opened.items()))
+
+    @property
+    def regular_pairs(self) -> frozenset[tuple[str, str]]:
+        """(node, HoA) pairs that held a regular (BID-less) binding at some time."""
+        return frozenset(self._regular)
 
     @property
     def first_started_frame(self) -> dict[tuple[str, str], int]:

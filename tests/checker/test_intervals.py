@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcoaviz.checker import Checker
+from mcoaviz.checker import Checker, spill
 from mcoaviz.checker.context import CheckerConfig, HistoryContext, UndeclaredRead
 from mcoaviz.checker.intervals import BindingIntervals
 from mcoaviz.checker.registry import ENDED, INTERVALS, STARTED, kinds_read
@@ -39,6 +39,7 @@ def answers(ctx: HistoryContext, first_frames: bool = True) -> dict[str, object]
         "intervals": rows,
         "first_started_frame": dict(ctx.first_started_frame) if first_frames else None,
         "pre_existing": ctx.pre_existing_intervals,
+        "regular_pairs": ctx.regular_pairs,
         "ends_of": {pair: ctx.ends_of(*pair) for pair in pairs},
         "held_before": {pair: ctx.held_before(node=pair[0], hoa=pair[1]) for pair in pairs},
         "held_since": {pair: ctx.held_since(node=pair[0], hoa=pair[1]) for pair in pairs},
@@ -53,7 +54,8 @@ def answers(ctx: HistoryContext, first_frames: bool = True) -> dict[str, object]
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
-def test_folded_intervals_answer_as_the_events_do(path: Path) -> None:
+def test_folded_intervals_answer_as_the_events_do(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BUFFERED", 2)  # the closed intervals go to the fold's file at once
     batch = finished(path, "all")  # the batch checker: helpers built from the events
     streaming = finished(path, "read")  # the streaming checker: folded, no binding event kept
     assert batch.checker is not None and streaming.checker is not None

@@ -15,7 +15,7 @@ from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
 from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
-from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, answer_packets, bid_list, seq_before, shared
+from mcoaviz.checker.rules._common import VALID_BID_LENGTHS, answer_packets, bid_list, seq_before
 from mcoaviz.checker.spill import FloatLog
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -250,7 +250,7 @@ class ConflictNotReported:
         self.accepted.append(number, p.ba_frame, p.time, p.bu_time, status * 2 + (p.dialect == DRAFT05))
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
-        ever = shared(ctx, _regular_pairs)
+        ever = ctx.regular_pairs
         if not ever:  # no node ever held a regular binding
             return []
         which = {n: pair for pair, n in self.pairs.items() if pair in ever}
@@ -276,12 +276,6 @@ class ConflictNotReported:
 
 # fed the outcomes; ``held_at`` at the end reads the binding events (still kept)
 conflict_not_reported = PerKey(ConflictNotReported, ev.BindingUpdateProcessed, name="conflict_not_reported")
-
-
-def _regular_pairs(ctx: HistoryContext) -> frozenset[tuple[str, str]]:
-    """(node, HoA) pairs that held a regular (BID-less) binding at some time."""
-    return frozenset((key.node, key.hoa) for key, _coa, _start, _end in ctx.binding_intervals
-                     if key.bid is None)
 
 
 class CoaMissingForUnknownBid:
