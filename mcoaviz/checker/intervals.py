@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from array import array
 
-from mcoaviz.checker.spill import FloatLog
+from mcoaviz.checker.spill import TextLog
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
 
@@ -29,12 +29,16 @@ class IntervalsRead:
     binding intervals through the context's helpers rather than the binding events themselves."""
 
 
+def _interval(line: str) -> Interval:
+    node, hoa, bid, coa, start, end = line.split("\t")
+    return BindingKey(node, hoa, int(bid) if bid else None), coa, float(start), float(end)
+
+
 class BindingIntervals:
     """The binding intervals, folded in processing order exactly as ``HistoryContext`` builds
     them from the events: a start opens (key, CoA) unless it is open already, an end closes it."""
 
-    __slots__ = ("_coa_list", "_coas", "_done", "_ends", "_first_frame", "_key_list", "_keys", "_opened",
-                 "_pre_existing", "_regular")
+    __slots__ = ("_done", "_ends", "_first_frame", "_opened", "_pre_existing", "_regular")
 
     def __init__(self, *, first_frames: bool = True) -> None:
         # the first frame of each (HoA, CoA): no rule reads it today (``first_started_frame``)
@@ -42,14 +46,11 @@ class BindingIntervals:
         # checker folds it only when asked; None: not folded
         self._first_frame: dict[tuple[str, str], int] | None = {} if first_frames else None
         self._opened: dict[tuple[BindingKey, str], float] = {}
-        # the closed intervals, in the order they ended, as 4 floats each (key's number, CoA's
-        # number, start, end) in a log that goes to a temporary file: they are read only at the
-        # end, and grow with the capture's length (the open ones stay in ``_opened``)
-        self._done = FloatLog(4, "ended binding intervals")
-        self._keys: dict[BindingKey, int] = {}  # the numbers of the keys and CoAs that ended (O(keys))
-        self._key_list: list[BindingKey] = []
-        self._coas: dict[str, int] = {}
-        self._coa_list: list[str] = []
+        # the closed intervals, in the order they ended, as text lines (node, HoA, BID, CoA,
+        # start, end; floats by repr, exact) in a log that goes to a temporary file: they are
+        # read only at the end, and grow with the capture's length (the open ones stay in
+        # ``_opened``)
+        self._done = TextLog("ended binding intervals")
         self._regular: set[tuple[str, str]] = set()  # (node, HoA) that ever held a regular binding
         self._pre_existing: set[tuple[BindingKey, str, float]] = set()
         # (node, HoA) -> its binding ends (``ends_of``: a rule reads their time and reason), as
@@ -88,29 +89,14 @@ class BindingIntervals:
             ends[1].append(END_REASONS.index(e.reason))
             start = self._opened.pop((key, e.coa), None)
             if start is not None:
-                self._done.append(self._number(key), self._coa_number(e.coa), start, e.time)
-
-    def _number(self, key: BindingKey) -> int:
-        found = self._keys.get(key)
-        if found is None:
-            found = self._keys[key] = len(self._key_list)
-            self._key_list.append(key)
-        return found
-
-    def _coa_number(self, coa: str) -> int:
-        found = self._coas.get(coa)
-        if found is None:
-            found = self._coas[coa] = len(self._coa_list)
-            self._coa_list.append(coa)
-        return found
+                bid = "" if key.bid is None else key.bid
+                self._done.append(f"{key.node}\t{key.hoa}\t{bid}\t{e.coa}\t{start!r}\t{e.time!r}")
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
         """(key, CoA, start, end) of every binding; end = inf while held (closed ones first, in
         the order they ended; then the open ones in the order they started)."""
-        keys, coas = self._key_list, self._coa_list
-        done = [(keys[int(rows[i])], coas[int(rows[i + 1])], rows[i + 2], rows[i + 3])
-                for rows in self._done.chunks() for i in range(0, len(rows), 4)]
+        done = [_interval(line) for line in self._done.lines()]
         return (*done, *((key, coa, start, math.inf) for (key, coa), start in self._opened.items()))
 
     @property

@@ -66,4 +66,43 @@ class FloatLog:
             yield array("d", self._buffer)
 
 
-__all__ = ["FloatLog"]
+class TextLog:
+    """Lines of text (no newline inside) appended and read back in order, past a buffer of
+    BUFFERED lines in a temporary file: records with strings in them (addresses) that would
+    otherwise need a table of every string ever seen to be numbered."""
+
+    __slots__ = ("_buffer", "_file", "_what", "count")
+
+    def __init__(self, what: str) -> None:
+        self.count = 0
+        self._what = what
+        self._buffer: list[str] = []
+        self._file: IO[bytes] | None = None
+
+    def append(self, line: str) -> None:
+        buffer = self._buffer
+        buffer.append(line)
+        self.count += 1
+        if len(buffer) >= BUFFERED:
+            file = self._file
+            if file is None:
+                file = self._file = temporary_file("mcoaviz-log-", self._what)
+            file.seek(0, 2)
+            file.write(("\n".join(buffer) + "\n").encode())
+            buffer.clear()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def lines(self) -> Iterator[str]:
+        """The lines so far, in order (read back a block at a time)."""
+        file = self._file
+        if file is not None:
+            file.flush()
+            file.seek(0)
+            for raw in file:
+                yield raw[:-1].decode()
+        yield from list(self._buffer)
+
+
+__all__ = ["FloatLog", "TextLog"]

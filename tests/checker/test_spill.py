@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mcoaviz.checker import Checker, CheckerConfig, spill
-from mcoaviz.checker.spill import FloatLog
+from mcoaviz.checker.spill import FloatLog, TextLog
 from mcoaviz.engine.engine import BindingEngine
 from tests.checker import builders as b
 
@@ -35,6 +35,21 @@ def test_a_log_that_never_fills_its_buffer_makes_no_file() -> None:
     log = FloatLog(3, "test records")
     log.append(1.0, 2.0, 3.0)
     assert log._file is None and flat(log) == [1.0, 2.0, 3.0]
+
+
+def test_text_lines_come_back_in_order_across_the_file_and_the_buffer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BUFFERED", 3)
+    log = TextLog("test lines")
+    lines = [f"2001:db8::{i}\t{1e9 + i / 3!r}" for i in range(7)]
+    for line in lines[:5]:
+        log.append(line)
+    assert log._file is not None and log._buffer == lines[3:5]
+    assert list(log.lines()) == lines[:5]
+    for line in lines[5:]:
+        log.append(line)  # the 6th fills the buffer again: written after the first three
+    assert list(log.lines()) == lines and len(log) == 7
+    assert float(list(log.lines())[4].split("\t")[1]) == 1e9 + 4 / 3  # exact through repr
 
 
 def test_mcoa315_finds_the_same_with_its_accepted_bus_on_disk(monkeypatch: pytest.MonkeyPatch) -> None:
