@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
@@ -181,6 +182,16 @@ class FrameDialects(MutableMapping[int, Dialect]):
         return len(self._frames)
 
 
+def _interned(key: object) -> object:
+    """``key`` with its strings (addresses) interned (``sys.intern``): one copy each, however
+    many long-lived tables hold the address."""
+    if isinstance(key, str):
+        return sys.intern(key)
+    if isinstance(key, tuple):
+        return tuple(sys.intern(k) if isinstance(k, str) else k for k in key)
+    return key
+
+
 class Folds:
     """What some rules read of *every* signalling packet, folded as the packets arrive so the
     packets themselves need not be kept (O(addresses), not O(messages)): the option types the
@@ -219,6 +230,11 @@ class Folds:
 
     def _add(self, index: dict[K, frozenset[V]], key: K, value: V) -> None:
         found = index.get(key)
+        if found is None:
+            # a new key: its addresses interned, so the key shares them with the other folds
+            # and states instead of holding the packet's own copies (a CoA's text appears in
+            # several of them and outlives its bindings)
+            key = _interned(key)  # type: ignore[assignment]
         if found is None or value not in found:
             grown = frozenset((value,)) if found is None else found | {value}
             if len(self._sets) >= self.SHARED_LIMIT:

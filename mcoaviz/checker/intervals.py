@@ -13,6 +13,7 @@ test_intervals.py compares both on every sample).
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 
 from mcoaviz.checker.spill import TextLog
@@ -67,7 +68,7 @@ class BindingIntervals:
 
     def observe(self, e: object) -> None:
         if isinstance(e, ev.BindingStarted):
-            key, coa = e.key, e.coa
+            key, coa = e.key, sys.intern(e.coa)  # shared with the folds' and states' copies
             self._opened.setdefault((key, coa), e.time)
             if key.bid is None:
                 self._regular.add((key.node, key.hoa))

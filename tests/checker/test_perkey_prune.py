@@ -125,3 +125,20 @@ def test_mcoa316_keeps_no_start_times_of_keys_whose_starts_were_all_confirmed() 
     checker, _engine = streamed(packets, ("MCOA316",))
     (state,) = checker._states
     assert state.starts == {} and state.refused == []  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ one copy of each address
+
+def test_a_moved_coa_is_one_string_shared_by_the_folds_and_the_states() -> None:
+    # BID 1 moves from CoA 1 to CoA 2: the old CoA's text outlives its binding in MCOA324's
+    # state and in the folds; each packet brought its own copy, the checker keeps one
+    copies = ["".join(["2001:db8:c0a::", "1"]) for _ in range(3)]  # equal, three objects
+    coa1 = copies[0]
+    assert len(set(map(id, copies))) == 3
+    packets = b.number([b.bu(1, b.bid(1, copies[0]), src=copies[1]), b.ba(1, b.bid(1), dst=copies[2]),
+                        b.bu(2, b.bid(1, b.COA2), src=b.COA2), b.ba(2, b.bid(1), dst=b.COA2)])
+    checker, _engine = streamed(packets, ("MCOA324", "MCOA604"))
+    state = checker._states[0]
+    (moved,) = state.moved  # type: ignore[attr-defined]
+    held = [a for pair in checker._folds.visible for a in pair if a == coa1]  # BU's source, BA's destination
+    assert moved[2] == coa1 and len(held) == 2 and len({id(moved[2]), *map(id, held)}) == 1

@@ -8,6 +8,7 @@ cost is linear in the events (no scan over all bindings per packet).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 from dissector.codepoints import BAStatus, Dialect
@@ -260,8 +261,8 @@ class SameCoaUnderTwoBids:
                 self._unbind((key.node, key.hoa, old), key.bid)
             if key.bid is None or e.home:
                 return
-            coa_of[key] = e.coa
-            where = (key.node, key.hoa, e.coa)
+            coa = coa_of[key] = sys.intern(e.coa)  # one copy for the states and the fold
+            where = (key.node, key.hoa, coa)
             slot = self.by_coa.get(where, ())
             if key.bid not in slot:
                 slot = self.by_coa[where] = (*slot, key.bid)
@@ -460,15 +461,17 @@ class UseOfCoaAfterBidMoved:
     """
 
     def __init__(self) -> None:
-        # (node, HoA, old CoA) -> (BID, time of the move), until the CoA is registered again
+        # (node, HoA, old CoA) -> (BID, time of the move), until the CoA is registered again:
+        # O(CoAs moved away from), not O(messages), yet kept to the end (data from such a CoA
+        # may come at any later time, and each such run is a finding)
         self.moved: dict[tuple[str, str, str], tuple[int, float]] = {}
         self.found: list[Hit] = []
 
     def observe(self, e: ev.BindingReplaced | ev.BindingStarted | ev.DataWithoutBinding,
                 reader: EventReader) -> None:
         if isinstance(e, ev.BindingReplaced):
-            if e.key.bid is not None:
-                self.moved[(e.key.node, e.key.hoa, e.coa)] = (e.key.bid, e.time)
+            if e.key.bid is not None:  # the CoA interned: kept long after its bindings, shared
+                self.moved[(e.key.node, e.key.hoa, sys.intern(e.coa))] = (e.key.bid, e.time)
         elif isinstance(e, ev.BindingStarted):
             if self.moved:
                 self.moved.pop((e.key.node, e.key.hoa, e.coa), None)

@@ -6,6 +6,7 @@ classify it. Route-optimised data towards home agents is read from the HAO rows 
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left
 from collections import defaultdict
 from typing import Any
@@ -274,15 +275,15 @@ class _HeldOverTime:
             old = self.coa_of.get(key)
             if old is not None:
                 self._drop(key, old)
-            self.coa_of[key] = e.coa
+            coa = self.coa_of[key] = sys.intern(e.coa)  # one copy for the states and the fold
             if self.COAS:
-                found = self.holders.get(e.coa)
+                found = self.holders.get(coa)
                 if found is None:
-                    self.holders[e.coa] = key
+                    self.holders[coa] = key
                 elif isinstance(found, set):
                     found.add(key)
                 elif found != key:
-                    self.holders[e.coa] = {found, key}
+                    self.holders[coa] = {found, key}
             if self.PAIRS:
                 pair = (key.node, key.hoa)
                 self.per_pair[pair] = self.per_pair.get(pair, 0) + 1

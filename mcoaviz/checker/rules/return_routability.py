@@ -7,6 +7,7 @@ procedure, so MCOA501-505 apply to draft-05 captures only.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any
 
 from dissector.codepoints import Dialect
@@ -173,8 +174,8 @@ class BidAfterCotWithoutBid:
             return
         if e.kind != "BU":
             return
-        if e.src and e.hoa and e.src != e.hoa:
-            self.owners.setdefault(e.src, e.hoa)
+        if e.src and e.hoa and e.src != e.hoa and e.src not in self.owners:
+            self.owners[sys.intern(e.src)] = e.hoa  # interned: shared with the folds' copy
         if e.bids and e.peer is not None and e.peer in self.legacy_peers:
             self.later.append((e.frame, e.time, e.hoa, e.src, e.peer, e.bids[0]))
 
