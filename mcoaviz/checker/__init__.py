@@ -320,6 +320,8 @@ class Checker:
         reader = self._reader
         for prune in self._prunable:
             prune(horizon, reader)
+        if self._intervals is not None:
+            self._intervals.compact()
 
     def _feed_states(self, events: Sequence[object], packet: Packet | None) -> None:
         """Feed each event to the per-key states of the rules that read its kind, in order

@@ -55,8 +55,9 @@ class BindingIntervals:
         self._regular: set[tuple[str, str]] = set()  # (node, HoA) that ever held a regular binding
         self._pre_existing: set[tuple[BindingKey, str, float]] = set()
         # (node, HoA) -> its binding ends (``ends_of``: a rule reads their time and reason), as
-        # 9 bytes an end (time, reason's number), not the event (~0.5 KB with its ``why``)
-        self._ends: dict[tuple[str, str], tuple[array[float], bytearray]] = {}
+        # 16 bytes an end (time, reason's number) in one array, not the event (~0.5 KB with
+        # its ``why``)
+        self._ends: dict[tuple[str, str], array[float]] = {}
 
     @classmethod
     def of(cls, events: object) -> BindingIntervals:
@@ -85,13 +86,16 @@ class BindingIntervals:
             pair = (key.node, key.hoa)
             ends = self._ends.get(pair)
             if ends is None:
-                ends = self._ends[pair] = (array("d"), bytearray())
-            ends[0].append(e.time)
-            ends[1].append(END_REASONS.index(e.reason))
+                ends = self._ends[pair] = array("d")
+            ends.extend((e.time, END_REASONS.index(e.reason)))
             start = self._opened.pop((key, e.coa), None)
             if start is not None:
                 bid = "" if key.bid is None else key.bid
                 self._done.append(f"{key.node}\t{key.hoa}\t{bid}\t{e.coa}\t{start!r}\t{e.time!r}")
+
+    def compact(self) -> None:
+        """The open bindings' table copied, sized for the bindings held now (see ``prune``)."""
+        self._opened = dict(self._opened)
 
     @property
     def intervals(self) -> tuple[Interval, ...]:
@@ -120,7 +124,7 @@ class BindingIntervals:
         ends = self._ends.get((node, hoa))
         if ends is None:
             return []
-        return [(t, END_REASONS[r]) for t, r in zip(*ends, strict=True)]
+        return [(ends[i], END_REASONS[int(ends[i + 1])]) for i in range(0, len(ends), 2)]
 
     @property
     def ends(self) -> dict[tuple[str, str], list[End]]:

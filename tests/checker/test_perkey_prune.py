@@ -6,6 +6,7 @@ form (``builders.check`` runs both and compares)."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 from dissector.records import Packet
 from mcoaviz.checker import PRUNE_EVERY, Checker, CheckerConfig
@@ -15,6 +16,7 @@ from mcoaviz.checker.rules.data_plane import BU_ERROR_WAIT
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.events import EVIDENCE_MARGIN
+from mcoaviz.engine.keys import BindingKey
 from tests.checker import builders as b
 
 LATER = EVIDENCE_MARGIN + 2 * PRUNE_EVERY + 10  # far enough for a prune to pass an event by
@@ -86,6 +88,24 @@ def test_mcoa1002_drops_removals_without_ike_at_once_past_the_horizon() -> None:
     assert codes(checker.finish(engine)) == []
 
 
+def test_mcoa1002_finds_a_coa_removed_again_after_its_first_removal_was_dropped() -> None:
+    # CoA 1 removed at t=1005 with no IKE message from it: dropped at the next prune. Later the
+    # MN runs IKE from CoA 1 again, re-registers it and removes it without K: that removal is
+    # found, whatever became of the first
+    later = 1005.0 + LATER
+    packets = _removal(at(b.esp(src=b.COA2), later),  # a prune passes the first removal here
+                       at(b.ike(b.IKE_AUTH, src=b.COA1), later + 1),
+                       at(b.bu(3, b.bid(1, b.COA1)), later + 2), at(b.ba(3, b.bid(1)), later + 3),
+                       at(b.bu(4, b.bid(1), lifetime=0), later + 4), at(b.ba(4, b.bid(1)), later + 5),
+                       at(b.esp(src=b.COA2), later + 6))
+    packets[0] = at(b.ike(b.IKE_SA_INIT, rspi=0, src=b.COA2), 1001.0)  # IKE first from CoA 2
+    packets = b.number(packets)
+    assert b.hits(b.check(*packets), "MCOA1002") == [11]
+    checker, engine = streamed(packets, ("MCOA1002",))
+    (state,) = checker._states
+    assert [r[1] for r in (*state.candidates, *state.removed)] == [11]  # type: ignore[attr-defined]
+
+
 # ------------------------------------------------------------------ MCOA621
 
 def _bu_be(t: float, *, gap: float) -> list[Packet]:
@@ -142,3 +162,27 @@ def test_a_moved_coa_is_one_string_shared_by_the_folds_and_the_states() -> None:
     (moved,) = state.moved  # type: ignore[attr-defined]
     held = [a for pair in checker._folds.visible for a in pair if a == coa1]  # BU's source, BA's destination
     assert moved[2] == coa1 and len(held) == 2 and len({id(moved[2]), *map(id, held)}) == 1
+
+
+# ------------------------------------------------------------------ live-binding tables
+
+def test_live_binding_tables_are_resized_to_the_bindings_held_at_each_prune() -> None:
+    # 40 keys bound, then 3 000 moves among them: deletions and insertions leave the hash tables
+    # larger than 40 entries need; the prune's copy has the same contents at the size they need
+    states = {code: BY_CODE[code].check.make() for code in ("MCOA320", "MCOA604")}  # type: ignore[attr-defined]
+    reader = StreamReader(CheckerConfig(), {}, {}, {})
+    keys = [BindingKey(b.HA, f"2001:db8:5::{i}", 1) for i in range(40)]
+    for n in range(3040):
+        event = ev.BindingStarted(float(n), n + 1, keys[n % 40], "home-agent", f"2001:db8:c::{n}", 400,
+                                  400.0 + n, False, True, False)
+        for state in states.values():
+            state.observe(event, reader)
+    tables = (("MCOA320", "by_coa"), ("MCOA320", "coa_of"), ("MCOA604", "holders"))
+    before = {t: dict(getattr(states[t[0]], t[1])) for t in tables}
+    grown = {t: sys.getsizeof(getattr(states[t[0]], t[1])) for t in tables}
+    for state in states.values():
+        state.prune(0.0, reader)
+    for t in tables:
+        table = getattr(states[t[0]], t[1])
+        assert table == before[t] and len(table) == 40, t
+        assert sys.getsizeof(table) < grown[t], t

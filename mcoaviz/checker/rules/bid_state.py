@@ -16,7 +16,7 @@ from dissector.records import BindingIdentifier, Packet
 from mcoaviz.checker.answers import AnswerReader, PerAnswer
 from mcoaviz.checker.context import HistoryContext
 from mcoaviz.checker.finding import Hit
-from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey
+from mcoaviz.checker.perkey import BU_SIGHTINGS, EventReader, PerKey, StreamReader
 from mcoaviz.checker.rules._common import answer_packets
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.keys import BindingKey
@@ -280,6 +280,12 @@ class SameCoaUnderTwoBids:
                 self.by_coa[where] = rest
             else:  # a CoA given up: forgotten
                 del self.by_coa[where]
+
+    def prune(self, horizon: float, reader: StreamReader) -> None:
+        """Nothing to drop (the tables hold the live bindings only); copied so that their hash
+        tables stay sized for the live bindings (deletions and insertions would otherwise
+        double them once: ~0.5 MiB at 9 000 bindings)."""
+        self.by_coa, self.coa_of = dict(self.by_coa), dict(self.coa_of)
 
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         return self.found + self._settled()

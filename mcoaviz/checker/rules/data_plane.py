@@ -295,6 +295,10 @@ class _HeldOverTime:
     def _judge(self, started: ev.BindingStarted, limit: int) -> None:
         raise NotImplementedError
 
+    def prune(self, horizon: float, reader: StreamReader) -> None:
+        """Nothing to drop (live bindings only): the tables copied to stay sized for them."""
+        self.coa_of, self.holders, self.per_pair = dict(self.coa_of), dict(self.holders), dict(self.per_pair)
+
     def hits(self, ctx: HistoryContext) -> list[Hit]:
         return list(self.hits_so_far)
 
