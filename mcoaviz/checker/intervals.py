@@ -25,6 +25,7 @@ End = tuple[float, str]  # a binding end: (time, reason: BindingEnded.reason)
 END_REASONS = ("", *(c.REASON for c in (ev.BindingReplaced, ev.BindingOverwritten, ev.BindingDeregistered,
                                          ev.BindingExpired)))
 
+
 class IntervalsRead:
     """Not an event: the pseudo-kind a rule declares (``registry.INTERVALS``) when it reads the
     binding intervals through the context's helpers rather than the binding events themselves."""
