@@ -28,7 +28,7 @@ ROW_ENCODER = json.JSONEncoder(ensure_ascii=True, check_circular=False)
 BLOCK = 1 << 20  # bytes read at once when the rows are read back
 
 
-def _spool_error(exc: OSError, what: str = "message rows") -> SpoolError:
+def spool_error(exc: OSError, what: str = "message rows") -> SpoolError:
     return SpoolError(f"cannot keep {what} in a temporary file in {tempfile.gettempdir()} "
                       f"({exc.strerror or exc}); set TMPDIR to a directory with room")
 
@@ -39,7 +39,7 @@ def temporary_file(prefix: str, what: str) -> IO[bytes]:
     try:
         return tempfile.TemporaryFile(prefix=prefix)
     except OSError as exc:
-        raise _spool_error(exc, what) from exc
+        raise spool_error(exc, what) from exc
 
 
 class _Rows(Sequence[dict[str, Any]]):
@@ -104,7 +104,7 @@ class RowSpool(_Rows, MessageSpool):
                 self._file.write(b"".join(self._pending))
                 self._file.flush()
             except OSError as exc:
-                raise _spool_error(exc) from exc
+                raise spool_error(exc) from exc
             self._pending.clear()
             self._pending_bytes = 0
 

@@ -186,9 +186,9 @@ class _ValueSpool:
                 self._file.seek(0, 2)
                 self._file.write(marshal.dumps(self._pending))
             except OSError as exc:
-                from mcoaviz.rowspool import _spool_error
+                from mcoaviz.rowspool import spool_error
 
-                raise _spool_error(exc, "latency rows") from exc
+                raise spool_error(exc, "latency rows") from exc
             self._pending = []
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:

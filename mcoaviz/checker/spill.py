@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Iterator
 from typing import IO
 
-from mcoaviz.rowspool import temporary_file
+from mcoaviz.rowspool import spool_error, temporary_file
 
 BUFFERED = 1024  # records held in memory before they go to the file
 READ = 1 << 16  # records read back at once
@@ -40,8 +40,11 @@ class FloatLog:
             file = self._file
             if file is None:
                 file = self._file = temporary_file("mcoaviz-log-", self._what)
-            file.seek(0, 2)  # after the records, wherever a reader left the position
-            buffer.tofile(file)
+            try:
+                file.seek(0, 2)  # after the records, wherever a reader left the position
+                buffer.tofile(file)
+            except OSError as exc:  # a full TMPDIR: the same one-line message as the rows' spool
+                raise spool_error(exc, self._what) from exc
             self._buffer = array("d")
 
     def __len__(self) -> int:
@@ -87,8 +90,11 @@ class TextLog:
             file = self._file
             if file is None:
                 file = self._file = temporary_file("mcoaviz-log-", self._what)
-            file.seek(0, 2)
-            file.write(("\n".join(buffer) + "\n").encode())
+            try:
+                file.seek(0, 2)
+                file.write(("\n".join(buffer) + "\n").encode())
+            except OSError as exc:
+                raise spool_error(exc, self._what) from exc
             buffer.clear()
 
     def __len__(self) -> int:

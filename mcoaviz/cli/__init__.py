@@ -115,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as exc:  # stdout on a full disk or a failing device (`> /dev/full`)
         _silence_stdout()
+        from mcoaviz.engine.scratch import SpoolError
+
+        if isinstance(exc, SpoolError):  # a temporary file of the analysis (TMPDIR full)
+            print(f"mcoaviz {args.command}: {exc}", file=sys.stderr)
+            return 2
         print(f"mcoaviz {args.command}: error: cannot write the output: {exc.strerror or exc}",
               file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from dissector.capture import CaptureParser, record_to_frame
 from dissector.records import Frame
+from mcoaviz.engine.scratch import SpoolError
 from mcoaviz.livecapture import LiveCapture
 from mcoaviz.sources import CaptureSourceError, open_capture
 from mcoaviz.tui.session import BATCH_FRAMES, Session
@@ -74,7 +75,7 @@ def _ingest_file(session: Session, path: str, stop: threading.Event | None = Non
                 session.error = f"cannot read {path}: {session.final.unreadable}"
         if source.seekable_file and not session.error:
             session.keep_message_frames(_frames_of(path, session.message_frame_numbers()))
-    except CaptureSourceError as exc:
+    except (CaptureSourceError, SpoolError) as exc:  # (SpoolError: a full TMPDIR)
         session.error = str(exc)
         session.done = True
 

@@ -66,3 +66,30 @@ def test_mcoa315_finds_the_same_with_its_accepted_bus_on_disk(monkeypatch: pytes
         checker.observe(p, engine.feed(p))
     (state,) = checker._states
     assert state.accepted._file is not None and len(state.accepted) == 7  # type: ignore[attr-defined]
+
+
+class _FullDisk:
+    """A temporary file on a full disk: every write fails as the kernel says."""
+
+    def seek(self, *args: object) -> int:
+        return 0
+
+    def write(self, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("make", [lambda: FloatLog(2, "test records"), lambda: TextLog("test lines")])
+def test_a_full_temporary_directory_is_a_spool_error_naming_what_was_kept(
+        make: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcoaviz.engine.scratch import SpoolError
+
+    monkeypatch.setattr(spill, "BUFFERED", 2)
+    monkeypatch.setattr(spill, "temporary_file", lambda prefix, what: _FullDisk())
+    log = make()  # type: ignore[operator]
+    append = (lambda: log.append(1.0, 2.0)) if isinstance(log, FloatLog) else (lambda: log.append("x"))
+    append()
+    with pytest.raises(SpoolError) as caught:
+        append()
+    message = str(caught.value)
+    assert "No space left on device" in message and "TMPDIR" in message
+    assert ("test records" if isinstance(log, FloatLog) else "test lines") in message

@@ -123,3 +123,21 @@ def test_commands_keep_only_the_history_they_read(
     args = [str(tmp_path / "o.json") if a == "OUT" else a for a in extra]
     assert main([command, str(capture), *args]) in (0, 1)
     assert seen == [history]
+
+
+def test_a_spool_error_outside_the_analysis_loader_is_its_own_message_not_an_output_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # any command: the top-level handler tells a temporary file's failure from stdout's
+    from mcoaviz.cli import export as export_command
+    from mcoaviz.engine.scratch import SpoolError
+
+    def failing(args: object) -> int:
+        raise SpoolError("cannot keep test rows in a temporary file (No space left on device); "
+                         "set TMPDIR to a directory with room")
+
+    monkeypatch.setattr(export_command, "run", failing)
+    assert main(["export", str(write_capture(tmp_path / "c.pcapng"))]) == 2
+    err = capsys.readouterr().err
+    assert err == ("mcoaviz export: cannot keep test rows in a temporary file (No space left on "
+                   "device); set TMPDIR to a directory with room\n")

@@ -46,3 +46,17 @@ def test_live_chunks_give_the_same_analysis_as_the_file() -> None:
     for table in ("messages", "bindings", "bul", "traffic", "traffic_bins", "findings"):
         assert getattr(live.final, table) == getattr(offline.final, table), table
     assert live.frames == offline.frames == 1265
+
+
+def test_a_full_temporary_directory_ends_the_file_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcoaviz.engine.scratch import SpoolError
+
+    def full(self: Session, records: object) -> None:
+        raise SpoolError("cannot keep test rows in a temporary file (No space left on device); "
+                         "set TMPDIR to a directory with room")
+
+    monkeypatch.setattr(Session, "feed_records", full)
+    session = Session(name=str(STORM))
+    ingest_file(session, str(STORM))  # no exception out of the ingest thread
+    assert session.done
+    assert session.error is not None and "TMPDIR" in session.error
