@@ -325,7 +325,26 @@ class BindingEngine:
             check = self._due(latest)
         if table.spills != self._target_spills:
             self._prune_targets()
+        if table.sweep(latest):  # (between batches: no cell is being counted into)
+            self._drop_moved_cells()
         return self._keep(events)
+
+    def _drop_moved_cells(self) -> None:
+        """After the traffic table moved idle keys out of memory: every target holding one of
+        their cells (its totals list emptied) looks its key up again on its next row (``cell``
+        then gives a key that came back a new cell); the shared targets of those keys go."""
+        for target in self._flows.values():
+            cell = target.cell
+            if cell is not None and not cell[0]:
+                target.keys = target.cell = None
+        kept = {}
+        for shared, target in self._targets.items():
+            cell = target.cell
+            if cell is not None and not cell[0]:
+                target.keys = target.cell = None
+            else:
+                kept[shared] = target
+        self._targets = kept
 
     def _prune_targets(self) -> None:
         """After a spill of the traffic table: forget the targets whose key had no data since the
