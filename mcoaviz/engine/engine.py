@@ -10,6 +10,7 @@ packets. Interpretations taken are listed in docs/engine.md.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -330,21 +331,21 @@ class BindingEngine:
         return self._keep(events)
 
     def _drop_moved_cells(self) -> None:
-        """After the traffic table moved idle keys out of memory: every target holding one of
-        their cells (its totals list emptied) looks its key up again on its next row (``cell``
-        then gives a key that came back a new cell); the shared targets of those keys go."""
-        for target in self._flows.values():
+        """After the traffic table moved idle keys out of memory: the located flows and the
+        shared targets of those keys go (their cells' totals lists are emptied), so both follow
+        the keys with recent data. A flow that comes back is located again and gets a new
+        target, whose first row asks the table for its key's cell (a new one): only memory and
+        a ``locate`` change."""
+        gone = set()
+        for target in itertools.chain(self._flows.values(), self._targets.values()):
             cell = target.cell
             if cell is not None and not cell[0]:
-                target.keys = target.cell = None
-        kept = {}
-        for shared, target in self._targets.items():
-            cell = target.cell
-            if cell is not None and not cell[0]:
-                target.keys = target.cell = None
-            else:
-                kept[shared] = target
-        self._targets = kept
+                target.keys = target.cell = None  # (for a holder outside these dicts too)
+                gone.add(id(target))
+        if gone:
+            self._flows = {flow: target for flow, target in self._flows.items() if id(target) not in gone}
+            self._targets = {shared: target for shared, target in self._targets.items()
+                             if id(target) not in gone}
 
     def _prune_targets(self) -> None:
         """After a spill of the traffic table: forget the targets whose key had no data since the

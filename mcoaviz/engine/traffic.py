@@ -83,7 +83,8 @@ class TrafficTable:
     then follows the keys with recent data, not the capture's duration."""
 
     def __init__(self, spill: ScratchFile | None = None) -> None:
-        self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
+        # [packets, bytes, first, last, id]: id of the key's bins on file (-1: none yet)
+        self.totals: dict[TrafficKey, list[Any]] = {}
         self.series: dict[TrafficKey, array[int]] = {}  # key -> start, packets, bytes, start, ...
         self.unattributed_packets = 0
         self.width = 1  # seconds per bin
@@ -99,9 +100,7 @@ class TrafficTable:
         self._held = 0  # bins in memory, counted as they are made (exact after each spill)
         self._file: IO[bytes] | None = None
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
-        # ids of the keys in memory with bins on file (a key's ids on file are in its key records)
-        self._ids: dict[TrafficKey, int] = {}
-        self._next_id = 0
+        self._next_id = 0  # the next id of a key's bins on file (its totals' last slot)
         # idle keys' totals on file (``sweep``); None until the first sweep that moves a key
         self._keys: KeyRuns | None = None
         self._next_sweep = float("-inf")
@@ -123,7 +122,7 @@ class TrafficTable:
         place), so a caller may hold them and ``add_to`` without looking the key up again."""
         total = self.totals.get(key)
         if total is None:
-            total = self.totals[key] = [0, 0, float("inf"), float("-inf")]
+            total = self.totals[key] = [0, 0, float("inf"), float("-inf"), -1]
             if second >= self._limit or self._first_second is None or second < self._first_second:
                 # (``_limit`` is 0 until the first row, so the first row always comes here)
                 self._widen(second)  # before the first bin: the new series starts at a bin start
@@ -222,7 +221,7 @@ class TrafficTable:
 
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """The totals rows in row order, made one at a time."""
-        for key, (packets, nbytes, first, last) in self._totals():
+        for key, (packets, nbytes, first, last, *_) in self._totals():
             row = dict(zip(KEY_FIELDS, key, strict=True))
             row.update(packets=packets, bytes=nbytes, first=first, last=last)
             yield row
@@ -317,7 +316,7 @@ class TrafficTable:
         else:  # idle keys on file: the keys in row order come from the merge (kept for the bins)
             keys, heads, rows = [], [], self._totals()
             head_of = _KeyHeads(encode)
-        for at, (key, (packets, nbytes, first, last)) in enumerate(rows):
+        for at, (key, (packets, nbytes, first, last, *_)) in enumerate(rows):
             if self._keys is not None:
                 keys.append(key)
                 heads.append(head_of(key))
@@ -351,7 +350,7 @@ class TrafficTable:
         return sum(1 for _ in self._totals())
 
     def _totals(self) -> Iterator[tuple[TrafficKey, list[Any]]]:
-        """(key, [packets, bytes, first, last]) of every key in row order: the keys in memory,
+        """(key, [packets, bytes, first, last, ...]) of every key in row order: the keys in memory,
         merged with the idle keys' runs on file (a key in several places summed)."""
         if self._keys is None:
             totals = self.totals
@@ -364,9 +363,9 @@ class TrafficTable:
     def _merged_keys(self) -> Iterator[tuple[TrafficKey, list[Any], list[int]]]:
         runs = self._keys
         assert runs is not None
-        totals, ids = self.totals, self._ids
+        totals = self.totals
         sources: list[Iterable[KeyRecord]] = [runs.read(run) for run in range(len(runs.runs))]
-        sources.append((key, *totals[key], ids.get(key, -1)) for key in self._ordered())
+        sources.append((key, *totals[key]) for key in self._ordered())
         return merged(sources, _key_order)
 
     def _all_ordered(self) -> list[TrafficKey]:
@@ -381,8 +380,9 @@ class TrafficTable:
     def _id_keys(self) -> list[TrafficKey]:
         """The key of each id in the spilled bins: the keys in memory and the key records."""
         keys: list[Any] = [None] * self._next_id
-        for key, ident in self._ids.items():
-            keys[ident] = key
+        for key, total in self.totals.items():
+            if total[4] >= 0:
+                keys[total[4]] = key
         runs = self._keys
         if runs is not None:
             for run in range(len(runs.runs)):
@@ -480,11 +480,10 @@ class TrafficTable:
         if not idle:
             return 0
         self._write_bins([(key, series[key], len(series[key])) for key in idle])  # (ids given)
-        ids = self._ids
         records: list[KeyRecord] = []
         for key in idle:
             total = totals.pop(key)
-            records.append((key, total[0], total[1], total[2], total[3], ids.pop(key)))
+            records.append((key, total[0], total[1], total[2], total[3], total[4]))
             total.clear()  # (a cell still held is seen to be gone)
             del series[key]
         if self._keys is None:
@@ -493,18 +492,21 @@ class TrafficTable:
         self.evicted += len(idle)
         self._held = sum(map(len, series.values())) // 3
         self._order_cache = self._heads_cache = None  # (fewer keys: a count no longer tells)
+        # a dict keeps the size of its largest moment: copies sized for the keys held now
+        self.totals, self.series = dict(totals), dict(series)
         return len(idle)
 
     def _write_bins(self, cuts: list[tuple[TrafficKey, array[int], int]]) -> None:
         """Write the first ``cut`` ints of each (key, series, cut) as one chunk sorted by (start,
         row order), and drop them from the series; a key gets its id on its first bins written."""
         cuts.sort(key=lambda item: _key_order(item[0]))
-        ids = self._ids
+        totals = self.totals
         buckets: dict[int, array[int]] = {}
         for key, series, cut in cuts:
-            ident = ids.get(key)
-            if ident is None:
-                ident = ids[key] = self._next_id
+            total = totals[key]
+            ident = total[4]
+            if ident < 0:
+                ident = total[4] = self._next_id
                 self._next_id += 1
             for at in range(0, cut, 3):
                 start = series[at]

@@ -206,12 +206,17 @@ def test_feed_traffic_counts_a_flow_whose_key_left_memory_into_its_key_again(
         engine.feed(ba(0.1, seq=1, lifetime=1000, bids=(bid(1), bid(2))))
         engine.feed_traffic([to_mn(1.0, COA1), to_mn(1.5, COA2)])
         engine.feed_traffic([to_mn(float(t), COA2) for t in range(2, 40)])  # COA1 idle from 1.0 on
+        held.append(({target.coa for target in engine._targets.values()},
+                     {target.coa for target in engine._flows.values()}))
         engine.feed_traffic([to_mn(41.0, COA1), to_mn(42.0, COA1)])  # the idle flow again
         engine.finish(50.0)
         return engine
 
+    held: list[tuple[set[str], set[str]]] = []
     plain, swept = fed(False), fed(True)
-    assert swept.traffic_table.evicted >= 1
+    # without / with the sweep: COA1's located flow and target went with its key
+    assert held == [({COA1, COA2}, {COA1, COA2}), ({COA2}, {COA2})]
+    assert swept.traffic_table.evicted == 1
     assert swept.traffic() == plain.traffic()
     to_coa1 = [row for row in swept.traffic() if row["coa"] == COA1]
     assert [(row["packets"], row["first"], row["bid"]) for row in to_coa1] == [(3, 1.0, 1)]
