@@ -105,7 +105,7 @@ class TrafficTable:
         self._keys: KeyRuns | None = None
         self._next_sweep = float("-inf")
         self.evicted = 0  # keys moved to the file so far (a key that came back counts again)
-        self._all_cache: tuple[tuple[int, ...], list[TrafficKey]] | None = None
+        self._all_cache: tuple[tuple[int, ...], list[TrafficKey], list[TrafficKey]] | None = None
         self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
         self.spill_horizon = 0
         # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
@@ -308,19 +308,12 @@ class TrafficTable:
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
-        if self._keys is None:
-            totals = self.totals
-            keys = self._ordered()
-            rows: Iterable[tuple[TrafficKey, list[Any]]] = ((key, totals[key]) for key in keys)
-            heads = self._heads(keys, encode)
-        else:  # idle keys on file: the keys in row order come from the merge (kept for the bins)
-            keys, heads, rows = [], [], self._totals()
-            head_of = _KeyHeads(encode)
-        for at, (key, (packets, nbytes, first, last, *_)) in enumerate(rows):
-            if self._keys is not None:
-                keys.append(key)
-                heads.append(head_of(key))
-            head = heads[at]
+        keys = self._all_ordered()
+        totals = self.totals
+        rows: Iterable[list[Any]] = ((totals[key] for key in keys) if self._keys is None
+                                     else (total for _, total in self._totals()))
+        for key, head, (packets, nbytes, first, last, *_) in zip(keys, self._heads(keys, encode), rows,
+                                                                 strict=True):
             if type(first) is float and type(last) is float and _finite(first) and _finite(last):
                 yield (f'{head}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
                        f'"last": {last!r}}}')
@@ -328,9 +321,6 @@ class TrafficTable:
                 row = dict(zip(KEY_FIELDS, key, strict=True))
                 row.update(packets=packets, bytes=nbytes, first=first, last=last)
                 yield encode(row)
-        if self._keys is not None:
-            self._all_cache = (self._state(), keys)
-            self._heads_cache = (encode, keys, heads)
 
     def data_spans(self) -> dict[tuple[str, str, str], list[tuple[float, float]]]:
         """(first, last) of every key with packets, per (node, HoA, CoA): what
@@ -372,23 +362,30 @@ class TrafficTable:
         """Every key in row order, those on file too (made once while the table is unchanged)."""
         if self._keys is None:
             return self._ordered()
+        return self._merge_index()[0]
+
+    def _merge_index(self) -> tuple[list[TrafficKey], list[TrafficKey]]:
+        """Every key in row order, and the key of each id of the bins on file (one object per
+        key for both), from one pass over the key runs; kept while the table is unchanged."""
         cached = self._all_cache
         if cached is None or cached[0] != self._state():
-            cached = self._all_cache = (self._state(), [key for key, _ in self._totals()])
-        return cached[1]
+            keys: list[TrafficKey] = []
+            by_id: list[Any] = [None] * self._next_id
+            for key, _, idents in self._merged_keys():
+                keys.append(key)
+                for ident in idents:
+                    by_id[ident] = key
+            cached = self._all_cache = (self._state(), keys, by_id)
+        return cached[1], cached[2]
 
     def _id_keys(self) -> list[TrafficKey]:
-        """The key of each id in the spilled bins: the keys in memory and the key records."""
+        """The key of each id of the bins on file."""
+        if self._keys is not None:
+            return self._merge_index()[1]
         keys: list[Any] = [None] * self._next_id
         for key, total in self.totals.items():
             if total[4] >= 0:
                 keys[total[4]] = key
-        runs = self._keys
-        if runs is not None:
-            for run in range(len(runs.runs)):
-                for record in runs.read(run):
-                    if record[5] >= 0:
-                        keys[record[5]] = record[0]
         return keys
 
     def _ordered(self) -> list[TrafficKey]:
