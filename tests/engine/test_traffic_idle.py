@@ -206,8 +206,8 @@ def test_feed_traffic_counts_a_flow_whose_key_left_memory_into_its_key_again(
         engine.feed(ba(0.1, seq=1, lifetime=1000, bids=(bid(1), bid(2))))
         engine.feed_traffic([to_mn(1.0, COA1), to_mn(1.5, COA2)])
         engine.feed_traffic([to_mn(float(t), COA2) for t in range(2, 40)])  # COA1 idle from 1.0 on
-        held.append(({target.coa for target in engine._targets.values()},
-                     {target.coa for target in engine._flows.values()}))
+        located = [*engine._flows.values(), *engine._flows_older.values()]
+        held.append(({target.coa for target in engine._targets.values()}, {target.coa for target in located}))
         engine.feed_traffic([to_mn(41.0, COA1), to_mn(42.0, COA1)])  # the idle flow again
         engine.finish(50.0)
         return engine
@@ -221,3 +221,39 @@ def test_feed_traffic_counts_a_flow_whose_key_left_memory_into_its_key_again(
     to_coa1 = [row for row in swept.traffic() if row["coa"] == COA1]
     assert [(row["packets"], row["first"], row["bid"]) for row in to_coa1] == [(3, 1.0, 1)]
     assert swept.traffic_table.bins == plain.traffic_table.bins
+
+
+def test_located_flows_unused_for_two_rotations_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``feed_traffic``'s located flows follow the flows seen recently (``FLOW_ROTATE_SECONDS``);
+    a forgotten flow seen again is located again and counted into its key as before."""
+    from mcoaviz.engine import engine as engine_module
+    from tests.engine.helpers import CN, COA1, COA2, HA, HOA, ba, bid, bu, count
+
+    def to_mn(first: float, coa: str) -> Any:
+        return count(first, via="tunnel", packets=1, nbytes=100, src=CN, dst=HOA, outer_src=HA, outer_dst=coa)
+
+    def fed(rotate: float) -> tuple[BindingEngine, list[tuple[set[str], set[str]]]]:
+        monkeypatch.setattr(engine_module, "FLOW_ROTATE_SECONDS", rotate)
+        engine = BindingEngine()
+        engine.feed(bu(0.0, seq=1, lifetime=1000, bids=(bid(1, COA1), bid(2, COA2))))
+        engine.feed(ba(0.1, seq=1, lifetime=1000, bids=(bid(1), bid(2))))
+        held = []
+        engine.feed_traffic([to_mn(1.0, COA1), to_mn(1.5, COA2)])
+        for t in range(10, 200, 10):  # COA2 only, one batch every 10 s
+            engine.feed_traffic([to_mn(float(t), COA2)])
+            held.append(({target.coa for target in engine._flows.values()},
+                         {target.coa for target in engine._flows_older.values()}))
+        engine.feed_traffic([to_mn(201.0, COA1)])  # the forgotten flow again
+        engine.finish(250.0)
+        return engine, held
+
+    kept, _ = fed(float("inf"))
+    rotated, held = fed(64.0)
+    # rotated after the first batch (1.5 s): at 10 s COA2's flow came back, COA1's waits
+    assert held[0] == ({COA2}, {COA1})
+    assert held[5] == ({COA2}, {COA1})  # 60 s: no rotation yet (the next at 65.5 s)
+    assert held[6] == (set(), {COA2})  # 70 s: rotated again, COA1's flow gone
+    assert held[-1] == ({COA2}, set())
+    assert rotated.traffic() == kept.traffic()
+    to_coa1 = [row for row in rotated.traffic() if row["coa"] == COA1]
+    assert [(row["packets"], row["first"], row["last"]) for row in to_coa1] == [(2, 1.0, 201.0)]
