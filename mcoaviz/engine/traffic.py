@@ -285,17 +285,18 @@ class TrafficTable:
         tail = f', "width": {self.width}}}'
         if self._chunks:
             ordered = self._all_ordered()
-            head_of = {key: head + ', "second": '
-                       for key, head in zip(ordered, self._heads(ordered, encode), strict=True)}
+            # (the heads themselves, not a second string per key: the end phase holds every key)
+            head_of = dict(zip(ordered, self._heads(ordered, encode), strict=True))
             busy: dict[tuple[str, str, str], array[int]] = {}
             for start, rows in self._bin_groups():
                 _add_busy(busy, start, rows)
-                yield ",\n".join([f'{head_of[key]}{start}, "packets": {packets}, "bytes": {nbytes}{tail}'
+                middle = f', "second": {start}, "packets": '
+                yield ",\n".join([f'{head_of[key]}{middle}{packets}, "bytes": {nbytes}{tail}'
                                    for key, packets, nbytes in rows])
             self._busy = (self._state(), busy)  # (``gaps`` asks next: one pass for both)
             return
         keys, columns, buckets = self._buckets()
-        heads = [head + ', "second": ' for head in self._heads(keys, encode)]
+        heads = self._heads(keys, encode)
         for start in sorted(buckets):
             bucket = buckets.pop(start)
             lines = []
@@ -303,7 +304,8 @@ class TrafficTable:
                 rank, at = bucket[i], bucket[i + 1]
                 head = heads[rank]
                 series = columns[rank]
-                lines.append(f'{head}{start}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}')
+                lines.append(f'{head}, "second": {start}, "packets": {series[at + 1]}, '
+                             f'"bytes": {series[at + 2]}{tail}')
             yield ",\n".join(lines)
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
