@@ -80,7 +80,11 @@ class TrafficTable:
     id, packets, bytes) records sorted as the bin rows are (start, then row order); the bins are
     read back in that order by merging the chunks and the memory (``_bin_groups``): a late row or
     a later widening may give a bin in several chunks, which the merge sums. The series' memory
-    then follows the keys with recent data, not the capture's duration."""
+    then follows the keys with recent data, not the capture's duration.
+
+    The keys too (``sweep``): a key without data for ``IDLE_SECONDS`` leaves memory (its totals
+    to a run of key records, ``traffickeys.KeyRuns``, its bins to a chunk), and the readers merge
+    the runs back in row order, so what memory holds follows the keys with recent data."""
 
     def __init__(self, spill: ScratchFile | None = None) -> None:
         # [packets, bytes, first, last, id]: id of the key's bins on file (-1: none yet)

@@ -257,3 +257,17 @@ def test_located_flows_unused_for_two_rotations_are_forgotten(monkeypatch: pytes
     assert rotated.traffic() == kept.traffic()
     to_coa1 = [row for row in rotated.traffic() if row["coa"] == COA1]
     assert [(row["packets"], row["first"], row["last"]) for row in to_coa1] == [(2, 1.0, 201.0)]
+
+
+def test_the_exported_views_count_a_key_that_came_back_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    capture = SAMPLES / "data-after-signalling-violations-rfc5648.pcapng"
+    before = analyse(capture, AnalysisOptions(stream=True, history="read"))
+    monkeypatch.setattr(traffic, "IDLE_SECONDS", 2)
+    monkeypatch.setattr(traffic, "SWEEP_SECONDS", 1)
+    after = analyse(capture, AnalysisOptions(stream=True, history="read"))
+    table = after.traffic.source  # type: ignore[attr-defined]
+    assert isinstance(table, TrafficTable) and table._keys is not None
+    assert table.evicted > table.key_count - len(table.totals)  # some keys moved more than once
+    assert len(after.traffic) == len(list(after.traffic)) == len(before.traffic) == table.key_count
+    assert list(after.traffic) == list(before.traffic)
+    assert len(after.traffic_bins) == len(before.traffic_bins)
