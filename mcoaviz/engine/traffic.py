@@ -53,7 +53,7 @@ MAX_BIN_POINTS = 2048  # a series never has more bins than this: the width doubl
 SPILL_BINS = 1 << 17
 SPILL_LAG = 64  # capture seconds of bins kept in memory behind the newest (rows come nearly in order)
 _RECORD = 4  # a spilled bin on file: start, key id, packets, bytes (machine ints)
-_READ_RECORDS = 1 << 14  # records read back at once per chunk
+_READ_RECORDS = 1 << 11  # records read back at once per chunk (64 KiB: one block per chunk is held)
 # a whole-file run's table moves a key without data for IDLE_SECONDS (capture seconds) to the file
 # (``sweep``, every SWEEP_SECONDS): longer than the data gaps of a key in use (at most ~550 s in the
 # home-agent benchmark, whose mobile nodes refresh every 80 s), so a key that comes back is rare
@@ -109,7 +109,7 @@ class TrafficTable:
         self._keys: KeyRuns | None = None
         self._next_sweep = float("-inf")
         self.evicted = 0  # keys moved to the file so far (a key that came back counts again)
-        self._all_cache: tuple[tuple[int, ...], list[TrafficKey], list[TrafficKey]] | None = None
+        self._id_cache: tuple[tuple[int, ...], list[TrafficKey]] | None = None  # (``_id_keys``)
         self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
         self.spill_horizon = 0
         # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
@@ -288,14 +288,14 @@ class TrafficTable:
         The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
         if self._chunks:
-            ordered = self._all_ordered()
-            # (the heads themselves, not a second string per key: the end phase holds every key)
-            head_of = dict(zip(ordered, self._heads(ordered, encode), strict=True))
+            # each row's key text made as it is written: no text of every key held at once (a
+            # long capture's keys ever seen; each string's JSON is made once, ``_KeyHeads``)
+            head_of = _KeyHeads(encode)
             busy: dict[tuple[str, str, str], array[int]] = {}
             for start, rows in self._bin_groups():
                 _add_busy(busy, start, rows)
                 middle = f', "second": {start}, "packets": '
-                yield ",\n".join([f'{head_of[key]}{middle}{packets}, "bytes": {nbytes}{tail}'
+                yield ",\n".join([f'{head_of(key)}{middle}{packets}, "bytes": {nbytes}{tail}'
                                    for key, packets, nbytes in rows])
             self._busy = (self._state(), busy)  # (``gaps`` asks next: one pass for both)
             return
@@ -314,12 +314,14 @@ class TrafficTable:
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
-        keys = self._all_ordered()
-        totals = self.totals
-        rows: Iterable[list[Any]] = ((totals[key] for key in keys) if self._keys is None
-                                     else (total for _, total in self._totals()))
-        for key, head, (packets, nbytes, first, last, *_) in zip(keys, self._heads(keys, encode), rows,
-                                                                 strict=True):
+        rows: Iterable[tuple[TrafficKey, str, list[Any]]]
+        if self._chunks:  # (the bins' text does not reuse the keys' texts then: none is kept)
+            head_of = _KeyHeads(encode)
+            rows = ((key, head_of(key), total) for key, total in self._totals())
+        else:  # (every key in memory: the bins' text reuses the keys' texts)
+            keys, totals = self._ordered(), self.totals
+            rows = zip(keys, self._heads(keys, encode), (totals[key] for key in keys), strict=True)
+        for key, head, (packets, nbytes, first, last, *_) in rows:
             if type(first) is float and type(last) is float and _finite(first) and _finite(last):
                 yield (f'{head}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
                        f'"last": {last!r}}}')
@@ -364,30 +366,18 @@ class TrafficTable:
         sources.append((key, *totals[key]) for key in self._ordered())
         return merged(sources, _key_order)
 
-    def _all_ordered(self) -> list[TrafficKey]:
-        """Every key in row order, those on file too (made once while the table is unchanged)."""
-        if self._keys is None:
-            return self._ordered()
-        return self._merge_index()[0]
-
-    def _merge_index(self) -> tuple[list[TrafficKey], list[TrafficKey]]:
-        """Every key in row order, and the key of each id of the bins on file (one object per
-        key for both), from one pass over the key runs; kept while the table is unchanged."""
-        cached = self._all_cache
-        if cached is None or cached[0] != self._state():
-            keys: list[TrafficKey] = []
-            by_id: list[Any] = [None] * self._next_id
-            for key, _, idents in self._merged_keys():
-                keys.append(key)
-                for ident in idents:
-                    by_id[ident] = key
-            cached = self._all_cache = (self._state(), keys, by_id)
-        return cached[1], cached[2]
-
     def _id_keys(self) -> list[TrafficKey]:
-        """The key of each id of the bins on file."""
+        """The key of each id of the bins on file (one object per key, however many ids it has:
+        from one pass over the key runs when there are any; kept while the table is unchanged)."""
         if self._keys is not None:
-            return self._merge_index()[1]
+            cached = self._id_cache
+            if cached is None or cached[0] != self._state():
+                by_id: list[Any] = [None] * self._next_id
+                for key, _, idents in self._merged_keys():
+                    for ident in idents:
+                        by_id[ident] = key
+                cached = self._id_cache = (self._state(), by_id)
+            return cached[1]
         keys: list[Any] = [None] * self._next_id
         for key, total in self.totals.items():
             if total[4] >= 0:
@@ -602,10 +592,14 @@ class _KeyHeads:
         interface, node, hoa, coa, bid, direction, via = key
         if type(interface) is not int or not (bid is None or type(bid) is int):
             return self.encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1]
-        text = self._text
-        return (f'{{"interface": {interface}, "node": {text(node)}, "hoa": {text(hoa)}, '
-                f'"coa": {text(coa)}, "bid": {"null" if bid is None else bid}, '
-                f'"direction": {text(direction)}, "via": {text(via)}')
+        # (a dict look-up per string, the method only for a string not seen yet or None: the
+        # bins' text of a long capture makes each row's head this way)
+        texts, text = self.texts, self._text
+        return (f'{{"interface": {interface}, "node": {texts.get(node) or text(node)}, '
+                f'"hoa": {texts.get(hoa) or text(hoa)}, "coa": {texts.get(coa) or text(coa)}, '
+                f'"bid": {"null" if bid is None else bid}, '
+                f'"direction": {texts.get(direction) or text(direction)}, '
+                f'"via": {texts.get(via) or text(via)}')
 
     def _text(self, value: Any) -> str:
         if value is None:
