@@ -434,7 +434,9 @@ class Pipeline:
             bindings=(RowView(engine.binding_rows, engine.binding_count) if lazy
                       else list(engine.binding_rows())),
             bul=RowView(engine.bul_rows, engine.bul_count) if lazy else list(engine.bul_rows()),
-            traffic=RowView(table.iter_rows, len(table.totals), source=table) if lazy else engine.traffic(),
+            # (a table with idle keys on file counts its rows in a pass over the file)
+            traffic=(RowView(table.iter_rows, lambda: table.key_count, source=table) if lazy
+                     else engine.traffic()),
             # (counted when asked: a table with spilled bins counts them in a pass over its file)
             traffic_bins=(RowView(table.iter_bin_rows, lambda: table.bin_count, source=table) if lazy
                           else engine.traffic_bins()),

@@ -10,6 +10,7 @@ packets. Interpretations taken are listed in docs/engine.md.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,9 @@ _UNATTRIBUTED = _Target("", "", "", "")  # a flow that no node, HoA and CoA were
 # flows ``feed_traffic`` remembers (``_flows``) and their table keys (``_targets``): a memory bound
 # (cleared when full; the flows active at the time are located again)
 FLOW_MEMO_LIMIT = 1 << 15
+# and the located flows follow the flows seen recently: those unused for one to two of these
+# (capture seconds) are forgotten (a flow seen again is located again: only memory changes)
+FLOW_ROTATE_SECONDS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,10 @@ class BindingEngine:
         # feed_traffic: a flow's (interface, addressing) -> its _Target (or _UNATTRIBUTED), while
         # the locate token holds; (interface, node, HoA, CoA, direction, via) -> _Target
         self._flows: dict[tuple[Any, ...], _Target] = {}
+        # the located flows not used since the last rotation (every FLOW_ROTATE_SECONDS of capture
+        # time): one used again moves back, the others go at the next rotation
+        self._flows_older: dict[tuple[Any, ...], _Target] = {}
+        self._flows_rotate_at = float("-inf")
         self._flows_token: tuple[int, int] = (-1, -1)
         self._targets: dict[tuple[Any, ...], _Target] = {}
         self._target_spills = 0  # the traffic table's spills the targets were last pruned at
@@ -270,7 +278,7 @@ class BindingEngine:
             return []
         events: list[Event] = []
         self._flows_valid()
-        flows, targets = self._flows, self._targets
+        flows, older, targets = self._flows, self._flows_older, self._targets
         latest = max(map(_FIRST, batch))
         check = self._due(latest)  # False: no row of the batch is due (nothing changes it below)
         keys_of = self.cache.keys_of
@@ -294,6 +302,10 @@ class BindingEngine:
             flow = (row.interface, via, row.outer_src, row.outer_dst, row.src, row.dst,
                     row.home_address_option, row.routing_type2)
             target = flows.get(flow)
+            if target is None and older:  # (used before the last rotation: moved back)
+                target = older.pop(flow, None)
+                if target is not None:
+                    flows[flow] = target
             if target is None:
                 located = attributor.locate(*flow[1:])
                 if located is None:
@@ -325,7 +337,32 @@ class BindingEngine:
             check = self._due(latest)
         if table.spills != self._target_spills:
             self._prune_targets()
+        if table.sweep(latest):  # (between batches: no cell is being counted into)
+            self._drop_moved_cells()
+        if latest >= self._flows_rotate_at:  # (between batches too: the loop holds both dicts)
+            self._flows_rotate_at = latest + FLOW_ROTATE_SECONDS
+            self._flows_older, self._flows = self._flows, {}
         return self._keep(events)
+
+    def _drop_moved_cells(self) -> None:
+        """After the traffic table moved idle keys out of memory: the located flows and the
+        shared targets of those keys go (their cells' totals lists are emptied), so both follow
+        the keys with recent data. A flow that comes back is located again and gets a new
+        target, whose first row asks the table for its key's cell (a new one): only memory and
+        a ``locate`` change."""
+        gone = set()
+        for target in itertools.chain(self._flows.values(), self._flows_older.values(),
+                                      self._targets.values()):
+            cell = target.cell
+            if cell is not None and not cell[0]:
+                target.keys = target.cell = None  # (for a holder outside these dicts too)
+                gone.add(id(target))
+        if gone:
+            self._flows = {flow: target for flow, target in self._flows.items() if id(target) not in gone}
+            self._flows_older = {flow: target for flow, target in self._flows_older.items()
+                                 if id(target) not in gone}
+            self._targets = {shared: target for shared, target in self._targets.items()
+                             if id(target) not in gone}
 
     def _prune_targets(self) -> None:
         """After a spill of the traffic table: forget the targets whose key had no data since the
@@ -344,6 +381,7 @@ class BindingEngine:
         token = (self.attributor.version, self.registrar.prefix_version)
         if token != self._flows_token or len(self._flows) >= FLOW_MEMO_LIMIT:
             self._flows.clear()
+            self._flows_older.clear()
             self._flows_token = token
             if len(self._targets) >= FLOW_MEMO_LIMIT:
                 self._targets.clear()

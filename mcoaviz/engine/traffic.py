@@ -27,6 +27,7 @@ from typing import IO, Any, NamedTuple
 
 from mcoaviz.engine.cache import BindingCache
 from mcoaviz.engine.scratch import ScratchFile, SpoolError
+from mcoaviz.engine.traffickeys import KeyRecord, KeyRuns, merged
 
 TrafficKey = tuple[int, str, str, str, int | None, str, str]
 KEY_FIELDS = ("interface", "node", "hoa", "coa", "bid", "direction", "via")
@@ -52,7 +53,12 @@ MAX_BIN_POINTS = 2048  # a series never has more bins than this: the width doubl
 SPILL_BINS = 1 << 17
 SPILL_LAG = 64  # capture seconds of bins kept in memory behind the newest (rows come nearly in order)
 _RECORD = 4  # a spilled bin on file: start, key id, packets, bytes (machine ints)
-_READ_RECORDS = 1 << 14  # records read back at once per chunk
+_READ_RECORDS = 1 << 11  # records read back at once per chunk (64 KiB: one block per chunk is held)
+# a whole-file run's table moves a key without data for IDLE_SECONDS (capture seconds) to the file
+# (``sweep``, every SWEEP_SECONDS): longer than the data gaps of a key in use (at most ~550 s in the
+# home-agent benchmark, whose mobile nodes refresh every 80 s), so a key that comes back is rare
+IDLE_SECONDS = 600
+SWEEP_SECONDS = 64
 
 
 class TrafficTable:
@@ -74,10 +80,15 @@ class TrafficTable:
     id, packets, bytes) records sorted as the bin rows are (start, then row order); the bins are
     read back in that order by merging the chunks and the memory (``_bin_groups``): a late row or
     a later widening may give a bin in several chunks, which the merge sums. The series' memory
-    then follows the keys with recent data, not the capture's duration."""
+    then follows the keys with recent data, not the capture's duration.
+
+    The keys too (``sweep``): a key without data for ``IDLE_SECONDS`` leaves memory (its totals
+    to a run of key records, ``traffickeys.KeyRuns``, its bins to a chunk), and the readers merge
+    the runs back in row order, so what memory holds follows the keys with recent data."""
 
     def __init__(self, spill: ScratchFile | None = None) -> None:
-        self.totals: dict[TrafficKey, list[Any]] = {}  # [packets, bytes, first, last]
+        # [packets, bytes, first, last, id]: id of the key's bins on file (-1: none yet)
+        self.totals: dict[TrafficKey, list[Any]] = {}
         self.series: dict[TrafficKey, array[int]] = {}  # key -> start, packets, bytes, start, ...
         self.unattributed_packets = 0
         self.width = 1  # seconds per bin
@@ -93,8 +104,12 @@ class TrafficTable:
         self._held = 0  # bins in memory, counted as they are made (exact after each spill)
         self._file: IO[bytes] | None = None
         self._chunks: list[tuple[int, int]] = []  # (offset, records) of each spilled chunk
-        self._ids: dict[TrafficKey, int] = {}  # spilled keys' ids (their index in ``_id_keys``)
-        self._id_keys: list[TrafficKey] = []
+        self._next_id = 0  # the next id of a key's bins on file (its totals' last slot)
+        # idle keys' totals on file (``sweep``); None until the first sweep that moves a key
+        self._keys: KeyRuns | None = None
+        self._next_sweep = float("-inf")
+        self.evicted = 0  # keys moved to the file so far (a key that came back counts again)
+        self._id_cache: tuple[tuple[int, ...], list[TrafficKey]] | None = None  # (``_id_keys``)
         self.spills = 0  # how many spills so far; ``spill_horizon``: bins older went to the file
         self.spill_horizon = 0
         # the busy seconds gathered by the last whole pass of ``iter_bin_json`` over spilled bins,
@@ -111,7 +126,7 @@ class TrafficTable:
         place), so a caller may hold them and ``add_to`` without looking the key up again."""
         total = self.totals.get(key)
         if total is None:
-            total = self.totals[key] = [0, 0, float("inf"), float("-inf")]
+            total = self.totals[key] = [0, 0, float("inf"), float("-inf"), -1]
             if second >= self._limit or self._first_second is None or second < self._first_second:
                 # (``_limit`` is 0 until the first row, so the first row always comes here)
                 self._widen(second)  # before the first bin: the new series starts at a bin start
@@ -210,9 +225,7 @@ class TrafficTable:
 
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """The totals rows in row order, made one at a time."""
-        totals = self.totals
-        for key in sorted(totals, key=_key_order):
-            packets, nbytes, first, last = totals[key]
+        for key, (packets, nbytes, first, last, *_) in self._totals():
             row = dict(zip(KEY_FIELDS, key, strict=True))
             row.update(packets=packets, bytes=nbytes, first=first, last=last)
             yield row
@@ -275,18 +288,19 @@ class TrafficTable:
         The lines come in chunks, one per bin start, joined by ",\n" (as the export joins them)."""
         tail = f', "width": {self.width}}}'
         if self._chunks:
-            ordered = self._ordered()
-            head_of = {key: head + ', "second": '
-                       for key, head in zip(ordered, self._heads(ordered, encode), strict=True)}
+            # each row's key text made as it is written: no text of every key held at once (a
+            # long capture's keys ever seen; each string's JSON is made once, ``_KeyHeads``)
+            head_of = _KeyHeads(encode)
             busy: dict[tuple[str, str, str], array[int]] = {}
             for start, rows in self._bin_groups():
                 _add_busy(busy, start, rows)
-                yield ",\n".join([f'{head_of[key]}{start}, "packets": {packets}, "bytes": {nbytes}{tail}'
+                middle = f', "second": {start}, "packets": '
+                yield ",\n".join([f'{head_of(key)}{middle}{packets}, "bytes": {nbytes}{tail}'
                                    for key, packets, nbytes in rows])
             self._busy = (self._state(), busy)  # (``gaps`` asks next: one pass for both)
             return
         keys, columns, buckets = self._buckets()
-        heads = [head + ', "second": ' for head in self._heads(keys, encode)]
+        heads = self._heads(keys, encode)
         for start in sorted(buckets):
             bucket = buckets.pop(start)
             lines = []
@@ -294,15 +308,20 @@ class TrafficTable:
                 rank, at = bucket[i], bucket[i + 1]
                 head = heads[rank]
                 series = columns[rank]
-                lines.append(f'{head}{start}, "packets": {series[at + 1]}, "bytes": {series[at + 2]}{tail}')
+                lines.append(f'{head}, "second": {start}, "packets": {series[at + 1]}, '
+                             f'"bytes": {series[at + 2]}{tail}')
             yield ",\n".join(lines)
 
     def iter_json(self, encode: Callable[[Any], str]) -> Iterator[str]:
         """``encode(row)`` of each ``iter_rows`` row, without making the rows."""
-        totals = self.totals
-        keys = self._ordered()
-        for key, head in zip(keys, self._heads(keys, encode), strict=True):
-            packets, nbytes, first, last = totals[key]
+        rows: Iterable[tuple[TrafficKey, str, list[Any]]]
+        if self._chunks:  # (the bins' text does not reuse the keys' texts then: none is kept)
+            head_of = _KeyHeads(encode)
+            rows = ((key, head_of(key), total) for key, total in self._totals())
+        else:  # (every key in memory: the bins' text reuses the keys' texts)
+            keys, totals = self._ordered(), self.totals
+            rows = zip(keys, self._heads(keys, encode), (totals[key] for key in keys), strict=True)
+        for key, head, (packets, nbytes, first, last, *_) in rows:
             if type(first) is float and type(last) is float and _finite(first) and _finite(last):
                 yield (f'{head}, "packets": {packets}, "bytes": {nbytes}, "first": {first!r}, '
                        f'"last": {last!r}}}')
@@ -315,13 +334,58 @@ class TrafficTable:
         """(first, last) of every key with packets, per (node, HoA, CoA): what
         ``mcoaviz.timings`` reads from the traffic rows, without making them."""
         spans: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-        for key, total in self.totals.items():
+        for key, total in (self.totals.items() if self._keys is None else self._totals()):
             if total[0]:
                 spans.setdefault((key[1], key[2], key[3]), []).append((total[2], total[3]))
         return spans
 
+    @property
+    def key_count(self) -> int:
+        """How many totals rows (a key moved to the file and back is one row): a pass over the
+        file's key runs when there are any."""
+        if self._keys is None:
+            return len(self.totals)
+        return sum(1 for _ in self._totals())
+
+    def _totals(self) -> Iterator[tuple[TrafficKey, list[Any]]]:
+        """(key, [packets, bytes, first, last, ...]) of every key in row order: the keys in memory,
+        merged with the idle keys' runs on file (a key in several places summed)."""
+        if self._keys is None:
+            totals = self.totals
+            for key in self._ordered():
+                yield key, totals[key]
+            return
+        for key, total, _ in self._merged_keys():
+            yield key, total
+
+    def _merged_keys(self) -> Iterator[tuple[TrafficKey, list[Any], list[int]]]:
+        runs = self._keys
+        assert runs is not None
+        totals = self.totals
+        sources: list[Iterable[KeyRecord]] = [runs.read(run) for run in range(len(runs.runs))]
+        sources.append((key, *totals[key]) for key in self._ordered())
+        return merged(sources, _key_order)
+
+    def _id_keys(self) -> list[TrafficKey]:
+        """The key of each id of the bins on file (one object per key, however many ids it has:
+        from one pass over the key runs when there are any; kept while the table is unchanged)."""
+        if self._keys is not None:
+            cached = self._id_cache
+            if cached is None or cached[0] != self._state():
+                by_id: list[Any] = [None] * self._next_id
+                for key, _, idents in self._merged_keys():
+                    for ident in idents:
+                        by_id[ident] = key
+                cached = self._id_cache = (self._state(), by_id)
+            return cached[1]
+        keys: list[Any] = [None] * self._next_id
+        for key, total in self.totals.items():
+            if total[4] >= 0:
+                keys[total[4]] = key
+        return keys
+
     def _ordered(self) -> list[TrafficKey]:
-        """The keys in row order, sorted once for both tables while no key is added (the export
+        """The keys in memory in row order, sorted once for both tables while no key is added (the export
         writes the totals and then the bins of the same finished table)."""
         cached = self._order_cache
         if cached is None or len(cached) != len(self.totals):
@@ -366,7 +430,7 @@ class TrafficTable:
     # ------------------------------------------------------------ spilled bins (whole-file runs)
     def _state(self) -> tuple[int, ...]:
         """Changes whenever a bin, a key, a spill or the width does (what ``_busy`` depends on)."""
-        return (self.spills, self.width, len(self.totals), self._held)
+        return (self.spills, self.width, len(self.totals), self._held, self.evicted)
 
     def _spill(self) -> None:
         """Write the bins older than ``SPILL_LAG`` seconds behind the newest to the file as one
@@ -383,26 +447,68 @@ class TrafficTable:
                     cut += 3
                 cuts.append((key, series, cut))
         if cuts:
-            cuts.sort(key=lambda item: _key_order(item[0]))
-            ids = self._ids
-            buckets: dict[int, array[int]] = {}
-            for key, series, cut in cuts:
-                ident = ids.get(key)
-                if ident is None:
-                    ident = ids[key] = len(self._id_keys)
-                    self._id_keys.append(key)
-                for at in range(0, cut, 3):
-                    start = series[at]
-                    bucket = buckets.get(start)
-                    if bucket is None:
-                        bucket = buckets[start] = array("q")
-                    bucket.extend((start, ident, series[at + 1], series[at + 2]))
-                del series[:cut]  # in place: callers may hold the series
-            self._write_chunk([buckets[start] for start in sorted(buckets)])
+            self._write_bins(cuts)
         self._held = sum(map(len, self.series.values())) // 3
         self._spill_at = max(SPILL_BINS, 2 * self._held)
         self.spills += 1
         self.spill_horizon = horizon  # each spill moves at least about half
+
+    # ------------------------------------------------------------ idle keys (whole-file runs)
+    def sweep(self, now: float) -> int:
+        """Move every key without data since ``now - IDLE_SECONDS`` out of memory: its totals
+        to the key runs' file (one run per sweep, in row order), its bins in memory to the bins'
+        file (one chunk). Looks every ``SWEEP_SECONDS`` of capture time, and only in a table
+        given scratch files. Returns how many keys moved.
+
+        A moved key's cell is emptied (its totals list and its series): a caller that holds
+        cells (``feed_traffic``'s targets) must drop each one whose totals list is empty before
+        it counts into one again. A key that comes back gets a new cell (``cell``); the readers
+        sum its places (``traffickeys.merged``, ``_bin_groups``), so every table is the same."""
+        if now < self._next_sweep or self._scratch is None:
+            return 0
+        self._next_sweep = now + SWEEP_SECONDS
+        horizon = now - IDLE_SECONDS
+        totals, series = self.totals, self.series
+        idle = sorted((key for key, total in totals.items() if total[3] < horizon), key=_key_order)
+        if not idle:
+            return 0
+        self._write_bins([(key, series[key], len(series[key])) for key in idle])  # (ids given)
+        records: list[KeyRecord] = []
+        for key in idle:
+            total = totals.pop(key)
+            records.append((key, total[0], total[1], total[2], total[3], total[4]))
+            total.clear()  # (a cell still held is seen to be gone)
+            del series[key]
+        if self._keys is None:
+            self._keys = KeyRuns(self._scratch)
+        self._keys.write(records)
+        self.evicted += len(idle)
+        self._held = sum(map(len, series.values())) // 3
+        self._order_cache = self._heads_cache = None  # (fewer keys: a count no longer tells)
+        # a dict keeps the size of its largest moment: copies sized for the keys held now
+        self.totals, self.series = dict(totals), dict(series)
+        return len(idle)
+
+    def _write_bins(self, cuts: list[tuple[TrafficKey, array[int], int]]) -> None:
+        """Write the first ``cut`` ints of each (key, series, cut) as one chunk sorted by (start,
+        row order), and drop them from the series; a key gets its id on its first bins written."""
+        cuts.sort(key=lambda item: _key_order(item[0]))
+        totals = self.totals
+        buckets: dict[int, array[int]] = {}
+        for key, series, cut in cuts:
+            total = totals[key]
+            ident = total[4]
+            if ident < 0:
+                ident = total[4] = self._next_id
+                self._next_id += 1
+            for at in range(0, cut, 3):
+                start = series[at]
+                bucket = buckets.get(start)
+                if bucket is None:
+                    bucket = buckets[start] = array("q")
+                bucket.extend((start, ident, series[at + 1], series[at + 2]))
+            del series[:cut]  # in place: callers may hold the series
+        self._write_chunk([buckets[start] for start in sorted(buckets)])
 
     def _write_chunk(self, parts: list[array[int]]) -> None:
         try:
@@ -422,10 +528,11 @@ class TrafficTable:
                              "set TMPDIR to a directory with room") from exc
         self._chunks.append((offset, sum(map(len, parts)) // _RECORD))
 
-    def _read_chunk(self, index: int) -> Iterator[tuple[int, int, TrafficKey, int, int]]:
-        """Chunk ``index``'s records as (start, source, key, packets, bytes), in file order."""
+    def _read_chunk(self, index: int,
+                    keys: list[TrafficKey]) -> Iterator[tuple[int, int, TrafficKey, int, int]]:
+        """Chunk ``index``'s records as (start, source, key, packets, bytes), in file order
+        (``keys``: the key of each id, ``_id_keys``)."""
         offset, count = self._chunks[index]
-        keys = self._id_keys
         file = self._file
         assert file is not None
         done = 0
@@ -454,8 +561,9 @@ class TrafficTable:
         spilled chunks and the memory. Each source is sorted by (start, row order); a group of
         one source and one start is taken as it is, any other is summed per key (a bin spilled
         before a widening, or by a late row, lies in several places) and sorted."""
+        keys = self._id_keys()
         sources: list[Iterable[tuple[int, int, TrafficKey, int, int]]] = [
-            self._read_chunk(i) for i in range(len(self._chunks))]
+            self._read_chunk(i, keys) for i in range(len(self._chunks))]
         sources.append(self._memory_records())
         width = self.width
         group: list[tuple[int, int, TrafficKey, int, int]] = []
@@ -484,10 +592,14 @@ class _KeyHeads:
         interface, node, hoa, coa, bid, direction, via = key
         if type(interface) is not int or not (bid is None or type(bid) is int):
             return self.encode(dict(zip(KEY_FIELDS, key, strict=True)))[:-1]
-        text = self._text
-        return (f'{{"interface": {interface}, "node": {text(node)}, "hoa": {text(hoa)}, '
-                f'"coa": {text(coa)}, "bid": {"null" if bid is None else bid}, '
-                f'"direction": {text(direction)}, "via": {text(via)}')
+        # (a dict look-up per string, the method only for a string not seen yet or None: the
+        # bins' text of a long capture makes each row's head this way)
+        texts, text = self.texts, self._text
+        return (f'{{"interface": {interface}, "node": {texts.get(node) or text(node)}, '
+                f'"hoa": {texts.get(hoa) or text(hoa)}, "coa": {texts.get(coa) or text(coa)}, '
+                f'"bid": {"null" if bid is None else bid}, '
+                f'"direction": {texts.get(direction) or text(direction)}, '
+                f'"via": {texts.get(via) or text(via)}')
 
     def _text(self, value: Any) -> str:
         if value is None:

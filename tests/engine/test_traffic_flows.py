@@ -119,7 +119,7 @@ def test_a_held_cell_keeps_counting_across_widening_and_folding() -> None:
     table.add_to(cell, 4, 400, float(far + 1), float(far + 1), far + 1)  # same 2 s bin
     assert table.series[key] is cell[1]
     assert cell[1] == array("q", (10, 1, 100, far, 6, 600))
-    assert table.totals[key] == [7, 700, 10.0, float(far + 1)]
+    assert table.totals[key] == [7, 700, 10.0, float(far + 1), -1]  # (-1: no bins on file)
     table.fold_before(far)
     table.add_to(cell, 1, 10, float(far + 2), float(far + 2), far + 2)
     assert table.series[key] is cell[1]
