@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import marshal
 import math
+import struct
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -161,9 +162,14 @@ class _WaitingBU:
         self.until = math.inf
 
 
+_BLOCK_LENGTH = struct.Struct("<Q")  # the byte length written before each marshalled block
+
+
 class _ValueSpool:
     """Row value tuples in an anonymous temporary file (``marshal``: str, int, float, bool and
-    None come back exactly), written in blocks; read back in order."""
+    None come back exactly), written in blocks, each after its length; read back in order.
+    A block is read whole and decoded by ``marshal.loads``: ``marshal.load`` on a file object
+    reads each value by a call of the file's ``readinto`` (~9 us a row, 8x slower)."""
 
     BLOCK = 4096  # rows buffered before a write
 
@@ -183,8 +189,9 @@ class _ValueSpool:
     def _flush(self) -> None:
         if self._pending:
             try:
+                block = marshal.dumps(self._pending)
                 self._file.seek(0, 2)
-                self._file.write(marshal.dumps(self._pending))
+                self._file.write(_BLOCK_LENGTH.pack(len(block)) + block)
             except OSError as exc:
                 from mcoaviz.rowspool import spool_error
 
@@ -193,15 +200,17 @@ class _ValueSpool:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         self._flush()
-        self._file.seek(0)
+        position = 0
+        size = _BLOCK_LENGTH.size
         while True:
-            try:
-                block = marshal.load(self._file)
-            except EOFError:
+            self._file.seek(position)  # a caller may append (and so move the file) between blocks
+            head = self._file.read(size)
+            if len(head) < size:
                 return
-            position = self._file.tell()
-            yield from block
-            self._file.seek(position)
+            (length,) = _BLOCK_LENGTH.unpack(head)
+            block = self._file.read(length)
+            position += size + length
+            yield from marshal.loads(block)
 
     def __len__(self) -> int:
         return self._count

@@ -93,3 +93,26 @@ def test_the_engine_keeps_no_event_for_the_table(name: str) -> None:
     write_json(folded, out)
     whole = analyse(Path(capture), AnalysisOptions(run_checker=False))
     assert json.loads(out.getvalue())["latencies"] == list(iter_latencies(whole.events))
+
+
+def test_the_value_spool_gives_its_rows_back_in_order_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of ``BLOCK`` rows on disk (each after its length), the tail in memory; rows
+    appended while it is read come once written out, and every value type comes back exactly."""
+    from mcoaviz import timings
+
+    monkeypatch.setattr(timings._ValueSpool, "BLOCK", 3)
+    spool = timings._ValueSpool()
+    rows = [("2001:db8::1", i, i * 0.1, i % 2 == 0, None) for i in range(8)]
+    for row in rows:
+        spool.append(row)
+    assert len(spool) == 8
+    assert list(spool) == rows
+    seen = []
+    for row in spool:  # the reader moves back to its place after a write at the end
+        seen.append(row)
+        if row[1] == 0:
+            for extra in range(8, 12):
+                spool.append(("x", extra, 0.5, True, None))
+    # 8-10 made a block on disk while it was read; 11 waits in memory for the next read
+    assert [r[1] for r in seen] == list(range(11))
+    assert [r[1] for r in spool] == list(range(12))
