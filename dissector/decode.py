@@ -124,7 +124,7 @@ _SHAPES: dict[tuple[int, int], tuple[int, int]] = {}
 REPEAT_CACHE_LIMIT = 1 << 13
 _SEQUENCE_AT = {5: 6, 6: 8}  # BU, BA: offset of the Sequence Number in the Mobility Header
 _MESSAGE_AS = maker(MobilityMessage, post_init=False)  # a repeat's: the kept message's BIDs are set
-_SET_BIDS = MobilityMessage.__dict__["_bids"].__set__  # the slot's descriptor
+_SET_BIDS = MobilityMessage.__dict__["bids"].__set__  # the slot's descriptor
 _pton, _AF_INET6 = socket.inet_pton, socket.AF_INET6
 
 

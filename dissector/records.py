@@ -298,15 +298,13 @@ class MobilityMessage:
     body: MessageBody | None  # None when the fixed part could not be read
     options: tuple[MobilityOption, ...] = ()
     # the Binding Identifier options, picked out once: rules and the engine ask for them often
-    _bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
+    # (~27 times per message), so a plain slot, not a property (3.11 does not specialise a
+    # property read: each is a Python call)
+    bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         bids = [o for o in self.options if isinstance(o, BindingIdentifier)]
-        object.__setattr__(self, "_bids", tuple(bids))
-
-    @property
-    def bids(self) -> tuple[BindingIdentifier, ...]:
-        return self._bids
+        object.__setattr__(self, "bids", tuple(bids))
 
 
 # --------------------------------------------------------------------------- other payloads

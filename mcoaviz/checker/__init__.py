@@ -382,7 +382,7 @@ class Checker:
                 if options is not mh.options or body is not mh.body:
                     mh = dataclasses.replace(mh, options=options, body=body)
                     # the BID options picked out again by replace: the same tuple for the same options
-                    object.__setattr__(mh, "_bids", shared.setdefault(mh._bids, mh._bids))
+                    object.__setattr__(mh, "bids", shared.setdefault(mh.bids, mh.bids))
         except TypeError:  # an unhashable part (none today): keep the packet as it is
             return packet
         if path is packet.path and mh is packet.mobility:

@@ -71,14 +71,14 @@ class PendingBU:
     # enum's ``.value`` is a property call (several per message)
     role_value: str = field(init=False, repr=False, compare=False)
     dialect_value: str = field(init=False, repr=False, compare=False)
+    # the message's BID options, read once: the engine asks ~6 times per message, and a
+    # property is a Python call each time (3.11 does not specialise property reads)
+    bids: tuple[BindingIdentifier, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.role_value = self.role.value
         self.dialect_value = self.dialect.value
-
-    @property
-    def bids(self) -> tuple[BindingIdentifier, ...]:
-        return self.message.bids
+        self.bids = self.message.bids
 
     @property
     def bid_values(self) -> tuple[int, ...]:

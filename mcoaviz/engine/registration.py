@@ -249,13 +249,10 @@ class Registrar:
         if _draft_cn(bu) and any(o.coa_flag or o.overwrite_flag or o.home_flag for o in bu.bids):
             used.append("I-32")
 
-        def effective(bid: int) -> int | None:  # I-9
-            echoed = ba_bids.get(bid)
-            if echoed is not None and echoed.status != 0:
-                return echoed.status
-            return ba_status
-
-        reported = {o.bid: effective(o.bid) for o in bu.bids}  # what the MN reads
+        reported: dict[int, int | None] = {}  # what the MN reads: the effective status (I-9)
+        for o in bu.bids:
+            echoed = ba_bids.get(o.bid)
+            reported[o.bid] = echoed.status if echoed is not None and echoed.status != 0 else ba_status
         statuses = dict(reported)  # what the node did
         if ba_status == BID_CONFLICT and not draft:  # I-8: RFC 165, nothing processed
             used.append("I-8")

@@ -93,3 +93,58 @@ def test_the_engine_keeps_no_event_for_the_table(name: str) -> None:
     write_json(folded, out)
     whole = analyse(Path(capture), AnalysisOptions(run_checker=False))
     assert json.loads(out.getvalue())["latencies"] == list(iter_latencies(whole.events))
+
+
+def test_the_value_spool_gives_its_rows_back_in_order_across_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of ``BLOCK`` rows on disk (each after its length), the tail in memory; rows
+    appended while it is read come once written out, and every value type comes back exactly."""
+    from mcoaviz import timings
+
+    monkeypatch.setattr(timings._ValueSpool, "BLOCK", 3)
+    spool = timings._ValueSpool()
+    rows = [("2001:db8::1", i, i * 0.1, i % 2 == 0, None) for i in range(8)]
+    for row in rows:
+        spool.append(row)
+    assert len(spool) == 8
+    assert list(spool) == rows
+    seen = []
+    for row in spool:  # the reader moves back to its place after a write at the end
+        seen.append(row)
+        if row[1] == 0:
+            for extra in range(8, 12):
+                spool.append(("x", extra, 0.5, True, None))
+    # 8-10 made a block on disk while it was read; 11 waits in memory for the next read
+    assert [r[1] for r in seen] == list(range(11))
+    assert [r[1] for r in spool] == list(range(12))
+
+
+class _Rows:
+    """A stand-in for a closed ``LatencyFold``: the rows' values as given."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def values(self) -> Any:
+        return iter(self.rows)
+
+
+def test_latency_text_with_repeated_and_signed_zero_floats_is_the_encoders() -> None:
+    """The float texts kept between rows: a BU's rows repeat its times, and 0.0 / -0.0 (equal
+    keys, two texts) each keep their own text, in either order."""
+    from mcoaviz.timings import LATENCY_COLUMNS
+
+    def row(bid: int, bu_time: float, ba_time: float | None, latency: float | None) -> tuple[Any, ...]:
+        answered = ba_time is not None
+        return (HOA, HA, "home-agent", bid, COA1, 7, 600, 10, bu_time, 12 if answered else None, ba_time,
+                latency, 0 if answered else None, True if answered else None,
+                "answered" if answered else "unanswered", 1, latency)
+
+    t = 1700000000.123456
+    rows = [row(1, t, t + 0.25, 0.25), row(2, t, t + 0.25, 0.25), row(3, t, t + 0.25, 0.25),
+            row(1, 5.0, 5.0, 0.0), row(2, -0.0, 5.0, -0.0), row(3, 0.0, 0.0, 0.0),
+            row(1, t, None, None), row(2, 1e-300, 1e-300, 2.5e-7)]
+    encode = row_encoder()
+    got = list(iter_latency_json([], encode, folded=_Rows(rows)))  # type: ignore[arg-type]
+    assert got == [encode(dict(zip(LATENCY_COLUMNS, r, strict=True))) for r in rows]
+    assert '"latency": -0.0' in got[4] and '"latency": 0.0' in got[5]
+    assert '"bu_time": 1700000000.123456' in got[2]
