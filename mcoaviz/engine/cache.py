@@ -8,6 +8,7 @@ with the number of packets. The mobile nodes' side is in ``bul.py``.
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,8 +75,11 @@ class BindingCache:
         self._sorted: dict[tuple[str, str], list[BindingKey]] = {}  # keys_of, until the pair changes
         self._rows_of: dict[tuple[str, str], list[BindingRow]] = {}  # every row of (node, HoA)
         # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
-        self.registered_keys: set[BindingKey] = set()
-        self.registered_coas: set[tuple[str, str]] = set()
+        # every key / (node, CoA) that has had a row, kept for the whole run (a BU much later may
+        # ask): nested by node and HoA with the addresses interned, not a set of key objects and
+        # of 2-tuples (~100 bytes less an entry; the CoA's text is shared with other tables)
+        self.registered_keys: dict[tuple[str, str], set[int | None]] = {}  # (node, HoA) -> BIDs
+        self.registered_coas: dict[str, set[str]] = {}  # node -> CoAs
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
         self.generation = 0  # bumps on every change (lets traffic cache its lookups)
@@ -106,7 +110,11 @@ class BindingCache:
 
     def ever_registered(self, key: BindingKey, coa: str) -> bool:
         """This key, or this CoA at this node, has had a row (open or closed)."""
-        return key in self.registered_keys or (key.node, coa) in self.registered_coas
+        bids = self.registered_keys.get((key.node, key.hoa))
+        if bids is not None and key.bid in bids:
+            return True
+        coas = self.registered_coas.get(key.node)
+        return coas is not None and coa in coas
 
     def at(self, t: float) -> list[BindingRow]:
         """The rows in memory valid at ``t`` (``BindingEngine.state_at`` reads retired ones too)."""
@@ -159,8 +167,15 @@ class BindingCache:
         self.rows.append(row)
         self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row
-        self.registered_keys.add(key)
-        self.registered_coas.add((key.node, coa))
+        pair = (key.node, key.hoa)
+        bids = self.registered_keys.get(pair)
+        if bids is None:
+            bids = self.registered_keys[(sys.intern(key.node), sys.intern(key.hoa))] = set()
+        bids.add(key.bid)
+        coas = self.registered_coas.get(key.node)
+        if coas is None:
+            coas = self.registered_coas[sys.intern(key.node)] = set()
+        coas.add(sys.intern(coa))
         self._by_node_hoa.setdefault((key.node, key.hoa), set()).add(key)
         self._sorted.pop((key.node, key.hoa), None)
         self._schedule(key, expires)
