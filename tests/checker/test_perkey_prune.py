@@ -181,21 +181,6 @@ def test_mcoa324_packs_each_move_exactly_and_forgets_a_coa_registered_again() ->
     assert _unpack_move(coas[b.COA2]) == (1, packets[5].time)  # moved when the BA accepted BU 3
 
 
-def test_mcoa318_keeps_each_key_s_first_end_only_nested_by_node_and_hoa() -> None:
-    # BID 1 de-registered twice (frames 4 and 8), BID 2 once, a regular binding once: the first
-    # end of each key is what a later Length-4 BID option is judged against
-    packets = b.number([b.bu(1, b.bid(1, b.COA1), b.bid(2, b.COA2)), b.ba(1, b.bid(1), b.bid(2)),
-                        b.bu(2, b.bid(1), lifetime=0), b.ba(2, b.bid(1), lifetime=0),
-                        b.bu(3, b.bid(1, b.COA1)), b.ba(3, b.bid(1)),
-                        b.bu(4, b.bid(1), b.bid(2), lifetime=0), b.ba(4, b.bid(1), b.bid(2), lifetime=0),
-                        b.bu(5, flags="AH", src=b.COA3), b.ba(5),
-                        b.bu(6, lifetime=0, src=b.COA3), b.ba(6, lifetime=0)])
-    checker, _engine = streamed(packets, ("MCOA318",))
-    (state,) = checker._states
-    assert state.first_end == {(b.HA, b.HOA): {  # type: ignore[attr-defined]
-        1: packets[3].time, 2: packets[7].time, None: packets[11].time}}
-
-
 # ------------------------------------------------------------------ live-binding tables
 
 def test_live_binding_tables_are_resized_to_the_bindings_held_at_each_prune() -> None:

@@ -116,19 +116,12 @@ class UnknownBidWithoutCoaAccepted:
         # accepted Length-4 BIDs of RFC registrations: (node, HoA, BU time, BA frame, BA time,
         # BIDs); whether each BID's binding had ended (and was not held) is read at the end
         self.accepted: list[tuple[str, str, float, int, float, tuple[int | None, ...]]] = []
-        # when each binding key first ended in the capture (de-registered, expired, replaced...):
-        # (node, HoA) -> BID -> time, kept for the whole capture (a later Length-4 BID may ask),
-        # nested with the addresses interned (no key object per key ever ended)
-        self.first_end: dict[tuple[str, str], dict[int | None, float]] = {}
+        # when each binding key first ended in the capture (de-registered, expired, replaced...)
+        self.first_end: dict[BindingKey, float] = {}
 
     def observe(self, p: ev.BindingUpdateProcessed | ev.BindingEnded, reader: EventReader) -> None:
         if isinstance(p, ev.BindingEnded):
-            key = p.key
-            pair = (key.node, key.hoa)
-            ends = self.first_end.get(pair)
-            if ends is None:
-                ends = self.first_end[(sys.intern(key.node), sys.intern(key.hoa))] = {}
-            ends.setdefault(key.bid, p.time)
+            self.first_end.setdefault(p.key, p.time)
             return
         if not _rfc(p) or p.deregistration or p.ba_frame is None:
             return
@@ -155,7 +148,7 @@ class UnknownBidWithoutCoaAccepted:
         hits = []
         for node, hoa, bu_time, frame, time, bids in self.accepted:
             for bid in bids:
-                ended = ends.get((node, hoa), {}).get(bid)
+                ended = ends.get(BindingKey(node, hoa, bid))
                 if ended is None or ended > bu_time:
                     continue
                 held = {k.bid for k, _c in ctx.held_at(bu_time, node=node, hoa=hoa)}
