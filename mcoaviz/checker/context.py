@@ -255,9 +255,8 @@ class Folds:
         # distinct one is stored once, so an entry costs its key, not a set of its own
         self._sets: dict[frozenset[Any], frozenset[Any]] = {}
         self.bid_dialects: dict[int, Dialect] = {}
-        # outer source -> outer destination -> the capture interfaces that saw a packet between
-        # them (nested: no 2-tuple per address pair, kept for the whole capture)
-        self.visible: dict[str, dict[str, frozenset[int]]] = {}
+        # (outer source, outer destination) -> the capture interfaces that saw a packet between them
+        self.visible: dict[tuple[str, str], frozenset[int]] = {}
         # (HoA, BID) of first-seen BUs -> the capture interfaces their BUs came in on
         self.bu_interfaces: dict[tuple[str, int | None], frozenset[int]] = {}
         # home address -> the capture interfaces of BUs sent from it untunnelled, without a Home
@@ -295,10 +294,7 @@ class Folds:
         path = p.path
         src, dst = path.outer_src or path.src, path.outer_dst or path.dst
         if src and dst:
-            seen = self.visible.get(src)
-            if seen is None:
-                seen = self.visible[sys.intern(src)] = {}
-            self._add(seen, dst, p.interface)
+            self._add(self.visible, (src, dst), p.interface)
         mh = p.mobility
         if mh is not None:
             if mh.options:
@@ -626,7 +622,7 @@ class HistoryContext:
 
     def visible(self, interface: int, src: str, dst: str) -> bool:
         """Some signalling packet from ``src`` to ``dst`` (outer addresses) was seen on ``interface``."""
-        return interface in self.folded.visible.get(src, {}).get(dst, ())
+        return interface in self.folded.visible.get((src, dst), ())
 
     @property
     def mn_macs(self) -> dict[str, frozenset[bytes]]:

@@ -154,21 +154,3 @@ def test_frame_dialects_in_one_dialect_keep_one_run_and_frames_past_2_32_still_f
     compact[1 << 40] = DRAFT
     assert compact[1 << 40] is DRAFT and compact[10_000] is RFC and compact.get(9998) is None
     assert len(compact) == 3335 and list(compact)[-2:] == [10_000, 1 << 40]
-
-
-def test_folds_visible_answers_per_interface_and_direction() -> None:
-    import dataclasses
-    folds = Folds()
-    bu1, ba1, bu2 = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1), dst=b.COA1),
-                              b.bu(2, b.bid(1, b.COA2), src=b.COA2)])
-    folds.observe(bu1, None)
-    folds.observe(dataclasses.replace(ba1, interface=2), None)
-    folds.observe(dataclasses.replace(bu2, interface=1), None)
-    folds.observe(dataclasses.replace(bu1, interface=3), None)
-    ctx = HistoryContext(packets={}, config=CheckerConfig(), events=[], folds=folds)
-    assert ctx.visible(0, b.COA1, b.HA) and ctx.visible(3, b.COA1, b.HA) and not ctx.visible(2, b.COA1, b.HA)
-    assert ctx.visible(2, b.HA, b.COA1) and not ctx.visible(0, b.HA, b.COA1)
-    assert ctx.visible(1, b.COA2, b.HA) and not ctx.visible(0, b.COA2, b.HA)
-    assert not ctx.visible(0, b.HA, b.COA2) and not ctx.visible(0, b.COA3, b.HA)
-    assert folds.visible == {b.COA1: {b.HA: frozenset({0, 3})}, b.HA: {b.COA1: frozenset({2})},
-                             b.COA2: {b.HA: frozenset({1})}}

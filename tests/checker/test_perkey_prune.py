@@ -161,8 +161,7 @@ def test_a_moved_coa_is_one_string_shared_by_the_folds_and_the_states() -> None:
     state = checker._states[0]
     ((_pair, coas),) = state.moved.items()  # type: ignore[attr-defined]
     (moved,) = coas
-    visible = checker._folds.visible  # BU's source, BA's destination
-    held = [a for src, dsts in visible.items() for a in (src, *dsts) if a == coa1]
+    held = [a for pair in checker._folds.visible for a in pair if a == coa1]  # BU's source, BA's destination
     assert moved == coa1 and len(held) == 2 and len({id(moved), *map(id, held)}) == 1
 
 
