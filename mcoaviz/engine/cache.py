@@ -76,9 +76,10 @@ class BindingCache:
         self._rows_of: dict[tuple[str, str], list[BindingRow]] = {}  # every row of (node, HoA)
         # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
         # every key / (node, CoA) that has had a row, kept for the whole run (a BU much later may
-        # ask): nested by node and HoA with the addresses interned, not a set of key objects and
-        # of 2-tuples (~100 bytes less an entry; the CoA's text is shared with other tables)
-        self.registered_keys: dict[tuple[str, str], set[int | None]] = {}  # (node, HoA) -> BIDs
+        # ask). The keys are the engine's own key objects (shared with the rows while they live);
+        # the CoAs nested by node (a handful of nodes, many CoAs: no 2-tuple per CoA) and interned
+        # (the CoA's text shared with the other tables that outlive the binding)
+        self.registered_keys: set[BindingKey] = set()
         self.registered_coas: dict[str, set[str]] = {}  # node -> CoAs
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
@@ -110,8 +111,7 @@ class BindingCache:
 
     def ever_registered(self, key: BindingKey, coa: str) -> bool:
         """This key, or this CoA at this node, has had a row (open or closed)."""
-        bids = self.registered_keys.get((key.node, key.hoa))
-        if bids is not None and key.bid in bids:
+        if key in self.registered_keys:
             return True
         coas = self.registered_coas.get(key.node)
         return coas is not None and coa in coas
@@ -167,11 +167,7 @@ class BindingCache:
         self.rows.append(row)
         self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row
-        pair = (key.node, key.hoa)
-        bids = self.registered_keys.get(pair)
-        if bids is None:
-            bids = self.registered_keys[(sys.intern(key.node), sys.intern(key.hoa))] = set()
-        bids.add(key.bid)
+        self.registered_keys.add(key)
         coas = self.registered_coas.get(key.node)
         if coas is None:
             coas = self.registered_coas[sys.intern(key.node)] = set()

@@ -159,8 +159,7 @@ def test_a_moved_coa_is_one_string_shared_by_the_folds_and_the_states() -> None:
                         b.bu(2, b.bid(1, b.COA2), src=b.COA2), b.ba(2, b.bid(1), dst=b.COA2)])
     checker, _engine = streamed(packets, ("MCOA324", "MCOA604"))
     state = checker._states[0]
-    ((_pair, coas),) = state.moved.items()  # type: ignore[attr-defined]
-    (moved,) = coas
+    ((_node, _hoa, moved),) = state.moved  # type: ignore[attr-defined]
     held = [a for pair in checker._folds.visible for a in pair if a == coa1]  # BU's source, BA's destination
     assert moved == coa1 and len(held) == 2 and len({id(moved), *map(id, held)}) == 1
 
@@ -174,10 +173,9 @@ def test_mcoa324_packs_each_move_exactly_and_forgets_a_coa_registered_again() ->
                         b.ba(2, b.bid(1)), b.bu(3, b.bid(1, b.COA1)), b.ba(3, b.bid(1))])
     checker, _engine = streamed(packets, ("MCOA324",))
     (state,) = checker._states
-    assert {pair: set(coas) for pair, coas in state.moved.items()} == {  # type: ignore[attr-defined]
-        (b.HA, b.HOA): {b.COA2}}
-    ((_pair, coas),) = state.moved.items()  # type: ignore[attr-defined]
-    assert _unpack_move(coas[b.COA2]) == (1, packets[5].time)  # moved when the BA accepted BU 3
+    assert list(state.moved) == [(b.HA, b.HOA, b.COA2)]  # type: ignore[attr-defined]
+    # moved when the BA accepted BU 3
+    assert _unpack_move(state.moved[(b.HA, b.HOA, b.COA2)]) == (1, packets[5].time)  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ live-binding tables
