@@ -138,8 +138,8 @@ class FrameDialects(MutableMapping[int, Dialect]):
     2**32); the dialects are runs: ``_run_frames[r]`` is the first stored frame from which
     ``_run_codes[r]`` holds, up to the next run (a capture's pairs mostly keep one dialect, so
     there are few runs). Every run starts at a stored frame; a frame never stored is not
-    found, whatever the runs say. Frames
-    mostly come in increasing order (appended); a late one is inserted in place."""
+    found, whatever the runs say. Frames mostly come in increasing order (appended); a late one
+    is inserted in place."""
 
     _DIALECTS = tuple(Dialect)
     _INDEX = {d: i for i, d in enumerate(_DIALECTS)}

@@ -74,11 +74,10 @@ class BindingCache:
         self._by_node_hoa: dict[tuple[str, str], set[BindingKey]] = {}
         self._sorted: dict[tuple[str, str], list[BindingKey]] = {}  # keys_of, until the pair changes
         self._rows_of: dict[tuple[str, str], list[BindingRow]] = {}  # every row of (node, HoA)
-        # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
-        # every key / (node, CoA) that has had a row, kept for the whole run (a BU much later may
-        # ask). The keys are the engine's own key objects (shared with the rows while they live);
-        # the CoAs nested by node (a handful of nodes, many CoAs: no 2-tuple per CoA) and interned
-        # (the CoA's text shared with the other tables that outlive the binding)
+        # every key / (node, CoA) that has had a row ("seen before?" in O(1)), kept for the whole
+        # run (a BU much later may ask). The keys are the engine's own key objects (shared with
+        # the rows while they live); the CoAs nested by node (a handful of nodes, many CoAs: no
+        # 2-tuple per CoA) and interned (the text shared with the tables that outlive a binding)
         self.registered_keys: set[BindingKey] = set()
         self.registered_coas: dict[str, set[str]] = {}  # node -> CoAs
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
