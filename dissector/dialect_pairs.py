@@ -19,6 +19,7 @@ leaves from the care-of address and a CoT returns to it, so care-of addresses le
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +106,9 @@ class PairDialects:
     def _learn_addresses(self, packet: Packet) -> None:
         """A BU with a Home Address option maps its care-of addresses (source, Alternate CoA,
         BID CoAs) to the home address. Every BU comes here: the options' addresses are read once
-        per options tuple (``_care_of_addresses``)."""
+        per options tuple (``_care_of_addresses``). The map keeps every CoA ever named (a late
+        CoTI / CoT may come from any): its addresses interned, one copy shared with the other
+        long-lived tables instead of each packet's own."""
         m = packet.mobility
         path = packet.path
         hoa = path.home_address_option
@@ -113,11 +116,11 @@ class PairDialects:
             return
         home_of = self.home_of
         coa = path.src
-        if coa is not None and coa != hoa:
-            home_of[coa] = hoa
+        if coa is not None and coa != hoa and home_of.get(coa) != hoa:
+            home_of[sys.intern(coa)] = sys.intern(hoa)
         for coa in _care_of_addresses(m.options):
-            if coa != hoa:
-                home_of[coa] = hoa
+            if coa != hoa and home_of.get(coa) != hoa:
+                home_of[sys.intern(coa)] = sys.intern(hoa)
 
     # ------------------------------------------------------------------ answers
     def dialect_of(self, pair: Pair | None) -> Dialect | None:

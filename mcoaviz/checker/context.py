@@ -13,7 +13,7 @@ import ipaddress
 import math
 import sys
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -131,49 +131,92 @@ class StrictPackets(Mapping[int, Packet]):
 
 
 class FrameDialects(MutableMapping[int, Dialect]):
-    """Frame -> its pair's dialect, for every signalling frame of the capture, in ~9 bytes a
-    frame (the frames in an ``array``, the dialects' indexes in a ``bytearray``) instead of a
-    dict entry and an int (~60 bytes): kept for every message until the end, it is what still
-    grows with the signalling once the packets themselves are not kept. Frames mostly come in
-    increasing order (appended); a late one is inserted in place."""
+    """Frame -> its pair's dialect, for every signalling frame of the capture, in ~4 bytes a
+    frame instead of a dict entry and an int (~60 bytes): kept for every message until the end
+    (a finding of any frame may ask), it is what still grows with the signalling once the
+    packets themselves are not kept. The frames are an ``array('I')`` (``'q'`` once one passes
+    2**32); the dialects are runs: ``_run_frames[r]`` is the first stored frame from which
+    ``_run_codes[r]`` holds, up to the next run (a capture's pairs mostly keep one dialect, so
+    there are few runs). Every run starts at a stored frame; a frame never stored is not
+    found, whatever the runs say. Frames mostly come in increasing order (appended); a late one
+    is inserted in place."""
 
     _DIALECTS = tuple(Dialect)
     _INDEX = {d: i for i, d in enumerate(_DIALECTS)}
 
+    __slots__ = ("_frames", "_run_frames", "_run_codes")
+
     def __init__(self) -> None:
-        self._frames = array("q")
-        self._codes = bytearray()
+        self._frames = array("I")
+        self._run_frames = array("q")
+        self._run_codes = bytearray()
 
     def _at(self, frame: int) -> int:
         frames = self._frames
         i = bisect_left(frames, frame)
         return i if i < len(frames) and frames[i] == frame else -1
 
+    def _code(self, frame: int) -> int:
+        """The code of the run ``frame`` falls in (runs exist for every stored frame)."""
+        return self._run_codes[bisect_right(self._run_frames, frame) - 1]
+
     def __getitem__(self, frame: int) -> Dialect:
-        i = self._at(frame)
-        if i < 0:
+        if self._at(frame) < 0:
             raise KeyError(frame)
-        return self._DIALECTS[self._codes[i]]
+        return self._DIALECTS[self._code(frame)]
 
     def __setitem__(self, frame: int, dialect: Dialect) -> None:
         frames, code = self._frames, self._INDEX[dialect]
+        if frames.typecode == "I" and frame >= 1 << 8 * frames.itemsize:
+            frames = self._frames = array("q", frames)
+        runs, codes = self._run_frames, self._run_codes
         if not frames or frame > frames[-1]:
             frames.append(frame)
-            self._codes.append(code)
+            if not codes or codes[-1] != code:
+                runs.append(frame)
+                codes.append(code)
             return
         i = bisect_left(frames, frame)
         if i < len(frames) and frames[i] == frame:
-            self._codes[i] = code
+            if self._code(frame) == code:
+                return
         else:
             frames.insert(i, frame)
-            self._codes.insert(i, code)
+            if i == 0:  # before every run: it starts its own (the old first run still starts later)
+                runs.insert(0, frame)
+                codes.insert(0, code)
+                return
+            if self._code(frame) == code:
+                return
+        # ``frame`` gets its own run; the stored frame after it keeps the dialect it had
+        r = bisect_right(runs, frame) - 1
+        after = frames[i + 1] if i + 1 < len(frames) else None
+        if after is not None and (r + 1 >= len(runs) or runs[r + 1] > after):
+            runs.insert(r + 1, after)
+            codes.insert(r + 1, codes[r])
+        if runs[r] == frame:
+            codes[r] = code
+        else:
+            runs.insert(r + 1, frame)
+            codes.insert(r + 1, code)
 
     def __delitem__(self, frame: int) -> None:
         i = self._at(frame)
         if i < 0:
             raise KeyError(frame)
-        del self._frames[i]
-        del self._codes[i]
+        frames = self._frames
+        del frames[i]
+        # every run starts at a stored frame: a run starting here moves to the next stored
+        # frame (when that one is still in it) or goes
+        runs, codes = self._run_frames, self._run_codes
+        r = bisect_right(runs, frame) - 1
+        if runs[r] == frame:
+            after = frames[i] if i < len(frames) else None
+            if after is not None and (r + 1 >= len(runs) or runs[r + 1] > after):
+                runs[r] = after
+            else:
+                del runs[r]
+                del codes[r]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._frames)

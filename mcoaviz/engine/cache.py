@@ -8,6 +8,7 @@ with the number of packets. The mobile nodes' side is in ``bul.py``.
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,9 +74,12 @@ class BindingCache:
         self._by_node_hoa: dict[tuple[str, str], set[BindingKey]] = {}
         self._sorted: dict[tuple[str, str], list[BindingKey]] = {}  # keys_of, until the pair changes
         self._rows_of: dict[tuple[str, str], list[BindingRow]] = {}  # every row of (node, HoA)
-        # every key and every (node, CoA) ever registered: answers "seen before?" in O(1)
+        # every key / (node, CoA) that has had a row ("seen before?" in O(1)), kept for the whole
+        # run (a BU much later may ask). The keys are the engine's own key objects (shared with
+        # the rows while they live); the CoAs nested by node (a handful of nodes, many CoAs: no
+        # 2-tuple per CoA) and interned (the text shared with the tables that outlive a binding)
         self.registered_keys: set[BindingKey] = set()
-        self.registered_coas: set[tuple[str, str]] = set()
+        self.registered_coas: dict[str, set[str]] = {}  # node -> CoAs
         self._expiry: list[tuple[float, int, BindingKey]] = []  # lazy heap; stale entries skipped
         self._tick = 0
         self.generation = 0  # bumps on every change (lets traffic cache its lookups)
@@ -106,7 +110,10 @@ class BindingCache:
 
     def ever_registered(self, key: BindingKey, coa: str) -> bool:
         """This key, or this CoA at this node, has had a row (open or closed)."""
-        return key in self.registered_keys or (key.node, coa) in self.registered_coas
+        if key in self.registered_keys:
+            return True
+        coas = self.registered_coas.get(key.node)
+        return coas is not None and coa in coas
 
     def at(self, t: float) -> list[BindingRow]:
         """The rows in memory valid at ``t`` (``BindingEngine.state_at`` reads retired ones too)."""
@@ -160,7 +167,10 @@ class BindingCache:
         self._rows_of.setdefault((key.node, key.hoa), []).append(row)
         self.active[key] = row
         self.registered_keys.add(key)
-        self.registered_coas.add((key.node, coa))
+        coas = self.registered_coas.get(key.node)
+        if coas is None:
+            coas = self.registered_coas[sys.intern(key.node)] = set()
+        coas.add(sys.intern(coa))
         self._by_node_hoa.setdefault((key.node, key.hoa), set()).add(key)
         self._sorted.pop((key.node, key.hoa), None)
         self._schedule(key, expires)

@@ -5,7 +5,8 @@ held as objects, they grow with the capture's length. In a whole-file streaming 
 (``BindingEngine`` given a message spool) the engine hands every row that no engine path can
 touch again (``BindingEngine._retire``) to a ``RetiredRows``: the row's ``to_dict()`` goes to a
 spool of the caller's kind (``MessageSpool.another``: a temporary file) as the exporter's JSON
-text, and only its start time and creation number stay in memory (16 bytes). ``ordered`` gives
+text, and only its start time and creation number stay in memory (12 bytes; the spool keeps an
+offset per 32 rows). ``ordered`` gives
 the table back in exactly the order the in-memory rows were sorted in: a stable sort of the rows
 in creation order by (start, node / HoA, HoA / peer, BID), i.e. by (that key, creation number).
 """
@@ -41,7 +42,7 @@ class RetiredRows:
         self._spool = spool
         self._tie_key = tie_key  # orders rows that start at the same time (then creation order)
         self._starts = array("d")
-        self._orders = array("q")
+        self._orders = array("I")  # creation numbers: 4 bytes (``'q'`` once one passes 2**32)
 
     def __len__(self) -> int:
         return len(self._orders)
@@ -49,7 +50,10 @@ class RetiredRows:
     def add(self, row: Row) -> None:
         self._spool.append_json(_ENCODE(row.to_dict()))
         self._starts.append(row.start)
-        self._orders.append(row.order)
+        orders = self._orders
+        if orders.typecode == "I" and not 0 <= row.order < 1 << 8 * orders.itemsize:
+            orders = self._orders = array("q", orders)
+        orders.append(row.order)
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every retired row, in retirement order."""

@@ -123,3 +123,34 @@ def test_the_pipeline_s_streaming_checker_reads_the_engine_s_events_not_a_copy()
         and (not isinstance(e, MessageSeen) or e.kind in config.keep_seen)]
     assert any(isinstance(e, MessageSeen) and e.kind == "BA" for e in full.engine.events)
     assert not any(isinstance(e, MessageSeen) and e.kind == "BA" for e in streamed.engine.events)
+
+
+def test_frame_dialects_runs_answer_as_a_dict_for_random_late_repeated_and_removed_frames() -> None:
+    # the dialects are kept as runs over the stored frames: every frame (stored or not) must get
+    # the dict's answer after any mix of appends, late inserts, overwrites and removals
+    import random
+    rng = random.Random(13)
+    for _trial in range(200):
+        compact, plain = FrameDialects(), {}
+        for _step in range(rng.randrange(1, 60)):
+            frame = rng.randrange(1, 80)
+            if plain and rng.random() < 0.2:
+                gone = min(plain) if rng.random() < 0.5 else rng.choice(list(plain))
+                assert compact.pop(gone) is plain.pop(gone)
+                continue
+            dialect = RFC if rng.random() < 0.5 else DRAFT
+            compact[frame] = dialect
+            plain[frame] = dialect
+        assert list(compact) == sorted(plain) and len(compact) == len(plain)
+        for frame in range(0, 82):
+            assert compact.get(frame) is plain.get(frame)
+
+
+def test_frame_dialects_in_one_dialect_keep_one_run_and_frames_past_2_32_still_fit() -> None:
+    compact = FrameDialects()
+    for frame in range(1, 10_001, 3):
+        compact[frame] = RFC
+    assert len(compact._run_codes) == 1 and compact._frames.itemsize == 4
+    compact[1 << 40] = DRAFT
+    assert compact[1 << 40] is DRAFT and compact[10_000] is RFC and compact.get(9998) is None
+    assert len(compact) == 3335 and list(compact)[-2:] == [10_000, 1 << 40]

@@ -159,9 +159,23 @@ def test_a_moved_coa_is_one_string_shared_by_the_folds_and_the_states() -> None:
                         b.bu(2, b.bid(1, b.COA2), src=b.COA2), b.ba(2, b.bid(1), dst=b.COA2)])
     checker, _engine = streamed(packets, ("MCOA324", "MCOA604"))
     state = checker._states[0]
-    (moved,) = state.moved  # type: ignore[attr-defined]
+    ((_node, _hoa, moved),) = state.moved  # type: ignore[attr-defined]
     held = [a for pair in checker._folds.visible for a in pair if a == coa1]  # BU's source, BA's destination
-    assert moved[2] == coa1 and len(held) == 2 and len({id(moved[2]), *map(id, held)}) == 1
+    assert moved == coa1 and len(held) == 2 and len({id(moved), *map(id, held)}) == 1
+
+
+def test_mcoa324_packs_each_move_exactly_and_forgets_a_coa_registered_again() -> None:
+    from mcoaviz.checker.rules.bid_state import _pack_move, _unpack_move
+    for bid, time in ((0, 0.0), (1, 1700000000.123456789), (0xFFFF, 1e9 + 4 / 3), (7, -2.5)):
+        assert _unpack_move(_pack_move(bid, time)) == (bid, time)
+    # BID 1 moves CoA1 -> CoA2 -> CoA1: CoA1 registered again leaves only CoA2 moved from
+    packets = b.number([b.bu(1, b.bid(1, b.COA1)), b.ba(1, b.bid(1)), b.bu(2, b.bid(1, b.COA2)),
+                        b.ba(2, b.bid(1)), b.bu(3, b.bid(1, b.COA1)), b.ba(3, b.bid(1))])
+    checker, _engine = streamed(packets, ("MCOA324",))
+    (state,) = checker._states
+    assert list(state.moved) == [(b.HA, b.HOA, b.COA2)]  # type: ignore[attr-defined]
+    # moved when the BA accepted BU 3
+    assert _unpack_move(state.moved[(b.HA, b.HOA, b.COA2)]) == (1, packets[5].time)  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ live-binding tables

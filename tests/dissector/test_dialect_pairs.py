@@ -143,3 +143,18 @@ def test_every_care_of_address_of_a_bu_leads_to_its_home_address() -> None:
     fresh.observe(moved)
     assert fresh.home_of == {COA: HOA, other: HOA}  # its own options, not the stale entry's
     assert pairs.pair_of(plain(CareOfTestInit(b"c" * 8), third, CN)) == (HOA, CN)
+
+
+def test_home_of_keeps_one_interned_copy_of_each_address_and_follows_a_coa_to_a_new_home() -> None:
+    import sys
+    pairs = PairDialects(bid_type=35)
+    first, second = bu([binding_identifier(1, coa=COA)]), bu([binding_identifier(1, coa=COA)])
+    pairs.observe(first)
+    pairs.observe(second)
+    ((coa, hoa),) = pairs.home_of.items()
+    # each decoded packet has its own address strings; the map holds the interned ones
+    assert first.path.src is not second.path.src and (coa, hoa) == (COA, HOA)
+    assert coa is sys.intern(COA) and hoa is sys.intern(HOA)
+    other_home = "2001:db8:b::100"
+    pairs.observe(bu([binding_identifier(1, coa=COA)], hoa=other_home))
+    assert pairs.home_of == {COA: other_home} and pairs.home_of[COA] is sys.intern(other_home)

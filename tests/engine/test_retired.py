@@ -101,7 +101,28 @@ def test_ordered_breaks_start_ties_by_the_key_then_creation_order() -> None:
     assert got == want == [("a", 0.5), ("a", 1.0), ("a", 1.0), ("b", 1.0), ("b", 1.0)]
     # creation order among equal keys: rows[1] before rows[4], rows[0] before rows[3]
     assert [r["start_frame"] for r in retired.ordered(live)] == [1] * 5
-    assert len(retired) == 3
+    assert len(retired) == 3 and retired._orders.typecode == "I"  # 4 bytes a creation number
+
+
+def test_ordered_across_spool_blocks_and_creation_numbers_past_2_32() -> None:
+    # 300 rows (ten 32-row blocks of the spool) retired in a shuffled order, many sharing a start;
+    # creation numbers from just below to past 2**32: the same order as sorting the rows
+    import dataclasses
+    import random
+    rng = random.Random(13)
+    base = (1 << 32) - 150
+    rows = [dataclasses.replace(_row(rng.choice("abc"), float(rng.randrange(40)), base + i), start_frame=i)
+            for i in range(300)]
+    retired = RetiredRows(RowSpool(), lambda d: (d["node"],))
+    gone = list(range(0, 300, 2)) + list(range(1, 300, 4))
+    rng.shuffle(gone)
+    for i in gone:
+        retired.add(rows[i])
+    assert retired._orders.typecode == "q"  # widened when the first past 2**32 came
+    live = [rows[i] for i in range(300) if i not in set(gone)]
+    got = [r["start_frame"] for r in retired.ordered(live)]
+    want = [r.start_frame for r in sorted(rows, key=lambda r: (r.start, r.node))]
+    assert got == want and sorted(got) == list(range(300))
 
 
 def test_live_and_history_runs_keep_their_rows() -> None:

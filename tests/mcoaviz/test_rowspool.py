@@ -76,13 +76,54 @@ def test_memory_held_is_an_offset_per_row_not_the_rows() -> None:
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(10_000):
             spool.append(row)
+        spool._write_pending()
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert len(spool) == 10_000 and spool[9_999] == json.loads(json.dumps(row))
-    # ~8 bytes an offset (+ array growth) and at most one 64 KiB batch of lines not yet written;
-    # as dicts the same rows would hold ~10 000 x 1.5 KB
-    assert held < 10_000 * 12 + (1 << 17)
+    # an offset per 32 rows (with every line written): under a byte a row, where an offset
+    # per row would be 8 and the rows as dicts ~1.5 KB each
+    assert held < 10_000
+
+
+def test_an_offset_is_kept_only_every_stride_rows() -> None:
+    spool = RowSpool()
+    for row in _rows(100):
+        spool.append(row)
+    assert RowSpool.STRIDE == 32 and list(spool._starts) == [
+        sum(len(json.dumps(r)) + 1 for r in _rows(100)[:k]) for k in (0, 32, 64, 96)]
+
+
+def test_random_access_across_block_boundaries_with_appends_between_reads() -> None:
+    # reads in any order (a bounded cache of split blocks) and appends to the last block (its
+    # split copy must not be served stale) give the rows themselves
+    import random
+    rng = random.Random(8)
+    rows = _rows(700)
+    spool = RowSpool()
+    for n, row in enumerate(rows, start=1):
+        spool.append(row)
+        if n % 7 == 0:
+            for i in [n - 1, n - 2, 0, rng.randrange(n)]:
+                assert spool[i] == rows[i]
+    edges = [k * RowSpool.STRIDE + d for k in range(1, 700 // RowSpool.STRIDE + 1) for d in (-1, 0)]
+    order = edges + [rng.randrange(700) for _ in range(2000)]
+    rng.shuffle(order)
+    assert [spool[i] for i in order] == [rows[i] for i in order]
+    assert spool[-1] == rows[-1] and spool[::31] == rows[::31]
+    assert len(spool._blocks) <= RowSpool.CACHED
+
+
+def test_lines_in_chunks_of_whole_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RowSpool, "STRIDE", 3)
+    for size in (1, 200, 1 << 20):  # smaller than a block, a few blocks, everything
+        monkeypatch.setattr(rowspool, "BLOCK", size)
+        for n in (0, 1, 2, 3, 4, 10):
+            spool = RowSpool()
+            for row in _rows(n):
+                spool.append(row)
+            assert list(spool.lines()) == [json.dumps(r) for r in _rows(n)]
+            assert [spool[i] for i in reversed(range(n))] == _rows(n)[::-1]
 
 
 def test_a_row_view_makes_its_rows_on_each_pass() -> None:
