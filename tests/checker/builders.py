@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from pathlib import Path
 
 from dissector.codepoints import BU_FLAGS, Dialect
 from dissector.records import (
@@ -33,6 +34,8 @@ from dissector.records import (
 )
 from mcoaviz.checker import Checker, CheckerConfig, Finding
 from mcoaviz.engine.engine import BindingEngine
+from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
+from mcoaviz.sources import open_capture
 
 HOA = "2001:db8:a::100"
 HOA2 = "2001:db8:a::200"
@@ -254,3 +257,12 @@ def to_draft(packet: Packet) -> Packet:
         body = dataclasses.replace(body, flags_word=body.flags_word & ~0x0040,
                                    flags=tuple(f for f in body.flags if f != "O"))
     return dataclasses.replace(packet, mobility=dataclasses.replace(mh, body=body, options=tuple(options)))
+
+
+def analysed(path: Path, history: str) -> Pipeline:
+    """A whole capture through the pipeline with ``history`` ("all": the batch checker, "read":
+    the streaming one), finished: the tests that compare both forms read its engine and checker."""
+    pipeline = Pipeline(AnalysisOptions(history=history), name=str(path))
+    with open_capture(path) as capture:
+        run_pipeline(pipeline, capture)
+    return pipeline

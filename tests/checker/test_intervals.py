@@ -15,18 +15,10 @@ from mcoaviz.checker.intervals import BindingIntervals
 from mcoaviz.checker.registry import ENDED, INTERVALS, STARTED, kinds_read
 from mcoaviz.engine import events as ev
 from mcoaviz.engine.engine import BindingEngine
-from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
-from mcoaviz.sources import open_capture
 from tests.checker import builders as b
 
 SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
 
-
-def finished(path: Path, history: str) -> Pipeline:
-    pipeline = Pipeline(AnalysisOptions(history=history), name=str(path))
-    with open_capture(path) as capture:
-        run_pipeline(pipeline, capture)
-    return pipeline
 
 
 def answers(ctx: HistoryContext, first_frames: bool = True) -> dict[str, object]:
@@ -56,8 +48,8 @@ def answers(ctx: HistoryContext, first_frames: bool = True) -> dict[str, object]
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_folded_intervals_answer_as_the_events_do(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spill, "BUFFERED", 2)  # the closed intervals go to the fold's file at once
-    batch = finished(path, "all")  # the batch checker: helpers built from the events
-    streaming = finished(path, "read")  # the streaming checker: folded, no binding event kept
+    batch = b.analysed(path, "all")  # the batch checker: helpers built from the events
+    streaming = b.analysed(path, "read")  # the streaming checker: folded, no binding event kept
     assert batch.checker is not None and streaming.checker is not None
     events_ctx = batch.checker.history_context(batch.engine)
     folded_ctx = streaming.checker.history_context(streaming.engine)
@@ -74,7 +66,7 @@ def test_folded_intervals_answer_as_the_events_do(path: Path, monkeypatch: pytes
 
 def test_the_sample_captures_have_bindings() -> None:
     # the comparison above is not vacuous: most samples hold bindings, some end them
-    stores = [BindingIntervals.of(finished(p, "all").engine.events) for p in SAMPLES[:12]]
+    stores = [BindingIntervals.of(b.analysed(p, "all").engine.events) for p in SAMPLES[:12]]
     assert sum(bool(s.intervals) for s in stores) >= 6
     assert any(s.ends for s in stores) and any(s.first_started_frame for s in stores)
 

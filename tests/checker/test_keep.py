@@ -15,24 +15,16 @@ from mcoaviz.checker.keep import Keeper, kept_frames, packet_kind
 from mcoaviz.checker.registry import packets_read
 from mcoaviz.engine.engine import BindingEngine
 from mcoaviz.engine.events import MessageSeen
-from mcoaviz.pipeline import AnalysisOptions, Pipeline, run_pipeline
-from mcoaviz.sources import open_capture
 from tests.checker import builders as b
 
 RFC, DRAFT = Dialect.RFC5648, Dialect.DRAFT05
 SAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "sample-captures").glob("*.pcap*"))
 
 
-def run(path: Path, history: str) -> Pipeline:
-    pipeline = Pipeline(AnalysisOptions(history=history), name=str(path))
-    with open_capture(path) as capture:
-        run_pipeline(pipeline, capture)
-    return pipeline
-
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_the_streaming_checker_keeps_what_the_declarations_keep_and_folds_the_rest(path: Path) -> None:
-    full, streamed = run(path, "all").checker, run(path, "read").checker
+    full, streamed = b.analysed(path, "all").checker, b.analysed(path, "read").checker
     assert full is not None and streamed is not None and streamed._keeper is not None
     every = full._signalling  # the batch checker keeps every signalling packet
     ctx = full.history_context()
@@ -110,7 +102,7 @@ def test_frame_dialects_is_a_compact_dict() -> None:
 
 def test_the_pipeline_s_streaming_checker_reads_the_engine_s_events_not_a_copy() -> None:
     path = next(p for p in SAMPLES if "bulk" in p.name)
-    streamed, full = run(path, "read"), run(path, "all")
+    streamed, full = b.analysed(path, "read"), b.analysed(path, "all")
     assert streamed.checker is not None and full.checker is not None
     assert streamed.checker.keep_events is False and streamed.checker._events == []
     assert full.checker.keep_events is True and full.checker._events
