@@ -32,6 +32,7 @@ from dissector.records import (
     TrafficCount,
 )
 from mcoaviz.engine import retention
+from mcoaviz.engine.attribution import VIA_OF_TUNNEL, Attribution, Attributor
 from mcoaviz.engine.bul import BulRow, BulTable
 from mcoaviz.engine.cache import BindingCache, BindingRow
 from mcoaviz.engine.events import (
@@ -52,7 +53,7 @@ from mcoaviz.engine.messages import message_json, message_row
 from mcoaviz.engine.pairing import Pairing, PendingBU, Sightings
 from mcoaviz.engine.registration import Outcome, Registrar, overwrite_flag
 from mcoaviz.engine.retired import RetiredRows
-from mcoaviz.engine.traffic import VIA_OF_TUNNEL, Attribution, Attributor, TrafficTable
+from mcoaviz.engine.traffic import TrafficTable
 
 SEQUENCE_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 # Fields of kept events whose values repeat from event to event (keys, addresses, BID tuples,

@@ -27,12 +27,13 @@ from dissector.records import (
     PacketPath,
 )
 from mcoaviz.engine import events as ev
+from mcoaviz.engine.attribution import Attribution
 from mcoaviz.engine.engine import BindingEngine, binding_keys
 from mcoaviz.engine.events import BidResult
 from mcoaviz.engine.events import TestKey as CoTestKey
 from mcoaviz.engine.keys import BindingKey, BulKey, ExchangeKey, PeerKey
 from mcoaviz.engine.states import BindingState
-from mcoaviz.engine.traffic import Attribution, TrafficTable
+from mcoaviz.engine.traffic import TrafficTable
 from tests.engine.helpers import CN, COA1, COA2, COA3, HA, HOA, ba, bid, bu, count, data, mnp, run
 
 K1, K2 = BindingKey(HA, HOA, 1), BindingKey(HA, HOA, 2)
