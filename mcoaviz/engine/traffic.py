@@ -1,21 +1,8 @@
-"""Per-CoA data traffic: totals and per-second bins, attributed to bindings (who a packet
-belongs to is ``engine/attribution.py``).
-
-Keys are (interface, node, hoa, coa, bid, direction, via). How a packet is attributed:
-
-* tunnel (IPv6/IPv4-in-IPv6, IPv6-in-IPv4) and DSMIPv6 UDP: the outer addresses are the home
-  agent and the CoA. To the MN when the outer source is a known home agent (or its IPv4
-  address from a DSMIPv6 BU) and the inner destination is a HoA (or a host of a NEMO prefix
-  registered by that HoA, draft §7); from the MN in the mirror case. For DSMIPv6 the IPv4 CoA
-  is the outer IPv4 address (I-22).
-* route-optimised: a Home Address option means from the MN (CoA = source, HoA = HAO, node =
-  destination); a type 2 routing header means to the MN (CoA = destination, HoA = RH2 address,
-  node = source).
-* plain packets (no tunnel, HAO or RH2) are not mobility traffic and are not counted. Mobility
-  Header and ICMPv6 packets are signalling and never reach this module.
-
-The BID is that of the node's binding for (HoA, CoA) at the time of the packet; None when the
-node holds none (then a ``DataWithoutBinding`` event is raised once per key and state change).
+"""Per-CoA data traffic: totals and per-second bins per key (interface, node, hoa, coa, bid,
+direction, via). Which key a packet counts under (its node, HoA, CoA, direction and the binding
+that covered it) is decided in ``engine/attribution.py``; this module only accumulates, spills
+and writes what it is given. A whole-file run moves older bins and idle keys to the caller's
+scratch files (``engine/traffickeys.py``) and reads them back in row order when writing.
 """
 
 from __future__ import annotations
