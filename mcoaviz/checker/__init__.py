@@ -96,7 +96,6 @@ class Checker:
         # every PRUNE_EVERY capture seconds with a horizon no later event goes back before
         self._prunable = tuple(state.prune for state in self._states if hasattr(state, "prune"))
         self._prune_at = -math.inf
-        self._newest = -math.inf  # the latest packet time seen (the prune horizon's base)
         # streaming: only the signalling packets the remaining history rules read are kept
         # (``Rule.packets``; None: some rule declares none, keep all), the rest folded
         needs = packets_read(self._history_rules) if streaming else None
@@ -195,10 +194,12 @@ class Checker:
             mh = packet.mobility
             if mh is not None and mh.type_name == "BU" and not repeated:
                 self._pending[packet.frame] = packet
+            if packet.time > self._latest:  # (what the forgetting and the pruning count from)
+                self._latest = packet.time
             if self._unanswered_until:
-                self._forget_unanswered(packet.time)
-            if self._prunable and packet.time >= self._prune_at:
-                self._prune(packet.time)
+                self._forget_unanswered()
+            if self._prunable and self._latest >= self._prune_at:
+                self._prune()
             if events:
                 if self._states:
                     self._feed_states(events, packet)
@@ -298,25 +299,21 @@ class Checker:
                 for hit in rule.check.judge(p, bu, ba, reader):  # type: ignore[attr-defined]
                     judged.append((rule, hit, None if hit.frame is None else dialects.get(hit.frame)))
 
-    def _forget_unanswered(self, t: float) -> None:
+    def _forget_unanswered(self) -> None:
         """Forget the given-up BUs the engine can no longer apply: evidence must come within the
         BU's lifetime (``BindingEngine._evidence``); a margin for fast-path rows, which reach the
         engine after later packets, and for capture times that go back a little."""
-        if t > self._latest:
-            self._latest = t
         until = self._unanswered_until
         while until and until[0][0] + UNANSWERED_MARGIN < self._latest:
             self._unanswered.pop(heapq.heappop(until)[1], None)
 
-    def _prune(self, t: float) -> None:
+    def _prune(self) -> None:
         """Let the per-key states drop what no later event can make a finding of: every event
         still to come is assumed no older than the newest packet time less ``EVIDENCE_MARGIN``
         (fast-path rows reach the engine after later packets; capture times may go back a
         little), the same margin the given-up BUs are kept for."""
-        if t > self._newest:
-            self._newest = t
-        self._prune_at = self._newest + PRUNE_EVERY
-        horizon = self._newest - EVIDENCE_MARGIN
+        self._prune_at = self._latest + PRUNE_EVERY
+        horizon = self._latest - EVIDENCE_MARGIN
         reader = self._reader
         for prune in self._prunable:
             prune(horizon, reader)
