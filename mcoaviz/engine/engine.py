@@ -77,6 +77,15 @@ def _binding_tie(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _bul_tie(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["hoa"], row["peer"], -1 if row["bid"] is None else row["bid"])
+
+
+def _whole_table(retired: RetiredRows | None, held: Sequence[Any],
+                 held_sorted: Callable[[], Iterable[Any]]) -> Iterator[dict[str, Any]]:
+    """A binding or BUL table as dicts: the rows held (``held_sorted``: them in table order) and,
+    in a whole-file run, the retired ones merged back in the same order."""
+    if retired is None or not len(retired):
+        return (row.to_dict() for row in held_sorted())
+    return retired.ordered(held)
 _FIRST = attrgetter("first")
 
 
@@ -507,27 +516,19 @@ class BindingEngine:
     def binding_rows(self) -> Iterator[dict[str, Any]]:
         """The ``bindings`` table: every row as a dict, retired ones included, sorted as
         ``bindings()`` sorts."""
-        retired = self.cache.retired
-        if retired is None or not len(retired):
-            return (r.to_dict() for r in self.bindings())
-        return retired.ordered(self.cache.rows)
+        return _whole_table(self.cache.retired, self.cache.rows, self.bindings)
 
     def bul_rows(self) -> Iterator[dict[str, Any]]:
         """The ``bul`` table: every row as a dict, retired ones included, sorted as ``bul()``."""
-        retired = self.bul_table.retired
-        if retired is None or not len(retired):
-            return (r.to_dict() for r in self.bul())
-        return retired.ordered(self.bul_table.rows)
+        return _whole_table(self.bul_table.retired, self.bul_table.rows, self.bul)
 
     @property
     def binding_count(self) -> int:
-        retired = self.cache.retired
-        return len(self.cache.rows) + (len(retired) if retired is not None else 0)
+        return len(self.cache.rows) + len(self.cache.retired or ())
 
     @property
     def bul_count(self) -> int:
-        retired = self.bul_table.retired
-        return len(self.bul_table.rows) + (len(retired) if retired is not None else 0)
+        return len(self.bul_table.rows) + len(self.bul_table.retired or ())
 
     def traffic(self) -> list[dict[str, Any]]:
         return self.traffic_table.rows()
